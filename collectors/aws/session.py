@@ -1,0 +1,183 @@
+"""One AWS account per target: session, clients, caller identity, paging.
+
+Every AWS collector goes through `connect()`, so the session and the caller
+identity are built once per target and shared through `Context.cache`. The
+session uses the standard boto3 credential chain (environment, profile, SSO,
+instance role, ...) and endpoint resolution, so `AWS_ENDPOINT_URL` (e.g. a
+moto_server) works without any code here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from annexa.collectors.aws.endpoints import keep_local_endpoint_host
+from annexa.collectors.aws.errors import AwsCallError, collection_error
+from annexa.collectors.base import CollectionError, Context, Source, Target
+
+__all__ = [
+    "AwsAccount",
+    "GLOBAL",
+    "call",
+    "call_optional",
+    "client_config",
+    "connect",
+    "iso",
+    "operation_name",
+    "paginate",
+    "tag_dict",
+]
+
+GLOBAL = "global"  # the region label for account-wide services and settings (IAM, S3 account settings)
+DEFAULT_REGION = "us-east-1"
+
+
+def client_config() -> Config:
+    """Standard retry mode backs off on throttling; bounded timeouts keep one slow endpoint from
+    stalling a run. A new Config each time: botocore rewrites the `retries` dict in place."""
+    return Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=30)
+
+
+@dataclass
+class AwsAccount:
+    """The account a target's credentials reach, and who we are in it."""
+
+    session: boto3.Session
+    account_id: str
+    principal: str
+    regions: tuple[str, ...]
+    _clients: dict[tuple[str, str], BaseClient] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def partition(self) -> str:
+        """`aws`, `aws-cn` or `aws-us-gov`, read from the caller ARN so ARNs we build match."""
+        return self.principal.split(":")[1]
+
+    @property
+    def home_region(self) -> str:
+        """The region used for global APIs (IAM, S3 ListBuckets, S3 Control)."""
+        return self.regions[0]
+
+    def client(self, service: str, region: str | None = None) -> BaseClient:
+        region = region or self.home_region
+        # boto3 sessions are not thread-safe when creating clients; clients themselves are.
+        with self._lock:
+            key = (service, region)
+            if key not in self._clients:
+                client = self.session.client(service, region_name=region, config=client_config())
+                if service == "s3control":
+                    client.meta.events.register("before-call.s3-control", keep_local_endpoint_host)
+                self._clients[key] = client
+            return self._clients[key]
+
+    def scope(self, region: str) -> dict[str, str]:
+        return {"provider": "aws", "account": self.account_id, "region": region}
+
+    def source(self, operations: Iterable[str], client: BaseClient | None = None, pages: int | None = None) -> Source:
+        endpoint = client.meta.endpoint_url if client is not None else None
+        return Source(operations=tuple(operations), principal=self.principal, pages=pages, endpoint=endpoint)
+
+
+def _regions(options: Mapping[str, Any], session: boto3.Session) -> tuple[str, ...]:
+    configured = options.get("regions")
+    if configured is None:
+        return (session.region_name or DEFAULT_REGION,)
+    if isinstance(configured, str) or not all(isinstance(r, str) and r for r in configured) or not configured:
+        raise ValueError(f"aws target option 'regions' must be a non-empty list of region names, got {configured!r}")
+    return tuple(configured)
+
+
+def _identify(target: Target) -> AwsAccount | CollectionError:
+    scope = {"provider": "aws"}
+    try:
+        session = boto3.Session(profile_name=target.options.get("profile"))
+        regions = _regions(target.options, session)
+        sts = session.client("sts", region_name=regions[0], config=client_config())
+        identity = call(sts, "get_caller_identity")
+    except AwsCallError as exc:
+        return exc.to_collection_error((), scope)
+    except (BotoCoreError, ValueError) as exc:  # a bad profile or option fails before any call is made
+        return collection_error(exc, "sts:GetCallerIdentity", (), scope)
+    return AwsAccount(session=session, account_id=identity["Account"], principal=identity["Arn"], regions=regions)
+
+
+def connect(target: Target, context: Context, kinds: tuple[str, ...]) -> AwsAccount | CollectionError:
+    """The target's account, or a scope-wide error for `kinds` when the identity can't be read.
+
+    The outcome (including a failure) is cached per target, so a broken credential
+    chain costs one STS call per run, not one per collector.
+    """
+    key = ("aws", target.index, repr(sorted(target.options.items())))
+    if key not in context.cache:
+        context.cache[key] = _identify(target)
+    account = context.cache[key]
+    if isinstance(account, CollectionError):
+        return dataclasses.replace(account, kinds=kinds)
+    return account
+
+
+def operation_name(client: BaseClient, method: str) -> str:
+    """`s3:GetBucketEncryption` for `(s3 client, "get_bucket_encryption")`."""
+    api_name = client.meta.method_to_api_mapping.get(method, method)
+    return f"{client.meta.service_model.service_name}:{api_name}"
+
+
+def call(client: BaseClient, method: str, **params: Any) -> dict[str, Any]:
+    """Call one API operation; any failure raises `AwsCallError` carrying the operation name."""
+    try:
+        return getattr(client, method)(**params)
+    except (ClientError, BotoCoreError) as exc:
+        raise AwsCallError(operation_name(client, method), exc) from exc
+
+
+def call_optional(client: BaseClient, method: str, absent: tuple[str, ...], **params: Any) -> dict[str, Any] | None:
+    """Like `call`, but None when AWS answers one of the `absent` codes: "not configured" is a
+    fact (e.g. no password policy), not a failure to read."""
+    try:
+        return call(client, method, **params)
+    except AwsCallError as exc:
+        if exc.code in absent:
+            return None
+        raise
+
+
+def paginate(client: BaseClient, method: str, key: str, **params: Any) -> tuple[list[Any], int]:
+    """All items under `key` across every page, and how many pages were read.
+
+    An operation this botocore cannot page (e.g. ListBuckets before botocore 1.35) is
+    read with one call rather than failing.
+    """
+    if not client.can_paginate(method):
+        return list(call(client, method, **params).get(key, [])), 1
+    items: list[Any] = []
+    pages = 0
+    try:
+        for page in client.get_paginator(method).paginate(**params):
+            pages += 1
+            items.extend(page.get(key, []))
+    except (ClientError, BotoCoreError) as exc:
+        raise AwsCallError(operation_name(client, method), exc) from exc
+    return items, pages
+
+
+def iso(value: datetime | None) -> str | None:
+    """A boto3 datetime as an RFC 3339 UTC string (facts must be JSON and stable)."""
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def tag_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
+    """AWS `[{"Key": k, "Value": v}]` tag lists as a plain mapping."""
+    return {tag["Key"]: tag.get("Value", "") for tag in tags or ()}

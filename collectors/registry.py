@@ -1,0 +1,106 @@
+"""The collector registry: every collector, built-in or plugin, comes from the
+`annexa.collectors` entry-point group, so there is one source of truth.
+
+A plugin that fails to import or does not satisfy the Collector contract is
+reported by name and skipped; the run goes on. A plugin whose name clashes with a
+built-in is ignored in favour of the built-in, and that is reported too.
+Set ANNEXA_DISABLE_PLUGIN_AUTOLOAD=1 to load only annexa's own collectors.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from annexa.collectors.base import Collector
+
+__all__ = ["ENTRY_POINT_GROUP", "Registry", "load_registry"]
+
+ENTRY_POINT_GROUP = "annexa.collectors"
+_BUILTIN_DIST = "annexa"
+
+
+@dataclass
+class Registry:
+    collectors: dict[str, type[Collector]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def providers(self) -> set[str]:
+        return {c.provider for c in self.collectors.values()}
+
+    def for_provider(self, provider: str) -> list[type[Collector]]:
+        return [c for name, c in sorted(self.collectors.items()) if c.provider == provider]
+
+    def kinds(self) -> set[str]:
+        return {kind for c in self.collectors.values() for kind in c.kinds}
+
+    def target_options(self, provider: str) -> dict[str, type]:
+        options: dict[str, type] = {}
+        for collector in self.for_provider(provider):
+            options.update(collector.target_options)
+        return options
+
+    def rule_files(self) -> list[Path]:
+        """Rule files that plugins ship beside their collector modules."""
+        files = []
+        for collector in self.collectors.values():
+            if collector.rules:
+                module = sys.modules[collector.__module__]
+                files.append(Path(module.__file__ or ".").parent / collector.rules)
+        return sorted(set(files))
+
+
+def _dist_name(entry_point: metadata.EntryPoint) -> str:
+    dist = getattr(entry_point, "dist", None)
+    return (dist.metadata["Name"] if dist is not None else "") or ""
+
+
+def _contract_problem(name: str, obj: object) -> str | None:
+    if not (isinstance(obj, type) and issubclass(obj, Collector)):
+        return f"{obj!r} is not a subclass of annexa.collectors.base.Collector"
+    if getattr(obj, "name", None) != name:
+        return f"its class declares name {getattr(obj, 'name', None)!r}, but it is registered as {name!r}"
+    provider = getattr(obj, "provider", None)
+    if not isinstance(provider, str) or not provider:
+        return "it declares no provider"
+    kinds = getattr(obj, "kinds", None)
+    if not isinstance(kinds, tuple) or not kinds:
+        return "it declares no fact kinds (`kinds` must be a non-empty tuple)"
+    bad = [k for k in kinds if not (isinstance(k, str) and k.startswith(provider + "."))]
+    if bad:
+        return f"fact kind {bad[0]!r} does not start with its provider {provider + '.'!r}"
+    return None
+
+
+def load_registry(entry_points: Iterable[metadata.EntryPoint] | None = None) -> Registry:
+    if entry_points is None:
+        entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    autoload = os.environ.get("ANNEXA_DISABLE_PLUGIN_AUTOLOAD", "") in ("", "0")
+    builtin = [ep for ep in entry_points if _dist_name(ep) == _BUILTIN_DIST]
+    plugins = [ep for ep in entry_points if _dist_name(ep) != _BUILTIN_DIST] if autoload else []
+
+    registry = Registry()
+    for entry_point in [*builtin, *plugins]:
+        origin = _dist_name(entry_point) or "unknown distribution"
+        if entry_point.name in registry.collectors:
+            registry.problems.append(
+                f"collector {entry_point.name!r} from {origin} ignored: the name is already taken by annexa's own"
+            )
+            continue
+        try:
+            obj = entry_point.load()
+        except Exception as err:  # a broken plugin must not stop the run; it is reported by name
+            registry.problems.append(
+                f"collector {entry_point.name!r} from {origin} failed to load: {type(err).__name__}: {err}"
+            )
+            continue
+        problem = _contract_problem(entry_point.name, obj)
+        if problem:
+            registry.problems.append(f"collector {entry_point.name!r} from {origin} ignored: {problem}")
+            continue
+        registry.collectors[entry_point.name] = obj  # type: ignore[assignment]
+    return registry

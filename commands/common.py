@@ -1,0 +1,82 @@
+"""Helpers every command uses: shared options, loading the workspace, writing output."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from annexa.errors import UsageError
+from annexa.reports import render
+from annexa.workspace import Workspace, load_workspace
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "add_config_option",
+    "add_output",
+    "add_run_option",
+    "add_store_options",
+    "emit",
+    "render_rows",
+    "workspace",
+]
+
+DEFAULT_CONFIG = "annexa.yaml"
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default=DEFAULT_CONFIG, help="configuration file (default: ./annexa.yaml)")
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    add_config_option(parser)
+    parser.add_argument("--store", help="evidence store path or URL; overrides the configuration's `store`")
+
+
+def add_run_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", default="latest", help="run id, sequence number, `latest` or `previous`")
+
+
+def add_output(parser: argparse.ArgumentParser, formats: Sequence[str], default: str) -> None:
+    parser.add_argument("--format", choices=formats, default=default, help=f"output format (default: {default})")
+    parser.add_argument("-o", "--output", help="write to this file instead of standard output")
+
+
+def workspace(args: argparse.Namespace, config_required: bool = True) -> Workspace:
+    """Load config, registry, catalog and rules; the config file is optional for read-only commands."""
+    return load_workspace(Path(args.config), getattr(args, "store", None), config_required=config_required)
+
+
+def emit(content: str | bytes, output: str | None) -> None:
+    """Print, or write `output` atomically so a failed command never leaves half a file."""
+    if not output:
+        if isinstance(content, bytes):
+            raise UsageError("this format is binary: write it to a file with -o FILE")
+        sys.stdout.write(content)
+        return
+    target = Path(output)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as err:
+        raise UsageError(f"--output {output}: cannot write: {err.strerror or err}") from None
+
+
+def render_rows(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str], table_columns: Sequence[str]) -> str:
+    if fmt == "json":
+        return render.to_json(rows)
+    if fmt == "csv":
+        return render.to_csv(rows, columns)
+    if fmt == "md":
+        return render.to_markdown(rows, columns)
+    return render.to_table(rows, table_columns)

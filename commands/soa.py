@@ -1,0 +1,27 @@
+"""annexa soa: the Statement of Applicability with implementation status."""
+
+from __future__ import annotations
+
+import argparse
+
+from annexa.commands.common import add_output, add_run_option, add_store_options, emit, render_rows, workspace
+from annexa.reports.soa import SOA_COLUMNS, soa_rows, soa_statuses
+
+NAME = "soa"
+HELP = "Statement of Applicability with implementation status"
+_TABLE = ("control", "status", "applicable", "title", "evidence", "last_evidence_at")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_store_options(parser)
+    add_run_option(parser)
+    add_output(parser, ("table", "json", "csv", "md"), "table")
+
+
+def run(args: argparse.Namespace) -> int:
+    ws = workspace(args, config_required=False)
+    store = ws.open_store()
+    run_info = store.resolve(args.run)
+    rows = soa_rows(soa_statuses(store, run_info, ws.catalog, ws.config), run_info)
+    emit(render_rows(rows, args.format, SOA_COLUMNS, _TABLE), args.output)
+    return 0

@@ -1,0 +1,179 @@
+"""annexa.yaml: loading and validation.
+
+Every key is optional except `targets`; unknown keys are errors, so a misspelt
+setting fails loudly (`annexa.yaml:7: unknown key 'stor'`) instead of being ignored.
+Relative paths are resolved against the config file's folder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from annexa.collectors.base import Target
+from annexa.collectors.registry import Registry
+from annexa.errors import UsageError
+from annexa.mappings.catalog import Catalog
+from annexa.mappings.rollup import ScopeDecision
+from annexa.yamlio import LineDict, line_of, load_yaml
+
+__all__ = ["Config", "DEFAULT_STORE", "load_config", "parse_duration"]
+
+DEFAULT_STORE = "./evidence"
+DEFAULT_MAX_AGE = timedelta(days=7)
+_TOP_KEYS = ("store", "targets", "mappings", "scope", "max_age")
+_SCOPE_KEYS = ("applicable", "justification", "owner", "max_age")
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    store: str
+    targets: tuple[Target, ...]
+    mappings: tuple[Path, ...] = ()
+    scope: Mapping[str, ScopeDecision] = field(default_factory=dict)
+    max_age: timedelta = DEFAULT_MAX_AGE
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+def parse_duration(text: Any) -> timedelta:
+    """`90m`, `36h`, `7d`, `2w` -> timedelta; ValueError otherwise."""
+    match = _DURATION.match(str(text))
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"{text!r} is not a duration like 36h, 7d or 2w")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _plain(value: Any) -> Any:
+    """Strip the line-tracking containers, for storing the config in a bundle."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool = True) -> Config:
+    """Load and validate `path`. A missing file is an error only when `required`."""
+    if not path.exists() and not required:
+        return Config(path=None, store=DEFAULT_STORE, targets=())
+    doc = load_yaml(path)
+    if doc is None:
+        doc = LineDict()
+    if not isinstance(doc, dict):
+        raise UsageError(f"{path}:{line_of(doc)}: the configuration must be a mapping of keys such as targets, store")
+
+    def at(node: Any, key: Any = None) -> str:
+        return f"{path}:{line_of(node, key)}"
+
+    for key in doc:
+        if key not in _TOP_KEYS:
+            raise UsageError(f"{at(doc, key)}: unknown key {key!r} (allowed: {', '.join(_TOP_KEYS)})")
+    base = path.parent
+
+    store = doc.get("store", DEFAULT_STORE)
+    if not isinstance(store, str) or not store.strip():
+        raise UsageError(f"{at(doc, 'store')}: `store` must be a path or a URL such as s3://bucket/prefix")
+    if "://" not in store:
+        store = str((base / store).resolve()) if not Path(store).is_absolute() else store
+
+    if "targets" not in doc:
+        raise UsageError(f"{path}:{line_of(doc)}: `targets` is required (e.g. `targets: [{{host: {{}}}}]`)")
+    targets = _targets(doc["targets"], registry, lambda k=None, n=doc: at(n, k), path)
+
+    mappings = doc.get("mappings", [])
+    if isinstance(mappings, str):
+        mappings = [mappings]
+    if not isinstance(mappings, list) or not all(isinstance(m, str) for m in mappings):
+        raise UsageError(f"{at(doc, 'mappings')}: `mappings` must be a list of rule files or folders")
+    mapping_paths = []
+    for index, item in enumerate(mappings):
+        mapping_path = (base / item) if not Path(item).is_absolute() else Path(item)
+        if not mapping_path.exists():
+            raise UsageError(f"{at(mappings, index)}: mapping path {item!r} does not exist")
+        mapping_paths.append(mapping_path)
+
+    try:
+        max_age = parse_duration(doc["max_age"]) if "max_age" in doc else DEFAULT_MAX_AGE
+    except ValueError as err:
+        raise UsageError(f"{at(doc, 'max_age')}: max_age: {err}") from None
+
+    return Config(
+        path=path,
+        store=store,
+        targets=targets,
+        mappings=tuple(mapping_paths),
+        scope=_scope(doc.get("scope", {}), catalog, path),
+        max_age=max_age,
+        raw=_plain(doc),
+    )
+
+
+def _targets(items: Any, registry: Registry, at: Any, path: Path) -> tuple[Target, ...]:
+    if not isinstance(items, list) or not items:
+        raise UsageError(f"{at('targets')}: `targets` must be a non-empty list such as `- aws: {{regions: [us-east-1]}}`")
+    providers = sorted(registry.providers())
+    targets = []
+    for index, item in enumerate(items):
+        where = f"{path}:{line_of(items, index)}"
+        if not isinstance(item, dict) or len(item) != 1:
+            raise UsageError(f"{where}: each target is one provider with its options, e.g. `- host: {{}}`")
+        (provider, options), = item.items()
+        if provider not in providers:
+            raise UsageError(f"{where}: unknown target type {provider!r} (available: {', '.join(providers) or 'none'})")
+        if options is None:
+            options = {}
+        if not isinstance(options, dict):
+            raise UsageError(f"{where}: the options of a {provider} target must be a mapping")
+        allowed = {"collectors": list, **registry.target_options(provider)}
+        for key, value in options.items():
+            line = f"{path}:{line_of(options, key, line_of(items, index))}"
+            if key not in allowed:
+                raise UsageError(f"{line}: unknown {provider} option {key!r} (allowed: {', '.join(sorted(allowed))})")
+            if not isinstance(value, allowed[key]):
+                raise UsageError(f"{line}: {provider} option {key!r} must be a {allowed[key].__name__}")
+        known = {c.name for c in registry.for_provider(provider)}
+        for name in options.get("collectors", []):
+            if name not in known:
+                raise UsageError(f"{where}: unknown {provider} collector {name!r} (available: {', '.join(sorted(known))})")
+        targets.append(Target(provider=provider, options=_plain(options), index=index))
+    return tuple(targets)
+
+
+def _scope(items: Any, catalog: Catalog, path: Path) -> dict[str, ScopeDecision]:
+    if not isinstance(items, dict):
+        raise UsageError(f"{path}:{line_of(items)}: `scope` must map control ids to decisions")
+    decisions = {}
+    for control, decision in items.items():
+        where = f"{path}:{line_of(items, control)}"
+        if control not in catalog:
+            raise UsageError(f"{where}: unknown Annex A 2022 control id {control!r}")
+        if not isinstance(decision, dict):
+            raise UsageError(f"{where}: the scope of {control} must be a mapping (applicable, justification, owner, max_age)")
+        for key in decision:
+            if key not in _SCOPE_KEYS:
+                raise UsageError(f"{path}:{line_of(decision, key)}: unknown scope key {key!r} (allowed: {', '.join(_SCOPE_KEYS)})")
+        applicable = decision.get("applicable", True)
+        if not isinstance(applicable, bool):
+            raise UsageError(f"{path}:{line_of(decision, 'applicable')}: `applicable` must be true or false")
+        justification = decision.get("justification", "")
+        owner = decision.get("owner", "")
+        for key, value in (("justification", justification), ("owner", owner)):
+            if not isinstance(value, str):
+                raise UsageError(f"{path}:{line_of(decision, key)}: `{key}` must be text")
+        if not applicable and not justification.strip():
+            raise UsageError(f"{where}: {control} is excluded but has no `justification` (auditors require one)")
+        max_age = None
+        if "max_age" in decision:
+            try:
+                max_age = parse_duration(decision["max_age"])
+            except ValueError as err:
+                raise UsageError(f"{path}:{line_of(decision, 'max_age')}: max_age: {err}") from None
+        decisions[control] = ScopeDecision(applicable, justification.strip(), owner.strip(), max_age)
+    return decisions

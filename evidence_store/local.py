@@ -1,0 +1,110 @@
+"""The local-directory backend (the default store).
+
+Layout:
+    objects/<2 hex>/<sha256>     canonical JSON, `sha256sum` of the file = its name
+    manifests/<sequence>.json     one per run, 8-digit zero-padded sequence
+    index.sqlite                  derived, rebuildable (`annexa reindex`)
+Objects are written to a temporary file and renamed into place; a manifest is
+published with a hard link, which fails if the slot exists, so a crash or a
+concurrent run leaves either a whole run or none.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from annexa.errors import StoreError
+from annexa.evidence_store.backend import SlotTaken
+
+__all__ = ["LocalBackend"]
+
+_MANIFEST = re.compile(r"^(\d{8})\.json$")
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+class LocalBackend:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.url = str(root)
+        self._objects = root / "objects"
+        self._manifests = root / "manifests"
+        self._tmp = root / "tmp"
+
+    def _ensure_dirs(self) -> None:
+        try:
+            for path in (self._objects, self._manifests, self._tmp):
+                path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(f"cannot create the evidence store at {self.root}: {err.strerror or err}") from None
+
+    def _object_path(self, digest: str) -> Path:
+        if not _DIGEST.match(digest):
+            raise StoreError(f"{self.root}: invalid object name {digest!r}")
+        return self._objects / digest[:2] / digest
+
+    def has_object(self, digest: str) -> bool:
+        return self._object_path(digest).exists()
+
+    def put_object(self, digest: str, data: bytes) -> None:
+        path = self._object_path(digest)
+        if path.exists():
+            return
+        self._ensure_dirs()
+        path.parent.mkdir(exist_ok=True)
+        self._write_atomically(path, data, replace=True)
+
+    def get_object(self, digest: str) -> bytes:
+        try:
+            return self._object_path(digest).read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"{self.root}: object {digest} is missing") from None
+
+    def iter_objects(self) -> list[str]:
+        if not self._objects.is_dir():
+            return []
+        return sorted(p.name for p in self._objects.glob("??/*") if _DIGEST.match(p.name))
+
+    def publish_manifest(self, sequence: int, data: bytes) -> None:
+        self._ensure_dirs()
+        self._write_atomically(self._manifests / f"{sequence:08d}.json", data, replace=False)
+
+    def get_manifest(self, sequence: int) -> bytes:
+        try:
+            return (self._manifests / f"{sequence:08d}.json").read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"{self.root}: manifest {sequence:08d}.json is missing") from None
+
+    def list_manifests(self) -> list[int]:
+        if not self._manifests.is_dir():
+            return []
+        return sorted(int(m.group(1)) for p in self._manifests.iterdir() if (m := _MANIFEST.match(p.name)))
+
+    def index_path(self) -> Path:
+        return self.root / "index.sqlite"
+
+    def _write_atomically(self, path: Path, data: bytes, replace: bool) -> None:
+        """Write via a temp file; `replace=False` publishes with link() so a taken name is refused."""
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix=".write-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if replace:
+                os.replace(tmp_name, path)
+            else:
+                try:
+                    os.link(tmp_name, path)
+                except FileExistsError:
+                    raise SlotTaken(path.name) from None
+        except OSError as err:
+            if err.errno == errno.ENOSPC:
+                raise StoreError(f"{self.root}: no space left on device while writing {path.name}") from None
+            raise StoreError(f"{self.root}: cannot write {path.name}: {err.strerror or err}") from None
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)

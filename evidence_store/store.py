@@ -1,0 +1,403 @@
+"""The evidence store: runs written as immutable, hash-chained bundles.
+
+A run's bundle is its manifest plus the objects it references:
+- one object per fact (`kind`, `resource`, `scope`, `data`, `source`; redacted,
+  content-addressed, so a fact unchanged since last night is stored once);
+- a fact delta and a result delta against the previous run (what was added or
+  removed), so storage grows with change rather than with time;
+- the rules and the (redacted) configuration the run used.
+Collection times are kept per batch (one collector over one scope, e.g. `aws.s3`
+in one account) in the manifest; a fact's `collected_at` is its batch's start.
+The manifest records the sha256 of the previous manifest (a hash chain).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from annexa.collectors.base import CollectionError, Fact, Source, scope_key
+from annexa.errors import ConcurrentRunError, StoreError
+from annexa.evidence_store.backend import Backend, SlotTaken
+from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
+from annexa.evidence_store.index import Index
+from annexa.evidence_store.local import LocalBackend
+from annexa.evidence_store.redact import redact
+from annexa.mappings.evaluate import Result
+
+__all__ = [
+    "MANIFEST_FORMAT",
+    "DELTA_FORMAT",
+    "RunInfo",
+    "RunWriter",
+    "Store",
+    "StoredFact",
+    "open_store",
+]
+
+MANIFEST_FORMAT = "annexa.run/1"
+DELTA_FORMAT = "annexa.delta/1"
+_PUBLISH_ATTEMPTS = 5
+
+Signer = Callable[[bytes], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    seq: int
+    run_id: str
+    status: str
+    started_at: str
+    finished_at: str
+    manifest_sha256: str
+    facts: int
+    results: int
+    errors: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sequence": self.seq,
+            "run_id": self.run_id,
+            "status": self.status,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "manifest_sha256": self.manifest_sha256,
+            "facts": self.facts,
+            "results": self.results,
+            "errors": self.errors,
+        }
+
+
+@dataclass(frozen=True)
+class StoredFact:
+    kind: str
+    resource: str
+    scope: Mapping[str, str]
+    data: Any
+    source: Source
+    collected_at: str
+    hash: str
+
+
+def open_store(url: str, signer: Signer | None = None) -> Store:
+    """Open the store at a path, `file://` URL or (with the S3 backend) `s3://` URL."""
+    if url.startswith("s3://"):
+        from annexa.evidence_store.s3 import S3Backend  # imported lazily: only S3 users pay for it
+
+        return Store(S3Backend.from_url(url), signer)
+    if url.startswith("file://"):
+        url = url[len("file://") :]
+    if "://" in url:
+        raise StoreError(f"unsupported store URL {url!r} (use a path, file://PATH or s3://BUCKET/PREFIX)")
+    return Store(LocalBackend(Path(url)), signer)
+
+
+class Store:
+    def __init__(self, backend: Backend, signer: Signer | None = None) -> None:
+        self.backend = backend
+        self.signer = signer
+        self._index: Index | None = None
+
+    @property
+    def url(self) -> str:
+        return self.backend.url
+
+    # -- index -------------------------------------------------------------------
+
+    def index(self) -> Index:
+        """The index, brought up to date with the store's manifests first."""
+        if self._index is None:
+            try:
+                self._index = Index(self.backend.index_path())
+            except Exception as err:  # sqlite3 raises several unrelated types
+                raise StoreError(f"cannot open the index {self.backend.index_path()}: {err}") from None
+        self._sync(self._index)
+        return self._index
+
+    def reindex(self) -> int:
+        """Drop and rebuild the index from the bundles; returns the number of runs indexed."""
+        index = self._index or Index(self.backend.index_path())
+        self._index = index
+        index.clear()
+        self._sync(index)
+        return index.latest_seq()
+
+    def _sync(self, index: Index) -> None:
+        seqs = self.backend.list_manifests()
+        have = index.latest_seq()
+        if have:
+            row = index.run(have)
+            if have not in seqs or row is None or row["manifest_sha256"] != sha256_hex(self.backend.get_manifest(have)):
+                index.clear()
+                have = 0
+        for seq in seqs:
+            if seq <= have:
+                continue
+            if seq != have + 1:
+                raise StoreError(
+                    f"{self.url}: manifest {have + 1:08d}.json is missing before {seq:08d}.json "
+                    "(the hash chain is broken; run `annexa verify`)"
+                )
+            self._index_run(index, seq)
+            have = seq
+
+    def _index_run(self, index: Index, seq: int) -> None:
+        raw = self.backend.get_manifest(seq)
+        manifest = self._json(raw, f"manifest {seq:08d}.json")
+        index.apply(
+            manifest,
+            sha256_hex(raw),
+            self.get_json(manifest["facts"]["delta"]),
+            self.get_json(manifest["results"]["delta"]),
+            self.get_json(manifest["mappings"]["object"]),
+        )
+
+    # -- reading -----------------------------------------------------------------
+
+    def _json(self, raw: bytes, what: str) -> Any:
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise StoreError(f"{self.url}: {what} is not valid JSON (run `annexa verify`)") from None
+
+    def get_json(self, digest: str) -> Any:
+        return self._json(self.backend.get_object(digest), f"object {digest}")
+
+    def manifest(self, seq: int) -> dict[str, Any]:
+        return self._json(self.backend.get_manifest(seq), f"manifest {seq:08d}.json")  # type: ignore[no-any-return]
+
+    def runs(self) -> list[RunInfo]:
+        return [_run_info(row) for row in self.index().runs()]
+
+    def resolve(self, ref: str | None = "latest") -> RunInfo:
+        """A run by `latest`, `previous`, run id or sequence number; StoreError if absent."""
+        index = self.index()
+        latest = index.latest_seq()
+        if not latest:
+            raise StoreError(f"{self.url}: the store has no runs yet (run `annexa collect` first)")
+        ref = ref or "latest"
+        if ref == "latest":
+            row = index.run(latest)
+        elif ref == "previous":
+            row = index.run(latest - 1)
+        elif ref.isdigit():
+            row = index.run(int(ref))
+        else:
+            row = index.run_by_id(ref)
+        if row is None:
+            raise StoreError(f"{self.url}: no run {ref!r} (see `annexa runs`)")
+        return _run_info(row)
+
+    def results(self, run: RunInfo) -> list[Result]:
+        out = []
+        for row in self.index().results(run.seq):
+            out.append(
+                Result(
+                    rule=row["rule"],
+                    controls=tuple(json.loads(row["controls"] or "[]")),
+                    kind=row["kind"] or "",
+                    resource=row["resource"],
+                    scope=json.loads(row["scope"] or "{}"),
+                    status=row["status"],
+                    severity=row["severity"] or "",
+                    message=row["message"],
+                    collected_at=row["collected_at"] or "",
+                )
+            )
+        return out
+
+    def rules(self, run: RunInfo) -> dict[str, dict[str, Any]]:
+        """The rules as the run used them, by id (title, remediation, expect ...)."""
+        mappings = self.get_json(self.manifest(run.seq)["mappings"]["object"])
+        return {rule["id"]: rule for rule in mappings.get("rules", [])}
+
+    def facts(self, run: RunInfo) -> Iterator[StoredFact]:
+        for row in self.index().facts(run.seq):
+            body = self.get_json(row["hash"])
+            yield StoredFact(
+                kind=body["kind"],
+                resource=body["resource"],
+                scope=body["scope"],
+                data=body["data"],
+                source=Source.from_dict(body["source"]),
+                collected_at=row["collected_at"] or "",
+                hash=row["hash"],
+            )
+
+    # -- writing -----------------------------------------------------------------
+
+    def put_json(self, value: Any) -> str:
+        data = canonical_bytes(value)
+        digest = sha256_hex(data)
+        self.backend.put_object(digest, data)
+        return digest
+
+    def begin_run(self, run_id: str, started_at: str, meta: Mapping[str, Any]) -> RunWriter:
+        """Start writing a run. `meta` goes into the manifest as is (tool, operator, config, mappings)."""
+        return RunWriter(self, run_id, started_at, meta)
+
+
+def _run_info(row: Any) -> RunInfo:
+    return RunInfo(
+        seq=row["seq"],
+        run_id=row["run_id"],
+        status=row["status"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        manifest_sha256=row["manifest_sha256"],
+        facts=row["facts"],
+        results=row["results"],
+        errors=row["errors"],
+    )
+
+
+@dataclass
+class _Batch:
+    collector: str
+    scope: Mapping[str, str]
+    collected_at: str
+    finished_at: str
+    facts: int = 0
+    errors: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        status = "ok" if not self.errors else ("partial" if self.facts else "error")
+        return {
+            "collector": self.collector,
+            "scope": dict(self.scope),
+            "collected_at": self.collected_at,
+            "finished_at": self.finished_at,
+            "facts": self.facts,
+            "errors": self.errors,
+            "status": status,
+        }
+
+
+@dataclass
+class RunWriter:
+    """Collects one run's facts as they stream in, then commits the bundle.
+
+    Facts are redacted, hashed and written as they arrive (only their keys stay in
+    memory). Thread-safe, so collectors may run in parallel.
+    """
+
+    store: Store
+    run_id: str
+    started_at: str
+    meta: Mapping[str, Any]
+    _facts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    _batches: dict[str, _Batch] = field(default_factory=dict)
+    _errors: list[tuple[CollectionError, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _batch(self, collector: str, scope: Mapping[str, str], at: str) -> tuple[str, _Batch]:
+        key = f"{collector}@{scope_key(scope)}"
+        batch = self._batches.get(key)
+        if batch is None:
+            batch = self._batches[key] = _Batch(collector, dict(scope), at, at)
+        batch.collected_at = min(batch.collected_at, at)
+        batch.finished_at = max(batch.finished_at, at)
+        return key, batch
+
+    def add_fact(self, fact: Fact, collector: str) -> Fact:
+        """Store one fact; returns it as stored (redacted), which is what rules must judge."""
+        stored = replace(fact, data=redact(fact.data))
+        body = {
+            "kind": stored.kind,
+            "resource": stored.resource,
+            "scope": dict(stored.scope),
+            "data": stored.data,
+            "source": stored.source.to_dict(),
+        }
+        digest = self.store.put_json(body)
+        with self._lock:
+            key, batch = self._batch(collector, fact.scope, fact.collected_at)
+            batch.facts += 1
+            self._facts[(fact.kind, fact.resource)] = (digest, key)
+        return stored
+
+    def add_error(self, error: CollectionError, collector: str) -> None:
+        with self._lock:
+            key, batch = self._batch(collector, error.scope, error.collected_at)
+            batch.errors += 1
+            self._errors.append((error, key))
+
+    @property
+    def fact_count(self) -> int:
+        return len(self._facts)
+
+    def _result_batch(self, result: Result, error_batches: Mapping[tuple[str, str], str]) -> str | None:
+        found = self._facts.get((result.kind, result.resource))
+        if found is not None:
+            return found[1]
+        return error_batches.get((result.kind, result.resource))
+
+    def commit(self, results: Sequence[Result], finished_at: str, extra: Mapping[str, Any]) -> RunInfo:
+        """Write deltas and the manifest; publish into the next chain slot. Returns the run."""
+        error_batches = {}
+        for error, batch in self._errors:
+            for kind in error.kinds:
+                error_batches[(kind, error.resource or scope_key(error.scope))] = batch
+        entries = {
+            (r.rule, r.resource): (r.status, r.message, self._result_batch(r, error_batches)) for r in results
+        }
+        summary: dict[str, int] = {}
+        for result in results:
+            summary[result.status] = summary.get(result.status, 0) + 1
+
+        for _attempt in range(_PUBLISH_ATTEMPTS):
+            index = self.store.index()
+            previous_seq = index.latest_seq()
+            fact_delta = _delta(index.current_facts(), self._facts, previous_seq)
+            result_delta = _delta(index.current_results(), entries, previous_seq)
+            manifest: dict[str, Any] = {
+                "format": MANIFEST_FORMAT,
+                "run_id": self.run_id,
+                "sequence": previous_seq + 1,
+                "status": "partial" if self._errors else "complete",
+                "started_at": self.started_at,
+                "finished_at": finished_at,
+                **self.meta,
+                **extra,
+                "batches": {key: b.to_dict() for key, b in sorted(self._batches.items())},
+                "errors": [error.to_dict() for error, _ in self._errors],
+                "facts": {"count": len(self._facts), "delta": self.store.put_json(fact_delta)},
+                "results": {"count": len(entries), "summary": summary, "delta": self.store.put_json(result_delta)},
+                "previous": _previous(index, previous_seq),
+            }
+            if self.store.signer is not None:
+                manifest["signature"] = self.store.signer(canonical_bytes(manifest))
+            raw = canonical_bytes(manifest)
+            try:
+                self.store.backend.publish_manifest(previous_seq + 1, raw)
+            except SlotTaken:
+                continue  # another run landed first: chain onto it and try the next slot
+            index.apply(
+                manifest, sha256_hex(raw), fact_delta, result_delta, self.store.get_json(manifest["mappings"]["object"])
+            )
+            return self.store.resolve(str(previous_seq + 1))
+        raise ConcurrentRunError(
+            f"{self.store.url}: could not publish run {self.run_id}: other runs kept taking the next place in the chain"
+        )
+
+
+def _previous(index: Index, seq: int) -> dict[str, Any] | None:
+    row = index.run(seq) if seq else None
+    if row is None:
+        return None
+    return {"sequence": seq, "run_id": row["run_id"], "sha256": row["manifest_sha256"]}
+
+
+def _delta(
+    before: Mapping[tuple[str, str], tuple[Any, ...]],
+    after: Mapping[tuple[str, str], tuple[Any, ...]],
+    base: int,
+) -> dict[str, Any]:
+    """What changed from `before` to `after`, as sorted lists (deterministic bytes)."""
+    add = sorted([*key, *value] for key, value in after.items() if tuple(before.get(key, ())) != tuple(value))
+    remove = sorted([*key] for key in before if key not in after)
+    return {"format": DELTA_FORMAT, "base": base or None, "add": add, "remove": remove}

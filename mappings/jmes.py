@@ -1,0 +1,81 @@
+"""JMESPath as rules use it: compiled once, with annexa's extra functions.
+
+`days_since(ts)` keeps evaluation pure: facts store raw timestamps (so they stay
+identical, and deduplicated, night after night) and the evaluation time is passed in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import jmespath
+from jmespath import exceptions as jmes_errors
+from jmespath import functions
+
+__all__ = ["Expression", "compile_expression", "parse_timestamp", "truthy"]
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse RFC 3339 / ISO 8601 (with `Z` or offset, or naive meaning UTC)."""
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+class _Functions(functions.Functions):
+    def __init__(self, now: datetime) -> None:
+        super().__init__()
+        self._now = now
+
+    @functions.signature({"types": ["string", "null"]})
+    def _func_days_since(self, value: str | None) -> float | None:
+        if value is None or value in ("", "N/A", "no_information", "not_supported"):
+            return None
+        try:
+            return (self._now - parse_timestamp(value)).total_seconds() / 86400.0
+        except ValueError:
+            return None
+
+
+def truthy(value: Any) -> bool:
+    """JMESPath truthiness: false, null and empty string/list/object are false; 0 is true."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, (str, list, dict)) and len(value) == 0:
+        return False
+    return True
+
+
+class Expression:
+    """A compiled JMESPath expression that keeps its source text for messages."""
+
+    __slots__ = ("text", "_parsed")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._parsed = jmespath.compile(text)
+
+    def search(self, data: Any, now: datetime) -> Any:
+        return self._parsed.search(data, options=jmespath.Options(custom_functions=_Functions(now)))
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r})"
+
+
+def compile_expression(text: str) -> Expression:
+    """Compile or raise ValueError with JMESPath's own explanation."""
+    try:
+        expression = Expression(text)
+        # A dry run on empty data finds unknown functions and wrong argument counts,
+        # which JMESPath only reports when a function is called; type errors on
+        # missing fields are data-dependent and left to evaluation.
+        expression.search({}, datetime.now(timezone.utc))
+    except (jmes_errors.UnknownFunctionError, jmes_errors.ArityError) as err:
+        raise ValueError(str(err).replace("\n", " ")) from None
+    except jmes_errors.JMESPathTypeError:
+        pass
+    except jmes_errors.JMESPathError as err:
+        raise ValueError(" ".join(str(err).split())) from None
+    except RecursionError:
+        raise ValueError("expression nested too deeply") from None
+    return expression

@@ -1,0 +1,165 @@
+"""Rule files: schema, loading and validation.
+
+A rule file is YAML with one key, `rules`, a list of rules. Everything is checked
+at load (shape, unknown control ids and fact kinds, JMESPath syntax, duplicate rule
+ids across all files) and reported as `file:line: message`, so a typo in a rule
+fails `annexa check` instead of silently never matching.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from annexa.errors import UsageError
+from annexa.mappings.jmes import Expression, compile_expression
+from annexa.yamlio import LineDict, line_of, load_yaml
+
+__all__ = ["Rule", "SEVERITIES", "builtin_rule_files", "expand_rule_paths", "load_rules", "rules_digest"]
+
+SEVERITIES = ("low", "medium", "high", "critical")
+_RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
+_REQUIRED = ("id", "title", "controls", "fact", "expect", "severity", "remediation")
+_OPTIONAL = ("where", "observe")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    controls: tuple[str, ...]
+    fact: str
+    expect: Expression
+    severity: str
+    remediation: str
+    where: Expression | None = None
+    observe: Expression | None = None
+    origin: str = ""  # file:line, for messages
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rule as written, for storing beside the results it produced."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "title": self.title,
+            "controls": list(self.controls),
+            "fact": self.fact,
+            "expect": self.expect.text,
+            "severity": self.severity,
+            "remediation": self.remediation,
+        }
+        if self.where is not None:
+            out["where"] = self.where.text
+        if self.observe is not None:
+            out["observe"] = self.observe.text
+        return out
+
+
+def builtin_rule_files() -> list[Path]:
+    return sorted((Path(__file__).parent / "rules").glob("*.yaml"))
+
+
+def expand_rule_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; folders as their `*.yaml`/`*.yml` files, sorted."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+        else:
+            out.append(path)
+    return out
+
+
+def rules_digest(rules: Sequence[Rule]) -> str:
+    """sha256 over the rules' canonical form: recorded in each run's manifest."""
+    payload = json.dumps([r.to_dict() for r in rules], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def load_rules(paths: Iterable[Path], known_kinds: set[str], control_ids: set[str]) -> list[Rule]:
+    """Load and validate every rule in `paths` (in order) or raise UsageError."""
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        for rule in _load_file(path, known_kinds, control_ids):
+            if rule.id in seen:
+                raise UsageError(f"{rule.origin}: duplicate rule id {rule.id!r} (first defined at {seen[rule.id]})")
+            seen[rule.id] = rule.origin
+            rules.append(rule)
+    return rules
+
+
+def _load_file(path: Path, known_kinds: set[str], control_ids: set[str]) -> list[Rule]:
+    doc = load_yaml(path)
+    if not isinstance(doc, LineDict) or "rules" not in doc:
+        raise UsageError(f"{path}:{line_of(doc)}: a rule file needs a top-level `rules:` list")
+    extra = sorted(set(doc) - {"rules"}, key=str)
+    if extra:
+        raise UsageError(f"{path}:{line_of(doc, extra[0])}: unknown top-level key {extra[0]!r} (expected only `rules`)")
+    items = doc["rules"]
+    if not isinstance(items, list):
+        raise UsageError(f"{path}:{line_of(doc, 'rules')}: `rules` must be a list")
+    return [_parse_rule(path, item, known_kinds, control_ids) for item in items]
+
+
+def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[str]) -> Rule:
+    where = f"{path}:{line_of(item)}"
+    if not isinstance(item, dict):
+        raise UsageError(f"{where}: each rule must be a mapping with {', '.join(_REQUIRED)}")
+
+    def at(key: str) -> str:
+        return f"{path}:{line_of(item, key)}"
+
+    for key in item:
+        if key not in _REQUIRED and key not in _OPTIONAL:
+            raise UsageError(f"{at(key)}: unknown rule key {key!r} (allowed: {', '.join(_REQUIRED + _OPTIONAL)})")
+    for key in _REQUIRED:
+        if key not in item:
+            raise UsageError(f"{where}: rule is missing required key {key!r}")
+    for key in ("id", "title", "fact", "expect", "severity", "remediation", *_OPTIONAL):
+        if key in item and (not isinstance(item[key], str) or not item[key].strip()):
+            raise UsageError(f"{at(key)}: {key!r} must be a non-empty string")
+
+    rule_id = item["id"]
+    if not _RULE_ID.match(rule_id):
+        raise UsageError(f"{at('id')}: rule id {rule_id!r} must be lowercase letters, digits, '.', '-' or '_'")
+    if item["severity"] not in SEVERITIES:
+        raise UsageError(f"{at('severity')}: severity {item['severity']!r} is not one of {', '.join(SEVERITIES)}")
+    if item["fact"] not in known_kinds:
+        raise UsageError(f"{at('fact')}: unknown fact kind {item['fact']!r} (no registered collector produces it)")
+
+    controls = item["controls"]
+    if isinstance(controls, str):
+        controls = [controls]
+    if not isinstance(controls, list) or not controls or not all(isinstance(c, str) for c in controls):
+        raise UsageError(f"{at('controls')}: `controls` must be a non-empty list of Annex A ids such as A.8.24")
+    for control in controls:
+        if control not in control_ids:
+            raise UsageError(f"{at('controls')}: unknown Annex A 2022 control id {control!r}")
+
+    def expression(key: str) -> Expression | None:
+        if key not in item:
+            return None
+        try:
+            return compile_expression(item[key])
+        except ValueError as err:
+            raise UsageError(f"{at(key)}: invalid JMESPath in {key!r}: {err}") from None
+
+    expect = expression("expect")
+    assert expect is not None  # required key, checked above
+    return Rule(
+        id=rule_id,
+        title=item["title"].strip(),
+        controls=tuple(dict.fromkeys(controls)),
+        fact=item["fact"],
+        expect=expect,
+        severity=item["severity"],
+        remediation=item["remediation"].strip(),
+        where=expression("where"),
+        observe=expression("observe"),
+        origin=where,
+    )

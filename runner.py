@@ -1,0 +1,193 @@
+"""One collection run: every configured collector over every target, into one bundle.
+
+Facts stream from collectors into the store writer and the evaluator; neither
+keeps the facts themselves in memory. A collector that raises is a bug, but it
+must still not make a control look implemented: its kinds get `error` evidence
+and the run goes on.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from annexa import __version__
+from annexa.collectors.base import CollectionError, Collector, Context, Fact, Target, scope_key, utc_now
+from annexa.collectors.registry import Registry
+from annexa.config import Config
+from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
+from annexa.evidence_store.redact import redact
+from annexa.evidence_store.store import RunInfo, Store
+from annexa.mappings.catalog import Catalog
+from annexa.mappings.evaluate import Evaluator, Result
+from annexa.mappings.rules import Rule, rules_digest
+
+__all__ = ["RunOutcome", "new_run_id", "run_collection"]
+
+Progress = Callable[[str, str, int], None]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run: RunInfo
+    results: list[Result]
+    errors: list[CollectionError]
+    problems: list[str]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything was collected; 1 when the bundle is partial."""
+        return 1 if self.errors or self.problems else 0
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable and unique: `20261122T194058Z-3fa2c1`."""
+    now = now or datetime.now(timezone.utc)
+    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
+def _operator() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in some containers; the uid still identifies the caller
+        user = f"uid={os.getuid()}"
+    return f"{user}@{socket.gethostname()}"
+
+
+def run_meta(config: Config, rules: Sequence[Rule], catalog: Catalog, store: Store) -> dict[str, Any]:
+    """Manifest fields that say how the run was asked for: tool, who, config, mappings."""
+    config_body = redact(dict(config.raw))
+    mappings_body = {
+        "catalog": {"name": catalog.name, "version": catalog.version, "controls": len(catalog)},
+        "rules": [rule.to_dict() for rule in rules],
+    }
+    return {
+        "tool": {"name": "annexa", "version": __version__},
+        "operator": _operator(),
+        "config": {"object": store.put_json(config_body), "sha256": sha256_hex(canonical_bytes(config_body))},
+        "mappings": {"object": store.put_json(mappings_body), "sha256": rules_digest(rules)},
+    }
+
+
+def run_collection(
+    config: Config,
+    registry: Registry,
+    rules: Sequence[Rule],
+    catalog: Catalog,
+    store: Store,
+    log: Any,
+    progress: Progress | None = None,
+    run_id: str | None = None,
+) -> RunOutcome:
+    started = utc_now()
+    run_id = run_id or new_run_id()
+    log = log.bind(run_id=run_id)
+    writer = store.begin_run(run_id, started, run_meta(config, rules, catalog, store))
+    evaluator = Evaluator(rules, datetime.now(timezone.utc))
+    context = Context(run_id=run_id, log=log, progress=progress or (lambda *_: None))
+    errors: list[CollectionError] = []
+    collected_kinds: set[str] = set()
+    callers: dict[tuple[str, str], dict[str, str]] = {}
+    collector_runs: list[dict[str, Any]] = []
+
+    for problem in registry.problems:
+        log.warning("plugin_problem", problem=problem)
+
+    for target in config.targets:
+        wanted = set(target.options.get("collectors", []))
+        for collector_cls in registry.for_provider(target.provider):
+            if wanted and collector_cls.name not in wanted:
+                continue
+            summary = _run_collector(collector_cls, target, context, writer, evaluator, errors, callers)
+            collected_kinds.update(collector_cls.kinds)
+            collector_runs.append(summary)
+            log.info("collector_finished", **summary)
+
+    results = evaluator.finish(errors, collected_kinds)
+    run = writer.commit(
+        results,
+        utc_now(),
+        {
+            "callers": [callers[key] for key in sorted(callers)],
+            "collectors": collector_runs,
+            "problems": list(registry.problems),
+        },
+    )
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    log.info(
+        "run_finished",
+        sequence=run.seq,
+        status=run.status,
+        facts=run.facts,
+        errors=len(errors),
+        results=counts,
+        store=store.url,
+    )
+    return RunOutcome(run=run, results=results, errors=errors, problems=list(registry.problems))
+
+
+def _run_collector(
+    collector_cls: type[Collector],
+    target: Target,
+    context: Context,
+    writer: Any,
+    evaluator: Evaluator,
+    errors: list[CollectionError],
+    callers: dict[tuple[str, str], dict[str, str]],
+) -> dict[str, Any]:
+    name = collector_cls.name
+    began = time.monotonic()
+    facts = failed = 0
+    per_scope: dict[str, int] = {}
+    try:
+        for item in collector_cls().collect(target, context):
+            if isinstance(item, Fact):
+                evaluator.add(writer.add_fact(item, name))
+                facts += 1
+                scope = scope_key(item.scope)
+                callers.setdefault((scope, item.source.principal), {"scope": scope, "principal": item.source.principal})
+                per_scope[scope] = per_scope.get(scope, 0) + 1
+                context.progress(name, scope, per_scope[scope])
+            elif isinstance(item, CollectionError):
+                writer.add_error(item, name)
+                errors.append(item)
+                failed += 1
+                context.log.warning(
+                    "collection_error",
+                    collector=name,
+                    scope=scope_key(item.scope),
+                    operation=item.operation,
+                    code=item.code,
+                    resource=item.resource,
+                    error=item.message,
+                )
+            else:
+                raise TypeError(f"collector yielded {type(item).__name__}, expected Fact or CollectionError")
+    except Exception as err:  # a collector bug becomes error evidence for all its kinds, never a pass
+        context.log.error("collector_crashed", collector=name, target=target.label, exc_info=True)
+        error = CollectionError(
+            kinds=collector_cls.kinds,
+            scope={"provider": target.provider},
+            message=f"collector {name} stopped unexpectedly: {type(err).__name__}: {err}",
+            code="CollectorCrashed",
+        )
+        writer.add_error(error, name)
+        errors.append(error)
+        failed += 1
+    return {
+        "collector": name,
+        "target": target.label,
+        "facts": facts,
+        "errors": failed,
+        "status": "ok" if not failed else ("partial" if facts else "error"),
+        "duration_s": round(time.monotonic() - began, 3),
+    }

@@ -1,0 +1,62 @@
+"""A denied API call is evidence: its rules are `error`, the bundle is written, `collect` exits 1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from annexa import cli
+from annexa.demo_aws import seed
+
+DENIED = "GetBucketEncryption"
+
+
+@pytest.fixture
+def seeded_account(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        expectations = seed(boto3.Session(region_name="us-east-1"))
+        real = botocore.client.BaseClient._make_api_call
+
+        def deny_one_operation(self, operation_name, api_params):  # type: ignore[no-untyped-def]
+            if operation_name == DENIED:
+                raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorised"}}, operation_name)
+            return real(self, operation_name, api_params)
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny_one_operation)
+        yield expectations
+
+
+def test_access_denied_becomes_error_evidence(seeded_account, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "annexa.yaml"
+    config.write_text("store: ./evidence\ntargets:\n  - aws: {regions: [us-east-1]}\n")
+    assert cli.main(["--log-format", "json", "collect", "--config", str(config)]) == 1
+    out, err = capsys.readouterr()
+    assert "partial" in out and '"code": "AccessDenied"' in err
+    assert len(list((tmp_path / "evidence/manifests").glob("*.json"))) == 1
+
+    assert cli.main(["findings", "--config", str(config), "--format", "json"]) == 0
+    findings = json.loads(capsys.readouterr().out)
+    bucket_rules = {f["rule"] for f in findings if f["kind"] == "aws.s3.bucket"}
+    assert bucket_rules
+    for finding in findings:
+        if finding["kind"] == "aws.s3.bucket":
+            assert finding["status"] == "error", finding
+            assert "AccessDenied" in finding["message"]
+        else:
+            assert finding["status"] != "error", finding  # other kinds are unaffected
+
+    assert cli.main(["soa", "--config", str(config), "--format", "json"]) == 0
+    soa = {c["control"]: c["status"] for c in json.loads(capsys.readouterr().out)}
+    assert soa["A.8.24"] == "error"  # encryption evidence missing: never `implemented`

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from fakes import FAKE_SCOPE, fake_fact
+
+from annexa.collectors.base import CollectionError
+from annexa.mappings.catalog import load_catalog
+from annexa.mappings.evaluate import evaluate
+from annexa.mappings.rules import load_rules
+
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+
+
+def _rules(path: Path) -> list:
+    return load_rules([path], {"fake.bucket"}, set(load_catalog().ids()))
+
+
+def _by_key(results: list) -> dict:
+    return {(r.rule, r.resource): r for r in results}
+
+
+def test_pass_fail_and_where(fake_rules_file: Path) -> None:
+    facts = [
+        fake_fact("b1", {"encrypted": True, "versioning": "Enabled"}),
+        fake_fact("b2", {"encrypted": False, "versioning": "Suspended"}),
+        fake_fact("b3", {"encrypted": True, "scratch": True}),
+    ]
+    results = _by_key(evaluate(facts, [], _rules(fake_rules_file), NOW))
+    assert results[("fake.bucket-encrypted", "b1")].status == "pass"
+    assert results[("fake.bucket-encrypted", "b2")].status == "fail"
+    assert "observed false" in results[("fake.bucket-encrypted", "b2")].message
+    assert results[("fake.bucket-versioned", "b1")].status == "pass"
+    assert results[("fake.bucket-versioned", "b2")].status == "fail"
+    assert ("fake.bucket-versioned", "b3") not in results  # `where` excludes scratch buckets
+    assert results[("fake.bucket-encrypted", "b1")].controls == ("A.8.24",)
+
+
+def test_scope_error_is_error_never_pass(fake_rules_file: Path) -> None:
+    error = CollectionError(kinds=("fake.bucket",), scope=FAKE_SCOPE, message="denied", code="AccessDenied",
+                            operation="fake:ListBuckets")
+    results = evaluate([], [error], _rules(fake_rules_file), NOW, collected_kinds={"fake.bucket"})
+    assert {r.status for r in results} == {"error"}
+    assert {r.rule for r in results} == {"fake.bucket-encrypted", "fake.bucket-versioned"}
+    assert "AccessDenied" in results[0].message and "fake:ListBuckets" in results[0].message
+
+
+def test_resource_error_overrides_a_passing_fact(fake_rules_file: Path) -> None:
+    fact = fake_fact("b1", {"encrypted": True, "versioning": "Enabled"})
+    error = CollectionError(kinds=("fake.bucket",), scope=FAKE_SCOPE, message="denied", resource="b1")
+    results = _by_key(evaluate([fact], [error], _rules(fake_rules_file), NOW))
+    assert results[("fake.bucket-encrypted", "b1")].status == "error"
+    assert results[("fake.bucket-versioned", "b1")].status == "error"
+
+
+def test_collected_kind_without_resources_is_not_applicable(fake_rules_file: Path) -> None:
+    results = evaluate([], [], _rules(fake_rules_file), NOW, collected_kinds={"fake.bucket"})
+    assert {(r.status, r.resource) for r in results} == {("not_applicable", "-")}
+    assert evaluate([], [], _rules(fake_rules_file), NOW, collected_kinds=set()) == []
+
+
+def test_type_error_in_expression_is_error(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "rules:\n  - {id: t.len, title: t, controls: [A.8.1], fact: fake.bucket, expect: 'length(tags) > `0`',"
+        " severity: low, remediation: r}\n"
+    )
+    (result,) = evaluate([fake_fact("b1", {"tags": None})], [], _rules(path), NOW)
+    assert result.status == "error" and "could not be evaluated" in result.message
+
+
+def test_days_since_uses_evaluation_time(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "rules:\n  - {id: t.age, title: t, controls: [A.5.17], fact: fake.bucket,"
+        " expect: 'days_since(rotated) <= `90`', severity: low, remediation: r}\n"
+    )
+    facts = [fake_fact("new", {"rotated": "2026-11-01T00:00:00Z"}), fake_fact("old", {"rotated": "2026-01-01T00:00:00+00:00"}),
+             fake_fact("never", {"rotated": None})]
+    results = _by_key(evaluate(facts, [], _rules(path), NOW))
+    assert results[("t.age", "new")].status == "pass"
+    assert results[("t.age", "old")].status == "fail"
+    assert results[("t.age", "never")].status == "fail"  # JMESPath: null <= 90 is null, never a pass

@@ -1,0 +1,40 @@
+"""Wiring shared by the commands: registry, catalog, config, rules and store.
+
+Kept out of cli.py so the CLI only parses and prints, and tests can build the
+same pieces without a subprocess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from annexa.collectors.registry import Registry, load_registry
+from annexa.config import Config, load_config
+from annexa.evidence_store.store import Store, open_store
+from annexa.mappings.catalog import Catalog, load_catalog
+from annexa.mappings.rules import Rule, builtin_rule_files, expand_rule_paths, load_rules
+
+__all__ = ["Workspace", "load_workspace"]
+
+
+@dataclass
+class Workspace:
+    config: Config
+    registry: Registry
+    catalog: Catalog
+    rules: list[Rule]
+    store_url: str
+
+    def open_store(self) -> Store:
+        return open_store(self.store_url)
+
+
+def load_workspace(config_path: Path, store_url: str | None = None, config_required: bool = True) -> Workspace:
+    """Load and validate everything a command needs; UsageError on any bad input."""
+    registry = load_registry()
+    catalog = load_catalog()
+    config = load_config(config_path, registry, catalog, required=config_required)
+    rule_files = [*builtin_rule_files(), *registry.rule_files(), *expand_rule_paths(config.mappings)]
+    rules = load_rules(rule_files, registry.kinds(), set(catalog.ids()))
+    return Workspace(config, registry, catalog, rules, store_url or config.store)

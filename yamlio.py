@@ -1,0 +1,96 @@
+"""YAML loading that rejects duplicate keys and remembers where each node came from.
+
+Every mapping is loaded as a `LineDict`, whose `.line` is the 1-based line of the
+mapping and `.lines[key]` the line of each key, so validators can report
+`file:line: message` like a compiler.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from annexa.errors import UsageError
+
+__all__ = ["LineDict", "LineList", "load_yaml", "line_of"]
+
+
+class LineDict(dict):  # type: ignore[type-arg]
+    line: int = 0
+    lines: dict[Any, int]
+
+
+class LineList(list):  # type: ignore[type-arg]
+    line: int = 0
+    lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a plain value", key_node.start_mark
+            ) from None
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def line_of(node: Any, key: Any = None, default: int = 1) -> int:
+    """The line of `node` (or of `key` inside it), falling back to `default`."""
+    if key is not None and isinstance(node, LineDict):
+        return node.lines.get(key, node.line or default)
+    if key is not None and isinstance(node, LineList) and isinstance(key, int) and key < len(node.lines):
+        return node.lines[key]
+    return getattr(node, "line", 0) or default
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse `path` or raise UsageError(`path:line: message`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, expected a YAML file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"{path}: cannot read: {err}") from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = err.problem or err.context or "invalid YAML"
+        raise UsageError(f"{path}:{line}: {problem}") from None
+    except yaml.YAMLError as err:
+        raise UsageError(f"{path}:1: invalid YAML: {err}") from None
+    except RecursionError:
+        raise UsageError(f"{path}:1: YAML nested too deeply") from None
