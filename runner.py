@@ -105,6 +105,8 @@ def run_collection(
         for collector_cls in registry.for_provider(target.provider):
             if wanted and collector_cls.name not in wanted:
                 continue
+            if not collector_cls.shards_itself and not context.owns(collector_cls.name, target.label):
+                continue
             summary = _run_collector(collector_cls, target, context, writer, evaluator, errors, callers)
             collected_kinds.update(collector_cls.kinds)
             collector_runs.append(summary)

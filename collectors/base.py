@@ -7,6 +7,7 @@ A collector only reads a remote system and yields `Fact`s (what it saw) and
 from __future__ import annotations
 
 import abc
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,6 +18,7 @@ __all__ = [
     "Collector",
     "Context",
     "Fact",
+    "Shard",
     "Source",
     "Target",
     "scope_key",
@@ -141,6 +143,22 @@ def _no_progress(collector: str, scope: str, facts: int) -> None:
     return None
 
 
+@dataclass(frozen=True)
+class Shard:
+    """Shard `index` of `count` (0-based): owns a deterministic 1/count of the work units.
+
+    A work unit is named by its parts, e.g. (collector, account, region); every
+    machine of a sharded run computes the same owner for the same unit.
+    """
+
+    index: int
+    count: int
+
+    def owns(self, *parts: str) -> bool:
+        digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index
+
+
 @dataclass
 class Context:
     """What the runner hands every collector for one run.
@@ -154,6 +172,11 @@ class Context:
     log: Any
     cache: dict[Any, Any] = field(default_factory=dict)
     progress: Callable[[str, str, int], None] = _no_progress
+    shard: Shard | None = None
+
+    def owns(self, *parts: str) -> bool:
+        """Whether this run collects the work unit named by `parts` (always, when not sharded)."""
+        return self.shard is None or self.shard.owns(*parts)
 
 
 class Collector(abc.ABC):
@@ -172,6 +195,9 @@ class Collector(abc.ABC):
     kinds: ClassVar[tuple[str, ...]]
     permissions: ClassVar[tuple[str, ...]] = ()
     rules: ClassVar[str | None] = None
+    # False: the runner shards this collector per (collector, target) unit. True: the
+    # collector fans out itself (accounts x regions) and asks `context.owns(...)` per unit.
+    shards_itself: ClassVar[bool] = False
     # Target options this collector reads, with their expected type; config loading
     # rejects any option no collector of the provider declares.
     target_options: ClassVar[Mapping[str, type]] = {}
