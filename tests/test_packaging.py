@@ -16,11 +16,12 @@ _SKIP = shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycach
 def test_wheel_top_level_is_only_annexa(tmp_path: Path) -> None:
     source = tmp_path / "src"
     shutil.copytree(REPO, source, ignore=_SKIP, symlinks=True)
-    subprocess.run(
+    build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source)],
-        check=True,
         capture_output=True,
+        text=True,
     )
+    assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = tmp_path.glob("annexa-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     top = {name.split("/")[0] for name in names}
