@@ -15,10 +15,20 @@ from structlog.tracebacks import ExceptionDictTransformer
 __all__ = ["configure_logging"]
 
 
+class _CurrentStderr:
+    """Writes to whatever `sys.stderr` is at the time, so the live progress display
+    (which redirects stderr while it runs) prints log lines above itself."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "info", stream: TextIO | None = None, json_logs: bool | None = None) -> None:
-    stream = stream or sys.stderr
     if json_logs is None:
-        json_logs = not stream.isatty()
+        json_logs = not (stream or sys.stderr).isatty()
     renderer: structlog.typing.Processor
     if json_logs:
         renderer = structlog.processors.JSONRenderer(sort_keys=True)
@@ -36,6 +46,6 @@ def configure_logging(level: str = "info", stream: TextIO | None = None, json_lo
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or _CurrentStderr()),
         cache_logger_on_first_use=False,
     )
