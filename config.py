@@ -19,13 +19,14 @@ from annexa.collectors.registry import Registry
 from annexa.errors import UsageError
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.rollup import ScopeDecision
+from annexa.notify.settings import NotifySettings, parse_notify, redact_notify
 from annexa.yamlio import LineDict, line_of, load_yaml
 
 __all__ = ["Config", "DEFAULT_STORE", "load_config", "parse_duration"]
 
 DEFAULT_STORE = "./evidence"
 DEFAULT_MAX_AGE = timedelta(days=7)
-_TOP_KEYS = ("store", "targets", "mappings", "scope", "max_age")
+_TOP_KEYS = ("store", "targets", "mappings", "scope", "max_age", "notify")
 _SCOPE_KEYS = ("applicable", "justification", "owner", "max_age")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -40,6 +41,7 @@ class Config:
     scope: Mapping[str, ScopeDecision] = field(default_factory=dict)
     max_age: timedelta = DEFAULT_MAX_AGE
     raw: Mapping[str, Any] = field(default_factory=dict)
+    notify: NotifySettings | None = None  # alerts after collect (see notify/settings.py)
 
 
 def parse_duration(text: Any) -> timedelta:
@@ -104,6 +106,11 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
     except ValueError as err:
         raise UsageError(f"{at(doc, 'max_age')}: max_age: {err}") from None
 
+    notify = parse_notify(doc["notify"], path, parse_duration) if "notify" in doc else None
+    raw = _plain(doc)
+    if notify is not None:
+        raw["notify"] = redact_notify(raw["notify"])  # webhook URLs embed credentials
+
     return Config(
         path=path,
         store=store,
@@ -111,7 +118,8 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         mappings=tuple(mapping_paths),
         scope=_scope(doc.get("scope", {}), catalog, path),
         max_age=max_age,
-        raw=_plain(doc),
+        raw=raw,
+        notify=notify,
     )
 
 

@@ -13,7 +13,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -44,7 +44,7 @@ class RunOutcome:
     @property
     def exit_code(self) -> int:
         """0 when everything was collected; 1 when the bundle is partial."""
-        return 1 if self.errors or self.problems else 0
+        return 1 if self.errors or self.problems or self.run.status != "complete" else 0
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -87,6 +87,7 @@ def run_collection(
     run_id: str | None = None,
 ) -> RunOutcome:
     started = utc_now()
+    began = time.monotonic()
     run_id = run_id or new_run_id()
     log = log.bind(run_id=run_id)
     writer = store.begin_run(run_id, started, run_meta(config, rules, catalog, store))
@@ -113,6 +114,7 @@ def run_collection(
             log.info("collector_finished", **summary)
 
     results = evaluator.finish(errors, collected_kinds)
+    ran = {summary["collector"] for summary in collector_runs}
     run = writer.commit(
         results,
         utc_now(),
@@ -121,20 +123,56 @@ def run_collection(
             "collectors": collector_runs,
             "problems": list(registry.problems),
         },
+        # A sharded run collects only its share: the other shards' collectors did not "stop".
+        carry=_expected_but_missing(config, ran) if context.shard is None else None,
     )
     counts: dict[str, int] = {}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
+    carried = sorted({b["collector"] for b in store.manifest(run.seq)["batches"].values() if b.get("carried_from")})
+    for name in carried:
+        log.warning("collector_missing", collector=name, detail="did not run; its last evidence was carried forward")
     log.info(
         "run_finished",
         sequence=run.seq,
         status=run.status,
         facts=run.facts,
         errors=len(errors),
+        error_causes=_causes(errors),
         results=counts,
+        collectors=len(collector_runs),
+        collectors_failed=sorted(s["collector"] for s in collector_runs if s["status"] != "ok"),
+        collectors_carried=carried,
+        problems=len(registry.problems),
+        duration_s=round(time.monotonic() - began, 3),
         store=store.url,
     )
     return RunOutcome(run=run, results=results, errors=errors, problems=list(registry.problems))
+
+
+def _expected_but_missing(config: Config, ran: set[str]) -> Callable[[str, Mapping[str, str]], bool]:
+    """Carry policy: a collector that did not run although a configured target still wants it.
+
+    A target wants a collector of its provider unless its `collectors:` list leaves it out;
+    removing the target or narrowing that list is how a user retires a collector's evidence.
+    """
+
+    def wanted(collector: str, scope: Mapping[str, str]) -> bool:
+        return collector not in ran and any(
+            target.provider == scope.get("provider")
+            and (not target.options.get("collectors") or collector in target.options["collectors"])
+            for target in config.targets
+        )
+
+    return wanted
+
+
+def _causes(errors: Sequence[CollectionError]) -> dict[str, int]:
+    """Collection errors counted by cause (the provider's error code), for log pipelines."""
+    causes: dict[str, int] = {}
+    for error in errors:
+        causes[error.code or "unknown"] = causes.get(error.code or "unknown", 0) + 1
+    return causes
 
 
 def _run_collector(
@@ -149,6 +187,7 @@ def _run_collector(
     name = collector_cls.name
     began = time.monotonic()
     facts = failed = 0
+    failures: list[CollectionError] = []
     per_scope: dict[str, int] = {}
     try:
         for item in collector_cls().collect(target, context):
@@ -162,6 +201,7 @@ def _run_collector(
             elif isinstance(item, CollectionError):
                 writer.add_error(item, name)
                 errors.append(item)
+                failures.append(item)
                 failed += 1
                 context.log.warning(
                     "collection_error",
@@ -184,6 +224,7 @@ def _run_collector(
         )
         writer.add_error(error, name)
         errors.append(error)
+        failures.append(error)
         failed += 1
     return {
         "collector": name,
@@ -192,4 +233,5 @@ def _run_collector(
         "errors": failed,
         "status": "ok" if not failed else ("partial" if facts else "error"),
         "duration_s": round(time.monotonic() - began, 3),
+        "error_causes": _causes(failures),
     }

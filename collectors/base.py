@@ -10,7 +10,7 @@ import abc
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, ClassVar
 
 __all__ = [
@@ -185,7 +185,7 @@ class Collector(abc.ABC):
     A subclass sets `name` (its entry-point name, e.g. `aws.s3`), `provider` (the
     target type it serves, e.g. `aws`), `kinds` (every fact kind it yields) and
     `permissions` (the read permissions it needs). Its docstring describes the
-    evidence. `target_options` declares the target options it reads. `rules`
+    evidence. `max_age` is how long its evidence stays fresh by default. `target_options` declares the target options it reads. `rules`
     optionally names a YAML rule file shipped beside a plugin, relative to the
     collector's module file.
     """
@@ -201,6 +201,9 @@ class Collector(abc.ABC):
     # Target options this collector reads, with their expected type; config loading
     # rejects any option no collector of the provider declares.
     target_options: ClassVar[Mapping[str, type]] = {}
+    # How long this collector's evidence stays fresh: a control whose result from it is
+    # older becomes `stale`. None: the configuration's `max_age` (7 days by default).
+    max_age: ClassVar[timedelta | None] = None
 
     @abc.abstractmethod
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:

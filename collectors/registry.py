@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib import metadata
 from pathlib import Path
 
@@ -43,6 +44,10 @@ class Registry:
         for collector in self.for_provider(provider):
             options.update(collector.target_options)
         return options
+
+    def max_age_by_kind(self) -> dict[str, timedelta]:
+        """Each fact kind's freshness default, from the collector that produces it."""
+        return {kind: c.max_age for c in self.collectors.values() if c.max_age is not None for kind in c.kinds}
 
     def rule_files(self) -> list[Path]:
         """Rule files that plugins ship beside their collector modules."""

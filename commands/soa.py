@@ -9,7 +9,7 @@ from annexa.reports.soa import SOA_COLUMNS, soa_rows, soa_statuses
 
 NAME = "soa"
 HELP = "Statement of Applicability with implementation status"
-_TABLE = ("control", "status", "applicable", "title", "evidence", "last_evidence_at")
+_TABLE = ("control", "status", "applicable", "title", "evidence", "last_evidence_at", "stale_since")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     ws = workspace(args, config_required=False)
     store = ws.open_store()
     run_info = store.resolve(args.run)
-    rows = soa_rows(soa_statuses(store, run_info, ws.catalog, ws.config), run_info)
+    statuses = soa_statuses(store, run_info, ws.catalog, ws.config, max_age_by_kind=ws.max_age_by_kind())
+    rows = soa_rows(statuses, run_info)
     emit(render_rows(rows, args.format, SOA_COLUMNS, _TABLE), args.output)
     return 0

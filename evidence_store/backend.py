@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from annexa.evidence_store.lock import RunLock
+
 __all__ = ["Backend", "SlotTaken"]
 
 
@@ -41,3 +43,6 @@ class Backend(Protocol):
 
     def index_path(self) -> Path:
         """Where this store's derived SQLite index lives (always a local file)."""
+
+    def run_lock(self) -> RunLock:
+        """The store's run lock (one collection at a time; see lock.py)."""

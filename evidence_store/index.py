@@ -199,3 +199,49 @@ class Index:
             f"LEFT JOIN batches b ON b.seq = :seq AND b.batch = r.batch WHERE {live} ORDER BY r.rule, r.resource",
             {"seq": seq},
         ).fetchall()
+
+    # -- changes between two runs (drift) ------------------------------------------
+
+    def _changes(self, table: str, columns: str, a: int, b: int) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
+        """Rows of `table` live in run `a` but not `b` (gone), and live in `b` but not `a` (new), for a < b.
+
+        With rows kept as intervals, only rows whose interval starts or ends between
+        the two runs can differ, so the cost follows the change, not the store's size.
+        """
+        gone = self._db.execute(
+            f"SELECT {columns} FROM {table} WHERE first_seq <= :a AND last_seq >= :a AND last_seq < :b",
+            {"a": a, "b": b},
+        ).fetchall()
+        new = self._db.execute(
+            f"SELECT {columns} FROM {table} WHERE first_seq > :a AND first_seq <= :b "
+            "AND (last_seq IS NULL OR last_seq >= :b)",
+            {"a": a, "b": b},
+        ).fetchall()
+        return gone, new
+
+    def fact_changes(self, a: int, b: int) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+        """(kind, resource) -> (hash in run a, hash in run b) for every fact that differs; None = absent."""
+        gone, new = self._changes("facts", "kind, resource, hash", a, b)
+        out: dict[tuple[str, str], tuple[str | None, str | None]] = {(r[0], r[1]): (r[2], None) for r in gone}
+        for r in new:
+            out[(r[0], r[1])] = (out.get((r[0], r[1]), (None, None))[0], r[2])
+        return out
+
+    def result_changes(self, a: int, b: int) -> list[tuple[sqlite3.Row | None, sqlite3.Row | None]]:
+        """(row in run a, row in run b) per (rule, resource) whose result differs, each row joined
+        with its run's rule (kind, controls, severity, title) and batch (scope, collected_at)."""
+        columns = "rule, resource, status, message, batch, first_seq, last_seq"
+        gone, new = self._changes("results", columns, a, b)
+        before = {(r["rule"], r["resource"]): self._result_row(r, a) for r in gone}
+        after = {(r["rule"], r["resource"]): self._result_row(r, b) for r in new}
+        return [(before.get(key), after.get(key)) for key in sorted({*before, *after})]
+
+    def _result_row(self, row: sqlite3.Row, seq: int) -> sqlite3.Row:
+        return self._db.execute(
+            "SELECT :rule AS rule, :resource AS resource, :status AS status, :message AS message, "
+            "u.kind, u.controls, u.severity, u.title, u.remediation, b.scope, b.collected_at "
+            "FROM runs LEFT JOIN rules u ON u.mappings = runs.mappings AND u.rule = :rule "
+            "LEFT JOIN batches b ON b.seq = runs.seq AND b.batch = :batch WHERE runs.seq = :seq",
+            {"rule": row["rule"], "resource": row["resource"], "status": row["status"], "message": row["message"],
+             "batch": row["batch"], "seq": seq},
+        ).fetchone()

@@ -4,6 +4,7 @@ Layout:
     objects/<2 hex>/<sha256>     canonical JSON, `sha256sum` of the file = its name
     manifests/<sequence>.json     one per run, 8-digit zero-padded sequence
     index.sqlite                  derived, rebuildable (`annexa reindex`)
+    lock                          the run lock: who is collecting now (empty when nobody)
 Objects are written to a temporary file and renamed into place; a manifest is
 published with a hard link, which fails if the slot exists, so a crash or a
 concurrent run leaves either a whole run or none.
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from annexa.errors import StoreError
 from annexa.evidence_store.backend import SlotTaken
+from annexa.evidence_store.lock import LocalRunLock
 
 __all__ = ["LocalBackend"]
 
@@ -85,6 +87,9 @@ class LocalBackend:
 
     def index_path(self) -> Path:
         return self.root / "index.sqlite"
+
+    def run_lock(self) -> LocalRunLock:
+        return LocalRunLock(self.root / "lock")
 
     def _write_atomically(self, path: Path, data: bytes, replace: bool) -> None:
         """Write via a temp file; `replace=False` publishes with link() so a taken name is refused."""

@@ -24,6 +24,7 @@ from annexa.collectors.base import CollectionError, Fact, Source, scope_key
 from annexa.errors import ConcurrentRunError, StoreError
 from annexa.evidence_store.backend import Backend, SlotTaken
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
+from annexa.evidence_store.carry import CarryPolicy, carry_forward
 from annexa.evidence_store.index import Index
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.redact import redact
@@ -193,22 +194,18 @@ class Store:
         return _run_info(row)
 
     def results(self, run: RunInfo) -> list[Result]:
-        out = []
-        for row in self.index().results(run.seq):
-            out.append(
-                Result(
-                    rule=row["rule"],
-                    controls=tuple(json.loads(row["controls"] or "[]")),
-                    kind=row["kind"] or "",
-                    resource=row["resource"],
-                    scope=json.loads(row["scope"] or "{}"),
-                    status=row["status"],
-                    severity=row["severity"] or "",
-                    message=row["message"],
-                    collected_at=row["collected_at"] or "",
-                )
-            )
-        return out
+        return [_result(row) for row in self.index().results(run.seq)]
+
+    def result_changes(self, before: RunInfo, after: RunInfo) -> list[tuple[Result | None, Result | None]]:
+        """(result in `before`, result in `after`) per rule x resource that differs (None = absent)."""
+        return [
+            (_result(old) if old is not None else None, _result(new) if new is not None else None)
+            for old, new in self.index().result_changes(before.seq, after.seq)
+        ]
+
+    def fact_changes(self, before: RunInfo, after: RunInfo) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+        """(kind, resource) -> (object hash in `before`, in `after`) per fact that differs (None = absent)."""
+        return self.index().fact_changes(before.seq, after.seq)
 
     def rules(self, run: RunInfo) -> dict[str, dict[str, Any]]:
         """The rules as the run used them, by id (title, remediation, expect ...)."""
@@ -239,6 +236,20 @@ class Store:
     def begin_run(self, run_id: str, started_at: str, meta: Mapping[str, Any]) -> RunWriter:
         """Start writing a run. `meta` goes into the manifest as is (tool, operator, config, mappings)."""
         return RunWriter(self, run_id, started_at, meta)
+
+
+def _result(row: Any) -> Result:
+    return Result(
+        rule=row["rule"],
+        controls=tuple(json.loads(row["controls"] or "[]")),
+        kind=row["kind"] or "",
+        resource=row["resource"],
+        scope=json.loads(row["scope"] or "{}"),
+        status=row["status"],
+        severity=row["severity"] or "",
+        message=row["message"],
+        collected_at=row["collected_at"] or "",
+    )
 
 
 def _run_info(row: Any) -> RunInfo:
@@ -336,8 +347,14 @@ class RunWriter:
             return found[1]
         return error_batches.get((result.kind, result.resource))
 
-    def commit(self, results: Sequence[Result], finished_at: str, extra: Mapping[str, Any]) -> RunInfo:
-        """Write deltas and the manifest; publish into the next chain slot. Returns the run."""
+    def commit(
+        self, results: Sequence[Result], finished_at: str, extra: Mapping[str, Any], carry: CarryPolicy | None = None
+    ) -> RunInfo:
+        """Write deltas and the manifest; publish into the next chain slot. Returns the run.
+
+        `carry` decides which batches of the previous run that this run did not produce
+        are carried forward (see carry.py); None carries nothing.
+        """
         error_batches = {}
         for error, batch in self._errors:
             for kind in error.kinds:
@@ -345,28 +362,41 @@ class RunWriter:
         entries = {
             (r.rule, r.resource): (r.status, r.message, self._result_batch(r, error_batches)) for r in results
         }
-        summary: dict[str, int] = {}
-        for result in results:
-            summary[result.status] = summary.get(result.status, 0) + 1
+        rule_ids = {rule["id"] for rule in self.store.get_json(self.meta["mappings"]["object"]).get("rules", [])}
 
         for _attempt in range(_PUBLISH_ATTEMPTS):
             index = self.store.index()
             previous_seq = index.latest_seq()
-            fact_delta = _delta(index.current_facts(), self._facts, previous_seq)
-            result_delta = _delta(index.current_results(), entries, previous_seq)
+            current_facts, current_results = index.current_facts(), index.current_results()
+            carried = carry_forward(
+                previous_seq,
+                json.loads(index.run(previous_seq)["manifest"]).get("batches", {}) if previous_seq else {},
+                self._batches,
+                carry or (lambda _collector, _scope: False),
+                current_facts,
+                current_results,
+                rule_ids,
+            )
+            facts = {**carried.facts, **self._facts}
+            run_results = {**carried.results, **entries}
+            summary: dict[str, int] = {}
+            for status, *_ in run_results.values():
+                summary[status] = summary.get(status, 0) + 1
+            fact_delta = _delta(current_facts, facts, previous_seq)
+            result_delta = _delta(current_results, run_results, previous_seq)
             manifest: dict[str, Any] = {
                 "format": MANIFEST_FORMAT,
                 "run_id": self.run_id,
                 "sequence": previous_seq + 1,
-                "status": "partial" if self._errors else "complete",
+                "status": "partial" if self._errors or carried.batches else "complete",
                 "started_at": self.started_at,
                 "finished_at": finished_at,
                 **self.meta,
                 **extra,
-                "batches": {key: b.to_dict() for key, b in sorted(self._batches.items())},
+                "batches": dict(sorted({**carried.batches, **{k: b.to_dict() for k, b in self._batches.items()}}.items())),
                 "errors": [error.to_dict() for error, _ in self._errors],
-                "facts": {"count": len(self._facts), "delta": self.store.put_json(fact_delta)},
-                "results": {"count": len(entries), "summary": summary, "delta": self.store.put_json(result_delta)},
+                "facts": {"count": len(facts), "delta": self.store.put_json(fact_delta)},
+                "results": {"count": len(run_results), "summary": summary, "delta": self.store.put_json(result_delta)},
                 "previous": _previous(index, previous_seq),
             }
             if self.store.signer is not None:

@@ -2,12 +2,19 @@
 
 Order of precedence, for an applicable control:
 1. no automated result and no attestation   -> `no_evidence`
-2. newest evidence older than `max_age`      -> `stale`
+2. any automated evidence older than its max age, or (attestations only)
+   the newest attestation older than `max_age`  -> `stale` (`stale_since` names the oldest)
 3. any automated `error`                     -> `error`   (a failed read never looks implemented)
 4. automated results: all pass               -> `implemented`; some pass -> `partial`; none -> `not_implemented`
 5. only attestations, none expired           -> `manual`  (expired -> `stale`)
 `not_applicable` results (nothing of that kind exists) are not evidence of implementation.
 A control the user scoped out is `excluded`, with their justification.
+
+The max age of a result: the control's `max_age` in the user's scope, else the
+default of the collector that produces the result's fact kind (`max_age_by_kind`),
+else `default_max_age`. Staleness is judged per result, not on the newest one, so a
+collector that stopped running (its last results carried forward) cannot hide
+behind fresh evidence from another collector of the same control.
 """
 
 from __future__ import annotations
@@ -68,6 +75,7 @@ class ControlStatus:
     counts: Mapping[str, int] = field(default_factory=dict)
     rules: tuple[str, ...] = ()
     manual: tuple[ManualEvidence, ...] = ()
+    stale_since: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -79,6 +87,7 @@ class ControlStatus:
             "owner": self.owner,
             "status": self.status,
             "last_evidence_at": self.last_evidence_at,
+            "stale_since": self.stale_since,
             "results": dict(self.counts),
             "rules": list(self.rules),
             "manual_evidence": [m.reference for m in self.manual],
@@ -92,6 +101,7 @@ def rollup(
     decisions: Mapping[str, ScopeDecision] | None = None,
     default_max_age: timedelta | None = None,
     manual: Iterable[ManualEvidence] = (),
+    max_age_by_kind: Mapping[str, timedelta] | None = None,
 ) -> list[ControlStatus]:
     """One `ControlStatus` per catalog control, in catalog order."""
     decisions = decisions or {}
@@ -114,8 +124,10 @@ def rollup(
         times = [r.collected_at for r in control_results if r.collected_at and r.status != "not_applicable"]
         times += [m.attested_at for m in control_manual]
         last = max(times, key=parse_timestamp) if times else None
+        stale_since = None
         if decision.applicable:
-            status = _status(counts, control_manual, last, now, decision.max_age or default_max_age)
+            stale_since = _stale_since(control_results, now, decision.max_age, max_age_by_kind or {}, default_max_age)
+            status = _status(counts, control_manual, last, now, decision.max_age or default_max_age, stale_since)
         else:
             status = "excluded"
         out.append(
@@ -131,9 +143,30 @@ def rollup(
                 counts=counts,
                 rules=tuple(sorted({r.rule for r in control_results})),
                 manual=tuple(control_manual),
+                stale_since=(stale_since or None) if status == "stale" else None,
             )
         )
     return out
+
+
+def _stale_since(
+    results: Sequence[Result],
+    now: datetime,
+    control_max_age: timedelta | None,
+    max_age_by_kind: Mapping[str, timedelta],
+    default_max_age: timedelta | None,
+) -> str | None:
+    """The oldest collection time among automated results older than their max age (or undated)."""
+    stale = []
+    for result in results:
+        if result.status == "not_applicable":
+            continue
+        if not result.collected_at:
+            return ""  # an automated result without a collection time cannot prove it is fresh
+        max_age = control_max_age or max_age_by_kind.get(result.kind) or default_max_age
+        if max_age is not None and now - parse_timestamp(result.collected_at) > max_age:
+            stale.append(result.collected_at)
+    return min(stale, key=parse_timestamp) if stale else None
 
 
 def _status(
@@ -142,11 +175,14 @@ def _status(
     last: str | None,
     now: datetime,
     max_age: timedelta | None,
+    stale_since: str | None,
 ) -> str:
     automated = counts.get("pass", 0) + counts.get("fail", 0) + counts.get("error", 0)
     if not automated and not manual:
         return "no_evidence"
-    if last is None or (max_age is not None and now - parse_timestamp(last) > max_age):
+    if stale_since is not None:
+        return "stale"
+    if last is None or (not automated and max_age is not None and now - parse_timestamp(last) > max_age):
         return "stale"
     if counts.get("error"):
         return "error"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from annexa.config import Config
@@ -21,6 +22,7 @@ SOA_COLUMNS = (
     "owner",
     "status",
     "last_evidence_at",
+    "stale_since",
     "evidence",
 )
 
@@ -32,6 +34,7 @@ def soa_statuses(
     config: Config,
     now: datetime | None = None,
     manual: list[ManualEvidence] | None = None,
+    max_age_by_kind: Mapping[str, timedelta] | None = None,
 ) -> list[ControlStatus]:
     return rollup(
         catalog,
@@ -40,6 +43,7 @@ def soa_statuses(
         decisions=config.scope,
         default_max_age=config.max_age,
         manual=manual or [],
+        max_age_by_kind=max_age_by_kind,
     )
 
 

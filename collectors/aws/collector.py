@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import ClassVar
 
 from annexa.collectors.aws.session import AwsAccount, connect
@@ -23,6 +24,8 @@ class AwsCollector(Collector):
     provider: ClassVar[str] = "aws"
     # `profile`: a named profile of the shared config; `regions`: where regional services are read.
     target_options: ClassVar[Mapping[str, type]] = {"profile": str, "regions": list}
+    # Collected nightly: evidence older than two days means at least one night was missed.
+    max_age: ClassVar[timedelta | None] = timedelta(days=2)
 
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:
         account = connect(target, context, self.kinds)

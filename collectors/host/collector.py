@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from annexa.collectors.base import CollectionError, Collector, Context, Fact, Target
@@ -23,6 +24,8 @@ class HostCollector(Collector):
     provider: ClassVar[str] = "host"
     # `root`: read files under this folder instead of / (tests, mounted images); `name`: the host's label.
     target_options: ClassVar[Mapping[str, type]] = {"root": str, "name": str}
+    # Collected nightly: evidence older than two days means at least one night was missed.
+    max_age: ClassVar[timedelta | None] = timedelta(days=2)
 
     @abc.abstractmethod
     def read(self, files: HostFiles) -> dict[str, Any]:

@@ -1,0 +1,73 @@
+"""Alert bodies built from a Drift: Slack, Teams (Adaptive Card), generic JSON and email text. Pure.
+
+Resource names and tags come from the systems annexa reads, so they are
+untrusted: Slack control characters (`&`, `<`, `>`) are escaped so a hostile
+bucket name cannot smuggle a link or a mention into the channel.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from annexa.reports.drift import Drift
+
+__all__ = ["MAX_LINES", "email_text", "payload", "subject", "summary_lines"]
+
+MAX_LINES = 20
+
+
+def subject(drift: Drift, store_url: str) -> str:
+    to = drift.to_run
+    if drift.regressions:
+        head = f"{drift.regressions} regression{'s' if drift.regressions != 1 else ''}"
+    elif drift.has_changes():
+        head = "changes, no regressions"
+    else:
+        head = "no changes"
+    return f"annexa: {head} in run #{to.sequence} {to.run_id} ({to.status}) of {store_url}"
+
+
+def summary_lines(drift: Drift) -> list[str]:
+    """One line per control change and result change, regressions first, with the changed fields."""
+    fields = {(f.kind, f.resource): f.fields for f in drift.facts}
+    lines = [
+        f"{'REGRESSED' if c.regression else 'changed'} control {c.control} {c.title}: {c.old_status} -> {c.new_status}"
+        for c in drift.controls
+    ]
+    for r in drift.results:
+        line = f"{r.change.upper() if r.regression else r.change} {r.rule} on {r.resource}: " \
+               f"{r.old_status or 'absent'} -> {r.new_status or 'absent'}"
+        changed = fields.get((r.kind, r.resource), ())
+        if changed:
+            line += " (" + ", ".join(f.path for f in changed[:3]) + (", ..." if len(changed) > 3 else "") + ")"
+        lines.append(line)
+    if len(lines) > MAX_LINES:
+        lines = [*lines[:MAX_LINES], f"... and {len(lines) - MAX_LINES} more (annexa drift --to {drift.to_run.run_id})"]
+    lines += [f"note: {note}" for note in drift.notes]
+    return lines
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def payload(fmt: str, drift: Drift, store_url: str) -> dict[str, Any]:
+    title = subject(drift, store_url)
+    lines = summary_lines(drift)
+    if fmt == "slack":
+        body = "\n".join(f"• {_slack_escape(line)}" for line in lines)
+        return {"text": f"*{_slack_escape(title)}*" + (f"\n{body}" if body else "")}
+    if fmt == "teams":
+        blocks: list[dict[str, Any]] = [{"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True}]
+        blocks += [{"type": "TextBlock", "text": line, "wrap": True, "spacing": "None"} for line in lines]
+        card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
+                "version": "1.4", "body": blocks}
+        return {"type": "message", "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
+    return {"event": "annexa.drift", "title": title, "store": store_url, **drift.to_dict()}
+
+
+def email_text(drift: Drift, store_url: str) -> str:
+    return "\n".join([subject(drift, store_url), "", *summary_lines(drift), "",
+                      json.dumps(drift.counts(), sort_keys=True)]) + "\n"
