@@ -7,10 +7,13 @@ or change its exit code. Logs name the receiver without the URL's secret part.
 
 from __future__ import annotations
 
+import functools
 import os
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -45,9 +48,14 @@ def should_notify(settings: NotifySettings, drift: Drift) -> bool:
 
 def notify(settings: NotifySettings, drift: Drift, store_url: str, log: Any) -> list[Delivery]:
     """Send the drift summary to every configured receiver; returns what happened to each."""
-    deliveries = [_webhook(hook, payload(hook.format, drift, store_url), settings) for hook in settings.webhooks]
+    jobs: list[Callable[[], Delivery]] = [
+        functools.partial(_webhook, hook, payload(hook.format, drift, store_url), settings) for hook in settings.webhooks
+    ]
     if settings.email is not None:
-        deliveries.append(_email(settings.email, drift, store_url, settings))
+        jobs.append(functools.partial(_email, settings.email, drift, store_url, settings))
+    # In parallel, so one hanging receiver delays the others by nothing.
+    with ThreadPoolExecutor(max_workers=min(8, len(jobs) or 1)) as pool:
+        deliveries = list(pool.map(lambda job: job(), jobs))
     for delivery in deliveries:
         if delivery.ok:
             log.info("notify_sent", target=delivery.target, attempts=delivery.attempts)

@@ -68,3 +68,45 @@ def test_missing_config_is_an_error_only_when_required(tmp_path: Path, fake_regi
     with pytest.raises(UsageError, match="file not found"):
         load_config(tmp_path / "nope.yaml", fake_registry, load_catalog())
     assert load_config(tmp_path / "nope.yaml", fake_registry, load_catalog(), required=False).targets == ()
+
+
+NOTIFY = """\
+notify:
+  when: regressions
+  timeout: 5s
+  retries: 1
+  webhooks:
+    - {format: slack, url_env: SLACK_URL}
+    - format: json
+      url: https://siem.example.com/hook/s3cr3t
+  email: {host: smtp.example.com, from: a@example.com, to: [sec@example.com]}
+"""
+
+
+def test_notify_settings_and_the_stored_copy_hides_webhook_paths(tmp_path: Path, fake_registry: Registry) -> None:
+    config = _load(tmp_path, GOOD + NOTIFY, fake_registry)
+    assert config.notify is not None and config.notify.when == "regressions" and config.notify.retries == 1
+    assert config.notify.timeout == timedelta(seconds=5) and config.notify.email.to == ("sec@example.com",)
+    slack, generic = config.notify.webhooks
+    assert slack.label == "slack webhook $SLACK_URL" and generic.label == "json webhook https://siem.example.com"
+    assert "s3cr3t" not in str(config.raw) and "siem.example.com" in str(config.raw)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "needle"),
+    [
+        ("when: regressions", "when: sometimes", 9, "notify.when must be one of"),
+        ("when: regressions", "on: regressions", 9, "unknown notify key"),
+        ("timeout: 5s", "timeout: fast", 10, "notify.timeout"),
+        ("retries: 1", "retries: -1", 11, "notify.retries"),
+        ("format: slack", "format: pager", 13, "webhook format must be one of"),
+        ("url: https://siem", "url: ftp://siem", 15, "http(s) URL"),
+        ("{format: slack, url_env: SLACK_URL}", "{format: slack}", 13, "exactly one of `url` and `url_env`"),
+        ("to: [sec@example.com]", "to: [nobody]", 16, "email addresses"),
+    ],
+)
+def test_notify_errors_name_file_and_line(tmp_path: Path, fake_registry: Registry, old: str, new: str, line: int,
+                                          needle: str) -> None:
+    with pytest.raises(UsageError) as info:
+        _load(tmp_path, GOOD + NOTIFY.replace(old, new), fake_registry)
+    assert f"annexa.yaml:{line}:" in str(info.value) and needle in str(info.value), str(info.value)

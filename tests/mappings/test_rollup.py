@@ -62,3 +62,19 @@ def test_manual_evidence_fresh_then_expired() -> None:
 def test_every_catalog_control_gets_a_status() -> None:
     statuses = rollup(load_catalog(), [], NOW)
     assert len(statuses) == 93 and {s.status for s in statuses} == {"no_evidence"}
+
+
+def test_staleness_is_per_result_so_old_evidence_cannot_hide_behind_fresh() -> None:
+    mixed = [_result("pass", resource="a"), _result("pass", at=OLD, resource="b")]
+    (status,) = [s for s in rollup(load_catalog(), mixed, NOW, default_max_age=timedelta(days=7))
+                 if s.control == "A.8.24"]
+    assert status.status == "stale" and status.stale_since == OLD and status.last_evidence_at == FRESH
+
+
+def test_max_age_precedence_control_then_kind_then_default() -> None:
+    week_old = [_result("pass", at="2026-11-15T00:00:00Z")]
+    by_kind = {"fake.bucket": timedelta(days=2)}
+    assert _status(week_old, default_max_age=timedelta(days=30)) == "implemented"
+    assert _status(week_old, default_max_age=timedelta(days=30), max_age_by_kind=by_kind) == "stale"
+    decisions = {"A.8.24": ScopeDecision(max_age=timedelta(days=10))}
+    assert _status(week_old, decisions=decisions, max_age_by_kind=by_kind) == "implemented"

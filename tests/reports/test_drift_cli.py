@@ -80,6 +80,7 @@ def test_drift_reports_regression_with_field_paths_then_the_fix(
 def test_collect_alerts_webhooks_and_survives_failing_ones(
     tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("annexa.notify.send._BACKOFF_S", 0.05)
     with webhook_receiver("ok") as (slack_url, slack), webhook_receiver("ok") as (json_url, generic), \
             webhook_receiver("error") as (error_url, errors), webhook_receiver("hang") as (hang_url, hung):
         monkeypatch.setenv("TEST_SLACK_URL", slack_url)

@@ -1,0 +1,116 @@
+"""The nightly loop end to end over real HTTP: moto_server on 127.0.0.1, the real `annexa`
+command as a subprocess: collect, break a setting, collect, drift (exit 3), fix, drift (exit 0);
+an alert reaches a local webhook; two collects at once on one store: exactly one runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from servers import moto_server, webhook_receiver
+
+from annexa.demo_aws import seed
+
+ANNEXA = str(Path(sys.executable).with_name("annexa"))
+REGION = "us-east-1"
+BUCKET = "annexa-demo-audit-logs"  # seeded with AES256 default encryption
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def aws(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, str], boto3.Session]:
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ANNEXA_DISABLE_PLUGIN_AUTOLOAD"}
+    env.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    session = boto3.Session(region_name=REGION)
+    seed(session, REGION)
+    return env, session
+
+
+def _annexa(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([ANNEXA, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _verify_chain(store: Path) -> list[int]:
+    """What `annexa verify` checks of the chain: contiguous slots, each naming its predecessor's sha256."""
+    manifests = sorted((store / "manifests").glob("*.json"))
+    sequences = [int(p.stem) for p in manifests]
+    assert sequences == list(range(1, len(manifests) + 1))
+    for earlier, later in zip(manifests, manifests[1:]):
+        assert json.loads(later.read_bytes())["previous"]["sha256"] == hashlib.sha256(earlier.read_bytes()).hexdigest()
+    for obj in (store / "objects").rglob("*"):
+        if obj.is_file():
+            assert hashlib.sha256(obj.read_bytes()).hexdigest() == obj.name
+    return sequences
+
+
+def test_drift_names_the_regression_and_then_the_fix(aws: tuple[dict[str, str], boto3.Session], tmp_path: Path) -> None:
+    env, session = aws
+    s3 = session.client("s3")
+    with webhook_receiver("ok") as (hook, received):
+        (tmp_path / "annexa.yaml").write_text(
+            f"store: ./evidence\ntargets:\n  - aws: {{regions: [{REGION}], collectors: [aws.s3]}}\n"
+            f"notify:\n  when: regressions\n  timeout: 5s\n  webhooks:\n    - {{format: json, url: '{hook}'}}\n"
+        )
+        assert _annexa(env, tmp_path, "collect").returncode == 0
+
+        s3.delete_bucket_encryption(Bucket=BUCKET)
+        collect = _annexa(env, tmp_path, "collect")
+        assert collect.returncode == 0, collect.stderr[-2000:]
+        (alert,) = received  # the alert went out with the run
+        assert any(r["rule"] == "aws.s3.bucket-encryption" and r["change"] == "regressed" for r in alert["results"])
+
+    drift = _annexa(env, tmp_path, "drift", "--format", "json")
+    assert drift.returncode == 3, drift.stderr
+    report = json.loads(drift.stdout)
+    resource = f"arn:aws:s3:::{BUCKET}"
+    regressed = [(r["rule"], r["resource"]) for r in report["results"] if r["regression"]]
+    assert regressed == [("aws.s3.bucket-encryption", resource)]  # exactly that regression
+    (fact,) = [f for f in report["facts"] if f["resource"] == resource]
+    (field,) = fact["fields"]
+    assert (field["op"], field["path"], field["new"]) == ("replace", "/data/encryption_rules", None)
+    assert field["old"][0]["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    table = _annexa(env, tmp_path, "drift")
+    assert table.returncode == 3 and "aws.s3.bucket-encryption" in table.stdout and "/data/encryption_rules" in table.stdout
+
+    s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    assert _annexa(env, tmp_path, "collect").returncode == 0
+    fixed = _annexa(env, tmp_path, "drift", "--format", "json")
+    assert fixed.returncode == 0, fixed.stdout
+    changes = [(r["rule"], r["resource"], r["change"]) for r in json.loads(fixed.stdout)["results"]]
+    assert changes == [("aws.s3.bucket-encryption", resource, "fixed")]
+    assert _verify_chain(tmp_path / "evidence") == [1, 2, 3]
+
+
+def test_two_collects_at_once_exactly_one_runs(aws: tuple[dict[str, str], boto3.Session], tmp_path: Path) -> None:
+    env, _ = aws
+    (tmp_path / "annexa.yaml").write_text(f"store: ./evidence\ntargets:\n  - aws: {{regions: [{REGION}]}}\n")
+    racers = [subprocess.Popen([ANNEXA, "collect"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outcomes = [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in racers]
+    codes = sorted(code for code, _ in outcomes)
+    assert codes == [0, 2], outcomes
+    (refusal,) = [err for code, err in outcomes if code == 2]
+    assert "another collection is running on this store: pid" in refusal and "this run was not started" in refusal
+    assert len(refusal.strip().splitlines()) == 1  # one clear line, no traceback
+    assert _verify_chain(tmp_path / "evidence") == [1]
