@@ -119,3 +119,18 @@ def test_collect_alerts_webhooks_and_survives_failing_ones(
         assert len(slack) == 1
         code, _, _ = _run(capsys, "drift", "--config", config, "--from", "1", "--notify")
         assert code == 3 and len(slack) == 2
+
+
+def test_log_lines_carry_counts_durations_and_error_causes(
+    tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "annexa.yaml"
+    path.write_text(f"store: ./evidence\nmappings: [{fake_rules_file}]\ntargets:\n  - fake: {{fail: true}}\n")
+    code, _, err = _run(capsys, "collect", "--config", str(path))
+    assert code == 1
+    logs = {line["event"]: line for line in map(json.loads, filter(None, err.splitlines()))}
+    collector = logs["collector_finished"]
+    assert collector["error_causes"] == {"AccessDenied": 1} and collector["status"] == "error"
+    run = logs["run_finished"]
+    assert run["error_causes"] == {"AccessDenied": 1} and run["collectors_failed"] == ["fake.buckets"]
+    assert run["status"] == "partial" and run["results"] == {"error": 2} and run["duration_s"] >= 0
