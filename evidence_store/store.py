@@ -393,7 +393,8 @@ class RunWriter:
                 "finished_at": finished_at,
                 **self.meta,
                 **extra,
-                "batches": dict(sorted({**carried.batches, **{k: b.to_dict() for k, b in self._batches.items()}}.items())),
+                "batches": dict(sorted({**carried.batches, **{k: b.to_dict() for k, b in self._batches.items()}}
+                                       .items())),
                 "errors": [error.to_dict() for error, _ in self._errors],
                 "facts": {"count": len(facts), "delta": self.store.put_json(fact_delta)},
                 "results": {"count": len(run_results), "summary": summary, "delta": self.store.put_json(result_delta)},

@@ -49,7 +49,8 @@ def should_notify(settings: NotifySettings, drift: Drift) -> bool:
 def notify(settings: NotifySettings, drift: Drift, store_url: str, log: Any) -> list[Delivery]:
     """Send the drift summary to every configured receiver; returns what happened to each."""
     jobs: list[Callable[[], Delivery]] = [
-        functools.partial(_webhook, hook, payload(hook.format, drift, store_url), settings) for hook in settings.webhooks
+        functools.partial(_webhook, hook, payload(hook.format, drift, store_url), settings)
+        for hook in settings.webhooks
     ]
     if settings.email is not None:
         jobs.append(functools.partial(_email, settings.email, drift, store_url, settings))

@@ -371,7 +371,8 @@ def _headline(drift: Drift) -> str:
     counts = drift.counts()
     return (
         f"{counts['regressions']} regressions; {counts['controls_changed']} controls changed; results: "
-        + ", ".join(f"{counts['results_' + c]} {c}" for c in ("regressed", "fixed", "changed", "appeared", "disappeared"))
+        + ", ".join(f"{counts['results_' + c]} {c}"
+                    for c in ("regressed", "fixed", "changed", "appeared", "disappeared"))
         + f"; {counts['facts_changed']} facts changed"
     )
 
