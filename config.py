@@ -146,6 +146,11 @@ def _targets(items: Any, registry: Registry, at: Any, path: Path) -> tuple[Targe
                 raise UsageError(f"{line}: unknown {provider} option {key!r} (allowed: {', '.join(sorted(allowed))})")
             if not isinstance(value, allowed[key]):
                 raise UsageError(f"{line}: {provider} option {key!r} must be a {allowed[key].__name__}")
+        for collector in registry.for_provider(provider):
+            try:
+                collector.check_options(options)
+            except ValueError as err:
+                raise UsageError(f"{where}: {err}") from None
         known = {c.name for c in registry.for_provider(provider)}
         for name in options.get("collectors", []):
             if name not in known:

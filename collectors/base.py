@@ -33,7 +33,7 @@ def utc_now() -> str:
 
 def scope_key(scope: Mapping[str, Any]) -> str:
     """A stable, readable label for a scope, e.g. `aws/123456789012/eu-west-1`."""
-    parts = [str(scope[k]) for k in ("provider", "account", "subscription", "org", "host", "region") if scope.get(k)]
+    parts = [str(scope[k]) for k in ("provider", "account", "subscription", "org", "tenant", "host", "region") if scope.get(k)]
     return "/".join(parts) or "-"
 
 
@@ -204,6 +204,11 @@ class Collector(abc.ABC):
     # How long this collector's evidence stays fresh: a control whose result from it is
     # older becomes `stale`. None: the configuration's `max_age` (7 days by default).
     max_age: ClassVar[timedelta | None] = None
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """Validate option values beyond their type when the config is loaded; raise
+        ValueError naming the option. The default accepts whatever `target_options` allows."""
 
     @abc.abstractmethod
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:

@@ -1,0 +1,97 @@
+"""Entra ID directory roles: who holds them, and every privileged role assignment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from annexa.collectors.azure.client import AzureCallError
+from annexa.collectors.azure.collector import TenantCollector
+from annexa.collectors.azure.session import Tenant
+from annexa.collectors.base import CollectionError, Fact
+
+DIRECTORY_ROLE = "azure.entra.directory_role"
+ROLE_ASSIGNMENT = "azure.entra.role_assignment"
+
+
+def _principal(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": raw.get("id"),
+        "type": str(raw.get("@odata.type") or "").rpartition(".")[2] or None,
+        "display_name": raw.get("displayName"),
+        "user_principal_name": raw.get("userPrincipalName"),
+    }
+
+
+class EntraRolesCollector(TenantCollector):
+    """Directory roles and role assignments, read once per tenant through Microsoft Graph v1.0.
+
+    - `azure.entra.directory_role` (`<tenant>:directoryRole/<id>`): every activated role with
+      `display_name`, `role_template_id` (Global Administrator is
+      `62e90394-69f5-4237-9190-012177145e10`), `members` (id, type, display name, UPN; a
+      guest's UPN contains `#EXT#`) and `member_count`.
+    - `azure.entra.role_assignment` (`<tenant>:roleAssignment/<id>`): `role` (display name),
+      `role_definition_id`, `is_privileged` (Graph's flag on the role definition),
+      `directory_scope_id` and `principal` (id, type, display name, UPN).
+    """
+
+    name = "azure.entra.roles"
+    kinds = (DIRECTORY_ROLE, ROLE_ASSIGNMENT)
+    permissions = ("RoleManagement.Read.Directory", "Directory.Read.All")
+
+    def collect_tenant(self, tenant: Tenant) -> Iterator[Fact | CollectionError]:
+        yield from self._directory_roles(tenant)
+        yield from self._assignments(tenant)
+
+    @staticmethod
+    def _directory_roles(tenant: Tenant) -> Iterator[Fact | CollectionError]:
+        try:
+            roles = tenant.graph.list("/v1.0/directoryRoles")
+        except AzureCallError as exc:
+            yield exc.to_collection_error((DIRECTORY_ROLE,), tenant.scope())
+            return
+        for raw in roles.body:
+            resource = f"{tenant.id}:directoryRole/{raw['id']}"
+            try:
+                members = tenant.graph.list("/v1.0/directoryRoles/{role}/members", role=raw["id"])
+            except AzureCallError as exc:
+                yield exc.to_collection_error((DIRECTORY_ROLE,), tenant.scope(), resource)
+                continue
+            listed = sorted((_principal(m) for m in members.body), key=lambda m: str(m["id"]))
+            yield Fact(
+                kind=DIRECTORY_ROLE,
+                resource=resource,
+                scope=tenant.scope(),
+                data={
+                    "display_name": raw.get("displayName"),
+                    "role_template_id": raw.get("roleTemplateId"),
+                    "members": listed,
+                    "member_count": len(listed),
+                },
+                source=tenant.source(roles, members),
+            )
+
+    @staticmethod
+    def _assignments(tenant: Tenant) -> Iterator[Fact | CollectionError]:
+        try:
+            definitions = tenant.graph.list("/v1.0/roleManagement/directory/roleDefinitions")
+            assignments = tenant.graph.list("/v1.0/roleManagement/directory/roleAssignments", {"$expand": "principal"})
+        except AzureCallError as exc:
+            yield exc.to_collection_error((ROLE_ASSIGNMENT,), tenant.scope())
+            return
+        by_id = {str(d.get("id")): d for d in definitions.body}
+        for raw in assignments.body:
+            definition = by_id.get(str(raw.get("roleDefinitionId")), {})
+            yield Fact(
+                kind=ROLE_ASSIGNMENT,
+                resource=f"{tenant.id}:roleAssignment/{raw['id']}",
+                scope=tenant.scope(),
+                data={
+                    "role": definition.get("displayName"),
+                    "role_definition_id": raw.get("roleDefinitionId"),
+                    "is_privileged": definition.get("isPrivileged"),
+                    "directory_scope_id": raw.get("directoryScopeId"),
+                    "principal": _principal(raw.get("principal") or {"id": raw.get("principalId")}),
+                },
+                source=tenant.source(definitions, assignments),
+            )
