@@ -3,10 +3,14 @@ in two subscriptions and one tenant, and the result each rule must give for each
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 from fake_azure import FakeAzure, fake_jwt
+
+from annexa.collectors.base import CollectionError, Fact
+from annexa.mappings.evaluate import Result
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OBJECT_ID = "5b1c7e4d-0000-4000-8000-00000000a0d1"
@@ -16,10 +20,40 @@ GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
 SECURITY_READER = "5d6b6bb7-de71-4623-b4af-96380a352509"
 
 
+ARM_ENV, GRAPH_ENV = "ANNEXA_TEST_ARM_TOKEN", "ANNEXA_TEST_GRAPH_TOKEN"
+
+
 class Expectation(NamedTuple):
     rule: str
     resource: str
     status: str
+
+
+@dataclass
+class Collected:
+    facts: list[Fact] = field(default_factory=list)
+    errors: list[CollectionError] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+
+    def of(self, kind: str) -> dict[str, Fact]:
+        return {fact.resource: fact for fact in self.facts if fact.kind == kind}
+
+    def status(self, rule: str, resource: str) -> str | None:
+        return next((r.status for r in self.results if r.rule == rule and r.resource == resource), None)
+
+
+@dataclass
+class Seeded:
+    world: FakeAzure
+    expectations: list[Expectation]
+
+    def options(self, **extra: Any) -> dict[str, Any]:
+        return {
+            "arm_endpoint": self.world.arm_endpoint,
+            "graph_endpoint": self.world.graph_endpoint,
+            "credential": {"type": "access_token_env", "arm_token_env": ARM_ENV, "graph_token_env": GRAPH_ENV},
+            **extra,
+        }
 
 
 def _ago(days: int) -> str:
@@ -44,15 +78,14 @@ def new_world() -> FakeAzure:
 def seed(world: FakeAzure) -> list[Expectation]:
     """Seed every API the collectors read; return what each rule must find."""
     expect: list[Expectation] = []
-    world.collection(
-        "arm",
-        "/subscriptions",
-        [
-            {"id": f"/subscriptions/{sub}", "subscriptionId": sub, "tenantId": TENANT, "displayName": name, "state": "Enabled"}
-            for sub, name in ((PROD, "Production"), (SANDBOX, "Sandbox"))
-        ],
-        page_size=1,  # two pages: the listing follows nextLink
-    )
+    subscriptions = [
+        {"id": f"/subscriptions/{sub}", "subscriptionId": sub, "tenantId": TENANT, "displayName": name, "state": "Enabled",
+         "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "spendingLimit": "Off"}}
+        for sub, name in ((PROD, "Production"), (SANDBOX, "Sandbox"))
+    ]
+    world.collection("arm", "/subscriptions", subscriptions, page_size=1)  # two pages: the listing follows nextLink
+    for subscription in subscriptions:
+        world.document("arm", subscription["id"], subscription)
     expect += _storage(world) + _keyvault(world) + _sql(world) + _network(world) + _compute(world)
     expect += _defender(world) + _monitor(world) + _backup(world) + _sandbox(world) + _entra(world)
     return expect

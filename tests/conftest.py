@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,20 @@ from fakes import FAKE_RULES, FakeCollector
 
 from annexa.collectors.base import Context
 from annexa.collectors.registry import Registry
+
+
+_REPO_ROOT_INIT = (Path(__file__).resolve().parent.parent / "__init__.py").resolve()
+
+
+@pytest.fixture(autouse=True)
+def _unshadow_checkout_package() -> None:
+    """The repository root is a package (`annexa`), and pytest imports it under its folder's
+    name when it sets up the root package. A checkout folder named like a namespace package
+    a dependency uses (`azure`, `google`) would then hide that dependency; drop the alias."""
+    folder = _REPO_ROOT_INIT.parent.name
+    module = sys.modules.get(folder)
+    if module is not None and getattr(module, "__file__", None) and Path(module.__file__).resolve() == _REPO_ROOT_INIT:
+        del sys.modules[folder]
 
 
 @pytest.fixture

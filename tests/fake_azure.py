@@ -151,7 +151,7 @@ def fake_azure(world: FakeAzure) -> Iterator[FakeAzure]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # the OS picks a free port
     world.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield world
