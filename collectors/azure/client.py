@@ -165,7 +165,7 @@ class RestApi:
     def token(self) -> str:
         """A bearer token for this API, refreshed shortly before it expires."""
         if self._token is None or self._token.expires_on - _TOKEN_REFRESH_MARGIN_S < time.time():
-            kwargs = {"tenant_id": self._tenant_id} if self._tenant_id else {}
+            kwargs: dict[str, Any] = {"tenant_id": self._tenant_id} if self._tenant_id else {}
             try:
                 self._token = self._credential.get_token(self.scope, **kwargs)
             except ClientAuthenticationError as exc:
@@ -193,21 +193,11 @@ class RestApi:
         url = self._url(template, params, path)
         return Reply(self._json(operation, url), url)
 
-    def get_optional(
-        self, template: str, params: Mapping[str, str] | None = None, absent: tuple[int, ...] = (404,), **path: str
-    ) -> Reply | None:
-        """Like `get`, but None when the answer is one of the `absent` statuses ("not configured")."""
-        try:
-            return self.get(template, params, **path)
-        except AzureCallError as exc:
-            if exc.status in absent:
-                return None
-            raise
-
     def list(self, template: str, params: Mapping[str, str] | None = None, **path: str) -> Reply:
         """GET a collection: every page's `value` items, following `nextLink` / `@odata.nextLink`."""
         operation = f"GET {template}"
-        first = url = self._url(template, params, path)
+        first = self._url(template, params, path)
+        url: str | None = first
         items: list[Any] = []
         seen: set[str] = set()
         pages = 0
@@ -221,6 +211,8 @@ class RestApi:
                 raise AzureCallError(operation, "the response has no `value` list", code="InvalidResponse")
             items.extend(body.get("value", []))
             url = body.get("nextLink") or body.get("@odata.nextLink")
+            if url is not None and not isinstance(url, str):
+                raise AzureCallError(operation, "the response's nextLink is not a URL", code="InvalidResponse")
             if url and _origin(url) != _origin(self.endpoint):
                 # never send the token to a host the endpoint did not name
                 raise AzureCallError(operation, f"nextLink points to another host: {_origin(url)}", code="BadNextLink")

@@ -53,9 +53,6 @@ class Subscription:
     def list(self, template: str, api_version: str, **path: str) -> Reply:
         return self.arm.list(template, {"api-version": api_version}, subscription=self.id, **path)
 
-    def get(self, template: str, api_version: str, **path: str) -> Reply:
-        return self.arm.get(template, {"api-version": api_version}, subscription=self.id, **path)
-
 
 @dataclass(frozen=True)
 class SubscriptionError:

@@ -23,10 +23,9 @@ def same_id(a: str | None, b: str | None) -> bool:
     return bool(a and b) and a.rstrip("/").lower() == b.rstrip("/").lower()  # type: ignore[union-attr]
 
 
-def parent_id(resource_id: str, levels: int = 1) -> str:
-    """`/.../virtualNetworks/vnet/subnets/a` -> `/.../virtualNetworks/vnet` (levels=1 drops one name/type pair)."""
-    parts = resource_id.rstrip("/").split("/")
-    return "/".join(parts[: len(parts) - 2 * levels])
+def parent_id(resource_id: str) -> str:
+    """`/.../virtualNetworks/vnet/subnets/a` -> `/.../virtualNetworks/vnet`: drops the last type/name pair."""
+    return "/".join(resource_id.rstrip("/").split("/")[:-2])
 
 
 def epoch_iso(value: Any) -> str | None:
