@@ -29,7 +29,7 @@ from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Evaluator, Result
 from annexa.mappings.rules import Rule, rules_digest
 
-__all__ = ["RunOutcome", "new_run_id", "run_collection"]
+__all__ = ["RunOutcome", "new_run_id", "operator", "run_collection", "run_meta"]
 
 Progress = Callable[[str, str, int], None]
 
@@ -53,7 +53,7 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
-def _operator() -> str:
+def operator() -> str:
     try:
         user = getpass.getuser()
     except Exception:  # no login name in some containers; the uid still identifies the caller
@@ -70,7 +70,7 @@ def run_meta(config: Config, rules: Sequence[Rule], catalog: Catalog, store: Sto
     }
     return {
         "tool": {"name": "annexa", "version": __version__},
-        "operator": _operator(),
+        "operator": operator(),
         "config": {"object": store.put_json(config_body), "sha256": sha256_hex(canonical_bytes(config_body))},
         "mappings": {"object": store.put_json(mappings_body), "sha256": rules_digest(rules)},
     }

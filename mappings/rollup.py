@@ -2,7 +2,7 @@
 
 Order of precedence, for an applicable control:
 1. no automated result and no attestation   -> `no_evidence`
-2. newest evidence older than `max_age`      -> `stale`
+2. newest automated evidence older than `max_age` -> `stale` (attestations age by their own expiry)
 3. any automated `error`                     -> `error`   (a failed read never looks implemented)
 4. automated results: all pass               -> `implemented`; some pass -> `partial`; none -> `not_implemented`
 5. only attestations, none expired           -> `manual`  (expired -> `stale`)
@@ -112,10 +112,11 @@ def rollup(
         for result in control_results:
             counts[result.status] = counts.get(result.status, 0) + 1
         times = [r.collected_at for r in control_results if r.collected_at and r.status != "not_applicable"]
+        last_automated = max(times, key=parse_timestamp) if times else None
         times += [m.attested_at for m in control_manual]
         last = max(times, key=parse_timestamp) if times else None
         if decision.applicable:
-            status = _status(counts, control_manual, last, now, decision.max_age or default_max_age)
+            status = _status(counts, control_manual, last_automated, now, decision.max_age or default_max_age)
         else:
             status = "excluded"
         out.append(
@@ -146,7 +147,7 @@ def _status(
     automated = counts.get("pass", 0) + counts.get("fail", 0) + counts.get("error", 0)
     if not automated and not manual:
         return "no_evidence"
-    if last is None or (max_age is not None and now - parse_timestamp(last) > max_age):
+    if automated and (last is None or (max_age is not None and now - parse_timestamp(last) > max_age)):
         return "stale"
     if counts.get("error"):
         return "error"

@@ -62,3 +62,8 @@ def test_manual_evidence_fresh_then_expired() -> None:
 def test_every_catalog_control_gets_a_status() -> None:
     statuses = rollup(load_catalog(), [], NOW)
     assert len(statuses) == 93 and {s.status for s in statuses} == {"no_evidence"}
+
+
+def test_attestations_age_by_their_expiry_not_max_age() -> None:
+    months_old = ManualEvidence("A.8.24", attested_at=OLD, expires_at="2027-05-01", reference="att-3")
+    assert _status([], manual=[months_old], default_max_age=timedelta(days=7)) == "manual"
