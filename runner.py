@@ -8,12 +8,9 @@ and the run goes on.
 
 from __future__ import annotations
 
-import getpass
-import os
 import secrets
-import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -21,6 +18,7 @@ from typing import Any
 from annexa import __version__
 from annexa.collectors.base import CollectionError, Collector, Context, Fact, Target, scope_key, utc_now
 from annexa.collectors.registry import Registry
+from annexa.collectors.userfiles import reader
 from annexa.config import Config
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
 from annexa.evidence_store.redact import redact
@@ -29,7 +27,7 @@ from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Evaluator, Result
 from annexa.mappings.rules import Rule, rules_digest
 
-__all__ = ["RunOutcome", "new_run_id", "operator", "run_collection", "run_meta"]
+__all__ = ["RunOutcome", "new_run_id", "operator", "run_collection", "run_meta", "selected_collectors"]
 
 Progress = Callable[[str, str, int], None]
 
@@ -54,11 +52,8 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 def operator() -> str:
-    try:
-        user = getpass.getuser()
-    except Exception:  # no login name in some containers; the uid still identifies the caller
-        user = f"uid={os.getuid()}"
-    return f"{user}@{socket.gethostname()}"
+    """Who ran annexa: user@host."""
+    return reader()
 
 
 def run_meta(config: Config, rules: Sequence[Rule], catalog: Catalog, store: Store) -> dict[str, Any]:
@@ -89,9 +84,12 @@ def run_collection(
     started = utc_now()
     run_id = run_id or new_run_id()
     log = log.bind(run_id=run_id)
+    context = Context(run_id=run_id, log=log, progress=progress or (lambda *_: None))
+    selected = list(selected_collectors(config, registry, context))
+    for target, collector_cls in selected:
+        collector_cls.preflight(target)  # bad input files: UsageError before anything is written
     writer = store.begin_run(run_id, started, run_meta(config, rules, catalog, store))
     evaluator = Evaluator(rules, datetime.now(timezone.utc))
-    context = Context(run_id=run_id, log=log, progress=progress or (lambda *_: None))
     errors: list[CollectionError] = []
     collected_kinds: set[str] = set()
     callers: dict[tuple[str, str], dict[str, str]] = {}
@@ -100,17 +98,11 @@ def run_collection(
     for problem in registry.problems:
         log.warning("plugin_problem", problem=problem)
 
-    for target in config.targets:
-        wanted = set(target.options.get("collectors", []))
-        for collector_cls in registry.for_provider(target.provider):
-            if wanted and collector_cls.name not in wanted:
-                continue
-            if not collector_cls.shards_itself and not context.owns(collector_cls.name, target.label):
-                continue
-            summary = _run_collector(collector_cls, target, context, writer, evaluator, errors, callers)
-            collected_kinds.update(collector_cls.kinds)
-            collector_runs.append(summary)
-            log.info("collector_finished", **summary)
+    for target, collector_cls in selected:
+        summary = _run_collector(collector_cls, target, context, writer, evaluator, errors, callers)
+        collected_kinds.update(collector_cls.kinds)
+        collector_runs.append(summary)
+        log.info("collector_finished", **summary)
 
     results = evaluator.finish(errors, collected_kinds)
     run = writer.commit(
@@ -135,6 +127,20 @@ def run_collection(
         store=store.url,
     )
     return RunOutcome(run=run, results=results, errors=errors, problems=list(registry.problems))
+
+
+def selected_collectors(
+    config: Config, registry: Registry, context: Context | None = None
+) -> Iterator[tuple[Target, type[Collector]]]:
+    """Each (target, collector) this run collects: the target's `collectors:` and the shard decide."""
+    for target in config.targets:
+        wanted = set(target.options.get("collectors", []))
+        for collector_cls in registry.for_provider(target.provider):
+            if wanted and collector_cls.name not in wanted:
+                continue
+            if context is not None and not collector_cls.shards_itself and not context.owns(collector_cls.name, target.label):
+                continue
+            yield target, collector_cls
 
 
 def _run_collector(

@@ -202,6 +202,14 @@ class Collector(abc.ABC):
     # rejects any option no collector of the provider declares.
     target_options: ClassVar[Mapping[str, type]] = {}
 
+    @classmethod
+    def preflight(cls, target: Target) -> None:
+        """Check user-supplied input (files the target points at) before anything is written.
+
+        Raise `annexa.errors.UsageError` naming file and line: bad input files are a
+        configuration error (exit 2, no bundle), not a failed collection.
+        """
+
     @abc.abstractmethod
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:
         """Read the target and yield facts and errors. Never raise for one failed call."""

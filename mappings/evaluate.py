@@ -128,7 +128,7 @@ class Evaluator:
         if not isinstance(fact.data, dict):
             return None
         index = self._lookup.get(rule.id, {})
-        matches = [m for key in dict.fromkeys(self._keys(rule.join.on, fact.data)) for m in index.get(key, [])]
+        matches = [m for key in dict.fromkeys(self._keys(rule.join.match, fact.data)) for m in index.get(key, [])]
         return {**fact.data, "joined": matches}
 
     def _controls(self, rule: Rule, data: Any) -> tuple[tuple[str, ...], str | None]:

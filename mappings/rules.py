@@ -26,12 +26,12 @@ SEVERITIES = ("low", "medium", "high", "critical")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _REQUIRED = ("id", "title", "controls", "fact", "expect", "severity", "remediation")
 _OPTIONAL = ("where", "observe", "controls_from", "join")
-_JOIN_KEYS = ("fact", "key", "on")
+_JOIN_KEYS = ("fact", "key", "match")
 
 
 @dataclass(frozen=True)
 class Join:
-    """Facts of another kind matched to the judged fact: `key` (on them) equals `on` (on it).
+    """Facts of another kind matched to the judged fact: `key` (on them) equals `match` (on it).
 
     The matches are handed to `expect` as the list `joined`; this is how a rule checks
     one source against another (an HR leaver against the identities collected).
@@ -39,10 +39,10 @@ class Join:
 
     fact: str
     key: Expression
-    on: Expression
+    match: Expression
 
     def to_dict(self) -> dict[str, str]:
-        return {"fact": self.fact, "key": self.key.text, "on": self.on.text}
+        return {"fact": self.fact, "key": self.key.text, "match": self.match.text}
 
 
 @dataclass(frozen=True)
@@ -206,4 +206,4 @@ def _parse_join(path: Path, item: Any, known_kinds: set[str], expression: Any) -
         raise UsageError(f"{path}:{line_of(node, 'fact')}: unknown fact kind {node['fact']!r} in `join`")
     if node["fact"] == item["fact"]:
         raise UsageError(f"{path}:{line_of(node, 'fact')}: a rule cannot join its own fact kind")
-    return Join(fact=node["fact"], key=expression("key", node, "join.key"), on=expression("on", node, "join.on"))
+    return Join(fact=node["fact"], key=expression("key", node, "join.key"), match=expression("match", node, "join.match"))
