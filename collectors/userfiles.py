@@ -37,7 +37,10 @@ def normalise_date(value: object) -> str | None:
     if _DAY_FIRST.match(text):
         raise ValueError(f"{text!r} is ambiguous; write dates as YYYY-MM-DD")
     if _DAY.match(text):
-        return date.fromisoformat(text).isoformat()
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ValueError(f"{text!r} is not a valid date") from None
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
