@@ -9,7 +9,7 @@ from annexa.attestations import record_attestation
 from annexa.commands.common import add_store_options, workspace
 
 NAME = "attest"
-HELP = "record a file or statement as attested evidence for one control, valid until --expires"
+HELP = "record attested evidence for one control; a file or statement, valid until --expires"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
