@@ -87,7 +87,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
 
     if "targets" not in doc:
         raise UsageError(f"{path}:{line_of(doc)}: `targets` is required (e.g. `targets: [{{host: {{}}}}]`)")
-    targets = _targets(doc["targets"], registry, lambda k=None, n=doc: at(n, k), path)
+    targets = _targets(doc["targets"], registry, lambda k=None, n=doc: at(n, k), path, base)
 
     mappings = doc.get("mappings", [])
     if isinstance(mappings, str):
@@ -123,7 +123,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
     )
 
 
-def _targets(items: Any, registry: Registry, at: Any, path: Path) -> tuple[Target, ...]:
+def _targets(items: Any, registry: Registry, at: Any, path: Path, base: Path) -> tuple[Target, ...]:
     if not isinstance(items, list) or not items:
         raise UsageError(f"{at('targets')}: `targets` must be a non-empty list such as `- aws: {{regions: [us-east-1]}}`")
     providers = sorted(registry.providers())
@@ -144,7 +144,11 @@ def _targets(items: Any, registry: Registry, at: Any, path: Path) -> tuple[Targe
             line = f"{path}:{line_of(options, key, line_of(items, index))}"
             if key not in allowed:
                 raise UsageError(f"{line}: unknown {provider} option {key!r} (allowed: {', '.join(sorted(allowed))})")
-            if not isinstance(value, allowed[key]):
+            if allowed[key] is Path:  # a file or folder, relative to this configuration file
+                if not isinstance(value, str) or not value.strip():
+                    raise UsageError(f"{line}: {provider} option {key!r} must be a path")
+                options[key] = str(base / value) if not Path(value).is_absolute() else value
+            elif not isinstance(value, allowed[key]):
                 raise UsageError(f"{line}: {provider} option {key!r} must be a {allowed[key].__name__}")
         for collector in registry.for_provider(provider):
             try:

@@ -8,12 +8,9 @@ and the run goes on.
 
 from __future__ import annotations
 
-import getpass
-import os
 import secrets
-import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -21,6 +18,7 @@ from typing import Any
 from annexa import __version__
 from annexa.collectors.base import CollectionError, Collector, Context, Fact, Target, scope_key, utc_now
 from annexa.collectors.registry import Registry
+from annexa.collectors.userfiles import reader
 from annexa.config import Config
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
 from annexa.evidence_store.redact import redact
@@ -29,7 +27,7 @@ from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Evaluator, Result
 from annexa.mappings.rules import Rule, rules_digest
 
-__all__ = ["RunOutcome", "new_run_id", "run_collection"]
+__all__ = ["RunOutcome", "new_run_id", "operator", "run_collection", "run_meta", "selected_collectors"]
 
 Progress = Callable[[str, str, int], None]
 
@@ -53,12 +51,9 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
-def _operator() -> str:
-    try:
-        user = getpass.getuser()
-    except Exception:  # no login name in some containers; the uid still identifies the caller
-        user = f"uid={os.getuid()}"
-    return f"{user}@{socket.gethostname()}"
+def operator() -> str:
+    """Who ran annexa: user@host."""
+    return reader()
 
 
 def run_meta(config: Config, rules: Sequence[Rule], catalog: Catalog, store: Store) -> dict[str, Any]:
@@ -70,7 +65,7 @@ def run_meta(config: Config, rules: Sequence[Rule], catalog: Catalog, store: Sto
     }
     return {
         "tool": {"name": "annexa", "version": __version__},
-        "operator": _operator(),
+        "operator": operator(),
         "config": {"object": store.put_json(config_body), "sha256": sha256_hex(canonical_bytes(config_body))},
         "mappings": {"object": store.put_json(mappings_body), "sha256": rules_digest(rules)},
     }
@@ -90,9 +85,12 @@ def run_collection(
     began = time.monotonic()
     run_id = run_id or new_run_id()
     log = log.bind(run_id=run_id)
+    context = Context(run_id=run_id, log=log, progress=progress or (lambda *_: None))
+    selected = list(selected_collectors(config, registry, context))
+    for target, collector_cls in selected:
+        collector_cls.preflight(target)  # bad input files: UsageError before anything is written
     writer = store.begin_run(run_id, started, run_meta(config, rules, catalog, store))
     evaluator = Evaluator(rules, datetime.now(timezone.utc))
-    context = Context(run_id=run_id, log=log, progress=progress or (lambda *_: None))
     errors: list[CollectionError] = []
     collected_kinds: set[str] = set()
     callers: dict[tuple[str, str], dict[str, str]] = {}
@@ -101,17 +99,11 @@ def run_collection(
     for problem in registry.problems:
         log.warning("plugin_problem", problem=problem)
 
-    for target in config.targets:
-        wanted = set(target.options.get("collectors", []))
-        for collector_cls in registry.for_provider(target.provider):
-            if wanted and collector_cls.name not in wanted:
-                continue
-            if not collector_cls.shards_itself and not context.owns(collector_cls.name, target.label):
-                continue
-            summary = _run_collector(collector_cls, target, context, writer, evaluator, errors, callers)
-            collected_kinds.update(collector_cls.kinds)
-            collector_runs.append(summary)
-            log.info("collector_finished", **summary)
+    for target, collector_cls in selected:
+        summary = _run_collector(collector_cls, target, context, writer, evaluator, errors, callers)
+        collected_kinds.update(collector_cls.kinds)
+        collector_runs.append(summary)
+        log.info("collector_finished", **summary)
 
     results = evaluator.finish(errors, collected_kinds)
     ran = {summary["collector"] for summary in collector_runs}
@@ -173,6 +165,20 @@ def _causes(errors: Sequence[CollectionError]) -> dict[str, int]:
     for error in errors:
         causes[error.code or "unknown"] = causes.get(error.code or "unknown", 0) + 1
     return causes
+
+
+def selected_collectors(
+    config: Config, registry: Registry, context: Context | None = None
+) -> Iterator[tuple[Target, type[Collector]]]:
+    """Each (target, collector) this run collects: the target's `collectors:` and the shard decide."""
+    for target in config.targets:
+        wanted = set(target.options.get("collectors", []))
+        for collector_cls in registry.for_provider(target.provider):
+            if wanted and collector_cls.name not in wanted:
+                continue
+            if context is not None and not collector_cls.shards_itself and not context.owns(collector_cls.name, target.label):
+                continue
+            yield target, collector_cls
 
 
 def _run_collector(

@@ -14,7 +14,7 @@ import yaml
 
 from annexa.errors import UsageError
 
-__all__ = ["LineDict", "LineList", "load_yaml", "line_of"]
+__all__ = ["LineDict", "LineList", "load_yaml", "line_of", "parse_yaml"]
 
 
 class LineDict(dict):  # type: ignore[type-arg]
@@ -83,14 +83,34 @@ def load_yaml(path: Path) -> Any:
         raise UsageError(f"{path}: is a directory, expected a YAML file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"{path}: cannot read: {err}") from None
+    return parse_yaml(text, str(path))
+
+
+def parse_yaml(text: str, origin: str, first_line: int = 1) -> Any:
+    """Parse YAML text from `origin` (a file name), whose first line is `first_line` of that
+    file (front matter inside a document), or raise UsageError(`origin:line: message`)."""
+    offset = first_line - 1
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
+        return _shifted(yaml.load(text, Loader=_Loader), offset)  # noqa: S506 - _Loader is a SafeLoader subclass
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else 1
         problem = err.problem or err.context or "invalid YAML"
-        raise UsageError(f"{path}:{line}: {problem}") from None
+        raise UsageError(f"{origin}:{line + offset}: {problem}") from None
     except yaml.YAMLError as err:
-        raise UsageError(f"{path}:1: invalid YAML: {err}") from None
+        raise UsageError(f"{origin}:{first_line}: invalid YAML: {err}") from None
     except RecursionError:
-        raise UsageError(f"{path}:1: YAML nested too deeply") from None
+        raise UsageError(f"{origin}:{first_line}: YAML nested too deeply") from None
+
+
+def _shifted(node: Any, offset: int) -> Any:
+    """Move recorded line numbers by `offset` (no-op for a whole file)."""
+    if offset and isinstance(node, (LineDict, LineList)):
+        node.line += offset
+        if isinstance(node, LineDict):
+            node.lines = {k: v + offset for k, v in node.lines.items()}
+        else:
+            node.lines = [v + offset for v in node.lines]
+        for child in node.values() if isinstance(node, LineDict) else node:
+            _shifted(child, offset)
+    return node

@@ -210,6 +210,14 @@ class Collector(abc.ABC):
         """Validate option values beyond their type when the config is loaded; raise
         ValueError naming the option. The default accepts whatever `target_options` allows."""
 
+    @classmethod
+    def preflight(cls, target: Target) -> None:
+        """Check user-supplied input (files the target points at) before anything is written.
+
+        Raise `annexa.errors.UsageError` naming file and line: bad input files are a
+        configuration error (exit 2, no bundle), not a failed collection.
+        """
+
     @abc.abstractmethod
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:
         """Read the target and yield facts and errors. Never raise for one failed call."""

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from annexa.commands.common import add_config_option, workspace
+from annexa.runner import selected_collectors
 
 NAME = "check"
 HELP = "validate the configuration and all mappings without collecting"
@@ -17,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ws = workspace(args)
+    for target, collector_cls in selected_collectors(ws.config, ws.registry):
+        collector_cls.preflight(target)
     for problem in ws.registry.problems:
         print(f"warning: {problem}", file=sys.stderr)
     kinds = {rule.fact for rule in ws.rules}

@@ -8,7 +8,7 @@ from annexa.commands.common import add_output, add_store_options, emit, render_r
 
 NAME = "runs"
 HELP = "list the runs in the store"
-_COLUMNS = ("sequence", "run_id", "status", "started_at", "finished_at", "facts", "results", "errors")
+_COLUMNS = ("sequence", "type", "run_id", "status", "started_at", "finished_at", "facts", "results", "errors")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

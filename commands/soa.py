@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from annexa.attestations import manual_evidence
 from annexa.commands.common import add_output, add_run_option, add_store_options, emit, render_rows, workspace
 from annexa.reports.soa import SOA_COLUMNS, soa_rows, soa_statuses
 
@@ -22,7 +23,10 @@ def run(args: argparse.Namespace) -> int:
     ws = workspace(args, config_required=False)
     store = ws.open_store()
     run_info = store.resolve(args.run)
-    statuses = soa_statuses(store, run_info, ws.catalog, ws.config, max_age_by_kind=ws.max_age_by_kind())
+    statuses = soa_statuses(
+        store, run_info, ws.catalog, ws.config,
+        manual=manual_evidence(store, run_info), max_age_by_kind=ws.max_age_by_kind(),
+    )
     rows = soa_rows(statuses, run_info)
     emit(render_rows(rows, args.format, SOA_COLUMNS, _TABLE), args.output)
     return 0

@@ -45,6 +45,7 @@ def carry_forward(
         for key, batch in previous_batches.items()
         if key not in produced and policy(batch["collector"], batch["scope"])
     }
-    facts = {key: value for key, value in current_facts.items() if value[-1] in batches}
-    results = {key: value for key, value in current_results.items() if value[-1] in batches and key[0] in rule_ids}
+    # fact values are (hash, batch); result values are (status, message, batch, controls)
+    facts = {key: value for key, value in current_facts.items() if value[1] in batches}
+    results = {key: value for key, value in current_results.items() if value[2] in batches and key[0] in rule_ids}
     return Carried(batches, facts, results)

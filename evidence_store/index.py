@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = ["Index", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: runs.type (collection | attestation), results.controls
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS runs(
     seq INTEGER PRIMARY KEY, run_id TEXT UNIQUE NOT NULL, status TEXT NOT NULL,
     started_at TEXT NOT NULL, finished_at TEXT NOT NULL, manifest_sha256 TEXT NOT NULL,
     mappings TEXT NOT NULL, facts INTEGER NOT NULL, results INTEGER NOT NULL, errors INTEGER NOT NULL,
-    manifest TEXT NOT NULL);
+    manifest TEXT NOT NULL, type TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS batches(
     seq INTEGER NOT NULL, batch TEXT NOT NULL, collector TEXT NOT NULL, scope TEXT NOT NULL,
     collected_at TEXT NOT NULL, PRIMARY KEY(seq, batch));
@@ -38,7 +38,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS facts_open ON facts(kind, resource) WHERE last
 CREATE INDEX IF NOT EXISTS facts_span ON facts(first_seq, last_seq);
 CREATE TABLE IF NOT EXISTS results(
     rule TEXT NOT NULL, resource TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, batch TEXT,
-    first_seq INTEGER NOT NULL, last_seq INTEGER);
+    first_seq INTEGER NOT NULL, last_seq INTEGER, controls TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS results_open ON results(rule, resource) WHERE last_seq IS NULL;
 CREATE INDEX IF NOT EXISTS results_span ON results(first_seq, last_seq);
 """
@@ -98,7 +98,7 @@ class Index:
                 return
             mappings_hash = manifest["mappings"]["object"]
             db.execute(
-                "INSERT INTO runs VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO runs VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     seq,
                     manifest["run_id"],
@@ -111,6 +111,7 @@ class Index:
                     manifest["results"]["count"],
                     len(manifest.get("errors", [])),
                     json.dumps(manifest, sort_keys=True),
+                    manifest.get("type", "collection"),
                 ),
             )
             db.executemany(
@@ -150,14 +151,19 @@ class Index:
             rows = [(e[0], e[1], e[2], e[3], seq) for e in delta.get("add", [])]
             self._db.executemany("INSERT INTO facts VALUES(?,?,?,?,?,NULL)", rows)
         else:
-            rows = [(e[0], e[1], e[2], e[3], e[4], seq) for e in delta.get("add", [])]
-            self._db.executemany("INSERT INTO results VALUES(?,?,?,?,?,?,NULL)", rows)
+            # Entries carry the result's own controls from delta entries of 6 elements on;
+            # older bundles' results take their rule's controls.
+            rows = [
+                (e[0], e[1], e[2], e[3], e[4], seq, json.dumps(e[5]) if len(e) > 5 else None)
+                for e in delta.get("add", [])
+            ]
+            self._db.executemany("INSERT INTO results VALUES(?,?,?,?,?,?,NULL,?)", rows)
 
     # -- reading -----------------------------------------------------------------
 
     def runs(self) -> list[sqlite3.Row]:
         return self._db.execute(
-            "SELECT seq, run_id, status, started_at, finished_at, manifest_sha256, facts, results, errors "
+            "SELECT seq, run_id, status, started_at, finished_at, manifest_sha256, facts, results, errors, type "
             "FROM runs ORDER BY seq"
         ).fetchall()
 
@@ -171,14 +177,34 @@ class Index:
         row = self._db.execute("SELECT MAX(seq) AS seq FROM runs").fetchone()
         return int(row["seq"] or 0)
 
+    def collection_seqs(self, before: int | None = None, limit: int = 2) -> list[int]:
+        """The newest collection runs (not attestations), newest first, optionally before `before`."""
+        rows = self._db.execute(
+            "SELECT seq FROM runs WHERE type = 'collection' AND seq < ? ORDER BY seq DESC LIMIT ?",
+            (before if before is not None else 2**62, limit),
+        )
+        return [int(r["seq"]) for r in rows]
+
+    def attestation_facts(self, up_to: int) -> list[sqlite3.Row]:
+        """Every attestation fact recorded in runs up to `up_to`, whatever came after (attestations
+        live in their own runs, so later collection runs do not carry them)."""
+        return self._db.execute(
+            "SELECT DISTINCT f.hash, f.first_seq FROM facts f JOIN runs ON runs.seq = f.first_seq "
+            "WHERE runs.type = 'attestation' AND f.kind = 'attestation.control' AND f.first_seq <= ? "
+            "ORDER BY f.first_seq",
+            (up_to,),
+        ).fetchall()
+
     def current_facts(self) -> dict[tuple[str, str], tuple[str, str | None]]:
         """(kind, resource) -> (hash, batch) of the latest run, for computing the next delta."""
         rows = self._db.execute("SELECT kind, resource, hash, batch FROM facts WHERE last_seq IS NULL")
         return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
-    def current_results(self) -> dict[tuple[str, str], tuple[str, str, str | None]]:
-        rows = self._db.execute("SELECT rule, resource, status, message, batch FROM results WHERE last_seq IS NULL")
-        return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
+    def current_results(self) -> dict[tuple[str, str], tuple[Any, ...]]:
+        rows = self._db.execute(
+            "SELECT rule, resource, status, message, batch, controls FROM results WHERE last_seq IS NULL"
+        )
+        return {(r[0], r[1]): (r[2], r[3], r[4], json.loads(r[5]) if r[5] else None) for r in rows}
 
     def facts(self, seq: int) -> Iterator[sqlite3.Row]:
         live = _live("f", seq == self.latest_seq())
@@ -192,7 +218,8 @@ class Index:
         """Results of run `seq` joined with their rule (controls, severity) and batch (scope, time)."""
         live = _live("r", seq == self.latest_seq())
         return self._db.execute(
-            "SELECT r.rule, r.resource, r.status, r.message, u.kind, u.controls, u.severity, u.title, "
+            "SELECT r.rule, r.resource, r.status, r.message, u.kind, COALESCE(r.controls, u.controls) AS controls, "
+            "u.severity, u.title, "
             "u.remediation, b.scope, b.collected_at FROM results r "
             "JOIN runs ON runs.seq = :seq "
             "LEFT JOIN rules u ON u.mappings = runs.mappings AND u.rule = r.rule "

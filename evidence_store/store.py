@@ -58,10 +58,12 @@ class RunInfo:
     facts: int
     results: int
     errors: int
+    type: str = "collection"  # or `attestation`: a run that records one attestation (`annexa attest`)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "sequence": self.seq,
+            "type": self.type,
             "run_id": self.run_id,
             "status": self.status,
             "started_at": self.started_at,
@@ -175,16 +177,20 @@ class Store:
         return [_run_info(row) for row in self.index().runs()]
 
     def resolve(self, ref: str | None = "latest") -> RunInfo:
-        """A run by `latest`, `previous`, run id or sequence number; StoreError if absent."""
+        """A run by `latest`, `previous`, run id or sequence number; StoreError if absent.
+
+        `latest` and `previous` name collection runs: attestation runs hold no results.
+        """
         index = self.index()
-        latest = index.latest_seq()
-        if not latest:
-            raise StoreError(f"{self.url}: the store has no runs yet (run `annexa collect` first)")
         ref = ref or "latest"
+        collections = index.collection_seqs()
+        if not collections and ref in ("latest", "previous"):
+            what = "collection runs" if index.latest_seq() else "runs"
+            raise StoreError(f"{self.url}: the store has no {what} yet (run `annexa collect` first)")
         if ref == "latest":
-            row = index.run(latest)
+            row = index.run(collections[0])
         elif ref == "previous":
-            row = index.run(latest - 1)
+            row = index.run(collections[1]) if len(collections) > 1 else None
         elif ref.isdigit():
             row = index.run(int(ref))
         else:
@@ -206,6 +212,20 @@ class Store:
     def fact_changes(self, before: RunInfo, after: RunInfo) -> dict[tuple[str, str], tuple[str | None, str | None]]:
         """(kind, resource) -> (object hash in `before`, in `after`) per fact that differs (None = absent)."""
         return self.index().fact_changes(before.seq, after.seq)
+
+    def attestations(self, as_of: RunInfo | None = None) -> list[dict[str, Any]]:
+        """Attestation records (oldest first) in effect for `as_of`: those recorded before the
+        next collection run after it; all of them when `as_of` is the latest or None."""
+        index = self.index()
+        up_to = index.latest_seq()
+        if as_of is not None:
+            later = [s for s in index.collection_seqs(limit=2**31) if s > as_of.seq]
+            up_to = min(later) - 1 if later else up_to
+        records = []
+        for row in index.attestation_facts(up_to):
+            body = self.get_json(row["hash"])
+            records.append({**body["data"], "fact": row["hash"], "sequence": row["first_seq"]})
+        return records
 
     def rules(self, run: RunInfo) -> dict[str, dict[str, Any]]:
         """The rules as the run used them, by id (title, remediation, expect ...)."""
@@ -263,6 +283,7 @@ def _run_info(row: Any) -> RunInfo:
         facts=row["facts"],
         results=row["results"],
         errors=row["errors"],
+        type=row["type"],
     )
 
 
@@ -360,7 +381,8 @@ class RunWriter:
             for kind in error.kinds:
                 error_batches[(kind, error.resource or scope_key(error.scope))] = batch
         entries = {
-            (r.rule, r.resource): (r.status, r.message, self._result_batch(r, error_batches)) for r in results
+            (r.rule, r.resource): (r.status, r.message, self._result_batch(r, error_batches), list(r.controls))
+            for r in results
         }
         rule_ids = {rule["id"] for rule in self.store.get_json(self.meta["mappings"]["object"]).get("rules", [])}
 

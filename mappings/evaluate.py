@@ -4,6 +4,12 @@ Statuses: `pass`, `fail`, `error` (the evidence could not be read or the rule co
 not be evaluated on it) and `not_applicable` (the kind was collected but no
 resource of it matched the rule). A collection error always wins over what a fact
 says, so a partly failed read can never look compliant.
+
+Two rule features reach beyond one fact's `expect`, and both stay pure:
+- `controls_from`: the fact names more controls (a policy's `controls:`); an id the
+  catalog does not know makes the result `error`, never evidence for a made-up control.
+- `join`: facts of another kind matched by key are handed to `expect` as `joined`
+  (judged once all facts are in); if that kind failed to collect, the result is `error`.
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ from jmespath import exceptions as jmes_errors
 
 from annexa.collectors.base import CollectionError, Fact, scope_key
 from annexa.mappings.jmes import truthy
-from annexa.mappings.rules import Rule
+from annexa.mappings.rules import Join, Rule
 
 __all__ = ["Result", "STATUSES", "Evaluator", "evaluate"]
 
 STATUSES = ("pass", "fail", "error", "not_applicable")
 _MAX_OBSERVED = 200
+_NOT_JOINABLE: Any = object()  # a join rule's fact whose data is not an object
 
 
 @dataclass(frozen=True)
@@ -84,18 +91,71 @@ class Evaluator:
             self._rules_by_kind.setdefault(rule.fact, []).append(rule)
         self._rules = list(rules)
         self._results: dict[tuple[str, str], Result] = {}
+        # Join rules wait for all facts: their facts are kept (after `where`, e.g. leavers
+        # only) and the other kind is indexed by key (resource and data of each match).
+        self._lookups_by_kind: dict[str, list[Rule]] = {}
+        for rule in rules:
+            if rule.join is not None:
+                self._lookups_by_kind.setdefault(rule.join.fact, []).append(rule)
+        self._pending: dict[str, list[Fact]] = {}
+        self._lookup: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
     def add(self, fact: Fact) -> None:
+        for rule in self._lookups_by_kind.get(fact.kind, ()):
+            assert rule.join is not None
+            index = self._lookup.setdefault(rule.id, {})
+            for key in self._keys(rule.join.key, fact.data):
+                index.setdefault(key, []).append({"kind": fact.kind, "resource": fact.resource, "data": fact.data})
         for rule in self._rules_by_kind.get(fact.kind, ()):
+            if rule.join is not None:
+                self._pending.setdefault(rule.id, []).append(fact)
+                continue
             result = self._judge(rule, fact)
             if result is not None:
                 self._results[(rule.id, fact.resource)] = result
 
-    def _judge(self, rule: Rule, fact: Fact) -> Result | None:
+    def _keys(self, expression: Any, data: Any) -> list[str]:
+        """Join keys: strings compared trimmed and case-insensitively (logins, e-mail addresses)."""
+        try:
+            value = expression.search(data, self._now)
+        except jmes_errors.JMESPathError:
+            return []
+        values = value if isinstance(value, list) else [value]
+        return [str(v).strip().lower() for v in values if isinstance(v, (str, int)) and str(v).strip()]
+
+    def _joined(self, rule: Rule, fact: Fact) -> Any:
+        assert rule.join is not None
+        if not isinstance(fact.data, dict):
+            return None
+        index = self._lookup.get(rule.id, {})
+        matches = [m for key in dict.fromkeys(self._keys(rule.join.match, fact.data)) for m in index.get(key, [])]
+        return {**fact.data, "joined": matches}
+
+    def _controls(self, rule: Rule, data: Any) -> tuple[tuple[str, ...], str | None]:
+        """The rule's controls plus those the fact names; a problem message when they are not valid ids."""
+        if rule.controls_from is None:
+            return rule.controls, None
+        try:
+            named = rule.controls_from.search(data, self._now)
+        except jmes_errors.JMESPathError as err:
+            return rule.controls, f"controls_from could not be evaluated: {' '.join(str(err).split())}"
+        if named is None:
+            named = []
+        if not isinstance(named, list) or not all(isinstance(c, str) for c in named):
+            return rule.controls, f"controls_from must give a list of control ids; observed {_show(named)}"
+        unknown = [c for c in named if c not in rule.known_controls]
+        if unknown:
+            return rule.controls, f"names unknown Annex A 2022 control ids: {', '.join(unknown)}"
+        return tuple(dict.fromkeys([*rule.controls, *named])), None
+
+    def _judge(self, rule: Rule, fact: Fact, data: Any = None) -> Result | None:
+        data = fact.data if data is None else data
+        controls, problem = self._controls(rule, fact.data)
+
         def result(status: str, message: str) -> Result:
             return Result(
                 rule=rule.id,
-                controls=rule.controls,
+                controls=controls,
                 kind=fact.kind,
                 resource=fact.resource,
                 scope=fact.scope,
@@ -108,10 +168,12 @@ class Evaluator:
         try:
             if rule.where is not None and not truthy(rule.where.search(fact.data, self._now)):
                 return None
-            passed = truthy(rule.expect.search(fact.data, self._now))
-            observed = (
-                f"; observed {_show(rule.observe.search(fact.data, self._now))}" if rule.observe is not None else ""
-            )
+            if problem is not None:
+                return result("error", f"rule could not be evaluated on this resource: {problem}")
+            if data is _NOT_JOINABLE:
+                return result("error", "rule could not be evaluated on this resource: its data is not an object")
+            passed = truthy(rule.expect.search(data, self._now))
+            observed = f"; observed {_show(rule.observe.search(data, self._now))}" if rule.observe is not None else ""
         except jmes_errors.JMESPathError as err:
             return result("error", f"rule could not be evaluated on this resource: {' '.join(str(err).split())}")
         if passed:
@@ -119,15 +181,21 @@ class Evaluator:
         return result("fail", f"not satisfied: {rule.expect.text}{observed}")
 
     def finish(self, errors: Iterable[CollectionError], collected_kinds: Iterable[str]) -> list[Result]:
-        """Apply collection errors, add `not_applicable` for empty kinds, return sorted results."""
+        """Judge join rules, apply collection errors, add `not_applicable` for empty kinds; sorted results."""
+        errors = list(errors)
+        collected = set(collected_kinds)
+        failed_kinds = {kind for error in errors for kind in error.kinds}
+        for rule in self._rules:
+            if rule.join is not None:
+                self._finish_join(rule, rule.join, collected, failed_kinds)
         for error in errors:
             for kind in error.kinds:
                 for rule in self._rules_by_kind.get(kind, ()):
                     self._record_error(rule, kind, error)
         judged_rules = {rule_id for rule_id, _ in self._results}
-        collected = set(collected_kinds)
         for rule in self._rules:
             if rule.id not in judged_rules and rule.fact in collected:
+                joined = f", or no {rule.join.fact} was collected to check it against" if rule.join else ""
                 self._results[(rule.id, "-")] = Result(
                     rule=rule.id,
                     controls=rule.controls,
@@ -136,10 +204,23 @@ class Evaluator:
                     scope={},
                     status="not_applicable",
                     severity=rule.severity,
-                    message=f"no {rule.fact} resource matched this rule",
+                    message=f"no {rule.fact} resource matched this rule{joined}",
                     collected_at="",
                 )
         return [self._results[key] for key in sorted(self._results)]
+
+    def _finish_join(self, rule: Rule, join: Join, collected: set[str], failed_kinds: set[str]) -> None:
+        for fact in self._pending.pop(rule.id, []):
+            if join.fact in failed_kinds:
+                result = self._judge(rule, fact, {})
+                if result is not None:  # `where` selected it: it cannot be checked, so it is an error
+                    message = f"{join.fact} could not be collected, so this cannot be checked against it"
+                    self._results[(rule.id, fact.resource)] = replace(result, status="error", message=message)
+            elif join.fact in collected:
+                joined = self._joined(rule, fact)
+                result = self._judge(rule, fact, _NOT_JOINABLE if joined is None else joined)
+                if result is not None:
+                    self._results[(rule.id, fact.resource)] = result
 
     def _record_error(self, rule: Rule, kind: str, error: CollectionError) -> None:
         resource = error.resource or scope_key(error.scope)

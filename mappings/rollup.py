@@ -2,8 +2,8 @@
 
 Order of precedence, for an applicable control:
 1. no automated result and no attestation   -> `no_evidence`
-2. any automated evidence older than its max age, or (attestations only)
-   the newest attestation older than `max_age`  -> `stale` (`stale_since` names the oldest)
+2. any automated evidence older than its max age -> `stale` (`stale_since` names the oldest);
+   attestations age by their own expiry, not by max_age
 3. any automated `error`                     -> `error`   (a failed read never looks implemented)
 4. automated results: all pass               -> `implemented`; some pass -> `partial`; none -> `not_implemented`
 5. only attestations, none expired           -> `manual`  (expired -> `stale`)
@@ -127,7 +127,7 @@ def rollup(
         stale_since = None
         if decision.applicable:
             stale_since = _stale_since(control_results, now, decision.max_age, max_age_by_kind or {}, default_max_age)
-            status = _status(counts, control_manual, last, now, decision.max_age or default_max_age, stale_since)
+            status = _status(counts, control_manual, last, now, stale_since)
         else:
             status = "excluded"
         out.append(
@@ -174,15 +174,12 @@ def _status(
     manual: Sequence[ManualEvidence],
     last: str | None,
     now: datetime,
-    max_age: timedelta | None,
     stale_since: str | None,
 ) -> str:
     automated = counts.get("pass", 0) + counts.get("fail", 0) + counts.get("error", 0)
     if not automated and not manual:
         return "no_evidence"
-    if stale_since is not None:
-        return "stale"
-    if last is None or (not automated and max_age is not None and now - parse_timestamp(last) > max_age):
+    if stale_since is not None or last is None:
         return "stale"
     if counts.get("error"):
         return "error"

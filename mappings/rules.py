@@ -20,12 +20,29 @@ from annexa.errors import UsageError
 from annexa.mappings.jmes import Expression, compile_expression
 from annexa.yamlio import LineDict, line_of, load_yaml
 
-__all__ = ["Rule", "SEVERITIES", "builtin_rule_files", "expand_rule_paths", "load_rules", "rules_digest"]
+__all__ = ["Join", "Rule", "SEVERITIES", "builtin_rule_files", "expand_rule_paths", "load_rules", "rules_digest"]
 
 SEVERITIES = ("low", "medium", "high", "critical")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _REQUIRED = ("id", "title", "controls", "fact", "expect", "severity", "remediation")
-_OPTIONAL = ("where", "observe")
+_OPTIONAL = ("where", "observe", "controls_from", "join")
+_JOIN_KEYS = ("fact", "key", "match")
+
+
+@dataclass(frozen=True)
+class Join:
+    """Facts of another kind matched to the judged fact: `key` (on them) equals `match` (on it).
+
+    The matches are handed to `expect` as the list `joined`; this is how a rule checks
+    one source against another (an HR leaver against the identities collected).
+    """
+
+    fact: str
+    key: Expression
+    match: Expression
+
+    def to_dict(self) -> dict[str, str]:
+        return {"fact": self.fact, "key": self.key.text, "match": self.match.text}
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,11 @@ class Rule:
     remediation: str
     where: Expression | None = None
     observe: Expression | None = None
+    # Controls named by the fact itself (a policy's front matter), added to `controls`;
+    # the evaluator checks them against `known_controls` (the catalog at load time).
+    controls_from: Expression | None = None
+    join: Join | None = None
+    known_controls: frozenset[str] = frozenset()
     origin: str = ""  # file:line, for messages
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,6 +78,10 @@ class Rule:
             out["where"] = self.where.text
         if self.observe is not None:
             out["observe"] = self.observe.text
+        if self.controls_from is not None:
+            out["controls_from"] = self.controls_from.text
+        if self.join is not None:
+            out["join"] = self.join.to_dict()
         return out
 
 
@@ -120,7 +146,7 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
     for key in _REQUIRED:
         if key not in item:
             raise UsageError(f"{where}: rule is missing required key {key!r}")
-    for key in ("id", "title", "fact", "expect", "severity", "remediation", *_OPTIONAL):
+    for key in ("id", "title", "fact", "expect", "severity", "remediation", "where", "observe", "controls_from"):
         if key in item and (not isinstance(item[key], str) or not item[key].strip()):
             raise UsageError(f"{at(key)}: {key!r} must be a non-empty string")
 
@@ -141,13 +167,13 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
         if control not in control_ids:
             raise UsageError(f"{at('controls')}: unknown Annex A 2022 control id {control!r}")
 
-    def expression(key: str) -> Expression | None:
-        if key not in item:
+    def expression(key: str, node: Any = item, name: str = "") -> Expression | None:
+        if key not in node:
             return None
         try:
-            return compile_expression(item[key])
+            return compile_expression(node[key])
         except ValueError as err:
-            raise UsageError(f"{at(key)}: invalid JMESPath in {key!r}: {err}") from None
+            raise UsageError(f"{path}:{line_of(node, key)}: invalid JMESPath in {name or key!r}: {err}") from None
 
     expect = expression("expect")
     assert expect is not None  # required key, checked above
@@ -161,5 +187,23 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
         remediation=item["remediation"].strip(),
         where=expression("where"),
         observe=expression("observe"),
+        controls_from=expression("controls_from"),
+        join=_parse_join(path, item, known_kinds, expression) if "join" in item else None,
+        known_controls=frozenset(control_ids) if "controls_from" in item else frozenset(),
         origin=where,
     )
+
+
+def _parse_join(path: Path, item: Any, known_kinds: set[str], expression: Any) -> Join:
+    node = item["join"]
+    where = f"{path}:{line_of(item, 'join')}"
+    if not isinstance(node, dict) or set(node) != set(_JOIN_KEYS):
+        raise UsageError(f"{where}: `join` must be a mapping with exactly {', '.join(_JOIN_KEYS)}")
+    for key in _JOIN_KEYS:
+        if not isinstance(node[key], str) or not node[key].strip():
+            raise UsageError(f"{path}:{line_of(node, key)}: join {key!r} must be a non-empty string")
+    if node["fact"] not in known_kinds:
+        raise UsageError(f"{path}:{line_of(node, 'fact')}: unknown fact kind {node['fact']!r} in `join`")
+    if node["fact"] == item["fact"]:
+        raise UsageError(f"{path}:{line_of(node, 'fact')}: a rule cannot join its own fact kind")
+    return Join(fact=node["fact"], key=expression("key", node, "join.key"), match=expression("match", node, "join.match"))

@@ -78,3 +78,8 @@ def test_max_age_precedence_control_then_kind_then_default() -> None:
     assert _status(week_old, default_max_age=timedelta(days=30), max_age_by_kind=by_kind) == "stale"
     decisions = {"A.8.24": ScopeDecision(max_age=timedelta(days=10))}
     assert _status(week_old, decisions=decisions, max_age_by_kind=by_kind) == "implemented"
+
+
+def test_attestations_age_by_their_expiry_not_max_age() -> None:
+    months_old = ManualEvidence("A.8.24", attested_at=OLD, expires_at="2027-05-01", reference="att-3")
+    assert _status([], manual=[months_old], default_max_age=timedelta(days=7)) == "manual"

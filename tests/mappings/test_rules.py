@@ -87,3 +87,21 @@ def test_builtin_rules_reference_known_controls_and_kinds() -> None:
     for rule in rules:
         assert rule.remediation and rule.title
         assert rule.fact.split(".")[0] in registry.providers()
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("    controls_from: 'claims[?'\n", "invalid JMESPath in 'controls_from'"),
+        ("    join: {fact: fake.nope, key: a, match: b}\n", "unknown fact kind 'fake.nope' in `join`"),
+        ("    join: {fact: fake.bucket, key: a, match: b}\n", "cannot join its own fact kind"),
+        ("    join: {fact: fake.user, key: a}\n", "`join` must be a mapping with exactly fact, key, match"),
+        ("    join: {fact: fake.user, key: a, match: 'b['}\n", "invalid JMESPath in 'join.match'"),
+    ],
+)
+def test_controls_from_and_join_are_validated(tmp_path: Path, extra: str, expected: str) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(GOOD + extra)
+    with pytest.raises(UsageError) as info:
+        load_rules([path], KINDS | {"fake.user"}, IDS)
+    assert expected in str(info.value) and f"{path}:" in str(info.value)

@@ -1,0 +1,1 @@
+"""Collectors for documents people maintain: policies and procedures with YAML front matter."""

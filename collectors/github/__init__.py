@@ -1,0 +1,1 @@
+"""GitHub (github.com or Enterprise Server) over its REST API: read-only, GET only."""

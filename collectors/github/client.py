@@ -1,0 +1,223 @@
+"""The GitHub REST client every GitHub collector shares: auth, paging, rate limits.
+
+- Auth: a token from the environment variable the target names (`token_env`,
+  default GITHUB_TOKEN), or a GitHub App (`app_id`, `private_key`, `installation_id`):
+  a short-lived JWT is exchanged for an installation token. That exchange is the
+  only non-GET request annexa makes to GitHub; every read is a GET.
+- Paging follows the `Link: <...>; rel="next"` header, as GitHub documents.
+- Rate limits: a 403/429 with `Retry-After` (secondary limits) or with
+  `X-RateLimit-Remaining: 0` (primary) waits and retries, and a response that
+  leaves no requests waits for `X-RateLimit-Reset` before the next one; every wait
+  is bounded by `max_wait`, beyond which the call fails as `rate_limited` evidence.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import requests
+
+__all__ = ["GitHubClient", "GitHubError", "app_jwt"]
+
+DEFAULT_BASE_URL = "https://api.github.com"
+_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+_TIMEOUT = 30
+_MAX_ATTEMPTS = 4
+
+
+class GitHubError(Exception):
+    """One failed call: `status` (HTTP status or 0), `code` (short reason), the operation."""
+
+    def __init__(self, operation: str, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.status = status
+        self.code = code
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def app_jwt(app_id: str, private_key_pem: bytes, now: float) -> str:
+    """An RS256 JWT for a GitHub App, valid 9 minutes (GitHub allows 10), backdated 60s for clock skew."""
+    from cryptography.hazmat.primitives import hashes, serialization  # optional: only GitHub App users need it
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = serialization.load_pem_private_key(private_key_pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("a GitHub App private key is an RSA key")
+    header = _b64(json.dumps({"alg": "RS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    claims = {"iat": int(now) - 60, "exp": int(now) + 540, "iss": str(app_id)}
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    signature = key.sign(f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{header}.{payload}.{_b64(signature)}"
+
+
+class GitHubClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        max_wait: float = 300.0,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.max_wait = max_wait
+        self.principal = "unknown"
+        self._sleep = sleep
+        self._clock = clock
+        self._session = session or requests.Session()
+        self._session.headers.update(
+            {
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": "annexa (read-only evidence collector)",
+                "Authorization": f"Bearer {token}",
+            }
+        )
+        self._not_before = 0.0  # primary limit exhausted: no request before this time
+
+    @classmethod
+    def for_target(cls, options: Mapping[str, Any]) -> GitHubClient:
+        """Build from target options; GitHubError(code=`no_credentials`) when none are usable."""
+        base_url = str(options.get("base_url") or DEFAULT_BASE_URL)
+        max_wait = float(options.get("max_wait_seconds", 300))
+        if "app_id" in options:
+            return cls(base_url, _installation_token(base_url, options), max_wait)
+        env = str(options.get("token_env") or "GITHUB_TOKEN")
+        token = os.environ.get(env, "").strip()
+        if not token:
+            raise GitHubError("auth", 0, "no_credentials", f"no GitHub token: set {env} (or configure a GitHub App)")
+        return cls(base_url, token, max_wait)
+
+    # -- requests ------------------------------------------------------------------
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[Any, requests.Response]:
+        """GET one resource (JSON, response); GitHubError on any failure after bounded waits."""
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        operation = f"GET {path.split('?')[0] if not path.startswith('http') else _path_of(url, self.base_url)}"
+        for _attempt in range(_MAX_ATTEMPTS):
+            self._wait_until(self._not_before, operation)
+            try:
+                response = self._session.get(url, params=params, timeout=_TIMEOUT)
+            except requests.RequestException as err:
+                raise GitHubError(operation, 0, "unreachable", f"{type(err).__name__}: {err}") from None
+            self._note_limits(response)
+            delay = self._retry_delay(response)
+            if delay is not None:
+                self._wait(delay, operation)
+                continue
+            if response.status_code >= 500:
+                self._wait(2.0, operation)
+                continue
+            if response.status_code >= 400:
+                raise GitHubError(operation, response.status_code, _code(response), _message(response))
+            try:
+                return response.json(), response
+            except ValueError:
+                raise GitHubError(operation, response.status_code, "bad_response", "the response is not JSON") from None
+        raise GitHubError(operation, 0, "retries_exhausted", f"gave up after {_MAX_ATTEMPTS} attempts")
+
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None, key: str | None = None) -> tuple[list[Any], int]:
+        """Every item of a listing (following Link rel=next) and the number of pages read.
+
+        `key` names the list inside an object response (`{"total_count": n, "repositories": [...]}`).
+        """
+        items: list[Any] = []
+        pages = 0
+        url: str | None = path
+        query: Mapping[str, Any] | None = {"per_page": 100, **(params or {})}
+        while url:
+            body, response = self.get(url, query)
+            pages += 1
+            page = body.get(key, []) if key and isinstance(body, dict) else body
+            if not isinstance(page, list):
+                raise GitHubError(f"GET {path}", response.status_code, "bad_response", "expected a list")
+            items.extend(page)
+            found = _NEXT.search(response.headers.get("Link", ""))
+            url, query = (found.group(1), None) if found else (None, None)
+        return items, pages
+
+    # -- rate limits ---------------------------------------------------------------
+
+    def _note_limits(self, response: requests.Response) -> None:
+        if response.headers.get("X-RateLimit-Remaining") == "0" and response.headers.get("X-RateLimit-Reset"):
+            self._not_before = float(response.headers["X-RateLimit-Reset"]) + 1
+
+    def _retry_delay(self, response: requests.Response) -> float | None:
+        if response.status_code not in (403, 429):
+            return None
+        retry_after = response.headers.get("Retry-After")
+        if retry_after is not None and retry_after.strip().isdigit():
+            return float(retry_after)
+        if response.headers.get("X-RateLimit-Remaining") == "0" and response.headers.get("X-RateLimit-Reset"):
+            return max(0.0, float(response.headers["X-RateLimit-Reset"]) + 1 - self._clock())
+        if response.status_code == 429 or "secondary rate limit" in _message(response).lower():
+            return 60.0  # GitHub's advice when a secondary limit names no time
+        return None
+
+    def _wait_until(self, moment: float, operation: str) -> None:
+        if moment > self._clock():
+            self._wait(moment - self._clock(), operation)
+
+    def _wait(self, seconds: float, operation: str) -> None:
+        if seconds > self.max_wait:
+            raise GitHubError(
+                operation, 403, "rate_limited", f"rate limited for {seconds:.0f}s, more than max_wait_seconds {self.max_wait:.0f}"
+            )
+        self._sleep(seconds)
+        self._not_before = 0.0  # waited: the limit that asked for it has been served
+
+
+def _path_of(url: str, base_url: str) -> str:
+    return url[len(base_url):].split("?")[0] if url.startswith(base_url) else url.split("?")[0]
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    return str(body.get("message") or f"HTTP {response.status_code}") if isinstance(body, dict) else f"HTTP {response.status_code}"
+
+
+def _code(response: requests.Response) -> str:
+    return {401: "unauthorized", 403: "forbidden", 404: "not_found", 410: "gone", 422: "unprocessable"}.get(
+        response.status_code, f"http_{response.status_code}"
+    )
+
+
+def _installation_token(base_url: str, options: Mapping[str, Any]) -> str:
+    """Exchange a GitHub App JWT for an installation token (POST: the one non-GET call)."""
+    operation = "POST /app/installations/{id}/access_tokens"
+    if "private_key" not in options or "installation_id" not in options:
+        raise GitHubError("auth", 0, "bad_target", "a GitHub App needs app_id, private_key and installation_id")
+    try:
+        pem = Path(str(options["private_key"])).read_bytes()
+        token = app_jwt(str(options["app_id"]), pem, time.time())
+    except ImportError:
+        raise GitHubError("auth", 0, "no_credentials", "GitHub App auth needs `pip install 'annexa[github-app]'`") from None
+    except (OSError, ValueError) as err:
+        raise GitHubError("auth", 0, "bad_private_key", f"cannot use the GitHub App private key: {err}") from None
+    url = f"{base_url.rstrip('/')}/app/installations/{options['installation_id']}/access_tokens"
+    try:
+        response = requests.post(
+            url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"},
+            timeout=_TIMEOUT,
+        )
+    except requests.RequestException as err:
+        raise GitHubError(operation, 0, "unreachable", f"{type(err).__name__}: {err}") from None
+    if response.status_code != 201:
+        raise GitHubError(operation, response.status_code, _code(response), _message(response))
+    return str(response.json()["token"])

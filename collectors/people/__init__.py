@@ -1,0 +1,1 @@
+"""Collectors for people records exported by HR and learning systems."""
