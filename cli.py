@@ -15,14 +15,14 @@ from types import ModuleType
 from typing import NoReturn
 
 from annexa import __version__
-from annexa.commands import check, collect, controls, demo, drift, findings, reindex, runs, soa
+from annexa.commands import check, collect, controls, demo, drift, findings, keygen, reindex, runs, soa, verify
 from annexa.errors import AnnexaError
 from annexa.logging_setup import configure_logging
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 # Each command module has NAME, HELP, add_arguments(parser) and run(args) -> exit code.
-COMMANDS: tuple[ModuleType, ...] = (collect, runs, findings, soa, drift, controls, check, reindex, demo)
+COMMANDS: tuple[ModuleType, ...] = (collect, runs, findings, soa, drift, controls, check, reindex, demo, keygen, verify)
 
 
 class _Parser(argparse.ArgumentParser):
