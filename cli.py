@@ -15,7 +15,9 @@ from types import ModuleType
 from typing import NoReturn
 
 from annexa import __version__
-from annexa.commands import check, collect, controls, demo, drift, findings, keygen, nonconformities, reindex, runs, soa, verify
+from annexa.commands import (
+    check, collect, controls, demo, drift, findings, keygen, nonconformities, pack, reindex, runs, soa, verify,
+)
 from annexa.errors import AnnexaError
 from annexa.logging_setup import configure_logging
 
@@ -23,7 +25,7 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 
 # Each command module has NAME, HELP, add_arguments(parser) and run(args) -> exit code.
 COMMANDS: tuple[ModuleType, ...] = (
-    collect, runs, findings, soa, drift, controls, check, reindex, demo, keygen, verify, nonconformities
+    collect, runs, findings, soa, drift, controls, check, reindex, demo, keygen, verify, nonconformities, pack,
 )
 
 
