@@ -9,7 +9,7 @@ from annexa.reports.nonconformities import NC_COLUMNS, TABLE_COLUMNS, nonconform
 from annexa.reports.period import parse_date, resolve_period
 
 NAME = "nonconformities"
-HELP = "non-conformity register: each failing rule x resource with first seen, last seen, days open, fixed at"
+HELP = "the non-conformity register; each failing rule x resource with first seen, last seen, days open, fixed at"
 
 
 def add_period_options(parser: argparse.ArgumentParser, required: bool) -> None:

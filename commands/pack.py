@@ -10,7 +10,7 @@ from annexa.commands.nonconformities import add_period_options
 from annexa.reports.pack import PackOptions, build_pack
 
 NAME = "pack"
-HELP = "audit pack for a period: offline HTML, SoA workbook, non-conformities, evidence, VERIFY.md"
+HELP = "audit pack for a period; offline HTML, SoA workbook, non-conformities, evidence, VERIFY.md"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,7 +13,7 @@ from annexa.evidence_store.signing import fingerprint, load_public_key
 from annexa.evidence_store.verify import StoreSource, verify_chain
 
 NAME = "verify"
-HELP = "check the hashes, hash chain and signatures of a store or an audit pack; exit 4 on any problem"
+HELP = "check hashes, the hash chain and signatures; exit 4 on any problem"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -123,9 +124,20 @@ def _open_zip(path: Path, report: VerifyReport) -> PackSource:
     return PackSource(str(path), files, archive.read)
 
 
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
 def _open_folder(path: Path) -> PackSource:
-    files = {p.relative_to(path).as_posix(): p for p in sorted(path.rglob("*")) if p.is_file() and not p.is_symlink()}
-    return PackSource(str(path), files, Path.read_bytes)
+    files: dict[str, str] = {}
+    for folder, _dirs, names in os.walk(path):  # plain os calls: pathlib per file costs more than hashing it
+        rel = os.path.relpath(folder, path).replace(os.sep, "/")
+        for name in names:
+            full = os.path.join(folder, name)
+            if not os.path.islink(full):
+                files[name if rel == "." else f"{rel}/{name}"] = full
+    return PackSource(str(path), files, _read_file)
 
 
 def verify_path(path: Path, trusted_keys: Iterable[str] = ()) -> VerifyReport:

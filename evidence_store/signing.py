@@ -12,6 +12,7 @@ decision: `annexa verify --public-key` pins it, and a key change mid-chain is fl
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -121,6 +122,13 @@ def load_public_key(data: bytes) -> Ed25519PublicKey:
     return key
 
 
+@functools.lru_cache(maxsize=64)
+def _recorded_key(encoded: str) -> tuple[Ed25519PublicKey, str]:
+    """A manifest's recorded key and its fingerprint, parsed once per key rather than once per run."""
+    key = load_public_key(encoded.encode("ascii"))
+    return key, fingerprint(key)
+
+
 def verify_signature(manifest: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """Check a manifest's signature against the key it names: (fingerprint, problem or None)."""
     sig = manifest.get("signature")
@@ -129,11 +137,10 @@ def verify_signature(manifest: Mapping[str, Any]) -> tuple[str | None, str | Non
     if sig.get("algorithm") != ALGORITHM:
         return None, f"unsupported signature algorithm {sig.get('algorithm')!r}"
     try:
-        key = load_public_key(str(sig.get("public_key", "")).encode("ascii"))
+        key, actual = _recorded_key(str(sig.get("public_key", "")))
         value = base64.b64decode(str(sig.get("value", "")), validate=True)
     except (ValueError, UnicodeEncodeError) as err:
         return None, f"unreadable signature: {err}"
-    actual = fingerprint(key)
     if sig.get("key_fingerprint") != actual:
         return actual, f"key_fingerprint {sig.get('key_fingerprint')!r} does not match the recorded public key ({actual})"
     try:

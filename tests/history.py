@@ -34,5 +34,5 @@ def write_night(store: Store, rules_file: Path, buckets: dict[str, Any], night: 
     return writer.commit(results, stamp(when + timedelta(minutes=5)), {})
 
 
-def write_history(store: Store, rules_file: Path, nights: list[dict[str, Any]]) -> list[RunInfo]:
-    return [write_night(store, rules_file, buckets, n) for n, buckets in enumerate(nights)]
+def write_history(store: Store, rules_file: Path, nights: list[dict[str, Any]], first: int = 0) -> list[RunInfo]:
+    return [write_night(store, rules_file, buckets, n) for n, buckets in enumerate(nights, first)]
