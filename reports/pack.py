@@ -23,9 +23,9 @@ import secrets
 import tempfile
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ class PackOptions:
     controls: Sequence[str] = ()  # glob patterns (`A.8.*`); empty = every control
     sample: int | None = None
     seed: int | None = None
+    max_age_by_kind: Mapping[str, timedelta] | None = None  # freshness per fact kind, as `annexa soa` judges it
 
 
 @dataclass(frozen=True)
@@ -159,9 +160,10 @@ def _write_pack(
     options: PackOptions, seed: int | None,
 ) -> tuple[int, int]:
     last = period.last
-    timeline = daily_statuses(store, period, catalog, config, controls)
+    timeline = daily_statuses(store, period, catalog, config, controls, options.max_age_by_kind)
     results = store.results(last)
-    statuses = rollup(catalog, results, min(period.end_of, datetime.now(timezone.utc)), config.scope, config.max_age)
+    statuses = rollup(catalog, results, min(period.end_of, datetime.now(timezone.utc)), config.scope, config.max_age,
+                      max_age_by_kind=options.max_age_by_kind)
     soa = soa_rows(statuses, last, config.scope)
     register = nonconformities(store, period)
     keys = _write_evidence_chain(archive, store, period)

@@ -8,7 +8,7 @@ run have `no_evidence`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -57,7 +57,10 @@ def segments(days: Sequence[date], statuses: Sequence[str]) -> list[Segment]:
     return out
 
 
-def daily_statuses(store: Store, period: Period, catalog: Catalog, config: Config, controls: Sequence[str]) -> Timeline:
+def daily_statuses(
+    store: Store, period: Period, catalog: Catalog, config: Config, controls: Sequence[str],
+    max_age_by_kind: Mapping[str, timedelta] | None = None,
+) -> Timeline:
     days = period.days()
     wanted = set(controls)
     statuses: dict[str, list[str]] = {c: [] for c in controls}
@@ -76,7 +79,8 @@ def daily_statuses(store: Store, period: Period, catalog: Catalog, config: Confi
         if cached is None or cached[0] != run.seq:
             cached = (run.seq, store.results(run))  # one run's results in memory at a time
         end_of_day = datetime.combine(day + timedelta(days=1), time(), timezone.utc)
-        for status in rollup(catalog, cached[1], end_of_day, config.scope, config.max_age):
+        for status in rollup(catalog, cached[1], end_of_day, config.scope, config.max_age,
+                             max_age_by_kind=max_age_by_kind):
             if status.control in wanted:
                 statuses[status.control].append(status.status)
     return Timeline(days, statuses)
