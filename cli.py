@@ -15,14 +15,18 @@ from types import ModuleType
 from typing import NoReturn
 
 from annexa import __version__
-from annexa.commands import attest, check, collect, controls, demo, drift, findings, reindex, runs, soa
+from annexa.commands import (
+    attest, check, collect, controls, demo, drift, findings, keygen, nonconformities, pack, reindex, runs, soa, verify,
+)
 from annexa.errors import AnnexaError
 from annexa.logging_setup import configure_logging
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 # Each command module has NAME, HELP, add_arguments(parser) and run(args) -> exit code.
-COMMANDS: tuple[ModuleType, ...] = (collect, runs, findings, soa, drift, controls, check, reindex, attest, demo)
+COMMANDS: tuple[ModuleType, ...] = (
+    collect, runs, findings, soa, drift, controls, check, reindex, attest, demo, keygen, verify, nonconformities, pack,
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,10 @@ __all__ = ["Config", "DEFAULT_STORE", "load_config", "parse_duration"]
 
 DEFAULT_STORE = "./evidence"
 DEFAULT_MAX_AGE = timedelta(days=7)
-_TOP_KEYS = ("store", "targets", "mappings", "scope", "max_age", "notify")
-_SCOPE_KEYS = ("applicable", "justification", "owner", "max_age")
+_TOP_KEYS = ("store", "targets", "mappings", "scope", "max_age", "notify", "signing")
+_SCOPE_KEYS = ("applicable", "justification", "owner", "max_age", "reviewed")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -42,6 +43,7 @@ class Config:
     max_age: timedelta = DEFAULT_MAX_AGE
     raw: Mapping[str, Any] = field(default_factory=dict)
     notify: NotifySettings | None = None  # alerts after collect (see notify/settings.py)
+    signing_key: Path | None = None  # Ed25519 private key (`signing: {private_key: F}`); manifests are signed
 
 
 def parse_duration(text: Any) -> timedelta:
@@ -58,6 +60,8 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, date):  # YAML dates (`reviewed: 2026-09-01`) must stay JSON-serialisable
+        return value.isoformat()
     return value
 
 
@@ -112,6 +116,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         raw["notify"] = redact_notify(raw["notify"])  # webhook URLs embed credentials
 
     return Config(
+        signing_key=_signing_key(doc.get("signing"), base, at),
         path=path,
         store=store,
         targets=targets,
@@ -121,6 +126,18 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         raw=raw,
         notify=notify,
     )
+
+
+def _signing_key(section: Any, base: Path, at: Any) -> Path | None:
+    if section is None:
+        return None
+    if not isinstance(section, dict) or set(section) != {"private_key"} or not isinstance(section["private_key"], str):
+        raise UsageError(f"{at('signing')}: `signing` must be `{{private_key: PATH}}` (create a key with `annexa keygen`)")
+    key = Path(section["private_key"])
+    key = key if key.is_absolute() else (base / key).resolve()
+    if not key.is_file():
+        raise UsageError(f"{at(section, 'private_key')}: signing key {section['private_key']!r} does not exist")
+    return key
 
 
 def _targets(items: Any, registry: Registry, at: Any, path: Path, base: Path) -> tuple[Target, ...]:
@@ -192,5 +209,10 @@ def _scope(items: Any, catalog: Catalog, path: Path) -> dict[str, ScopeDecision]
                 max_age = parse_duration(decision["max_age"])
             except ValueError as err:
                 raise UsageError(f"{path}:{line_of(decision, 'max_age')}: max_age: {err}") from None
-        decisions[control] = ScopeDecision(applicable, justification.strip(), owner.strip(), max_age)
+        reviewed = decision.get("reviewed")
+        if reviewed is not None:
+            reviewed = str(reviewed)  # YAML reads 2026-09-01 as a date
+            if not _DATE.match(reviewed):
+                raise UsageError(f"{path}:{line_of(decision, 'reviewed')}: `reviewed` must be a date like 2026-09-01")
+        decisions[control] = ScopeDecision(applicable, justification.strip(), owner.strip(), max_age, reviewed)
     return decisions

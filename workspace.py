@@ -27,7 +27,12 @@ class Workspace:
     rules: list[Rule]
     store_url: str
 
-    def open_store(self) -> Store:
+    def open_store(self, signed: bool = False) -> Store:
+        """The store; `signed=True` (writers) signs manifests with the configured key, if any."""
+        if signed and self.config.signing_key is not None:
+            from annexa.evidence_store.signing import Ed25519Signer
+
+            return open_store(self.store_url, Ed25519Signer(self.config.signing_key))
         return open_store(self.store_url)
 
     def max_age_by_kind(self) -> dict[str, timedelta]:

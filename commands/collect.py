@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     ws = workspace(args)
     if not ws.config.targets:
         raise UsageError(f"{args.config}: no targets configured")
-    store = ws.open_store()
+    store = ws.open_store(signed=True)
     log = structlog.get_logger()
     run_id = args.run_id or new_run_id()
     with holding_run_lock(store.backend.run_lock(), store.url, run_id, log), progress_display() as progress:

@@ -272,3 +272,26 @@ class Index:
             {"rule": row["rule"], "resource": row["resource"], "status": row["status"], "message": row["message"],
              "batch": row["batch"], "seq": seq},
         ).fetchone()
+
+    def result_spans(self, first: int, last: int) -> list[sqlite3.Row]:
+        """Result intervals overlapping runs first..last (open ones end at the latest run), with
+        their rule as of the interval's last run in the period and their scope, by rule, resource, time."""
+        return self._db.execute(
+            "SELECT r.rule, r.resource, r.status, r.message, r.first_seq, "
+            "COALESCE(r.last_seq, :latest) AS last_seq, u.kind, u.controls, u.severity, u.title, u.remediation, "
+            "b.scope FROM results r "
+            "JOIN runs ON runs.seq = MIN(COALESCE(r.last_seq, :latest), :last) "
+            "LEFT JOIN rules u ON u.mappings = runs.mappings AND u.rule = r.rule "
+            "LEFT JOIN batches b ON b.seq = r.first_seq AND b.batch = r.batch "
+            "WHERE r.first_seq <= :last AND COALESCE(r.last_seq, :latest) >= :first "
+            "ORDER BY r.rule, r.resource, r.first_seq",
+            {"first": first, "last": last, "latest": self.latest_seq()},
+        ).fetchall()
+
+    def fact_hashes(self, first: int, last: int) -> list[str]:
+        """Every fact object live in some run between first and last."""
+        rows = self._db.execute(
+            "SELECT DISTINCT hash FROM facts WHERE first_seq <= :last AND (last_seq IS NULL OR last_seq >= :first)",
+            {"first": first, "last": last},
+        )
+        return [row[0] for row in rows]

@@ -49,6 +49,7 @@ class ScopeDecision:
     justification: str = ""
     owner: str = ""
     max_age: timedelta | None = None
+    reviewed: str | None = None  # when the owner last reviewed this SoA entry (YYYY-MM-DD)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,11 @@ from typing import Any
 from annexa.config import Config
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.rollup import ControlStatus, ManualEvidence, rollup
+from annexa.mappings.rollup import ControlStatus, ManualEvidence, ScopeDecision, rollup
+from annexa.reports.html import render_page
+from annexa.reports.xlsx import Column, Sheet, workbook_bytes
 
-__all__ = ["SOA_COLUMNS", "soa_rows", "soa_statuses"]
+__all__ = ["SOA_COLUMNS", "soa_html", "soa_rows", "soa_statuses", "soa_workbook"]
 
 SOA_COLUMNS = (
     "control",
@@ -24,6 +26,8 @@ SOA_COLUMNS = (
     "last_evidence_at",
     "stale_since",
     "evidence",
+    "evidence_reference",
+    "reviewed",
 )
 
 
@@ -54,11 +58,51 @@ def _evidence(status: ControlStatus) -> str:
     return ", ".join(parts)
 
 
-def soa_rows(statuses: list[ControlStatus], run: RunInfo) -> list[dict[str, Any]]:
+def _reference(status: ControlStatus, run: RunInfo) -> str:
+    """Where an auditor finds the evidence: the run (and its manifest hash), the rules, attestations."""
+    if not status.rules and not status.manual:
+        return ""
+    parts = [f"run {run.run_id} (#{run.seq}, manifest sha256 {run.manifest_sha256[:16]}…)"]
+    if status.rules:
+        parts.append("rules: " + ", ".join(status.rules))
+    parts += [f"attestation: {m.reference}" for m in status.manual]
+    return "; ".join(parts)
+
+
+def soa_rows(
+    statuses: list[ControlStatus], run: RunInfo, decisions: Mapping[str, ScopeDecision] | None = None
+) -> list[dict[str, Any]]:
+    decisions = decisions or {}
     rows = []
     for status in statuses:
         row = status.to_dict()
         row["evidence"] = _evidence(status)
+        row["evidence_reference"] = _reference(status, run)
+        row["reviewed"] = decisions.get(status.control, ScopeDecision()).reviewed
         row["run_id"] = run.run_id
         rows.append(row)
     return rows
+
+
+# The columns auditors expect in an SoA workbook (key, header, width, wrap).
+_WORKBOOK = (
+    Column("control", "Control", 9),
+    Column("title", "Title", 42, wrap=True),
+    Column("theme", "Theme", 15),
+    Column("applicable", "Applicable", 11),
+    Column("justification", "Justification for inclusion or exclusion", 40, wrap=True),
+    Column("status", "Implementation status", 18),
+    Column("owner", "Owner", 20),
+    Column("evidence", "Evidence summary", 28, wrap=True),
+    Column("evidence_reference", "Evidence reference", 50, wrap=True),
+    Column("last_evidence_at", "Last evidence", 21),
+    Column("reviewed", "Last reviewed", 13),
+)
+
+
+def soa_workbook(rows: list[dict[str, Any]]) -> bytes:
+    return workbook_bytes([Sheet("Statement of Applicability", _WORKBOOK, rows)])
+
+
+def soa_html(rows: list[dict[str, Any]], run: RunInfo) -> str:
+    return render_page("soa.html", title="Statement of Applicability", rows=rows, run=run)

@@ -1,0 +1,213 @@
+"""The audit pack's file layout, and reading a pack (zip or unzipped folder) for verification.
+
+A pack is one zip whose entries all sit under one folder (`annexa-pack-FROM_TO/`):
+    pack.json                     period, runs, controls, sample seed, tool
+    SHA256SUMS                    `sha256sum -c` list of every other file
+    evidence/manifests/N.json     the chain from run 1 to the period's last run
+    evidence/objects/xx/<sha256>  the period's objects (and the deltas of earlier runs)
+    evidence/signatures/N.*       each signed manifest's signed bytes and raw signature
+    keys/<fingerprint>.pem        the public keys that signed the period
+    index.html, controls/, soa.xlsx, nonconformities.*, VERIFY.md
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from annexa.errors import StoreError, UsageError
+from annexa.evidence_store.local import LocalBackend
+from annexa.evidence_store.signing import signed_bytes
+from annexa.evidence_store.verify import StoreSource, VerifyReport, verify_chain
+
+__all__ = [
+    "PACK_FORMAT",
+    "PACK_JSON",
+    "SUMS",
+    "PackSource",
+    "check_entry_name",
+    "signature_paths",
+    "verify_path",
+]
+
+PACK_FORMAT = "annexa.pack/1"
+PACK_JSON = "pack.json"
+SUMS = "SHA256SUMS"
+EVIDENCE = "evidence"
+_MANIFEST = re.compile(r"^evidence/manifests/(\d{8})\.json$")
+_OBJECT = re.compile(r"^evidence/objects/[0-9a-f]{2}/([0-9a-f]{64})$")
+_SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+
+
+def check_entry_name(name: str) -> str | None:
+    """Why a zip entry name could escape or confuse the pack's folder, or None if it is safe."""
+    if not name or name.startswith("/") or "\\" in name or re.match(r"^[A-Za-z]:", name):
+        return "absolute or non-POSIX path"
+    parts = PurePosixPath(name).parts
+    if any(part in ("", ".", "..") for part in name.split("/")):
+        return "empty, '.' or '..' path component"
+    if not all(_SAFE_PART.match(part) for part in parts):
+        return "unexpected characters"
+    return None
+
+
+def signature_paths(seq: int) -> tuple[str, str]:
+    """The detached signed bytes and raw signature of run `seq`, for `openssl pkeyutl -verify`."""
+    return f"evidence/signatures/{seq:08d}.signed.json", f"evidence/signatures/{seq:08d}.sig"
+
+
+class PackSource:
+    """A pack's evidence as an EvidenceSource; hashes every entry once, for objects and SHA256SUMS alike."""
+
+    def __init__(self, label: str, files: dict[str, Any], read: Any) -> None:
+        self.label = label
+        self.files = files  # relative name -> handle for `read`
+        self._read = read
+        self.hashes: dict[str, str] = {}
+        self.manifests = {int(m.group(1)): n for n in files if (m := _MANIFEST.match(n))}
+        self.objects = {m.group(1): n for n in files if (m := _OBJECT.match(n))}
+
+    def list_manifests(self) -> list[int]:
+        return sorted(self.manifests)
+
+    def get_manifest(self, sequence: int) -> bytes:
+        if sequence not in self.manifests:
+            raise StoreError(f"manifest {sequence:08d}.json is missing")
+        return self.read(self.manifests[sequence])
+
+    def has_object(self, digest: str) -> bool:
+        return digest in self.objects
+
+    def get_object(self, digest: str) -> bytes:
+        if digest not in self.objects:
+            raise StoreError(f"object {digest} is missing")
+        return self.read(self.objects[digest])
+
+    def read(self, name: str) -> bytes:
+        return bytes(self._read(self.files[name]))
+
+    def object_hashes(self) -> Iterator[tuple[str, str, int]]:
+        """Hash every file (SHA256SUMS needs them all); yield the objects among them."""
+        for name in sorted(self.files):
+            data = self.read(name)
+            self.hashes[name] = hashlib.sha256(data).hexdigest()
+            if (m := _OBJECT.match(name)) is not None:
+                yield m.group(1), self.hashes[name], len(data)
+
+
+def _open_zip(path: Path, report: VerifyReport) -> PackSource:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as err:
+        raise UsageError(f"{path}: not a readable zip file ({err})") from None
+    roots = set()
+    files: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        problem = check_entry_name(info.filename.rstrip("/"))
+        if problem:
+            report.problems.append(f"zip entry {info.filename!r}: {problem} (could escape the pack's folder)")
+            continue
+        if info.is_dir():
+            continue
+        root, _, rest = info.filename.partition("/")
+        roots.add(root)
+        files[rest] = info
+    if len(roots) != 1:
+        report.problems.append(f"{path}: entries must sit under one folder, found {sorted(roots) or 'none'}")
+    return PackSource(str(path), files, archive.read)
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _open_folder(path: Path) -> PackSource:
+    files: dict[str, str] = {}
+    for folder, _dirs, names in os.walk(path):  # plain os calls: pathlib per file costs more than hashing it
+        rel = os.path.relpath(folder, path).replace(os.sep, "/")
+        for name in names:
+            full = os.path.join(folder, name)
+            if not os.path.islink(full):
+                files[name if rel == "." else f"{rel}/{name}"] = full
+    return PackSource(str(path), files, _read_file)
+
+
+def verify_path(path: Path, trusted_keys: Iterable[str] = ()) -> VerifyReport:
+    """Verify a store folder, a pack zip or an unzipped pack folder."""
+    if path.is_file():
+        report = VerifyReport(str(path))
+        return _verify_pack(_open_zip(path, report), trusted_keys, report)
+    if (path / PACK_JSON).is_file():
+        return _verify_pack(_open_folder(path), trusted_keys, VerifyReport(str(path)))
+    if (path / "manifests").is_dir() or (path / "objects").is_dir():
+        return verify_chain(StoreSource(LocalBackend(path)), trusted_keys=trusted_keys)
+    raise UsageError(f"{path}: neither an evidence store, an audit pack (.zip) nor an unzipped pack")
+
+
+def _verify_pack(source: PackSource, trusted_keys: Iterable[str], report: VerifyReport) -> VerifyReport:
+    try:
+        meta = json.loads(source.read(PACK_JSON))
+        period = (int(meta["runs"]["first"]), int(meta["runs"]["last"]))
+    except (KeyError, ValueError, TypeError):
+        report.problems.append(f"{PACK_JSON} is missing or unreadable: the pack's period is unknown")
+        period = None
+    verify_chain(source, period, trusted_keys, report)
+    if period is not None and source.list_manifests() and source.list_manifests()[-1] != period[1]:
+        report.problems.append(f"the pack's last run is {source.list_manifests()[-1]}, {PACK_JSON} says {period[1]}")
+    _check_sums(source, report)
+    _check_detached_signatures(source, report)
+    return report
+
+
+def _check_sums(source: PackSource, report: VerifyReport) -> None:
+    if SUMS not in source.files:
+        report.problems.append(f"{SUMS} is missing")
+        return
+    listed: dict[str, str] = {}
+    for number, line in enumerate(source.read(SUMS).decode("utf-8", "replace").splitlines(), 1):
+        digest, sep, name = line.partition("  ")
+        if not sep or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            report.problems.append(f"{SUMS}:{number}: not a `sha256sum` line")
+            continue
+        listed[name] = digest
+    for name, actual in sorted(source.hashes.items()):
+        if name == SUMS:
+            continue
+        if name not in listed:
+            report.problems.append(f"{name}: not listed in {SUMS}")
+        elif listed[name] != actual:
+            report.problems.append(f"{name}: sha256 {actual} does not match {SUMS} ({listed[name]})")
+    for name in sorted(set(listed) - set(source.hashes)):
+        report.problems.append(f"{name}: listed in {SUMS} but missing from the pack")
+
+
+def _check_detached_signatures(source: PackSource, report: VerifyReport) -> None:
+    """The files for `openssl pkeyutl -verify` must say exactly what the manifests say."""
+    for seq in source.list_manifests():
+        payload_name, sig_name = signature_paths(seq)
+        try:
+            manifest = json.loads(source.get_manifest(seq))
+        except ValueError:
+            continue  # already reported by the chain check
+        signature = manifest.get("signature") if isinstance(manifest, dict) else None
+        if not isinstance(signature, dict):
+            continue
+        if payload_name not in source.files or sig_name not in source.files:
+            report.problems.append(f"run {seq}: {payload_name} or {sig_name} is missing")
+            continue
+        if source.read(payload_name) != signed_bytes(manifest):
+            report.problems.append(f"run {seq}: {payload_name} is not the manifest's signed bytes")
+        try:
+            value = base64.b64decode(str(signature.get("value", "")), validate=True)
+        except ValueError:
+            continue  # already reported as an unreadable signature
+        if source.read(sig_name) != value:
+            report.problems.append(f"run {seq}: {sig_name} is not the manifest's signature")

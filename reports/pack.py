@@ -1,0 +1,284 @@
+"""The audit pack: one zip an auditor can review and verify offline.
+
+Contents (see evidence_store/packfile.py for the layout): index.html with a
+controls x days status chart, one page per control (timeline, share of days with
+fresh evidence, findings, non-conformities and the facts behind them), the SoA
+workbook, the non-conformity register, the evidence (the manifest chain from run 1
+to the period's end, the period's objects, detached signatures, public keys),
+VERIFY.md and SHA256SUMS.
+
+`sample` picks a reproducible random sample of resources per control, as auditors
+do: random.Random seeded with (seed, control id) over the sorted resource ids, so
+the same seed always gives the same sample and adding a control changes no other.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import random
+import secrets
+import tempfile
+import zipfile
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from annexa import __version__
+from annexa.config import Config
+from annexa.errors import UsageError
+from annexa.evidence_store.packfile import PACK_FORMAT, PACK_JSON, SUMS, check_entry_name, signature_paths
+from annexa.evidence_store.signing import fingerprint, load_public_key, public_pem, signed_bytes
+from annexa.evidence_store.store import Store
+from annexa.mappings.catalog import Catalog
+from annexa.mappings.rollup import CONTROL_STATUSES, rollup
+from annexa.reports.findings import SEVERITY_ORDER, STATUS_ORDER
+from annexa.reports.html import render_page
+from annexa.reports.nonconformities import NC_COLUMNS, nonconformities, nonconformity_workbook
+from annexa.reports.period import Period, resolve_period
+from annexa.reports.render import to_csv
+from annexa.reports.soa import soa_rows, soa_workbook
+from annexa.reports.timeline import Timeline, daily_statuses, segments
+from annexa.reports.verify_doc import verify_markdown
+
+__all__ = ["PackOptions", "PackSummary", "build_pack"]
+
+_CELL_H = 12
+_LABEL_W = 64
+
+
+@dataclass(frozen=True)
+class PackOptions:
+    start: date
+    end: date
+    controls: Sequence[str] = ()  # glob patterns (`A.8.*`); empty = every control
+    sample: int | None = None
+    seed: int | None = None
+    max_age_by_kind: Mapping[str, timedelta] | None = None  # freshness per fact kind, as `annexa soa` judges it
+
+
+@dataclass(frozen=True)
+class PackSummary:
+    path: Path
+    first_run: int
+    last_run: int
+    controls: int
+    objects: int
+    manifests: int
+    bytes: int
+    seed: int | None
+
+
+class _Zip:
+    """Zip entries under one root folder; every name is checked, every file listed in SHA256SUMS."""
+
+    def __init__(self, handle: zipfile.ZipFile, root: str) -> None:
+        self.handle = handle
+        self.root = root
+        self.sums: list[tuple[str, str]] = []
+
+    def add(self, name: str, data: bytes | str) -> None:
+        problem = check_entry_name(name)
+        if problem:  # names come from digests, sequence numbers and catalog ids, never from evidence
+            raise ValueError(f"refusing zip entry {name!r}: {problem}")
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        self.handle.writestr(f"{self.root}/{name}", raw)
+        self.sums.append((hashlib.sha256(raw).hexdigest(), name))
+
+
+def _select_controls(catalog: Catalog, patterns: Sequence[str]) -> list[str]:
+    if not patterns:
+        return catalog.ids()
+    chosen: set[str] = set()
+    for pattern in patterns:
+        matched = catalog.match(pattern)
+        if not matched:
+            raise UsageError(f"--controls: no Annex A 2022 control matches {pattern!r}")
+        chosen.update(matched)
+    return [c for c in catalog.ids() if c in chosen]
+
+
+def _sample(resources: Iterable[str], control: str, size: int | None, seed: int | None) -> list[str]:
+    ordered = sorted(set(resources))
+    if size is None or len(ordered) <= size:
+        return ordered
+    return sorted(random.Random(f"{seed}\x00{control}").sample(ordered, size))
+
+
+def _chart(timeline: Timeline, controls: Sequence[str], link: bool) -> dict[str, Any]:
+    """Geometry for the inline SVG chart: one row per control, one run-length rectangle per status span."""
+    cell_w = max(3, min(14, 1000 // max(1, len(timeline.days))))
+    rows = []
+    for row, control in enumerate(controls):
+        rects = [
+            {"x": _LABEL_W + s.first * cell_w, "w": s.length * cell_w, "status": s.status,
+             "label": f"{control} {s.start}" + (f" to {s.end}" if s.end != s.start else "") + f": {s.status}"}
+            for s in segments(timeline.days, timeline.statuses[control])
+        ]
+        rows.append({"control": control, "y": 14 + row * _CELL_H, "rects": rects,
+                     "href": f"controls/{control}.html" if link else None})
+    ticks = [{"x": _LABEL_W + i * cell_w, "label": d.strftime("%m-%d")} for i, d in enumerate(timeline.days) if i % 7 == 0]
+    return {"rows": rows, "ticks": ticks, "width": _LABEL_W + len(timeline.days) * cell_w + 40,
+            "height": 16 + len(controls) * _CELL_H, "cell_h": _CELL_H - 2}
+
+
+def build_pack(store: Store, catalog: Catalog, config: Config, options: PackOptions, output: Path) -> PackSummary:
+    """Write the pack to `output` atomically (a failure leaves no partial zip)."""
+    if options.sample is not None and options.sample < 1:
+        raise UsageError("--sample must be a positive number of resources per control")
+    seed = options.seed if options.seed is not None else (secrets.randbelow(2**32) if options.sample else None)
+    period = resolve_period(store, options.start, options.end)
+    controls = _select_controls(catalog, options.controls)
+    root = f"annexa-pack-{period.start}_{period.end}"
+    try:
+        fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+        os.close(fd)
+    except OSError as err:
+        raise UsageError(f"-o {output}: cannot write: {err.strerror or err}") from None
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as handle:
+            archive = _Zip(handle, root)
+            counts = _write_pack(archive, store, catalog, config, period, controls, options, seed)
+            archive.add(SUMS, "".join(f"{digest}  {name}\n" for digest, name in archive.sums))
+        os.replace(tmp, output)
+    except OSError as err:
+        raise UsageError(f"-o {output}: cannot write: {err.strerror or err}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return PackSummary(output, period.first.seq, period.last.seq, len(controls), counts[0], counts[1],
+                       output.stat().st_size, seed)
+
+
+def _write_pack(
+    archive: _Zip, store: Store, catalog: Catalog, config: Config, period: Period, controls: list[str],
+    options: PackOptions, seed: int | None,
+) -> tuple[int, int]:
+    last = period.last
+    timeline = daily_statuses(store, period, catalog, config, controls, options.max_age_by_kind)
+    results = store.results(last)
+    statuses = rollup(catalog, results, min(period.end_of, datetime.now(timezone.utc)), config.scope, config.max_age,
+                      max_age_by_kind=options.max_age_by_kind)
+    soa = soa_rows(statuses, last, config.scope)
+    register = nonconformities(store, period)
+    keys = _write_evidence_chain(archive, store, period)
+    objects = _write_objects(archive, store, period)
+    generated = datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    meta = {
+        "format": PACK_FORMAT,
+        "period": {"from": str(period.start), "to": str(period.end)},
+        "runs": {"first": period.first.seq, "last": last.seq, "first_id": period.first.run_id, "last_id": last.run_id},
+        "controls": controls,
+        "sample": options.sample,
+        "seed": seed,
+        "keys": sorted(keys),
+        "generated_at": generated,
+        "tool": {"name": "annexa", "version": __version__},
+    }
+    archive.add(PACK_JSON, json.dumps(meta, indent=2) + "\n")
+    archive.add("soa.xlsx", soa_workbook([r for r in soa if r["control"] in set(controls)]))
+    wanted = set(controls)
+    register = [r for r in register if wanted & set(r["controls"])]
+    archive.add("nonconformities.xlsx", nonconformity_workbook(register))
+    archive.add("nonconformities.csv", to_csv(register, NC_COLUMNS))
+    archive.add("nonconformities.json", json.dumps(register, indent=2, ensure_ascii=False) + "\n")
+    archive.add("VERIFY.md", verify_markdown(meta, root=archive.root))
+    _write_pages(archive, store, period, controls, timeline, soa, results, register, meta, catalog)
+    return objects, last.seq
+
+
+def _write_evidence_chain(archive: _Zip, store: Store, period: Period) -> set[str]:
+    """Manifests 1..last (the whole chain, so it verifies from its start), detached signatures, keys."""
+    keys: set[str] = set()
+    for seq in range(1, period.last.seq + 1):
+        raw = store.backend.get_manifest(seq)
+        archive.add(f"evidence/manifests/{seq:08d}.json", raw)
+        manifest = json.loads(raw)
+        signature = manifest.get("signature")
+        if not isinstance(signature, dict):
+            continue
+        try:  # a malformed signature is packed as is; `annexa verify` reports it
+            key = load_public_key(str(signature["public_key"]).encode("ascii"))
+            value = base64.b64decode(str(signature["value"]), validate=True)
+        except (KeyError, ValueError, UnicodeEncodeError):
+            continue
+        payload, sig = signature_paths(seq)
+        archive.add(payload, signed_bytes(manifest))
+        archive.add(sig, value)
+        fp = fingerprint(key)  # computed, never taken from the manifest: it names a file
+        if fp not in keys:
+            keys.add(fp)
+            archive.add(f"keys/{fp.removeprefix('sha256:')}.pem", public_pem(key))
+    return keys
+
+
+def _write_objects(archive: _Zip, store: Store, period: Period) -> int:
+    """Deltas of every run to the period's end; mappings, config and live facts of the period's runs."""
+    digests: set[str] = set()
+    for seq in range(1, period.last.seq + 1):
+        manifest = store.manifest(seq)
+        digests.update((manifest["facts"]["delta"], manifest["results"]["delta"]))
+        if seq >= period.first.seq:
+            digests.add(manifest["mappings"]["object"])
+            if "config" in manifest:
+                digests.add(manifest["config"]["object"])
+    digests.update(store.index().fact_hashes(period.first.seq, period.last.seq))
+    for digest in sorted(digests):
+        archive.add(f"evidence/objects/{digest[:2]}/{digest}", store.backend.get_object(digest))
+    return len(digests)
+
+
+def _write_pages(
+    archive: _Zip, store: Store, period: Period, controls: list[str], timeline: Timeline, soa: list[dict[str, Any]],
+    results: list[Any], register: list[dict[str, Any]], meta: dict[str, Any], catalog: Catalog,
+) -> None:
+    soa_by_control = {row["control"]: row for row in soa}
+    by_control: dict[str, list[Any]] = defaultdict(list)
+    for result in results:
+        for control in result.controls:
+            by_control[control].append(result)
+    nc_by_control: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in register:
+        for control in row["controls"]:
+            nc_by_control[control].append(row)
+    facts = {(row["kind"], row["resource"]): (row["hash"], row["collected_at"]) for row in store.index().facts(period.last.seq)}
+    rules = store.rules(period.last)
+    overview = []
+    for control in controls:
+        shown = _sample((r.resource for r in by_control[control]), control, meta["sample"], meta["seed"])
+        keep = set(shown)
+        control_results = sorted(
+            (r for r in by_control[control] if r.resource in keep),
+            key=lambda r: (STATUS_ORDER.get(r.status, 9), SEVERITY_ORDER.get(r.severity, 9), r.rule, r.resource),
+        )
+        fact_blocks = []
+        for kind, resource in sorted({(r.kind, r.resource) for r in control_results}):
+            found = facts.get((kind, resource))
+            if found:
+                body = store.get_json(found[0])
+                fact_blocks.append({"kind": kind, "resource": resource, "hash": found[0], "collected_at": found[1],
+                                    "scope": body["scope"], "source": body["source"], "data": body["data"]})
+        share = timeline.fresh_share(control)
+        row = soa_by_control[control]
+        findings = [r for r in control_results if r.status in ("fail", "error")]
+        overview.append({**row, "fresh": share, "findings": len(findings),
+                         "open_ncs": sum(1 for n in nc_by_control[control] if n["state"] == "open")})
+        archive.add(f"controls/{control}.html", render_page(
+            "control.html", title=f"{control} {row['title']}", root="../", control=row, meta=meta, period=period,
+            chart=_chart(Timeline(timeline.days, {control: timeline.statuses[control]}), [control], link=False),
+            fresh=share, results=control_results, findings=findings, facts=fact_blocks, rules=rules,
+            ncs=nc_by_control[control], total_resources=len({r.resource for r in by_control[control]}),
+            shown_resources=len(shown),
+        ))
+    counts = Counter(row["status"] for row in overview)
+    archive.add("index.html", render_page(
+        "index.html", title=f"Audit pack {period.start} to {period.end}", meta=meta, period=period,
+        chart=_chart(timeline, controls, link=True), controls=overview,
+        counts=[(s, counts[s]) for s in CONTROL_STATUSES if counts[s]], statuses=CONTROL_STATUSES,
+        open_ncs=sum(1 for r in register if r["state"] == "open"), ncs=len(register),
+    ))

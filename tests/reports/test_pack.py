@@ -1,0 +1,183 @@
+"""The audit pack: contents, offline verification, tampering, hostile names, a real browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from annexa import cli
+from annexa.evidence_store.packfile import check_entry_name
+from annexa.evidence_store.store import Store
+
+ROOT = "annexa-pack-2026-08-01_2026-08-31"
+
+
+@pytest.fixture(scope="module")
+def pack(signed_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pack") / "pack.zip"
+    code = cli.main(["pack", "--store", str(signed_store.backend.root), "--config", "/nonexistent.yaml",
+                     "--from", "2026-08-01", "--to", "2026-08-31", "-o", str(out)])
+    assert code == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def unpacked(pack: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("unpacked")
+    with zipfile.ZipFile(pack) as archive:
+        archive.extractall(target)
+    return target / ROOT
+
+
+def _verify(capsys: pytest.CaptureFixture[str], target: Path) -> tuple[int, list[str]]:
+    code = cli.main(["verify", str(target)])
+    return code, capsys.readouterr().out.splitlines()
+
+
+def test_pack_holds_reports_evidence_and_instructions(pack: Path, unpacked: Path) -> None:
+    names = set(zipfile.ZipFile(pack).namelist())
+    assert all(n.startswith(ROOT + "/") and check_entry_name(n) is None for n in names)
+    for name in ("index.html", "soa.xlsx", "nonconformities.xlsx", "nonconformities.csv", "VERIFY.md", "SHA256SUMS",
+                 "pack.json", "controls/A.8.24.html", "evidence/manifests/00000008.json",
+                 "evidence/signatures/00000008.sig", "evidence/signatures/00000008.signed.json"):
+        assert f"{ROOT}/{name}" in names, name
+    meta = json.loads((unpacked / "pack.json").read_text())
+    assert meta["runs"]["first"] == 1 and meta["runs"]["last"] == 8 and len(meta["controls"]) == 93
+    (key,) = meta["keys"]
+    assert (unpacked / "keys" / (key.removeprefix("sha256:") + ".pem")).is_file()
+    assert key in (unpacked / "VERIFY.md").read_text()
+
+
+def test_untouched_pack_and_unzipped_folder_verify_clean(pack: Path, unpacked: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    for target in (pack, unpacked):
+        code, out = _verify(capsys, target)
+        assert code == 0, out
+        assert out[-1].startswith("OK: ") and "8 signed manifests" in out[-1]
+
+
+def test_a_flipped_byte_in_a_packed_object_is_named(pack: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(pack) as src, zipfile.ZipFile(bad, "w") as dst:
+        victim = next(n for n in src.namelist() if "/evidence/objects/" in n)
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, data[:-2] + bytes([data[-2] ^ 1]) + data[-1:] if info.filename == victim else data)
+    code, out = _verify(capsys, bad)
+    digest = victim.rsplit("/", 1)[1]
+    assert code == 4
+    assert any(line.startswith(f"problem: object {digest}: content does not match its name") for line in out)
+    assert any(f"{digest}: sha256" in line and "does not match SHA256SUMS" in line for line in out)
+
+
+def test_zip_entries_that_escape_are_reported(pack: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "escape.zip"
+    shutil.copy(pack, bad)
+    with zipfile.ZipFile(bad, "a") as archive:
+        archive.writestr("../evil.sh", "x")
+        archive.writestr("/etc/cron.d/evil", "x")
+    code, out = _verify(capsys, bad)
+    assert code == 4
+    assert "problem: zip entry '../evil.sh': empty, '.' or '..' path component (could escape the pack's folder)" in out
+    assert any("'/etc/cron.d/evil': absolute" in line for line in out)
+
+
+@pytest.mark.parametrize("name", ["../x", "a/../../x", "/abs", "C:/x", "a\\b", "a//b", "./a", ""])
+def test_unsafe_entry_names_are_refused(name: str) -> None:
+    assert check_entry_name(name) is not None
+
+
+def test_hostile_names_are_text_in_every_format(unpacked: Path) -> None:
+    pages = [unpacked / "index.html", *sorted((unpacked / "controls").glob("*.html"))]
+    for page in pages:
+        html = page.read_text()
+        assert "<script" not in html and "<img" not in html and "<b>x</b>" not in html, page
+    control = (unpacked / "controls" / "A.8.24.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in control and "../../etc/passwd" in control
+    assert "&#34;&#39;&gt;&lt;img src=x onerror=alert(2)&gt;" in control
+    csv_text = (unpacked / "nonconformities.csv").read_text()
+    assert "'=cmd|' /C calc'!A0" in csv_text and "\n=cmd" not in csv_text and ",=cmd" not in csv_text
+    sheet = openpyxl.load_workbook(unpacked / "nonconformities.xlsx").active
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row]
+    assert {"=cmd|' /C calc'!A0", "@SUM(A1)", "+1+1", "-2+3"} <= {c.value for c in cells}
+    assert all(c.data_type == "s" for c in cells if c.value is not None)
+
+
+def test_sample_is_reproducible_and_recorded(signed_store: Store, tmp_path: Path) -> None:
+    def build(name: str, seed: str) -> tuple[dict, str]:
+        out = tmp_path / name
+        argv = ["pack", "--store", str(signed_store.backend.root), "--config", "/nonexistent.yaml", "--from",
+                "2026-08-01", "--to", "2026-08-08", "-o", str(out), "--controls", "A.8.2*", "--sample", "3", "--seed", seed]
+        assert cli.main(argv) == 0
+        with zipfile.ZipFile(out) as archive:
+            root = "annexa-pack-2026-08-01_2026-08-08"
+            return json.loads(archive.read(f"{root}/pack.json")), archive.read(f"{root}/controls/A.8.24.html").decode()
+
+    meta, first = build("a.zip", "42")
+    _, again = build("b.zip", "42")
+    _, other = build("c.zip", "43")
+    assert meta["sample"] == 3 and meta["seed"] == 42 and meta["controls"][0] == "A.8.2"
+    assert "Sample of 3 of 8 resources (seed 42)" in first
+    cut = first.index("<h2>Findings")
+    assert first[cut:] == again[again.index("<h2>Findings"):] and first[cut:] != other[other.index("<h2>Findings"):]
+
+
+def test_pack_rejects_bad_arguments(signed_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["pack", "--store", str(signed_store.backend.root), "--config", "/nonexistent.yaml", "-o", str(tmp_path / "p.zip")]
+    assert cli.main([*base, "--from", "2026-08-01", "--to", "2026-08-31", "--controls", "A.9.*"]) == 2
+    assert "--controls: no Annex A 2022 control matches 'A.9.*'" in capsys.readouterr().err
+    assert cli.main([*base, "--from", "2026-10-01", "--to", "2026-10-31"]) == 2
+    assert not (tmp_path / "p.zip").exists() and not list(tmp_path.glob(".p.zip*"))
+
+
+def test_verify_md_commands_work_with_standard_tools(unpacked: Path) -> None:
+    if not (shutil.which("sha256sum") and shutil.which("openssl")):
+        pytest.skip("sha256sum and openssl are needed for the standard-tools check")
+    subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=unpacked, check=True)
+    (key,) = (unpacked / "keys").glob("*.pem")
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-in", str(key), "-outform", "DER"], capture_output=True, check=True)
+    assert subprocess.run(["sha256sum"], input=der.stdout, capture_output=True, check=True).stdout.startswith(key.stem.encode())
+    for sig in sorted((unpacked / "evidence" / "signatures").glob("*.sig")):
+        subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(key), "-rawin",
+                        "-in", str(sig.with_suffix(".signed.json")), "-sigfile", str(sig)], check=True, capture_output=True)
+
+
+def _chromium() -> str | None:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and not os.environ.get("CI"):
+        pytest.skip("chromium is not installed (CI installs it: .ci/run)")
+    assert found, "CI must have chromium: .ci/run installs it"
+    return found
+
+
+def _load(chromium: str, page: Path, profile: Path) -> tuple[str, str]:
+    """The page's DOM after load and chromium's log (console messages appear as `:CONSOLE` lines)."""
+    done = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=90,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout, done.stderr
+
+
+def test_index_opens_offline_in_a_real_browser_without_console_errors(unpacked: Path, tmp_path: Path) -> None:
+    chromium = _chromium()
+    assert chromium
+    dom, log = _load(chromium, unpacked / "index.html", tmp_path / "profile")
+    assert [line for line in log.splitlines() if ":CONSOLE" in line] == []
+    meta = json.loads((unpacked / "pack.json").read_text())
+    for control in meta["controls"]:
+        assert f'href="controls/{control}.html"' in dom, control
+    assert "<svg" in dom and "Controls × days" in dom
+    dom, log = _load(chromium, unpacked / "controls" / "A.8.24.html", tmp_path / "profile")
+    assert [line for line in log.splitlines() if ":CONSOLE" in line] == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom and "<script" not in dom and "<img" not in dom
