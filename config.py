@@ -166,7 +166,9 @@ def _targets(items: Any, registry: Registry, at: Any, path: Path, base: Path) ->
                     raise UsageError(f"{line}: {provider} option {key!r} must be a path")
                 options[key] = str(base / value) if not Path(value).is_absolute() else value
             elif not isinstance(value, allowed[key]):
-                raise UsageError(f"{line}: {provider} option {key!r} must be a {allowed[key].__name__}")
+                expected = allowed[key] if isinstance(allowed[key], tuple) else (allowed[key],)
+                names = " or ".join(t.__name__ for t in expected)
+                raise UsageError(f"{line}: {provider} option {key!r} must be a {names}")
         for collector in registry.for_provider(provider):
             try:
                 collector.check_options(options)

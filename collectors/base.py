@@ -200,7 +200,7 @@ class Collector(abc.ABC):
     shards_itself: ClassVar[bool] = False
     # Target options this collector reads, with their expected type; config loading
     # rejects any option no collector of the provider declares.
-    target_options: ClassVar[Mapping[str, type]] = {}
+    target_options: ClassVar[Mapping[str, type | tuple[type, ...]]] = {}
     # How long this collector's evidence stays fresh: a control whose result from it is
     # older becomes `stale`. None: the configuration's `max_age` (7 days by default).
     max_age: ClassVar[timedelta | None] = None

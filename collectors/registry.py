@@ -39,8 +39,8 @@ class Registry:
     def kinds(self) -> set[str]:
         return {kind for c in self.collectors.values() for kind in c.kinds}
 
-    def target_options(self, provider: str) -> dict[str, type]:
-        options: dict[str, type] = {}
+    def target_options(self, provider: str) -> dict[str, type | tuple[type, ...]]:
+        options: dict[str, type | tuple[type, ...]] = {}
         for collector in self.for_provider(provider):
             options.update(collector.target_options)
         return options

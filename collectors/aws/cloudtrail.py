@@ -36,7 +36,9 @@ class CloudTrailCollector(AwsCollector):
     kinds = (TRAIL, ACCOUNT)
     permissions = ("cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus")
 
-    def collect_account(self, account: AwsAccount) -> Iterator[Fact | CollectionError]:
+    per_region = False  # one unit per account: the account summary needs every region's trails
+
+    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
         trails: dict[str, dict[str, Any]] = {}
         complete = True
         for region in account.regions:

@@ -1,39 +1,96 @@
-"""The base of every AWS collector: resolve the account once, then read it."""
+"""The base of every AWS collector: resolve the target's accounts once, then read them in parallel."""
 
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from annexa.collectors.aws.session import AwsAccount, connect
+from annexa.collectors.aws.accounts import Estate, options_problem, resolve
+from annexa.collectors.aws.fanout import fan_out
+from annexa.collectors.aws.session import GLOBAL, AwsAccount
 from annexa.collectors.base import CollectionError, Collector, Context, Fact, Target
 
 __all__ = ["AwsCollector"]
 
+Unit = tuple[AwsAccount, str]
+
 
 class AwsCollector(Collector):
-    """Handles the caller identity for every AWS collector.
+    """Fans one AWS collector out over the target's accounts x regions.
 
-    When the identity can't be read (no credentials, bad profile, STS denied or
-    unreachable), the collector yields one scope-wide error for all its kinds and
-    reads nothing else: every rule over those kinds then reports `error`.
+    A work unit is (account, region), or (account, `global`) for a collector whose
+    `per_region` is False (IAM, S3, Organizations: account-wide APIs). Units run on a
+    bounded thread pool and their facts stream back to the runner. In a sharded run
+    each machine reads only the units `context.owns(name, account, region)`.
+
+    When the target's identity can't be read, the collector yields one target-wide
+    error for all its kinds; an account that can't be entered yields one error for
+    all its kinds scoped to that account; suspended accounts are skipped (the
+    Organizations collector records them).
     """
 
     provider: ClassVar[str] = "aws"
-    # `profile`: a named profile of the shared config; `regions`: where regional services are read.
-    target_options: ClassVar[Mapping[str, type]] = {"profile": str, "regions": list}
+    shards_itself: ClassVar[bool] = True
+    per_region: ClassVar[bool] = True
+    # `regions`: a list or `all` (every enabled region); `accounts`/`organization` with
+    # `role_name`, `external_id`, `session_name`: which accounts; `max_workers`: the pool size.
+    target_options: ClassVar[Mapping[str, type | tuple[type, ...]]] = {
+        "profile": str,
+        "regions": (list, str),
+        "accounts": list,
+        "organization": bool,
+        "role_name": str,
+        "external_id": str,
+        "session_name": str,
+        "max_workers": int,
+    }
+
     # Collected nightly: evidence older than two days means at least one night was missed.
     max_age: ClassVar[timedelta | None] = timedelta(days=2)
 
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        problem = options_problem(options)
+        if problem:
+            raise ValueError(problem)
+
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:
-        account = connect(target, context, self.kinds)
-        if isinstance(account, CollectionError):
-            yield account
+        estate = resolve(target, context, self.kinds)
+        if isinstance(estate, CollectionError):
+            yield estate
             return
-        yield from self.collect_account(account)
+        yield from self.collect_estate(estate, context)
+        units = [
+            (account, region)
+            for account in estate.accounts()
+            for region in (account.regions if self.per_region else (GLOBAL,))
+            if context.owns(self.name, account.account_id, region)
+        ]
+        yield from fan_out(units, self._unit, self._crashed, estate.workers)
+
+    def collect_estate(self, estate: Estate, context: Context) -> Iterator[Fact | CollectionError]:
+        """Errors for the accounts that could not be entered (each owned by one shard)."""
+        for account_id, error in sorted(estate.failed.items()):
+            if context.owns(self.name, account_id):
+                yield dataclasses.replace(error, kinds=self.kinds)
+
+    def _unit(self, unit: Unit) -> Iterator[Fact | CollectionError]:
+        account, region = unit
+        return self.collect_unit(account, region)
+
+    def _crashed(self, unit: Unit, exc: Exception) -> CollectionError:
+        account, region = unit
+        return CollectionError(
+            kinds=self.kinds,
+            scope=account.scope(region),
+            message=f"collector {self.name} stopped unexpectedly in {account.account_id}/{region}: "
+            f"{type(exc).__name__}: {exc}",
+            code="CollectorCrashed",
+        )
 
     @abc.abstractmethod
-    def collect_account(self, account: AwsAccount) -> Iterator[Fact | CollectionError]:
-        """Read one account whose identity is known."""
+    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
+        """Read one region of one account (`region` is `global` when `per_region` is False)."""

@@ -33,11 +33,10 @@ class Ec2Collector(AwsCollector):
     kinds = (SECURITY_GROUP, EBS_DEFAULT_ENCRYPTION, VOLUME)
     permissions = ("ec2:DescribeSecurityGroups", "ec2:GetEbsEncryptionByDefault", "ec2:DescribeVolumes")
 
-    def collect_account(self, account: AwsAccount) -> Iterator[Fact | CollectionError]:
-        for region in account.regions:
-            yield from self._security_groups(account, region)
-            yield self._ebs_default_encryption(account, region)
-            yield from self._volumes(account, region)
+    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
+        yield from self._security_groups(account, region)
+        yield self._ebs_default_encryption(account, region)
+        yield from self._volumes(account, region)
 
     @staticmethod
     def _arn(account: AwsAccount, region: str, resource: str) -> str:

@@ -54,7 +54,9 @@ class IamCollector(AwsCollector):
         self.report_delay = report_delay
         self.sleep = sleep
 
-    def collect_account(self, account: AwsAccount) -> Iterator[Fact | CollectionError]:
+    per_region = False
+
+    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
         iam = account.client("iam")
         yield self._password_policy(account, iam)
         yield from self._credential_report(account, iam)

@@ -34,12 +34,7 @@ class KmsCollector(AwsCollector):
     kinds = (KEY,)
     permissions = ("kms:ListKeys", "kms:DescribeKey", "kms:GetKeyRotationStatus")
 
-    def collect_account(self, account: AwsAccount) -> Iterator[Fact | CollectionError]:
-        for region in account.regions:
-            yield from self._region(account, region)
-
-    @staticmethod
-    def _region(account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
+    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
         kms = account.client("kms", region)
         scope = account.scope(region)
         try:

@@ -58,7 +58,9 @@ class S3Collector(AwsCollector):
         "s3:GetAccountPublicAccessBlock",
     )
 
-    def collect_account(self, account: AwsAccount) -> Iterator[Fact | CollectionError]:
+    per_region = False
+
+    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
         yield from self._buckets(account)
         yield self._account_block(account)
 

@@ -1,10 +1,10 @@
-"""One AWS account per target: session, clients, caller identity, paging.
+"""One AWS account: session, clients, caller identity, paging.
 
-Every AWS collector goes through `connect()`, so the session and the caller
-identity are built once per target and shared through `Context.cache`. The
-session uses the standard boto3 credential chain (environment, profile, SSO,
-instance role, ...) and endpoint resolution, so `AWS_ENDPOINT_URL` (e.g. a
-moto_server) works without any code here.
+`connect()` reads the identity the target's credentials reach, once per target
+(cached in `Context.cache`); `accounts.resolve()` builds on it to enter every
+account of a list or an Organization. The session uses the standard boto3
+credential chain (environment, profile, SSO, instance role, ...) and endpoint
+resolution, so `AWS_ENDPOINT_URL` (e.g. a moto_server) works without any code here.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from annexa.collectors.aws.errors import AwsCallError, collection_error
 from annexa.collectors.base import CollectionError, Context, Source, Target
 
 __all__ = [
+    "ALL_REGIONS",
     "AwsAccount",
     "GLOBAL",
     "call",
@@ -35,6 +36,7 @@ __all__ = [
     "iso",
     "operation_name",
     "paginate",
+    "regions_problem",
     "tag_dict",
 ]
 
@@ -45,17 +47,26 @@ DEFAULT_REGION = "us-east-1"
 def client_config() -> Config:
     """Standard retry mode backs off on throttling; bounded timeouts keep one slow endpoint from
     stalling a run. A new Config each time: botocore rewrites the `retries` dict in place."""
-    return Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=30)
+    return Config(
+        retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=30, max_pool_connections=20
+    )
 
 
 @dataclass
 class AwsAccount:
-    """The account a target's credentials reach, and who we are in it."""
+    """One account we entered, who we are in it, and which of its regions we read.
+
+    `principal` is the caller ARN (for an assumed role, the assumed-role session ARN in
+    this account). `skipped_regions` are regions left out, with why (opt-in not enabled).
+    """
 
     session: boto3.Session
     account_id: str
     principal: str
     regions: tuple[str, ...]
+    home: str | None = None
+    name: str | None = None
+    skipped_regions: tuple[tuple[str, str], ...] = ()
     _clients: dict[tuple[str, str], BaseClient] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -67,7 +78,7 @@ class AwsAccount:
     @property
     def home_region(self) -> str:
         """The region used for global APIs (IAM, S3 ListBuckets, S3 Control)."""
-        return self.regions[0]
+        return self.home or self.regions[0]
 
     def client(self, service: str, region: str | None = None) -> BaseClient:
         region = region or self.home_region
@@ -89,12 +100,26 @@ class AwsAccount:
         return Source(operations=tuple(operations), principal=self.principal, pages=pages, endpoint=endpoint)
 
 
+ALL_REGIONS = "all"
+
+
+def regions_problem(configured: Any) -> str | None:
+    """Why a `regions` option is unusable, or None: a non-empty list of names, or `all`."""
+    if configured is None or configured == ALL_REGIONS:
+        return None
+    if isinstance(configured, str) or not configured or not all(isinstance(r, str) and r for r in configured):
+        return f"aws target option 'regions' must be a non-empty list of region names or 'all', got {configured!r}"
+    return None
+
+
 def _regions(options: Mapping[str, Any], session: boto3.Session) -> tuple[str, ...]:
+    """The configured regions; for `all`, just the session's region until `accounts` lists the enabled ones."""
     configured = options.get("regions")
-    if configured is None:
+    problem = regions_problem(configured)
+    if problem:
+        raise ValueError(problem)
+    if configured is None or configured == ALL_REGIONS:
         return (session.region_name or DEFAULT_REGION,)
-    if isinstance(configured, str) or not all(isinstance(r, str) and r for r in configured) or not configured:
-        raise ValueError(f"aws target option 'regions' must be a non-empty list of region names, got {configured!r}")
     return tuple(configured)
 
 
