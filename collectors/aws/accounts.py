@@ -30,7 +30,11 @@ from annexa.collectors.aws.fanout import DEFAULT_WORKERS, fan_out
 from annexa.collectors.aws.session import ALL_REGIONS, AwsAccount, call, connect, paginate, regions_problem
 from annexa.collectors.base import CollectionError, Context, Target
 
-__all__ = ["Estate", "Member", "options_problem", "resolve"]
+__all__ = ["ENTRY_PERMISSIONS", "Estate", "Member", "options_problem", "resolve"]
+
+# What entering a target's accounts needs, besides each collector's own permissions:
+# AssumeRole in the caller's account, DescribeRegions (for `regions: all`) in each account.
+ENTRY_PERMISSIONS = ("sts:GetCallerIdentity", "sts:AssumeRole", "organizations:ListAccounts", "ec2:DescribeRegions")
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ENABLED_REGION = ("opt-in-not-required", "opted-in")

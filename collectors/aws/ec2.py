@@ -13,6 +13,7 @@ from annexa.collectors.base import CollectionError, Fact
 SECURITY_GROUP = "aws.ec2.security_group"
 EBS_DEFAULT_ENCRYPTION = "aws.ec2.ebs_default_encryption"
 VOLUME = "aws.ec2.volume"
+INSTANCE = "aws.ec2.instance"
 
 
 class Ec2Collector(AwsCollector):
@@ -27,16 +28,25 @@ class Ec2Collector(AwsCollector):
       volumes in the region are encrypted by default.
     - `aws.ec2.volume` (volume ARN): `volume_id`, `encrypted`, `kms_key_id`, `state`,
       `size_gib`, `volume_type`, `availability_zone`, `attachments` and `tags`.
+    - `aws.ec2.instance` (instance ARN): `instance_id`, `state`, `image_id`,
+      `http_tokens` (`required` = IMDSv2 only), `http_endpoint`, `public_ip`, `vpc_id`,
+      `subnet_id`, `iam_instance_profile` and `tags`.
     """
 
     name = "aws.ec2"
-    kinds = (SECURITY_GROUP, EBS_DEFAULT_ENCRYPTION, VOLUME)
-    permissions = ("ec2:DescribeSecurityGroups", "ec2:GetEbsEncryptionByDefault", "ec2:DescribeVolumes")
+    kinds = (SECURITY_GROUP, EBS_DEFAULT_ENCRYPTION, VOLUME, INSTANCE)
+    permissions = (
+        "ec2:DescribeSecurityGroups",
+        "ec2:GetEbsEncryptionByDefault",
+        "ec2:DescribeVolumes",
+        "ec2:DescribeInstances",
+    )
 
     def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
         yield from self._security_groups(account, region)
         yield self._ebs_default_encryption(account, region)
         yield from self._volumes(account, region)
+        yield from self._instances(account, region)
 
     @staticmethod
     def _arn(account: AwsAccount, region: str, resource: str) -> str:
@@ -110,4 +120,32 @@ class Ec2Collector(AwsCollector):
                     "tags": tag_dict(volume.get("Tags")),
                 },
                 source=account.source(["ec2:DescribeVolumes"], ec2, pages),
+            )
+
+    def _instances(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
+        ec2 = account.client("ec2", region)
+        try:
+            reservations, pages = paginate(ec2, "describe_instances", "Reservations")
+        except AwsCallError as exc:
+            yield exc.to_collection_error((INSTANCE,), account.scope(region))
+            return
+        for instance in (i for r in reservations for i in r.get("Instances", [])):
+            metadata = instance.get("MetadataOptions") or {}
+            yield Fact(
+                kind=INSTANCE,
+                resource=self._arn(account, region, f"instance/{instance['InstanceId']}"),
+                scope=account.scope(region),
+                data={
+                    "instance_id": instance["InstanceId"],
+                    "state": (instance.get("State") or {}).get("Name"),
+                    "image_id": instance.get("ImageId"),
+                    "http_tokens": metadata.get("HttpTokens"),
+                    "http_endpoint": metadata.get("HttpEndpoint"),
+                    "public_ip": instance.get("PublicIpAddress"),
+                    "vpc_id": instance.get("VpcId"),
+                    "subnet_id": instance.get("SubnetId"),
+                    "iam_instance_profile": (instance.get("IamInstanceProfile") or {}).get("Arn"),
+                    "tags": tag_dict(instance.get("Tags")),
+                },
+                source=account.source(["ec2:DescribeInstances"], ec2, pages),
             )

@@ -17,6 +17,13 @@ _ACTION_FOR_OPERATION = {
 }
 
 
+# botocore service names whose IAM action prefix differs.
+_IAM_PREFIX = {"efs": "elasticfilesystem", "elbv2": "elasticloadbalancing"}
+
+
 def iam_action(operation: str) -> str:
     """`s3:GetBucketEncryption` -> `s3:GetEncryptionConfiguration`; most operations map to themselves."""
-    return _ACTION_FOR_OPERATION.get(operation, operation)
+    if operation in _ACTION_FOR_OPERATION:
+        return _ACTION_FOR_OPERATION[operation]
+    service, _, name = operation.partition(":")
+    return f"{_IAM_PREFIX.get(service, service)}:{name}"

@@ -190,7 +190,9 @@ def paginate(client: BaseClient, method: str, key: str, **params: Any) -> tuple[
     try:
         for page in client.get_paginator(method).paginate(**params):
             pages += 1
-            items.extend(page.get(key, []))
+            value = page.get(key, [])
+            # A few listings nest their items one level down (CloudFront: DistributionList.Items).
+            items.extend(value if isinstance(value, list) else [value])
     except (ClientError, BotoCoreError) as exc:
         raise AwsCallError(operation_name(client, method), exc) from exc
     return items, pages
