@@ -32,18 +32,19 @@ DEMO_REGION = "us-east-1"
 _AWS_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
 
-def demo_config(store: Path) -> Config:
+def demo_config(store: Path, aws_collectors: list[str] | None = None) -> Config:
+    aws = {"regions": [DEMO_REGION], **({"collectors": aws_collectors} if aws_collectors else {})}
     return Config(
         path=None,
         store=str(store),
         targets=(
-            Target(provider="aws", options={"regions": [DEMO_REGION]}, index=0),
+            Target(provider="aws", options=aws, index=0),
             Target(provider="host", options={}, index=1),
         ),
         scope={
             "A.7.4": ScopeDecision(applicable=False, justification="Demo: no premises; fully remote company"),
         },
-        raw={"store": str(store), "targets": [{"aws": {"regions": [DEMO_REGION]}}, {"host": {}}],
+        raw={"store": str(store), "targets": [{"aws": aws}, {"host": {}}],
              "scope": {"A.7.4": {"applicable": False, "justification": "Demo: no premises; fully remote company"}}},
     )
 
@@ -54,11 +55,12 @@ def run_demo(store_path: Path) -> int:
         from moto import mock_aws
     except ImportError:
         raise UsageError("the demo needs moto: pip install 'annexa[demo]' (or run `make demo`)") from None
-    from annexa.demo_aws import seed
+    from annexa.demo_aws import MOTO_UNSUPPORTED, seed
 
     store_path = store_path.resolve()
     workspace = load_workspace(Path("/nonexistent/annexa.yaml"), str(store_path), config_required=False)
-    config = demo_config(store_path)
+    modelled = [c.name for c in workspace.registry.for_provider("aws") if c.name not in MOTO_UNSUPPORTED]
+    config = demo_config(store_path, modelled)
     store = open_store(str(store_path))
     clean_env = {k: v for k, v in os.environ.items() if k not in _AWS_ENV}
     clean_env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=DEMO_REGION)

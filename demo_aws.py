@@ -16,7 +16,13 @@ from typing import Any, Literal
 
 import boto3
 
-__all__ = ["Expectation", "seed"]
+from annexa.demo_aws_services import seed_services
+
+__all__ = ["Expectation", "MOTO_UNSUPPORTED", "seed"]
+
+# Collectors whose APIs moto does not model (SSM compliance summaries): the demo and the
+# moto-backed tests leave them out; tests/collectors/aws/test_services.py covers them with Stubber.
+MOTO_UNSUPPORTED = ("aws.ssm",)
 
 Status = Literal["pass", "fail"]
 
@@ -45,6 +51,7 @@ def seed(session: boto3.Session, region: str = "us-east-1") -> list[Expectation]
     audit_bucket = _seed_s3(session.client("s3", region_name=region), region, account, partition, expected)
     _seed_cloudtrail(session.client("cloudtrail", region_name=region), audit_bucket, key_arn, account, expected)
     _seed_ec2(session.client("ec2", region_name=region), region, account, partition, key_arn, expected)
+    seed_services(session, region, account, expected, trail_name="org-audit")
     return list(expected)
 
 
@@ -54,7 +61,10 @@ def _seed_iam(iam: Any, account: str, expected: _Expectations) -> None:
         f"{account}:global",
         {"aws.iam.password-policy-min-length": "fail", "aws.iam.password-policy-reuse-prevention": "fail"},
     )
-    expected.add(f"{account}:root", {"aws.iam.root-mfa": "fail", "aws.iam.root-no-access-keys": "pass"})
+    expected.add(
+        f"{account}:root",
+        {"aws.iam.root-mfa": "fail", "aws.iam.root-no-access-keys": "pass", "aws.iam.root-not-used": "pass"},
+    )
 
     alice = iam.create_user(UserName="alice")["User"]["Arn"]  # console user without MFA
     iam.create_login_profile(UserName="alice", Password="Demo-Passw0rd-alice")

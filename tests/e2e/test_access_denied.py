@@ -12,7 +12,8 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from annexa import cli
-from annexa.demo_aws import seed
+from annexa.collectors.registry import load_registry
+from annexa.demo_aws import MOTO_UNSUPPORTED, seed
 
 DENIED = "GetBucketEncryption"
 
@@ -40,7 +41,8 @@ def seeded_account(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-
 def test_access_denied_becomes_error_evidence(seeded_account, tmp_path: Path,  # type: ignore[no-untyped-def]
                                               capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "annexa.yaml"
-    config.write_text("store: ./evidence\ntargets:\n  - aws: {regions: [us-east-1]}\n")
+    modelled = ", ".join(c.name for c in load_registry().for_provider("aws") if c.name not in MOTO_UNSUPPORTED)
+    config.write_text(f"store: ./evidence\ntargets:\n  - aws: {{regions: [us-east-1], collectors: [{modelled}]}}\n")
     assert cli.main(["--log-format", "json", "collect", "--config", str(config)]) == 1
     out, err = capsys.readouterr()
     assert "partial" in out and '"code": "AccessDenied"' in err

@@ -15,7 +15,8 @@ import pytest
 import requests
 from servers import moto_server
 
-from annexa.demo_aws import Expectation, seed
+from annexa.collectors.registry import load_registry
+from annexa.demo_aws import MOTO_UNSUPPORTED, Expectation, seed
 
 ANNEXA = str(Path(sys.executable).with_name("annexa"))
 REGION = "us-east-1"
@@ -57,7 +58,10 @@ def _annexa(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedP
 def test_seeded_account_end_to_end(aws_env: dict[str, str], tmp_path: Path) -> None:
     expectations: list[Expectation] = seed(boto3.Session(region_name=REGION), REGION)
     assert len(expectations) > 20
-    (tmp_path / "annexa.yaml").write_text(f"store: ./evidence\ntargets:\n  - aws: {{regions: [{REGION}]}}\n")
+    modelled = ", ".join(c.name for c in load_registry().for_provider("aws") if c.name not in MOTO_UNSUPPORTED)
+    (tmp_path / "annexa.yaml").write_text(
+        f"store: ./evidence\ntargets:\n  - aws: {{regions: [{REGION}], collectors: [{modelled}]}}\n"
+    )
 
     collect = _annexa(aws_env, tmp_path, "collect")
     assert collect.returncode == 0, collect.stderr[-3000:]
