@@ -21,13 +21,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from botocore.credentials import RefreshableCredentials
-from botocore.session import get_session
 
 from annexa.collectors.aws.errors import AwsCallError, collection_error
 from annexa.collectors.aws.fanout import DEFAULT_WORKERS, fan_out
-from annexa.collectors.aws.session import ALL_REGIONS, AwsAccount, call, connect, paginate, regions_problem
+from annexa.collectors.aws.session import (
+    ALL_REGIONS,
+    AwsAccount,
+    call,
+    connect,
+    new_session,
+    paginate,
+    regions_problem,
+)
 from annexa.collectors.base import CollectionError, Context, Target
 
 __all__ = ["ENTRY_PERMISSIONS", "Estate", "Member", "options_problem", "resolve"]
@@ -194,12 +200,11 @@ def _assume(caller: AwsAccount, member: Member, options: Mapping[str, Any]) -> A
     # Refreshes raise botocore's own errors, which the collector's `call()` turns into evidence.
     refresh = lambda: _credential_metadata(sts.assume_role(**params))  # noqa: E731
     metadata = _credential_metadata(first)
-    botocore_session = get_session()
+    session = new_session(region_name=caller.home_region)
     # botocore has no public setter for refreshable credentials; this is the documented idiom.
-    botocore_session._credentials = RefreshableCredentials.create_from_metadata(  # noqa: SLF001
+    session._session._credentials = RefreshableCredentials.create_from_metadata(  # noqa: SLF001
         metadata, refresh_using=refresh, method="sts-assume-role"
     )
-    session = boto3.Session(botocore_session=botocore_session, region_name=caller.home_region)
     return AwsAccount(
         session=session,
         account_id=member.account_id,

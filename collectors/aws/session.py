@@ -17,7 +17,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.client import BaseClient
+from botocore.loaders import create_loader
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -34,6 +36,7 @@ __all__ = [
     "client_config",
     "connect",
     "iso",
+    "new_session",
     "operation_name",
     "paginate",
     "regions_problem",
@@ -42,6 +45,19 @@ __all__ = [
 
 GLOBAL = "global"  # the region label for account-wide services and settings (IAM, S3 account settings)
 DEFAULT_REGION = "us-east-1"
+
+
+# One loader for every session of the run: a botocore session otherwise parses each service
+# model (EC2's is megabytes of JSON) again, so a session per assumed account would cost
+# tens of MB and a fraction of a second each.
+_SHARED_LOADER = create_loader()
+
+
+def new_session(**kwargs: Any) -> boto3.Session:
+    """A boto3 session that shares the run's model loader (kwargs as for `boto3.Session`)."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _SHARED_LOADER)
+    return boto3.Session(botocore_session=core, **kwargs)
 
 
 def client_config() -> Config:
@@ -126,7 +142,7 @@ def _regions(options: Mapping[str, Any], session: boto3.Session) -> tuple[str, .
 def _identify(target: Target) -> AwsAccount | CollectionError:
     scope = {"provider": "aws"}
     try:
-        session = boto3.Session(profile_name=target.options.get("profile"))
+        session = new_session(profile_name=target.options.get("profile"))
         regions = _regions(target.options, session)
         sts = session.client("sts", region_name=regions[0], config=client_config())
         identity = call(sts, "get_caller_identity")
