@@ -57,7 +57,9 @@ class LocalBackend:
             return
         self._ensure_dirs()
         path.parent.mkdir(exist_ok=True)
-        self._write_atomically(path, data, replace=True)
+        # No fsync per object: thousands of facts would cost thousands of disk flushes. They are
+        # made durable together by the sync in publish_manifest, before anything refers to them.
+        self._write_atomically(path, data, replace=True, durable=False)
 
     def get_object(self, digest: str) -> bytes:
         try:
@@ -72,6 +74,7 @@ class LocalBackend:
 
     def publish_manifest(self, sequence: int, data: bytes) -> None:
         self._ensure_dirs()
+        os.sync()  # every object this manifest names reaches the disk before the manifest exists
         self._write_atomically(self._manifests / f"{sequence:08d}.json", data, replace=False)
 
     def get_manifest(self, sequence: int) -> bytes:
@@ -91,14 +94,16 @@ class LocalBackend:
     def run_lock(self) -> LocalRunLock:
         return LocalRunLock(self.root / "lock")
 
-    def _write_atomically(self, path: Path, data: bytes, replace: bool) -> None:
-        """Write via a temp file; `replace=False` publishes with link() so a taken name is refused."""
+    def _write_atomically(self, path: Path, data: bytes, replace: bool, durable: bool = True) -> None:
+        """Write via a temp file; `replace=False` publishes with link() so a taken name is refused.
+        `durable=False` leaves flushing to a later sync (see publish_manifest)."""
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix=".write-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    os.fsync(handle.fileno())
             if replace:
                 os.replace(tmp_name, path)
             else:

@@ -1,6 +1,8 @@
-"""AWS collectors: one account per target, the configured regions, read-only calls only.
+"""AWS collectors: one account, a list of accounts or a whole Organization per target; read-only calls only.
 
-Provider plumbing (session, clients, caller identity, paging, error translation) lives
-in `session` and `errors`; each service module holds one `Collector` subclass. The
-permissions they need are published in `policies/aws-readonly-policy.json`.
+Provider plumbing lives here once: `session` (clients, identity, paging), `accounts`
+(entering accounts by assumed role, regions), `fanout` (the bounded worker pool over
+accounts x regions), `listing` (the common fact shapes) and `errors`; each service
+module holds one `Collector` subclass. The permissions they need are published in
+`policies/aws-readonly-policy.json`.
 """
