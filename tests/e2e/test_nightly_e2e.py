@@ -17,7 +17,8 @@ import pytest
 import requests
 from servers import moto_server, webhook_receiver
 
-from annexa.demo_aws import seed
+from annexa.collectors.registry import load_registry
+from annexa.demo_aws import MOTO_UNSUPPORTED, seed
 
 ANNEXA = str(Path(sys.executable).with_name("annexa"))
 REGION = "us-east-1"
@@ -104,7 +105,11 @@ def test_drift_names_the_regression_and_then_the_fix(aws: tuple[dict[str, str], 
 
 def test_two_collects_at_once_exactly_one_runs(aws: tuple[dict[str, str], boto3.Session], tmp_path: Path) -> None:
     env, _ = aws
-    (tmp_path / "annexa.yaml").write_text(f"store: ./evidence\ntargets:\n  - aws: {{regions: [{REGION}]}}\n")
+    # Every collector moto can serve (aws.ssm's API is not modelled: it would only add errors).
+    modelled = ", ".join(c.name for c in load_registry().for_provider("aws") if c.name not in MOTO_UNSUPPORTED)
+    (tmp_path / "annexa.yaml").write_text(
+        f"store: ./evidence\ntargets:\n  - aws: {{regions: [{REGION}], collectors: [{modelled}]}}\n"
+    )
     racers = [subprocess.Popen([ANNEXA, "collect"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outcomes = [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in racers]
