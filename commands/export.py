@@ -10,7 +10,7 @@ from annexa.reports.ocsf import compliance_findings, to_json_lines
 from annexa.reports.oscal import assessment_results
 
 NAME = "export"
-HELP = "export a run as an OSCAL Assessment Results document (JSON) or OCSF Compliance Findings (JSON lines)"
+HELP = "export a run as OSCAL assessment results; or as OCSF compliance findings (JSON lines)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -15,7 +15,7 @@ from annexa.errors import UsageError
 from annexa.runner import run_collection
 
 NAME = "import"
-HELP = "import another tool's results (Prowler JSON-OCSF, or CSV/JSON with a column mapping) as a bundle"
+HELP = "import another tool's results as a bundle (Prowler JSON-OCSF; CSV or JSON with a column mapping)"
 FORMATS = ("prowler", "generic")
 
 
