@@ -12,7 +12,8 @@ from annexa.collectors.base import Target
 from annexa.collectors.imports.files import ImportCollector, ImportFileError
 from annexa.commands.common import add_store_options, workspace
 from annexa.errors import UsageError
-from annexa.runner import run_collection
+from annexa.evidence_store.lock import holding_run_lock
+from annexa.runner import new_run_id, run_collection
 
 NAME = "import"
 HELP = "import another tool's results as a bundle (Prowler JSON-OCSF; CSV or JSON with a column mapping)"
@@ -48,10 +49,12 @@ def run(args: argparse.Namespace) -> int:
     except ImportFileError as err:
         raise UsageError(str(err)) from None
     # The run's recorded configuration is the import itself, so the bundle says where its evidence came from.
-    config = dataclasses.replace(ws.config, targets=(target,), raw={**ws.config.raw, "targets": [{"import": dict(target.options)}]})
-    outcome = run_collection(
-        config, ws.registry, ws.rules, ws.catalog, ws.open_store(), structlog.get_logger(), run_id=args.run_id
-    )
+    raw = {**ws.config.raw, "targets": [{"import": dict(target.options)}]}
+    config = dataclasses.replace(ws.config, targets=(target,), raw=raw)
+    store, log = ws.open_store(), structlog.get_logger()
+    run_id = args.run_id or new_run_id()
+    with holding_run_lock(store.backend.run_lock(), store.url, run_id, log):  # one writer at a time, as `collect`
+        outcome = run_collection(config, ws.registry, ws.rules, ws.catalog, store, log, run_id=run_id)
     counts = {s: sum(1 for r in outcome.results if r.status == s) for s in ("pass", "fail", "error")}
     print(
         f"run {outcome.run.run_id} (#{outcome.run.seq}) {outcome.run.status}: imported {len(facts)} {args.format} "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from annexa import __version__
@@ -49,19 +50,29 @@ def _stamp(moment: Any) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def assessment_results(store: Store, run: RunInfo, catalog: Catalog, config: Config) -> dict[str, Any]:
+def assessment_results(
+    store: Store,
+    run: RunInfo,
+    catalog: Catalog,
+    config: Config,
+    max_age_by_kind: Mapping[str, timedelta] | None = None,
+) -> dict[str, Any]:
     """The OSCAL document (a JSON-ready dict) for `run`, read through the store only."""
+    max_age_by_kind = max_age_by_kind or {}
     every_result = store.results(run)
     results = [r for r in every_result if r.status != "not_applicable"]  # nothing was observed for those
     rules = store.rules(run)
     facts = {(f.kind, f.resource): f for f in store.facts(run)}
-    statuses = soa_statuses(store, run, catalog, config, now=parse_timestamp(run.finished_at), results=every_result)
+    statuses = soa_statuses(
+        store, run, catalog, config, now=parse_timestamp(run.finished_at), max_age_by_kind=max_age_by_kind, results=every_result
+    )
 
     observations, subjects, components = [], {}, {}
     by_control: dict[str, list[str]] = {}
     for result in results:
         fact = facts.get((result.kind, result.resource))
-        observation = _observation(run, result, rules.get(result.rule, {}), fact, config, subjects, components)
+        max_age = _max_age(result, config, max_age_by_kind)
+        observation = _observation(run, result, rules.get(result.rule, {}), fact, max_age, subjects, components)
         observations.append(observation)
         for control in result.controls:
             by_control.setdefault(control, []).append(observation["uuid"])
@@ -123,16 +134,11 @@ def _observation(
     result: Result,
     rule: Mapping[str, Any],
     fact: StoredFact | None,
-    config: Config,
+    max_age: timedelta,
     subjects: dict[str, dict[str, Any]],
     components: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     collected = result.collected_at or run.started_at
-    # The evidence expires when the strictest freshness limit of its controls runs out (as in the rollup).
-    max_age = min(
-        ((getattr(config.scope.get(c), "max_age", None) or config.max_age) for c in result.controls),
-        default=config.max_age,
-    )
     expires = parse_timestamp(collected) + max_age
     source = evidence_source(result.kind)
     observation: dict[str, Any] = {
@@ -186,6 +192,16 @@ def _observation(
             )
             observation["origins"] = [{"actors": [{"type": "tool", "actor-uuid": component_uuid}]}]
     return observation
+
+
+def _max_age(result: Result, config: Config, max_age_by_kind: Mapping[str, timedelta]) -> timedelta:
+    """How long the evidence stays fresh: as in the rollup (control's max_age, else the kind's,
+    else the default), taking the strictest of the result's controls."""
+    kind_age = max_age_by_kind.get(result.kind) or config.max_age
+    return min(
+        ((getattr(config.scope.get(c), "max_age", None) or kind_age) for c in result.controls),
+        default=kind_age,
+    )
 
 
 def _finding(run: RunInfo, status: Any, observation_uuids: list[str]) -> dict[str, Any]:

@@ -155,7 +155,7 @@ class GenericImporter(ImportCollector):
                 Fact(
                     kind="import.generic.result",
                     resource=f"{check}:{resource}",
-                    scope={"provider": mapping.tool},
+                    scope={"provider": "import", "tool": mapping.tool},
                     data={
                         "check": check,
                         "asset": resource,

@@ -2,7 +2,7 @@
 
 The file is a JSON array of OCSF Detection Finding objects, one per check x resource.
 Each becomes an `import.prowler.finding` fact: resource = the finding's
-`finding_info.uid`, scope = the cloud account and region it names, collected_at =
+`finding_info.uid`, scope = provider `import` with the cloud, account and region it names, collected_at =
 the scan time Prowler recorded (so an old file is stale evidence, however recently
 imported), and `annex_a` = the ids Prowler's own ISO27001-2022 compliance mapping gives
 for the check (`unmapped.compliance`). Prowler's `status_code` (PASS, FAIL, MANUAL)
@@ -87,7 +87,11 @@ class ProwlerImporter(ImportCollector):
 
 
 def _scope(item: Mapping[str, Any]) -> dict[str, str]:
-    scope = {"provider": str(_get(item, "cloud.provider") or "prowler")}
+    # provider stays `import` (the collector's provider, which carry-forward and reports rely on);
+    # the scanned cloud is kept beside it.
+    scope = {"provider": "import", "tool": "prowler"}
+    if _get(item, "cloud.provider"):
+        scope["cloud"] = str(_get(item, "cloud.provider"))
     account, region = _get(item, "cloud.account.uid"), _get(item, "cloud.region")
     if account:
         scope["account"] = str(account)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 from fakes import FakeCollector
-from prowler_sample import write_sample
+from prowler_sample import prowler_finding, write_sample
 
 from annexa import cli
 from annexa.collectors.registry import load_registry
@@ -56,7 +58,14 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 @pytest.fixture
 def config(tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    sample = write_sample(tmp_path / "prowler.json")
+    scanned = int(time.time()) - 3600  # an hour ago: fresh evidence
+    sample = write_sample(
+        tmp_path / "prowler.json",
+        [
+            prowler_finding("s3_bucket_default_encryption", "logs", "PASS", ["A.8.24"], time=scanned),
+            prowler_finding("s3_bucket_default_encryption", "exports", "FAIL", ["A.8.24"], time=scanned),
+        ],
+    )
     path = tmp_path / "annexa.yaml"
     path.write_text(
         f"store: ./evidence\nmappings: [{fake_rules_file}]\n"
@@ -97,7 +106,8 @@ def test_oscal_export_validates_against_the_official_schema(
     linked = [observations[r["observation-uuid"]] for r in findings["A.8.24"]["related-observations"]]
     assert {o["props"][4]["value"] for o in linked} == {"fake", "import:prowler"}  # evidence-source
     imported = next(o for o in linked if o["props"][4]["value"] == "import:prowler")
-    assert imported["collected"] == "2026-09-21T14:13:20Z" and imported["expires"] == "2026-09-28T14:13:20Z"
+    collected = datetime.fromisoformat(imported["collected"].replace("Z", "+00:00"))
+    assert imported["expires"] == (collected + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert imported["origins"][0]["actors"][0]["type"] == "tool"
     evidence = imported["relevant-evidence"][0]
     assert re.fullmatch(r"objects/([0-9a-f]{2})/\1[0-9a-f]{62}", evidence["href"])

@@ -55,7 +55,9 @@ def test_imported_facts_record_tool_version_and_file_hash(tmp_path: Path, capsys
     digest = hashlib.sha256(sample.read_bytes()).hexdigest()
     for fact in facts:
         assert fact.source.imported == {"tool": "prowler", "version": "5.4.0", "file": "prowler.json", "sha256": digest}
-        assert fact.scope == {"provider": "aws", "account": "123456789012", "region": "eu-west-1"}
+        assert fact.scope == {
+            "provider": "import", "tool": "prowler", "cloud": "aws", "account": "123456789012", "region": "eu-west-1"
+        }
     manifest = store.manifest(1)
     assert manifest["config"] and manifest["collectors"][0]["collector"] == "import.prowler"
 
