@@ -50,17 +50,18 @@ def iter_json_array(file: ImportFile) -> Iterator[tuple[int, Any]]:
     """(line, item) for each item of a top-level JSON array; ImportFileError on anything else."""
     text = file.text
     decoder = json.JSONDecoder()
+    lines = _Lines(text)
     pos = _skip_space(text, 0)
     if pos >= len(text):
         raise ImportFileError(f"{file.where(1)}: the file is empty (expected a JSON array)")
     if text[pos] != "[":
-        raise ImportFileError(f"{file.where(_line(text, pos))}: expected a JSON array of findings, found {text[pos]!r}")
+        raise ImportFileError(f"{file.where(lines.at(pos))}: expected a JSON array of findings, found {text[pos]!r}")
     pos = _skip_space(text, pos + 1)
     if text.startswith("]", pos):
         pos = _skip_space(text, pos + 1)
     else:
         while True:
-            line = _line(text, pos)
+            line = lines.at(pos)
             try:
                 item, pos = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as err:
@@ -74,10 +75,10 @@ def iter_json_array(file: ImportFile) -> Iterator[tuple[int, Any]]:
                 pos = _skip_space(text, pos + 1)
                 break
             raise ImportFileError(
-                f"{file.where(_line(text, pos))}: not valid JSON (expected ',' or ']'; is the file truncated?)"
+                f"{file.where(lines.at(pos))}: not valid JSON (expected ',' or ']'; is the file truncated?)"
             )
     if pos < len(text):
-        raise ImportFileError(f"{file.where(_line(text, pos))}: unexpected data after the JSON array")
+        raise ImportFileError(f"{file.where(lines.at(pos))}: unexpected data after the JSON array")
 
 
 def _skip_space(text: str, pos: int) -> int:
@@ -86,8 +87,16 @@ def _skip_space(text: str, pos: int) -> int:
     return pos
 
 
-def _line(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos) + 1
+class _Lines:
+    """Line numbers of increasing positions, counted incrementally (a file can be tens of MB)."""
+
+    def __init__(self, text: str) -> None:
+        self._text, self._pos, self._line = text, 0, 1
+
+    def at(self, pos: int) -> int:
+        self._line += self._text.count("\n", self._pos, pos)
+        self._pos = pos
+        return self._line
 
 
 def rfc3339(value: Any) -> str | None:
