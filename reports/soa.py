@@ -119,10 +119,10 @@ _WORKBOOK = (
     Column("status", "Implementation status", 18),
     Column("owner", "Owner", 20),
     Column("evidence", "Evidence summary", 28, wrap=True),
-    Column("evidence_sources", "Evidence sources", 18, wrap=True),
     Column("evidence_reference", "Evidence reference", 50, wrap=True),
     Column("last_evidence_at", "Last evidence", 21),
     Column("reviewed", "Last reviewed", 13),
+    Column("evidence_sources", "Evidence sources", 18, wrap=True),  # imported evidence says so
 )
 
 

@@ -162,7 +162,7 @@ class GenericImporter(ImportCollector):
                         "title": row.get(cols["title"]) if "title" in cols else None,
                         "status": "pass" if raw_status in mapping.passing else "fail",
                         "raw_status": raw_status,
-                        "annex_a": sorted(set(ids)),
+                        "annex_a": list(dict.fromkeys(ids)),
                         "row": dict(row),
                     },
                     source=Source(

@@ -111,7 +111,7 @@ def _data(item: Mapping[str, Any], check: str, status: str, annex_a: list[str], 
         "severity": item.get("severity"),
         "muted": item.get("status_id") == 3,  # OCSF status Suppressed: Prowler's mute list
         "resource": {key: resource.get(key) for key in ("uid", "name", "type", "region")},
-        "annex_a": sorted(set(annex_a)),
+        "annex_a": list(dict.fromkeys(annex_a)),  # as Prowler lists them, without repeats
         "compliance": compliance,
         "remediation": _get(item, "remediation.desc"),
     }
