@@ -44,12 +44,15 @@ class Source:
     `operations` are the API calls made (`s3:GetBucketEncryption`, `GET /orgs/{org}`,
     `read /etc/ssh/sshd_config`); `principal` is who made them (an ARN, an object id,
     a user on a host); `pages` counts list pages read where paging applies.
+    `imported` is set only for evidence read from another tool's output file
+    (`tool`, `version`, `file`, `sha256`), so it is never mistaken for collected evidence.
     """
 
     operations: tuple[str, ...]
     principal: str
     pages: int | None = None
     endpoint: str | None = None
+    imported: Mapping[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"operations": list(self.operations), "principal": self.principal}
@@ -57,6 +60,8 @@ class Source:
             out["pages"] = self.pages
         if self.endpoint is not None:
             out["endpoint"] = self.endpoint
+        if self.imported is not None:
+            out["imported"] = dict(self.imported)
         return out
 
     @classmethod
@@ -66,6 +71,7 @@ class Source:
             principal=str(raw.get("principal", "")),
             pages=raw.get("pages"),
             endpoint=raw.get("endpoint"),
+            imported=raw.get("imported"),
         )
 
 

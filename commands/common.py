@@ -11,15 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from annexa.errors import UsageError
+from annexa.mappings.crosswalk import Crosswalk, load_crosswalk
 from annexa.reports import render
 from annexa.workspace import Workspace, load_workspace
 
 __all__ = [
     "DEFAULT_CONFIG",
     "add_config_option",
+    "add_crosswalk_option",
     "add_output",
     "add_run_option",
     "add_store_options",
+    "crosswalk_column",
     "emit",
     "render_rows",
     "workspace",
@@ -35,6 +38,14 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
 def add_store_options(parser: argparse.ArgumentParser) -> None:
     add_config_option(parser)
     parser.add_argument("--store", help="evidence store path or URL; overrides the configuration's `store`")
+
+
+def add_crosswalk_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--crosswalk", help="crosswalk YAML: add a column with another framework's ids (see README)")
+
+
+def crosswalk_column(args: argparse.Namespace, ws: Workspace) -> Crosswalk | None:
+    return load_crosswalk(Path(args.crosswalk), set(ws.catalog.ids())) if args.crosswalk else None
 
 
 def add_run_option(parser: argparse.ArgumentParser) -> None:

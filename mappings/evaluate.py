@@ -23,6 +23,7 @@ from typing import Any
 from jmespath import exceptions as jmes_errors
 
 from annexa.collectors.base import CollectionError, Fact, scope_key
+from annexa.mappings.catalog import control_sort_key
 from annexa.mappings.jmes import truthy
 from annexa.mappings.rules import Join, Rule
 
@@ -234,7 +235,9 @@ class Evaluator:
             message = f"{existing.message}; {message}"
         base = existing or Result(
             rule=rule.id,
-            controls=rule.controls,
+            # A rule whose controls all come from the facts (`controls: []`) could have evidenced
+            # any control: unread evidence is an error for each of them, never a silent gap.
+            controls=rule.controls or tuple(sorted(rule.known_controls, key=control_sort_key)),
             kind=kind,
             resource=resource,
             scope=error.scope,

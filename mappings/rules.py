@@ -161,8 +161,14 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
     controls = item["controls"]
     if isinstance(controls, str):
         controls = [controls]
-    if not isinstance(controls, list) or not controls or not all(isinstance(c, str) for c in controls):
-        raise UsageError(f"{at('controls')}: `controls` must be a non-empty list of Annex A ids such as A.8.24")
+    # `controls: []` only with controls_from: every control comes from the fact (imported findings).
+    if not isinstance(controls, list) or not all(isinstance(c, str) for c in controls) or (
+        not controls and "controls_from" not in item
+    ):
+        raise UsageError(
+            f"{at('controls')}: `controls` must be a non-empty list of Annex A ids such as A.8.24"
+            " (it may be [] only with `controls_from`)"
+        )
     for control in controls:
         if control not in control_ids:
             raise UsageError(f"{at('controls')}: unknown Annex A 2022 control id {control!r}")

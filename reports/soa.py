@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from annexa.config import Config
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
+from annexa.mappings.evaluate import Result
 from annexa.mappings.rollup import ControlStatus, ManualEvidence, ScopeDecision, rollup
 from annexa.reports.html import render_page
 from annexa.reports.xlsx import Column, Sheet, workbook_bytes
 
-__all__ = ["SOA_COLUMNS", "soa_html", "soa_rows", "soa_statuses", "soa_workbook"]
+__all__ = ["SOA_COLUMNS", "evidence_source", "evidence_sources", "soa_html", "soa_rows", "soa_statuses", "soa_workbook"]
 
 SOA_COLUMNS = (
     "control",
@@ -26,9 +27,27 @@ SOA_COLUMNS = (
     "last_evidence_at",
     "stale_since",
     "evidence",
+    "evidence_sources",
     "evidence_reference",
     "reviewed",
 )
+
+
+def evidence_source(kind: str) -> str:
+    """Where evidence of a fact kind came from: the collector's provider (`aws`, `host`)
+    or, for results another tool produced, `import:<tool>` (`import:prowler`)."""
+    parts = kind.split(".")
+    return f"import:{parts[1]}" if parts[0] == "import" and len(parts) > 2 else parts[0]
+
+
+def evidence_sources(results: Iterable[Result]) -> dict[str, list[str]]:
+    """Control id -> the sources of its evidence (not_applicable results are not evidence)."""
+    sources: dict[str, set[str]] = {}
+    for result in results:
+        if result.status != "not_applicable":
+            for control in result.controls:
+                sources.setdefault(control, set()).add(evidence_source(result.kind))
+    return {control: sorted(found) for control, found in sources.items()}
 
 
 def soa_statuses(
@@ -39,10 +58,11 @@ def soa_statuses(
     now: datetime | None = None,
     manual: list[ManualEvidence] | None = None,
     max_age_by_kind: Mapping[str, timedelta] | None = None,
+    results: list[Result] | None = None,
 ) -> list[ControlStatus]:
     return rollup(
         catalog,
-        store.results(run),
+        store.results(run) if results is None else results,
         now or datetime.now(timezone.utc),
         decisions=config.scope,
         default_max_age=config.max_age,
@@ -70,13 +90,18 @@ def _reference(status: ControlStatus, run: RunInfo) -> str:
 
 
 def soa_rows(
-    statuses: list[ControlStatus], run: RunInfo, decisions: Mapping[str, ScopeDecision] | None = None
+    statuses: list[ControlStatus],
+    run: RunInfo,
+    decisions: Mapping[str, ScopeDecision] | None = None,
+    sources: Mapping[str, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
+    """`sources` (from `evidence_sources`) fills `evidence_sources`, so imported evidence shows as such."""
     decisions = decisions or {}
     rows = []
     for status in statuses:
         row = status.to_dict()
         row["evidence"] = _evidence(status)
+        row["evidence_sources"] = [*(sources or {}).get(status.control, []), *(["attestation"] if status.manual else [])]
         row["evidence_reference"] = _reference(status, run)
         row["reviewed"] = decisions.get(status.control, ScopeDecision()).reviewed
         row["run_id"] = run.run_id
@@ -97,6 +122,7 @@ _WORKBOOK = (
     Column("evidence_reference", "Evidence reference", 50, wrap=True),
     Column("last_evidence_at", "Last evidence", 21),
     Column("reviewed", "Last reviewed", 13),
+    Column("evidence_sources", "Evidence sources", 18, wrap=True),  # imported evidence says so
 )
 
 

@@ -82,3 +82,24 @@ def test_days_since_uses_evaluation_time(tmp_path: Path) -> None:
     assert results[("t.age", "new")].status == "pass"
     assert results[("t.age", "old")].status == "fail"
     assert results[("t.age", "never")].status == "fail"  # JMESPath: null <= 90 is null, never a pass
+
+
+def test_rules_without_own_controls_take_them_all_from_the_fact(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "rules:\n  - id: fake.imported\n    title: t\n    controls: []\n    controls_from: names\n"
+        "    fact: fake.bucket\n    expect: ok\n    severity: low\n    remediation: r\n"
+    )
+    rules = load_rules([path], {"fake.bucket"}, set(load_catalog().ids()))
+    facts = [
+        fake_fact("arn:a", {"names": ["A.8.24"], "ok": True}),
+        fake_fact("arn:b", {"names": ["A.8.24", "A.5.15"], "ok": False}),
+        fake_fact("arn:c", {"names": "A.8.24", "ok": True}),  # not a list: error, never a pass
+    ]
+    got = {r.resource: (r.status, r.controls) for r in evaluate(facts, [], rules, NOW, collected_kinds={"fake.bucket"})}
+    assert got["arn:a"] == ("pass", ("A.8.24",))
+    assert got["arn:b"] == ("fail", ("A.8.24", "A.5.15"))
+    assert got["arn:c"][0] == "error"
+    error = CollectionError(kinds=("fake.bucket",), scope=FAKE_SCOPE, message="truncated", code="BadImportFile")
+    (unread,) = evaluate([], [error], rules, NOW, collected_kinds={"fake.bucket"})
+    assert unread.status == "error" and len(unread.controls) == 93  # it could have evidenced any control

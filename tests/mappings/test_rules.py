@@ -105,3 +105,9 @@ def test_controls_from_and_join_are_validated(tmp_path: Path, extra: str, expect
     with pytest.raises(UsageError) as info:
         load_rules([path], KINDS | {"fake.user"}, IDS)
     assert expected in str(info.value) and f"{path}:" in str(info.value)
+
+
+def test_controls_may_be_empty_only_with_controls_from(tmp_path: Path) -> None:
+    (rule,) = _load(tmp_path, GOOD.replace("controls: [A.8.24]", "controls: []") + "    controls_from: names\n")
+    assert rule.controls == () and rule.controls_from is not None
+    assert "it may be [] only with `controls_from`" in _error(tmp_path, GOOD.replace("controls: [A.8.24]", "controls: []"))

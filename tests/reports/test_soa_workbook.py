@@ -9,7 +9,8 @@ from annexa import cli
 from annexa.evidence_store.store import Store
 
 HEADERS = ["Control", "Title", "Theme", "Applicable", "Justification for inclusion or exclusion",
-           "Implementation status", "Owner", "Evidence summary", "Evidence reference", "Last evidence", "Last reviewed"]
+           "Implementation status", "Owner", "Evidence summary", "Evidence reference", "Last evidence", "Last reviewed",
+           "Evidence sources"]
 
 
 def test_soa_workbook_has_the_auditor_columns_frozen_header_and_filters(signed_store: Store, tmp_path: Path) -> None:
@@ -21,7 +22,7 @@ def test_soa_workbook_has_the_auditor_columns_frozen_header_and_filters(signed_s
     assert cli.main([*argv, "--format", "xlsx", "-o", str(out)]) == 0
     sheet = openpyxl.load_workbook(out).active
     assert [c.value for c in sheet[1]] == HEADERS
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:K94"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:L94"
     assert sheet.column_dimensions["B"].width >= 40
     rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
     assert len(rows) == 93

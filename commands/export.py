@@ -1,0 +1,32 @@
+"""annexa export: a run in another tool's format (OSCAL assessment results, OCSF findings)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from annexa.commands.common import add_run_option, add_store_options, emit, workspace
+from annexa.reports.ocsf import compliance_findings, to_json_lines
+from annexa.reports.oscal import assessment_results
+
+NAME = "export"
+HELP = "export a run as OSCAL assessment results; or as OCSF compliance findings (JSON lines)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_store_options(parser)
+    parser.add_argument("format", choices=("oscal", "ocsf"), help="oscal: OSCAL 1.0.4 assessment results; ocsf: OCSF 1.1.0")
+    add_run_option(parser)
+    parser.add_argument("-o", "--output", help="write to this file instead of standard output")
+
+
+def run(args: argparse.Namespace) -> int:
+    ws = workspace(args, config_required=False)
+    store = ws.open_store()
+    run_info = store.resolve(args.run)
+    if args.format == "oscal":
+        document = assessment_results(store, run_info, ws.catalog, ws.config, ws.max_age_by_kind())
+        emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", args.output)
+    else:
+        emit(to_json_lines(compliance_findings(store, run_info)), args.output)
+    return 0
