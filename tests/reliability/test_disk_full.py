@@ -1,6 +1,6 @@
 """A full disk fails the run cleanly (one line, exit 2) and never damages earlier runs.
 
-Uses a real 384 KiB tmpfs when this machine lets us mount one (root in CI), else
+Uses a real 2 MiB tmpfs when this machine lets us mount one (root in CI), else
 simulates ENOSPC from the file system calls the local backend makes."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def with_fake_collector(monkeypatch: pytest.MonkeyPatch) -> None:
 def small_disk(tmp_path: Path) -> Iterator[tuple[Path, bool]]:
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=384k", "tmpfs", str(mount_point)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
                              capture_output=True).returncode == 0
     try:
         yield mount_point, mounted
@@ -68,10 +68,10 @@ def test_full_disk_fails_cleanly_and_keeps_earlier_runs(tmp_path: Path, small_di
 
         monkeypatch.setattr(os, "fsync", fsync_until_full)
 
-    code = cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / "b.yaml", store, 400))])
+    code = cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / "b.yaml", store, 1200))])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
-    assert "no space left on device" in err[-1] and err[-1].startswith("annexa: error:")
+    assert "no space left on device" in err[-1].lower() and err[-1].startswith("annexa: error:")
     monkeypatch.undo()
     assert sorted(p.name for p in (store / "manifests").iterdir()) == before
     assert store_problems(store) == []
