@@ -39,7 +39,7 @@ def small_disk(tmp_path: Path) -> Iterator[tuple[Path, bool]]:
         yield mount_point, mounted
     finally:
         if mounted:
-            subprocess.run(["umount", str(mount_point)], check=False)
+            subprocess.run(["umount", "-l", str(mount_point)], check=False)  # lazy: the index may hold a file open
 
 
 def _config(path: Path, store: Path, buckets: int) -> Path:
