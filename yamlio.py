@@ -95,10 +95,13 @@ def parse_yaml(text: str, origin: str, first_line: int = 1) -> Any:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else 1
-        problem = err.problem or err.context or "invalid YAML"
+        problem = " ".join((err.problem or err.context or "invalid YAML").split())
         raise UsageError(f"{origin}:{line + offset}: {problem}") from None
+    except yaml.reader.ReaderError as err:
+        line = text[: err.position].count("\n") + 1
+        raise UsageError(f"{origin}:{line + offset}: invalid YAML: unacceptable character #x{err.character:04x}") from None
     except yaml.YAMLError as err:
-        raise UsageError(f"{origin}:{first_line}: invalid YAML: {err}") from None
+        raise UsageError(f"{origin}:{first_line}: invalid YAML: {' '.join(str(err).split())}") from None
     except RecursionError:
         raise UsageError(f"{origin}:{first_line}: YAML nested too deeply") from None
 

@@ -86,9 +86,14 @@ class LocalRunLock:
             os.close(fd)
             raise LockHeld(current) from None
         stale = _read_holder(fd, retries=0)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(asdict(holder), sort_keys=True).encode(), 0)
-        os.fsync(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(asdict(holder), sort_keys=True).encode(), 0)
+            os.fsync(fd)
+        except OSError as err:  # e.g. a full disk: nothing is written, the lock is let go
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            raise StoreError(f"cannot record the run lock {self.path}: {err.strerror or err}") from None
         self._fd = fd
         return stale
 
@@ -98,6 +103,8 @@ class LocalRunLock:
         fd, self._fd = self._fd, None
         try:
             os.ftruncate(fd, 0)  # an empty lock file = released cleanly, so the next run sees nothing stale
+        except OSError:
+            pass  # the flock is what excludes; a holder record left behind only reads as "stale" next time
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)

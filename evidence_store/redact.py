@@ -50,6 +50,8 @@ _SECRET_VALUE_PATTERNS = [
     re.compile(r"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd)\s*=\s*[^;\s]+"),
     re.compile(r"(?i)\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^/\s@]+@"),  # scheme://user:password@host
     re.compile(r"(?i)\baws_secret_access_key\s*[=:]\s*\S+"),
+    re.compile(r"[?&]sig=[A-Za-z0-9%+/=]{10,}"),  # Azure SAS and other pre-signed URL signatures
+    re.compile(r"(?i)[?&]X-Amz-Signature=[0-9a-f]{16,}"),
     re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"),  # JWT
 ]
 

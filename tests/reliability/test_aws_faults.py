@@ -1,0 +1,197 @@
+"""Fault injection between annexa and moto_server: for each fault the run finishes, retries
+where retrying is right, records `error` where data is missing, never records `pass` for
+data it did not see, and exits 1 when evidence is missing.
+
+The same test writes docs/fault-behaviour.md (the table in the docs is its output):
+ANNEXA_UPDATE_DOCS=1 regenerates it; otherwise the test fails when it is out of date.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from fault_proxy import Fault, FaultProxy, RequestInfo, fault_proxy
+from servers import moto_server
+
+from annexa.demo_aws import seed
+
+ANNEXA = str(Path(sys.executable).with_name("annexa"))
+DOC = Path(__file__).resolve().parents[2] / "docs" / "fault-behaviour.md"
+REGIONS = ("us-east-1", "eu-west-1")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    fault: str
+    faults: tuple[Fault, ...]
+    recovers: bool  # retries are expected to recover: results identical to the clean run
+    missing_kinds: tuple[str, ...] = ()  # kinds whose evidence must show as error
+    extra_policies: int = 0
+
+
+def op(name: str) -> object:
+    return lambda info: info.operation == name
+
+
+def rest(method: str, marker: str) -> object:
+    return lambda info: info.operation.startswith(f"{method} ") and marker in info.path
+
+
+def region(name: str) -> object:
+    return lambda info: info.region == name
+
+
+def nth_call_on(name: str, n: int) -> object:
+    """The n-th request for operation `name` and every one after it (so its retries fail too)."""
+    calls: list[int] = []
+
+    def match(info: RequestInfo) -> bool:
+        if info.operation != name:
+            return False
+        calls.append(info.number)
+        return len(calls) >= n
+
+    return match
+
+
+def after(count: int) -> object:
+    return lambda info: info.number > count and info.operation != "GetCallerIdentity"
+
+
+SCENARIOS = (
+    Scenario("throttling-burst", "3 × 400 ThrottlingException on kms:ListKeys",
+             (Fault(op("ListKeys"), "status", 400, "ThrottlingException", times=3),), recovers=True),
+    Scenario("server-error-burst", "2 × 503 on iam:GetAccountSummary",
+             (Fault(op("GetAccountSummary"), "status", 503, "ServiceUnavailable", times=2),), recovers=True),
+    Scenario("connection-reset-once", "1 connection reset on ec2:DescribeSecurityGroups",
+             (Fault(op("DescribeSecurityGroups"), "reset", times=1),), recovers=True),
+    Scenario("server-error-persistent", "500 on every s3:GetBucketVersioning",
+             (Fault(rest("GET", "versioning"), "status", 500, "InternalError"),), recovers=False,
+             missing_kinds=("aws.s3.bucket",)),
+    Scenario("connection-reset-persistent", "every ec2:DescribeVolumes connection reset",
+             (Fault(op("DescribeVolumes"), "reset"),), recovers=False, missing_kinds=("aws.ec2.volume",)),
+    Scenario("truncated-json", "kms:DescribeKey body cut in half",
+             (Fault(op("DescribeKey"), "truncate"),), recovers=False, missing_kinds=("aws.kms.key",)),
+    Scenario("malformed-xml", "iam:GetAccountPasswordPolicy body garbled",
+             (Fault(op("GetAccountPasswordPolicy"), "garble"),), recovers=False,
+             missing_kinds=("aws.iam.password_policy",)),
+    Scenario("pagination-fails-page-3", "iam:ListPolicies fails from page 3 on (250 policies)",
+             (Fault(nth_call_on("ListPolicies", 3), "status", 500, "InternalError"),), recovers=False,
+             missing_kinds=("aws.iam.policy",), extra_policies=250),
+    Scenario("access-denied-one-region", "403 AccessDenied for every eu-west-1 call",
+             (Fault(region("eu-west-1"), "status", 403, "AccessDenied"),), recovers=False,
+             missing_kinds=("aws.ec2.security_group", "aws.ec2.volume", "aws.kms.key")),
+    Scenario("credentials-expire-mid-run", "403 ExpiredToken for every call after the 40th",
+             (Fault(after(40), "status", 403, "ExpiredToken"),), recovers=False),
+)
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def proxy(upstream: str) -> Iterator[FaultProxy]:
+    with fault_proxy(upstream) as server:
+        yield server
+
+
+def _seed(upstream: str, extra_policies: int) -> None:
+    requests.post(f"{upstream}/moto-api/reset", timeout=10)
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGIONS[0])
+    os.environ["AWS_ENDPOINT_URL"] = upstream
+    try:
+        seed(session, REGIONS[0])
+        iam = session.client("iam")
+        for number in range(extra_policies):
+            iam.create_policy(PolicyName=f"bulk-{number:03d}", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    finally:
+        del os.environ["AWS_ENDPOINT_URL"]
+
+
+def _collect(proxy: FaultProxy, workdir: Path) -> tuple[int, dict[tuple[str, str], dict], str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=proxy.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_DEFAULT_REGION=REGIONS[0], AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "annexa.yaml").write_text(f"store: ./evidence\ntargets:\n  - aws: {{regions: [{', '.join(REGIONS)}]}}\n")
+    collect = subprocess.run([ANNEXA, "collect"], cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
+    assert "Traceback" not in collect.stderr
+    findings = subprocess.run([ANNEXA, "findings", "--format", "json"], cwd=workdir, env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert findings.returncode == 0, findings.stderr
+    results = {(f["rule"], f["resource"]): f for f in json.loads(findings.stdout)}
+    return collect.returncode, results, collect.stderr
+
+
+def _statuses(results: dict[tuple[str, str], dict]) -> Counter[tuple[str, str]]:
+    """(rule, status) counts: seeded ids (security groups, keys, volumes) differ between seeds,
+    so runs are compared per rule rather than per resource id."""
+    return Counter((finding["rule"], finding["status"]) for finding in results.values())
+
+
+def _behaviour(scenario: Scenario, proxy: FaultProxy, code: int, results: dict, baseline: dict) -> str:
+    if scenario.recovers:
+        attempts = sum(f.hits for f in scenario.faults) + 1
+        return f"retried ({attempts} attempts in all); every result identical to a clean run"
+    errors = [f for f in results.values() if f["status"] == "error"]
+    kinds = sorted({f["kind"] for f in errors})
+    clean, faulty = _statuses(baseline), _statuses(results)
+    lost = sum(clean[key] - faulty[key] for key in clean if key[1] == "pass")
+    return (f"bundle written, marked partial; {len(errors)} results `error` over {', '.join(kinds)}; "
+            f"{lost} passes of the clean run not claimed; no `pass` for unseen data")
+
+
+def test_faults_never_turn_into_passes(upstream: str, proxy: FaultProxy, tmp_path: Path) -> None:
+    baselines: dict[int, dict] = {}
+    rows = []
+    for number, scenario in enumerate(SCENARIOS):
+        if scenario.extra_policies not in baselines:
+            _seed(upstream, scenario.extra_policies)
+            proxy.reset()
+            code, results, stderr = _collect(proxy, tmp_path / f"baseline-{scenario.extra_policies}")
+            assert code == 0, stderr[-2000:]
+            baselines[scenario.extra_policies] = results
+        baseline = baselines[scenario.extra_policies]
+
+        _seed(upstream, scenario.extra_policies)
+        proxy.reset(list(scenario.faults))
+        code, results, stderr = _collect(proxy, tmp_path / f"{number}-{scenario.name}")
+        assert any(f.hits for f in scenario.faults), f"{scenario.name}: the fault never fired"
+        clean, faulty = _statuses(baseline), _statuses(results)
+        for (rule, status), count in faulty.items():
+            assert status != "pass" or count <= clean[(rule, status)], f"{scenario.name}: {rule} passes without evidence"
+        if scenario.recovers:
+            assert code == 0, f"{scenario.name}: {stderr[-2000:]}"
+            assert faulty == clean, scenario.name
+        else:
+            assert code == 1, f"{scenario.name}: exit {code}: {stderr[-2000:]}"
+            error_kinds = {f["kind"] for f in results.values() if f["status"] == "error"}
+            assert set(scenario.missing_kinds) <= error_kinds, (scenario.name, error_kinds)
+        rows.append(f"| {scenario.name} | {scenario.fault} | {code} | {_behaviour(scenario, proxy, code, results, baseline)} |")
+
+    table = "\n".join(
+        ["# Behaviour under faults", "",
+         "Produced by `tests/reliability/test_aws_faults.py`: annexa collects a seeded moto_server account "
+         "(two regions) through a fault-injecting proxy on 127.0.0.1. Regenerate with "
+         "`ANNEXA_UPDATE_DOCS=1 make test`.", "",
+         "| scenario | fault | exit code | observed behaviour |", "|---|---|---|---|", *rows, ""]
+    )
+    if os.environ.get("ANNEXA_UPDATE_DOCS"):
+        DOC.parent.mkdir(exist_ok=True)
+        DOC.write_text(table)
+    assert DOC.exists() and DOC.read_text() == table, "docs/fault-behaviour.md is out of date (ANNEXA_UPDATE_DOCS=1)"
