@@ -88,6 +88,10 @@ def options_problem(options: Mapping[str, Any]) -> str | None:
         return "aws target option 'organization' needs 'role_name', the read-only role to assume in each account"
     if options.get("max_workers", 1) < 1:
         return "aws target option 'max_workers' must be at least 1"
+    if not 0 < options.get("call_timeout", 30) <= 600:
+        return "aws target option 'call_timeout' must be between 0 and 600 seconds"
+    if not 1 <= options.get("max_attempts", 5) <= 20:
+        return "aws target option 'max_attempts' must be between 1 and 20"
     return None
 
 
@@ -212,6 +216,7 @@ def _assume(caller: AwsAccount, member: Member, options: Mapping[str, Any]) -> A
         regions=caller.regions,
         home=caller.home_region,
         name=member.name,
+        limits=caller.limits,
     )
 
 

@@ -36,7 +36,8 @@ class AwsCollector(Collector):
     shards_itself: ClassVar[bool] = True
     per_region: ClassVar[bool] = True
     # `regions`: a list or `all` (every enabled region); `accounts`/`organization` with
-    # `role_name`, `external_id`, `session_name`: which accounts; `max_workers`: the pool size.
+    # `role_name`, `external_id`, `session_name`: which accounts; `max_workers`: the pool size;
+    # `call_timeout` (seconds, default 30) and `max_attempts` (default 5): per API call.
     target_options: ClassVar[Mapping[str, type | tuple[type, ...]]] = {
         "profile": str,
         "regions": (list, str),
@@ -46,6 +47,8 @@ class AwsCollector(Collector):
         "external_id": str,
         "session_name": str,
         "max_workers": int,
+        "call_timeout": (int, float),
+        "max_attempts": int,
     }
 
     # Collected nightly: evidence older than two days means at least one night was missed.

@@ -33,6 +33,7 @@ __all__ = [
     "GLOBAL",
     "call",
     "call_optional",
+    "CallLimits",
     "client_config",
     "connect",
     "iso",
@@ -60,11 +61,26 @@ def new_session(**kwargs: Any) -> boto3.Session:
     return boto3.Session(botocore_session=core, **kwargs)
 
 
-def client_config() -> Config:
+@dataclass(frozen=True)
+class CallLimits:
+    """Per-call timeout (seconds) and attempts: target options `call_timeout` and `max_attempts`."""
+
+    timeout: float = 30.0
+    attempts: int = 5
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> CallLimits:
+        return cls(float(options.get("call_timeout", cls.timeout)), int(options.get("max_attempts", cls.attempts)))
+
+
+def client_config(limits: CallLimits = CallLimits()) -> Config:
     """Standard retry mode backs off on throttling; bounded timeouts keep one slow endpoint from
     stalling a run. A new Config each time: botocore rewrites the `retries` dict in place."""
     return Config(
-        retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=30, max_pool_connections=20
+        retries={"mode": "standard", "max_attempts": limits.attempts},
+        connect_timeout=min(10.0, limits.timeout),
+        read_timeout=limits.timeout,
+        max_pool_connections=20,
     )
 
 
@@ -83,6 +99,7 @@ class AwsAccount:
     home: str | None = None
     name: str | None = None
     skipped_regions: tuple[tuple[str, str], ...] = ()
+    limits: CallLimits = CallLimits()
     _clients: dict[tuple[str, str], BaseClient] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -102,7 +119,7 @@ class AwsAccount:
         with self._lock:
             key = (service, region)
             if key not in self._clients:
-                client = self.session.client(service, region_name=region, config=client_config())
+                client = self.session.client(service, region_name=region, config=client_config(self.limits))
                 if service == "s3control":
                     client.meta.events.register("before-call.s3-control", keep_local_endpoint_host)
                 self._clients[key] = client
@@ -144,13 +161,16 @@ def _identify(target: Target) -> AwsAccount | CollectionError:
     try:
         session = new_session(profile_name=target.options.get("profile"))
         regions = _regions(target.options, session)
-        sts = session.client("sts", region_name=regions[0], config=client_config())
+        limits = CallLimits.from_options(target.options)
+        sts = session.client("sts", region_name=regions[0], config=client_config(limits))
         identity = call(sts, "get_caller_identity")
     except AwsCallError as exc:
         return exc.to_collection_error((), scope)
     except (BotoCoreError, ValueError) as exc:  # a bad profile or option fails before any call is made
         return collection_error(exc, "sts:GetCallerIdentity", (), scope)
-    return AwsAccount(session=session, account_id=identity["Account"], principal=identity["Arn"], regions=regions)
+    return AwsAccount(
+        session=session, account_id=identity["Account"], principal=identity["Arn"], regions=regions, limits=limits
+    )
 
 
 def connect(target: Target, context: Context, kinds: tuple[str, ...]) -> AwsAccount | CollectionError:
