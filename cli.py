@@ -17,7 +17,7 @@ from typing import NoReturn
 from annexa import __version__
 from annexa.commands import (
     attest, check, collect, controls, demo, drift, export, findings, imports, keygen, nonconformities, pack,
-    reindex, runs, soa, verify,
+    reindex, runs, seal, soa, verify,
 )
 from annexa.errors import AnnexaError
 from annexa.logging_setup import configure_logging
@@ -26,7 +26,7 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 
 # Each command module has NAME, HELP, add_arguments(parser) and run(args) -> exit code.
 COMMANDS: tuple[ModuleType, ...] = (
-    collect, runs, findings, soa, drift, controls, check, reindex, attest, demo, keygen, verify, nonconformities, pack,
+    collect, seal, runs, findings, soa, drift, controls, check, reindex, attest, demo, keygen, verify, nonconformities, pack,
     imports, export,
 )
 

@@ -17,6 +17,7 @@ from typing import Any
 from annexa.collectors.base import Target
 from annexa.collectors.registry import Registry
 from annexa.errors import UsageError
+from annexa.evidence_store.backend import RETENTION_MODES, Retention
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.rollup import ScopeDecision
 from annexa.notify.settings import NotifySettings, parse_notify, redact_notify
@@ -28,6 +29,8 @@ DEFAULT_STORE = "./evidence"
 DEFAULT_MAX_AGE = timedelta(days=7)
 _TOP_KEYS = ("store", "targets", "mappings", "scope", "max_age", "notify", "signing")
 _SCOPE_KEYS = ("applicable", "justification", "owner", "max_age", "reviewed")
+_STORE_KEYS = ("url", "object_lock")
+_MAX_RETENTION_DAYS = 36500  # S3's own limit is 100 years
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -44,6 +47,7 @@ class Config:
     raw: Mapping[str, Any] = field(default_factory=dict)
     notify: NotifySettings | None = None  # alerts after collect (see notify/settings.py)
     signing_key: Path | None = None  # Ed25519 private key (`signing: {private_key: F}`); manifests are signed
+    retention: Retention | None = None  # `store: {object_lock: ...}`: S3 Object Lock for every object written
 
 
 def parse_duration(text: Any) -> timedelta:
@@ -83,9 +87,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
             raise UsageError(f"{at(doc, key)}: unknown key {key!r} (allowed: {', '.join(_TOP_KEYS)})")
     base = path.parent
 
-    store = doc.get("store", DEFAULT_STORE)
-    if not isinstance(store, str) or not store.strip():
-        raise UsageError(f"{at(doc, 'store')}: `store` must be a path or a URL such as s3://bucket/prefix")
+    store, retention = _store(doc.get("store", DEFAULT_STORE), lambda node, key=None: at(node, key), doc)
     if "://" not in store:
         store = str((base / store).resolve()) if not Path(store).is_absolute() else store
 
@@ -125,6 +127,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         max_age=max_age,
         raw=raw,
         notify=notify,
+        retention=retention,
     )
 
 
@@ -138,6 +141,34 @@ def _signing_key(section: Any, base: Path, at: Any) -> Path | None:
     if not key.is_file():
         raise UsageError(f"{at(section, 'private_key')}: signing key {section['private_key']!r} does not exist")
     return key
+
+
+def _store(value: Any, at: Any, doc: Any) -> tuple[str, Retention | None]:
+    """`store: URL` or `store: {url: s3://..., object_lock: {mode: governance|compliance, days: N}}`."""
+    if isinstance(value, str) and value.strip():
+        return value, None
+    if not isinstance(value, dict):
+        raise UsageError(f"{at(doc, 'store')}: `store` must be a path or a URL such as s3://bucket/prefix")
+    for key in value:
+        if key not in _STORE_KEYS:
+            raise UsageError(f"{at(value, key)}: unknown store key {key!r} (allowed: {', '.join(_STORE_KEYS)})")
+    url = value.get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise UsageError(f"{at(doc, 'store')}: `store.url` must be a path or a URL such as s3://bucket/prefix")
+    lock = value.get("object_lock")
+    if lock is None:
+        return url, None
+    if not url.startswith("s3://"):
+        raise UsageError(f"{at(value, 'object_lock')}: `object_lock` needs an s3:// store (S3 Object Lock)")
+    if not isinstance(lock, dict) or set(lock) != {"mode", "days"}:
+        raise UsageError(f"{at(value, 'object_lock')}: `object_lock` must be {{mode: governance|compliance, days: N}}")
+    mode = str(lock["mode"]).lower()
+    if mode not in RETENTION_MODES:
+        raise UsageError(f"{at(lock, 'mode')}: object_lock mode must be governance or compliance, not {lock['mode']!r}")
+    days = lock["days"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= _MAX_RETENTION_DAYS:
+        raise UsageError(f"{at(lock, 'days')}: object_lock days must be a whole number from 1 to {_MAX_RETENTION_DAYS}")
+    return url, Retention(mode, days)
 
 
 def _targets(items: Any, registry: Registry, at: Any, path: Path, base: Path) -> tuple[Target, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,7 +27,17 @@ from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Evaluator, Result
 from annexa.mappings.rules import Rule, rules_digest
 
-__all__ = ["RunOutcome", "new_run_id", "operator", "run_collection", "run_meta", "selected_collectors"]
+__all__ = [
+    "Collected",
+    "RunOutcome",
+    "collect_targets",
+    "expected_but_missing",
+    "new_run_id",
+    "operator",
+    "run_collection",
+    "run_meta",
+    "selected_collectors",
+]
 
 Progress = Callable[[str, str, int], None]
 
@@ -71,6 +81,32 @@ def run_meta(config: Config, rules: Sequence[Rule], catalog: Catalog, store: Sto
     }
 
 
+@dataclass
+class Collected:
+    """What a pass over the collectors produced besides the facts themselves (those went to the writer)."""
+
+    errors: list[CollectionError] = field(default_factory=list)
+    kinds: set[str] = field(default_factory=set)
+    callers: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    collectors: list[dict[str, Any]] = field(default_factory=list)
+
+    def callers_list(self) -> list[dict[str, str]]:
+        return [self.callers[key] for key in sorted(self.callers)]
+
+
+def collect_targets(
+    selected: Sequence[tuple[Target, type[Collector]]], context: Context, writer: Any, evaluator: Evaluator | None
+) -> Collected:
+    """Run the selected collectors; facts go to `writer` and (unless a shard, which does not judge) `evaluator`."""
+    collected = Collected()
+    for target, collector_cls in selected:
+        summary = _run_collector(collector_cls, target, context, writer, evaluator, collected.errors, collected.callers)
+        collected.kinds.update(collector_cls.kinds)
+        collected.collectors.append(summary)
+        context.log.info("collector_finished", **summary)
+    return collected
+
+
 def run_collection(
     config: Config,
     registry: Registry,
@@ -91,32 +127,24 @@ def run_collection(
         collector_cls.preflight(target)  # bad input files: UsageError before anything is written
     writer = store.begin_run(run_id, started, run_meta(config, rules, catalog, store))
     evaluator = Evaluator(rules, datetime.now(timezone.utc))
-    errors: list[CollectionError] = []
-    collected_kinds: set[str] = set()
-    callers: dict[tuple[str, str], dict[str, str]] = {}
-    collector_runs: list[dict[str, Any]] = []
 
     for problem in registry.problems:
         log.warning("plugin_problem", problem=problem)
 
-    for target, collector_cls in selected:
-        summary = _run_collector(collector_cls, target, context, writer, evaluator, errors, callers)
-        collected_kinds.update(collector_cls.kinds)
-        collector_runs.append(summary)
-        log.info("collector_finished", **summary)
-
-    results = evaluator.finish(errors, collected_kinds)
+    collected = collect_targets(selected, context, writer, evaluator)
+    errors, collector_runs = collected.errors, collected.collectors
+    results = evaluator.finish(errors, collected.kinds)
     ran = {summary["collector"] for summary in collector_runs}
     run = writer.commit(
         results,
         utc_now(),
         {
-            "callers": [callers[key] for key in sorted(callers)],
+            "callers": collected.callers_list(),
             "collectors": collector_runs,
             "problems": list(registry.problems),
         },
         # A sharded run collects only its share: the other shards' collectors did not "stop".
-        carry=_expected_but_missing(config, ran) if context.shard is None else None,
+        carry=expected_but_missing(config, ran) if context.shard is None else None,
     )
     counts: dict[str, int] = {}
     for result in results:
@@ -142,7 +170,7 @@ def run_collection(
     return RunOutcome(run=run, results=results, errors=errors, problems=list(registry.problems))
 
 
-def _expected_but_missing(config: Config, ran: set[str]) -> Callable[[str, Mapping[str, str]], bool]:
+def expected_but_missing(config: Config, ran: set[str]) -> Callable[[str, Mapping[str, str]], bool]:
     """Carry policy: a collector that did not run although a configured target still wants it.
 
     A target wants a collector of its provider unless its `collectors:` list leaves it out;
@@ -186,7 +214,7 @@ def _run_collector(
     target: Target,
     context: Context,
     writer: Any,
-    evaluator: Evaluator,
+    evaluator: Evaluator | None,
     errors: list[CollectionError],
     callers: dict[tuple[str, str], dict[str, str]],
 ) -> dict[str, Any]:
@@ -198,7 +226,9 @@ def _run_collector(
     try:
         for item in collector_cls().collect(target, context):
             if isinstance(item, Fact):
-                evaluator.add(writer.add_fact(item, name))
+                stored = writer.add_fact(item, name)
+                if evaluator is not None:
+                    evaluator.add(stored)
                 facts += 1
                 scope = scope_key(item.scope)
                 callers.setdefault((scope, item.source.principal), {"scope": scope, "principal": item.source.principal})

@@ -28,12 +28,14 @@ class Workspace:
     store_url: str
 
     def open_store(self, signed: bool = False) -> Store:
-        """The store; `signed=True` (writers) signs manifests with the configured key, if any."""
+        """The store; `signed=True` (writers) signs manifests with the configured key, if any.
+        The configured Object Lock retention applies to whichever s3:// store is opened."""
+        retention = self.config.retention if self.store_url.startswith("s3://") else None
         if signed and self.config.signing_key is not None:
             from annexa.evidence_store.signing import Ed25519Signer
 
-            return open_store(self.store_url, Ed25519Signer(self.config.signing_key))
-        return open_store(self.store_url)
+            return open_store(self.store_url, Ed25519Signer(self.config.signing_key), retention=retention)
+        return open_store(self.store_url, retention=retention)
 
     def max_age_by_kind(self) -> dict[str, timedelta]:
         """Freshness per fact kind from the collectors' defaults, unless the user set a top-level

@@ -7,12 +7,13 @@ from typing import Any
 
 import structlog
 
-from annexa.commands.common import add_store_options, workspace
+from annexa.commands.common import add_store_options, run_summary, workspace
 from annexa.errors import UsageError
 from annexa.evidence_store.lock import holding_run_lock
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.progress import progress_display
 from annexa.runner import new_run_id, run_collection
+from annexa.sharding import collect_shard, parse_shard, validate_run_id
 from annexa.workspace import Workspace
 
 NAME = "collect"
@@ -23,23 +24,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_store_options(parser)
     parser.add_argument("--run-id", help="use this run id instead of a generated one")
     parser.add_argument("--no-notify", action="store_true", help="do not send the configured `notify:` alerts")
+    parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="collect only shard K of N (0-based) of a run and write a shard manifest; needs --run-id; "
+        "`annexa seal` writes the run once all N shards are in",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    shard = parse_shard(args.shard) if args.shard is not None else None
+    if shard is not None:
+        validate_run_id(args.run_id)
     ws = workspace(args)
     if not ws.config.targets:
         raise UsageError(f"{args.config}: no targets configured")
-    store = ws.open_store(signed=True)
     log = structlog.get_logger()
+    if shard is not None:
+        # No run lock: the N shards of a run write at the same time by design, and only `seal` chains.
+        with progress_display() as progress:
+            part = collect_shard(
+                ws.config, ws.registry, ws.rules, ws.catalog, ws.open_store(), log, args.run_id, shard, progress
+            )
+        print(
+            f"run {part.run_id} shard {shard.index}/{shard.count}: {part.facts} facts; {len(part.errors)} collection "
+            f"errors; store {ws.store_url}; `annexa seal --run-id {part.run_id}` once all {shard.count} shards are in"
+        )
+        return part.exit_code
+    store = ws.open_store(signed=True)
     run_id = args.run_id or new_run_id()
     with holding_run_lock(store.backend.run_lock(), store.url, run_id, log), progress_display() as progress:
         outcome = run_collection(ws.config, ws.registry, ws.rules, ws.catalog, store, log, progress, run_id=run_id)
-    counts = {s: sum(1 for r in outcome.results if r.status == s) for s in ("pass", "fail", "error", "not_applicable")}
-    print(
-        f"run {outcome.run.run_id} (#{outcome.run.seq}) {outcome.run.status}: {outcome.run.facts} facts, "
-        + ", ".join(f"{n} {s}" for s, n in counts.items())
-        + f"; {len(outcome.errors)} collection errors; store {ws.store_url}"
-    )
+    print(run_summary(outcome, ws.store_url))
     if ws.config.notify is not None and not args.no_notify:
         _alert(ws, store, outcome.run, log)
     return outcome.exit_code

@@ -25,6 +25,7 @@ __all__ = [
     "crosswalk_column",
     "emit",
     "render_rows",
+    "run_summary",
     "workspace",
 ]
 
@@ -91,3 +92,13 @@ def render_rows(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str], ta
     if fmt == "md":
         return render.to_markdown(rows, columns)
     return render.to_table(rows, table_columns)
+
+
+def run_summary(outcome: Any, store_url: str) -> str:
+    """One line about a written run (a `runner.RunOutcome`): status, facts, results by status, errors."""
+    counts = {s: sum(1 for r in outcome.results if r.status == s) for s in ("pass", "fail", "error", "not_applicable")}
+    return (
+        f"run {outcome.run.run_id} (#{outcome.run.seq}) {outcome.run.status}: {outcome.run.facts} facts, "
+        + ", ".join(f"{n} {s}" for s, n in counts.items())
+        + f"; {len(outcome.errors)} collection errors; store {store_url}"
+    )

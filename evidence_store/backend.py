@@ -3,21 +3,34 @@
 Two kinds of thing are stored: immutable content-addressed objects (named by the
 sha256 of their bytes) and manifests, one per run, each in a numbered slot of the
 hash chain. A slot is written once: `publish_manifest` refuses a taken slot, which
-is how two concurrent runs are kept from forking the chain.
+is how two concurrent runs are kept from forking the chain. A sharded run also
+stores one shard manifest per shard (`shards/<run_id>/<K>-of-<N>.json`), written
+once the same way, until `annexa seal` merges them into the run's manifest.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from annexa.evidence_store.lock import RunLock
 
-__all__ = ["Backend", "SlotTaken"]
+__all__ = ["Backend", "Retention", "SlotTaken", "RETENTION_MODES"]
+
+RETENTION_MODES = ("governance", "compliance")
 
 
 class SlotTaken(Exception):
     """Another writer published a manifest at this sequence number first."""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """S3 Object Lock retention for every object written: `mode` (governance|compliance) for `days`."""
+
+    mode: str
+    days: int
 
 
 class Backend(Protocol):
@@ -38,8 +51,16 @@ class Backend(Protocol):
 
     def get_manifest(self, sequence: int) -> bytes: ...
 
-    def list_manifests(self) -> list[int]:
-        """Sequence numbers of published manifests, ascending."""
+    def list_manifests(self, after: int = 0) -> list[int]:
+        """Sequence numbers of published manifests greater than `after`, ascending."""
+
+    def publish_shard(self, run_id: str, name: str, data: bytes) -> None:
+        """Write shard manifest `name` (`K-of-N`) of run `run_id` once, or raise SlotTaken."""
+
+    def get_shard(self, run_id: str, name: str) -> bytes: ...
+
+    def list_shards(self, run_id: str) -> list[str]:
+        """Names of the shard manifests of run `run_id` that have arrived."""
 
     def index_path(self) -> Path:
         """Where this store's derived SQLite index lives (always a local file)."""

@@ -35,12 +35,12 @@ CREATE TABLE IF NOT EXISTS facts(
     kind TEXT NOT NULL, resource TEXT NOT NULL, hash TEXT NOT NULL, batch TEXT,
     first_seq INTEGER NOT NULL, last_seq INTEGER);
 CREATE UNIQUE INDEX IF NOT EXISTS facts_open ON facts(kind, resource) WHERE last_seq IS NULL;
-CREATE INDEX IF NOT EXISTS facts_span ON facts(first_seq, last_seq);
+CREATE INDEX IF NOT EXISTS facts_end ON facts(last_seq, first_seq);
 CREATE TABLE IF NOT EXISTS results(
     rule TEXT NOT NULL, resource TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, batch TEXT,
     first_seq INTEGER NOT NULL, last_seq INTEGER, controls TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS results_open ON results(rule, resource) WHERE last_seq IS NULL;
-CREATE INDEX IF NOT EXISTS results_span ON results(first_seq, last_seq);
+CREATE INDEX IF NOT EXISTS results_end ON results(last_seq, first_seq);
 """
 
 
@@ -49,7 +49,12 @@ def _live(table: str, latest: bool) -> str:
     """SQL that selects the rows of `table` present in run :seq (open rows when it is the latest)."""
     if latest:
         return f"{table}.last_seq IS NULL"
-    return f"{table}.first_seq <= :seq AND ({table}.last_seq IS NULL OR {table}.last_seq >= :seq)"
+    # Two ranges of the (last_seq, first_seq) index: rows still open, and rows closed at or after
+    # :seq. A recent run then reads about as many rows as the latest, however long the history.
+    return (
+        f"(({table}.last_seq IS NULL AND {table}.first_seq <= :seq)"
+        f" OR ({table}.last_seq >= :seq AND {table}.first_seq <= :seq))"
+    )
 
 
 class Index:

@@ -3,6 +3,7 @@
 Layout:
     objects/<2 hex>/<sha256>     canonical JSON, `sha256sum` of the file = its name
     manifests/<sequence>.json     one per run, 8-digit zero-padded sequence
+    shards/<run_id>/<K>-of-<N>.json  shard manifests of a sharded run, until sealed
     index.sqlite                  derived, rebuildable (`annexa reindex`)
     lock                          the run lock: who is collecting now (empty when nobody)
 Objects are written to a temporary file and renamed into place; a manifest is
@@ -26,6 +27,7 @@ __all__ = ["LocalBackend"]
 
 _MANIFEST = re.compile(r"^(\d{8})\.json$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_SHARD = re.compile(r"^(\d+-of-\d+)\.json$")
 
 
 class LocalBackend:
@@ -83,10 +85,32 @@ class LocalBackend:
         except FileNotFoundError:
             raise StoreError(f"{self.root}: manifest {sequence:08d}.json is missing") from None
 
-    def list_manifests(self) -> list[int]:
+    def list_manifests(self, after: int = 0) -> list[int]:
         if not self._manifests.is_dir():
             return []
-        return sorted(int(m.group(1)) for p in self._manifests.iterdir() if (m := _MANIFEST.match(p.name)))
+        seqs = (int(m.group(1)) for p in self._manifests.iterdir() if (m := _MANIFEST.match(p.name)))
+        return sorted(seq for seq in seqs if seq > after)
+
+    def publish_shard(self, run_id: str, name: str, data: bytes) -> None:
+        folder = self.root / "shards" / run_id
+        self._ensure_dirs()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreError(f"cannot create {folder}: {err.strerror or err}") from None
+        self._write_atomically(folder / f"{name}.json", data, replace=False)
+
+    def get_shard(self, run_id: str, name: str) -> bytes:
+        try:
+            return (self.root / "shards" / run_id / f"{name}.json").read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"{self.root}: shard {name} of run {run_id} is missing") from None
+
+    def list_shards(self, run_id: str) -> list[str]:
+        folder = self.root / "shards" / run_id
+        if not folder.is_dir():
+            return []
+        return sorted(m.group(1) for p in folder.iterdir() if (m := _SHARD.match(p.name)))
 
     def index_path(self) -> Path:
         return self.root / "index.sqlite"

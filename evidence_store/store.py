@@ -22,7 +22,7 @@ from typing import Any
 
 from annexa.collectors.base import CollectionError, Fact, Source, scope_key
 from annexa.errors import ConcurrentRunError, StoreError
-from annexa.evidence_store.backend import Backend, SlotTaken
+from annexa.evidence_store.backend import Backend, Retention, SlotTaken
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
 from annexa.evidence_store.carry import CarryPolicy, carry_forward
 from annexa.evidence_store.index import Index
@@ -33,6 +33,7 @@ from annexa.mappings.evaluate import Result
 __all__ = [
     "MANIFEST_FORMAT",
     "DELTA_FORMAT",
+    "SHARD_FORMAT",
     "RunInfo",
     "RunWriter",
     "Store",
@@ -42,6 +43,7 @@ __all__ = [
 
 MANIFEST_FORMAT = "annexa.run/1"
 DELTA_FORMAT = "annexa.delta/1"
+SHARD_FORMAT = "annexa.shard/1"
 _PUBLISH_ATTEMPTS = 5
 
 Signer = Callable[[bytes], dict[str, Any]]
@@ -86,12 +88,17 @@ class StoredFact:
     hash: str
 
 
-def open_store(url: str, signer: Signer | None = None) -> Store:
-    """Open the store at a path, `file://` URL or (with the S3 backend) `s3://` URL."""
+def open_store(url: str, signer: Signer | None = None, retention: Retention | None = None) -> Store:
+    """Open the store at a path, `file://` URL or (with the S3 backend) `s3://` URL.
+
+    `retention` (S3 Object Lock) applies to every object written; only S3 has it.
+    """
     if url.startswith("s3://"):
         from annexa.evidence_store.s3 import S3Backend  # imported lazily: only S3 users pay for it
 
-        return Store(S3Backend.from_url(url), signer)
+        return Store(S3Backend.from_url(url, retention), signer)
+    if retention is not None:
+        raise StoreError(f"{url}: Object Lock retention needs an s3:// store")
     if url.startswith("file://"):
         url = url[len("file://") :]
     if "://" in url:
@@ -104,6 +111,7 @@ class Store:
         self.backend = backend
         self.signer = signer
         self._index: Index | None = None
+        self._synced = False
 
     @property
     def url(self) -> str:
@@ -111,14 +119,20 @@ class Store:
 
     # -- index -------------------------------------------------------------------
 
-    def index(self) -> Index:
-        """The index, brought up to date with the store's manifests first."""
+    def index(self, refresh: bool = False) -> Index:
+        """The index, brought up to date with the store's manifests on first use (or when `refresh`).
+
+        One sync per Store: a command sees one consistent set of runs, and on S3 pays one
+        listing rather than one per lookup. A writer refreshes before choosing its chain slot.
+        """
         if self._index is None:
             try:
                 self._index = Index(self.backend.index_path())
             except Exception as err:  # sqlite3 raises several unrelated types
                 raise StoreError(f"cannot open the index {self.backend.index_path()}: {err}") from None
-        self._sync(self._index)
+        if refresh or not self._synced:
+            self._sync(self._index)
+            self._synced = True
         return self._index
 
     def reindex(self) -> int:
@@ -130,13 +144,15 @@ class Store:
         return index.latest_seq()
 
     def _sync(self, index: Index) -> None:
-        seqs = self.backend.list_manifests()
         have = index.latest_seq()
+        # List only from the newest indexed run on, so the cost of a sync grows with new runs, not history.
+        seqs = self.backend.list_manifests(after=have - 1 if have else 0)
         if have:
             row = index.run(have)
             if have not in seqs or row is None or row["manifest_sha256"] != sha256_hex(self.backend.get_manifest(have)):
                 index.clear()
                 have = 0
+                seqs = self.backend.list_manifests()
         for seq in seqs:
             if seq <= have:
                 continue
@@ -253,9 +269,33 @@ class Store:
         self.backend.put_object(digest, data)
         return digest
 
-    def begin_run(self, run_id: str, started_at: str, meta: Mapping[str, Any]) -> RunWriter:
-        """Start writing a run. `meta` goes into the manifest as is (tool, operator, config, mappings)."""
-        return RunWriter(self, run_id, started_at, meta)
+    def begin_run(self, run_id: str, started_at: str, meta: Mapping[str, Any], use_index: bool = True) -> RunWriter:
+        """Start writing a run. `meta` goes into the manifest as is (tool, operator, config, mappings).
+
+        With `use_index`, facts the latest run already stored are not written again
+        (on S3 that saves a request per unchanged fact). A shard passes False: it
+        must not need the index, which may have to be rebuilt from the bucket.
+        """
+        known = frozenset(h for h, _ in self.index().current_facts().values()) if use_index else frozenset()
+        return RunWriter(self, run_id, started_at, meta, _known=known)
+
+    # -- shards of a sharded run -------------------------------------------------
+
+    def publish_shard(self, run_id: str, name: str, body: Mapping[str, Any]) -> None:
+        """Publish shard manifest `name` (`K-of-N`) once; StoreError if that shard already arrived."""
+        try:
+            self.backend.publish_shard(run_id, name, canonical_bytes(body))
+        except SlotTaken:
+            raise StoreError(f"{self.url}: shard {name} of run {run_id} was already written") from None
+
+    def shard_names(self, run_id: str) -> list[str]:
+        return self.backend.list_shards(run_id)
+
+    def shard(self, run_id: str, name: str) -> dict[str, Any]:
+        body = self._json(self.backend.get_shard(run_id, name), f"shard {name} of run {run_id}")
+        if not isinstance(body, dict) or body.get("format") != SHARD_FORMAT:
+            raise StoreError(f"{self.url}: shard {name} of run {run_id} is not an {SHARD_FORMAT} manifest")
+        return body
 
 
 def _result(row: Any) -> Result:
@@ -325,6 +365,7 @@ class RunWriter:
     _batches: dict[str, _Batch] = field(default_factory=dict)
     _errors: list[tuple[CollectionError, str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _known: frozenset[str] = frozenset()  # object hashes already in the store
 
     def _batch(self, collector: str, scope: Mapping[str, str], at: str) -> tuple[str, _Batch]:
         key = f"{collector}@{scope_key(scope)}"
@@ -345,7 +386,10 @@ class RunWriter:
             "data": stored.data,
             "source": stored.source.to_dict(),
         }
-        digest = self.store.put_json(body)
+        data = canonical_bytes(body)
+        digest = sha256_hex(data)
+        if digest not in self._known:
+            self.store.backend.put_object(digest, data)
         with self._lock:
             key, batch = self._batch(collector, fact.scope, fact.collected_at)
             batch.facts += 1
@@ -361,6 +405,33 @@ class RunWriter:
     @property
     def fact_count(self) -> int:
         return len(self._facts)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What was written so far (fact keys and hashes, batches, errors), for a shard manifest."""
+        with self._lock:
+            return {
+                "facts": sorted([kind, resource, digest, batch] for (kind, resource), (digest, batch) in self._facts.items()),
+                "batches": {key: b.to_dict() for key, b in sorted(self._batches.items())},
+                "errors": [{**error.to_dict(), "batch": batch} for error, batch in self._errors],
+            }
+
+    def absorb(self, snapshot: Mapping[str, Any]) -> None:
+        """Merge a shard's `snapshot()`: its facts are already stored, only their keys are taken."""
+        with self._lock:
+            for key, raw in snapshot["batches"].items():
+                batch = self._batches.get(key)
+                if batch is None:
+                    self._batches[key] = _Batch(raw["collector"], dict(raw["scope"]), raw["collected_at"],
+                                                raw["finished_at"], raw["facts"], raw["errors"])
+                    continue
+                batch.collected_at = min(batch.collected_at, raw["collected_at"])
+                batch.finished_at = max(batch.finished_at, raw["finished_at"])
+                batch.facts += raw["facts"]
+                batch.errors += raw["errors"]
+            for kind, resource, digest, batch_key in snapshot["facts"]:
+                self._facts[(kind, resource)] = (digest, batch_key)
+            for raw in snapshot["errors"]:
+                self._errors.append((CollectionError.from_dict(raw), raw["batch"]))
 
     def _result_batch(self, result: Result, error_batches: Mapping[tuple[str, str], str]) -> str | None:
         found = self._facts.get((result.kind, result.resource))
@@ -387,7 +458,10 @@ class RunWriter:
         rule_ids = {rule["id"] for rule in self.store.get_json(self.meta["mappings"]["object"]).get("rules", [])}
 
         for _attempt in range(_PUBLISH_ATTEMPTS):
-            index = self.store.index()
+            index = self.store.index(refresh=True)
+            taken = index.run_by_id(self.run_id)
+            if taken is not None:
+                raise ConcurrentRunError(f"{self.store.url}: run id {self.run_id} is already run #{taken['seq']}")
             previous_seq = index.latest_seq()
             current_facts, current_results = index.current_facts(), index.current_results()
             carried = carry_forward(

@@ -81,10 +81,12 @@ class StoreSource:
         return iter(_hash_files(entries))
 
     def _remote_hashes(self) -> Iterator[tuple[str, str, int]]:
-        for digest in self.backend.iter_objects():
-            data = self.backend.get_object(digest)
-            self._present.add(digest)
-            yield digest, hashlib.sha256(data).hexdigest(), len(data)
+        # Listed now, hashed lazily: the chain walk (which runs before the hashes are consumed)
+        # must already know which objects exist.
+        digests = self.backend.iter_objects()
+        self._present.update(digests)
+        return ((d, hashlib.sha256(data).hexdigest(), len(data)) for d in digests
+                for data in (self.backend.get_object(d),))
 
 
 def _scan(objects: str) -> Iterator[os.DirEntry[str]]:

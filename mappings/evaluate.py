@@ -189,7 +189,9 @@ class Evaluator:
         for rule in self._rules:
             if rule.join is not None:
                 self._finish_join(rule, rule.join, collected, failed_kinds)
-        for error in errors:
+        # In a fixed order, so a result's combined message does not depend on collection order
+        # (a sealed sharded run must equal an unsharded one).
+        for error in sorted(errors, key=lambda e: json.dumps(e.to_dict(), sort_keys=True)):
             for kind in error.kinds:
                 for rule in self._rules_by_kind.get(kind, ()):
                     self._record_error(rule, kind, error)

@@ -110,3 +110,30 @@ def test_notify_errors_name_file_and_line(tmp_path: Path, fake_registry: Registr
     with pytest.raises(UsageError) as info:
         _load(tmp_path, GOOD + NOTIFY.replace(old, new), fake_registry)
     assert f"annexa.yaml:{line}:" in str(info.value) and needle in str(info.value), str(info.value)
+
+
+def test_store_with_object_lock(tmp_path: Path, fake_registry: Registry) -> None:
+    text = "store:\n  url: s3://acme-evidence/iso\n  object_lock: {mode: COMPLIANCE, days: 2555}\ntargets: [{fake: {}}]\n"
+    config = _load(tmp_path, text, fake_registry)
+    assert config.store == "s3://acme-evidence/iso"
+    assert config.retention is not None and (config.retention.mode, config.retention.days) == ("compliance", 2555)
+    plain = _load(tmp_path, "store: {url: ./ev}\ntargets: [{fake: {}}]\n", fake_registry)
+    assert plain.store == str((tmp_path / "ev").resolve()) and plain.retention is None
+
+
+@pytest.mark.parametrize(
+    ("store", "line", "message"),
+    [
+        ("{url: s3://b-1/p, lock: {}}", 1, "unknown store key 'lock'"),
+        ("{object_lock: {mode: governance, days: 1}}", 1, "`store.url` must be"),
+        ("{url: ./ev, object_lock: {mode: governance, days: 1}}", 1, "needs an s3:// store"),
+        ("\n  url: s3://b-1/p\n  object_lock: {mode: legal-hold, days: 1}", 3, "governance or compliance"),
+        ("\n  url: s3://b-1/p\n  object_lock: {mode: governance, days: 0}", 3, "whole number from 1"),
+        ("\n  url: s3://b-1/p\n  object_lock: {mode: governance}", 3, "must be {mode"),
+    ],
+)
+def test_bad_store_options_name_the_line(tmp_path: Path, fake_registry: Registry, store: str, line: int,
+                                         message: str) -> None:
+    with pytest.raises(UsageError, match=message) as info:
+        _load(tmp_path, f"store: {store}\ntargets: [{{fake: {{}}}}]\n", fake_registry)
+    assert f"annexa.yaml:{line}:" in str(info.value)
