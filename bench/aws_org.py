@@ -169,8 +169,8 @@ def _run_loop() -> dict[str, Any]:
     accounts = _paged(management.client("organizations"), "list_accounts", "Accounts")
     seen = 0
     for account in accounts:
+        session = _assumed(management, account["Id"], REGIONS[0])  # one session per account, all regions
         for region in REGIONS:
-            session = _assumed(management, account["Id"], region) if region == REGIONS[0] else session
             ec2, kms, dynamodb = (session.client(s, region_name=region) for s in ("ec2", "kms", "dynamodb"))
             seen += len(_paged(ec2, "describe_security_groups", "SecurityGroups"))
             ec2.get_ebs_encryption_by_default()

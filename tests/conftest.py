@@ -10,7 +10,7 @@ import structlog
 from fakes import FAKE_RULES, FakeCollector
 
 from annexa.collectors.base import Context
-from annexa.collectors.registry import Registry
+from annexa.collectors.registry import Registry, load_registry
 
 
 _REPO_ROOT_INIT = (Path(__file__).resolve().parent.parent / "__init__.py").resolve()
@@ -42,3 +42,15 @@ def fake_rules_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def context() -> Context:
     return Context(run_id="test", log=structlog.get_logger())
+
+
+@pytest.fixture
+def fake_collector_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run in process see the fake collector next to the installed ones."""
+
+    def registry_with_fake() -> Registry:
+        registry = load_registry()
+        registry.collectors["fake.buckets"] = FakeCollector
+        return registry
+
+    monkeypatch.setattr("annexa.workspace.load_registry", registry_with_fake)

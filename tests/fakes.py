@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+
+import pytest
 from annexa.collectors.base import CollectionError, Collector, Context, Fact, Source, Target, utc_now
 
 FAKE_SCOPE = {"provider": "fake", "account": "111122223333", "region": "eu-west-1"}
@@ -56,3 +58,12 @@ rules:
     severity: medium
     remediation: Turn on versioning.
 """
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the real CLI in process with JSON logs; returns (exit code, stdout, stderr)."""
+    from annexa import cli
+
+    code = cli.main(["--log-format", "json", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -8,20 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from fakes import FakeCollector
+from fakes import run_cli
 
 from annexa import cli
-from annexa.collectors.registry import load_registry
 
 
-@pytest.fixture(autouse=True)
-def with_fake_collector(monkeypatch: pytest.MonkeyPatch) -> None:
-    def registry_with_fake():  # type: ignore[no-untyped-def]
-        registry = load_registry()
-        registry.collectors["fake.buckets"] = FakeCollector
-        return registry
-
-    monkeypatch.setattr("annexa.workspace.load_registry", registry_with_fake)
+pytestmark = pytest.mark.usefixtures("fake_collector_installed")
 
 
 def _config(tmp_path: Path, rules_file: Path, targets: str) -> Path:
@@ -33,20 +25,14 @@ def _config(tmp_path: Path, rules_file: Path, targets: str) -> Path:
 BUCKETS = "  - fake: {buckets: {good: {encrypted: true, versioning: Enabled}, '=HYPERLINK(1)': {encrypted: false}}}\n"
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(["--log-format", "json", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_collect_then_findings_soa_runs(tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = str(_config(tmp_path, fake_rules_file, BUCKETS))
-    code, out, err = _run(capsys, "collect", "--config", config)
+    code, out, err = run_cli(capsys, "collect", "--config", config)
     assert code == 0, err
     assert "complete: 2 facts" in out
     assert '"event": "run_finished"' in err  # JSON log lines for cron
 
-    code, out, _ = _run(capsys, "findings", "--config", config, "--format", "json")
+    code, out, _ = run_cli(capsys, "findings", "--config", config, "--format", "json")
     findings = json.loads(out)
     assert code == 0
     for item in findings:
@@ -56,27 +42,27 @@ def test_collect_then_findings_soa_runs(tmp_path: Path, fake_rules_file: Path, c
     bad = by_key[("fake.bucket-encrypted", "arn:fake:bucket/=HYPERLINK(1)")]
     assert bad["status"] == "fail" and bad["controls"] == ["A.8.24"] and bad["remediation"]
 
-    code, out, _ = _run(capsys, "findings", "--config", config, "--format", "csv")
+    code, out, _ = run_cli(capsys, "findings", "--config", config, "--format", "csv")
     cells = [cell for row in csv.reader(io.StringIO(out)) for cell in row]
     assert "arn:fake:bucket/=HYPERLINK(1)" in cells
     assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
 
-    code, out, _ = _run(capsys, "soa", "--config", config, "--format", "json")
+    code, out, _ = run_cli(capsys, "soa", "--config", config, "--format", "json")
     soa = {item["control"]: item for item in json.loads(out)}
     assert len(soa) == 93
     assert {"control", "title", "theme", "applicable", "status", "last_evidence_at"} <= set(soa["A.8.24"])
     assert soa["A.8.24"]["status"] == "partial" and soa["A.5.1"]["status"] == "no_evidence"
 
-    code, out, _ = _run(capsys, "runs", "--config", config, "--format", "json")
+    code, out, _ = run_cli(capsys, "runs", "--config", config, "--format", "json")
     assert [r["sequence"] for r in json.loads(out)] == [1]
 
 
 def test_failed_collection_exits_1_and_still_writes(tmp_path: Path, fake_rules_file: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     config = str(_config(tmp_path, fake_rules_file, "  - fake: {fail: true}\n"))
-    code, out, err = _run(capsys, "collect", "--config", config)
+    code, out, err = run_cli(capsys, "collect", "--config", config)
     assert code == 1 and "partial" in out and '"code": "AccessDenied"' in err
-    code, out, _ = _run(capsys, "findings", "--config", config, "--format", "json")
+    code, out, _ = run_cli(capsys, "findings", "--config", config, "--format", "json")
     assert {f["status"] for f in json.loads(out)} == {"error"}
 
 
@@ -91,7 +77,7 @@ def test_bad_config_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, capsys
                                                           bad: str, needle: str) -> None:
     path = tmp_path / "annexa.yaml"
     path.write_text(bad)
-    code, out, err = _run(capsys, "collect", "--config", str(path))
+    code, out, err = run_cli(capsys, "collect", "--config", str(path))
     assert code == 2 and out == ""
     assert err.strip().count("\n") == 0 and needle in err and "Traceback" not in err
     assert not (tmp_path / "evidence").exists()
@@ -101,13 +87,13 @@ def test_bad_rule_file_is_exit_2(tmp_path: Path, fake_rules_file: Path, capsys: 
     fake_rules_file.write_text(fake_rules_file.read_text().replace("A.8.24]", "A.9.1]", 1))
     config = str(_config(tmp_path, fake_rules_file, BUCKETS))
     for command in ("check", "collect"):
-        code, _, err = _run(capsys, command, "--config", config)
+        code, _, err = run_cli(capsys, command, "--config", config)
         assert code == 2 and "fake-rules.yaml:4: unknown Annex A 2022 control id 'A.9.1'" in err
     assert not (tmp_path / "evidence").exists()
 
 
 def test_check_reports_what_it_validated(tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "check", "--config", str(_config(tmp_path, fake_rules_file, BUCKETS)))
+    code, out, _ = run_cli(capsys, "check", "--config", str(_config(tmp_path, fake_rules_file, BUCKETS)))
     assert code == 0 and out.startswith("ok: ") and "of 93 controls" in out
 
 
@@ -119,12 +105,12 @@ def test_bad_arguments_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_reading_an_empty_store_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "findings", "--store", str(tmp_path / "none"), "--config", str(tmp_path / "x.yaml"))
+    code, _, err = run_cli(capsys, "findings", "--store", str(tmp_path / "none"), "--config", str(tmp_path / "x.yaml"))
     assert code == 2 and "no runs yet" in err
 
 
 def test_controls_lists_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "controls", "--format", "json")
+    code, out, _ = run_cli(capsys, "controls", "--format", "json")
     assert code == 0 and len(json.loads(out)) == 93
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from annexa.collectors.aws.accounts import Estate
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.errors import AwsCallError
-from annexa.collectors.aws.session import GLOBAL, AwsAccount, call, call_optional, paginate
+from annexa.collectors.aws.session import GLOBAL, AwsAccount, call_optional, paginate
 from annexa.collectors.base import CollectionError, Context, Fact, Source
 
 ORGANIZATION = "aws.organizations.organization"

@@ -13,20 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes import FakeCollector
+
 from store_checks import store_problems
 
 from annexa import cli
-from annexa.collectors.registry import load_registry
 
-@pytest.fixture(autouse=True)
-def with_fake_collector(monkeypatch: pytest.MonkeyPatch) -> None:
-    def registry_with_fake():  # type: ignore[no-untyped-def]
-        registry = load_registry()
-        registry.collectors["fake.buckets"] = FakeCollector
-        return registry
-
-    monkeypatch.setattr("annexa.workspace.load_registry", registry_with_fake)
+pytestmark = pytest.mark.usefixtures("fake_collector_installed")
 
 
 @pytest.fixture

@@ -6,27 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from fakes import FakeCollector
+from fakes import run_cli
 from servers import webhook_receiver
 
-from annexa import cli
-from annexa.collectors.registry import load_registry
 
 
-@pytest.fixture(autouse=True)
-def with_fake_collector(monkeypatch: pytest.MonkeyPatch) -> None:
-    def registry_with_fake():  # type: ignore[no-untyped-def]
-        registry = load_registry()
-        registry.collectors["fake.buckets"] = FakeCollector
-        return registry
-
-    monkeypatch.setattr("annexa.workspace.load_registry", registry_with_fake)
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(["--log-format", "json", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.usefixtures("fake_collector_installed")
 
 
 def _configure(tmp_path: Path, rules: Path, buckets: str, notify: str = "") -> str:
@@ -43,13 +28,13 @@ def test_drift_reports_regression_with_field_paths_then_the_fix(
     tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = _configure(tmp_path, fake_rules_file, GOOD)
-    assert _run(capsys, "collect", "--config", config)[0] == 0
-    code, _, err = _run(capsys, "drift", "--config", config)
+    assert run_cli(capsys, "collect", "--config", config)[0] == 0
+    code, _, err = run_cli(capsys, "drift", "--config", config)
     assert code == 0 and "nothing to compare" in err
 
     _configure(tmp_path, fake_rules_file, BAD)
-    assert _run(capsys, "collect", "--config", config)[0] == 0
-    code, out, _ = _run(capsys, "drift", "--config", config, "--format", "json")
+    assert run_cli(capsys, "collect", "--config", config)[0] == 0
+    code, out, _ = run_cli(capsys, "drift", "--config", config, "--format", "json")
     assert code == 3
     drift = json.loads(out)
     results = {(r["rule"], r["resource"]): r for r in drift["results"]}
@@ -63,17 +48,17 @@ def test_drift_reports_regression_with_field_paths_then_the_fix(
         "implemented", "partial")
     assert drift["summary"]["regressions"] >= 2
 
-    code, out, _ = _run(capsys, "drift", "--config", config)
+    code, out, _ = run_cli(capsys, "drift", "--config", config)
     assert code == 3 and "REGRESSED" in out and "/data/encrypted" in out
 
     _configure(tmp_path, fake_rules_file, GOOD)
-    assert _run(capsys, "collect", "--config", config)[0] == 0
-    code, out, _ = _run(capsys, "drift", "--config", config, "--format", "md")
+    assert run_cli(capsys, "collect", "--config", config)[0] == 0
+    code, out, _ = run_cli(capsys, "drift", "--config", config, "--format", "md")
     assert code == 0 and "fixed" in out and "disappeared" in out
     # an explicit older baseline still shows the whole story, in order
-    code, out, _ = _run(capsys, "drift", "--config", config, "--from", "1", "--to", "3", "--format", "json")
+    code, out, _ = run_cli(capsys, "drift", "--config", config, "--from", "1", "--to", "3", "--format", "json")
     assert code == 0 and json.loads(out)["results"] == []
-    code, _, err = _run(capsys, "drift", "--config", config, "--from", "3", "--to", "2")
+    code, _, err = run_cli(capsys, "drift", "--config", config, "--from", "3", "--to", "2")
     assert code == 2 and "--from" in err
 
 
@@ -92,11 +77,11 @@ def test_collect_alerts_webhooks_and_survives_failing_ones(
             f"    - {{format: json, url: '{hang_url}'}}\n"
         )
         config = _configure(tmp_path, fake_rules_file, GOOD, notify)
-        assert _run(capsys, "collect", "--config", config)[0] == 0
+        assert run_cli(capsys, "collect", "--config", config)[0] == 0
         assert not slack  # first run: nothing to compare
 
         _configure(tmp_path, fake_rules_file, "{a/b~c: {encrypted: true, versioning: Enabled}, '<!channel>': {}}", notify)
-        code, _, err = _run(capsys, "collect", "--config", config)
+        code, _, err = run_cli(capsys, "collect", "--config", config)
         assert code == 0, err  # a 500 and a hanging receiver change nothing
         (message,) = slack
         assert "regression" in message["text"] and "&lt;!channel&gt;" in message["text"]
@@ -115,9 +100,9 @@ def test_collect_alerts_webhooks_and_survives_failing_ones(
         assert json_url.encode() not in blob and b"/hook" not in blob
 
         # unchanged third run: `when: regressions` sends nothing
-        assert _run(capsys, "collect", "--config", config)[0] == 0
+        assert run_cli(capsys, "collect", "--config", config)[0] == 0
         assert len(slack) == 1
-        code, _, _ = _run(capsys, "drift", "--config", config, "--from", "1", "--notify")
+        code, _, _ = run_cli(capsys, "drift", "--config", config, "--from", "1", "--notify")
         assert code == 3 and len(slack) == 2
 
 
@@ -126,7 +111,7 @@ def test_log_lines_carry_counts_durations_and_error_causes(
 ) -> None:
     path = tmp_path / "annexa.yaml"
     path.write_text(f"store: ./evidence\nmappings: [{fake_rules_file}]\ntargets:\n  - fake: {{fail: true}}\n")
-    code, _, err = _run(capsys, "collect", "--config", str(path))
+    code, _, err = run_cli(capsys, "collect", "--config", str(path))
     assert code == 1
     logs = {line["event"]: line for line in map(json.loads, filter(None, err.splitlines()))}
     collector = logs["collector_finished"]

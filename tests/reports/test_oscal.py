@@ -11,11 +11,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from fakes import FakeCollector
+from fakes import run_cli
 from prowler_sample import prowler_finding, write_sample
 
-from annexa import cli
-from annexa.collectors.registry import load_registry
 
 SCHEMA = Path(__file__).resolve().parent.parent / "data" / "oscal" / "oscal_assessment-results_schema.json"
 
@@ -40,20 +38,7 @@ def validator() -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
 
 
-@pytest.fixture(autouse=True)
-def with_fake_collector(monkeypatch: pytest.MonkeyPatch) -> None:
-    def registry_with_fake():  # type: ignore[no-untyped-def]
-        registry = load_registry()
-        registry.collectors["fake.buckets"] = FakeCollector
-        return registry
-
-    monkeypatch.setattr("annexa.workspace.load_registry", registry_with_fake)
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(["--log-format", "json", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.usefixtures("fake_collector_installed")
 
 
 @pytest.fixture
@@ -74,7 +59,7 @@ def config(tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[
         "  - fake: {buckets: {good: {encrypted: true, versioning: Enabled}, bad: {encrypted: false}}}\n"
         f"  - import: {{prowler: {sample}}}\n"
     )
-    code, _, err = _run(capsys, "collect", "--config", str(path))
+    code, _, err = run_cli(capsys, "collect", "--config", str(path))
     assert code == 0, err
     return str(path)
 
@@ -82,7 +67,7 @@ def config(tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[
 def test_oscal_export_validates_against_the_official_schema(
     config: str, validator: jsonschema.Draft7Validator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = _run(capsys, "export", "oscal", "--config", config)
+    code, out, err = run_cli(capsys, "export", "oscal", "--config", config)
     assert code == 0, err
     document = json.loads(out)
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
@@ -119,8 +104,8 @@ def test_oscal_export_validates_against_the_official_schema(
 
 def test_oscal_export_is_reproducible(config: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     first, second = tmp_path / "a.json", tmp_path / "b.json"
-    assert _run(capsys, "export", "oscal", "--config", config, "-o", str(first))[0] == 0
-    assert _run(capsys, "export", "oscal", "--config", config, "--run", "latest", "-o", str(second))[0] == 0
+    assert run_cli(capsys, "export", "oscal", "--config", config, "-o", str(first))[0] == 0
+    assert run_cli(capsys, "export", "oscal", "--config", config, "--run", "latest", "-o", str(second))[0] == 0
     assert first.read_bytes() == second.read_bytes()
 
 
@@ -131,7 +116,7 @@ OCSF_REQUIRED = (
 
 
 def test_ocsf_export_has_the_required_fields_of_compliance_finding(config: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(capsys, "export", "ocsf", "--config", config)
+    code, out, err = run_cli(capsys, "export", "ocsf", "--config", config)
     assert code == 0, err
     events = [json.loads(line) for line in out.splitlines()]
     assert events
