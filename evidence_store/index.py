@@ -156,10 +156,10 @@ class Index:
             rows = [(e[0], e[1], e[2], e[3], seq) for e in delta.get("add", [])]
             self._db.executemany("INSERT INTO facts VALUES(?,?,?,?,?,NULL)", rows)
         else:
-            # Entries carry the result's own controls from delta entries of 6 elements on;
-            # older bundles' results take their rule's controls.
+            # A 6th element carries the result's own controls where they differ from its rule's;
+            # null (or no 6th element) means the rule's controls.
             rows = [
-                (e[0], e[1], e[2], e[3], e[4], seq, json.dumps(e[5]) if len(e) > 5 else None)
+                (e[0], e[1], e[2], e[3], e[4], seq, json.dumps(e[5]) if len(e) > 5 and e[5] is not None else None)
                 for e in delta.get("add", [])
             ]
             self._db.executemany("INSERT INTO results VALUES(?,?,?,?,?,?,NULL,?)", rows)

@@ -451,11 +451,22 @@ class RunWriter:
         for error, batch in self._errors:
             for kind in error.kinds:
                 error_batches[(kind, error.resource or scope_key(error.scope))] = batch
+        declared = {
+            rule["id"]: list(rule["controls"])
+            for rule in self.store.get_json(self.meta["mappings"]["object"]).get("rules", [])
+        }
+        rule_ids = set(declared)
+        # A result's own controls are stored only where they differ from its rule's (`controls_from`);
+        # null means "the rule's", which keeps nightly deltas small.
         entries = {
-            (r.rule, r.resource): (r.status, r.message, self._result_batch(r, error_batches), list(r.controls))
+            (r.rule, r.resource): (
+                r.status,
+                r.message,
+                self._result_batch(r, error_batches),
+                None if list(r.controls) == declared.get(r.rule) else list(r.controls),
+            )
             for r in results
         }
-        rule_ids = {rule["id"] for rule in self.store.get_json(self.meta["mappings"]["object"]).get("rules", [])}
 
         for _attempt in range(_PUBLISH_ATTEMPTS):
             index = self.store.index(refresh=True)
