@@ -20,6 +20,7 @@ from annexa.collectors.base import CollectionError, Collector, Context, Fact, Ta
 from annexa.collectors.registry import Registry
 from annexa.collectors.userfiles import reader
 from annexa.config import Config
+from annexa.evidence_store.batches import batch_collector
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
 from annexa.evidence_store.redact import redact
 from annexa.evidence_store.store import RunInfo, Store
@@ -149,7 +150,8 @@ def run_collection(
     counts: dict[str, int] = {}
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
-    carried = sorted({b["collector"] for b in store.manifest(run.seq)["batches"].values() if b.get("carried_from")})
+    batches = store.manifest(run.seq)["batches"]
+    carried = sorted({batch_collector(key) for key, batch in batches.items() if batch.get("carried_from")})
     for name in carried:
         log.warning("collector_missing", collector=name, detail="did not run; its last evidence was carried forward")
     log.info(

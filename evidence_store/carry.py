@@ -16,6 +16,8 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from annexa.evidence_store.batches import batch_collector
+
 __all__ = ["Carried", "CarryPolicy", "carry_forward"]
 
 # (collector name, batch scope) -> whether its evidence should be carried into this run
@@ -41,9 +43,9 @@ def carry_forward(
     """Batches of run `previous_seq` this run did not produce and `policy` wants kept, with
     their facts and results (only results of rules this run still has). Pure."""
     batches = {
-        key: {**batch, "status": "carried", "carried_from": batch.get("carried_from") or previous_seq}
+        key: {**batch, "carried_from": batch.get("carried_from") or previous_seq}
         for key, batch in previous_batches.items()
-        if key not in produced and policy(batch["collector"], batch["scope"])
+        if key not in produced and policy(batch_collector(key), batch["scope"])
     }
     # fact values are (hash, batch); result values are (status, message, batch, controls)
     facts = {key: value for key, value in current_facts.items() if value[1] in batches}

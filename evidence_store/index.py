@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from annexa.evidence_store.batches import batch_collector
+
 __all__ = ["Index", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 2  # 2: runs.type (collection | attestation), results.controls
@@ -122,7 +124,7 @@ class Index:
             db.executemany(
                 "INSERT INTO batches VALUES(?,?,?,?,?)",
                 [
-                    (seq, key, b["collector"], json.dumps(b["scope"], sort_keys=True), b["collected_at"])
+                    (seq, key, batch_collector(key), json.dumps(b["scope"], sort_keys=True), b["collected_at"])
                     for key, b in manifest.get("batches", {}).items()
                 ],
             )

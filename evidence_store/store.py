@@ -23,6 +23,7 @@ from typing import Any
 from annexa.collectors.base import CollectionError, Fact, Source, scope_key
 from annexa.errors import ConcurrentRunError, StoreError
 from annexa.evidence_store.backend import Backend, Retention, SlotTaken
+from annexa.evidence_store.batches import batch_collector, batch_key
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
 from annexa.evidence_store.carry import CarryPolicy, carry_forward
 from annexa.evidence_store.index import Index
@@ -337,15 +338,14 @@ class _Batch:
     errors: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        status = "ok" if not self.errors else ("partial" if self.facts else "error")
+        """The stored record; the collector is in its key, the status follows from the counts
+        (every byte here is repeated each night, see bench/history.py)."""
         return {
-            "collector": self.collector,
             "scope": dict(self.scope),
             "collected_at": self.collected_at,
             "finished_at": self.finished_at,
             "facts": self.facts,
             "errors": self.errors,
-            "status": status,
         }
 
 
@@ -368,7 +368,7 @@ class RunWriter:
     _known: frozenset[str] = frozenset()  # object hashes already in the store
 
     def _batch(self, collector: str, scope: Mapping[str, str], at: str) -> tuple[str, _Batch]:
-        key = f"{collector}@{scope_key(scope)}"
+        key = batch_key(collector, scope)
         batch = self._batches.get(key)
         if batch is None:
             batch = self._batches[key] = _Batch(collector, dict(scope), at, at)
@@ -421,7 +421,7 @@ class RunWriter:
             for key, raw in snapshot["batches"].items():
                 batch = self._batches.get(key)
                 if batch is None:
-                    self._batches[key] = _Batch(raw["collector"], dict(raw["scope"]), raw["collected_at"],
+                    self._batches[key] = _Batch(batch_collector(key), dict(raw["scope"]), raw["collected_at"],
                                                 raw["finished_at"], raw["facts"], raw["errors"])
                     continue
                 batch.collected_at = min(batch.collected_at, raw["collected_at"])

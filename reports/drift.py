@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from annexa.config import Config
+from annexa.evidence_store.batches import batch_collector
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Result
@@ -312,10 +313,10 @@ def _run_notes(store: Store, run: RunInfo) -> list[str]:
             f"run #{run.seq} is {run.status} ({run.errors} collection errors): "
             "what could not be read shows as `error`, never as a pass"
         )
-    for batch in store.manifest(run.seq).get("batches", {}).values():
+    for key, batch in store.manifest(run.seq).get("batches", {}).items():
         if batch.get("carried_from"):
             notes.append(
-                f"run #{run.seq}: {batch['collector']} did not run; its evidence from run #{batch['carried_from']} "
+                f"run #{run.seq}: {batch_collector(key)} did not run; its evidence from run #{batch['carried_from']} "
                 f"(collected {batch['collected_at']}) was carried forward and goes stale after its max_age"
             )
     return notes

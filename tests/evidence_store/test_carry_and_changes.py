@@ -43,7 +43,7 @@ def test_a_collector_that_stops_leaves_stale_evidence_not_silence(
     second = _collect(store, _config(tmp_path, BUCKETS), broken, fake_rules_file)
     assert second.run.status == "partial" and second.exit_code == 1
     (batch,) = store.manifest(second.run.seq)["batches"].values()
-    assert batch["carried_from"] == 1 and batch["status"] == "carried"
+    assert batch["carried_from"] == 1
     carried = {(r.rule, r.resource): r for r in store.results(second.run)}
     original = {(r.rule, r.resource): r for r in store.results(first.run)}
     assert carried == original  # same results, with their original collection time
