@@ -40,7 +40,11 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="annexa", description="Read-only evidence collection for ISO/IEC 27001:2022 Annex A.")
     parser.add_argument("--version", action="version", version=f"annexa {__version__}")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        help="default: info (warning for `demo`, whose summary is the point)",
+    )
     parser.add_argument(
         "--log-format",
         default="auto",
@@ -52,13 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS:
         sub = subparsers.add_parser(command.NAME, help=command.HELP, description=command.HELP)
         command.add_arguments(sub)
-        sub.set_defaults(handler=command.run)
+        sub.set_defaults(handler=command.run, default_log_level=getattr(command, "DEFAULT_LOG_LEVEL", "info"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging(args.log_level, json_logs={"auto": None, "json": True, "console": False}[args.log_format])
+    configure_logging(args.log_level or args.default_log_level, json_logs={"auto": None, "json": True, "console": False}[args.log_format])
     try:
         return int(args.handler(args))
     except AnnexaError as err:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 NAME = "demo"
 HELP = "the whole flow on an embedded fake AWS account and this host; no credentials needed"
+DEFAULT_LOG_LEVEL = "warning"  # the summary and the progress display tell the story; --log-level info for more
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
