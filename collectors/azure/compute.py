@@ -8,7 +8,7 @@ from typing import Any
 from annexa.collectors.azure.client import AzureCallError
 from annexa.collectors.azure.collector import SubscriptionCollector
 from annexa.collectors.azure.session import Subscription
-from annexa.collectors.azure.util import props, region_of
+from annexa.collectors.azure.util import arm_common, props, region_of
 from annexa.collectors.base import CollectionError, Fact
 
 VM = "azure.compute.vm"
@@ -76,9 +76,7 @@ class ComputeCollector(SubscriptionCollector):
                 resource=raw["id"],
                 scope=scope,
                 data={
-                    "name": raw.get("name"),
-                    "location": region_of(raw),
-                    "tags": raw.get("tags") or {},
+                    **arm_common(raw),
                     "os_type": (storage.get("osDisk") or {}).get("osType"),
                     "os_disk": _disk(storage.get("osDisk") or {}),
                     "data_disks": [_disk(d) for d in storage.get("dataDisks") or []],
@@ -114,9 +112,7 @@ class ComputeCollector(SubscriptionCollector):
                 resource=raw["id"],
                 scope=subscription.scope(region_of(raw)),
                 data={
-                    "name": raw.get("name"),
-                    "location": region_of(raw),
-                    "tags": raw.get("tags") or {},
+                    **arm_common(raw),
                     "disk_state": p.get("diskState"),
                     "managed_by": raw.get("managedBy"),
                     "encryption_type": encryption.get("type"),

@@ -9,7 +9,7 @@ from annexa.collectors.azure.client import AzureCallError, Reply
 from annexa.collectors.azure.collector import SubscriptionCollector
 from annexa.collectors.azure.diagnostics import DIAGNOSTICS_API, diagnostic_settings
 from annexa.collectors.azure.session import Subscription
-from annexa.collectors.azure.util import epoch_iso, props, region_of
+from annexa.collectors.azure.util import arm_common, epoch_iso, props, region_of
 from annexa.collectors.base import CollectionError, Fact
 
 VAULT = "azure.keyvault.vault"
@@ -57,9 +57,7 @@ class KeyVaultCollector(SubscriptionCollector):
                 resource=raw["id"],
                 scope=scope,
                 data={
-                    "name": raw.get("name"),
-                    "location": region_of(raw),
-                    "tags": raw.get("tags") or {},
+                    **arm_common(raw),
                     "properties": {
                         key: properties.get(key)
                         for key in (

@@ -9,7 +9,7 @@ from annexa.collectors.azure.client import AzureCallError, Reply
 from annexa.collectors.azure.collector import SubscriptionCollector
 from annexa.collectors.azure.nsg_rules import normalise_rules, open_to_internet_ports
 from annexa.collectors.azure.session import Subscription
-from annexa.collectors.azure.util import parent_id, props, region_of, same_id
+from annexa.collectors.azure.util import arm_common, parent_id, props, region_of, same_id
 from annexa.collectors.base import CollectionError, Fact
 
 NSG = "azure.network.nsg"
@@ -92,9 +92,7 @@ class NetworkCollector(SubscriptionCollector):
             resource=raw["id"],
             scope=subscription.scope(region_of(raw)),
             data={
-                "name": raw.get("name"),
-                "location": region_of(raw),
-                "tags": raw.get("tags") or {},
+                **arm_common(raw),
                 "rules": rules,
                 "open_to_internet_ports": open_to_internet_ports(rules),
                 "subnets": sorted(s["id"] for s in p.get("subnets") or [] if s.get("id")),

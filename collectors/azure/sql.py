@@ -8,7 +8,7 @@ from typing import Any
 from annexa.collectors.azure.client import AzureCallError
 from annexa.collectors.azure.collector import SubscriptionCollector
 from annexa.collectors.azure.session import Subscription
-from annexa.collectors.azure.util import props, region_of
+from annexa.collectors.azure.util import arm_common, props, region_of
 from annexa.collectors.base import CollectionError, Fact
 
 SERVER = "azure.sql.server"
@@ -95,9 +95,7 @@ def _server(raw: dict[str, Any], admins: list[dict[str, Any]], auditing: dict[st
     properties = props(raw)
     entra = next((props(a) for a in admins if props(a).get("administratorType") == "ActiveDirectory"), None)
     return {
-        "name": raw.get("name"),
-        "location": region_of(raw),
-        "tags": raw.get("tags") or {},
+        **arm_common(raw),
         "properties": {k: properties.get(k) for k in ("publicNetworkAccess", "minimalTlsVersion", "version", "state")},
         "entra_admin": {k: entra.get(k) for k in ("login", "sid", "principalType", "azureADOnlyAuthentication")}
         if entra

@@ -18,6 +18,11 @@ def region_of(raw: dict[str, Any]) -> str:
     return str(raw.get("location") or "global").lower()
 
 
+def arm_common(raw: dict[str, Any]) -> dict[str, Any]:
+    """The fields every ARM resource fact starts with: name, location and tags."""
+    return {"name": raw.get("name"), "location": region_of(raw), "tags": raw.get("tags") or {}}
+
+
 def same_id(a: str | None, b: str | None) -> bool:
     """ARM resource ids compare case-insensitively (resource group casing differs between APIs)."""
     return bool(a and b) and a.rstrip("/").lower() == b.rstrip("/").lower()  # type: ignore[union-attr]
