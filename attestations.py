@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from annexa.collectors.base import Fact, Source, utc_now
+from annexa.collectors.userfiles import reader
 from annexa.errors import UsageError
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.jmes import parse_timestamp
 from annexa.mappings.rollup import ManualEvidence
-from annexa.runner import new_run_id, operator, run_meta
+from annexa.runner import new_run_id, run_meta
 from annexa.workspace import Workspace
 
 __all__ = ["ATTESTATION_KIND", "MAX_FILE_BYTES", "manual_evidence", "record_attestation"]
@@ -75,7 +76,7 @@ def record_attestation(
         "control": control,
         "note": note.strip(),
         "attested_by": by.strip(),
-        "recorded_by": operator(),
+        "recorded_by": reader(),
         "attested_at": attested_at,
         "expires_at": expires_at,
         "file": None,

@@ -34,7 +34,6 @@ __all__ = [
     "collect_targets",
     "expected_but_missing",
     "new_run_id",
-    "operator",
     "run_collection",
     "run_meta",
     "selected_collectors",
@@ -62,11 +61,6 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
-def operator() -> str:
-    """Who ran annexa: user@host."""
-    return reader()
-
-
 def run_meta(config: Config, rules: Sequence[Rule], catalog: Catalog, store: Store) -> dict[str, Any]:
     """Manifest fields that say how the run was asked for: tool, who, config, mappings."""
     config_body = redact(dict(config.raw))
@@ -76,7 +70,7 @@ def run_meta(config: Config, rules: Sequence[Rule], catalog: Catalog, store: Sto
     }
     return {
         "tool": {"name": "annexa", "version": __version__},
-        "operator": operator(),
+        "operator": reader(),
         "config": {"object": store.put_json(config_body), "sha256": sha256_hex(canonical_bytes(config_body))},
         "mappings": {"object": store.put_json(mappings_body), "sha256": rules_digest(rules)},
     }

@@ -6,8 +6,8 @@ configuration error naming file and line (exit 2), not a collection error.
 
 from __future__ import annotations
 
-import getpass
 import os
+import pwd
 import re
 import socket
 from datetime import date, datetime, timezone
@@ -82,9 +82,13 @@ def _common_dir(git: Path) -> Path:
 
 
 def reader() -> str:
-    """Who read the files: user@host, as the facts' principal."""
+    """Who is reading, as user@host: the facts' principal and a run's operator.
+
+    From the process's uid, not from $USER or $LOGNAME, which anyone can set.
+    """
+    uid = os.getuid()
     try:
-        user = getpass.getuser()
-    except Exception:  # no login name in some containers; the uid still identifies the reader
-        user = f"uid={os.getuid()}"
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:  # containers often run with a uid that has no passwd entry
+        user = f"uid={uid}"
     return f"{user}@{socket.gethostname()}"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
-import pwd
 import socket
 import stat
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from annexa.collectors.base import Context, Source, Target
+from annexa.collectors.userfiles import reader
 
 __all__ = ["HostFiles", "HostIdentity", "HostReadError", "HostTargetError", "PathEscapeError"]
 
@@ -82,7 +82,7 @@ class HostIdentity:
             raise HostTargetError(f"{target.label}: root {raw_root!r} is not a directory")
         key = ("host.identity", str(root), raw_name)
         if key not in context.cache:
-            context.cache[key] = cls(root, raw_name.strip() if raw_name else _hostname(root), _principal())
+            context.cache[key] = cls(root, raw_name.strip() if raw_name else _hostname(root), reader())
         identity: HostIdentity = context.cache[key]
         return identity
 
@@ -95,15 +95,6 @@ def _hostname(root: Path) -> str:
     if name and name.strip():
         return name.strip().splitlines()[0].strip()
     return socket.gethostname() if root == Path("/") else str(root)
-
-
-def _principal() -> str:
-    uid = os.getuid()
-    try:
-        user = pwd.getpwuid(uid).pw_name
-    except KeyError:  # containers often run with a uid that has no passwd entry
-        user = str(uid)
-    return f"{user}@{socket.gethostname()}"
 
 
 class HostFiles:
