@@ -86,7 +86,9 @@ def record_attestation(
         store.backend.put_object(digest, content)  # its name is its sha256, like every object
         data["file"] = {"name": file.name, "sha256": digest, "bytes": len(content)}
     run_id = new_run_id(now)
-    writer = store.begin_run(run_id, attested_at, {**run_meta(ws.config, ws.rules, ws.catalog, store), "type": "attestation"})
+    writer = store.begin_run(
+        run_id, attested_at, {**run_meta(ws.config, ws.rules, ws.catalog, store), "type": "attestation"}
+    )
     writer.add_fact(
         Fact(
             kind=ATTESTATION_KIND,

@@ -16,8 +16,23 @@ from typing import NoReturn
 
 from annexa import __version__
 from annexa.commands import (
-    attest, check, collect, controls, demo, drift, export, findings, imports, keygen, nonconformities, pack,
-    reindex, runs, seal, soa, verify,
+    attest,
+    check,
+    collect,
+    controls,
+    demo,
+    drift,
+    export,
+    findings,
+    imports,
+    keygen,
+    nonconformities,
+    pack,
+    reindex,
+    runs,
+    seal,
+    soa,
+    verify,
 )
 from annexa.errors import AnnexaError
 from annexa.logging_setup import configure_logging
@@ -26,8 +41,23 @@ __all__ = ["COMMANDS", "build_parser", "main"]
 
 # Each command module has NAME, HELP, add_arguments(parser) and run(args) -> exit code.
 COMMANDS: tuple[ModuleType, ...] = (
-    collect, seal, runs, findings, soa, drift, controls, check, reindex, attest, demo, keygen, verify, nonconformities, pack,
-    imports, export,
+    collect,
+    seal,
+    runs,
+    findings,
+    soa,
+    drift,
+    controls,
+    check,
+    reindex,
+    attest,
+    demo,
+    keygen,
+    verify,
+    nonconformities,
+    pack,
+    imports,
+    export,
 )
 
 
@@ -62,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging(args.log_level or args.default_log_level, json_logs={"auto": None, "json": True, "console": False}[args.log_format])
+    configure_logging(
+        args.log_level or args.default_log_level,
+        json_logs={"auto": None, "json": True, "console": False}[args.log_format],
+    )
     try:
         return int(args.handler(args))
     except AnnexaError as err:

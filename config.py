@@ -135,7 +135,9 @@ def _signing_key(section: Any, base: Path, at: Any) -> Path | None:
     if section is None:
         return None
     if not isinstance(section, dict) or set(section) != {"private_key"} or not isinstance(section["private_key"], str):
-        raise UsageError(f"{at('signing')}: `signing` must be `{{private_key: PATH}}` (create a key with `annexa keygen`)")
+        raise UsageError(
+            f"{at('signing')}: `signing` must be `{{private_key: PATH}}` (create a key with `annexa keygen`)"
+        )
     key = Path(section["private_key"])
     key = key if key.is_absolute() else (base / key).resolve()
     if not key.is_file():
@@ -173,14 +175,16 @@ def _store(value: Any, at: Any, doc: Any) -> tuple[str, Retention | None]:
 
 def _targets(items: Any, registry: Registry, at: Any, path: Path, base: Path) -> tuple[Target, ...]:
     if not isinstance(items, list) or not items:
-        raise UsageError(f"{at('targets')}: `targets` must be a non-empty list such as `- aws: {{regions: [us-east-1]}}`")
+        raise UsageError(
+            f"{at('targets')}: `targets` must be a non-empty list such as `- aws: {{regions: [us-east-1]}}`"
+        )
     providers = sorted(registry.providers())
     targets = []
     for index, item in enumerate(items):
         where = f"{path}:{line_of(items, index)}"
         if not isinstance(item, dict) or len(item) != 1:
             raise UsageError(f"{where}: each target is one provider with its options, e.g. `- host: {{}}`")
-        (provider, options), = item.items()
+        ((provider, options),) = item.items()
         if provider not in providers:
             raise UsageError(f"{where}: unknown target type {provider!r} (available: {', '.join(providers) or 'none'})")
         if options is None:
@@ -208,7 +212,9 @@ def _targets(items: Any, registry: Registry, at: Any, path: Path, base: Path) ->
         known = {c.name for c in registry.for_provider(provider)}
         for name in options.get("collectors", []):
             if name not in known:
-                raise UsageError(f"{where}: unknown {provider} collector {name!r} (available: {', '.join(sorted(known))})")
+                raise UsageError(
+                    f"{where}: unknown {provider} collector {name!r} (available: {', '.join(sorted(known))})"
+                )
         targets.append(Target(provider=provider, options=_plain(options), index=index))
     return tuple(targets)
 
@@ -222,10 +228,14 @@ def _scope(items: Any, catalog: Catalog, path: Path) -> dict[str, ScopeDecision]
         if control not in catalog:
             raise UsageError(f"{where}: unknown Annex A 2022 control id {control!r}")
         if not isinstance(decision, dict):
-            raise UsageError(f"{where}: the scope of {control} must be a mapping (applicable, justification, owner, max_age)")
+            raise UsageError(
+                f"{where}: the scope of {control} must be a mapping (applicable, justification, owner, max_age)"
+            )
         for key in decision:
             if key not in _SCOPE_KEYS:
-                raise UsageError(f"{path}:{line_of(decision, key)}: unknown scope key {key!r} (allowed: {', '.join(_SCOPE_KEYS)})")
+                raise UsageError(
+                    f"{path}:{line_of(decision, key)}: unknown scope key {key!r} (allowed: {', '.join(_SCOPE_KEYS)})"
+                )
         applicable = decision.get("applicable", True)
         if not isinstance(applicable, bool):
             raise UsageError(f"{path}:{line_of(decision, 'applicable')}: `applicable` must be true or false")

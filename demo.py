@@ -44,8 +44,11 @@ def demo_config(store: Path, aws_collectors: list[str] | None = None) -> Config:
         scope={
             "A.7.4": ScopeDecision(applicable=False, justification="Demo: no premises; fully remote company"),
         },
-        raw={"store": str(store), "targets": [{"aws": aws}, {"host": {}}],
-             "scope": {"A.7.4": {"applicable": False, "justification": "Demo: no premises; fully remote company"}}},
+        raw={
+            "store": str(store),
+            "targets": [{"aws": aws}, {"host": {}}],
+            "scope": {"A.7.4": {"applicable": False, "justification": "Demo: no premises; fully remote company"}},
+        },
     )
 
 

@@ -25,8 +25,9 @@ def seed_services(session: boto3.Session, region: str, account: str, expected: A
     _backup(client("backup"), expected)
     _databases(client("rds"), client("dynamodb"), client("efs"), expected)
     _detection(client, region, account, expected)
-    _monitoring(client("logs"), client("cloudwatch"), client("cloudtrail"), client("iam"), region, account, trail_name,
-                expected)
+    _monitoring(
+        client("logs"), client("cloudwatch"), client("cloudtrail"), client("iam"), region, account, trail_name, expected
+    )
     _lambda(client("lambda"), client("iam"), expected)
     _cloudformation(client("cloudformation"), expected)
     _network(client("ec2"), client("elbv2"), client("wafv2"), client("acm"), region, account, expected)
@@ -38,7 +39,9 @@ def _organization(organizations: Any, expected: Any) -> None:
     root = organizations.list_roots()["Roots"][0]["Id"]
     organizations.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
     # Only the AWS-managed FullAWSAccess SCP is attached: SCPs are on, but enforce nothing.
-    expected.add(org["Arn"], {"aws.organizations.scps-enabled": "pass", "aws.organizations.custom-scp-attached": "fail"})
+    expected.add(
+        org["Arn"], {"aws.organizations.scps-enabled": "pass", "aws.organizations.custom-scp-attached": "fail"}
+    )
 
 
 def _backup(backup: Any, expected: Any) -> None:
@@ -51,33 +54,66 @@ def _backup(backup: Any, expected: Any) -> None:
         plan = backup.create_backup_plan(
             BackupPlan={
                 "BackupPlanName": name,
-                "Rules": [{"RuleName": name, "TargetBackupVaultName": "annexa-demo-locked",
-                           "ScheduleExpression": "cron(0 5 ? * * *)", "Lifecycle": {"DeleteAfterDays": days}}],
+                "Rules": [
+                    {
+                        "RuleName": name,
+                        "TargetBackupVaultName": "annexa-demo-locked",
+                        "ScheduleExpression": "cron(0 5 ? * * *)",
+                        "Lifecycle": {"DeleteAfterDays": days},
+                    }
+                ],
             }
         )["BackupPlanArn"]
         expected.add(plan, {"aws.backup.plan-retention": status})
 
 
 def _databases(rds: Any, dynamodb: Any, efs: Any, expected: Any) -> None:
-    common = {"DBInstanceClass": "db.t3.micro", "Engine": "postgres", "AllocatedStorage": 20,
-              "MasterUsername": "demo", "MasterUserPassword": "Demo-Db-Passw0rd"}
-    good = rds.create_db_instance(DBInstanceIdentifier="orders-db", StorageEncrypted=True, MultiAZ=True,
-                                  BackupRetentionPeriod=14, PubliclyAccessible=False, **common)["DBInstance"]
+    common = {
+        "DBInstanceClass": "db.t3.micro",
+        "Engine": "postgres",
+        "AllocatedStorage": 20,
+        "MasterUsername": "demo",
+        "MasterUserPassword": "Demo-Db-Passw0rd",
+    }
+    good = rds.create_db_instance(
+        DBInstanceIdentifier="orders-db",
+        StorageEncrypted=True,
+        MultiAZ=True,
+        BackupRetentionPeriod=14,
+        PubliclyAccessible=False,
+        **common,
+    )["DBInstance"]
     expected.add(good["DBInstanceArn"], _rds("pass", "pass", "pass", "pass"))
-    bad = rds.create_db_instance(DBInstanceIdentifier="legacy-reporting-db", StorageEncrypted=False, MultiAZ=False,
-                                 BackupRetentionPeriod=0, PubliclyAccessible=True, **common)["DBInstance"]
+    bad = rds.create_db_instance(
+        DBInstanceIdentifier="legacy-reporting-db",
+        StorageEncrypted=False,
+        MultiAZ=False,
+        BackupRetentionPeriod=0,
+        PubliclyAccessible=True,
+        **common,
+    )["DBInstance"]
     expected.add(bad["DBInstanceArn"], _rds("fail", "fail", "fail", "fail"))
-    cluster = rds.create_db_cluster(DBClusterIdentifier="analytics-aurora", Engine="aurora-postgresql",
-                                    MasterUsername="demo", MasterUserPassword="Demo-Db-Passw0rd",
-                                    StorageEncrypted=True, BackupRetentionPeriod=7)["DBCluster"]
+    cluster = rds.create_db_cluster(
+        DBClusterIdentifier="analytics-aurora",
+        Engine="aurora-postgresql",
+        MasterUsername="demo",
+        MasterUserPassword="Demo-Db-Passw0rd",
+        StorageEncrypted=True,
+        BackupRetentionPeriod=7,
+    )["DBCluster"]
     expected.add(cluster["DBClusterArn"], {"aws.rds.cluster-protected": "pass"})
 
-    table = {"KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-             "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"}
-    sessions = dynamodb.create_table(TableName="sessions", SSESpecification={"Enabled": True, "SSEType": "KMS"},
-                                     **table)["TableDescription"]["TableArn"]
-    dynamodb.update_continuous_backups(TableName="sessions",
-                                       PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    table = {
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    sessions = dynamodb.create_table(
+        TableName="sessions", SSESpecification={"Enabled": True, "SSEType": "KMS"}, **table
+    )["TableDescription"]["TableArn"]
+    dynamodb.update_continuous_backups(
+        TableName="sessions", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
     expected.add(sessions, {"aws.dynamodb.table-pitr": "pass", "aws.dynamodb.table-kms": "pass"})
     scratch = dynamodb.create_table(TableName="scratch", **table)["TableDescription"]["TableArn"]
     expected.add(scratch, {"aws.dynamodb.table-pitr": "fail", "aws.dynamodb.table-kms": "fail"})
@@ -88,8 +124,12 @@ def _databases(rds: Any, dynamodb: Any, efs: Any, expected: Any) -> None:
 
 
 def _rds(encrypted: str, backups: str, multi_az: str, private: str) -> dict[str, str]:
-    return {"aws.rds.instance-encrypted": encrypted, "aws.rds.instance-backups": backups,
-            "aws.rds.instance-multi-az": multi_az, "aws.rds.instance-not-public": private}
+    return {
+        "aws.rds.instance-encrypted": encrypted,
+        "aws.rds.instance-backups": backups,
+        "aws.rds.instance-multi-az": multi_az,
+        "aws.rds.instance-not-public": private,
+    }
 
 
 def _detection(client: Any, region: str, account: str, expected: Any) -> None:
@@ -98,45 +138,99 @@ def _detection(client: Any, region: str, account: str, expected: Any) -> None:
     expected.add(here, {"aws.guardduty.enabled": "pass", "aws.guardduty.malware-protection": "fail"})
     client("inspector2").enable(accountIds=[account], resourceTypes=["EC2", "ECR"])
     client("macie2").enable_macie()
-    expected.add(here, {"aws.security_services.inspector-enabled": "pass", "aws.security_services.macie-enabled": "pass",
-                        "aws.security_services.security-hub-enabled": "fail"})
+    expected.add(
+        here,
+        {
+            "aws.security_services.inspector-enabled": "pass",
+            "aws.security_services.macie-enabled": "pass",
+            "aws.security_services.security-hub-enabled": "fail",
+        },
+    )
     config = client("config")
-    config.put_configuration_recorder(ConfigurationRecorder={
-        "name": "default", "roleARN": f"arn:aws:iam::{account}:role/config",
-        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}})
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{account}:role/config",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+        }
+    )
     expected.add(here, {"aws.security_services.config-recording": "fail"})  # created but never started
 
 
-def _monitoring(logs: Any, cloudwatch: Any, cloudtrail: Any, iam: Any, region: str, account: str, trail: str,
-                expected: Any) -> None:
+def _monitoring(
+    logs: Any, cloudwatch: Any, cloudtrail: Any, iam: Any, region: str, account: str, trail: str, expected: Any
+) -> None:
     group = "annexa-demo-cloudtrail"
     logs.create_log_group(logGroupName=group)
     logs.put_retention_policy(logGroupName=group, retentionInDays=400)
-    role = iam.create_role(RoleName="cloudtrail-to-logs", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-    cloudtrail.update_trail(Name=trail, CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{account}:log-group:{group}:*",
-                            CloudWatchLogsRoleArn=role)
-    logs.put_metric_filter(logGroupName=group, filterName="root-usage", filterPattern=_ROOT_FILTER,
-                           metricTransformations=[{"metricName": "RootUsage", "metricNamespace": "CISBenchmark",
-                                                   "metricValue": "1"}])
-    cloudwatch.put_metric_alarm(AlarmName="root-usage", MetricName="RootUsage", Namespace="CISBenchmark",
-                                Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-                                ComparisonOperator="GreaterThanOrEqualToThreshold",
-                                AlarmActions=[f"arn:aws:sns:{region}:{account}:security-alerts"])
-    expected.add(f"{account}:global", {"aws.cloudwatch.root-usage-alarm": "pass",
-                                       "aws.cloudwatch.unauthorized-calls-alarm": "fail",
-                                       "aws.cloudwatch.cloudtrail-change-alarm": "fail",
-                                       "aws.cloudwatch.cloudtrail-log-retention": "pass"})
+    role = iam.create_role(
+        RoleName="cloudtrail-to-logs",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    cloudtrail.update_trail(
+        Name=trail,
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{account}:log-group:{group}:*",
+        CloudWatchLogsRoleArn=role,
+    )
+    logs.put_metric_filter(
+        logGroupName=group,
+        filterName="root-usage",
+        filterPattern=_ROOT_FILTER,
+        metricTransformations=[{"metricName": "RootUsage", "metricNamespace": "CISBenchmark", "metricValue": "1"}],
+    )
+    cloudwatch.put_metric_alarm(
+        AlarmName="root-usage",
+        MetricName="RootUsage",
+        Namespace="CISBenchmark",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[f"arn:aws:sns:{region}:{account}:security-alerts"],
+    )
+    expected.add(
+        f"{account}:global",
+        {
+            "aws.cloudwatch.root-usage-alarm": "pass",
+            "aws.cloudwatch.unauthorized-calls-alarm": "fail",
+            "aws.cloudwatch.cloudtrail-change-alarm": "fail",
+            "aws.cloudwatch.cloudtrail-log-retention": "pass",
+        },
+    )
 
 
 def _lambda(lambda_: Any, iam: Any, expected: Any) -> None:
-    role = iam.create_role(RoleName="demo-lambda", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    role = iam.create_role(
+        RoleName="demo-lambda",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
     for name, runtime, status in (("thumbnailer", "python3.12", "pass"), ("legacy-export", "python3.7", "fail")):
-        arn = lambda_.create_function(FunctionName=name, Runtime=runtime, Role=role, Handler="index.handler",
-                                      Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})["FunctionArn"]
+        arn = lambda_.create_function(
+            FunctionName=name,
+            Runtime=runtime,
+            Role=role,
+            Handler="index.handler",
+            Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        )["FunctionArn"]
         expected.add(arn, {"aws.lambda.supported-runtime": status})
 
 
@@ -150,9 +244,14 @@ def _network(ec2: Any, elbv2: Any, wafv2: Any, acm: Any, region: str, account: s
     arn = f"arn:aws:ec2:{region}:{account}:{{}}".format
     default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    for name, tokens, status in (("web-imdsv2", "required", "pass"), ("legacy-imdsv1", "optional", "fail")):
-        instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro",
-                                     MetadataOptions={"HttpTokens": tokens, "HttpEndpoint": "enabled"})
+    for _name, tokens, status in (("web-imdsv2", "required", "pass"), ("legacy-imdsv1", "optional", "fail")):
+        instance = ec2.run_instances(
+            ImageId=image,
+            MinCount=1,
+            MaxCount=1,
+            InstanceType="t3.micro",
+            MetadataOptions={"HttpTokens": tokens, "HttpEndpoint": "enabled"},
+        )
         expected.add(arn(f"instance/{instance['Instances'][0]['InstanceId']}"), {"aws.ec2.instance-imdsv2": status})
     # The instances live in the default VPC, which has no flow logs; default subnets auto-assign public IPs.
     expected.add(arn(f"vpc/{default_vpc}"), {"aws.vpc.default-vpc-unused": "fail", "aws.vpc.flow-logs": "fail"})
@@ -163,45 +262,84 @@ def _network(ec2: Any, elbv2: Any, wafv2: Any, acm: Any, region: str, account: s
     expected.add(arn(f"network-acl/{default_acl['NetworkAclId']}"), {"aws.vpc.network-acl-admin-ports": "fail"})
 
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
-    ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", LogDestinationType="s3",
-                         LogDestination="arn:aws:s3:::annexa-demo-audit-logs")
+    ec2.create_flow_logs(
+        ResourceIds=[vpc],
+        ResourceType="VPC",
+        TrafficType="ALL",
+        LogDestinationType="s3",
+        LogDestination="arn:aws:s3:::annexa-demo-audit-logs",
+    )
     expected.add(arn(f"vpc/{vpc}"), {"aws.vpc.flow-logs": "pass"})
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]
-               ["SubnetId"] for i, z in ((1, "a"), (2, "b"))]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]["SubnetId"]
+        for i, z in ((1, "a"), (2, "b"))
+    ]
     for subnet in subnets:
         expected.add(arn(f"subnet/{subnet}"), {"aws.vpc.subnet-no-auto-public-ip": "pass"})
     acl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
-    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=90, Protocol="6", RuleAction="deny", Egress=False,
-                                 CidrBlock="0.0.0.0/0", PortRange={"From": 22, "To": 22})
-    ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="6", RuleAction="allow", Egress=False,
-                                 CidrBlock="0.0.0.0/0", PortRange={"From": 443, "To": 443})
+    ec2.create_network_acl_entry(
+        NetworkAclId=acl,
+        RuleNumber=90,
+        Protocol="6",
+        RuleAction="deny",
+        Egress=False,
+        CidrBlock="0.0.0.0/0",
+        PortRange={"From": 22, "To": 22},
+    )
+    ec2.create_network_acl_entry(
+        NetworkAclId=acl,
+        RuleNumber=100,
+        Protocol="6",
+        RuleAction="allow",
+        Egress=False,
+        CidrBlock="0.0.0.0/0",
+        PortRange={"From": 443, "To": 443},
+    )
     expected.add(arn(f"network-acl/{acl}"), {"aws.vpc.network-acl-admin-ports": "pass"})
-    for default in ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpc]},
-                                                      {"Name": "default", "Values": ["true"]}])["NetworkAcls"]:
+    for default in ec2.describe_network_acls(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "default", "Values": ["true"]}]
+    )["NetworkAcls"]:
         expected.add(arn(f"network-acl/{default['NetworkAclId']}"), {"aws.vpc.network-acl-admin-ports": "fail"})
 
     certificate = _import_certificate(acm, "shop.example.com", days=90)
     expected.add(certificate, {"aws.acm.certificate-expiry": "pass"})
     expiring = _import_certificate(acm, "old-shop.example.com", days=10)
     expected.add(expiring, {"aws.acm.certificate-expiry": "fail"})
-    web_acl = wafv2.create_web_acl(Name="edge", Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[],
-                                   VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False,
-                                                     "MetricName": "edge"})["Summary"]["ARN"]
-    for name, tls_policy, protected, status in (("shop", "ELBSecurityPolicy-TLS13-1-2-2021-06", True, "pass"),
-                                                ("legacy", "ELBSecurityPolicy-2016-08", False, "fail")):
-        lb = elbv2.create_load_balancer(Name=name, Subnets=subnets, Scheme="internet-facing",
-                                        Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
+    web_acl = wafv2.create_web_acl(
+        Name="edge",
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        Rules=[],
+        VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "edge"},
+    )["Summary"]["ARN"]
+    for name, tls_policy, protected, status in (
+        ("shop", "ELBSecurityPolicy-TLS13-1-2-2021-06", True, "pass"),
+        ("legacy", "ELBSecurityPolicy-2016-08", False, "fail"),
+    ):
+        lb = elbv2.create_load_balancer(Name=name, Subnets=subnets, Scheme="internet-facing", Type="application")[
+            "LoadBalancers"
+        ][0]["LoadBalancerArn"]
         group = elbv2.create_target_group(Name=f"{name}-tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]
-        elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443, SslPolicy=tls_policy,
-                              Certificates=[{"CertificateArn": certificate}],
-                              DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}])
-        http_action = ({"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}
-                       if protected else {"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]})
+        elbv2.create_listener(
+            LoadBalancerArn=lb,
+            Protocol="HTTPS",
+            Port=443,
+            SslPolicy=tls_policy,
+            Certificates=[{"CertificateArn": certificate}],
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
+        )
+        http_action = (
+            {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}
+            if protected
+            else {"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}
+        )
         elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[http_action])
         if protected:
             wafv2.associate_web_acl(WebACLArn=web_acl, ResourceArn=lb)
-        expected.add(lb, {"aws.elbv2.waf-on-public-alb": status, "aws.elbv2.tls-policy": status,
-                          "aws.elbv2.http-redirects": status})
+        expected.add(
+            lb,
+            {"aws.elbv2.waf-on-public-alb": status, "aws.elbv2.tls-policy": status, "aws.elbv2.http-redirects": status},
+        )
 
 
 def _import_certificate(acm: Any, domain: str, days: int) -> str:
@@ -215,14 +353,20 @@ def _import_certificate(acm: Any, domain: str, days: int) -> str:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=days)).sign(key, hashes.SHA256())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .sign(key, hashes.SHA256())
     )
     return acm.import_certificate(
         Certificate=cert.public_bytes(serialization.Encoding.PEM),
-        PrivateKey=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                     serialization.NoEncryption()),
+        PrivateKey=key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
     )["CertificateArn"]
 
 
@@ -231,19 +375,33 @@ def _cloudfront(cloudfront: Any, acm: Any, account: str, expected: Any) -> None:
     expected.add(certificate, {"aws.acm.certificate-expiry": "pass"})
     for name, hardened in (("assets", True), ("legacy-downloads", False)):
         config: dict[str, Any] = {
-            "CallerReference": name, "Comment": name, "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [{"Id": "origin", "DomainName": f"{name}.example.com",
-                                                  "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
-                                                                         "OriginProtocolPolicy": "https-only"}}]},
-            "DefaultCacheBehavior": {"TargetOriginId": "origin",
-                                     "ViewerProtocolPolicy": "redirect-to-https" if hardened else "allow-all",
-                                     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+            "CallerReference": name,
+            "Comment": name,
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "origin",
+                        "DomainName": f"{name}.example.com",
+                        "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "origin",
+                "ViewerProtocolPolicy": "redirect-to-https" if hardened else "allow-all",
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+            },
         }
         if hardened:
             config["WebACLId"] = f"arn:aws:wafv2:us-east-1:{account}:global/webacl/edge/1"
-            config["ViewerCertificate"] = {"ACMCertificateArn": certificate, "CloudFrontDefaultCertificate": False, "SSLSupportMethod": "sni-only",
-                                           "MinimumProtocolVersion": "TLSv1.2_2021"}
+            config["ViewerCertificate"] = {
+                "ACMCertificateArn": certificate,
+                "CloudFrontDefaultCertificate": False,
+                "SSLSupportMethod": "sni-only",
+                "MinimumProtocolVersion": "TLSv1.2_2021",
+            }
         distribution = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["ARN"]
         status = "pass" if hardened else "fail"
         expected.add(distribution, {"aws.cloudfront.waf": status, "aws.cloudfront.tls": status})
-

@@ -200,7 +200,11 @@ def selected_collectors(
         for collector_cls in registry.for_provider(target.provider):
             if wanted and collector_cls.name not in wanted:
                 continue
-            if context is not None and not collector_cls.shards_itself and not context.owns(collector_cls.name, target.label):
+            if (
+                context is not None
+                and not collector_cls.shards_itself
+                and not context.owns(collector_cls.name, target.label)
+            ):
                 continue
             yield target, collector_cls
 

@@ -122,18 +122,24 @@ def _arrived_shards(store: Store, run_id: str) -> list[str]:
     """The names of all N shards, or StoreError naming what is missing or inconsistent."""
     names = store.shard_names(run_id)
     if not names:
-        raise StoreError(f"{store.url}: no shards of run {run_id} have arrived (run `annexa collect --run-id "
-                         f"{run_id} --shard K/N` on each machine first)")
+        raise StoreError(
+            f"{store.url}: no shards of run {run_id} have arrived (run `annexa collect --run-id "
+            f"{run_id} --shard K/N` on each machine first)"
+        )
     counts = sorted({int(name.split("-of-")[1]) for name in names})
     if len(counts) > 1:
-        raise StoreError(f"{store.url}: the shards of run {run_id} disagree on the shard count "
-                         f"({', '.join(names)}); rerun them under a new run id")
+        raise StoreError(
+            f"{store.url}: the shards of run {run_id} disagree on the shard count "
+            f"({', '.join(names)}); rerun them under a new run id"
+        )
     count = counts[0]
     wanted = [f"{index}-of-{count}" for index in range(count)]
     missing = [name.replace("-of-", "/") for name in wanted if name not in names]
     if missing:
-        raise StoreError(f"{store.url}: cannot seal run {run_id}: shard {', '.join(missing)} "
-                         f"{'has' if len(missing) == 1 else 'have'} not arrived ({len(names)} of {count} present)")
+        raise StoreError(
+            f"{store.url}: cannot seal run {run_id}: shard {', '.join(missing)} "
+            f"{'has' if len(missing) == 1 else 'have'} not arrived ({len(names)} of {count} present)"
+        )
     return wanted
 
 
@@ -145,7 +151,8 @@ def _stored_facts(store: Store, writer: RunWriter) -> Iterator[Fact]:
     with ThreadPoolExecutor(max_workers=_READERS) as pool:
         for start in range(0, len(rows), _CHUNK):  # in chunks, so memory stays bounded on a large estate
             chunk = rows[start : start + _CHUNK]
-            for (kind, resource, _digest, batch), body in zip(chunk, pool.map(lambda r: store.get_json(r[2]), chunk)):
+            bodies = pool.map(lambda r: store.get_json(r[2]), chunk)
+            for (kind, resource, _digest, batch), body in zip(chunk, bodies, strict=True):
                 yield Fact(
                     kind=kind,
                     resource=resource,

@@ -45,9 +45,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
                 None, None, "a mapping key must be a plain value", key_node.start_mark
             ) from None
         if key in result:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = key_node.start_mark.line + 1
     return result
@@ -99,7 +97,9 @@ def parse_yaml(text: str, origin: str, first_line: int = 1) -> Any:
         raise UsageError(f"{origin}:{line + offset}: {problem}") from None
     except yaml.reader.ReaderError as err:
         line = text[: err.position].count("\n") + 1
-        raise UsageError(f"{origin}:{line + offset}: invalid YAML: unacceptable character #x{err.character:04x}") from None
+        raise UsageError(
+            f"{origin}:{line + offset}: invalid YAML: unacceptable character #x{err.character:04x}"
+        ) from None
     except yaml.YAMLError as err:
         raise UsageError(f"{origin}:{first_line}: invalid YAML: {' '.join(str(err).split())}") from None
     except RecursionError:

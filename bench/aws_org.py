@@ -49,8 +49,11 @@ def _free_port() -> int:
 
 def _start_moto() -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -65,10 +68,15 @@ def _start_moto() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def _assumed(management: boto3.Session, account: str, region: str) -> boto3.Session:
-    c = management.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}",
-                                             RoleSessionName="bench")["Credentials"]
-    return boto3.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
-                         aws_session_token=c["SessionToken"], region_name=region)
+    c = management.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="bench")[
+        "Credentials"
+    ]
+    return boto3.Session(
+        aws_access_key_id=c["AccessKeyId"],
+        aws_secret_access_key=c["SecretAccessKey"],
+        aws_session_token=c["SessionToken"],
+        region_name=region,
+    )
 
 
 def _seed_unit(management: boto3.Session, account: str, region: str, per_unit: int) -> int:
@@ -79,16 +87,23 @@ def _seed_unit(management: boto3.Session, account: str, region: str, per_unit: i
     for i in range(groups):
         gid = ec2.create_security_group(GroupName=f"sg-{i}", Description="bench")["GroupId"]
         if i % 10 == 0:
-            ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
-                {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+            ec2.authorize_security_group_ingress(
+                GroupId=gid,
+                IpPermissions=[
+                    {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+                ],
+            )
     for i in range(volumes):
         ec2.create_volume(AvailabilityZone=f"{region}a", Size=1, Encrypted=i % 2 == 0)
     for _ in range(keys):
         kms.create_key(Description="bench")
     for i in range(tables):
-        dynamodb.create_table(TableName=f"t{i}", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                              AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                              BillingMode="PAY_PER_REQUEST")
+        dynamodb.create_table(
+            TableName=f"t{i}",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
     return groups + volumes + keys + tables
 
 
@@ -96,8 +111,10 @@ def _seed(accounts: int, per_unit: int) -> int:
     management = boto3.Session(region_name=REGIONS[0])
     org = management.client("organizations")
     org.create_organization(FeatureSet="ALL")
-    ids = [org.create_account(AccountName=f"member-{i}", Email=f"m{i}@example.com")["CreateAccountStatus"]["AccountId"]
-           for i in range(accounts)]
+    ids = [
+        org.create_account(AccountName=f"member-{i}", Email=f"m{i}@example.com")["CreateAccountStatus"]["AccountId"]
+        for i in range(accounts)
+    ]
     with ThreadPoolExecutor(8) as pool:
         counts = pool.map(lambda unit: _seed_unit(management, *unit, per_unit), [(a, r) for a in ids for r in REGIONS])
         return sum(counts)
@@ -206,8 +223,9 @@ def _child(mode: str, workdir: str) -> None:
 
 
 def _spawn(mode: str, env: dict[str, str], workdir: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, __file__, "--child", mode, workdir], env=env, capture_output=True, text=True,
-                         timeout=1800)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, workdir], env=env, capture_output=True, text=True, timeout=1800
+    )
     if out.returncode != 0:
         raise SystemExit(f"{mode} run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -225,14 +243,22 @@ def main() -> None:
 
     process, url = _start_moto()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION=REGIONS[0], AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    env.update(
+        AWS_ENDPOINT_URL=url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGIONS[0],
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )
     os.environ.update({k: v for k, v in env.items() if k.startswith("AWS_")})
     try:
         began = time.perf_counter()
         resources = _seed(args.accounts, args.per_unit)
-        print(f"seeded {resources} resources in {args.accounts} member accounts x {len(REGIONS)} regions "
-              f"in {time.perf_counter() - began:.1f}s")
+        print(
+            f"seeded {resources} resources in {args.accounts} member accounts x {len(REGIONS)} regions "
+            f"in {time.perf_counter() - began:.1f}s"
+        )
         with tempfile.TemporaryDirectory() as workdir:
             loop = _spawn("loop", env, workdir)
             annexa = _spawn("annexa", env, workdir)
@@ -243,13 +269,21 @@ def main() -> None:
 
     ratio = annexa["wall_s"] / loop["wall_s"]
     print(f"{'':8}{'API calls':>10}{'wall s':>9}{'peak MB':>9}")
-    print(f"{'loop':8}{loop['calls']:>10}{loop['wall_s']:>9.1f}{loop['peak_mb']:>9.0f}   ({loop['resources']} resources)")
-    print(f"{'annexa':8}{annexa['calls']:>10}{annexa['wall_s']:>9.1f}{annexa['peak_mb']:>9.0f}   (exit {annexa['exit']})")
-    print(f"{'fetch':8}{fetch['calls']:>10}{fetch['wall_s']:>9.1f}{fetch['peak_mb']:>9.0f}   "
-          f"(annexa's collectors alone, no store or rules: {fetch['facts']} facts, {fetch['errors']} errors)")
-    print(f"targets: calls <= loop ({annexa['calls']} vs {loop['calls']}): {'ok' if annexa['calls'] <= loop['calls'] else 'MISSED'}; "
-          f"wall <= 1.5x loop ({ratio:.2f}x): {'ok' if ratio <= 1.5 else 'MISSED'}; "
-          f"peak < 300 MB ({annexa['peak_mb']:.0f}): {'ok' if annexa['peak_mb'] < 300 else 'MISSED'}")
+    print(
+        f"{'loop':8}{loop['calls']:>10}{loop['wall_s']:>9.1f}{loop['peak_mb']:>9.0f}   ({loop['resources']} resources)"
+    )
+    print(
+        f"{'annexa':8}{annexa['calls']:>10}{annexa['wall_s']:>9.1f}{annexa['peak_mb']:>9.0f}   (exit {annexa['exit']})"
+    )
+    print(
+        f"{'fetch':8}{fetch['calls']:>10}{fetch['wall_s']:>9.1f}{fetch['peak_mb']:>9.0f}   "
+        f"(annexa's collectors alone, no store or rules: {fetch['facts']} facts, {fetch['errors']} errors)"
+    )
+    print(
+        f"targets: calls <= loop ({annexa['calls']} vs {loop['calls']}): {'ok' if annexa['calls'] <= loop['calls'] else 'MISSED'}; "
+        f"wall <= 1.5x loop ({ratio:.2f}x): {'ok' if ratio <= 1.5 else 'MISSED'}; "
+        f"peak < 300 MB ({annexa['peak_mb']:.0f}): {'ok' if annexa['peak_mb'] < 300 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

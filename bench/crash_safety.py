@@ -54,8 +54,9 @@ def run_trials(workdir: Path, trials: int, seed: int) -> list[Trial]:
         config.write_text(CONFIG % f"trial-{number}")  # every run writes new facts, so kills hit object writes too
         runs_before = len(list((workdir / "evidence/manifests").glob("*.json")))
         kill_after = rng.uniform(0.05, duration * 1.1)
-        process = subprocess.Popen([ANNEXA, "collect"], cwd=workdir, env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [ANNEXA, "collect"], cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(kill_after)
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -76,11 +77,15 @@ def main() -> int:
         trials = run_trials(Path(tmp), args.trials, args.seed)
     for t in trials:
         landed = "run landed" if t.runs_after_kill > t.runs_before else "no run"
-        print(f"kill after {t.kill_after:6.3f}s: {landed:10}  problems={len(t.problems)}  next collect ok={t.next_collect_ok}")
+        print(
+            f"kill after {t.kill_after:6.3f}s: {landed:10}  problems={len(t.problems)}  next collect ok={t.next_collect_ok}"
+        )
     bad = [t for t in trials if t.problems or not t.next_collect_ok]
     landed = sum(t.runs_after_kill > t.runs_before for t in trials)
-    print(f"crash safety: {len(trials)} kill -9 trials, {landed} landed before the kill, "
-          f"{len(trials) - landed} left no run, {len(bad)} damaged the store or blocked the next run")
+    print(
+        f"crash safety: {len(trials)} kill -9 trials, {landed} landed before the kill, "
+        f"{len(trials) - landed} left no run, {len(bad)} damaged the store or blocked the next run"
+    )
     return 1 if bad else 0
 
 

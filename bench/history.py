@@ -67,18 +67,34 @@ def _bucket(rng: random.Random, serial: int, accounts: int) -> tuple[str, dict[s
     data = {
         "name": name,
         "created": f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T10:00:00Z",
-        "encryption": {"enabled": rng.random() > 0.1, "algorithm": "aws:kms",
-                       "key": f"arn:aws:kms:{region}:{account}:key/{rng.getrandbits(128):032x}"},
+        "encryption": {
+            "enabled": rng.random() > 0.1,
+            "algorithm": "aws:kms",
+            "key": f"arn:aws:kms:{region}:{account}:key/{rng.getrandbits(128):032x}",
+        },
         "versioning": "Enabled" if rng.random() > 0.2 else "Suspended",
         "public_access": rng.random() < 0.03,
         "scratch": rng.random() < 0.05,
         "lifecycle": [{"id": "expire-noncurrent", "days": rng.choice([30, 90, 365])}],
-        "policy": {"Version": "2012-10-17", "Statement": [
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-             "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
-             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]},
-        "tags": {"team": rng.choice(["platform", "data", "web", "security"]), "env": rng.choice(["prod", "dev"]),
-                 "cost-centre": f"cc-{rng.randint(100, 999)}", "owner": f"user{rng.randint(1, 500)}@acme.example"},
+        "policy": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        },
+        "tags": {
+            "team": rng.choice(["platform", "data", "web", "security"]),
+            "env": rng.choice(["prod", "dev"]),
+            "cost-centre": f"cc-{rng.randint(100, 999)}",
+            "owner": f"user{rng.randint(1, 500)}@acme.example",
+        },
     }
     return f"arn:aws:s3:::{name}", {"provider": "aws", "account": account, "region": region}, data
 
@@ -116,8 +132,10 @@ class Estate:
             self._add()
 
     def facts(self, at: str) -> list[Fact]:
-        source = Source(operations=("s3:ListBuckets", "s3:GetBucketEncryption", "s3:GetBucketPolicy"),
-                        principal="arn:aws:sts::100000000000:assumed-role/annexa-audit/nightly")
+        source = Source(
+            operations=("s3:ListBuckets", "s3:GetBucketEncryption", "s3:GetBucketPolicy"),
+            principal="arn:aws:sts::100000000000:assumed-role/annexa-audit/nightly",
+        )
         return [Fact(KIND, resource, scope, data, source, at) for resource, (scope, data) in self.items.items()]
 
 
@@ -128,7 +146,9 @@ def _stored_bytes(store: Store) -> int:
         pages = backend._s3.get_paginator("list_objects_v2").paginate(Bucket=backend.bucket, Prefix=prefix)
         return sum(item["Size"] for page in pages for item in page.get("Contents", []))
     root = Path(store.url)
-    return sum(p.stat().st_size for folder in ("objects", "manifests") for p in (root / folder).rglob("*") if p.is_file())
+    return sum(
+        p.stat().st_size for folder in ("objects", "manifests") for p in (root / folder).rglob("*") if p.is_file()
+    )
 
 
 def _timed(action: Callable[[], Any], repeat: int = 5) -> float:
@@ -206,9 +226,16 @@ def simulate(url: str, size: int, nights: int, checkpoint: int, rules_file: Path
     stored = _stored_bytes(store)
     index_bytes = store.backend.index_path().stat().st_size
     return {
-        "url": url, "facts": size, "nights": nights, "checkpoint": checkpoint,
-        "first_run_bytes": first_run_bytes, "changed_fact_bytes": changed_bytes, "stored_bytes": stored,
-        "index_bytes": index_bytes, "write_ms_first": write_ms[0], "write_ms_nightly": statistics.median(write_ms[1:]),
+        "url": url,
+        "facts": size,
+        "nights": nights,
+        "checkpoint": checkpoint,
+        "first_run_bytes": first_run_bytes,
+        "changed_fact_bytes": changed_bytes,
+        "stored_bytes": stored,
+        "index_bytes": index_bytes,
+        "write_ms_first": write_ms[0],
+        "write_ms_nightly": statistics.median(write_ms[1:]),
         "reads": reads,
     }
 
@@ -221,17 +248,23 @@ def report(figures: dict[str, Any]) -> bool:
     print(f"\n{figures['url']}: {figures['facts']:,} facts, {figures['nights']} nightly runs, 1% churn")
     print(f"  run 1 stored               {figures['first_run_bytes'] / mb:9.2f} MiB")
     print(f"  changed facts since        {figures['changed_fact_bytes'] / mb:9.2f} MiB")
-    print(f"  stored after {figures['nights']:3d} runs       {figures['stored_bytes'] / mb:9.2f} MiB"
-          f"   (+ derived index {figures['index_bytes'] / mb:.2f} MiB)")
+    print(
+        f"  stored after {figures['nights']:3d} runs       {figures['stored_bytes'] / mb:9.2f} MiB"
+        f"   (+ derived index {figures['index_bytes'] / mb:.2f} MiB)"
+    )
     print(f"  storage ratio              {ratio:9.3f}    target <= 1.3  {'OK' if ratio <= 1.3 else 'MISSED'}")
-    print(f"  write: first run {figures['write_ms_first'] / 1000:.1f} s, nightly median "
-          f"{figures['write_ms_nightly'] / 1000:.2f} s")
+    print(
+        f"  write: first run {figures['write_ms_first'] / 1000:.1f} s, nightly median "
+        f"{figures['write_ms_nightly'] / 1000:.2f} s"
+    )
     ok = ratio <= 1.3
     for name in early:
         slow = late[name] / early[name]
         ok = ok and slow <= 1.5
-        print(f"  {name:24s} {early[name]:8.1f} ms at run {figures['checkpoint']:3d}, {late[name]:8.1f} ms at run "
-              f"{figures['nights']:3d}: x{slow:.2f}  target <= 1.5  {'OK' if slow <= 1.5 else 'MISSED'}")
+        print(
+            f"  {name:24s} {early[name]:8.1f} ms at run {figures['checkpoint']:3d}, {late[name]:8.1f} ms at run "
+            f"{figures['nights']:3d}: x{slow:.2f}  target <= 1.5  {'OK' if slow <= 1.5 else 'MISSED'}"
+        )
     return ok
 
 
@@ -241,8 +274,13 @@ def _s3_figures(size: int, nights: int, checkpoint: int, rules_file: Path, work:
     from servers import moto_server  # the test helper: moto_server on a free port on 127.0.0.1
 
     with moto_server() as endpoint:
-        os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                          AWS_DEFAULT_REGION="us-east-1", XDG_CACHE_HOME=str(work / "cache"))
+        os.environ.update(
+            AWS_ENDPOINT_URL=endpoint,
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench",
+            AWS_DEFAULT_REGION="us-east-1",
+            XDG_CACHE_HOME=str(work / "cache"),
+        )
         os.environ.pop("AWS_PROFILE", None)
         boto3.client("s3").create_bucket(Bucket="bench-evidence")
         return simulate("s3://bench-evidence/history", size, nights, checkpoint, rules_file)

@@ -46,20 +46,31 @@ def write_store(root: Path, resources: int, nights: int) -> float:
     store = open_store(str(root / "ev"), Ed25519Signer(key.private_path))
     rules = load_rules([root / "rules.yaml"], {"bench.bucket"}, set(load_catalog().ids()))
     rng = random.Random(1)
-    state = {f"arn:bench:bucket/b{i:05d}": {"encrypted": rng.random() > 0.1, "versioning": "Enabled",
-                                             "tags": {"team": f"t{i % 17}"}, "size": i} for i in range(resources)}
+    state = {
+        f"arn:bench:bucket/b{i:05d}": {
+            "encrypted": rng.random() > 0.1,
+            "versioning": "Enabled",
+            "tags": {"team": f"t{i % 17}"},
+            "size": i,
+        }
+        for i in range(resources)
+    }
     began = time.perf_counter()
     for night in range(nights):
         when = START + timedelta(days=night)
         stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         for name in rng.sample(sorted(state), resources // 50):
             state[name] = {**state[name], "encrypted": not state[name]["encrypted"], "size": night}
-        meta = {"mappings": {"object": store.put_json({"rules": [r.to_dict() for r in rules]}), "sha256": "x"},
-                "config": {"object": store.put_json({"targets": [{"bench": {}}]}), "sha256": "y"}}
+        meta = {
+            "mappings": {"object": store.put_json({"rules": [r.to_dict() for r in rules]}), "sha256": "x"},
+            "config": {"object": store.put_json({"targets": [{"bench": {}}]}), "sha256": "y"},
+        }
         writer = store.begin_run(f"night-{night:03d}", stamp, meta)
         source = Source(operations=("bench:List",), principal="bench")
-        stored = [writer.add_fact(Fact("bench.bucket", name, {"provider": "bench"}, data, source, stamp), "bench")
-                  for name, data in state.items()]
+        stored = [
+            writer.add_fact(Fact("bench.bucket", name, {"provider": "bench"}, data, source, stamp), "bench")
+            for name, data in state.items()
+        ]
         writer.commit(evaluate(stored, (), rules, when, {"bench.bucket"}), stamp, {})
     return time.perf_counter() - began
 
@@ -88,8 +99,13 @@ def main() -> int:
         store.runs()  # bring the index up to date outside the timed pack build
         last = date(2026, 8, 1) + timedelta(days=args.nights - 1)
         began = time.perf_counter()
-        summary = build_pack(store, load_catalog(), Config(path=None, store=str(root / "ev"), targets=()),
-                             PackOptions(date(2026, 8, 1), last), root / "pack.zip")
+        summary = build_pack(
+            store,
+            load_catalog(),
+            Config(path=None, store=str(root / "ev"), targets=()),
+            PackOptions(date(2026, 8, 1), last),
+            root / "pack.zip",
+        )
         pack_s = time.perf_counter() - began
 
         began = time.perf_counter()
@@ -114,13 +130,19 @@ def main() -> int:
     assert report.ok and folder_report.ok and store_report.ok, (report.problems + store_report.problems)[:5]
     mb = 1024 * 1024
     print(f"store: {args.nights} nightly runs x {args.resources} resources written in {write_s:.1f}s")
-    print(f"pack:  {args.nights}-day pack built in {pack_s:.2f}s: {summary.bytes / mb:.1f} MiB zip, "
-          f"{summary.objects} objects, {summary.manifests} manifests, {summary.controls} controls")
+    print(
+        f"pack:  {args.nights}-day pack built in {pack_s:.2f}s: {summary.bytes / mb:.1f} MiB zip, "
+        f"{summary.objects} objects, {summary.manifests} manifests, {summary.controls} controls"
+    )
     print(f"verify pack zip:      {verify_pack_s:.2f}s ({report.objects} objects, {report.signed} signatures)")
-    print(f"verify unzipped pack: {verify_folder_s:.2f}s for {folder_bytes / mb:.1f} MiB; "
-          f"sha256sum on the same files {sum_folder_s:.2f}s; ratio {verify_folder_s / sum_folder_s:.2f}x")
-    print(f"verify store:         {verify_store_s:.2f}s for {store_report.objects} objects, {store_bytes / mb:.1f} MiB; "
-          f"sha256sum on the same objects and manifests {sum_store_s:.2f}s; ratio {verify_store_s / sum_store_s:.2f}x (target <= 2x)")
+    print(
+        f"verify unzipped pack: {verify_folder_s:.2f}s for {folder_bytes / mb:.1f} MiB; "
+        f"sha256sum on the same files {sum_folder_s:.2f}s; ratio {verify_folder_s / sum_folder_s:.2f}x"
+    )
+    print(
+        f"verify store:         {verify_store_s:.2f}s for {store_report.objects} objects, {store_bytes / mb:.1f} MiB; "
+        f"sha256sum on the same objects and manifests {sum_store_s:.2f}s; ratio {verify_store_s / sum_store_s:.2f}x (target <= 2x)"
+    )
     return 0
 
 

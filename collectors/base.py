@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import abc
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 __all__ = [
     "CollectionError",
@@ -33,7 +33,11 @@ def utc_now() -> str:
 
 def scope_key(scope: Mapping[str, Any]) -> str:
     """A stable, readable label for a scope, e.g. `aws/123456789012/eu-west-1`."""
-    parts = [str(scope[k]) for k in ("provider", "account", "subscription", "org", "tenant", "host", "region") if scope.get(k)]
+    parts = [
+        str(scope[k])
+        for k in ("provider", "account", "subscription", "org", "tenant", "host", "region")
+        if scope.get(k)
+    ]
     return "/".join(parts) or "-"
 
 
@@ -191,7 +195,8 @@ class Collector(abc.ABC):
     A subclass sets `name` (its entry-point name, e.g. `aws.s3`), `provider` (the
     target type it serves, e.g. `aws`), `kinds` (every fact kind it yields) and
     `permissions` (the read permissions it needs). Its docstring describes the
-    evidence. `max_age` is how long its evidence stays fresh by default. `target_options` declares the target options it reads. `rules`
+    evidence. `max_age` is how long its evidence stays fresh by default. `target_options`
+    declares the target options it reads. `rules`
     optionally names a YAML rule file shipped beside a plugin, relative to the
     collector's module file.
     """
@@ -215,6 +220,7 @@ class Collector(abc.ABC):
     def check_options(cls, options: Mapping[str, Any]) -> None:
         """Validate option values beyond their type when the config is loaded; raise
         ValueError naming the option. The default accepts whatever `target_options` allows."""
+        return None
 
     @classmethod
     def preflight(cls, target: Target) -> None:
@@ -223,6 +229,7 @@ class Collector(abc.ABC):
         Raise `annexa.errors.UsageError` naming file and line: bad input files are a
         configuration error (exit 2, no bundle), not a failed collection.
         """
+        return None
 
     @abc.abstractmethod
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:

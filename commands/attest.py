@@ -26,6 +26,8 @@ def run(args: argparse.Namespace) -> int:
     run, data = record_attestation(ws, args.control, args.file, args.note, args.by, args.expires)
     file = data["file"]
     what = f"{file['name']} (sha256 {file['sha256']})" if file else "statement"
-    print(f"attested {data['control']}: {what} by {data['attested_by']}, valid until {data['expires_at']}; "
-          f"run {run.run_id} (#{run.seq}) in {ws.store_url}")
+    print(
+        f"attested {data['control']}: {what} by {data['attested_by']}, valid until {data['expires_at']}; "
+        f"run {run.run_id} (#{run.seq}) in {ws.store_url}"
+    )
     return 0

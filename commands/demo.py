@@ -11,7 +11,9 @@ DEFAULT_LOG_LEVEL = "warning"  # the summary and the progress display tell the s
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", default="./annexa-demo", help="where to write the demo store (default: ./annexa-demo)")
+    parser.add_argument(
+        "--store", default="./annexa-demo", help="where to write the demo store (default: ./annexa-demo)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,9 @@ HELP = "create an Ed25519 key pair for signing manifests"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-o", "--output", default="annexa-signing.key",
+        "-o",
+        "--output",
+        default="annexa-signing.key",
         help="private key file (mode 0600; the public key is written beside it as FILE.pub)",
     )
 

@@ -13,10 +13,22 @@ HELP = "the non-conformity register; each failing rule x resource with first see
 
 
 def add_period_options(parser: argparse.ArgumentParser, required: bool) -> None:
-    parser.add_argument("--from", dest="start", type=parse_date, required=required, metavar="DATE",
-                        help="first day (UTC), e.g. 2026-08-01" + ("" if required else "; default: the first run"))
-    parser.add_argument("--to", dest="end", type=parse_date, required=required, metavar="DATE",
-                        help="last day (UTC), inclusive" + ("" if required else "; default: the latest run"))
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=parse_date,
+        required=required,
+        metavar="DATE",
+        help="first day (UTC), e.g. 2026-08-01" + ("" if required else "; default: the first run"),
+    )
+    parser.add_argument(
+        "--to",
+        dest="end",
+        type=parse_date,
+        required=required,
+        metavar="DATE",
+        help="last day (UTC), inclusive" + ("" if required else "; default: the latest run"),
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

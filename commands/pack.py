@@ -17,8 +17,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_store_options(parser)
     add_period_options(parser, required=True)
     parser.add_argument("-o", "--output", required=True, help="the pack file to write (.zip)")
-    parser.add_argument("--controls", action="append", default=[], metavar="PATTERN",
-                        help="only these controls, e.g. A.8.* (repeatable); default: all 93")
+    parser.add_argument(
+        "--controls",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="only these controls, e.g. A.8.* (repeatable); default: all 93",
+    )
     parser.add_argument("--sample", type=int, metavar="N", help="show a random sample of N resources per control")
     parser.add_argument("--seed", type=int, help="seed for --sample (recorded in the pack); default: random")
 

@@ -36,8 +36,13 @@ def run(args: argparse.Namespace) -> int:
     run_info = store.resolve(args.run)
     results = store.results(run_info)
     statuses = soa_statuses(
-        store, run_info, ws.catalog, ws.config,
-        manual=manual_evidence(store, run_info), max_age_by_kind=ws.max_age_by_kind(), results=results,
+        store,
+        run_info,
+        ws.catalog,
+        ws.config,
+        manual=manual_evidence(store, run_info),
+        max_age_by_kind=ws.max_age_by_kind(),
+        results=results,
     )
     rows = soa_rows(statuses, run_info, ws.config.scope, evidence_sources(results))
     columns, table = SOA_COLUMNS, _TABLE

@@ -17,10 +17,15 @@ HELP = "check hashes, the hash chain and signatures; exit 4 on any problem"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", nargs="?", help="store folder, pack .zip or unzipped pack (default: the configured store)")
+    parser.add_argument(
+        "target", nargs="?", help="store folder, pack .zip or unzipped pack (default: the configured store)"
+    )
     add_store_options(parser)
     parser.add_argument(
-        "--public-key", action="append", default=[], metavar="PEM",
+        "--public-key",
+        action="append",
+        default=[],
+        metavar="PEM",
         help="trust only signatures by this public key (repeatable); default: one key across the whole chain",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -43,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     if args.target:
         report = verify_path(Path(args.target), trusted)
     else:
-        report = verify_chain(StoreSource(workspace(args, config_required=False).open_store().backend), trusted_keys=trusted)
+        report = verify_chain(
+            StoreSource(workspace(args, config_required=False).open_store().backend), trusted_keys=trusted
+        )
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2))
     else:

@@ -46,7 +46,6 @@ CREATE INDEX IF NOT EXISTS results_end ON results(last_seq, first_seq);
 """
 
 
-
 def _live(table: str, latest: bool) -> str:
     """SQL that selects the rows of `table` present in run :seq (open rows when it is the latest)."""
     if latest:
@@ -276,8 +275,14 @@ class Index:
             "u.kind, u.controls, u.severity, u.title, u.remediation, b.scope, b.collected_at "
             "FROM runs LEFT JOIN rules u ON u.mappings = runs.mappings AND u.rule = :rule "
             "LEFT JOIN batches b ON b.seq = runs.seq AND b.batch = :batch WHERE runs.seq = :seq",
-            {"rule": row["rule"], "resource": row["resource"], "status": row["status"], "message": row["message"],
-             "batch": row["batch"], "seq": seq},
+            {
+                "rule": row["rule"],
+                "resource": row["resource"],
+                "status": row["status"],
+                "message": row["message"],
+                "batch": row["batch"],
+                "seq": seq,
+            },
         ).fetchone()
 
     def result_spans(self, first: int, last: int) -> list[sqlite3.Row]:

@@ -132,8 +132,11 @@ def holding_run_lock(lock: RunLock, store_url: str, run_id: str, log: Any) -> It
             f"{store_url}: another collection is running on this store: {who}; this run was not started"
         ) from None
     if stale is not None:
-        log.warning("stale_lock_taken_over", previous_holder=asdict(stale),
-                    detail="that run ended without releasing the lock (crashed or killed); it published nothing")
+        log.warning(
+            "stale_lock_taken_over",
+            previous_holder=asdict(stale),
+            detail="that run ended without releasing the lock (crashed or killed); it published nothing",
+        )
     try:
         yield holder
     finally:

@@ -177,7 +177,9 @@ class S3Backend:
         return self._get(self._object_key(digest), f"object {digest}")
 
     def iter_objects(self) -> list[str]:
-        return sorted(name.rpartition("/")[2] for name in self._list("objects") if _DIGEST.match(name.rpartition("/")[2]))
+        return sorted(
+            name.rpartition("/")[2] for name in self._list("objects") if _DIGEST.match(name.rpartition("/")[2])
+        )
 
     def publish_manifest(self, sequence: int, data: bytes) -> None:
         self._put_once(self._key("manifests", f"{sequence:08d}.json"), data)

@@ -68,7 +68,9 @@ def generate_keypair(private_path: Path) -> KeyPair:
     """Write a new private key (mode 0600, never overwritten) and `<name>.pub` beside it."""
     public_path = private_path.with_name(private_path.name + ".pub")
     key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     for path in (private_path, public_path):
         if path.exists():
             raise UsageError(f"{path} already exists; refusing to overwrite a key")
@@ -91,9 +93,13 @@ class Ed25519Signer:
         except OSError as err:
             raise UsageError(f"signing.private_key {private_path}: cannot read: {err.strerror or err}") from None
         except (ValueError, TypeError) as err:
-            raise UsageError(f"signing.private_key {private_path}: not an unencrypted PEM private key ({err})") from None
+            raise UsageError(
+                f"signing.private_key {private_path}: not an unencrypted PEM private key ({err})"
+            ) from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise UsageError(f"signing.private_key {private_path}: not an Ed25519 key (create one with `annexa keygen`)")
+            raise UsageError(
+                f"signing.private_key {private_path}: not an Ed25519 key (create one with `annexa keygen`)"
+            )
         self._key = key
         public = key.public_key()
         self._public = base64.b64encode(_spki_der(public)).decode("ascii")
@@ -142,7 +148,10 @@ def verify_signature(manifest: Mapping[str, Any]) -> tuple[str | None, str | Non
     except (ValueError, UnicodeEncodeError) as err:
         return None, f"unreadable signature: {err}"
     if sig.get("key_fingerprint") != actual:
-        return actual, f"key_fingerprint {sig.get('key_fingerprint')!r} does not match the recorded public key ({actual})"
+        return (
+            actual,
+            f"key_fingerprint {sig.get('key_fingerprint')!r} does not match the recorded public key ({actual})",
+        )
     try:
         key.verify(value, signed_bytes(manifest))
     except InvalidSignature:

@@ -410,7 +410,9 @@ class RunWriter:
         """What was written so far (fact keys and hashes, batches, errors), for a shard manifest."""
         with self._lock:
             return {
-                "facts": sorted([kind, resource, digest, batch] for (kind, resource), (digest, batch) in self._facts.items()),
+                "facts": sorted(
+                    [kind, resource, digest, batch] for (kind, resource), (digest, batch) in self._facts.items()
+                ),
                 "batches": {key: b.to_dict() for key, b in sorted(self._batches.items())},
                 "errors": [{**error.to_dict(), "batch": batch} for error, batch in self._errors],
             }
@@ -421,8 +423,14 @@ class RunWriter:
             for key, raw in snapshot["batches"].items():
                 batch = self._batches.get(key)
                 if batch is None:
-                    self._batches[key] = _Batch(batch_collector(key), dict(raw["scope"]), raw["collected_at"],
-                                                raw["finished_at"], raw["facts"], raw["errors"])
+                    self._batches[key] = _Batch(
+                        batch_collector(key),
+                        dict(raw["scope"]),
+                        raw["collected_at"],
+                        raw["finished_at"],
+                        raw["facts"],
+                        raw["errors"],
+                    )
                     continue
                 batch.collected_at = min(batch.collected_at, raw["collected_at"])
                 batch.finished_at = max(batch.finished_at, raw["finished_at"])
@@ -500,8 +508,9 @@ class RunWriter:
                 "finished_at": finished_at,
                 **self.meta,
                 **extra,
-                "batches": dict(sorted({**carried.batches, **{k: b.to_dict() for k, b in self._batches.items()}}
-                                       .items())),
+                "batches": dict(
+                    sorted({**carried.batches, **{k: b.to_dict() for k, b in self._batches.items()}}.items())
+                ),
                 "errors": [error.to_dict() for error, _ in self._errors],
                 "facts": {"count": len(facts), "delta": self.store.put_json(fact_delta)},
                 "results": {"count": len(run_results), "summary": summary, "delta": self.store.put_json(result_delta)},

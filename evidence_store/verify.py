@@ -85,8 +85,9 @@ class StoreSource:
         # must already know which objects exist.
         digests = self.backend.iter_objects()
         self._present.update(digests)
-        return ((d, hashlib.sha256(data).hexdigest(), len(data)) for d in digests
-                for data in (self.backend.get_object(d),))
+        return (
+            (d, hashlib.sha256(data).hexdigest(), len(data)) for d in digests for data in (self.backend.get_object(d),)
+        )
 
 
 def _scan(objects: str) -> Iterator[os.DirEntry[str]]:
@@ -95,7 +96,9 @@ def _scan(objects: str) -> Iterator[os.DirEntry[str]]:
         return
     for shard in sorted(os.scandir(objects), key=lambda e: e.name):
         if shard.is_dir(follow_symlinks=False):
-            yield from sorted((e for e in os.scandir(shard.path) if e.is_file(follow_symlinks=False)), key=lambda e: e.name)
+            yield from sorted(
+                (e for e in os.scandir(shard.path) if e.is_file(follow_symlinks=False)), key=lambda e: e.name
+            )
 
 
 def _hash_files(entries: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
@@ -246,7 +249,11 @@ def _check_manifest(
 
     _check_signature(manifest, seq, where, chain, trusted, report)
 
-    for path in (("facts", "delta"), ("results", "delta"), *((("mappings", "object"), ("config", "object")) if full else ())):
+    for path in (
+        ("facts", "delta"),
+        ("results", "delta"),
+        *((("mappings", "object"), ("config", "object")) if full else ()),
+    ):
         digest = manifest.get(path[0], {}).get(path[1])
         if digest is None and path[0] == "config":
             continue  # runs written by library callers may carry no config
@@ -288,7 +295,12 @@ def _check_signature(
 
 
 def _replay(
-    source: EvidenceSource, manifest: Mapping[str, Any], seq: int, where: str, full: bool, chain: _Chain,
+    source: EvidenceSource,
+    manifest: Mapping[str, Any],
+    seq: int,
+    where: str,
+    full: bool,
+    chain: _Chain,
     report: VerifyReport,
 ) -> None:
     """Apply the run's deltas to the live sets; the counts must match what the manifest says."""
@@ -309,7 +321,9 @@ def _replay(
                 added.append((entry[0], entry[1], entry[2]))
         count = manifest[name]["count"]
         if len(live) != count:
-            report.problems.append(f"{where}: replaying the {name} deltas gives {len(live)} {name}, the manifest says {count}")
+            report.problems.append(
+                f"{where}: replaying the {name} deltas gives {len(live)} {name}, the manifest says {count}"
+            )
     if not full:
         return
     check = added if chain.checked_live_facts else [(k[0], k[1], h) for k, h in chain.facts.items()]

@@ -162,8 +162,10 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
     if isinstance(controls, str):
         controls = [controls]
     # `controls: []` only with controls_from: every control comes from the fact (imported findings).
-    if not isinstance(controls, list) or not all(isinstance(c, str) for c in controls) or (
-        not controls and "controls_from" not in item
+    if (
+        not isinstance(controls, list)
+        or not all(isinstance(c, str) for c in controls)
+        or (not controls and "controls_from" not in item)
     ):
         raise UsageError(
             f"{at('controls')}: `controls` must be a non-empty list of Annex A ids such as A.8.24"
@@ -212,4 +214,6 @@ def _parse_join(path: Path, item: Any, known_kinds: set[str], expression: Any) -
         raise UsageError(f"{path}:{line_of(node, 'fact')}: unknown fact kind {node['fact']!r} in `join`")
     if node["fact"] == item["fact"]:
         raise UsageError(f"{path}:{line_of(node, 'fact')}: a rule cannot join its own fact kind")
-    return Join(fact=node["fact"], key=expression("key", node, "join.key"), match=expression("match", node, "join.match"))
+    return Join(
+        fact=node["fact"], key=expression("key", node, "join.key"), match=expression("match", node, "join.match")
+    )

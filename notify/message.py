@@ -36,8 +36,10 @@ def summary_lines(drift: Drift) -> list[str]:
         for c in drift.controls
     ]
     for r in drift.results:
-        line = f"{r.change.upper() if r.regression else r.change} {r.rule} on {r.resource}: " \
-               f"{r.old_status or 'absent'} -> {r.new_status or 'absent'}"
+        line = (
+            f"{r.change.upper() if r.regression else r.change} {r.rule} on {r.resource}: "
+            f"{r.old_status or 'absent'} -> {r.new_status or 'absent'}"
+        )
         changed = fields.get((r.kind, r.resource), ())
         if changed:
             line += " (" + ", ".join(f.path for f in changed[:3]) + (", ..." if len(changed) > 3 else "") + ")"
@@ -61,13 +63,25 @@ def payload(fmt: str, drift: Drift, store_url: str) -> dict[str, Any]:
     if fmt == "teams":
         blocks: list[dict[str, Any]] = [{"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True}]
         blocks += [{"type": "TextBlock", "text": line, "wrap": True, "spacing": "None"} for line in lines]
-        card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
-                "version": "1.4", "body": blocks}
-        return {"type": "message", "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
+        card = {
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "body": blocks,
+        }
+        return {
+            "type": "message",
+            "attachments": [
+                {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+            ],
+        }
     return {"event": "annexa.drift", "title": title, "store": store_url, **drift.to_dict()}
 
 
 def email_text(drift: Drift, store_url: str) -> str:
-    return "\n".join([subject(drift, store_url), "", *summary_lines(drift), "",
-                      json.dumps(drift.counts(), sort_keys=True)]) + "\n"
+    return (
+        "\n".join(
+            [subject(drift, store_url), "", *summary_lines(drift), "", json.dumps(drift.counts(), sort_keys=True)]
+        )
+        + "\n"
+    )

@@ -132,8 +132,9 @@ def _webhook(item: Any, where: Callable[..., str]) -> Webhook:
     url, url_env = item.get("url"), item.get("url_env")
     if (url is None) == (url_env is None):
         raise UsageError(f"{where()}: a webhook needs exactly one of `url` and `url_env`")
-    if url is not None and (not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https")
-                            or not urlsplit(url).hostname):
+    if url is not None and (
+        not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname
+    ):
         raise UsageError(f"{where('url')}: webhook url must be an http(s) URL")
     if url_env is not None and (not isinstance(url_env, str) or not url_env.strip()):
         raise UsageError(f"{where('url_env')}: url_env must name an environment variable")
@@ -159,8 +160,9 @@ def _email(node: Any, where: Callable[..., str]) -> EmailSettings:
     for key in ("host", "from", "username_env", "password_env"):
         if key in node and not isinstance(node[key], str):
             raise UsageError(f"{where(node, key)}: notify.email.{key} must be text")
-    return EmailSettings(node["host"], port, node["from"], tuple(to), starttls,
-                         node.get("username_env"), node.get("password_env"))
+    return EmailSettings(
+        node["host"], port, node["from"], tuple(to), starttls, node.get("username_env"), node.get("password_env")
+    )
 
 
 def redact_notify(raw: dict[str, Any]) -> dict[str, Any]:

@@ -268,8 +268,13 @@ def build_drift(
     """Pure: assemble a Drift from result pairs, two rollups and fact bodies (None = absent)."""
     before = {c.control: c for c in controls_before}
     controls = [
-        ControlChange(c.control, c.title, before[c.control].status, c.status,
-                      control_regressed(before[c.control].status, c.status))
+        ControlChange(
+            c.control,
+            c.title,
+            before[c.control].status,
+            c.status,
+            control_regressed(before[c.control].status, c.status),
+        )
         for c in controls_after
         if c.control in before and before[c.control].status != c.status
     ]
@@ -281,9 +286,18 @@ def build_drift(
         either = new or old
         assert either is not None
         results.append(
-            ResultChange(either.rule, either.resource, either.kind, tuple(either.controls), either.severity,
-                         old.status if old else None, new.status if new else None, verdict[0], verdict[1],
-                         either.message)
+            ResultChange(
+                either.rule,
+                either.resource,
+                either.kind,
+                tuple(either.controls),
+                either.severity,
+                old.status if old else None,
+                new.status if new else None,
+                verdict[0],
+                verdict[1],
+                either.message,
+            )
         )
     facts = []
     for (kind, resource), (old_body, new_body) in sorted(fact_bodies.items()):
@@ -294,8 +308,15 @@ def build_drift(
         else:
             changed = diff_fields(_comparable(old_body), _comparable(new_body))
             if changed:
-                facts.append(FactChange(kind, resource, "changed", tuple(changed[:MAX_FIELDS_PER_FACT]),
-                                        max(0, len(changed) - MAX_FIELDS_PER_FACT)))
+                facts.append(
+                    FactChange(
+                        kind,
+                        resource,
+                        "changed",
+                        tuple(changed[:MAX_FIELDS_PER_FACT]),
+                        max(0, len(changed) - MAX_FIELDS_PER_FACT),
+                    )
+                )
     controls.sort(key=lambda c: (not c.regression, c.control))
     results.sort(key=lambda r: (not r.regression, r.change, r.rule, r.resource))
     return Drift(from_run, to_run, tuple(controls), tuple(results), tuple(facts), tuple(notes))
@@ -337,12 +358,20 @@ def drift_between(
     }
 
     def controls(run: RunInfo) -> list[ControlStatus]:
-        return soa_statuses(store, run, catalog, config, now=parse_timestamp(run.finished_at),
-                            max_age_by_kind=max_age_by_kind)
+        return soa_statuses(
+            store, run, catalog, config, now=parse_timestamp(run.finished_at), max_age_by_kind=max_age_by_kind
+        )
 
     notes = _run_notes(store, before) + _run_notes(store, after)
-    return build_drift(RunRef.of(before), RunRef.of(after), store.result_changes(before, after),
-                       controls(before), controls(after), fact_bodies, notes)
+    return build_drift(
+        RunRef.of(before),
+        RunRef.of(after),
+        store.result_changes(before, after),
+        controls(before),
+        controls(after),
+        fact_bodies,
+        notes,
+    )
 
 
 # -- rendering ---------------------------------------------------------------------
@@ -356,8 +385,14 @@ def _sections(drift: Drift) -> list[tuple[str, list[dict[str, Any]], tuple[str, 
     controls = [{**c.to_dict(), "change": "REGRESSED" if c.regression else "changed"} for c in drift.controls]
     results = [{**r.to_dict(), "change": r.change.upper() if r.regression else r.change} for r in drift.results]
     fields = [
-        {"kind": f.kind, "resource": f.resource, "change": f.change, "path": fc.path,
-         "old": _value(fc.old), "new": _value(fc.new)}
+        {
+            "kind": f.kind,
+            "resource": f.resource,
+            "change": f.change,
+            "path": fc.path,
+            "old": _value(fc.old),
+            "new": _value(fc.new),
+        }
         for f in drift.facts
         for fc in (f.fields or (FieldChange(f.change, ""),))
     ]
@@ -372,8 +407,9 @@ def _headline(drift: Drift) -> str:
     counts = drift.counts()
     return (
         f"{counts['regressions']} regressions; {counts['controls_changed']} controls changed; results: "
-        + ", ".join(f"{counts['results_' + c]} {c}"
-                    for c in ("regressed", "fixed", "changed", "appeared", "disappeared"))
+        + ", ".join(
+            f"{counts['results_' + c]} {c}" for c in ("regressed", "fixed", "changed", "appeared", "disappeared")
+        )
         + f"; {counts['facts_changed']} facts changed"
     )
 

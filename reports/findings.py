@@ -49,7 +49,5 @@ def finding_rows(store: Store, run: RunInfo, statuses: set[str] | None = None) -
     """Rows ordered worst first: errors and failures, then by severity, rule and resource."""
     rules = store.rules(run)
     results = [r for r in store.results(run) if statuses is None or r.status in statuses]
-    results.sort(
-        key=lambda r: (STATUS_ORDER.get(r.status, 9), SEVERITY_ORDER.get(r.severity, 9), r.rule, r.resource)
-    )
+    results.sort(key=lambda r: (STATUS_ORDER.get(r.status, 9), SEVERITY_ORDER.get(r.severity, 9), r.rule, r.resource))
     return [_row(r, rules.get(r.rule, {}), run) for r in results]

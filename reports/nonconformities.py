@@ -59,8 +59,10 @@ def nonconformities(store: Store, period: Period) -> list[dict[str, Any]]:
                 continue
             start = items[index]
             end = start
-            while index + 1 < len(items) and items[index + 1]["status"] == "fail" and (
-                items[index + 1]["first_seq"] == end["last_seq"] + 1
+            while (
+                index + 1 < len(items)
+                and items[index + 1]["status"] == "fail"
+                and (items[index + 1]["first_seq"] == end["last_seq"] + 1)
             ):
                 index += 1
                 end = items[index]

@@ -64,7 +64,13 @@ def assessment_results(
     rules = store.rules(run)
     facts = {(f.kind, f.resource): f for f in store.facts(run)}
     statuses = soa_statuses(
-        store, run, catalog, config, now=parse_timestamp(run.finished_at), max_age_by_kind=max_age_by_kind, results=every_result
+        store,
+        run,
+        catalog,
+        config,
+        now=parse_timestamp(run.finished_at),
+        max_age_by_kind=max_age_by_kind,
+        results=every_result,
     )
 
     observations, subjects, components = [], {}, {}
@@ -96,7 +102,11 @@ def assessment_results(
         ),
         "start": run.started_at,
         "end": run.finished_at,
-        "props": [_prop("run-id", run.run_id), _prop("manifest-sha256", run.manifest_sha256), _prop("run-status", run.status)],
+        "props": [
+            _prop("run-id", run.run_id),
+            _prop("manifest-sha256", run.manifest_sha256),
+            _prop("run-status", run.status),
+        ],
         "reviewed-controls": {"control-selections": [selection]},
     }
     local: dict[str, Any] = {}
@@ -122,7 +132,9 @@ def assessment_results(
             },
             "import-ap": {
                 "href": "#",
-                "remarks": "annexa collects continuously from its configuration; no OSCAL assessment plan governs the run.",
+                "remarks": (
+                    "annexa collects continuously from its configuration; no OSCAL assessment plan governs the run."
+                ),
             },
             "results": [result],
         }
@@ -164,7 +176,10 @@ def _observation(
             {
                 "uuid": subject_uuid,
                 "description": result.resource,
-                "props": [_prop("resource-id", result.resource), *(_prop(k, v) for k, v in sorted(result.scope.items()))],
+                "props": [
+                    _prop("resource-id", result.resource),
+                    *(_prop(k, v) for k, v in sorted(result.scope.items())),
+                ],
             },
         )
         observation["subjects"] = [{"subject-uuid": subject_uuid, "type": "inventory-item", "title": result.resource}]

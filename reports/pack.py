@@ -116,15 +116,32 @@ def _chart(timeline: Timeline, controls: Sequence[str], link: bool) -> dict[str,
     rows = []
     for row, control in enumerate(controls):
         rects = [
-            {"x": _LABEL_W + s.first * cell_w, "w": s.length * cell_w, "status": s.status,
-             "label": f"{control} {s.start}" + (f" to {s.end}" if s.end != s.start else "") + f": {s.status}"}
+            {
+                "x": _LABEL_W + s.first * cell_w,
+                "w": s.length * cell_w,
+                "status": s.status,
+                "label": f"{control} {s.start}" + (f" to {s.end}" if s.end != s.start else "") + f": {s.status}",
+            }
             for s in segments(timeline.days, timeline.statuses[control])
         ]
-        rows.append({"control": control, "y": 14 + row * _CELL_H, "rects": rects,
-                     "href": f"controls/{control}.html" if link else None})
-    ticks = [{"x": _LABEL_W + i * cell_w, "label": d.strftime("%m-%d")} for i, d in enumerate(timeline.days) if i % 7 == 0]
-    return {"rows": rows, "ticks": ticks, "width": _LABEL_W + len(timeline.days) * cell_w + 40,
-            "height": 16 + len(controls) * _CELL_H, "cell_h": _CELL_H - 2}
+        rows.append(
+            {
+                "control": control,
+                "y": 14 + row * _CELL_H,
+                "rects": rects,
+                "href": f"controls/{control}.html" if link else None,
+            }
+        )
+    ticks = [
+        {"x": _LABEL_W + i * cell_w, "label": d.strftime("%m-%d")} for i, d in enumerate(timeline.days) if i % 7 == 0
+    ]
+    return {
+        "rows": rows,
+        "ticks": ticks,
+        "width": _LABEL_W + len(timeline.days) * cell_w + 40,
+        "height": 16 + len(controls) * _CELL_H,
+        "cell_h": _CELL_H - 2,
+    }
 
 
 def build_pack(store: Store, catalog: Catalog, config: Config, options: PackOptions, output: Path) -> PackSummary:
@@ -151,19 +168,32 @@ def build_pack(store: Store, catalog: Catalog, config: Config, options: PackOpti
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return PackSummary(output, period.first.seq, period.last.seq, len(controls), counts[0], counts[1],
-                       output.stat().st_size, seed)
+    return PackSummary(
+        output, period.first.seq, period.last.seq, len(controls), counts[0], counts[1], output.stat().st_size, seed
+    )
 
 
 def _write_pack(
-    archive: _Zip, store: Store, catalog: Catalog, config: Config, period: Period, controls: list[str],
-    options: PackOptions, seed: int | None,
+    archive: _Zip,
+    store: Store,
+    catalog: Catalog,
+    config: Config,
+    period: Period,
+    controls: list[str],
+    options: PackOptions,
+    seed: int | None,
 ) -> tuple[int, int]:
     last = period.last
     timeline = daily_statuses(store, period, catalog, config, controls, options.max_age_by_kind)
     results = store.results(last)
-    statuses = rollup(catalog, results, min(period.end_of, datetime.now(timezone.utc)), config.scope, config.max_age,
-                      max_age_by_kind=options.max_age_by_kind)
+    statuses = rollup(
+        catalog,
+        results,
+        min(period.end_of, datetime.now(timezone.utc)),
+        config.scope,
+        config.max_age,
+        max_age_by_kind=options.max_age_by_kind,
+    )
     soa = soa_rows(statuses, last, config.scope)
     register = nonconformities(store, period)
     keys = _write_evidence_chain(archive, store, period)
@@ -234,8 +264,16 @@ def _write_objects(archive: _Zip, store: Store, period: Period) -> int:
 
 
 def _write_pages(
-    archive: _Zip, store: Store, period: Period, controls: list[str], timeline: Timeline, soa: list[dict[str, Any]],
-    results: list[Any], register: list[dict[str, Any]], meta: dict[str, Any], catalog: Catalog,
+    archive: _Zip,
+    store: Store,
+    period: Period,
+    controls: list[str],
+    timeline: Timeline,
+    soa: list[dict[str, Any]],
+    results: list[Any],
+    register: list[dict[str, Any]],
+    meta: dict[str, Any],
+    catalog: Catalog,
 ) -> None:
     soa_by_control = {row["control"]: row for row in soa}
     by_control: dict[str, list[Any]] = defaultdict(list)
@@ -246,7 +284,10 @@ def _write_pages(
     for row in register:
         for control in row["controls"]:
             nc_by_control[control].append(row)
-    facts = {(row["kind"], row["resource"]): (row["hash"], row["collected_at"]) for row in store.index().facts(period.last.seq)}
+    facts = {
+        (row["kind"], row["resource"]): (row["hash"], row["collected_at"])
+        for row in store.index().facts(period.last.seq)
+    }
     rules = store.rules(period.last)
     overview = []
     for control in controls:
@@ -261,24 +302,61 @@ def _write_pages(
             found = facts.get((kind, resource))
             if found:
                 body = store.get_json(found[0])
-                fact_blocks.append({"kind": kind, "resource": resource, "hash": found[0], "collected_at": found[1],
-                                    "scope": body["scope"], "source": body["source"], "data": body["data"]})
+                fact_blocks.append(
+                    {
+                        "kind": kind,
+                        "resource": resource,
+                        "hash": found[0],
+                        "collected_at": found[1],
+                        "scope": body["scope"],
+                        "source": body["source"],
+                        "data": body["data"],
+                    }
+                )
         share = timeline.fresh_share(control)
         row = soa_by_control[control]
         findings = [r for r in control_results if r.status in ("fail", "error")]
-        overview.append({**row, "fresh": share, "findings": len(findings),
-                         "open_ncs": sum(1 for n in nc_by_control[control] if n["state"] == "open")})
-        archive.add(f"controls/{control}.html", render_page(
-            "control.html", title=f"{control} {row['title']}", root="../", control=row, meta=meta, period=period,
-            chart=_chart(Timeline(timeline.days, {control: timeline.statuses[control]}), [control], link=False),
-            fresh=share, results=control_results, findings=findings, facts=fact_blocks, rules=rules,
-            ncs=nc_by_control[control], total_resources=len({r.resource for r in by_control[control]}),
-            shown_resources=len(shown),
-        ))
+        overview.append(
+            {
+                **row,
+                "fresh": share,
+                "findings": len(findings),
+                "open_ncs": sum(1 for n in nc_by_control[control] if n["state"] == "open"),
+            }
+        )
+        archive.add(
+            f"controls/{control}.html",
+            render_page(
+                "control.html",
+                title=f"{control} {row['title']}",
+                root="../",
+                control=row,
+                meta=meta,
+                period=period,
+                chart=_chart(Timeline(timeline.days, {control: timeline.statuses[control]}), [control], link=False),
+                fresh=share,
+                results=control_results,
+                findings=findings,
+                facts=fact_blocks,
+                rules=rules,
+                ncs=nc_by_control[control],
+                total_resources=len({r.resource for r in by_control[control]}),
+                shown_resources=len(shown),
+            ),
+        )
     counts = Counter(row["status"] for row in overview)
-    archive.add("index.html", render_page(
-        "index.html", title=f"Audit pack {period.start} to {period.end}", meta=meta, period=period,
-        chart=_chart(timeline, controls, link=True), controls=overview,
-        counts=[(s, counts[s]) for s in CONTROL_STATUSES if counts[s]], statuses=CONTROL_STATUSES,
-        open_ncs=sum(1 for r in register if r["state"] == "open"), ncs=len(register),
-    ))
+    archive.add(
+        "index.html",
+        render_page(
+            "index.html",
+            title=f"Audit pack {period.start} to {period.end}",
+            meta=meta,
+            period=period,
+            chart=_chart(timeline, controls, link=True),
+            controls=overview,
+            counts=[(s, counts[s]) for s in CONTROL_STATUSES if counts[s]],
+            statuses=CONTROL_STATUSES,
+            open_ncs=sum(1 for r in register if r["state"] == "open"),
+            ncs=len(register),
+        ),
+    )

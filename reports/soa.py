@@ -101,7 +101,10 @@ def soa_rows(
     for status in statuses:
         row = status.to_dict()
         row["evidence"] = _evidence(status)
-        row["evidence_sources"] = [*(sources or {}).get(status.control, []), *(["attestation"] if status.manual else [])]
+        row["evidence_sources"] = [
+            *(sources or {}).get(status.control, []),
+            *(["attestation"] if status.manual else []),
+        ]
         row["evidence_reference"] = _reference(status, run)
         row["reviewed"] = decisions.get(status.control, ScopeDecision()).reviewed
         row["run_id"] = run.run_id

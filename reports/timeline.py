@@ -58,7 +58,11 @@ def segments(days: Sequence[date], statuses: Sequence[str]) -> list[Segment]:
 
 
 def daily_statuses(
-    store: Store, period: Period, catalog: Catalog, config: Config, controls: Sequence[str],
+    store: Store,
+    period: Period,
+    catalog: Catalog,
+    config: Config,
+    controls: Sequence[str],
     max_age_by_kind: Mapping[str, timedelta] | None = None,
 ) -> Timeline:
     days = period.days()
@@ -79,8 +83,9 @@ def daily_statuses(
         if cached is None or cached[0] != run.seq:
             cached = (run.seq, store.results(run))  # one run's results in memory at a time
         end_of_day = datetime.combine(day + timedelta(days=1), time(), timezone.utc)
-        for status in rollup(catalog, cached[1], end_of_day, config.scope, config.max_age,
-                             max_age_by_kind=max_age_by_kind):
+        for status in rollup(
+            catalog, cached[1], end_of_day, config.scope, config.max_age, max_age_by_kind=max_age_by_kind
+        ):
             if status.control in wanted:
                 statuses[status.control].append(status.status)
     return Timeline(days, statuses)

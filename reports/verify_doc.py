@@ -11,13 +11,15 @@ def verify_markdown(meta: dict[str, Any], root: str) -> str:
     runs = meta["runs"]
     last = runs["last"]
     keys = meta["keys"]
-    key_lines = "\n".join(f"- `{k}`: `keys/{k.removeprefix('sha256:')}.pem`" for k in keys) or "- none: the runs are not signed"
+    key_lines = (
+        "\n".join(f"- `{k}`: `keys/{k.removeprefix('sha256:')}.pem`" for k in keys) or "- none: the runs are not signed"
+    )
     key_file = f"keys/{keys[0].removeprefix('sha256:')}.pem" if keys else "keys/FINGERPRINT.pem"
     return f"""# Verifying this audit pack
 
-Period {meta['period']['from']} to {meta['period']['to']} (UTC): runs {runs['first']} (`{runs['first_id']}`)
-to {last} (`{runs['last_id']}`). Generated {meta['generated_at']} by annexa {meta['tool']['version']}.
-{f"Resources were sampled: {meta['sample']} per control, seed {meta['seed']}." if meta['sample'] else ""}
+Period {meta["period"]["from"]} to {meta["period"]["to"]} (UTC): runs {runs["first"]} (`{runs["first_id"]}`)
+to {last} (`{runs["last_id"]}`). Generated {meta["generated_at"]} by annexa {meta["tool"]["version"]}.
+{f"Resources were sampled: {meta['sample']} per control, seed {meta['seed']}." if meta["sample"] else ""}
 
 Signing keys (compare each fingerprint with the one the organisation gave you, out of band):
 
@@ -26,7 +28,7 @@ Signing keys (compare each fingerprint with the one the organisation gave you, o
 ## What the evidence is
 
 - `evidence/manifests/NNNNNNNN.json`: one manifest per run, from run 1 to run {last}, so the hash
-  chain can be checked from its start. Runs before {runs['first']} are included for the chain only.
+  chain can be checked from its start. Runs before {runs["first"]} are included for the chain only.
 - `evidence/objects/xx/<sha256>`: facts, fact and result deltas, rules and configuration, as
   canonical JSON (sorted keys, no insignificant white space, UTF-8). Each file is named by the
   sha256 of its bytes.

@@ -79,8 +79,14 @@ def seed(world: FakeAzure) -> list[Expectation]:
     """Seed every API the collectors read; return what each rule must find."""
     expect: list[Expectation] = []
     subscriptions = [
-        {"id": f"/subscriptions/{sub}", "subscriptionId": sub, "tenantId": TENANT, "displayName": name, "state": "Enabled",
-         "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "spendingLimit": "Off"}}
+        {
+            "id": f"/subscriptions/{sub}",
+            "subscriptionId": sub,
+            "tenantId": TENANT,
+            "displayName": name,
+            "state": "Enabled",
+            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "spendingLimit": "Off"},
+        }
         for sub, name in ((PROD, "Production"), (SANDBOX, "Sandbox"))
     ]
     world.collection("arm", "/subscriptions", subscriptions, page_size=1)  # two pages: the listing follows nextLink
@@ -105,23 +111,46 @@ def _storage(world: FakeAzure) -> list[Expectation]:
             "kind": "StorageV2",
             "sku": {"name": "Standard_ZRS", "tier": "Standard"},
             "tags": tags,
-            "properties": {"provisioningState": "Succeeded", "creationTime": "2024-03-01T10:00:00.0000000Z", **properties},
+            "properties": {
+                "provisioningState": "Succeeded",
+                "creationTime": "2024-03-01T10:00:00.0000000Z",
+                **properties,
+            },
         }
 
     good = account(
-        "stgood", {"annexa-cmk": "required"}, supportsHttpsTrafficOnly=True, minimumTlsVersion="TLS1_2",
-        allowBlobPublicAccess=False, allowSharedKeyAccess=False,
+        "stgood",
+        {"annexa-cmk": "required"},
+        supportsHttpsTrafficOnly=True,
+        minimumTlsVersion="TLS1_2",
+        allowBlobPublicAccess=False,
+        allowSharedKeyAccess=False,
         encryption={"keySource": "Microsoft.Keyvault", "keyvaultproperties": {"keyname": "stgood-cmk"}},
     )
     bad = account(
-        "stbad", {"annexa-cmk": "required"}, supportsHttpsTrafficOnly=False, minimumTlsVersion="TLS1_0",
-        allowBlobPublicAccess=True, encryption={"keySource": "Microsoft.Storage"},
+        "stbad",
+        {"annexa-cmk": "required"},
+        supportsHttpsTrafficOnly=False,
+        minimumTlsVersion="TLS1_0",
+        allowBlobPublicAccess=True,
+        encryption={"keySource": "Microsoft.Storage"},
     )
-    plain = account("stplain", {}, supportsHttpsTrafficOnly=True, minimumTlsVersion="TLS1_2", allowSharedKeyAccess=False,
-                    encryption={"keySource": "Microsoft.Storage"})
+    plain = account(
+        "stplain",
+        {},
+        supportsHttpsTrafficOnly=True,
+        minimumTlsVersion="TLS1_2",
+        allowSharedKeyAccess=False,
+        encryption={"keySource": "Microsoft.Storage"},
+    )
     _sub_list(world, PROD, "Microsoft.Storage/storageAccounts", [good, bad, plain], page_size=2)
-    rules = ("secure-transfer", "minimum-tls", "no-public-blob-access", "no-shared-key-access",
-             "customer-managed-keys-where-required")
+    rules = (
+        "secure-transfer",
+        "minimum-tls",
+        "no-public-blob-access",
+        "no-shared-key-access",
+        "customer-managed-keys-where-required",
+    )
     out = [Expectation(f"azure.storage.{r}", good["id"], "pass") for r in rules]
     out += [Expectation(f"azure.storage.{r}", bad["id"], "fail") for r in rules]
     out += [
@@ -138,31 +167,71 @@ def _keyvault(world: FakeAzure) -> list[Expectation]:
 
     def vault(vault_id: str, **properties: Any) -> dict[str, Any]:
         return {
-            "id": vault_id, "name": vault_id.rsplit("/", 1)[1], "type": "Microsoft.KeyVault/vaults",
-            "location": "westeurope", "tags": {},
-            "properties": {"sku": {"family": "A", "name": "standard"}, "tenantId": TENANT,
-                           "vaultUri": f"https://{vault_id.rsplit('/', 1)[1]}.vault.azure.net/", **properties},
+            "id": vault_id,
+            "name": vault_id.rsplit("/", 1)[1],
+            "type": "Microsoft.KeyVault/vaults",
+            "location": "westeurope",
+            "tags": {},
+            "properties": {
+                "sku": {"family": "A", "name": "standard"},
+                "tenantId": TENANT,
+                "vaultUri": f"https://{vault_id.rsplit('/', 1)[1]}.vault.azure.net/",
+                **properties,
+            },
         }
 
     def obj(vault_id: str, kind: str, name: str, content_type: str | None = None, **attributes: Any) -> dict[str, Any]:
-        props: dict[str, Any] = {"attributes": {"enabled": True, "created": _epoch(-300), "updated": _epoch(-300), **attributes}}
+        props: dict[str, Any] = {
+            "attributes": {"enabled": True, "created": _epoch(-300), "updated": _epoch(-300), **attributes}
+        }
         if content_type:
             props["contentType"] = content_type
-        return {"id": f"{vault_id}/{kind}s/{name}", "name": name, "type": f"Microsoft.KeyVault/vaults/{kind}s",
-                "location": "westeurope", "properties": props}
+        return {
+            "id": f"{vault_id}/{kind}s/{name}",
+            "name": name,
+            "type": f"Microsoft.KeyVault/vaults/{kind}s",
+            "location": "westeurope",
+            "properties": props,
+        }
 
-    _sub_list(world, PROD, "Microsoft.KeyVault/vaults", [
-        vault(good, enableSoftDelete=True, softDeleteRetentionInDays=90, enablePurgeProtection=True,
-              enableRbacAuthorization=True),
-        vault(bad, enableSoftDelete=False),
-    ])
+    _sub_list(
+        world,
+        PROD,
+        "Microsoft.KeyVault/vaults",
+        [
+            vault(
+                good,
+                enableSoftDelete=True,
+                softDeleteRetentionInDays=90,
+                enablePurgeProtection=True,
+                enableRbacAuthorization=True,
+            ),
+            vault(bad, enableSoftDelete=False),
+        ],
+    )
     api = "/providers/Microsoft.Insights/diagnosticSettings"
-    world.collection("arm", good + api, [{
-        "id": good + api + "/audit", "name": "audit",
-        "properties": {"workspaceId": rid(PROD, "Microsoft.OperationalInsights", "workspaces", "law-prod"),
-                       "logs": [{"category": None, "categoryGroup": "audit", "enabled": True,
-                                 "retentionPolicy": {"enabled": False, "days": 0}}], "metrics": []},
-    }])
+    world.collection(
+        "arm",
+        good + api,
+        [
+            {
+                "id": good + api + "/audit",
+                "name": "audit",
+                "properties": {
+                    "workspaceId": rid(PROD, "Microsoft.OperationalInsights", "workspaces", "law-prod"),
+                    "logs": [
+                        {
+                            "category": None,
+                            "categoryGroup": "audit",
+                            "enabled": True,
+                            "retentionPolicy": {"enabled": False, "days": 0},
+                        }
+                    ],
+                    "metrics": [],
+                },
+            }
+        ],
+    )
     world.collection("arm", bad + api, [])
     signing = obj(good, "key", "signing", exp=_epoch(200))
     legacy = obj(bad, "key", "legacy")
@@ -194,35 +263,83 @@ def _sql(world: FakeAzure) -> list[Expectation]:
 
     def server(server_id: str, public: str) -> dict[str, Any]:
         name = server_id.rsplit("/", 1)[1]
-        return {"id": server_id, "name": name, "type": "Microsoft.Sql/servers", "location": "westeurope", "kind": "v12.0",
-                "properties": {"administratorLogin": "sqladmin", "version": "12.0", "state": "Ready",
-                               "fullyQualifiedDomainName": f"{name}.database.windows.net",
-                               "publicNetworkAccess": public, "minimalTlsVersion": "1.2"}}
+        return {
+            "id": server_id,
+            "name": name,
+            "type": "Microsoft.Sql/servers",
+            "location": "westeurope",
+            "kind": "v12.0",
+            "properties": {
+                "administratorLogin": "sqladmin",
+                "version": "12.0",
+                "state": "Ready",
+                "fullyQualifiedDomainName": f"{name}.database.windows.net",
+                "publicNetworkAccess": public,
+                "minimalTlsVersion": "1.2",
+            },
+        }
 
     def database(server_id: str, name: str, tde: str) -> dict[str, Any]:
         db_id = f"{server_id}/databases/{name}"
-        world.document("arm", f"{db_id}/transparentDataEncryption/current", {
-            "id": f"{db_id}/transparentDataEncryption/Current", "name": "Current",
-            "type": "Microsoft.Sql/servers/databases/transparentDataEncryption", "properties": {"state": tde}})
-        return {"id": db_id, "name": name, "type": "Microsoft.Sql/servers/databases", "location": "westeurope",
-                "sku": {"name": "GP_Gen5", "tier": "GeneralPurpose"}, "properties": {"status": "Online"}}
+        world.document(
+            "arm",
+            f"{db_id}/transparentDataEncryption/current",
+            {
+                "id": f"{db_id}/transparentDataEncryption/Current",
+                "name": "Current",
+                "type": "Microsoft.Sql/servers/databases/transparentDataEncryption",
+                "properties": {"state": tde},
+            },
+        )
+        return {
+            "id": db_id,
+            "name": name,
+            "type": "Microsoft.Sql/servers/databases",
+            "location": "westeurope",
+            "sku": {"name": "GP_Gen5", "tier": "GeneralPurpose"},
+            "properties": {"status": "Online"},
+        }
 
     _sub_list(world, PROD, "Microsoft.Sql/servers", [server(good, "Disabled"), server(bad, "Enabled")])
-    world.collection("arm", f"{good}/administrators", [{
-        "id": f"{good}/administrators/ActiveDirectory", "name": "ActiveDirectory",
-        "type": "Microsoft.Sql/servers/administrators",
-        "properties": {"administratorType": "ActiveDirectory", "login": "sql-admins", "principalType": "Group",
-                       "sid": "c6b1e3f0-0000-4000-8000-0000000000aa", "tenantId": TENANT,
-                       "azureADOnlyAuthentication": True},
-    }])
+    world.collection(
+        "arm",
+        f"{good}/administrators",
+        [
+            {
+                "id": f"{good}/administrators/ActiveDirectory",
+                "name": "ActiveDirectory",
+                "type": "Microsoft.Sql/servers/administrators",
+                "properties": {
+                    "administratorType": "ActiveDirectory",
+                    "login": "sql-admins",
+                    "principalType": "Group",
+                    "sid": "c6b1e3f0-0000-4000-8000-0000000000aa",
+                    "tenantId": TENANT,
+                    "azureADOnlyAuthentication": True,
+                },
+            }
+        ],
+    )
     world.collection("arm", f"{bad}/administrators", [])
     for server_id, state, days in ((good, "Enabled", 0), (bad, "Disabled", 0)):
-        world.document("arm", f"{server_id}/auditingSettings/default", {
-            "id": f"{server_id}/auditingSettings/Default", "name": "Default",
-            "type": "Microsoft.Sql/servers/auditingSettings",
-            "properties": {"state": state, "retentionDays": days, "isAzureMonitorTargetEnabled": state == "Enabled",
-                           "auditActionsAndGroups": ["BATCH_COMPLETED_GROUP"]}})
-    world.collection("arm", f"{good}/databases", [database(good, "master", "Disabled"), database(good, "appdb", "Enabled")])
+        world.document(
+            "arm",
+            f"{server_id}/auditingSettings/default",
+            {
+                "id": f"{server_id}/auditingSettings/Default",
+                "name": "Default",
+                "type": "Microsoft.Sql/servers/auditingSettings",
+                "properties": {
+                    "state": state,
+                    "retentionDays": days,
+                    "isAzureMonitorTargetEnabled": state == "Enabled",
+                    "auditActionsAndGroups": ["BATCH_COMPLETED_GROUP"],
+                },
+            },
+        )
+    world.collection(
+        "arm", f"{good}/databases", [database(good, "master", "Disabled"), database(good, "appdb", "Enabled")]
+    )
     world.collection("arm", f"{bad}/databases", [database(bad, "legacydb", "Disabled")])
     return [
         Expectation("azure.sql.no-public-network-access", good, "pass"),
@@ -237,51 +354,116 @@ def _sql(world: FakeAzure) -> list[Expectation]:
     ]
 
 
-def _rule(name: str, priority: int, access: str, source: str, ports: str | list[str], protocol: str = "Tcp") -> dict[str, Any]:
-    props: dict[str, Any] = {"protocol": protocol, "sourcePortRange": "*", "sourceAddressPrefix": source,
-                             "destinationAddressPrefix": "*", "access": access, "priority": priority,
-                             "direction": "Inbound", "provisioningState": "Succeeded"}
+def _rule(
+    name: str, priority: int, access: str, source: str, ports: str | list[str], protocol: str = "Tcp"
+) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "protocol": protocol,
+        "sourcePortRange": "*",
+        "sourceAddressPrefix": source,
+        "destinationAddressPrefix": "*",
+        "access": access,
+        "priority": priority,
+        "direction": "Inbound",
+        "provisioningState": "Succeeded",
+    }
     if isinstance(ports, list):
         props["destinationPortRanges"] = ports
     else:
         props["destinationPortRange"] = ports
-    return {"name": name, "id": f"rules/{name}", "type": "Microsoft.Network/networkSecurityGroups/securityRules",
-            "properties": props}
+    return {
+        "name": name,
+        "id": f"rules/{name}",
+        "type": "Microsoft.Network/networkSecurityGroups/securityRules",
+        "properties": props,
+    }
 
 
 def _network(world: FakeAzure) -> list[Expectation]:
     vnet = rid(PROD, "Microsoft.Network", "virtualNetworks", "vnet-prod")
     web = rid(PROD, "Microsoft.Network", "networkSecurityGroups", "nsg-web")
     db = rid(PROD, "Microsoft.Network", "networkSecurityGroups", "nsg-db")
-    defaults = [_rule("AllowVnetInBound", 65000, "Allow", "VirtualNetwork", "*", "*"),
-                _rule("DenyAllInBound", 65500, "Deny", "*", "*", "*")]
+    defaults = [
+        _rule("AllowVnetInBound", 65000, "Allow", "VirtualNetwork", "*", "*"),
+        _rule("DenyAllInBound", 65500, "Deny", "*", "*", "*"),
+    ]
 
     def nsg(nsg_id: str, rules: list[dict[str, Any]], subnets: list[str]) -> dict[str, Any]:
-        return {"id": nsg_id, "name": nsg_id.rsplit("/", 1)[1], "type": "Microsoft.Network/networkSecurityGroups",
-                "location": "westeurope", "tags": {},
-                "properties": {"securityRules": rules, "defaultSecurityRules": defaults,
-                               "subnets": [{"id": s} for s in subnets], "provisioningState": "Succeeded"}}
+        return {
+            "id": nsg_id,
+            "name": nsg_id.rsplit("/", 1)[1],
+            "type": "Microsoft.Network/networkSecurityGroups",
+            "location": "westeurope",
+            "tags": {},
+            "properties": {
+                "securityRules": rules,
+                "defaultSecurityRules": defaults,
+                "subnets": [{"id": s} for s in subnets],
+                "provisioningState": "Succeeded",
+            },
+        }
 
-    _sub_list(world, PROD, "Microsoft.Network/networkSecurityGroups", [
-        # SSH is allowed from anywhere at 200, but denied from the internet at 100 first: closed.
-        nsg(web, [_rule("deny-ssh-internet", 100, "Deny", "Internet", "22"),
-                  _rule("allow-https", 110, "Allow", "Internet", "443"),
-                  _rule("allow-ssh", 200, "Allow", "*", "22")], [f"{vnet}/subnets/web"]),
-        nsg(db, [_rule("allow-rdp", 100, "Allow", "0.0.0.0/0", "3389"),
-                 _rule("allow-sql", 110, "Allow", "Internet", ["1433", "5000-5500"])], []),
-    ])
+    _sub_list(
+        world,
+        PROD,
+        "Microsoft.Network/networkSecurityGroups",
+        [
+            # SSH is allowed from anywhere at 200, but denied from the internet at 100 first: closed.
+            nsg(
+                web,
+                [
+                    _rule("deny-ssh-internet", 100, "Deny", "Internet", "22"),
+                    _rule("allow-https", 110, "Allow", "Internet", "443"),
+                    _rule("allow-ssh", 200, "Allow", "*", "22"),
+                ],
+                [f"{vnet}/subnets/web"],
+            ),
+            nsg(
+                db,
+                [
+                    _rule("allow-rdp", 100, "Allow", "0.0.0.0/0", "3389"),
+                    _rule("allow-sql", 110, "Allow", "Internet", ["1433", "5000-5500"]),
+                ],
+                [],
+            ),
+        ],
+    )
     watcher = rid(PROD, "Microsoft.Network", "networkWatchers", "NetworkWatcher_westeurope", group="NetworkWatcherRG")
-    _sub_list(world, PROD, "Microsoft.Network/networkWatchers", [
-        {"id": watcher, "name": "NetworkWatcher_westeurope", "type": "Microsoft.Network/networkWatchers",
-         "location": "westeurope", "properties": {"provisioningState": "Succeeded"}}])
+    _sub_list(
+        world,
+        PROD,
+        "Microsoft.Network/networkWatchers",
+        [
+            {
+                "id": watcher,
+                "name": "NetworkWatcher_westeurope",
+                "type": "Microsoft.Network/networkWatchers",
+                "location": "westeurope",
+                "properties": {"provisioningState": "Succeeded"},
+            }
+        ],
+    )
     flow_log = f"{watcher}/flowLogs/fl-vnet-prod"
-    world.collection("arm", f"{watcher}/flowLogs", [{
-        "id": flow_log, "name": "fl-vnet-prod", "type": "Microsoft.Network/networkWatchers/flowLogs",
-        "location": "westeurope",
-        "properties": {"targetResourceId": vnet.replace("rg-prod", "RG-PROD"), "enabled": True,
-                       "storageId": rid(PROD, "Microsoft.Storage", "storageAccounts", "stgood"),
-                       "retentionPolicy": {"days": 30, "enabled": True}, "format": {"type": "JSON", "version": 2},
-                       "provisioningState": "Succeeded"}}])
+    world.collection(
+        "arm",
+        f"{watcher}/flowLogs",
+        [
+            {
+                "id": flow_log,
+                "name": "fl-vnet-prod",
+                "type": "Microsoft.Network/networkWatchers/flowLogs",
+                "location": "westeurope",
+                "properties": {
+                    "targetResourceId": vnet.replace("rg-prod", "RG-PROD"),
+                    "enabled": True,
+                    "storageId": rid(PROD, "Microsoft.Storage", "storageAccounts", "stgood"),
+                    "retentionPolicy": {"days": 30, "enabled": True},
+                    "format": {"type": "JSON", "version": 2},
+                    "provisioningState": "Succeeded",
+                },
+            }
+        ],
+    )
     return [
         Expectation("azure.network.nsg-no-admin-or-database-ports-from-internet", web, "pass"),
         Expectation("azure.network.nsg-no-admin-or-database-ports-from-internet", db, "fail"),
@@ -292,7 +474,9 @@ def _network(world: FakeAzure) -> list[Expectation]:
 
 
 def vm_ids() -> tuple[str, str]:
-    return rid(PROD, "Microsoft.Compute", "virtualMachines", "vm-web"), rid(PROD, "Microsoft.Compute", "virtualMachines", "vm-legacy")
+    return rid(PROD, "Microsoft.Compute", "virtualMachines", "vm-web"), rid(
+        PROD, "Microsoft.Compute", "virtualMachines", "vm-legacy"
+    )
 
 
 def _compute(world: FakeAzure) -> list[Expectation]:
@@ -301,39 +485,79 @@ def _compute(world: FakeAzure) -> list[Expectation]:
     orphan = rid(PROD, "Microsoft.Compute", "disks", "orphan-data")
 
     def vm(vm_id: str, os_disk_body: dict[str, Any]) -> dict[str, Any]:
-        return {"id": vm_id, "name": vm_id.rsplit("/", 1)[1], "type": "Microsoft.Compute/virtualMachines",
-                "location": "westeurope", "tags": {"env": "prod"},
-                "properties": {"vmId": "0f1e2d3c-0000-4000-8000-000000000001",
-                               "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
-                               "storageProfile": {"osDisk": {"osType": "Linux", "createOption": "FromImage", **os_disk_body},
-                                                  "dataDisks": []},
-                               "osProfile": {"computerName": "vm", "adminUsername": "azureuser"},
-                               "provisioningState": "Succeeded"}}
+        return {
+            "id": vm_id,
+            "name": vm_id.rsplit("/", 1)[1],
+            "type": "Microsoft.Compute/virtualMachines",
+            "location": "westeurope",
+            "tags": {"env": "prod"},
+            "properties": {
+                "vmId": "0f1e2d3c-0000-4000-8000-000000000001",
+                "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+                "storageProfile": {
+                    "osDisk": {"osType": "Linux", "createOption": "FromImage", **os_disk_body},
+                    "dataDisks": [],
+                },
+                "osProfile": {"computerName": "vm", "adminUsername": "azureuser"},
+                "provisioningState": "Succeeded",
+            },
+        }
 
-    _sub_list(world, PROD, "Microsoft.Compute/virtualMachines", [
-        vm(web, {"name": "vm-web-os", "managedDisk": {"id": os_disk, "storageAccountType": "Premium_LRS"}}),
-        vm(legacy, {"name": "vm-legacy-os", "vhd": {"uri": "https://stbad.blob.core.windows.net/vhds/legacy.vhd"}}),
-    ])
-    world.collection("arm", f"{web}/extensions", [{
-        "id": f"{web}/extensions/MDE.Linux", "name": "MDE.Linux", "type": "Microsoft.Compute/virtualMachines/extensions",
-        "location": "westeurope",
-        "properties": {"publisher": "Microsoft.Azure.AzureDefenderForServers", "type": "MDE.Linux",
-                       "typeHandlerVersion": "1.0", "provisioningState": "Succeeded",
-                       "settings": {"azureResourceId": web}}}])
+    _sub_list(
+        world,
+        PROD,
+        "Microsoft.Compute/virtualMachines",
+        [
+            vm(web, {"name": "vm-web-os", "managedDisk": {"id": os_disk, "storageAccountType": "Premium_LRS"}}),
+            vm(legacy, {"name": "vm-legacy-os", "vhd": {"uri": "https://stbad.blob.core.windows.net/vhds/legacy.vhd"}}),
+        ],
+    )
+    world.collection(
+        "arm",
+        f"{web}/extensions",
+        [
+            {
+                "id": f"{web}/extensions/MDE.Linux",
+                "name": "MDE.Linux",
+                "type": "Microsoft.Compute/virtualMachines/extensions",
+                "location": "westeurope",
+                "properties": {
+                    "publisher": "Microsoft.Azure.AzureDefenderForServers",
+                    "type": "MDE.Linux",
+                    "typeHandlerVersion": "1.0",
+                    "provisioningState": "Succeeded",
+                    "settings": {"azureResourceId": web},
+                },
+            }
+        ],
+    )
     world.collection("arm", f"{legacy}/extensions", [])
 
     def disk(disk_id: str, state: str, policy: str, managed_by: str | None) -> dict[str, Any]:
-        body = {"id": disk_id, "name": disk_id.rsplit("/", 1)[1], "type": "Microsoft.Compute/disks",
-                "location": "westeurope", "sku": {"name": "Premium_LRS"},
-                "properties": {"diskSizeGB": 64, "diskState": state, "networkAccessPolicy": policy,
-                               "publicNetworkAccess": "Disabled" if policy == "DenyAll" else "Enabled",
-                               "encryption": {"type": "EncryptionAtRestWithPlatformKey"}}}
+        body = {
+            "id": disk_id,
+            "name": disk_id.rsplit("/", 1)[1],
+            "type": "Microsoft.Compute/disks",
+            "location": "westeurope",
+            "sku": {"name": "Premium_LRS"},
+            "properties": {
+                "diskSizeGB": 64,
+                "diskState": state,
+                "networkAccessPolicy": policy,
+                "publicNetworkAccess": "Disabled" if policy == "DenyAll" else "Enabled",
+                "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
+            },
+        }
         if managed_by:
             body["managedBy"] = managed_by
         return body
 
-    _sub_list(world, PROD, "Microsoft.Compute/disks", [
-        disk(os_disk, "Attached", "DenyAll", web), disk(orphan, "Unattached", "AllowAll", None)])
+    _sub_list(
+        world,
+        PROD,
+        "Microsoft.Compute/disks",
+        [disk(os_disk, "Attached", "DenyAll", web), disk(orphan, "Unattached", "AllowAll", None)],
+    )
     return [
         Expectation("azure.compute.vm-managed-disks", web, "pass"),
         Expectation("azure.compute.vm-managed-disks", legacy, "fail"),
@@ -350,19 +574,40 @@ PRICINGS_PATH = f"/subscriptions/{PROD}/providers/Microsoft.Security/pricings"
 
 def _defender(world: FakeAzure) -> list[Expectation]:
     def pricing(name: str, tier: str, **extra: Any) -> dict[str, Any]:
-        return {"id": f"/subscriptions/{PROD}/providers/Microsoft.Security/pricings/{name}", "name": name,
-                "type": "Microsoft.Security/pricings",
-                "properties": {"pricingTier": tier, "freeTrialRemainingTime": "PT0S", **extra}}
+        return {
+            "id": f"/subscriptions/{PROD}/providers/Microsoft.Security/pricings/{name}",
+            "name": name,
+            "type": "Microsoft.Security/pricings",
+            "properties": {"pricingTier": tier, "freeTrialRemainingTime": "PT0S", **extra},
+        }
 
-    plans = [pricing("VirtualMachines", "Standard", subPlan="P2", enablementTime="2024-05-01T00:00:00Z"),
-             pricing("SqlServers", "Free"), pricing("StorageAccounts", "Standard", subPlan="DefenderForStorageV2"),
-             pricing("KeyVaults", "Free"), pricing("Arm", "Standard", subPlan="PerSubscription"),
-             pricing("Dns", "Free", deprecated=True)]
+    plans = [
+        pricing("VirtualMachines", "Standard", subPlan="P2", enablementTime="2024-05-01T00:00:00Z"),
+        pricing("SqlServers", "Free"),
+        pricing("StorageAccounts", "Standard", subPlan="DefenderForStorageV2"),
+        pricing("KeyVaults", "Free"),
+        pricing("Arm", "Standard", subPlan="PerSubscription"),
+        pricing("Dns", "Free", deprecated=True),
+    ]
     _sub_list(world, PROD, "Microsoft.Security/pricings", plans)
     score_id = f"/subscriptions/{PROD}/providers/Microsoft.Security/secureScores/ascScore"
-    _sub_list(world, PROD, "Microsoft.Security/secureScores", [{
-        "id": score_id, "name": "ascScore", "type": "Microsoft.Security/secureScores",
-        "properties": {"displayName": "ASC score", "score": {"max": 58, "current": 26.1, "percentage": 0.45}, "weight": 58}}])
+    _sub_list(
+        world,
+        PROD,
+        "Microsoft.Security/secureScores",
+        [
+            {
+                "id": score_id,
+                "name": "ascScore",
+                "type": "Microsoft.Security/secureScores",
+                "properties": {
+                    "displayName": "ASC score",
+                    "score": {"max": 58, "current": 26.1, "percentage": 0.45},
+                    "weight": 58,
+                },
+            }
+        ],
+    )
     return [
         Expectation("azure.defender.core-plans-enabled", plans[0]["id"], "pass"),
         Expectation("azure.defender.core-plans-enabled", plans[1]["id"], "fail"),
@@ -373,14 +618,41 @@ def _defender(world: FakeAzure) -> list[Expectation]:
 
 def _monitor(world: FakeAzure) -> list[Expectation]:
     workspace = rid(PROD, "Microsoft.OperationalInsights", "workspaces", "law-prod")
-    categories = ("Administrative", "Security", "ServiceHealth", "Alert", "Recommendation", "Policy", "Autoscale",
-                  "ResourceHealth")
-    _sub_list(world, PROD, "Microsoft.Insights/diagnosticSettings", [{
-        "id": f"/subscriptions/{PROD}/providers/microsoft.insights/diagnosticSettings/to-law", "name": "to-law",
-        "properties": {"workspaceId": workspace,
-                       "logs": [{"category": c, "enabled": c != "Autoscale"} for c in categories]}}])
-    world.document("arm", workspace, {"id": workspace, "name": "law-prod", "location": "westeurope",
-                                      "properties": {"retentionInDays": 30, "sku": {"name": "PerGB2018"}}})
+    categories = (
+        "Administrative",
+        "Security",
+        "ServiceHealth",
+        "Alert",
+        "Recommendation",
+        "Policy",
+        "Autoscale",
+        "ResourceHealth",
+    )
+    _sub_list(
+        world,
+        PROD,
+        "Microsoft.Insights/diagnosticSettings",
+        [
+            {
+                "id": f"/subscriptions/{PROD}/providers/microsoft.insights/diagnosticSettings/to-law",
+                "name": "to-law",
+                "properties": {
+                    "workspaceId": workspace,
+                    "logs": [{"category": c, "enabled": c != "Autoscale"} for c in categories],
+                },
+            }
+        ],
+    )
+    world.document(
+        "arm",
+        workspace,
+        {
+            "id": workspace,
+            "name": "law-prod",
+            "location": "westeurope",
+            "properties": {"retentionInDays": 30, "sku": {"name": "PerGB2018"}},
+        },
+    )
     return [
         Expectation("azure.monitor.activity-log-exported", f"/subscriptions/{PROD}", "pass"),
         Expectation("azure.monitor.activity-log-retention", f"/subscriptions/{PROD}", "fail"),
@@ -390,23 +662,52 @@ def _monitor(world: FakeAzure) -> list[Expectation]:
 def _backup(world: FakeAzure) -> list[Expectation]:
     web, legacy = vm_ids()
     vault = rid(PROD, "Microsoft.RecoveryServices", "vaults", "rsv-prod")
-    _sub_list(world, PROD, "Microsoft.RecoveryServices/vaults", [{
-        "id": vault, "name": "rsv-prod", "type": "Microsoft.RecoveryServices/vaults", "location": "westeurope",
-        "sku": {"name": "RS0", "tier": "Standard"},
-        "properties": {"provisioningState": "Succeeded",
-                       "securitySettings": {"softDeleteSettings": {"softDeleteState": "Enabled",
-                                                                   "softDeleteRetentionPeriodInDays": 14},
-                                            "immutabilitySettings": {"state": "Unlocked"}},
-                       "redundancySettings": {"standardTierStorageRedundancy": "GeoRedundant"}}}])
+    _sub_list(
+        world,
+        PROD,
+        "Microsoft.RecoveryServices/vaults",
+        [
+            {
+                "id": vault,
+                "name": "rsv-prod",
+                "type": "Microsoft.RecoveryServices/vaults",
+                "location": "westeurope",
+                "sku": {"name": "RS0", "tier": "Standard"},
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "securitySettings": {
+                        "softDeleteSettings": {"softDeleteState": "Enabled", "softDeleteRetentionPeriodInDays": 14},
+                        "immutabilitySettings": {"state": "Unlocked"},
+                    },
+                    "redundancySettings": {"standardTierStorageRedundancy": "GeoRedundant"},
+                },
+            }
+        ],
+    )
     item = "iaasvmcontainerv2;rg-prod;vm-web"
-    world.collection("arm", f"{vault}/backupProtectedItems", [{
-        "id": f"{vault}/backupFabrics/Azure/protectionContainers/{item}/protectedItems/vm;{item}",
-        "name": f"VM;{item}", "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
-        "properties": {"protectedItemType": "Microsoft.Compute/virtualMachines", "friendlyName": "vm-web",
-                       "virtualMachineId": web.upper().replace("/SUBSCRIPTIONS", "/subscriptions"),
-                       "sourceResourceId": web, "protectionState": "Protected", "healthStatus": "Passed",
-                       "lastBackupStatus": "Completed", "lastBackupTime": "2026-01-01T02:00:00Z",
-                       "backupManagementType": "AzureIaasVM", "workloadType": "VM"}}])
+    world.collection(
+        "arm",
+        f"{vault}/backupProtectedItems",
+        [
+            {
+                "id": f"{vault}/backupFabrics/Azure/protectionContainers/{item}/protectedItems/vm;{item}",
+                "name": f"VM;{item}",
+                "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/protectedItems",
+                "properties": {
+                    "protectedItemType": "Microsoft.Compute/virtualMachines",
+                    "friendlyName": "vm-web",
+                    "virtualMachineId": web.upper().replace("/SUBSCRIPTIONS", "/subscriptions"),
+                    "sourceResourceId": web,
+                    "protectionState": "Protected",
+                    "healthStatus": "Passed",
+                    "lastBackupStatus": "Completed",
+                    "lastBackupTime": "2026-01-01T02:00:00Z",
+                    "backupManagementType": "AzureIaasVM",
+                    "workloadType": "VM",
+                },
+            }
+        ],
+    )
     return [
         Expectation("azure.backup.vault-soft-delete", vault, "pass"),
         Expectation("azure.backup.vm-protected", web, "pass"),
@@ -416,10 +717,18 @@ def _backup(world: FakeAzure) -> list[Expectation]:
 
 def _sandbox(world: FakeAzure) -> list[Expectation]:
     """The second subscription: nearly empty, and the principal may not read its Key Vaults."""
-    for path in ("Microsoft.Storage/storageAccounts", "Microsoft.Sql/servers", "Microsoft.Network/networkSecurityGroups",
-                 "Microsoft.Network/networkWatchers", "Microsoft.Compute/virtualMachines", "Microsoft.Compute/disks",
-                 "Microsoft.Security/pricings", "Microsoft.Security/secureScores", "Microsoft.Insights/diagnosticSettings",
-                 "Microsoft.RecoveryServices/vaults"):
+    for path in (
+        "Microsoft.Storage/storageAccounts",
+        "Microsoft.Sql/servers",
+        "Microsoft.Network/networkSecurityGroups",
+        "Microsoft.Network/networkWatchers",
+        "Microsoft.Compute/virtualMachines",
+        "Microsoft.Compute/disks",
+        "Microsoft.Security/pricings",
+        "Microsoft.Security/secureScores",
+        "Microsoft.Insights/diagnosticSettings",
+        "Microsoft.RecoveryServices/vaults",
+    ):
         _sub_list(world, SANDBOX, path, [])
     world.deny("arm", f"/subscriptions/{SANDBOX}/providers/Microsoft.KeyVault/vaults")
     scope = f"azure/{SANDBOX}/global"
@@ -433,83 +742,208 @@ def _sandbox(world: FakeAzure) -> list[Expectation]:
 
 
 def _entra(world: FakeAzure) -> list[Expectation]:
-    world.document("graph", "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy", {
-        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#policies/identitySecurityDefaultsEnforcementPolicy/$entity",
-        "id": "00000000-0000-0000-0000-000000000005", "displayName": "Security Defaults",
-        "description": "Security defaults is a set of basic identity security mechanisms.", "isEnabled": False})
-    world.collection("graph", "/v1.0/identity/conditionalAccess/policies", [
-        {"id": "0f6a0b1a-0000-4000-8000-000000000001", "displayName": "Require MFA for all users", "state": "enabled",
-         "conditions": {"users": {"includeUsers": ["All"], "excludeUsers": [], "includeRoles": [],
-                                  "excludeGroups": ["0f6a0b1a-0000-4000-8000-0000000000ee"]},
-                        "applications": {"includeApplications": ["All"]}, "clientAppTypes": ["all"]},
-         "grantControls": {"operator": "OR", "builtInControls": ["mfa"], "authenticationStrength": None}},
-        {"id": "0f6a0b1a-0000-4000-8000-000000000002", "displayName": "Block legacy auth (report only)",
-         "state": "enabledForReportingButNotEnforced",
-         "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]},
-                        "clientAppTypes": ["exchangeActiveSync", "other"]},
-         "grantControls": {"operator": "OR", "builtInControls": ["block"]}},
-    ])
-    world.document("graph", "/v1.0/policies/authorizationPolicy", {
-        "id": "authorizationPolicy", "allowInvitesFrom": "everyone",
-        "guestUserRoleId": "a0b1b346-4d3e-4e8b-98f8-753987be4970",
-        "defaultUserRolePermissions": {"allowedToCreateApps": True, "allowedToCreateSecurityGroups": True}})
-    world.collection("graph", "/v1.0/domains", [
-        {"id": "contoso.com", "authenticationType": "Managed", "isDefault": True, "isVerified": True,
-         "passwordValidityPeriodInDays": 90, "passwordNotificationWindowInDays": 14},
-        {"id": "contoso.onmicrosoft.com", "authenticationType": "Managed", "isDefault": False, "isVerified": True,
-         "passwordValidityPeriodInDays": 2147483647, "passwordNotificationWindowInDays": 14},
-    ])
+    world.document(
+        "graph",
+        "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy",
+        {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#policies/identitySecurityDefaultsEnforcementPolicy/$entity",
+            "id": "00000000-0000-0000-0000-000000000005",
+            "displayName": "Security Defaults",
+            "description": "Security defaults is a set of basic identity security mechanisms.",
+            "isEnabled": False,
+        },
+    )
+    world.collection(
+        "graph",
+        "/v1.0/identity/conditionalAccess/policies",
+        [
+            {
+                "id": "0f6a0b1a-0000-4000-8000-000000000001",
+                "displayName": "Require MFA for all users",
+                "state": "enabled",
+                "conditions": {
+                    "users": {
+                        "includeUsers": ["All"],
+                        "excludeUsers": [],
+                        "includeRoles": [],
+                        "excludeGroups": ["0f6a0b1a-0000-4000-8000-0000000000ee"],
+                    },
+                    "applications": {"includeApplications": ["All"]},
+                    "clientAppTypes": ["all"],
+                },
+                "grantControls": {"operator": "OR", "builtInControls": ["mfa"], "authenticationStrength": None},
+            },
+            {
+                "id": "0f6a0b1a-0000-4000-8000-000000000002",
+                "displayName": "Block legacy auth (report only)",
+                "state": "enabledForReportingButNotEnforced",
+                "conditions": {
+                    "users": {"includeUsers": ["All"]},
+                    "applications": {"includeApplications": ["All"]},
+                    "clientAppTypes": ["exchangeActiveSync", "other"],
+                },
+                "grantControls": {"operator": "OR", "builtInControls": ["block"]},
+            },
+        ],
+    )
+    world.document(
+        "graph",
+        "/v1.0/policies/authorizationPolicy",
+        {
+            "id": "authorizationPolicy",
+            "allowInvitesFrom": "everyone",
+            "guestUserRoleId": "a0b1b346-4d3e-4e8b-98f8-753987be4970",
+            "defaultUserRolePermissions": {"allowedToCreateApps": True, "allowedToCreateSecurityGroups": True},
+        },
+    )
+    world.collection(
+        "graph",
+        "/v1.0/domains",
+        [
+            {
+                "id": "contoso.com",
+                "authenticationType": "Managed",
+                "isDefault": True,
+                "isVerified": True,
+                "passwordValidityPeriodInDays": 90,
+                "passwordNotificationWindowInDays": 14,
+            },
+            {
+                "id": "contoso.onmicrosoft.com",
+                "authenticationType": "Managed",
+                "isDefault": False,
+                "isVerified": True,
+                "passwordValidityPeriodInDays": 2147483647,
+                "passwordNotificationWindowInDays": 14,
+            },
+        ],
+    )
 
-    def user(uid: str, upn: str, kind: str = "Member", enabled: bool = True, created: int = 400,
-             last_sign_in: int | None = 2, policies: str | None = None, **extra: Any) -> dict[str, Any]:
-        body = {"id": uid, "displayName": upn.split("@")[0], "userPrincipalName": upn, "userType": kind,
-                "accountEnabled": enabled, "createdDateTime": _ago(created), "passwordPolicies": policies,
-                "lastPasswordChangeDateTime": _ago(created), "externalUserState": None,
-                "externalUserStateChangeDateTime": None, **extra}
-        body["signInActivity"] = {"lastSignInDateTime": _ago(last_sign_in) if last_sign_in is not None else None,
-                                  "lastNonInteractiveSignInDateTime": None, "lastSuccessfulSignInDateTime": None}
+    def user(
+        uid: str,
+        upn: str,
+        kind: str = "Member",
+        enabled: bool = True,
+        created: int = 400,
+        last_sign_in: int | None = 2,
+        policies: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        body = {
+            "id": uid,
+            "displayName": upn.split("@")[0],
+            "userPrincipalName": upn,
+            "userType": kind,
+            "accountEnabled": enabled,
+            "createdDateTime": _ago(created),
+            "passwordPolicies": policies,
+            "lastPasswordChangeDateTime": _ago(created),
+            "externalUserState": None,
+            "externalUserStateChangeDateTime": None,
+            **extra,
+        }
+        body["signInActivity"] = {
+            "lastSignInDateTime": _ago(last_sign_in) if last_sign_in is not None else None,
+            "lastNonInteractiveSignInDateTime": None,
+            "lastSuccessfulSignInDateTime": None,
+        }
         return body
 
     alice = user("a1a1a1a1-0000-4000-8000-000000000001", "alice@contoso.com")
     bob = user("b2b2b2b2-0000-4000-8000-000000000002", "bob@contoso.com", last_sign_in=200)
     carol = user("c3c3c3c3-0000-4000-8000-000000000003", "carol@contoso.com", enabled=False, last_sign_in=500)
-    dave = user("d4d4d4d4-0000-4000-8000-000000000004", "dave_partner.example#EXT#@contoso.onmicrosoft.com",
-                kind="Guest", created=60, last_sign_in=None, externalUserState="PendingAcceptance",
-                externalUserStateChangeDateTime=_ago(60))
+    dave = user(
+        "d4d4d4d4-0000-4000-8000-000000000004",
+        "dave_partner.example#EXT#@contoso.onmicrosoft.com",
+        kind="Guest",
+        created=60,
+        last_sign_in=None,
+        externalUserState="PendingAcceptance",
+        externalUserStateChangeDateTime=_ago(60),
+    )
     eve = user("e5e5e5e5-0000-4000-8000-000000000005", "eve@contoso.com", policies="DisablePasswordStrongPassword")
-    mallory = user("f6f6f6f6-0000-4000-8000-000000000006", "mallory_evil.example#EXT#@contoso.onmicrosoft.com",
-                   kind="Guest", externalUserState="Accepted", externalUserStateChangeDateTime=_ago(300))
+    mallory = user(
+        "f6f6f6f6-0000-4000-8000-000000000006",
+        "mallory_evil.example#EXT#@contoso.onmicrosoft.com",
+        kind="Guest",
+        externalUserState="Accepted",
+        externalUserStateChangeDateTime=_ago(300),
+    )
     frank = user("a7a7a7a7-0000-4000-8000-000000000007", "frank@contoso.com")
     users = [alice, bob, carol, dave, eve, mallory, frank]
     world.collection("graph", "/v1.0/users", users, page_size=3)
 
     def member(u: dict[str, Any]) -> dict[str, Any]:
-        return {"@odata.type": "#microsoft.graph.user", "id": u["id"], "displayName": u["displayName"],
-                "userPrincipalName": u["userPrincipalName"]}
+        return {
+            "@odata.type": "#microsoft.graph.user",
+            "id": u["id"],
+            "displayName": u["displayName"],
+            "userPrincipalName": u["userPrincipalName"],
+        }
 
     ga_role = "9f3c1c4e-0000-4000-8000-000000000001"
     reader_role = "9f3c1c4e-0000-4000-8000-000000000002"
-    world.collection("graph", "/v1.0/directoryRoles", [
-        {"id": ga_role, "displayName": "Global Administrator", "roleTemplateId": GLOBAL_ADMIN,
-         "description": "Can manage all aspects of Microsoft Entra ID."},
-        {"id": reader_role, "displayName": "Security Reader", "roleTemplateId": SECURITY_READER},
-    ])
-    world.collection("graph", f"/v1.0/directoryRoles/{ga_role}/members",
-                     [member(u) for u in (alice, bob, eve, mallory, frank)], page_size=2)
+    world.collection(
+        "graph",
+        "/v1.0/directoryRoles",
+        [
+            {
+                "id": ga_role,
+                "displayName": "Global Administrator",
+                "roleTemplateId": GLOBAL_ADMIN,
+                "description": "Can manage all aspects of Microsoft Entra ID.",
+            },
+            {"id": reader_role, "displayName": "Security Reader", "roleTemplateId": SECURITY_READER},
+        ],
+    )
+    world.collection(
+        "graph",
+        f"/v1.0/directoryRoles/{ga_role}/members",
+        [member(u) for u in (alice, bob, eve, mallory, frank)],
+        page_size=2,
+    )
     world.collection("graph", f"/v1.0/directoryRoles/{reader_role}/members", [member(dave)])
-    world.collection("graph", "/v1.0/roleManagement/directory/roleDefinitions", [
-        {"id": GLOBAL_ADMIN, "displayName": "Global Administrator", "isBuiltIn": True, "isEnabled": True,
-         "isPrivileged": True, "templateId": GLOBAL_ADMIN},
-        {"id": SECURITY_READER, "displayName": "Security Reader", "isBuiltIn": True, "isEnabled": True,
-         "isPrivileged": True, "templateId": SECURITY_READER},
-    ])
+    world.collection(
+        "graph",
+        "/v1.0/roleManagement/directory/roleDefinitions",
+        [
+            {
+                "id": GLOBAL_ADMIN,
+                "displayName": "Global Administrator",
+                "isBuiltIn": True,
+                "isEnabled": True,
+                "isPrivileged": True,
+                "templateId": GLOBAL_ADMIN,
+            },
+            {
+                "id": SECURITY_READER,
+                "displayName": "Security Reader",
+                "isBuiltIn": True,
+                "isEnabled": True,
+                "isPrivileged": True,
+                "templateId": SECURITY_READER,
+            },
+        ],
+    )
 
     def assignment(aid: str, role: str, u: dict[str, Any]) -> dict[str, Any]:
-        return {"id": aid, "principalId": u["id"], "roleDefinitionId": role, "directoryScopeId": "/", "principal": member(u)}
+        return {
+            "id": aid,
+            "principalId": u["id"],
+            "roleDefinitionId": role,
+            "directoryScopeId": "/",
+            "principal": member(u),
+        }
 
-    world.collection("graph", "/v1.0/roleManagement/directory/roleAssignments", [
-        assignment("ra-alice", GLOBAL_ADMIN, alice), assignment("ra-mallory", GLOBAL_ADMIN, mallory),
-        assignment("ra-dave", SECURITY_READER, dave)])
+    world.collection(
+        "graph",
+        "/v1.0/roleManagement/directory/roleAssignments",
+        [
+            assignment("ra-alice", GLOBAL_ADMIN, alice),
+            assignment("ra-mallory", GLOBAL_ADMIN, mallory),
+            assignment("ra-dave", SECURITY_READER, dave),
+        ],
+    )
 
     def u_res(u: dict[str, Any]) -> str:
         return f"{TENANT}:user/{u['id']}"

@@ -12,7 +12,6 @@ from fakes import FAKE_RULES, FakeCollector
 from annexa.collectors.base import Context
 from annexa.collectors.registry import Registry, load_registry
 
-
 _REPO_ROOT_INIT = (Path(__file__).resolve().parent.parent / "__init__.py").resolve()
 
 

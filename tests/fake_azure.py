@@ -101,11 +101,24 @@ class FakeAzure:
         if retry_after is not None:
             return 429, {"Retry-After": retry_after}, _error("TooManyRequests", "Rate limit exceeded; retry later.")
         if key in self.denied:
-            return 403, {}, _error(self.denied[key], f"The client does not have authorization to perform GET over {path}.")
-        if api == "graph" and path == "/v1.0/users" and "signInActivity" in query.get("$select", "") and self.no_premium:
-            return 403, {}, _error(
-                "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-                "Neither tenant is B2C or tenant doesn't have premium license",
+            return (
+                403,
+                {},
+                _error(self.denied[key], f"The client does not have authorization to perform GET over {path}."),
+            )
+        if (
+            api == "graph"
+            and path == "/v1.0/users"
+            and "signInActivity" in query.get("$select", "")
+            and self.no_premium
+        ):
+            return (
+                403,
+                {},
+                _error(
+                    "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                    "Neither tenant is B2C or tenant doesn't have premium license",
+                ),
             )
         if key in self.documents:
             return 200, {}, self.documents[key]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from annexa.collectors.base import CollectionError, Collector, Context, Fact, Source, Target, utc_now
 
 FAKE_SCOPE = {"provider": "fake", "account": "111122223333", "region": "eu-west-1"}
@@ -32,8 +33,9 @@ class FakeCollector(Collector):
 
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:
         if target.options.get("fail"):
-            yield CollectionError(kinds=self.kinds, scope=FAKE_SCOPE, message="denied", code="AccessDenied",
-                                  operation="fake:ListBuckets")
+            yield CollectionError(
+                kinds=self.kinds, scope=FAKE_SCOPE, message="denied", code="AccessDenied", operation="fake:ListBuckets"
+            )
             return
         for name, data in target.options.get("buckets", {}).items():
             yield fake_fact(f"arn:fake:bucket/{name}", data, at=utc_now())

@@ -7,6 +7,7 @@ hangs, or forwards but truncates or garbles the response body.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import struct
@@ -91,9 +92,14 @@ class FaultProxy(ThreadingHTTPServer):
     def decide(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[RequestInfo, Fault | None]:
         region_match = _REGION.search(headers.get("authorization", ""))
         with self._lock:
-            info = RequestInfo(method, path, _operation(method, path, headers, body),
-                               region_match.group(1) if region_match else "", len(self.seen) + 1,
-                               body.decode("utf-8", "replace")[:4000])
+            info = RequestInfo(
+                method,
+                path,
+                _operation(method, path, headers, body),
+                region_match.group(1) if region_match else "",
+                len(self.seen) + 1,
+                body.decode("utf-8", "replace")[:4000],
+            )
             self.seen.append(info)
             return info, next((f for f in self.faults if f.take(info)), None)
 
@@ -124,9 +130,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(fault.status, _error_body(headers, fault.code, rest), _content_type(headers))
             return
         upstream = self.server._http.request(
-            self.command, self.server.upstream + self.path, data=body,
+            self.command,
+            self.server.upstream + self.path,
+            data=body,
             headers={k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")},
-            allow_redirects=False, timeout=60,
+            allow_redirects=False,
+            timeout=60,
         )
         content = upstream.content
         if fault is not None and fault.action == "truncate":
@@ -151,12 +160,12 @@ def _content_type(headers: dict[str, str]) -> str:
 
 def _error_body(headers: dict[str, str], code: str, rest: bool) -> bytes:
     if "x-amz-target" in headers:
-        return ('{"__type": "%s", "message": "injected fault"}' % code).encode()
+        return json.dumps({"__type": code, "message": "injected fault"}).encode()
     if rest:  # S3's REST error shape
-        return ("<Error><Code>%s</Code><Message>injected fault</Message></Error>" % code).encode()
+        return f"<Error><Code>{code}</Code><Message>injected fault</Message></Error>".encode()
     return (
-        "<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>injected fault</Message></Error>"
-        "<RequestId>fault</RequestId></ErrorResponse>" % code
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected fault</Message></Error>"
+        "<RequestId>fault</RequestId></ErrorResponse>"
     ).encode()
 
 

@@ -35,8 +35,11 @@ class FakeGitHub:
             self.limited[path] = (403, {"Retry-After": "1"}, "You have exceeded a secondary rate limit.")
         else:
             reset = str(int(time.time()) + 1)
-            self.limited[path] = (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
-                                  "API rate limit exceeded for user ID 1.")
+            self.limited[path] = (
+                403,
+                {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset},
+                "API rate limit exceeded for user ID 1.",
+            )
 
 
 def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
@@ -50,8 +53,12 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(raw)))
             fake.remaining -= 1
-            headers = {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": str(max(fake.remaining, 1)),
-                       "X-RateLimit-Reset": str(int(time.time()) + 3600), **(headers or {})}
+            headers = {
+                "X-RateLimit-Limit": "5000",
+                "X-RateLimit-Remaining": str(max(fake.remaining, 1)),
+                "X-RateLimit-Reset": str(int(time.time()) + 3600),
+                **(headers or {}),
+            }
             for key, value in headers.items():
                 self.send_header(key, value)
             self.end_headers()
@@ -68,8 +75,11 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 status, headers, message = fake.limited.pop(parsed.path)
                 self._send(status, {"message": message, "documentation_url": "https://docs.github.com/rest"}, headers)
                 return
-            key = parsed.path + ("?" + urlencode(sorted((k, v) for k, v in query.items() if k in ("role", "filter"))) if
-                                 any(k in query for k in ("role", "filter")) else "")
+            key = parsed.path + (
+                "?" + urlencode(sorted((k, v) for k, v in query.items() if k in ("role", "filter")))
+                if any(k in query for k in ("role", "filter"))
+                else ""
+            )
             route = fake.routes.get(key, fake.routes.get(parsed.path))
             if route is None:
                 self._send(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
@@ -78,7 +88,7 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             if isinstance(body, list) and status == 200:
                 per_page = int(query.get("per_page", 30))
                 page = int(query.get("page", 1))
-                chunk = body[(page - 1) * per_page: page * per_page]
+                chunk = body[(page - 1) * per_page : page * per_page]
                 headers = {}
                 if page * per_page < len(body):
                     next_query = urlencode({**query, "page": page + 1})
@@ -113,8 +123,14 @@ def fake_github() -> Iterator[FakeGitHub]:
 
 def _repo(name: str, **extra: Any) -> dict[str, Any]:
     return {
-        "id": abs(hash(name)) % 10**6, "name": name, "full_name": f"acme/{name}", "private": True,
-        "visibility": "private", "archived": False, "fork": False, "default_branch": "main",
+        "id": abs(hash(name)) % 10**6,
+        "name": name,
+        "full_name": f"acme/{name}",
+        "private": True,
+        "visibility": "private",
+        "archived": False,
+        "fork": False,
+        "default_branch": "main",
         "pushed_at": "2026-11-20T10:00:00Z",
         "security_and_analysis": {
             "secret_scanning": {"status": "enabled"},
@@ -130,55 +146,94 @@ def seeded_org(fake: FakeGitHub, members: int = 150) -> None:
     repos `api` (well protected via branch protection), `web` (ruleset only, an old critical alert,
     unprotected production environment), `legacy` (unprotected, scanning off), `old` (archived)."""
     logins = [{"login": f"dev{n:03d}", "id": n, "type": "User"} for n in range(members)]
-    fake.routes.update({
-        "/user": {"login": "auditor-bot", "id": 9},
-        "/orgs/acme": {"login": "acme", "id": 1, "two_factor_requirement_enabled": True,
-                       "default_repository_permission": "read", "members_can_create_public_repositories": False},
-        "/orgs/acme/members": logins,
-        "/orgs/acme/members?role=admin": logins[:2],
-        "/orgs/acme/members?filter=2fa_disabled": [],
-        "/orgs/acme/outside_collaborators": [{"login": "contractor1", "id": 500}],
-        "/orgs/acme/outside_collaborators?filter=2fa_disabled": [{"login": "contractor1", "id": 500}],
-        "/orgs/acme/repos": [
-            _repo("api"),
-            _repo("web"),
-            _repo("legacy", security_and_analysis={"secret_scanning": {"status": "disabled"},
-                                                   "secret_scanning_push_protection": {"status": "disabled"}}),
-            _repo("old", archived=True),
-        ],
-        "/repos/acme/api/branches/main/protection": {
-            "url": "x", "required_status_checks": {"strict": True, "contexts": ["ci/test"], "checks": [{"context": "ci/test"}]},
-            "required_pull_request_reviews": {"required_approving_review_count": 2, "dismiss_stale_reviews": True},
-            "enforce_admins": {"enabled": True}, "required_signatures": {"enabled": True},
-            "allow_force_pushes": {"enabled": False}, "allow_deletions": {"enabled": False},
-        },
-        "/repos/acme/api/rules/branches/main": [],
-        "/repos/acme/api/code-scanning/default-setup": {"state": "configured", "languages": ["python"]},
-        "/repos/acme/api/dependabot/alerts": [
-            {"number": 1, "state": "open", "created_at": "2026-11-15T00:00:00Z",
-             "security_advisory": {"ghsa_id": "GHSA-1", "severity": "high"},
-             "security_vulnerability": {"package": {"ecosystem": "pip", "name": "requests"}, "severity": "high"}},
-        ],
-        "/repos/acme/api/environments": {"total_count": 1, "environments": [
-            {"name": "production", "protection_rules": [{"id": 1, "type": "required_reviewers"}]}]},
-        "/repos/acme/web/branches/main/protection": (404, {"message": "Branch not protected"}),
-        "/repos/acme/web/rules/branches/main": [
-            {"type": "pull_request", "ruleset_id": 7, "parameters": {"required_approving_review_count": 1}},
-            {"type": "non_fast_forward", "ruleset_id": 7},
-            {"type": "required_status_checks", "ruleset_id": 7,
-             "parameters": {"required_status_checks": [{"context": "build"}]}},
-        ],
-        "/repos/acme/web/code-scanning/default-setup": {"state": "not-configured"},
-        "/repos/acme/web/dependabot/alerts": [
-            {"number": 3, "state": "open", "created_at": "2025-01-02T00:00:00Z",
-             "security_advisory": {"ghsa_id": "GHSA-3", "severity": "critical"},
-             "security_vulnerability": {"package": {"ecosystem": "npm", "name": "lodash"}, "severity": "critical"}},
-        ],
-        "/repos/acme/web/environments": {"total_count": 1, "environments": [{"name": "production", "protection_rules": []}]},
-        "/repos/acme/legacy/branches/main/protection": (404, {"message": "Branch not protected"}),
-        "/repos/acme/legacy/rules/branches/main": [],
-        "/repos/acme/legacy/code-scanning/default-setup": (
-            403, {"message": "Advanced Security must be enabled for this repository to use code scanning."}),
-        "/repos/acme/legacy/dependabot/alerts": (403, {"message": "Dependabot alerts are disabled for this repository."}),
-        "/repos/acme/legacy/environments": {"total_count": 0, "environments": []},
-    })
+    fake.routes.update(
+        {
+            "/user": {"login": "auditor-bot", "id": 9},
+            "/orgs/acme": {
+                "login": "acme",
+                "id": 1,
+                "two_factor_requirement_enabled": True,
+                "default_repository_permission": "read",
+                "members_can_create_public_repositories": False,
+            },
+            "/orgs/acme/members": logins,
+            "/orgs/acme/members?role=admin": logins[:2],
+            "/orgs/acme/members?filter=2fa_disabled": [],
+            "/orgs/acme/outside_collaborators": [{"login": "contractor1", "id": 500}],
+            "/orgs/acme/outside_collaborators?filter=2fa_disabled": [{"login": "contractor1", "id": 500}],
+            "/orgs/acme/repos": [
+                _repo("api"),
+                _repo("web"),
+                _repo(
+                    "legacy",
+                    security_and_analysis={
+                        "secret_scanning": {"status": "disabled"},
+                        "secret_scanning_push_protection": {"status": "disabled"},
+                    },
+                ),
+                _repo("old", archived=True),
+            ],
+            "/repos/acme/api/branches/main/protection": {
+                "url": "x",
+                "required_status_checks": {"strict": True, "contexts": ["ci/test"], "checks": [{"context": "ci/test"}]},
+                "required_pull_request_reviews": {"required_approving_review_count": 2, "dismiss_stale_reviews": True},
+                "enforce_admins": {"enabled": True},
+                "required_signatures": {"enabled": True},
+                "allow_force_pushes": {"enabled": False},
+                "allow_deletions": {"enabled": False},
+            },
+            "/repos/acme/api/rules/branches/main": [],
+            "/repos/acme/api/code-scanning/default-setup": {"state": "configured", "languages": ["python"]},
+            "/repos/acme/api/dependabot/alerts": [
+                {
+                    "number": 1,
+                    "state": "open",
+                    "created_at": "2026-11-15T00:00:00Z",
+                    "security_advisory": {"ghsa_id": "GHSA-1", "severity": "high"},
+                    "security_vulnerability": {"package": {"ecosystem": "pip", "name": "requests"}, "severity": "high"},
+                },
+            ],
+            "/repos/acme/api/environments": {
+                "total_count": 1,
+                "environments": [{"name": "production", "protection_rules": [{"id": 1, "type": "required_reviewers"}]}],
+            },
+            "/repos/acme/web/branches/main/protection": (404, {"message": "Branch not protected"}),
+            "/repos/acme/web/rules/branches/main": [
+                {"type": "pull_request", "ruleset_id": 7, "parameters": {"required_approving_review_count": 1}},
+                {"type": "non_fast_forward", "ruleset_id": 7},
+                {
+                    "type": "required_status_checks",
+                    "ruleset_id": 7,
+                    "parameters": {"required_status_checks": [{"context": "build"}]},
+                },
+            ],
+            "/repos/acme/web/code-scanning/default-setup": {"state": "not-configured"},
+            "/repos/acme/web/dependabot/alerts": [
+                {
+                    "number": 3,
+                    "state": "open",
+                    "created_at": "2025-01-02T00:00:00Z",
+                    "security_advisory": {"ghsa_id": "GHSA-3", "severity": "critical"},
+                    "security_vulnerability": {
+                        "package": {"ecosystem": "npm", "name": "lodash"},
+                        "severity": "critical",
+                    },
+                },
+            ],
+            "/repos/acme/web/environments": {
+                "total_count": 1,
+                "environments": [{"name": "production", "protection_rules": []}],
+            },
+            "/repos/acme/legacy/branches/main/protection": (404, {"message": "Branch not protected"}),
+            "/repos/acme/legacy/rules/branches/main": [],
+            "/repos/acme/legacy/code-scanning/default-setup": (
+                403,
+                {"message": "Advanced Security must be enabled for this repository to use code scanning."},
+            ),
+            "/repos/acme/legacy/dependabot/alerts": (
+                403,
+                {"message": "Dependabot alerts are disabled for this repository."},
+            ),
+            "/repos/acme/legacy/environments": {"total_count": 0, "environments": []},
+        }
+    )

@@ -23,8 +23,12 @@ def store_problems(store: Path) -> list[str]:
         if (manifest["previous"] or {}).get("sha256") != previous_sha:
             problems.append(f"{path.name}: previous link does not match")
         previous_sha = hashlib.sha256(raw).hexdigest()
-        refs = [manifest["facts"]["delta"], manifest["results"]["delta"], manifest["mappings"]["object"],
-                manifest["config"]["object"]]
+        refs = [
+            manifest["facts"]["delta"],
+            manifest["results"]["delta"],
+            manifest["mappings"]["object"],
+            manifest["config"]["object"],
+        ]
         delta = _object(store, manifest["facts"]["delta"], problems)
         if delta:
             refs += [entry[2] for entry in delta["add"]]

@@ -36,21 +36,44 @@ def test_attested_control_is_manual_then_stale_after_expiry(
     assert _cli(capsys, "collect", "--config", str(config))[0] == 0
     report = tmp_path / "report.pdf"
     report.write_bytes(b"%PDF-1.7 badge readers inspected")
-    code, out, err = _cli(capsys, "attest", "A.7.4", "--config", str(config), "--file", str(report),
-                          "--note", "Monitoring reviewed", "--by", "Jo Facilities", "--expires", "2099-05-01")
+    code, out, err = _cli(
+        capsys,
+        "attest",
+        "A.7.4",
+        "--config",
+        str(config),
+        "--file",
+        str(report),
+        "--note",
+        "Monitoring reviewed",
+        "--by",
+        "Jo Facilities",
+        "--expires",
+        "2099-05-01",
+    )
     assert code == 0, err and "attested A.7.4" in out
     digest = hashlib.sha256(report.read_bytes()).hexdigest()
     assert (tmp_path / "evidence" / "objects" / digest[:2] / digest).read_bytes() == report.read_bytes()
 
     # an attestation made in 2025 that expired in 2026 (recorded through the library: the CLI refuses past dates)
     ws = load_workspace(config)
-    record_attestation(ws, "A.7.9", None, "Off-site laptops checked", "Sam", "2026-01-01",
-                       now=datetime(2025, 6, 1, tzinfo=timezone.utc))
+    record_attestation(
+        ws,
+        "A.7.9",
+        None,
+        "Off-site laptops checked",
+        "Sam",
+        "2026-01-01",
+        now=datetime(2025, 6, 1, tzinfo=timezone.utc),
+    )
 
     code, out, _ = _cli(capsys, "soa", "--config", str(config), "--format", "json")
     soa = {row["control"]: row for row in json.loads(out)}
     assert soa["A.7.4"]["status"] == "manual"
-    assert f"sha256:{digest}" in soa["A.7.4"]["manual_evidence"][0] and "Jo Facilities" in soa["A.7.4"]["manual_evidence"][0]
+    assert (
+        f"sha256:{digest}" in soa["A.7.4"]["manual_evidence"][0]
+        and "Jo Facilities" in soa["A.7.4"]["manual_evidence"][0]
+    )
     assert soa["A.7.9"]["status"] == "stale"
     assert soa["A.5.1"]["status"] != "no_evidence"  # `latest` is still the collection run, not the attestation
 

@@ -12,7 +12,6 @@ from fakes import run_cli
 
 from annexa import cli
 
-
 pytestmark = pytest.mark.usefixtures("fake_collector_installed")
 
 
@@ -25,7 +24,9 @@ def _config(tmp_path: Path, rules_file: Path, targets: str) -> Path:
 BUCKETS = "  - fake: {buckets: {good: {encrypted: true, versioning: Enabled}, '=HYPERLINK(1)': {encrypted: false}}}\n"
 
 
-def test_collect_then_findings_soa_runs(tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_collect_then_findings_soa_runs(
+    tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = str(_config(tmp_path, fake_rules_file, BUCKETS))
     code, out, err = run_cli(capsys, "collect", "--config", config)
     assert code == 0, err
@@ -57,8 +58,9 @@ def test_collect_then_findings_soa_runs(tmp_path: Path, fake_rules_file: Path, c
     assert [r["sequence"] for r in json.loads(out)] == [1]
 
 
-def test_failed_collection_exits_1_and_still_writes(tmp_path: Path, fake_rules_file: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_failed_collection_exits_1_and_still_writes(
+    tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = str(_config(tmp_path, fake_rules_file, "  - fake: {fail: true}\n"))
     code, out, err = run_cli(capsys, "collect", "--config", config)
     assert code == 1 and "partial" in out and '"code": "AccessDenied"' in err
@@ -73,8 +75,9 @@ def test_failed_collection_exits_1_and_still_writes(tmp_path: Path, fake_rules_f
         ("targets:\n  - fake: {}\nstorre: x\n", "annexa.yaml:3: unknown key 'storre'"),
     ],
 )
-def test_bad_config_is_one_line_exit_2_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                          bad: str, needle: str) -> None:
+def test_bad_config_is_one_line_exit_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str, needle: str
+) -> None:
     path = tmp_path / "annexa.yaml"
     path.write_text(bad)
     code, out, err = run_cli(capsys, "collect", "--config", str(path))
@@ -92,7 +95,9 @@ def test_bad_rule_file_is_exit_2(tmp_path: Path, fake_rules_file: Path, capsys: 
     assert not (tmp_path / "evidence").exists()
 
 
-def test_check_reports_what_it_validated(tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_reports_what_it_validated(
+    tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run_cli(capsys, "check", "--config", str(_config(tmp_path, fake_rules_file, BUCKETS)))
     assert code == 0 and out.startswith("ok: ") and "of 93 controls" in out
 

@@ -54,8 +54,9 @@ def test_valid_config(tmp_path: Path, fake_registry: Registry) -> None:
         ("- just a list\n", 1, "must be a mapping"),
     ],
 )
-def test_config_errors_are_one_line_with_file_and_line(tmp_path: Path, fake_registry: Registry, text: str,
-                                                       line: int, needle: str) -> None:
+def test_config_errors_are_one_line_with_file_and_line(
+    tmp_path: Path, fake_registry: Registry, text: str, line: int, needle: str
+) -> None:
     with pytest.raises(UsageError) as info:
         _load(tmp_path, text, fake_registry)
     message = str(info.value)
@@ -105,15 +106,18 @@ def test_notify_settings_and_the_stored_copy_hides_webhook_paths(tmp_path: Path,
         ("to: [sec@example.com]", "to: [nobody]", 16, "email addresses"),
     ],
 )
-def test_notify_errors_name_file_and_line(tmp_path: Path, fake_registry: Registry, old: str, new: str, line: int,
-                                          needle: str) -> None:
+def test_notify_errors_name_file_and_line(
+    tmp_path: Path, fake_registry: Registry, old: str, new: str, line: int, needle: str
+) -> None:
     with pytest.raises(UsageError) as info:
         _load(tmp_path, GOOD + NOTIFY.replace(old, new), fake_registry)
     assert f"annexa.yaml:{line}:" in str(info.value) and needle in str(info.value), str(info.value)
 
 
 def test_store_with_object_lock(tmp_path: Path, fake_registry: Registry) -> None:
-    text = "store:\n  url: s3://acme-evidence/iso\n  object_lock: {mode: COMPLIANCE, days: 2555}\ntargets: [{fake: {}}]\n"
+    text = (
+        "store:\n  url: s3://acme-evidence/iso\n  object_lock: {mode: COMPLIANCE, days: 2555}\ntargets: [{fake: {}}]\n"
+    )
     config = _load(tmp_path, text, fake_registry)
     assert config.store == "s3://acme-evidence/iso"
     assert config.retention is not None and (config.retention.mode, config.retention.days) == ("compliance", 2555)
@@ -132,8 +136,9 @@ def test_store_with_object_lock(tmp_path: Path, fake_registry: Registry) -> None
         ("\n  url: s3://b-1/p\n  object_lock: {mode: governance}", 3, "must be {mode"),
     ],
 )
-def test_bad_store_options_name_the_line(tmp_path: Path, fake_registry: Registry, store: str, line: int,
-                                         message: str) -> None:
+def test_bad_store_options_name_the_line(
+    tmp_path: Path, fake_registry: Registry, store: str, line: int, message: str
+) -> None:
     with pytest.raises(UsageError, match=message) as info:
         _load(tmp_path, f"store: {store}\ntargets: [{{fake: {{}}}}]\n", fake_registry)
     assert f"annexa.yaml:{line}:" in str(info.value)

@@ -12,8 +12,9 @@ from annexa import cli
 from annexa.demo_aws import seed
 
 
-def test_demo_writes_a_store_and_summarises(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_writes_a_store_and_summarises(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AWS_PROFILE", "must-not-be-used")
     store = tmp_path / "annexa-demo"
     assert cli.main(["--log-format", "json", "demo", "--store", str(store)]) == 0
@@ -22,7 +23,9 @@ def test_demo_writes_a_store_and_summarises(tmp_path: Path, capsys: pytest.Captu
     assert "controls by status:" in out and "worst findings" in out and str(store) in out
     assert os.environ["AWS_PROFILE"] == "must-not-be-used"  # the demo restores the environment
 
-    assert cli.main(["findings", "--store", str(store), "--format", "json", "--config", str(tmp_path / "none.yaml")]) == 0
+    assert (
+        cli.main(["findings", "--store", str(store), "--format", "json", "--config", str(tmp_path / "none.yaml")]) == 0
+    )
     findings = json.loads(capsys.readouterr().out)
     providers = {f["scope"].get("provider") for f in findings}
     assert {"aws", "host"} <= providers
@@ -34,19 +37,22 @@ def test_demo_writes_a_store_and_summarises(tmp_path: Path, capsys: pytest.Captu
 def test_seed_expectations_cover_every_aws_rule() -> None:
     """The demo account exercises every built-in AWS rule at least once, both ways where it can."""
     import boto3
-    from moto import mock_aws
-
-    from annexa.mappings.rules import builtin_rule_files
-
     import yaml
+    from moto import mock_aws
 
     from annexa.collectors.registry import load_registry
     from annexa.demo_aws import MOTO_UNSUPPORTED
+    from annexa.mappings.rules import builtin_rule_files
 
     # Rules over collectors moto cannot serve are covered with Stubber (tests/collectors/aws/test_services.py).
     unmodelled = {k for c in load_registry().for_provider("aws") if c.name in MOTO_UNSUPPORTED for k in c.kinds}
-    rule_ids = {rule["id"] for f in builtin_rule_files() if f.name == "aws.yaml"
-                for rule in yaml.safe_load(f.read_text())["rules"] if rule["fact"] not in unmodelled}
+    rule_ids = {
+        rule["id"]
+        for f in builtin_rule_files()
+        if f.name == "aws.yaml"
+        for rule in yaml.safe_load(f.read_text())["rules"]
+        if rule["fact"] not in unmodelled
+    }
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
     with pytest.MonkeyPatch.context() as mp, mock_aws():
         for key, value in env.items():

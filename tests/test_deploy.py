@@ -20,8 +20,9 @@ def _after_annexa(line: str) -> list[str]:
 def test_every_scheduler_runs_the_same_command() -> None:
     cron = [line for line in (DEPLOY / "crontab").read_text().splitlines() if line and not line.startswith("#")]
     assert len(cron) == 1 and _after_annexa(cron[0]) == COMMAND
-    (exec_start,) = [line for line in (DEPLOY / "systemd/annexa.service").read_text().splitlines()
-                     if line.startswith("ExecStart=")]
+    (exec_start,) = [
+        line for line in (DEPLOY / "systemd/annexa.service").read_text().splitlines() if line.startswith("ExecStart=")
+    ]
     assert _after_annexa(exec_start.split("=", 1)[1]) == COMMAND
     job = yaml.safe_load((DEPLOY / "kubernetes/cronjob.yaml").read_text())
     (container,) = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]

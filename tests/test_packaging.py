@@ -9,15 +9,27 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-_SKIP = shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__", "annexa-demo", "evidence",
-                               ".pytest_cache", ".hypothesis")
+_SKIP = shutil.ignore_patterns(
+    ".venv", ".git", "build", "*.egg-info", "__pycache__", "annexa-demo", "evidence", ".pytest_cache", ".hypothesis"
+)
 
 
 def test_wheel_top_level_is_only_annexa(tmp_path: Path) -> None:
     source = tmp_path / "src"
     shutil.copytree(REPO, source, ignore=_SKIP, symlinks=True)
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(source),
+        ],
         capture_output=True,
         text=True,
     )

@@ -12,9 +12,9 @@ from annexa import cli
 from annexa.collectors.base import Shard
 from annexa.collectors.registry import Registry
 from annexa.config import Config, load_config
-from annexa.evidence_store.verify import StoreSource, verify_chain
 from annexa.errors import StoreError, UsageError
 from annexa.evidence_store.store import Store, open_store
+from annexa.evidence_store.verify import StoreSource, verify_chain
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.rules import Rule, load_rules
 from annexa.runner import run_collection
@@ -28,6 +28,8 @@ def captured_logs():  # type: ignore[no-untyped-def]
     """Logs go to a list, not to a stream an earlier CLI test may have closed."""
     with structlog.testing.capture_logs() as logs:
         yield logs
+
+
 CONFIG = """\
 targets:
   - fake: {buckets: {a1: {encrypted: true, versioning: Enabled}, a2: {encrypted: false}}}
@@ -54,12 +56,17 @@ def _shard(store: Store, setup, registry: Registry, index: int, count: int = 4, 
 
 def _view(store: Store) -> list[tuple]:
     run = store.resolve("latest")
-    return [(r.rule, r.resource, r.status, r.message, tuple(r.controls), dict(r.scope), r.kind)
-            for r in store.results(run)]
+    return [
+        (r.rule, r.resource, r.status, r.message, tuple(r.controls), dict(r.scope), r.kind) for r in store.results(run)
+    ]
 
 
-def test_shards_then_seal_equal_one_unsharded_run(tmp_path: Path, setup, fake_registry: Registry,  # type: ignore[no-untyped-def]
-                                                  captured_logs) -> None:
+def test_shards_then_seal_equal_one_unsharded_run(
+    tmp_path: Path,
+    setup,
+    fake_registry: Registry,  # type: ignore[no-untyped-def]
+    captured_logs,
+) -> None:
     config, rules = setup
     plain = open_store(str(tmp_path / "plain"))
     unsharded = run_collection(config, fake_registry, rules, load_catalog(), plain, LOG)
@@ -90,8 +97,12 @@ def test_shards_then_seal_equal_one_unsharded_run(tmp_path: Path, setup, fake_re
         seal_run(config, rules, load_catalog(), sharded, LOG, "night-1")
 
 
-def test_not_applicable_needs_the_whole_run(tmp_path: Path, setup, fake_registry: Registry,  # type: ignore[no-untyped-def]
-                                           fake_rules_file: Path) -> None:
+def test_not_applicable_needs_the_whole_run(
+    tmp_path: Path,
+    setup,
+    fake_registry: Registry,  # type: ignore[no-untyped-def]
+    fake_rules_file: Path,
+) -> None:
     path = tmp_path / "scratch.yaml"
     path.write_text("targets:\n" + "".join(f"  - fake: {{buckets: {{s{i}: {{scratch: true}}}}}}\n" for i in range(6)))
     config = load_config(path, fake_registry, load_catalog())
@@ -120,8 +131,12 @@ def test_seal_refuses_until_every_shard_arrived(tmp_path: Path, setup, fake_regi
     assert store.runs() == []
 
 
-def test_a_shard_is_written_once_and_must_match_the_seal(tmp_path: Path, setup, fake_registry: Registry,  # type: ignore[no-untyped-def]
-                                                         fake_rules_file: Path) -> None:
+def test_a_shard_is_written_once_and_must_match_the_seal(
+    tmp_path: Path,
+    setup,
+    fake_registry: Registry,  # type: ignore[no-untyped-def]
+    fake_rules_file: Path,
+) -> None:
     config, rules = setup
     store = open_store(str(tmp_path))
     _shard(store, setup, fake_registry, 0, count=1)
@@ -133,9 +148,7 @@ def test_a_shard_is_written_once_and_must_match_the_seal(tmp_path: Path, setup, 
     assert store.runs() == []
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"), [("0/4", Shard(0, 4)), ("3/4", Shard(3, 4)), (" 0 / 1 ", Shard(0, 1))]
-)
+@pytest.mark.parametrize(("text", "expected"), [("0/4", Shard(0, 4)), ("3/4", Shard(3, 4)), (" 0 / 1 ", Shard(0, 1))])
 def test_parse_shard(text: str, expected: Shard) -> None:
     assert parse_shard(text) == expected
 

@@ -80,8 +80,12 @@ def options_problem(options: Mapping[str, Any]) -> str | None:
     if problem:
         return problem
     accounts = options.get("accounts")
-    if accounts is not None and (not accounts or not all(isinstance(a, str) and _ACCOUNT_ID.match(a) for a in accounts)):
-        return f"aws target option 'accounts' must be a non-empty list of 12-digit account ids (quoted), got {accounts!r}"
+    if accounts is not None and (
+        not accounts or not all(isinstance(a, str) and _ACCOUNT_ID.match(a) for a in accounts)
+    ):
+        return (
+            f"aws target option 'accounts' must be a non-empty list of 12-digit account ids (quoted), got {accounts!r}"
+        )
     if accounts is not None and options.get("organization"):
         return "aws target options 'accounts' and 'organization' exclude each other: use one target for each"
     if options.get("organization") and not options.get("role_name"):
@@ -134,7 +138,7 @@ def _estate(caller: AwsAccount, options: Mapping[str, Any]) -> Estate | Collecti
     def crashed(member: Member, exc: Exception) -> CollectionError:
         return collection_error(exc, "sts:AssumeRole", (), _account_scope(member.account_id))
 
-    for member, outcome in zip(active, _in_order(active, enter, crashed, workers)):
+    for member, outcome in zip(active, _in_order(active, enter, crashed, workers), strict=True):
         if isinstance(outcome, CollectionError):
             estate.failed[member.account_id] = outcome
         else:
@@ -196,7 +200,10 @@ def _enter(caller: AwsAccount, member: Member, options: Mapping[str, Any]) -> Aw
 
 def _assume(caller: AwsAccount, member: Member, options: Mapping[str, Any]) -> AwsAccount:
     role_arn = f"arn:{caller.partition}:iam::{member.account_id}:role/{options['role_name']}"
-    params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": options.get("session_name") or DEFAULT_SESSION_NAME}
+    params: dict[str, Any] = {
+        "RoleArn": role_arn,
+        "RoleSessionName": options.get("session_name") or DEFAULT_SESSION_NAME,
+    }
     if options.get("external_id"):
         params["ExternalId"] = options["external_id"]
     sts = caller.client("sts")
@@ -235,7 +242,11 @@ def _enabled_regions(account: AwsAccount) -> AwsAccount:
     regions = call(account.client("ec2"), "describe_regions", AllRegions=True)["Regions"]
     enabled = sorted(r["RegionName"] for r in regions if r.get("OptInStatus") in _ENABLED_REGION)
     skipped = tuple(
-        sorted((r["RegionName"], f"opt-in status {r.get('OptInStatus')}") for r in regions if r["RegionName"] not in enabled)
+        sorted(
+            (r["RegionName"], f"opt-in status {r.get('OptInStatus')}")
+            for r in regions
+            if r["RegionName"] not in enabled
+        )
     )
     return dataclasses.replace(
         account, regions=tuple(enabled), skipped_regions=skipped, _clients={}, _lock=threading.Lock()

@@ -32,8 +32,14 @@ class BackupCollector(AwsCollector):
     def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
         yield from self._plans(account, region)
         yield from listed(
-            account, region, VAULT, "backup", "list_backup_vaults", "BackupVaultList",
-            lambda v: v["BackupVaultArn"], _vault,
+            account,
+            region,
+            VAULT,
+            "backup",
+            "list_backup_vaults",
+            "BackupVaultList",
+            lambda v: v["BackupVaultArn"],
+            _vault,
         )
 
     @staticmethod

@@ -73,7 +73,9 @@ def _alarms(account: AwsAccount, region: str) -> dict[tuple[str, str], list[str]
     by_metric: dict[tuple[str, str], list[str]] = {}
     for alarm in alarms:
         if alarm.get("AlarmActions") and alarm.get("ActionsEnabled", True):
-            by_metric.setdefault((alarm.get("Namespace", ""), alarm.get("MetricName", "")), []).append(alarm["AlarmName"])
+            by_metric.setdefault((alarm.get("Namespace", ""), alarm.get("MetricName", "")), []).append(
+                alarm["AlarmName"]
+            )
     return by_metric
 
 
@@ -97,5 +99,10 @@ def _log_group(
                     "alarms": sorted(alarms.get(key, [])),
                 }
             )
-    return {"arn": group["arn"], "region": region, "trails": sorted(group["trails"]), "retention_days": retention,
-            "metric_filters": metric_filters}
+    return {
+        "arn": group["arn"],
+        "region": region,
+        "trails": sorted(group["trails"]),
+        "retention_days": retention,
+        "metric_filters": metric_filters,
+    }

@@ -55,7 +55,9 @@ class DynamoDbCollector(AwsCollector):
                     "sse_type": sse.get("SSEType"),
                     "kms_key_arn": sse.get("KMSMasterKeyArn"),
                     "pitr_enabled": pitr.get("PointInTimeRecoveryStatus") == "ENABLED",
-                    "earliest_restorable": str(pitr["EarliestRestorableDateTime"]) if pitr.get("EarliestRestorableDateTime") else None,
+                    "earliest_restorable": str(pitr["EarliestRestorableDateTime"])
+                    if pitr.get("EarliestRestorableDateTime")
+                    else None,
                     "deletion_protection": bool(table.get("DeletionProtectionEnabled")),
                     "billing_mode": (table.get("BillingModeSummary") or {}).get("BillingMode"),
                 },

@@ -26,9 +26,17 @@ class EfsCollector(AwsCollector):
 
     def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
         yield from listed(
-            account, region, FILE_SYSTEM, "efs", "describe_file_systems", "FileSystems",
-            lambda fs: fs.get("FileSystemArn")
-            or f"arn:{account.partition}:elasticfilesystem:{region}:{account.account_id}:file-system/{fs['FileSystemId']}",
+            account,
+            region,
+            FILE_SYSTEM,
+            "efs",
+            "describe_file_systems",
+            "FileSystems",
+            lambda fs: (
+                fs.get("FileSystemArn")
+                or f"arn:{account.partition}:elasticfilesystem:{region}:{account.account_id}:"
+                f"file-system/{fs['FileSystemId']}"
+            ),
             _file_system,
         )
 

@@ -55,7 +55,9 @@ class GuardDutyCollector(AwsCollector):
                 "detector_id": detector_ids[0] if detector_ids else None,
                 "finding_frequency": detector.get("FindingPublishingFrequency"),
                 "malware_protection": _malware_protection(detector),
-                "features": [{"name": f.get("Name"), "status": f.get("Status")} for f in detector.get("Features") or []],
+                "features": [
+                    {"name": f.get("Name"), "status": f.get("Status")} for f in detector.get("Features") or []
+                ],
             },
             source=account.source(
                 ["guardduty:ListDetectors"] + (["guardduty:GetDetector"] if detector_ids else []), guardduty

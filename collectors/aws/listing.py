@@ -65,5 +65,9 @@ def setting(
     except AwsCallError as exc:
         return exc.to_collection_error((kind,), account.scope(region), resource)
     return Fact(
-        kind=kind, resource=resource, scope=account.scope(region), data=data(answers), source=account.source(operations, client)
+        kind=kind,
+        resource=resource,
+        scope=account.scope(region),
+        data=data(answers),
+        source=account.source(operations, client),
     )

@@ -107,7 +107,9 @@ class OrganizationsCollector(AwsCollector):
                 }
         except AwsCallError as exc:
             return exc.to_collection_error((ORGANIZATION,), scope)
-        return Fact(kind=ORGANIZATION, resource=resource, scope=scope, data=data, source=caller.source(operations, client))
+        return Fact(
+            kind=ORGANIZATION, resource=resource, scope=scope, data=data, source=caller.source(operations, client)
+        )
 
     @staticmethod
     def _scps(client: Any) -> list[dict[str, Any]]:

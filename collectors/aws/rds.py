@@ -33,12 +33,24 @@ class RdsCollector(AwsCollector):
 
     def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
         yield from listed(
-            account, region, INSTANCE, "rds", "describe_db_instances", "DBInstances",
-            lambda i: i["DBInstanceArn"], _instance,
+            account,
+            region,
+            INSTANCE,
+            "rds",
+            "describe_db_instances",
+            "DBInstances",
+            lambda i: i["DBInstanceArn"],
+            _instance,
         )
         yield from listed(
-            account, region, CLUSTER, "rds", "describe_db_clusters", "DBClusters",
-            lambda c: c["DBClusterArn"], _cluster,
+            account,
+            region,
+            CLUSTER,
+            "rds",
+            "describe_db_clusters",
+            "DBClusters",
+            lambda c: c["DBClusterArn"],
+            _cluster,
         )
 
 

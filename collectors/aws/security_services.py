@@ -50,13 +50,21 @@ class SecurityServicesCollector(AwsCollector):
     def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
         yield setting(account, region, SECURITY_HUB, "securityhub", [("describe_hub", {})], _hub, _SECURITY_HUB_OFF)
         yield setting(
-            account, region, INSPECTOR, "inspector2",
-            [("batch_get_account_status", {"accountIds": [account.account_id]})], _inspector,
+            account,
+            region,
+            INSPECTOR,
+            "inspector2",
+            [("batch_get_account_status", {"accountIds": [account.account_id]})],
+            _inspector,
         )
         yield setting(account, region, MACIE, "macie2", [("get_macie_session", {})], _macie, _MACIE_OFF)
         yield setting(
-            account, region, CONFIG_RECORDER, "config",
-            [("describe_configuration_recorders", {}), ("describe_configuration_recorder_status", {})], _recorder,
+            account,
+            region,
+            CONFIG_RECORDER,
+            "config",
+            [("describe_configuration_recorders", {}), ("describe_configuration_recorder_status", {})],
+            _recorder,
         )
 
 

@@ -19,9 +19,9 @@ from typing import Any
 import boto3
 import botocore.session
 from botocore.client import BaseClient
-from botocore.loaders import create_loader
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.loaders import create_loader
 
 from annexa.collectors.aws.endpoints import keep_local_endpoint_host
 from annexa.collectors.aws.errors import AwsCallError, collection_error

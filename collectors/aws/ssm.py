@@ -28,9 +28,15 @@ class SsmCollector(AwsCollector):
 
     def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
         yield from listed(
-            account, region, PATCH_COMPLIANCE, "ssm", "list_resource_compliance_summaries",
+            account,
+            region,
+            PATCH_COMPLIANCE,
+            "ssm",
+            "list_resource_compliance_summaries",
             "ResourceComplianceSummaryItems",
-            lambda item: f"arn:{account.partition}:ssm:{region}:{account.account_id}:managed-instance/{item['ResourceId']}",
+            lambda item: (
+                f"arn:{account.partition}:ssm:{region}:{account.account_id}:managed-instance/{item['ResourceId']}"
+            ),
             _summary,
             Filters=[{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}],
         )

@@ -63,25 +63,46 @@ class VpcCollector(AwsCollector):
             enis[eni.get("VpcId", "")] = enis.get(eni.get("VpcId", ""), 0) + 1
         for vpc in listed["Vpcs"]:
             flow_logs = [
-                {"id": f["FlowLogId"], "status": f.get("FlowLogStatus"), "traffic_type": f.get("TrafficType"),
-                 "destination_type": f.get("LogDestinationType")}
-                for f in listed["FlowLogs"] if f.get("ResourceId") == vpc["VpcId"]
+                {
+                    "id": f["FlowLogId"],
+                    "status": f.get("FlowLogStatus"),
+                    "traffic_type": f.get("TrafficType"),
+                    "destination_type": f.get("LogDestinationType"),
+                }
+                for f in listed["FlowLogs"]
+                if f.get("ResourceId") == vpc["VpcId"]
             ]
-            data = {"vpc_id": vpc["VpcId"], "cidr": vpc.get("CidrBlock"), "is_default": bool(vpc.get("IsDefault")),
-                    "network_interfaces": enis.get(vpc["VpcId"], 0), "flow_logs": flow_logs,
-                    "tags": tag_dict(vpc.get("Tags"))}
+            data = {
+                "vpc_id": vpc["VpcId"],
+                "cidr": vpc.get("CidrBlock"),
+                "is_default": bool(vpc.get("IsDefault")),
+                "network_interfaces": enis.get(vpc["VpcId"], 0),
+                "flow_logs": flow_logs,
+                "tags": tag_dict(vpc.get("Tags")),
+            }
             yield Fact(VPC, arn(f"vpc/{vpc['VpcId']}"), account.scope(region), data, source)
         public = _subnets_with_internet_route(listed["RouteTables"], listed["Subnets"])
         for subnet in listed["Subnets"]:
-            data = {"subnet_id": subnet["SubnetId"], "vpc_id": subnet.get("VpcId"), "cidr": subnet.get("CidrBlock"),
-                    "map_public_ip_on_launch": bool(subnet.get("MapPublicIpOnLaunch")),
-                    "internet_route": subnet["SubnetId"] in public, "tags": tag_dict(subnet.get("Tags"))}
+            data = {
+                "subnet_id": subnet["SubnetId"],
+                "vpc_id": subnet.get("VpcId"),
+                "cidr": subnet.get("CidrBlock"),
+                "map_public_ip_on_launch": bool(subnet.get("MapPublicIpOnLaunch")),
+                "internet_route": subnet["SubnetId"] in public,
+                "tags": tag_dict(subnet.get("Tags")),
+            }
             yield Fact(SUBNET, arn(f"subnet/{subnet['SubnetId']}"), account.scope(region), data, source)
         for acl in listed["NetworkAcls"]:
-            ingress = sorted((_entry(e) for e in acl.get("Entries", []) if not e.get("Egress")), key=lambda e: e["rule"])
-            data = {"network_acl_id": acl["NetworkAclId"], "vpc_id": acl.get("VpcId"),
-                    "is_default": bool(acl.get("IsDefault")), "ingress": ingress,
-                    "open_to_world_ports": _acl_open_ports(ingress)}
+            ingress = sorted(
+                (_entry(e) for e in acl.get("Entries", []) if not e.get("Egress")), key=lambda e: e["rule"]
+            )
+            data = {
+                "network_acl_id": acl["NetworkAclId"],
+                "vpc_id": acl.get("VpcId"),
+                "is_default": bool(acl.get("IsDefault")),
+                "ingress": ingress,
+                "open_to_world_ports": _acl_open_ports(ingress),
+            }
             yield Fact(NETWORK_ACL, arn(f"network-acl/{acl['NetworkAclId']}"), account.scope(region), data, source)
 
 
@@ -106,10 +127,14 @@ def _subnets_with_internet_route(tables: list[dict[str, Any]], subnets: list[dic
 def _entry(entry: dict[str, Any]) -> dict[str, Any]:
     ports = entry.get("PortRange") or {}
     protocol = str(entry.get("Protocol", ""))
-    return {"rule": entry.get("RuleNumber"), "action": entry.get("RuleAction"),
-            "protocol": "all" if protocol == "-1" else protocol,
-            "from_port": ports.get("From"), "to_port": ports.get("To"),
-            "cidr": entry.get("CidrBlock") or entry.get("Ipv6CidrBlock")}
+    return {
+        "rule": entry.get("RuleNumber"),
+        "action": entry.get("RuleAction"),
+        "protocol": "all" if protocol == "-1" else protocol,
+        "from_port": ports.get("From"),
+        "to_port": ports.get("To"),
+        "cidr": entry.get("CidrBlock") or entry.get("Ipv6CidrBlock"),
+    }
 
 
 def _acl_open_ports(ingress: list[dict[str, Any]]) -> list[int]:
@@ -119,8 +144,13 @@ def _acl_open_ports(ingress: list[dict[str, Any]]) -> list[int]:
         if entry["cidr"] not in WORLD_CIDRS:
             continue
         # Reuse the security-group port logic on a one-rule list; "6" is TCP, "17" UDP.
-        rule = {"protocol": entry["protocol"], "from_port": entry["from_port"], "to_port": entry["to_port"],
-                "cidrs_v4": [entry["cidr"]], "cidrs_v6": []}
+        rule = {
+            "protocol": entry["protocol"],
+            "from_port": entry["from_port"],
+            "to_port": entry["to_port"],
+            "cidrs_v4": [entry["cidr"]],
+            "cidrs_v6": [],
+        }
         for port in open_to_world_ports([rule]):
             decided.setdefault(port, entry["action"] == "allow")
     return sorted(port for port, allowed in decided.items() if allowed)

@@ -169,7 +169,9 @@ class RestApi:
             try:
                 self._token = self._credential.get_token(self.scope, **kwargs)
             except ClientAuthenticationError as exc:
-                raise AzureCallError(f"token for {self.scope}", str(exc.message or exc), code=type(exc).__name__) from exc
+                raise AzureCallError(
+                    f"token for {self.scope}", str(exc.message or exc), code=type(exc).__name__
+                ) from exc
         return self._token.token
 
     def principal(self) -> tuple[str, str]:
@@ -227,7 +229,9 @@ class RestApi:
         try:
             return response.json()
         except ValueError:
-            raise AzureCallError(operation, "the response is not JSON", response.status_code, "InvalidResponse") from None
+            raise AzureCallError(
+                operation, "the response is not JSON", response.status_code, "InvalidResponse"
+            ) from None
 
     def _send(self, method: str, operation: str, url: str) -> requests.Response:
         if method not in READ_METHODS:

@@ -50,7 +50,9 @@ def build_credential(settings: AzureSettings, arm_scope: str, graph_scope: str) 
         assert spec.client_id and spec.client_secret_env  # checked by parse_settings
         secret = os.environ.get(spec.client_secret_env, "")
         if not secret:
-            raise CredentialUnavailableError(f"the environment variable {spec.client_secret_env} (client secret) is not set")
+            raise CredentialUnavailableError(
+                f"the environment variable {spec.client_secret_env} (client secret) is not set"
+            )
         assert settings.tenant_id  # checked by parse_settings
         return ClientSecretCredential(settings.tenant_id, spec.client_id, secret, authority=authority)
     if spec.type == "access_token_env":

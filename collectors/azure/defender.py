@@ -31,7 +31,9 @@ class DefenderCollector(SubscriptionCollector):
 
     def collect_subscription(self, subscription: Subscription) -> Iterator[Fact | CollectionError]:
         try:
-            pricings = subscription.list("/subscriptions/{subscription}/providers/Microsoft.Security/pricings", PRICINGS_API)
+            pricings = subscription.list(
+                "/subscriptions/{subscription}/providers/Microsoft.Security/pricings", PRICINGS_API
+            )
         except AzureCallError as exc:
             yield exc.to_collection_error((PLAN,), subscription.scope())
         else:
@@ -51,7 +53,9 @@ class DefenderCollector(SubscriptionCollector):
                     source=subscription.source(pricings),
                 )
         try:
-            scores = subscription.list("/subscriptions/{subscription}/providers/Microsoft.Security/secureScores", SCORES_API)
+            scores = subscription.list(
+                "/subscriptions/{subscription}/providers/Microsoft.Security/secureScores", SCORES_API
+            )
         except AzureCallError as exc:
             yield exc.to_collection_error((SECURE_SCORE,), subscription.scope())
             return

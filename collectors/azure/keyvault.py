@@ -91,12 +91,12 @@ class KeyVaultCollector(SubscriptionCollector):
             yield from self._objects(subscription, raw, scope)
 
     @staticmethod
-    def _objects(subscription: Subscription, vault: dict[str, Any], scope: dict[str, str]) -> Iterator[Fact | CollectionError]:
+    def _objects(
+        subscription: Subscription, vault: dict[str, Any], scope: dict[str, str]
+    ) -> Iterator[Fact | CollectionError]:
         for object_type in ("key", "secret"):
             try:
-                reply = subscription.arm.list(
-                    "{vault}/" + object_type + "s", {"api-version": API}, vault=vault["id"]
-                )
+                reply = subscription.arm.list("{vault}/" + object_type + "s", {"api-version": API}, vault=vault["id"])
             except AzureCallError as exc:
                 yield exc.to_collection_error((OBJECT,), scope, f"{vault['id']}/{object_type}s")
                 continue
@@ -105,7 +105,11 @@ class KeyVaultCollector(SubscriptionCollector):
 
 
 def _object_fact(
-    subscription: Subscription, vault: dict[str, Any], object_type: str, raw: dict[str, Any], reply: Reply,
+    subscription: Subscription,
+    vault: dict[str, Any],
+    object_type: str,
+    raw: dict[str, Any],
+    reply: Reply,
     scope: dict[str, str],
 ) -> Fact:
     properties = props(raw)

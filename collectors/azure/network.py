@@ -44,7 +44,9 @@ class NetworkCollector(SubscriptionCollector):
     def collect_subscription(self, subscription: Subscription) -> Iterator[Fact | CollectionError]:
         scope = subscription.scope()
         try:
-            nsgs = subscription.list("/subscriptions/{subscription}/providers/Microsoft.Network/networkSecurityGroups", API)
+            nsgs = subscription.list(
+                "/subscriptions/{subscription}/providers/Microsoft.Network/networkSecurityGroups", API
+            )
         except AzureCallError as exc:
             yield exc.to_collection_error((NSG, NSG_FLOW_LOGGING), scope)
             nsgs = None

@@ -38,7 +38,9 @@ def normalise_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "ports": _listed(p, "destinationPortRange", "destinationPortRanges"),
             }
         )
-    return sorted(out, key=lambda r: (str(r["direction"]), r["priority"] if isinstance(r["priority"], int) else 1 << 30))
+    return sorted(
+        out, key=lambda r: (str(r["direction"]), r["priority"] if isinstance(r["priority"], int) else 1 << 30)
+    )
 
 
 def _covers(ports: list[str], port: int) -> bool:
@@ -57,7 +59,8 @@ def _covers(ports: list[str], port: int) -> bool:
 def open_to_internet_ports(rules: list[dict[str, Any]]) -> list[int]:
     """Watched ports whose deciding inbound rule for internet traffic is an Allow."""
     inbound = [
-        r for r in rules
+        r
+        for r in rules
         if str(r["direction"]).lower() == "inbound"
         and str(r["protocol"]).lower() in _PORT_PROTOCOLS
         and any(source.lower() in INTERNET_SOURCES for source in r["sources"])

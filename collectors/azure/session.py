@@ -127,7 +127,8 @@ class AzureTarget:
                 tenant_id = self.settings.tenant_id or self.graph.principal()[0]
                 if not tenant_id:
                     raise AzureCallError(
-                        f"token for {self.graph.scope}", "the token names no tenant (tid); set the target's tenant_id",
+                        f"token for {self.graph.scope}",
+                        "the token names no tenant (tid); set the target's tenant_id",
                         code="UnknownTenant",
                     )
                 self._tenant = Tenant(id=tenant_id.lower(), graph=self.graph, principal=principal)
@@ -155,4 +156,3 @@ def _build(target: Target) -> AzureTarget | AzureCallError:
         arm=RestApi("arm", settings.arm_endpoint, credential, tenant_id=settings.tenant_id),
         graph=RestApi("graph", settings.graph_endpoint, credential, tenant_id=settings.tenant_id),
     )
-

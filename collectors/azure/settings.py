@@ -72,7 +72,9 @@ def _endpoint(name: str, value: Any) -> str:
     parts = urlsplit(value)
     local = parts.scheme == "http" and parts.hostname in _LOOPBACK
     if not parts.netloc or not (parts.scheme == "https" or local) or parts.query or parts.fragment:
-        raise ValueError(f"azure option {name!r} must be an https:// URL such as https://management.azure.com, got {value!r}")
+        raise ValueError(
+            f"azure option {name!r} must be an https:// URL such as https://management.azure.com, got {value!r}"
+        )
     return value.rstrip("/")
 
 
@@ -108,7 +110,9 @@ def parse_settings(options: Mapping[str, Any]) -> AzureSettings:
     subscriptions = options.get("subscriptions")
     if subscriptions is not None:
         if not subscriptions or not all(isinstance(s, str) and _GUID.match(s) for s in subscriptions):
-            raise ValueError(f"azure option 'subscriptions' must be a non-empty list of subscription ids, got {subscriptions!r}")
+            raise ValueError(
+                f"azure option 'subscriptions' must be a non-empty list of subscription ids, got {subscriptions!r}"
+            )
         subscriptions = tuple(s.lower() for s in subscriptions)
     tenant_id = options.get("tenant_id")
     if tenant_id is not None and not _GUID.match(tenant_id):

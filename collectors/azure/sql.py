@@ -63,7 +63,9 @@ class SqlCollector(SubscriptionCollector):
             yield from self._databases(subscription, raw, scope)
 
     @staticmethod
-    def _databases(subscription: Subscription, server: dict[str, Any], scope: dict[str, str]) -> Iterator[Fact | CollectionError]:
+    def _databases(
+        subscription: Subscription, server: dict[str, Any], scope: dict[str, str]
+    ) -> Iterator[Fact | CollectionError]:
         try:
             databases = subscription.arm.list("{server}/databases", {"api-version": API}, server=server["id"])
         except AzureCallError as exc:

@@ -54,7 +54,9 @@ def parse_document(file: Path, relative: str) -> PolicyDocument:
         raise UsageError(f"{file}:1: not UTF-8 text") from None
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
-        raise UsageError(f"{file}:1: no YAML front matter (start the file with a `---` block holding title, owner, ...)")
+        raise UsageError(
+            f"{file}:1: no YAML front matter (start the file with a `---` block holding title, owner, ...)"
+        )
     end = next((n for n, line in enumerate(lines[1:], start=1) if line.strip() in _FENCES), None)
     if end is None:
         raise UsageError(f"{file}:1: the front matter opened on line 1 is never closed with `---`")

@@ -128,7 +128,9 @@ class GitHubClient:
                 raise GitHubError(operation, response.status_code, "bad_response", "the response is not JSON") from None
         raise GitHubError(operation, 0, "retries_exhausted", f"gave up after {_MAX_ATTEMPTS} attempts")
 
-    def paginate(self, path: str, params: Mapping[str, Any] | None = None, key: str | None = None) -> tuple[list[Any], int]:
+    def paginate(
+        self, path: str, params: Mapping[str, Any] | None = None, key: str | None = None
+    ) -> tuple[list[Any], int]:
         """Every item of a listing (following Link rel=next) and the number of pages read.
 
         `key` names the list inside an object response (`{"total_count": n, "repositories": [...]}`).
@@ -173,14 +175,17 @@ class GitHubClient:
     def _wait(self, seconds: float, operation: str) -> None:
         if seconds > self.max_wait:
             raise GitHubError(
-                operation, 403, "rate_limited", f"rate limited for {seconds:.0f}s, more than max_wait_seconds {self.max_wait:.0f}"
+                operation,
+                403,
+                "rate_limited",
+                f"rate limited for {seconds:.0f}s, more than max_wait_seconds {self.max_wait:.0f}",
             )
         self._sleep(seconds)
         self._not_before = 0.0  # waited: the limit that asked for it has been served
 
 
 def _path_of(url: str, base_url: str) -> str:
-    return url[len(base_url):].split("?")[0] if url.startswith(base_url) else url.split("?")[0]
+    return url[len(base_url) :].split("?")[0] if url.startswith(base_url) else url.split("?")[0]
 
 
 def _message(response: requests.Response) -> str:
@@ -188,7 +193,11 @@ def _message(response: requests.Response) -> str:
         body = response.json()
     except ValueError:
         return f"HTTP {response.status_code}"
-    return str(body.get("message") or f"HTTP {response.status_code}") if isinstance(body, dict) else f"HTTP {response.status_code}"
+    return (
+        str(body.get("message") or f"HTTP {response.status_code}")
+        if isinstance(body, dict)
+        else f"HTTP {response.status_code}"
+    )
 
 
 def _code(response: requests.Response) -> str:
@@ -206,7 +215,9 @@ def _installation_token(base_url: str, options: Mapping[str, Any]) -> str:
         pem = Path(str(options["private_key"])).read_bytes()
         token = app_jwt(str(options["app_id"]), pem, time.time())
     except ImportError:
-        raise GitHubError("auth", 0, "no_credentials", "GitHub App auth needs `pip install 'annexa[github-app]'`") from None
+        raise GitHubError(
+            "auth", 0, "no_credentials", "GitHub App auth needs `pip install 'annexa[github-app]'`"
+        ) from None
     except (OSError, ValueError) as err:
         raise GitHubError("auth", 0, "bad_private_key", f"cannot use the GitHub App private key: {err}") from None
     url = f"{base_url.rstrip('/')}/app/installations/{options['installation_id']}/access_tokens"

@@ -59,7 +59,9 @@ class GitHubOrgCollector(Collector):
         org = target.options.get("org")
         scope = {"provider": "github", "org": str(org or "-")}
         if not org:
-            yield CollectionError(kinds=_KINDS, scope=scope, message=f"{target.label}: `org` is required", code="bad_target")
+            yield CollectionError(
+                kinds=_KINDS, scope=scope, message=f"{target.label}: `org` is required", code="bad_target"
+            )
             return
         try:
             client = GitHubClient.for_target(target.options)
@@ -89,8 +91,9 @@ class _OrgReader:
         return Source(tuple(operations), self.client.principal, pages=pages, endpoint=self.client.base_url)
 
     def _error(self, kinds: tuple[str, ...], err: GitHubError, resource: str | None = None) -> CollectionError:
-        return CollectionError(kinds=kinds, scope=self.scope, message=str(err), operation=err.operation,
-                               code=err.code, resource=resource)
+        return CollectionError(
+            kinds=kinds, scope=self.scope, message=str(err), operation=err.operation, code=err.code, resource=resource
+        )
 
     def read(self) -> Iterator[Fact | CollectionError]:
         org = self.org
@@ -105,7 +108,8 @@ class _OrgReader:
             outside, _ = self.client.paginate(f"/orgs/{org}/outside_collaborators")
             no_2fa = {m["login"] for m in self.client.paginate(f"/orgs/{org}/members", {"filter": "2fa_disabled"})[0]}
             no_2fa |= {
-                m["login"] for m in self.client.paginate(f"/orgs/{org}/outside_collaborators", {"filter": "2fa_disabled"})[0]
+                m["login"]
+                for m in self.client.paginate(f"/orgs/{org}/outside_collaborators", {"filter": "2fa_disabled"})[0]
             }
         except GitHubError as err:
             yield self._error(("github.org", "github.member"), err)
@@ -155,8 +159,13 @@ class _OrgReader:
             except GitHubError as err:
                 yield self._error(("github.repo",), err, resource)
                 continue
-            yield Fact(kind="github.repo", resource=resource, scope=self.scope, data=data,
-                       source=self._source([f"GET /orgs/{self.org}/repos", *operations], pages))
+            yield Fact(
+                kind="github.repo",
+                resource=resource,
+                scope=self.scope,
+                data=data,
+                source=self._source([f"GET /orgs/{self.org}/repos", *operations], pages),
+            )
 
     def _repo(self, repo: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         security = repo.get("security_and_analysis") or {}
@@ -191,12 +200,22 @@ class _OrgReader:
             data["dependabot_alerts"] = {"enabled": False, "open": []}
         environments = self._optional(f"/repos/{full}/environments") or {}
         data["environments"] = [
-            {"name": e.get("name"), "protection_rules": sorted(r.get("type", "") for r in e.get("protection_rules") or [])}
+            {
+                "name": e.get("name"),
+                "protection_rules": sorted(r.get("type", "") for r in e.get("protection_rules") or []),
+            }
             for e in environments.get("environments", [])
         ]
-        operations = [f"GET /repos/{full}/{part}" for part in (
-            f"branches/{branch}/protection", f"rules/branches/{branch}", "code-scanning/default-setup",
-            "dependabot/alerts", "environments")]
+        operations = [
+            f"GET /repos/{full}/{part}"
+            for part in (
+                f"branches/{branch}/protection",
+                f"rules/branches/{branch}",
+                "code-scanning/default-setup",
+                "dependabot/alerts",
+                "environments",
+            )
+        ]
         return data, operations
 
     def _optional(self, path: str) -> Any:
@@ -218,7 +237,9 @@ def _protection(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
         "required_reviews": reviews.get("required_approving_review_count", 0) if reviews else 0,
         "dismiss_stale_reviews": bool(reviews and reviews.get("dismiss_stale_reviews")),
         "code_owner_reviews": bool(reviews and reviews.get("require_code_owner_reviews")),
-        "status_checks": sorted(checks.get("contexts") or [c.get("context") for c in checks.get("checks", [])]) if checks else [],
+        "status_checks": sorted(checks.get("contexts") or [c.get("context") for c in checks.get("checks", [])])
+        if checks
+        else [],
         "strict_status_checks": bool(checks and checks.get("strict")),
         "enforce_admins": bool((raw.get("enforce_admins") or {}).get("enabled")),
         "allow_force_pushes": bool((raw.get("allow_force_pushes") or {}).get("enabled")),
@@ -234,9 +255,15 @@ def _rulesets(rules: list[Mapping[str, Any]]) -> dict[str, Any]:
         by_type.setdefault(str(rule.get("type")), []).append(rule.get("parameters") or {})
     return {
         "rule_types": sorted(by_type),
-        "required_reviews": max([p.get("required_approving_review_count", 0) for p in by_type.get("pull_request", [])], default=0),
+        "required_reviews": max(
+            [p.get("required_approving_review_count", 0) for p in by_type.get("pull_request", [])], default=0
+        ),
         "status_checks": sorted(
-            {c.get("context") for p in by_type.get("required_status_checks", []) for c in p.get("required_status_checks", [])}
+            {
+                c.get("context")
+                for p in by_type.get("required_status_checks", [])
+                for c in p.get("required_status_checks", [])
+            }
         ),
         "non_fast_forward": "non_fast_forward" in by_type,
         "deletion": "deletion" in by_type,
@@ -254,8 +281,11 @@ def _effective(protection: Mapping[str, Any] | None, rulesets: Mapping[str, Any]
         "force_push_blocked": (protection is not None and not p["allow_force_pushes"]) or rulesets["non_fast_forward"],
         "deletion_blocked": (protection is not None and not p["allow_deletions"]) or rulesets["deletion"],
         "signatures_required": bool(p.get("required_signatures")) or rulesets["required_signatures"],
-        "sources": [name for name, on in (("branch_protection", protection is not None),
-                                          ("rulesets", bool(rulesets["rule_types"]))) if on],
+        "sources": [
+            name
+            for name, on in (("branch_protection", protection is not None), ("rulesets", bool(rulesets["rule_types"])))
+            if on
+        ],
     }
 
 

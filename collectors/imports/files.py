@@ -65,7 +65,9 @@ def iter_json_array(file: ImportFile) -> Iterator[tuple[int, Any]]:
             try:
                 item, pos = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as err:
-                raise ImportFileError(f"{file.where(err.lineno)}: not valid JSON ({err.msg}; is the file truncated?)") from None
+                raise ImportFileError(
+                    f"{file.where(err.lineno)}: not valid JSON ({err.msg}; is the file truncated?)"
+                ) from None
             yield line, item
             pos = _skip_space(text, pos)
             if text.startswith(",", pos):

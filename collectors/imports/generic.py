@@ -75,7 +75,11 @@ def load_mapping(path: Path) -> ColumnMapping:
         raise fail(doc, "columns", f"`columns` must map {', '.join(_REQUIRED_COLUMNS)} to column names")
     for key, value in columns.items():
         if key not in _REQUIRED_COLUMNS + _OPTIONAL_COLUMNS:
-            raise fail(columns, key, f"unknown column role {key!r} (allowed: {', '.join(_REQUIRED_COLUMNS + _OPTIONAL_COLUMNS)})")
+            raise fail(
+                columns,
+                key,
+                f"unknown column role {key!r} (allowed: {', '.join(_REQUIRED_COLUMNS + _OPTIONAL_COLUMNS)})",
+            )
         if not isinstance(value, str) or not value:
             raise fail(columns, key, f"column role {key!r} must name a column")
     for key in _REQUIRED_COLUMNS:
@@ -90,8 +94,12 @@ def load_mapping(path: Path) -> ColumnMapping:
             raise fail(status, key, f"status `{key}` must be a list of values")
         values[key] = {str(v) for v in items}
     if values["pass"] & values["fail"]:
-        raise fail(doc, "status", f"value {sorted(values['pass'] & values['fail'])[0]!r} is listed as both pass and fail")
-    return ColumnMapping(tool["name"].strip(), str(tool.get("version", "unknown")), dict(columns), values["pass"], values["fail"])
+        raise fail(
+            doc, "status", f"value {sorted(values['pass'] & values['fail'])[0]!r} is listed as both pass and fail"
+        )
+    return ColumnMapping(
+        tool["name"].strip(), str(tool.get("version", "unknown")), dict(columns), values["pass"], values["fail"]
+    )
 
 
 def _rows(file: ImportFile) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -137,7 +145,9 @@ class GenericImporter(ImportCollector):
                 raise ImportFileError(f"{where}: missing value in column {missing[0]!r}")
             raw_status = str(row[cols["status"]])
             if raw_status not in mapping.passing | mapping.failing:
-                raise ImportFileError(f"{where}: status {raw_status!r} is neither a pass nor a fail value of the mapping")
+                raise ImportFileError(
+                    f"{where}: status {raw_status!r} is neither a pass nor a fail value of the mapping"
+                )
             controls = row[cols["controls"]]
             ids = controls if isinstance(controls, list) else [c for c in _SPLIT.split(str(controls)) if c]
             if not ids:
@@ -149,7 +159,9 @@ class GenericImporter(ImportCollector):
             if "observed_at" in cols and row.get(cols["observed_at"]) not in (None, ""):
                 observed = rfc3339(row[cols["observed_at"]]) or ""
                 if not observed:
-                    raise ImportFileError(f"{where}: {cols['observed_at']} {row[cols['observed_at']]!r} is not a timestamp")
+                    raise ImportFileError(
+                        f"{where}: {cols['observed_at']} {row[cols['observed_at']]!r} is not a timestamp"
+                    )
             check, resource = str(row[cols["check"]]), str(row[cols["resource"]])
             facts.append(
                 Fact(

@@ -55,12 +55,18 @@ class ProwlerImporter(ImportCollector):
                     f"{where}: not a Prowler finding (metadata.product.name is {product!r}; "
                     "expected Prowler's JSON-OCSF output, `prowler ... -M json-ocsf`)"
                 )
-            uid, status, check = _get(item, "finding_info.uid"), item.get("status_code"), _get(item, "metadata.event_code")
+            uid, status, check = (
+                _get(item, "finding_info.uid"),
+                item.get("status_code"),
+                _get(item, "metadata.event_code"),
+            )
             for field, value in (("finding_info.uid", uid), ("metadata.event_code", check)):
                 if not isinstance(value, str) or not value:
                     raise ImportFileError(f"{where}: finding is missing {field}")
             if status not in _STATUS_CODES:
-                raise ImportFileError(f"{where}: finding {uid}: status_code {status!r} is not one of {', '.join(_STATUS_CODES)}")
+                raise ImportFileError(
+                    f"{where}: finding {uid}: status_code {status!r} is not one of {', '.join(_STATUS_CODES)}"
+                )
             observed = rfc3339(item.get("time")) or rfc3339(item.get("time_dt"))
             if observed is None:
                 raise ImportFileError(f"{where}: finding {uid}: missing or unreadable scan time (time, time_dt)")

@@ -27,7 +27,12 @@ class PeopleRecordsCollector(Collector):
     permissions = ("read the export file",)
     # `path`: the export (relative to annexa.yaml); `columns`: annexa field -> export column;
     # `training_interval`: how old awareness training may be (default 365d); `name`: a label.
-    target_options: ClassVar[Mapping[str, type]] = {"path": Path, "columns": dict, "training_interval": str, "name": str}
+    target_options: ClassVar[Mapping[str, type]] = {
+        "path": Path,
+        "columns": dict,
+        "training_interval": str,
+        "name": str,
+    }
 
     @classmethod
     def preflight(cls, target: Target) -> None:

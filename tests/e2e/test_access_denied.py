@@ -38,8 +38,11 @@ def seeded_account(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-
         yield expectations
 
 
-def test_access_denied_becomes_error_evidence(seeded_account, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_access_denied_becomes_error_evidence(
+    seeded_account,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     config = tmp_path / "annexa.yaml"
     modelled = ", ".join(c.name for c in load_registry().for_provider("aws") if c.name not in MOTO_UNSUPPORTED)
     config.write_text(f"store: ./evidence\ntargets:\n  - aws: {{regions: [us-east-1], collectors: [{modelled}]}}\n")

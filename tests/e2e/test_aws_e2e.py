@@ -32,7 +32,8 @@ def endpoint() -> Iterator[str]:
 def aws_env(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     requests.post(f"{endpoint}/moto-api/reset", timeout=10)
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if not key.startswith("AWS_") and key not in ("ANNEXA_DISABLE_PLUGIN_AUTOLOAD",)
     }
     env.update(

@@ -35,8 +35,14 @@ def endpoint() -> Iterator[str]:
 def aws(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, str], boto3.Session]:
     requests.post(f"{endpoint}/moto-api/reset", timeout=10)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ANNEXA_DISABLE_PLUGIN_AUTOLOAD"}
-    env.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    )
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(key)
     for key, value in env.items():
@@ -56,7 +62,7 @@ def _verify_chain(store: Path) -> list[int]:
     manifests = sorted((store / "manifests").glob("*.json"))
     sequences = [int(p.stem) for p in manifests]
     assert sequences == list(range(1, len(manifests) + 1))
-    for earlier, later in zip(manifests, manifests[1:]):
+    for earlier, later in zip(manifests, manifests[1:], strict=False):
         assert json.loads(later.read_bytes())["previous"]["sha256"] == hashlib.sha256(earlier.read_bytes()).hexdigest()
     for obj in (store / "objects").rglob("*"):
         if obj.is_file():
@@ -91,10 +97,18 @@ def test_drift_names_the_regression_and_then_the_fix(aws: tuple[dict[str, str], 
     assert (field["op"], field["path"], field["new"]) == ("replace", "/data/encryption_rules", None)
     assert field["old"][0]["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
     table = _annexa(env, tmp_path, "drift")
-    assert table.returncode == 3 and "aws.s3.bucket-encryption" in table.stdout and "/data/encryption_rules" in table.stdout
+    assert (
+        table.returncode == 3
+        and "aws.s3.bucket-encryption" in table.stdout
+        and "/data/encryption_rules" in table.stdout
+    )
 
-    s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
     assert _annexa(env, tmp_path, "collect").returncode == 0
     fixed = _annexa(env, tmp_path, "drift", "--format", "json")
     assert fixed.returncode == 0, fixed.stdout
@@ -110,8 +124,12 @@ def test_two_collects_at_once_exactly_one_runs(aws: tuple[dict[str, str], boto3.
     (tmp_path / "annexa.yaml").write_text(
         f"store: ./evidence\ntargets:\n  - aws: {{regions: [{REGION}], collectors: [{modelled}]}}\n"
     )
-    racers = [subprocess.Popen([ANNEXA, "collect"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    racers = [
+        subprocess.Popen(
+            [ANNEXA, "collect"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     outcomes = [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in racers]
     codes = sorted(code for code, _ in outcomes)
     assert codes == [0, 2], outcomes

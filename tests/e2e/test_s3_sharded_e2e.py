@@ -33,8 +33,12 @@ def endpoint() -> Iterator[str]:
 def env(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     requests.post(f"{endpoint}/moto-api/reset", timeout=10)
     aws = {
-        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     }
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(key)
@@ -51,8 +55,10 @@ def _annexa(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedP
 def _findings(env: dict[str, str], cwd: Path, store: str) -> list[tuple]:
     out = _annexa(env, cwd, "findings", "--store", store, "--format", "json")
     assert out.returncode == 0, out.stderr
-    return sorted((f["rule"], f["resource"], f["status"], f["message"], json.dumps(f["scope"], sort_keys=True))
-                  for f in json.loads(out.stdout))
+    return sorted(
+        (f["rule"], f["resource"], f["status"], f["message"], json.dumps(f["scope"], sort_keys=True))
+        for f in json.loads(out.stdout)
+    )
 
 
 def test_four_parallel_shards_and_seal_equal_one_unsharded_run(env: dict[str, str], tmp_path: Path) -> None:
@@ -71,8 +77,14 @@ def test_four_parallel_shards_and_seal_equal_one_unsharded_run(env: dict[str, st
 
     sharded = f"s3://{BUCKET}/sharded"
     shards = [
-        subprocess.Popen([ANNEXA, "collect", "--store", sharded, "--run-id", "night-1", "--shard", f"{k}/4"],
-                         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [ANNEXA, "collect", "--store", sharded, "--run-id", "night-1", "--shard", f"{k}/4"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for k in range(4)
     ]
     for process in shards:

@@ -22,8 +22,7 @@ BUCKETS = {"b1": {"encrypted": True, "versioning": "Enabled"}, "b2": {"encrypted
 
 def _config(tmp_path: Path, buckets: dict, targets: bool = True) -> Config:
     target = Target("fake", {"buckets": buckets})
-    return Config(path=None, store=str(tmp_path), targets=(target,) if targets else (),
-                  raw={"targets": [{"fake": {}}]})
+    return Config(path=None, store=str(tmp_path), targets=(target,) if targets else (), raw={"targets": [{"fake": {}}]})
 
 
 def _collect(store, config: Config, registry: Registry, rules_file: Path):  # type: ignore[no-untyped-def]
@@ -52,8 +51,9 @@ def test_a_collector_that_stops_leaves_stale_evidence_not_silence(
     collected = datetime.fromisoformat(batch["collected_at"].replace("Z", "+00:00"))
     config = replace(_config(tmp_path, BUCKETS), max_age=timedelta(days=2))
     fresh = {s.control: s for s in soa_statuses(store, second.run, load_catalog(), config, now=collected)}
-    later = {s.control: s for s in soa_statuses(store, second.run, load_catalog(), config,
-                                                now=collected + timedelta(days=3))}
+    later = {
+        s.control: s for s in soa_statuses(store, second.run, load_catalog(), config, now=collected + timedelta(days=3))
+    }
     assert fresh["A.8.13"].status == "partial"  # b1 versioned, b2 not: carried, still fresh
     assert later["A.8.13"].status == "stale" and later["A.8.13"].stale_since == batch["collected_at"]
 
@@ -79,6 +79,7 @@ def test_change_queries_follow_intervals_between_any_two_runs(
             {"b1": BUCKETS["b1"], "b3": {"encrypted": True}},  # b2 disappears
         )
     ]
+
     def changes(a: int, b: int) -> dict[tuple[str, str], tuple[str | None, str | None]]:
         return {
             (either.rule, either.resource.rsplit("/", 1)[1]): (old.status if old else None, new.status if new else None)
@@ -93,4 +94,6 @@ def test_change_queries_follow_intervals_between_any_two_runs(
     assert ("fake.bucket-encrypted", "b1") not in changes(0, 3)
     facts = store.fact_changes(runs[0], runs[3])
     assert {k[1].rsplit("/", 1)[1]: (old is not None, new is not None) for k, (old, new) in facts.items()} == {
-        "b2": (True, False), "b3": (False, True)}
+        "b2": (True, False),
+        "b3": (False, True),
+    }

@@ -30,11 +30,15 @@ def test_second_holder_is_refused_with_the_holder_named(tmp_path: Path) -> None:
 
 def test_lock_held_by_another_process_and_freed_when_it_dies(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from annexa.evidence_store.lock import LocalRunLock, LockHolder\n"
-         f"LocalRunLock(Path({str(tmp_path / 'lock')!r})).acquire(LockHolder(4242, 'other', 'then', 'theirs'))\n"
-         "print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from annexa.evidence_store.lock import LocalRunLock, LockHolder\n"
+            f"LocalRunLock(Path({str(tmp_path / 'lock')!r})).acquire(LockHolder(4242, 'other', 'then', 'theirs'))\n"
+            "print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"

@@ -13,12 +13,12 @@ import pytest
 from fakes import fake_fact
 from servers import moto_server
 
-from annexa.evidence_store.verify import StoreSource, verify_chain
 from annexa.errors import StoreError
 from annexa.evidence_store.backend import Retention, SlotTaken
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
 from annexa.evidence_store.s3 import S3Backend
 from annexa.evidence_store.store import Store, open_store
+from annexa.evidence_store.verify import StoreSource, verify_chain
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import load_rules
@@ -36,8 +36,12 @@ def endpoint() -> Iterator[str]:
 @pytest.fixture
 def s3(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     for key, value in {
-        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
     }.items():
         monkeypatch.setenv(key, value)

@@ -19,11 +19,16 @@ from annexa.mappings.rules import load_rules
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 
 
-def _write_run(store: Store, rules_file: Path, buckets: dict[str, dict], errors: tuple = (), run_id: str = "") -> object:
+def _write_run(
+    store: Store, rules_file: Path, buckets: dict[str, dict], errors: tuple = (), run_id: str = ""
+) -> object:
     rules = load_rules([rules_file], {"fake.bucket"}, set(load_catalog().ids()))
     mappings = store.put_json({"rules": [r.to_dict() for r in rules]})
-    writer = store.begin_run(run_id or f"run-{len(store.runs()) + 1}", "2026-11-22T00:00:00Z",
-                             {"mappings": {"object": mappings, "sha256": "x"}})
+    writer = store.begin_run(
+        run_id or f"run-{len(store.runs()) + 1}",
+        "2026-11-22T00:00:00Z",
+        {"mappings": {"object": mappings, "sha256": "x"}},
+    )
     stored = [writer.add_fact(fake_fact(name, data), "fake.buckets") for name, data in buckets.items()]
     for error in errors:
         writer.add_error(error, "fake.buckets")
@@ -64,8 +69,17 @@ def test_objects_are_content_addressed_and_deduplicated(tmp_path: Path, fake_rul
 
 def test_secrets_are_redacted_before_hashing(tmp_path: Path, fake_rules_file: Path) -> None:
     store = open_store(str(tmp_path))
-    _write_run(store, fake_rules_file, {"b1": {"encrypted": True, "db_password": "hunter2-S3cret",
-                                               "env": [{"Key": "API_TOKEN", "Value": "tok-123456"}]}})
+    _write_run(
+        store,
+        fake_rules_file,
+        {
+            "b1": {
+                "encrypted": True,
+                "db_password": "hunter2-S3cret",
+                "env": [{"Key": "API_TOKEN", "Value": "tok-123456"}],
+            }
+        },
+    )
     blob = b"".join(store.backend.get_object(d) for d in store.backend.iter_objects())
     assert b"hunter2-S3cret" not in blob and b"tok-123456" not in blob
     assert b"db_password" in blob and b"[REDACTED]" in blob
@@ -80,7 +94,7 @@ def test_collection_errors_are_recorded_and_run_is_partial(tmp_path: Path, fake_
     assert statuses == {"error"}
     manifest = store.manifest(run.seq)
     assert manifest["errors"][0]["code"] == "AccessDenied"
-    (key, batch), = manifest["batches"].items()
+    ((key, batch),) = manifest["batches"].items()
     assert key.startswith("fake.buckets@") and (batch["facts"], batch["errors"]) == (0, 1)
 
 
@@ -97,8 +111,9 @@ def test_reindex_rebuilds_the_same_view(tmp_path: Path, fake_rules_file: Path) -
     assert {f.resource for f in fresh.facts(fresh.resolve("2"))} == {"b2", "b3"}
 
 
-def test_a_taken_slot_chains_onto_the_run_that_landed_first(tmp_path: Path, fake_rules_file: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_taken_slot_chains_onto_the_run_that_landed_first(
+    tmp_path: Path, fake_rules_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = open_store(str(tmp_path))
     _write_run(store, fake_rules_file, {"b1": {"encrypted": True}})
     racer = open_store(str(tmp_path))

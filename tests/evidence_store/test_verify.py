@@ -15,7 +15,9 @@ from annexa.evidence_store.signing import Ed25519Signer, generate_keypair, signe
 from annexa.evidence_store.store import Store, open_store
 from annexa.evidence_store.verify import StoreSource, verify_chain
 
-NIGHTS = [{"b1": {"encrypted": n % 2 == 0, "versioning": "Enabled"}, f"b{n % 3 + 2}": {"encrypted": True}} for n in range(4)]
+NIGHTS = [
+    {"b1": {"encrypted": n % 2 == 0, "versioning": "Enabled"}, f"b{n % 3 + 2}": {"encrypted": True}} for n in range(4)
+]
 
 
 @pytest.fixture
@@ -65,8 +67,9 @@ def test_a_flipped_byte_in_a_fact_object_is_named(store: Store, capsys: pytest.C
     assert any(line.startswith(f"problem: object {digest}: content does not match") for line in out)
 
 
-def test_an_edited_middle_manifest_breaks_the_next_link_and_its_signature(store: Store,
-                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_edited_middle_manifest_breaks_the_next_link_and_its_signature(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = store.backend.root / "manifests" / "00000002.json"
     path.write_bytes(path.read_bytes().replace(b'"status":"complete"', b'"status":"completE"'))
     code, out = _verify(capsys, str(store.backend.root))
@@ -102,8 +105,9 @@ def test_a_missing_object_is_named(store: Store) -> None:
     assert f"run 3 (night-002): results.delta object {digest} is missing" in _problems(store)
 
 
-def test_a_foreign_key_or_a_stop_in_signing_is_flagged(tmp_path: Path, fake_rules_file: Path, store: Store,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_foreign_key_or_a_stop_in_signing_is_flagged(
+    tmp_path: Path, fake_rules_file: Path, store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
     other = generate_keypair(tmp_path / "other.key")
     write_history(open_store(str(store.backend.root), Ed25519Signer(other.private_path)), fake_rules_file, [{}], 4)
     assert any("run 5 (night-004): signed by sha256:" in p and "key change" in p for p in _problems(store))
@@ -113,19 +117,24 @@ def test_a_foreign_key_or_a_stop_in_signing_is_flagged(tmp_path: Path, fake_rule
     assert "run 6 (night-005): not signed, though the chain is signed from run 1" in _problems(store)
 
 
-def test_an_unsigned_store_verifies_with_a_note(tmp_path: Path, fake_rules_file: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unsigned_store_verifies_with_a_note(
+    tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_history(open_store(str(tmp_path / "plain")), fake_rules_file, NIGHTS[:2])
     code, out = _verify(capsys, str(tmp_path / "plain"))
     assert code == 0 and any(line.startswith("note: no manifest is signed") for line in out)
 
 
-def test_keygen_writes_a_private_key_only_its_owner_can_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_keygen_writes_a_private_key_only_its_owner_can_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "k"
     assert cli.main(["keygen", "-o", str(target)]) == 0
     out = capsys.readouterr().out
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert Ed25519Signer(target).fingerprint in out and (tmp_path / "k.pub").read_bytes().startswith(b"-----BEGIN PUBLIC KEY")
+    assert Ed25519Signer(target).fingerprint in out and (tmp_path / "k.pub").read_bytes().startswith(
+        b"-----BEGIN PUBLIC KEY"
+    )
     assert cli.main(["keygen", "-o", str(target)]) == 2
     assert "already exists" in capsys.readouterr().err
 
@@ -137,8 +146,13 @@ def test_a_bad_signing_key_is_a_usage_error(tmp_path: Path) -> None:
         Ed25519Signer(bad)
 
 
-def test_collect_signs_with_the_configured_key(tmp_path: Path, fake_rules_file: Path, key: Path,
-                                               monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_collect_signs_with_the_configured_key(
+    tmp_path: Path,
+    fake_rules_file: Path,
+    key: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from fakes import FakeCollector
 
     from annexa.collectors.registry import load_registry
@@ -150,8 +164,10 @@ def test_collect_signs_with_the_configured_key(tmp_path: Path, fake_rules_file: 
 
     monkeypatch.setattr("annexa.workspace.load_registry", registry_with_fake)
     config = tmp_path / "annexa.yaml"
-    config.write_text(f"store: ./ev2\nmappings: [{fake_rules_file}]\nsigning: {{private_key: {key.name}}}\n"
-                      "targets:\n  - fake: {buckets: {b: {encrypted: true}}}\n")
+    config.write_text(
+        f"store: ./ev2\nmappings: [{fake_rules_file}]\nsigning: {{private_key: {key.name}}}\n"
+        "targets:\n  - fake: {buckets: {b: {encrypted: true}}}\n"
+    )
     assert cli.main(["--log-format", "json", "collect", "--config", str(config)]) == 0
     assert "signature" in open_store(str(tmp_path / "ev2")).manifest(1)
     config.write_text(config.read_text().replace(key.name, "missing.key"))

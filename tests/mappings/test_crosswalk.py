@@ -50,7 +50,12 @@ def test_soa_and_findings_show_the_crosswalk_column(tmp_path: Path, capsys: pyte
     from prowler_sample import write_sample
 
     store = str(tmp_path / "evidence")
-    assert cli.main(["--log-format", "json", "import", "prowler", str(write_sample(tmp_path / "p.json")), "--store", store]) == 0
+    assert (
+        cli.main(
+            ["--log-format", "json", "import", "prowler", str(write_sample(tmp_path / "p.json")), "--store", store]
+        )
+        == 0
+    )
     (tmp_path / "x.yaml").write_text(GOOD)
     capsys.readouterr()
     assert cli.main(["soa", "--store", store, "--format", "json", "--crosswalk", str(tmp_path / "x.yaml")]) == 0

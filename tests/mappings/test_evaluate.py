@@ -38,8 +38,9 @@ def test_pass_fail_and_where(fake_rules_file: Path) -> None:
 
 
 def test_scope_error_is_error_never_pass(fake_rules_file: Path) -> None:
-    error = CollectionError(kinds=("fake.bucket",), scope=FAKE_SCOPE, message="denied", code="AccessDenied",
-                            operation="fake:ListBuckets")
+    error = CollectionError(
+        kinds=("fake.bucket",), scope=FAKE_SCOPE, message="denied", code="AccessDenied", operation="fake:ListBuckets"
+    )
     results = evaluate([], [error], _rules(fake_rules_file), NOW, collected_kinds={"fake.bucket"})
     assert {r.status for r in results} == {"error"}
     assert {r.rule for r in results} == {"fake.bucket-encrypted", "fake.bucket-versioned"}
@@ -76,8 +77,11 @@ def test_days_since_uses_evaluation_time(tmp_path: Path) -> None:
         "rules:\n  - {id: t.age, title: t, controls: [A.5.17], fact: fake.bucket,"
         " expect: 'days_since(rotated) <= `90`', severity: low, remediation: r}\n"
     )
-    facts = [fake_fact("new", {"rotated": "2026-11-01T00:00:00Z"}), fake_fact("old", {"rotated": "2026-01-01T00:00:00+00:00"}),
-             fake_fact("never", {"rotated": None})]
+    facts = [
+        fake_fact("new", {"rotated": "2026-11-01T00:00:00Z"}),
+        fake_fact("old", {"rotated": "2026-01-01T00:00:00+00:00"}),
+        fake_fact("never", {"rotated": None}),
+    ]
     results = _by_key(evaluate(facts, [], _rules(path), NOW))
     assert results[("t.age", "new")].status == "pass"
     assert results[("t.age", "old")].status == "fail"

@@ -14,8 +14,17 @@ OLD = "2026-10-01T00:00:00Z"
 
 
 def _result(status: str, control: str = "A.8.24", at: str = FRESH, resource: str = "r") -> Result:
-    return Result(rule=f"x.{status}.{resource}", controls=(control,), kind="fake.bucket", resource=resource,
-                  scope={}, status=status, severity="high", message="", collected_at=at)
+    return Result(
+        rule=f"x.{status}.{resource}",
+        controls=(control,),
+        kind="fake.bucket",
+        resource=resource,
+        scope={},
+        status=status,
+        severity="high",
+        message="",
+        collected_at=at,
+    )
 
 
 def _status(results: list[Result], **kwargs: object) -> str:
@@ -47,7 +56,9 @@ def test_stale_when_newest_evidence_is_older_than_max_age() -> None:
 
 def test_excluded_controls_keep_their_justification() -> None:
     decisions = {"A.8.24": ScopeDecision(applicable=False, justification="No data at rest")}
-    (status,) = [s for s in rollup(load_catalog(), [_result("fail")], NOW, decisions=decisions) if s.control == "A.8.24"]
+    (status,) = [
+        s for s in rollup(load_catalog(), [_result("fail")], NOW, decisions=decisions) if s.control == "A.8.24"
+    ]
     assert status.status == "excluded" and status.justification == "No data at rest"
 
 
@@ -66,8 +77,9 @@ def test_every_catalog_control_gets_a_status() -> None:
 
 def test_staleness_is_per_result_so_old_evidence_cannot_hide_behind_fresh() -> None:
     mixed = [_result("pass", resource="a"), _result("pass", at=OLD, resource="b")]
-    (status,) = [s for s in rollup(load_catalog(), mixed, NOW, default_max_age=timedelta(days=7))
-                 if s.control == "A.8.24"]
+    (status,) = [
+        s for s in rollup(load_catalog(), mixed, NOW, default_max_age=timedelta(days=7)) if s.control == "A.8.24"
+    ]
     assert status.status == "stale" and status.stale_since == OLD and status.last_evidence_at == FRESH
 
 

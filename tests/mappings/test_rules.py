@@ -110,4 +110,6 @@ def test_controls_from_and_join_are_validated(tmp_path: Path, extra: str, expect
 def test_controls_may_be_empty_only_with_controls_from(tmp_path: Path) -> None:
     (rule,) = _load(tmp_path, GOOD.replace("controls: [A.8.24]", "controls: []") + "    controls_from: names\n")
     assert rule.controls == () and rule.controls_from is not None
-    assert "it may be [] only with `controls_from`" in _error(tmp_path, GOOD.replace("controls: [A.8.24]", "controls: []"))
+    assert "it may be [] only with `controls_from`" in _error(
+        tmp_path, GOOD.replace("controls: [A.8.24]", "controls: []")
+    )

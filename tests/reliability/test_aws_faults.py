@@ -70,36 +70,86 @@ def nth_call_on(name: str, n: int) -> object:
 
 
 SCENARIOS = (
-    Scenario("throttling-burst", "2 × 400 ThrottlingException on kms:ListKeys",
-             (Fault(op("ListKeys"), "status", 400, "ThrottlingException", times=2),), recovers=True),
-    Scenario("server-error-burst", "2 × 503 on iam:GetAccountSummary",
-             (Fault(op("GetAccountSummary"), "status", 503, "ServiceUnavailable", times=2),), recovers=True),
-    Scenario("connection-reset-once", "1 connection reset on ec2:DescribeSecurityGroups",
-             (Fault(op("DescribeSecurityGroups"), "reset", times=1),), recovers=True),
-    Scenario("timeout-once", f"1 kms:ListKeys hangs past the {CALL_TIMEOUT}s call timeout",
-             (Fault(op("ListKeys"), "hang", times=1),), recovers=True),
-    Scenario("timeout-persistent", f"every cloudtrail:DescribeTrails hangs past the {CALL_TIMEOUT}s call timeout",
-             (Fault(op("DescribeTrails"), "hang"),), recovers=False,
-             missing_kinds=("aws.cloudtrail.trail", "aws.cloudtrail.account")),
-    Scenario("server-error-persistent", "500 on every s3:GetBucketVersioning",
-             (Fault(rest("GET", "versioning"), "status", 500, "InternalError"),), recovers=False,
-             missing_kinds=("aws.s3.bucket",)),
-    Scenario("connection-reset-persistent", "every ec2:DescribeVolumes connection reset",
-             (Fault(op("DescribeVolumes"), "reset"),), recovers=False, missing_kinds=("aws.ec2.volume",)),
-    Scenario("truncated-json", "kms:DescribeKey body cut in half",
-             (Fault(op("DescribeKey"), "truncate"),), recovers=False, missing_kinds=("aws.kms.key",)),
-    Scenario("malformed-xml", "iam:GetAccountPasswordPolicy body garbled",
-             (Fault(op("GetAccountPasswordPolicy"), "garble"),), recovers=False,
-             missing_kinds=("aws.iam.password_policy",)),
-    Scenario("pagination-fails-page-3", "iam:ListPolicies fails from page 3 on (250 policies)",
-             (Fault(nth_call_on("ListPolicies", 3), "status", 500, "InternalError"),), recovers=False,
-             missing_kinds=("aws.iam.policy",)),
-    Scenario("access-denied-one-region", "403 AccessDenied for every eu-west-1 call",
-             (Fault(region("eu-west-1"), "status", 403, "AccessDenied"),), recovers=False,
-             missing_kinds=("aws.ec2.security_group", "aws.ec2.volume", "aws.kms.key")),
-    Scenario("credentials-expire-mid-run", "403 ExpiredToken for every call after the identity check",
-             (Fault(lambda info: info.operation != "GetCallerIdentity", "status", 403, "ExpiredToken"),),
-             recovers=False, missing_kinds=("aws.iam.user", "aws.s3.bucket", "aws.kms.key", "aws.ec2.volume")),
+    Scenario(
+        "throttling-burst",
+        "2 × 400 ThrottlingException on kms:ListKeys",
+        (Fault(op("ListKeys"), "status", 400, "ThrottlingException", times=2),),
+        recovers=True,
+    ),
+    Scenario(
+        "server-error-burst",
+        "2 × 503 on iam:GetAccountSummary",
+        (Fault(op("GetAccountSummary"), "status", 503, "ServiceUnavailable", times=2),),
+        recovers=True,
+    ),
+    Scenario(
+        "connection-reset-once",
+        "1 connection reset on ec2:DescribeSecurityGroups",
+        (Fault(op("DescribeSecurityGroups"), "reset", times=1),),
+        recovers=True,
+    ),
+    Scenario(
+        "timeout-once",
+        f"1 kms:ListKeys hangs past the {CALL_TIMEOUT}s call timeout",
+        (Fault(op("ListKeys"), "hang", times=1),),
+        recovers=True,
+    ),
+    Scenario(
+        "timeout-persistent",
+        f"every cloudtrail:DescribeTrails hangs past the {CALL_TIMEOUT}s call timeout",
+        (Fault(op("DescribeTrails"), "hang"),),
+        recovers=False,
+        missing_kinds=("aws.cloudtrail.trail", "aws.cloudtrail.account"),
+    ),
+    Scenario(
+        "server-error-persistent",
+        "500 on every s3:GetBucketVersioning",
+        (Fault(rest("GET", "versioning"), "status", 500, "InternalError"),),
+        recovers=False,
+        missing_kinds=("aws.s3.bucket",),
+    ),
+    Scenario(
+        "connection-reset-persistent",
+        "every ec2:DescribeVolumes connection reset",
+        (Fault(op("DescribeVolumes"), "reset"),),
+        recovers=False,
+        missing_kinds=("aws.ec2.volume",),
+    ),
+    Scenario(
+        "truncated-json",
+        "kms:DescribeKey body cut in half",
+        (Fault(op("DescribeKey"), "truncate"),),
+        recovers=False,
+        missing_kinds=("aws.kms.key",),
+    ),
+    Scenario(
+        "malformed-xml",
+        "iam:GetAccountPasswordPolicy body garbled",
+        (Fault(op("GetAccountPasswordPolicy"), "garble"),),
+        recovers=False,
+        missing_kinds=("aws.iam.password_policy",),
+    ),
+    Scenario(
+        "pagination-fails-page-3",
+        "iam:ListPolicies fails from page 3 on (250 policies)",
+        (Fault(nth_call_on("ListPolicies", 3), "status", 500, "InternalError"),),
+        recovers=False,
+        missing_kinds=("aws.iam.policy",),
+    ),
+    Scenario(
+        "access-denied-one-region",
+        "403 AccessDenied for every eu-west-1 call",
+        (Fault(region("eu-west-1"), "status", 403, "AccessDenied"),),
+        recovers=False,
+        missing_kinds=("aws.ec2.security_group", "aws.ec2.volume", "aws.kms.key"),
+    ),
+    Scenario(
+        "credentials-expire-mid-run",
+        "403 ExpiredToken for every call after the identity check",
+        (Fault(lambda info: info.operation != "GetCallerIdentity", "status", 403, "ExpiredToken"),),
+        recovers=False,
+        missing_kinds=("aws.iam.user", "aws.s3.bucket", "aws.kms.key", "aws.ec2.volume"),
+    ),
 )
 
 
@@ -118,8 +168,15 @@ def _seed(upstream: str, extra_policies: int) -> None:
         seed(session, REGIONS[0])
         iam = session.client("iam")
         for number in range(extra_policies):
-            iam.create_policy(PolicyName=f"bulk-{number:03d}", PolicyDocument=json.dumps(
-                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+            iam.create_policy(
+                PolicyName=f"bulk-{number:03d}",
+                PolicyDocument=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+                    }
+                ),
+            )
     finally:
         del os.environ["AWS_ENDPOINT_URL"]
 
@@ -130,8 +187,14 @@ def _collect(upstream: str, faults: tuple[Fault, ...], workdir: Path) -> tuple[i
         proxy.hang_seconds = CALL_TIMEOUT * 2
         proxy.reset(list(faults))
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(AWS_ENDPOINT_URL=proxy.url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                   AWS_DEFAULT_REGION=REGIONS[0], AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        env.update(
+            AWS_ENDPOINT_URL=proxy.url,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION=REGIONS[0],
+            AWS_CONFIG_FILE="/dev/null",
+            AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+        )
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "annexa.yaml").write_text(
             "store: ./evidence\ntargets:\n"
@@ -139,8 +202,9 @@ def _collect(upstream: str, faults: tuple[Fault, ...], workdir: Path) -> tuple[i
             f"max_attempts: {MAX_ATTEMPTS}, collectors: [{', '.join(COLLECTORS)}]}}\n"
         )
         collect = subprocess.run([ANNEXA, "collect"], cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
-        findings = subprocess.run([ANNEXA, "findings", "--format", "json"], cwd=workdir, env=env,
-                                  capture_output=True, text=True, timeout=120)
+        findings = subprocess.run(
+            [ANNEXA, "findings", "--format", "json"], cwd=workdir, env=env, capture_output=True, text=True, timeout=120
+        )
     assert "Traceback" not in collect.stderr, collect.stderr[-3000:]
     assert findings.returncode == 0, findings.stderr
     return collect.returncode, {(f["rule"], f["resource"]): f for f in json.loads(findings.stdout)}, collect.stderr
@@ -152,9 +216,13 @@ def _behaviour(scenario: Scenario, results: dict, baseline: dict) -> str:
         return f"retried ({attempts} attempts in all); every result identical to a clean run"
     errors = [f for f in results.values() if f["status"] == "error"]
     kinds = sorted({f["kind"] for f in errors})
-    lost = sum(1 for key, f in baseline.items() if f["status"] == "pass" and results.get(key, {}).get("status") != "pass")
-    return (f"bundle written, marked partial; {len(errors)} results `error` over {', '.join(kinds)}; "
-            f"{lost} passes of the clean run not claimed; no `pass` for unseen data")
+    lost = sum(
+        1 for key, f in baseline.items() if f["status"] == "pass" and results.get(key, {}).get("status") != "pass"
+    )
+    return (
+        f"bundle written, marked partial; {len(errors)} results `error` over {', '.join(kinds)}; "
+        f"{lost} passes of the clean run not claimed; no `pass` for unseen data"
+    )
 
 
 def _check(scenario: Scenario, code: int, results: dict, stderr: str, baseline: dict) -> str:
@@ -176,16 +244,26 @@ def test_faults_never_turn_into_passes(upstream: str, tmp_path: Path) -> None:
     code, baseline, stderr = _collect(upstream, (), tmp_path / "baseline")
     assert code == 0, stderr[-2000:]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        runs = list(pool.map(lambda n: _collect(upstream, SCENARIOS[n].faults, tmp_path / SCENARIOS[n].name),
-                             range(len(SCENARIOS))))
-    rows = [_check(scenario, *run, baseline) for scenario, run in zip(SCENARIOS, runs)]
+        runs = list(
+            pool.map(
+                lambda n: _collect(upstream, SCENARIOS[n].faults, tmp_path / SCENARIOS[n].name), range(len(SCENARIOS))
+            )
+        )
+    rows = [_check(scenario, *run, baseline) for scenario, run in zip(SCENARIOS, runs, strict=True)]
 
     table = "\n".join(
-        ["# Behaviour under faults", "",
-         "Produced by `tests/reliability/test_aws_faults.py`: annexa collects a seeded moto_server account "
-         "(two regions) through a fault-injecting proxy on 127.0.0.1. Regenerate with "
-         "`ANNEXA_UPDATE_DOCS=1 make test`.", "",
-         "| scenario | fault | exit code | observed behaviour |", "|---|---|---|---|", *rows, ""]
+        [
+            "# Behaviour under faults",
+            "",
+            "Produced by `tests/reliability/test_aws_faults.py`: annexa collects a seeded moto_server account "
+            "(two regions) through a fault-injecting proxy on 127.0.0.1. Regenerate with "
+            "`ANNEXA_UPDATE_DOCS=1 make test`.",
+            "",
+            "| scenario | fault | exit code | observed behaviour |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+        ]
     )
     if os.environ.get("ANNEXA_UPDATE_DOCS"):
         DOC.parent.mkdir(exist_ok=True)

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from store_checks import store_problems
 
 from annexa import cli
@@ -25,8 +24,12 @@ pytestmark = pytest.mark.usefixtures("fake_collector_installed")
 def small_disk(tmp_path: Path) -> Iterator[tuple[Path, bool]]:
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
-                             capture_output=True).returncode == 0
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)], capture_output=True
+        ).returncode
+        == 0
+    )
     try:
         yield mount_point, mounted
     finally:
@@ -40,9 +43,9 @@ def _config(path: Path, store: Path, buckets: int) -> Path:
     return path
 
 
-def test_full_disk_fails_cleanly_and_keeps_earlier_runs(tmp_path: Path, small_disk: tuple[Path, bool],
-                                                         capsys: pytest.CaptureFixture[str],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_disk_fails_cleanly_and_keeps_earlier_runs(
+    tmp_path: Path, small_disk: tuple[Path, bool], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     disk, mounted = small_disk
     store = disk / "evidence"
     assert cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / "a.yaml", store, 3))]) == 0

@@ -28,13 +28,41 @@ NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 SETTINGS = settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10, 10**12), st.floats(allow_nan=True), st.text(max_size=20),
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 10**12),
+    st.floats(allow_nan=True),
+    st.text(max_size=20),
     st.sampled_from(["A.8.24", "A.9.9", "fake.bucket", "7d", "0d", "-1h", "high", "x[", "`1`", "s3://b/p", "../.."]),
 )
 _keys = st.one_of(
-    st.sampled_from(["store", "targets", "mappings", "scope", "max_age", "fake", "buckets", "fail", "applicable",
-                     "justification", "owner", "rules", "id", "title", "controls", "fact", "expect", "where",
-                     "observe", "severity", "remediation", "A.7.4", "A.8.24"]),
+    st.sampled_from(
+        [
+            "store",
+            "targets",
+            "mappings",
+            "scope",
+            "max_age",
+            "fake",
+            "buckets",
+            "fail",
+            "applicable",
+            "justification",
+            "owner",
+            "rules",
+            "id",
+            "title",
+            "controls",
+            "fact",
+            "expect",
+            "where",
+            "observe",
+            "severity",
+            "remediation",
+            "A.7.4",
+            "A.8.24",
+        ]
+    ),
     st.text(string.ascii_letters + "._-", min_size=1, max_size=10),
 )
 _documents = st.recursive(
@@ -93,11 +121,20 @@ def test_config_loader_raw_text(tmp_path: Path, text: str) -> None:
 
 
 _rule = st.fixed_dictionaries(
-    {"id": st.sampled_from(["x.a", "x.b", "Bad Id"]), "title": _scalars, "controls": _documents, "fact": _scalars,
-     "expect": st.one_of(_scalars, st.text(string.ascii_letters + "[]{}()|&!=<>.@`'* ", max_size=30)),
-     "severity": _scalars, "remediation": _scalars},
-    optional={"where": st.text(string.ascii_letters + "[]{}()|&!=<>.@`' ", max_size=30), "observe": _scalars,
-              "extra": _scalars},
+    {
+        "id": st.sampled_from(["x.a", "x.b", "Bad Id"]),
+        "title": _scalars,
+        "controls": _documents,
+        "fact": _scalars,
+        "expect": st.one_of(_scalars, st.text(string.ascii_letters + "[]{}()|&!=<>.@`'* ", max_size=30)),
+        "severity": _scalars,
+        "remediation": _scalars,
+    },
+    optional={
+        "where": st.text(string.ascii_letters + "[]{}()|&!=<>.@`' ", max_size=30),
+        "observe": _scalars,
+        "extra": _scalars,
+    },
 )
 
 

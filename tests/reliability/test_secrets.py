@@ -29,18 +29,33 @@ SECRETS = {
 
 # Where real APIs put such values (shapes of Lambda, EC2, Azure, GitHub and generic config).
 FACTS = [
-    {"FunctionName": "billing", "Environment": {"Variables": {
-        "DB_PASSWORD": SECRETS["lambda_db_password"], "DATABASE_URL": SECRETS["postgres_url"],
-        "AWS_SECRET_ACCESS_KEY": SECRETS["aws_secret_key"], "AWS_SESSION_TOKEN": SECRETS["aws_session_token"],
-        "LOG_LEVEL": "info"}}},
+    {
+        "FunctionName": "billing",
+        "Environment": {
+            "Variables": {
+                "DB_PASSWORD": SECRETS["lambda_db_password"],
+                "DATABASE_URL": SECRETS["postgres_url"],
+                "AWS_SECRET_ACCESS_KEY": SECRETS["aws_secret_key"],
+                "AWS_SESSION_TOKEN": SECRETS["aws_session_token"],
+                "LOG_LEVEL": "info",
+            }
+        },
+    },
     {"InstanceId": "i-1", "UserData": {"Value": SECRETS["ec2_user_data"]}},
-    {"name": "acme", "properties": {"connectionString": SECRETS["azure_storage_key"],
-                                    "backupUrl": SECRETS["azure_sas_url"]}},
+    {
+        "name": "acme",
+        "properties": {"connectionString": SECRETS["azure_storage_key"], "backupUrl": SECRETS["azure_sas_url"]},
+    },
     {"appRegistration": {"clientSecret": SECRETS["azure_client_secret"], "displayName": "annexa"}},
-    {"repo": "acme/api", "notes": f"token in a commit message: {SECRETS['github_pat']}",
-     "env": [{"name": "GH_TOKEN", "value": SECRETS["github_fine_grained"]}]},
-    {"ssh": {"host_key": SECRETS["private_key"]}, "webhook": {"config": {"url": "https://hooks.slack.com/x",
-                                                                         "secret": SECRETS["slack_token"]}}},
+    {
+        "repo": "acme/api",
+        "notes": f"token in a commit message: {SECRETS['github_pat']}",
+        "env": [{"name": "GH_TOKEN", "value": SECRETS["github_fine_grained"]}],
+    },
+    {
+        "ssh": {"host_key": SECRETS["private_key"]},
+        "webhook": {"config": {"url": "https://hooks.slack.com/x", "secret": SECRETS["slack_token"]}},
+    },
     {"headers": [SECRETS["jwt"]]},
 ]
 
@@ -56,9 +71,15 @@ def test_seeded_secrets_are_redacted_and_keys_kept() -> None:
 
 
 def test_settings_that_merely_mention_secrets_keep_their_values() -> None:
-    settings = {"MinimumPasswordLength": 14, "PasswordReusePrevention": 24, "password_enabled": True,
-                "PasswordLastUsed": "2026-11-01T00:00:00Z", "secret_scanning": {"status": "enabled"},
-                "access_key_1_last_rotated": "2026-10-01T00:00:00Z", "sha": "9fceb02d0ae598e95dc970b74767f19372d61af8"}
+    settings = {
+        "MinimumPasswordLength": 14,
+        "PasswordReusePrevention": 24,
+        "password_enabled": True,
+        "PasswordLastUsed": "2026-11-01T00:00:00Z",
+        "secret_scanning": {"status": "enabled"},
+        "access_key_1_last_rotated": "2026-10-01T00:00:00Z",
+        "sha": "9fceb02d0ae598e95dc970b74767f19372d61af8",
+    }
     assert redact(settings) == settings
 
 

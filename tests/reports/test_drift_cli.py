@@ -9,8 +9,6 @@ import pytest
 from fakes import run_cli
 from servers import webhook_receiver
 
-
-
 pytestmark = pytest.mark.usefixtures("fake_collector_installed")
 
 
@@ -45,7 +43,9 @@ def test_drift_reports_regression_with_field_paths_then_the_fix(
     (fact,) = [f for f in drift["facts"] if f["change"] == "changed"]
     assert fact["fields"] == [{"op": "replace", "path": "/data/encrypted", "old": True, "new": False}]
     assert {c["control"]: (c["old_status"], c["new_status"]) for c in drift["controls"]}["A.8.24"] == (
-        "implemented", "partial")
+        "implemented",
+        "partial",
+    )
     assert drift["summary"]["regressions"] >= 2
 
     code, out, _ = run_cli(capsys, "drift", "--config", config)
@@ -66,8 +66,12 @@ def test_collect_alerts_webhooks_and_survives_failing_ones(
     tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("annexa.notify.send._BACKOFF_S", 0.05)
-    with webhook_receiver("ok") as (slack_url, slack), webhook_receiver("ok") as (json_url, generic), \
-            webhook_receiver("error") as (error_url, errors), webhook_receiver("hang") as (hang_url, hung):
+    with (
+        webhook_receiver("ok") as (slack_url, slack),
+        webhook_receiver("ok") as (json_url, generic),
+        webhook_receiver("error") as (error_url, errors),
+        webhook_receiver("hang") as (hang_url, hung),
+    ):
         monkeypatch.setenv("TEST_SLACK_URL", slack_url)
         notify = (
             "notify:\n  when: regressions\n  timeout: 1s\n  retries: 1\n  webhooks:\n"
@@ -80,7 +84,9 @@ def test_collect_alerts_webhooks_and_survives_failing_ones(
         assert run_cli(capsys, "collect", "--config", config)[0] == 0
         assert not slack  # first run: nothing to compare
 
-        _configure(tmp_path, fake_rules_file, "{a/b~c: {encrypted: true, versioning: Enabled}, '<!channel>': {}}", notify)
+        _configure(
+            tmp_path, fake_rules_file, "{a/b~c: {encrypted: true, versioning: Enabled}, '<!channel>': {}}", notify
+        )
         code, _, err = run_cli(capsys, "collect", "--config", config)
         assert code == 0, err  # a 500 and a hanging receiver change nothing
         (message,) = slack

@@ -26,7 +26,11 @@ def test_a_fixed_failure_has_first_seen_last_seen_and_fixed_at(signed_store: Sto
     rows = _by_key(nonconformities(signed_store, resolve_period(signed_store, None, None)))
     (good,) = rows[("fake.bucket-encrypted", "good")]
     assert (good["state"], good["first_seen"], good["last_seen"], good["fixed_at"]) == (
-        "fixed", "2026-08-03T02:00:00Z", "2026-08-04T02:00:00Z", "2026-08-05T02:00:00Z")
+        "fixed",
+        "2026-08-03T02:00:00Z",
+        "2026-08-04T02:00:00Z",
+        "2026-08-05T02:00:00Z",
+    )
     assert good["days_open"] == 2.0 and good["controls"] == ["A.8.24"] and good["severity"] == "high"
     (script,) = rows[("fake.bucket-encrypted", "<script>alert(1)</script>")]
     assert script["state"] == "open" and script["first_seen"] == "2026-08-01T02:00:00Z" and script["fixed_at"] is None
@@ -39,8 +43,9 @@ def test_a_period_sees_nothing_after_its_end(signed_store: Store) -> None:
     assert good["state"] == "open" and good["fixed_at"] is None and good["last_seen"] == "2026-08-04T02:00:00Z"
 
 
-def test_cli_formats_neutralise_and_keep_text(signed_store: Store, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_formats_neutralise_and_keep_text(
+    signed_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     store = str(signed_store.backend.root)
     base = ["--log-format", "json", "nonconformities", "--store", store, "--config", str(tmp_path / "none.yaml")]
     assert cli.main([*base, "--format", "csv"]) == 0

@@ -14,7 +14,6 @@ import pytest
 from fakes import run_cli
 from prowler_sample import prowler_finding, write_sample
 
-
 SCHEMA = Path(__file__).resolve().parent.parent / "data" / "oscal" / "oscal_assessment-results_schema.json"
 
 
@@ -111,11 +110,21 @@ def test_oscal_export_is_reproducible(config: str, tmp_path: Path, capsys: pytes
 
 OCSF_REQUIRED = (
     # base_event and finding: required attributes; compliance_finding adds `compliance`
-    "activity_id", "category_uid", "class_uid", "metadata", "severity_id", "time", "type_uid", "finding_info", "compliance",
+    "activity_id",
+    "category_uid",
+    "class_uid",
+    "metadata",
+    "severity_id",
+    "time",
+    "type_uid",
+    "finding_info",
+    "compliance",
 )
 
 
-def test_ocsf_export_has_the_required_fields_of_compliance_finding(config: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ocsf_export_has_the_required_fields_of_compliance_finding(
+    config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run_cli(capsys, "export", "ocsf", "--config", config)
     assert code == 0, err
     events = [json.loads(line) for line in out.splitlines()]

@@ -22,8 +22,21 @@ ROOT = "annexa-pack-2026-08-01_2026-08-31"
 @pytest.fixture(scope="module")
 def pack(signed_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("pack") / "pack.zip"
-    code = cli.main(["pack", "--store", str(signed_store.backend.root), "--config", "/nonexistent.yaml",
-                     "--from", "2026-08-01", "--to", "2026-08-31", "-o", str(out)])
+    code = cli.main(
+        [
+            "pack",
+            "--store",
+            str(signed_store.backend.root),
+            "--config",
+            "/nonexistent.yaml",
+            "--from",
+            "2026-08-01",
+            "--to",
+            "2026-08-31",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0
     return out
 
@@ -44,9 +57,19 @@ def _verify(capsys: pytest.CaptureFixture[str], target: Path) -> tuple[int, list
 def test_pack_holds_reports_evidence_and_instructions(pack: Path, unpacked: Path) -> None:
     names = set(zipfile.ZipFile(pack).namelist())
     assert all(n.startswith(ROOT + "/") and check_entry_name(n) is None for n in names)
-    for name in ("index.html", "soa.xlsx", "nonconformities.xlsx", "nonconformities.csv", "VERIFY.md", "SHA256SUMS",
-                 "pack.json", "controls/A.8.24.html", "evidence/manifests/00000008.json",
-                 "evidence/signatures/00000008.sig", "evidence/signatures/00000008.signed.json"):
+    for name in (
+        "index.html",
+        "soa.xlsx",
+        "nonconformities.xlsx",
+        "nonconformities.csv",
+        "VERIFY.md",
+        "SHA256SUMS",
+        "pack.json",
+        "controls/A.8.24.html",
+        "evidence/manifests/00000008.json",
+        "evidence/signatures/00000008.sig",
+        "evidence/signatures/00000008.signed.json",
+    ):
         assert f"{ROOT}/{name}" in names, name
     meta = json.loads((unpacked / "pack.json").read_text())
     assert meta["runs"]["first"] == 1 and meta["runs"]["last"] == 8 and len(meta["controls"]) == 93
@@ -55,15 +78,18 @@ def test_pack_holds_reports_evidence_and_instructions(pack: Path, unpacked: Path
     assert key in (unpacked / "VERIFY.md").read_text()
 
 
-def test_untouched_pack_and_unzipped_folder_verify_clean(pack: Path, unpacked: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_untouched_pack_and_unzipped_folder_verify_clean(
+    pack: Path, unpacked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for target in (pack, unpacked):
         code, out = _verify(capsys, target)
         assert code == 0, out
         assert out[-1].startswith("OK: ") and "8 signed manifests" in out[-1]
 
 
-def test_a_flipped_byte_in_a_packed_object_is_named(pack: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_flipped_byte_in_a_packed_object_is_named(
+    pack: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.zip"
     with zipfile.ZipFile(pack) as src, zipfile.ZipFile(bad, "w") as dst:
         victim = next(n for n in src.namelist() if "/evidence/objects/" in n)
@@ -113,8 +139,25 @@ def test_hostile_names_are_text_in_every_format(unpacked: Path) -> None:
 def test_sample_is_reproducible_and_recorded(signed_store: Store, tmp_path: Path) -> None:
     def build(name: str, seed: str) -> tuple[dict, str]:
         out = tmp_path / name
-        argv = ["pack", "--store", str(signed_store.backend.root), "--config", "/nonexistent.yaml", "--from",
-                "2026-08-01", "--to", "2026-08-08", "-o", str(out), "--controls", "A.8.2*", "--sample", "3", "--seed", seed]
+        argv = [
+            "pack",
+            "--store",
+            str(signed_store.backend.root),
+            "--config",
+            "/nonexistent.yaml",
+            "--from",
+            "2026-08-01",
+            "--to",
+            "2026-08-08",
+            "-o",
+            str(out),
+            "--controls",
+            "A.8.2*",
+            "--sample",
+            "3",
+            "--seed",
+            seed,
+        ]
         assert cli.main(argv) == 0
         with zipfile.ZipFile(out) as archive:
             root = "annexa-pack-2026-08-01_2026-08-08"
@@ -126,11 +169,19 @@ def test_sample_is_reproducible_and_recorded(signed_store: Store, tmp_path: Path
     assert meta["sample"] == 3 and meta["seed"] == 42 and meta["controls"][0] == "A.8.2"
     assert "Sample of 3 of 8 resources (seed 42)" in first
     cut = first.index("<h2>Findings")
-    assert first[cut:] == again[again.index("<h2>Findings"):] and first[cut:] != other[other.index("<h2>Findings"):]
+    assert first[cut:] == again[again.index("<h2>Findings") :] and first[cut:] != other[other.index("<h2>Findings") :]
 
 
 def test_pack_rejects_bad_arguments(signed_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    base = ["pack", "--store", str(signed_store.backend.root), "--config", "/nonexistent.yaml", "-o", str(tmp_path / "p.zip")]
+    base = [
+        "pack",
+        "--store",
+        str(signed_store.backend.root),
+        "--config",
+        "/nonexistent.yaml",
+        "-o",
+        str(tmp_path / "p.zip"),
+    ]
     assert cli.main([*base, "--from", "2026-08-01", "--to", "2026-08-31", "--controls", "A.9.*"]) == 2
     assert "--controls: no Annex A 2022 control matches 'A.9.*'" in capsys.readouterr().err
     assert cli.main([*base, "--from", "2026-10-01", "--to", "2026-10-31"]) == 2
@@ -142,11 +193,30 @@ def test_verify_md_commands_work_with_standard_tools(unpacked: Path) -> None:
         pytest.skip("sha256sum and openssl are needed for the standard-tools check")
     subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=unpacked, check=True)
     (key,) = (unpacked / "keys").glob("*.pem")
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-in", str(key), "-outform", "DER"], capture_output=True, check=True)
-    assert subprocess.run(["sha256sum"], input=der.stdout, capture_output=True, check=True).stdout.startswith(key.stem.encode())
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-in", str(key), "-outform", "DER"], capture_output=True, check=True
+    )
+    assert subprocess.run(["sha256sum"], input=der.stdout, capture_output=True, check=True).stdout.startswith(
+        key.stem.encode()
+    )
     for sig in sorted((unpacked / "evidence" / "signatures").glob("*.sig")):
-        subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(key), "-rawin",
-                        "-in", str(sig.with_suffix(".signed.json")), "-sigfile", str(sig)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                str(key),
+                "-rawin",
+                "-in",
+                str(sig.with_suffix(".signed.json")),
+                "-sigfile",
+                str(sig),
+            ],
+            check=True,
+            capture_output=True,
+        )
 
 
 def _chromium() -> str | None:
@@ -160,10 +230,25 @@ def _chromium() -> str | None:
 def _load(chromium: str, page: Path, profile: Path) -> tuple[str, str]:
     """The page's DOM after load and chromium's log (console messages appear as `:CONSOLE` lines)."""
     done = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=90,
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout, done.stderr

@@ -14,9 +14,9 @@ def test_formula_prefixes_are_neutralised(value: str) -> None:
 
 
 def test_csv_cells_never_start_a_formula() -> None:
-    out = to_csv([{"a": "=HYPERLINK(\"http://x\")", "b": ["@x", "y"], "c": None}], ["a", "b", "c"])
+    out = to_csv([{"a": '=HYPERLINK("http://x")', "b": ["@x", "y"], "c": None}], ["a", "b", "c"])
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[1] == ["'=HYPERLINK(\"http://x\")", "'@x, y", ""]
+    assert rows[1] == ['\'=HYPERLINK("http://x")', "'@x, y", ""]
 
 
 def test_markdown_escapes_table_and_html_syntax() -> None:

@@ -32,9 +32,14 @@ def organization(mocked: boto3.Session) -> dict[str, str]:
     org.close_account(AccountId=members["closed"])
     # Seed a KMS key inside "prod" through a role session there (moto maps the role ARN's account).
     credentials = mocked.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{members['prod']}:role/seed", RoleSessionName="seed")["Credentials"]
-    prod = boto3.Session(aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
-                         aws_session_token=credentials["SessionToken"], region_name="eu-west-1")
+        RoleArn=f"arn:aws:iam::{members['prod']}:role/seed", RoleSessionName="seed"
+    )["Credentials"]
+    prod = boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name="eu-west-1",
+    )
     members["prod_key"] = prod.client("kms").create_key(Description="prod")["KeyMetadata"]["Arn"]
     return members
 
@@ -48,8 +53,17 @@ def _collect(collector: Any, target: Target, context: Context) -> tuple[list[Fac
 
 
 def _org_target(**extra: Any) -> Target:
-    return Target("aws", {"organization": True, "role_name": ROLE, "session_name": "nightly",
-                          "regions": ["us-east-1", "eu-west-1"], **extra}, 0)
+    return Target(
+        "aws",
+        {
+            "organization": True,
+            "role_name": ROLE,
+            "session_name": "nightly",
+            "regions": ["us-east-1", "eu-west-1"],
+            **extra,
+        },
+        0,
+    )
 
 
 def test_organization_target_assumes_the_role_in_every_active_account(organization, context):
@@ -82,8 +96,11 @@ def test_an_account_whose_role_cannot_be_assumed_is_an_error_for_every_kind(orga
     assert error.scope == {"provider": "aws", "account": denied}
     assert (error.operation, error.code) == ("sts:AssumeRole", "AccessDenied")
     assert organization["prod_key"] in {f.resource for f in facts}
-    coverage = {f.resource: f.data for f in _collect(OrganizationsCollector(), _org_target(), context)[0]
-                if f.kind == "aws.organizations.account"}
+    coverage = {
+        f.resource: f.data
+        for f in _collect(OrganizationsCollector(), _org_target(), context)[0]
+        if f.kind == "aws.organizations.account"
+    }
     assert coverage[denied]["collected"] is False and "AccessDenied" in coverage[denied]["not_collected_reason"]
 
 
@@ -92,9 +109,13 @@ def test_regions_all_reads_enabled_regions_and_records_the_others(organization, 
 
     def regions(self: Any, operation: str, params: dict[str, Any]) -> Any:
         if operation == "DescribeRegions":
-            return {"Regions": [{"RegionName": "us-east-1", "OptInStatus": "opt-in-not-required"},
-                                {"RegionName": "eu-south-1", "OptInStatus": "opted-in"},
-                                {"RegionName": "af-south-1", "OptInStatus": "not-opted-in"}]}
+            return {
+                "Regions": [
+                    {"RegionName": "us-east-1", "OptInStatus": "opt-in-not-required"},
+                    {"RegionName": "eu-south-1", "OptInStatus": "opted-in"},
+                    {"RegionName": "af-south-1", "OptInStatus": "not-opted-in"},
+                ]
+            }
         return real(self, operation, params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", regions)

@@ -41,22 +41,35 @@ def _account(service: str) -> tuple[AwsAccount, Stubber]:
 
 def _verdicts(facts: list[Fact]) -> dict[tuple[str, str], str]:
     registry = load_registry()
-    rules = load_rules([Path(annexa.__file__).parent / "mappings/rules/aws.yaml"], registry.kinds(), set(load_catalog().ids()))
+    rules = load_rules(
+        [Path(annexa.__file__).parent / "mappings/rules/aws.yaml"], registry.kinds(), set(load_catalog().ids())
+    )
     return {(r.rule, r.resource): r.status for r in evaluate(facts, [], rules, NOW, registry.kinds())}
 
 
 def test_ssm_patch_compliance_per_managed_instance():
     account, stubber = _account("ssm")
-    summary = {"ComplianceType": "Patch", "ResourceType": "ManagedInstance",
-               "ExecutionSummary": {"ExecutionTime": NOW - timedelta(days=1)}}
+    summary = {
+        "ComplianceType": "Patch",
+        "ResourceType": "ManagedInstance",
+        "ExecutionSummary": {"ExecutionTime": NOW - timedelta(days=1)},
+    }
     stubber.add_response(
         "list_resource_compliance_summaries",
-        {"ResourceComplianceSummaryItems": [
-            {**summary, "ResourceId": "i-0good", "Status": "COMPLIANT", "CompliantSummary": {"CompliantCount": 40}},
-            {**summary, "ResourceId": "i-0stale", "Status": "NON_COMPLIANT",
-             "NonCompliantSummary": {"NonCompliantCount": 3, "SeveritySummary": {"CriticalCount": 2, "HighCount": 1,
-                                                                                   "LowCount": 0}}},
-        ]},
+        {
+            "ResourceComplianceSummaryItems": [
+                {**summary, "ResourceId": "i-0good", "Status": "COMPLIANT", "CompliantSummary": {"CompliantCount": 40}},
+                {
+                    **summary,
+                    "ResourceId": "i-0stale",
+                    "Status": "NON_COMPLIANT",
+                    "NonCompliantSummary": {
+                        "NonCompliantCount": 3,
+                        "SeveritySummary": {"CriticalCount": 2, "HighCount": 1, "LowCount": 0},
+                    },
+                },
+            ]
+        },
         {"Filters": [{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}]},
     )
     facts = list(SsmCollector().collect_unit(account, REGION))
@@ -78,11 +91,24 @@ def test_ssm_patch_compliance_per_managed_instance():
 def test_cloudformation_drift_result_and_its_age(drift, checked_days_ago, expected):
     account, stubber = _account("cloudformation")
     stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/network/1"
-    stubber.add_response("describe_stacks", {"Stacks": [{
-        "StackId": stack_id, "StackName": "network", "CreationTime": NOW - timedelta(days=400),
-        "StackStatus": "UPDATE_COMPLETE",
-        "DriftInformation": {"StackDriftStatus": drift, "LastCheckTimestamp": NOW - timedelta(days=checked_days_ago)},
-    }]}, {})
+    stubber.add_response(
+        "describe_stacks",
+        {
+            "Stacks": [
+                {
+                    "StackId": stack_id,
+                    "StackName": "network",
+                    "CreationTime": NOW - timedelta(days=400),
+                    "StackStatus": "UPDATE_COMPLETE",
+                    "DriftInformation": {
+                        "StackDriftStatus": drift,
+                        "LastCheckTimestamp": NOW - timedelta(days=checked_days_ago),
+                    },
+                }
+            ]
+        },
+        {},
+    )
     [fact] = list(CloudFormationCollector().collect_unit(account, REGION))
     assert fact.data["drift_status"] == drift
     assert _verdicts([fact])[("aws.cloudformation.no-drift", stack_id)] == expected

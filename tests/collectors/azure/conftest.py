@@ -17,6 +17,7 @@ from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import builtin_rule_files, load_rules
 
+
 @pytest.fixture
 def seeded(monkeypatch: pytest.MonkeyPatch) -> Iterator[Seeded]:
     world = new_world()

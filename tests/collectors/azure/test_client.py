@@ -101,8 +101,11 @@ def test_errors_name_the_operation_template_never_the_token(world: FakeAzure) ->
     world.deny("arm", "/subscriptions/abc/providers/Microsoft.Storage/storageAccounts")
     arm, _ = _api(world)
     with pytest.raises(AzureCallError) as info:
-        arm.list("/subscriptions/{subscription}/providers/Microsoft.Storage/storageAccounts", {"api-version": "1"},
-                 subscription="abc")
+        arm.list(
+            "/subscriptions/{subscription}/providers/Microsoft.Storage/storageAccounts",
+            {"api-version": "1"},
+            subscription="abc",
+        )
     error = info.value.to_collection_error(("azure.storage.account",), {"provider": "azure"})
     assert error.operation == "GET /subscriptions/{subscription}/providers/Microsoft.Storage/storageAccounts"
     assert error.code == "AuthorizationFailed" and "HTTP 403" in error.message

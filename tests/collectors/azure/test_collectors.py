@@ -54,7 +54,9 @@ def test_a_denied_api_is_error_evidence_not_a_pass(seeded: Seeded, run_azure: Ca
     assert "HTTP 403 AuthorizationFailed" in sql_results["azure.sql.database-tde"].message
 
 
-def test_unreadable_subscription_is_an_error_for_every_kind(seeded: Seeded, run_azure: Callable[..., Collected]) -> None:
+def test_unreadable_subscription_is_an_error_for_every_kind(
+    seeded: Seeded, run_azure: Callable[..., Collected]
+) -> None:
     missing = "33333333-3333-4333-8333-333333333333"
     collected = run_azure(seeded.options(subscriptions=[missing]), names=("azure.compute",))
     (error,) = collected.errors
@@ -82,7 +84,9 @@ def test_sign_in_activity_without_licence(seeded: Seeded, run_azure: Callable[..
     assert [r.status for r in stale] == ["error"]
 
 
-def test_security_defaults_make_conditional_access_optional(seeded: Seeded, run_azure: Callable[..., Collected]) -> None:
+def test_security_defaults_make_conditional_access_optional(
+    seeded: Seeded, run_azure: Callable[..., Collected]
+) -> None:
     seeded.world.documents[("graph", "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy")]["isEnabled"] = True
     seeded.world.deny("graph", "/v1.0/identity/conditionalAccess/policies", "Authorization_RequestDenied")
     collected = run_azure(seeded.options(), names=("azure.entra.policies",))
@@ -99,7 +103,8 @@ def test_conditional_access_unreadable_without_security_defaults_is_an_error(
 
 
 def test_tenant_is_read_once_for_several_targets(seeded: Seeded, run_azure: Callable[..., Collected]) -> None:
-    collected = run_azure(seeded.options(subscriptions=[PROD]), seeded.options(subscriptions=[SANDBOX]),
-                          names=("azure.entra.roles",))
+    collected = run_azure(
+        seeded.options(subscriptions=[PROD]), seeded.options(subscriptions=[SANDBOX]), names=("azure.entra.roles",)
+    )
     assert len([r for r in seeded.world.requests if r.path == "/v1.0/directoryRoles"]) == 1
     assert len(collected.of("azure.entra.directory_role")) == 2

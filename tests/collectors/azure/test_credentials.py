@@ -13,7 +13,11 @@ from annexa.collectors.azure.storage import StorageCollector
 from annexa.collectors.base import Context, Target
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-SP = {"type": "service_principal", "client_id": "00000000-0000-0000-0000-0000000000ap", "client_secret_env": "TEST_SP_SECRET"}
+SP = {
+    "type": "service_principal",
+    "client_id": "00000000-0000-0000-0000-0000000000ap",
+    "client_secret_env": "TEST_SP_SECRET",
+}
 
 
 def test_default_and_service_principal(monkeypatch: pytest.MonkeyPatch) -> None:

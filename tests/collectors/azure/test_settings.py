@@ -24,14 +24,16 @@ def test_defaults_are_the_public_cloud() -> None:
 
 
 def test_sovereign_cloud_and_service_principal() -> None:
-    settings = parse_settings({
-        "subscriptions": [SUB.upper()],
-        "tenant_id": "72F988BF-86F1-41AF-91AB-2D7CD011DB47",
-        "arm_endpoint": "https://management.usgovcloudapi.net/",
-        "graph_endpoint": "https://graph.microsoft.us",
-        "authority": "https://login.microsoftonline.us",
-        "credential": {"type": "service_principal", "client_id": "app", "client_secret_env": "ANNEXA_AZURE_SECRET"},
-    })
+    settings = parse_settings(
+        {
+            "subscriptions": [SUB.upper()],
+            "tenant_id": "72F988BF-86F1-41AF-91AB-2D7CD011DB47",
+            "arm_endpoint": "https://management.usgovcloudapi.net/",
+            "graph_endpoint": "https://graph.microsoft.us",
+            "authority": "https://login.microsoftonline.us",
+            "credential": {"type": "service_principal", "client_id": "app", "client_secret_env": "ANNEXA_AZURE_SECRET"},
+        }
+    )
     assert settings.subscriptions == (SUB,) and settings.tenant_id == "72f988bf-86f1-41af-91ab-2d7cd011db47"
     assert settings.arm_endpoint == "https://management.usgovcloudapi.net"
 
@@ -44,8 +46,10 @@ def test_sovereign_cloud_and_service_principal() -> None:
         ({"subscriptions": ["prod"]}, "list of subscription ids"),
         ({"tenant_id": "contoso"}, "tenant id"),
         ({"credential": {"type": "certificate"}}, "is not one of"),
-        ({"credential": {"type": "service_principal", "client_id": "a", "client_secret": "hunter2"}},
-         "client_secret_env"),
+        (
+            {"credential": {"type": "service_principal", "client_id": "a", "client_secret": "hunter2"}},
+            "client_secret_env",
+        ),
         ({"credential": {"type": "service_principal", "client_id": "a", "client_secret_env": "S"}}, "tenant_id"),
         ({"credential": {"type": "access_token_env"}}, "arm_token_env"),
         ({"credential": {"type": "access_token_env", "arm_token_env": "not a name"}}, "environment variable"),

@@ -28,8 +28,10 @@ layout: page
 ---
 # Access control
 """
-OVERDUE = CURRENT.replace("Access control policy", "Backup policy").replace("2099-03-01", "2025-03-01").replace(
-    "[A.5.15, A.8.2]", "[A.8.13]"
+OVERDUE = (
+    CURRENT.replace("Access control policy", "Backup policy")
+    .replace("2099-03-01", "2025-03-01")
+    .replace("[A.5.15, A.8.2]", "[A.8.13]")
 )
 
 

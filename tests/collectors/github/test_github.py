@@ -46,8 +46,12 @@ def test_org_members_and_repos_with_paging_and_get_only(github: FakeGitHub, cont
     assert facts[("github.member", "127.0.0.1/acme/outside_collaborators/contractor1")].data["two_factor_disabled"]
     api = facts[("github.repo", "127.0.0.1/acme/api")].data
     assert api["default_branch_rules"] == {
-        "required_reviews": 2, "status_checks": ["ci/test"], "force_push_blocked": True, "deletion_blocked": True,
-        "signatures_required": True, "sources": ["branch_protection"],
+        "required_reviews": 2,
+        "status_checks": ["ci/test"],
+        "force_push_blocked": True,
+        "deletion_blocked": True,
+        "signatures_required": True,
+        "sources": ["branch_protection"],
     }
     web = facts[("github.repo", "127.0.0.1/acme/web")].data
     assert web["branch_protection"] is None and web["default_branch_rules"]["sources"] == ["rulesets"]
@@ -55,8 +59,11 @@ def test_org_members_and_repos_with_paging_and_get_only(github: FakeGitHub, cont
     legacy = facts[("github.repo", "127.0.0.1/acme/legacy")].data
     assert legacy["code_scanning"] == {"state": "unavailable"} and legacy["dependabot_alerts"]["enabled"] is False
     assert "branch_protection" not in facts[("github.repo", "127.0.0.1/acme/old")].data  # archived: not read further
-    member_pages = [p for m, p, _ in github.requests if p.startswith("/orgs/acme/members?") and "role" not in p
-                    and "filter" not in p]
+    member_pages = [
+        p
+        for m, p, _ in github.requests
+        if p.startswith("/orgs/acme/members?") and "role" not in p and "filter" not in p
+    ]
     assert len(member_pages) == 2  # 150 members at 100 per page, following Link rel="next"
     assert {m for m, _, _ in github.requests} == {"GET"}
     assert all(auth == "Bearer ghp_" + "a" * 36 for _, _, auth in github.requests)
@@ -101,10 +108,16 @@ def test_a_rate_limit_longer_than_max_wait_is_error_evidence(github: FakeGitHub,
 def test_missing_token_and_forbidden_calls_are_errors_never_silence(github: FakeGitHub, context, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("ANNEXA_TEST_GH_TOKEN")
     (error,) = _collect(github, context)
-    assert isinstance(error, CollectionError) and error.code == "no_credentials" and set(error.kinds) == {
-        "github.org", "github.member", "github.repo"}
+    assert (
+        isinstance(error, CollectionError)
+        and error.code == "no_credentials"
+        and set(error.kinds) == {"github.org", "github.member", "github.repo"}
+    )
     monkeypatch.setenv("ANNEXA_TEST_GH_TOKEN", "t")
-    github.routes["/repos/acme/api/branches/main/protection"] = (403, {"message": "Resource not accessible by integration"})
+    github.routes["/repos/acme/api/branches/main/protection"] = (
+        403,
+        {"message": "Resource not accessible by integration"},
+    )
     errors = [i for i in _collect(github, context) if isinstance(i, CollectionError)]
     assert [(e.resource, e.code) for e in errors] == [("127.0.0.1/acme/api", "forbidden")]
 
@@ -115,8 +128,9 @@ def test_github_app_installation_token(github: FakeGitHub, context, tmp_path: Pa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = tmp_path / "app.pem"
-    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
+    pem.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     github.routes["/app/installations/42/access_tokens"] = (201, {"token": "ghs_installation", "expires_at": "x"})
     items = _collect(github, context, app_id=7, installation_id=42, private_key=str(pem))
     assert not [i for i in items if isinstance(i, CollectionError)]

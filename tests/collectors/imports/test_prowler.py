@@ -18,7 +18,9 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-def test_prowler_import_evaluates_and_shows_its_source_in_the_soa(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_prowler_import_evaluates_and_shows_its_source_in_the_soa(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     sample = write_sample(tmp_path / "prowler-output-123456789012.ocsf.json")
     store = str(tmp_path / "evidence")
     code, out, err = _run(capsys, "import", "prowler", str(sample), "--store", store)
@@ -57,7 +59,11 @@ def test_imported_facts_record_tool_version_and_file_hash(tmp_path: Path, capsys
     for fact in facts:
         assert fact.source.imported == {"tool": "prowler", "version": "5.4.0", "file": "prowler.json", "sha256": digest}
         assert fact.scope == {
-            "provider": "import", "tool": "prowler", "cloud": "aws", "account": "123456789012", "region": "eu-west-1"
+            "provider": "import",
+            "tool": "prowler",
+            "cloud": "aws",
+            "account": "123456789012",
+            "region": "eu-west-1",
         }
     manifest = store.manifest(1)
     assert manifest["config"] and manifest["collectors"][0]["collector"] == "import.prowler"
@@ -80,7 +86,10 @@ def _finding_without(key: str) -> dict:
         ("[\n" + json.dumps(SAMPLE[0]) + ',\n  {"status_code": ', ":3: not valid JSON"),  # truncated
         (json.dumps([{"metadata": {"product": {"name": "Trivy"}}}]), ":1: not a Prowler finding"),
         ("[\n" + json.dumps(_finding_without("finding_info.uid")) + "]", ":2: finding is missing finding_info.uid"),
-        ("[" + json.dumps(_finding_without("time")).replace('"time_dt": "2026', '"time_dt": "later') + "]", "scan time"),
+        (
+            "[" + json.dumps(_finding_without("time")).replace('"time_dt": "2026', '"time_dt": "later') + "]",
+            "scan time",
+        ),
         ("", ":1: the file is empty"),
     ],
 )
@@ -96,13 +105,25 @@ def test_bad_prowler_files_exit_2_with_one_line_and_write_nothing(
     assert not (store / "manifests").exists() or not any((store / "manifests").iterdir())
 
 
-def test_generic_mapping_given_to_a_prowler_import_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "import", "prowler", str(write_sample(tmp_path / "p.json")), "--mapping", "m.yaml",
-                        "--store", str(tmp_path / "s"))
+def test_generic_mapping_given_to_a_prowler_import_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(
+        capsys,
+        "import",
+        "prowler",
+        str(write_sample(tmp_path / "p.json")),
+        "--mapping",
+        "m.yaml",
+        "--store",
+        str(tmp_path / "s"),
+    )
     assert code == 2 and "--mapping" in err
 
 
-def test_an_import_target_in_the_config_joins_the_nightly_collection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_import_target_in_the_config_joins_the_nightly_collection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     sample = write_sample(tmp_path / "prowler.json")
     config = tmp_path / "annexa.yaml"
     config.write_text(f"store: ./evidence\ntargets:\n  - import: {{prowler: {sample}}}\n")

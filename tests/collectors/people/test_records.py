@@ -11,11 +11,11 @@ import pytest
 from annexa import cli
 from annexa.collectors.base import Fact, Source, Target
 from annexa.collectors.people.collector import PeopleRecordsCollector
+from annexa.collectors.registry import load_registry
 from annexa.errors import UsageError
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import builtin_rule_files, load_rules
-from annexa.collectors.registry import load_registry
 
 COLUMNS = {
     "id": "Employee ID",
@@ -51,8 +51,17 @@ def test_rows_become_facts_with_normalised_fields(tmp_path: Path, context) -> No
 
 
 def test_json_exports_work_too(tmp_path: Path, context) -> None:  # type: ignore[no-untyped-def]
-    records = [{"Employee ID": "E9", "Work email": "x@example.com", "Start": "2025-01-01T09:00:00+01:00", "Leave date": None,
-                "Background check": "2024-12-01", "Awareness done": "2025-01-02", "AWS login": None}]
+    records = [
+        {
+            "Employee ID": "E9",
+            "Work email": "x@example.com",
+            "Start": "2025-01-01T09:00:00+01:00",
+            "Leave date": None,
+            "Background check": "2024-12-01",
+            "Awareness done": "2025-01-02",
+            "AWS login": None,
+        }
+    ]
     (fact,) = PeopleRecordsCollector().collect(_target(tmp_path, json.dumps(records), ".json"), context)
     assert fact.data["start_date"] == "2025-01-01T08:00:00Z"
 
@@ -60,8 +69,16 @@ def test_json_exports_work_too(tmp_path: Path, context) -> None:  # type: ignore
 @pytest.mark.parametrize(
     ("text", "suffix", "expected"),
     [
-        (HR.replace("AWS login", "AWS user"), ".csv", "hr.csv:1: declared column 'AWS login' (aws_user) is not in the file"),
-        (HR.replace("2024-05-20", "20/05/2024"), ".csv", "hr.csv:3: Background check (screening_date): '20/05/2024' is ambiguous"),
+        (
+            HR.replace("AWS login", "AWS user"),
+            ".csv",
+            "hr.csv:1: declared column 'AWS login' (aws_user) is not in the file",
+        ),
+        (
+            HR.replace("2024-05-20", "20/05/2024"),
+            ".csv",
+            "hr.csv:3: Background check (screening_date): '20/05/2024' is ambiguous",
+        ),
         (HR.replace("2026-06-30", "last June"), ".csv", "hr.csv:5: Leave date (end_date): 'last June' is not a date"),
         (HR.replace("E2,", "E1,"), ".csv", "hr.csv:3: duplicate id 'E1' (first at"),
         (HR.replace("E4,", ","), ".csv", "hr.csv:5: Employee ID (id) is empty"),
@@ -89,8 +106,13 @@ def _results(facts: list[Fact], kinds: set[str]) -> dict:
 
 def test_training_age_screening_and_leavers_against_iam_users(tmp_path: Path, context) -> None:  # type: ignore[no-untyped-def]
     people = list(PeopleRecordsCollector().collect(_target(tmp_path, HR), context))
-    iam = Fact(kind="aws.iam.user", resource="arn:aws:iam::1:user/CY.OLD", scope={"provider": "aws"},
-               data={"user_name": "CY.OLD"}, source=Source(("iam:ListUsers",), "auditor"))
+    iam = Fact(
+        kind="aws.iam.user",
+        resource="arn:aws:iam::1:user/CY.OLD",
+        scope={"provider": "aws"},
+        data={"user_name": "CY.OLD"},
+        source=Source(("iam:ListUsers",), "auditor"),
+    )
     results = _results([*people, iam], {"people.person", "aws.iam.user"})
     assert results[("people.awareness-training-current", "people:hr/E1")].status == "pass"
     assert results[("people.awareness-training-current", "people:hr/E2")].status == "fail"  # older than 365 days
