@@ -16,6 +16,8 @@ demo: $(STAMP)
 	$(BIN)/annexa demo
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -34,8 +34,8 @@ from annexa.commands import (
     soa,
     verify,
 )
+from annexa.commands.logging_setup import configure_logging
 from annexa.errors import AnnexaError
-from annexa.logging_setup import configure_logging
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 

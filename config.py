@@ -20,6 +20,7 @@ from annexa.errors import UsageError
 from annexa.evidence_store.backend import RETENTION_MODES, Retention
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.rollup import ScopeDecision
+from annexa.model import parse_duration
 from annexa.notify.settings import NotifySettings, parse_notify, redact_notify
 from annexa.yamlio import LineDict, line_of, load_yaml
 
@@ -31,9 +32,7 @@ _TOP_KEYS = ("store", "targets", "mappings", "scope", "max_age", "notify", "sign
 _SCOPE_KEYS = ("applicable", "justification", "owner", "max_age", "reviewed")
 _STORE_KEYS = ("url", "object_lock")
 _MAX_RETENTION_DAYS = 36500  # S3's own limit is 100 years
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 @dataclass(frozen=True)
@@ -48,14 +47,6 @@ class Config:
     notify: NotifySettings | None = None  # alerts after collect (see notify/settings.py)
     signing_key: Path | None = None  # Ed25519 private key (`signing: {private_key: F}`); manifests are signed
     retention: Retention | None = None  # `store: {object_lock: ...}`: S3 Object Lock for every object written
-
-
-def parse_duration(text: Any) -> timedelta:
-    """`90m`, `36h`, `7d`, `2w` -> timedelta; ValueError otherwise."""
-    match = _DURATION.match(str(text))
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"{text!r} is not a duration like 36h, 7d or 2w")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 def _plain(value: Any) -> Any:

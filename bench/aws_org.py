@@ -159,8 +159,9 @@ def _run_collectors_only() -> dict[str, Any]:
     """The same collectors and target without the store or the rules: what the fetching costs."""
     import structlog
 
-    from annexa.collectors.base import Context, Fact, Target
+    from annexa.collectors.base import Context, Target
     from annexa.collectors.registry import load_registry
+    from annexa.model import Fact
 
     counter = _count_calls()
     registry = load_registry()

@@ -34,12 +34,12 @@ from typing import Any
 
 import structlog
 
-from annexa.collectors.base import Fact, Source
 from annexa.config import Config
 from annexa.evidence_store.store import Store, open_store
 from annexa.mappings.catalog import load_catalog
-from annexa.mappings.evaluate import Evaluator, Result
+from annexa.mappings.evaluate import Evaluator
 from annexa.mappings.rules import load_rules
+from annexa.model import Fact, Result, Source
 from annexa.reports.findings import finding_rows
 from annexa.reports.soa import soa_statuses
 

@@ -20,7 +20,6 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from annexa.collectors.base import Fact, Source
 from annexa.config import Config
 from annexa.evidence_store.packfile import verify_path
 from annexa.evidence_store.signing import Ed25519Signer, generate_keypair
@@ -28,6 +27,7 @@ from annexa.evidence_store.store import open_store
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import load_rules
+from annexa.model import Fact, Source
 from annexa.reports.pack import PackOptions, build_pack
 
 RULES = """\

@@ -10,8 +10,10 @@ import abc
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, ClassVar
+
+from annexa.model import CollectionError, Fact, Source, scope_key, utc_now
 
 __all__ = [
     "CollectionError",
@@ -24,116 +26,6 @@ __all__ = [
     "scope_key",
     "utc_now",
 ]
-
-
-def utc_now() -> str:
-    """The current time as RFC 3339 UTC with second precision (`2026-11-22T19:40:58Z`)."""
-    return datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def scope_key(scope: Mapping[str, Any]) -> str:
-    """A stable, readable label for a scope, e.g. `aws/123456789012/eu-west-1`."""
-    parts = [
-        str(scope[k])
-        for k in ("provider", "account", "subscription", "org", "tenant", "host", "region")
-        if scope.get(k)
-    ]
-    return "/".join(parts) or "-"
-
-
-@dataclass(frozen=True)
-class Source:
-    """How a fact was obtained, so an auditor can judge completeness and accuracy.
-
-    `operations` are the API calls made (`s3:GetBucketEncryption`, `GET /orgs/{org}`,
-    `read /etc/ssh/sshd_config`); `principal` is who made them (an ARN, an object id,
-    a user on a host); `pages` counts list pages read where paging applies.
-    `imported` is set only for evidence read from another tool's output file
-    (`tool`, `version`, `file`, `sha256`), so it is never mistaken for collected evidence.
-    """
-
-    operations: tuple[str, ...]
-    principal: str
-    pages: int | None = None
-    endpoint: str | None = None
-    imported: Mapping[str, str] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"operations": list(self.operations), "principal": self.principal}
-        if self.pages is not None:
-            out["pages"] = self.pages
-        if self.endpoint is not None:
-            out["endpoint"] = self.endpoint
-        if self.imported is not None:
-            out["imported"] = dict(self.imported)
-        return out
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> Source:
-        return cls(
-            operations=tuple(raw.get("operations", ())),
-            principal=str(raw.get("principal", "")),
-            pages=raw.get("pages"),
-            endpoint=raw.get("endpoint"),
-            imported=raw.get("imported"),
-        )
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One configuration fact about one resource, as the system reported it.
-
-    `kind` names the shape of `data` (`aws.s3.bucket`); `resource` is a stable id
-    (an ARN, a resource id, or `account:region` for account-level settings);
-    `scope` says where it lives (provider, account/subscription/org/host, region).
-    """
-
-    kind: str
-    resource: str
-    scope: Mapping[str, str]
-    data: Any
-    source: Source
-    collected_at: str = field(default_factory=utc_now)
-
-
-@dataclass(frozen=True)
-class CollectionError:
-    """Evidence that something could not be read.
-
-    Every rule over one of `kinds` evaluates to `error` for `resource` (or, when
-    `resource` is None, for the whole `scope`), never to `pass`.
-    """
-
-    kinds: tuple[str, ...]
-    scope: Mapping[str, str]
-    message: str
-    operation: str | None = None
-    code: str | None = None
-    resource: str | None = None
-    collected_at: str = field(default_factory=utc_now)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kinds": list(self.kinds),
-            "scope": dict(self.scope),
-            "message": self.message,
-            "operation": self.operation,
-            "code": self.code,
-            "resource": self.resource,
-            "collected_at": self.collected_at,
-        }
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> CollectionError:
-        return cls(
-            kinds=tuple(raw["kinds"]),
-            scope=dict(raw.get("scope") or {}),
-            message=str(raw.get("message", "")),
-            operation=raw.get("operation"),
-            code=raw.get("code"),
-            resource=raw.get("resource"),
-            collected_at=str(raw.get("collected_at", "")),
-        )
 
 
 @dataclass(frozen=True)

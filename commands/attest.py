@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from annexa.attestations import record_attestation
 from annexa.commands.common import add_store_options, workspace
+from annexa.pipeline.attestations import record_attestation
 
 NAME = "attest"
 HELP = "record attested evidence for one control; a file or statement, valid until --expires"

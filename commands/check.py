@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from annexa.commands.common import add_config_option, workspace
-from annexa.runner import selected_collectors
+from annexa.pipeline.runner import selected_collectors
 
 NAME = "check"
 HELP = "validate the configuration and all mappings without collecting"

@@ -8,13 +8,13 @@ from typing import Any
 import structlog
 
 from annexa.commands.common import add_store_options, run_summary, workspace
+from annexa.commands.progress import progress_display
 from annexa.errors import UsageError
 from annexa.evidence_store.lock import holding_run_lock
 from annexa.evidence_store.store import RunInfo, Store
-from annexa.progress import progress_display
-from annexa.runner import new_run_id, run_collection
-from annexa.sharding import collect_shard, parse_shard, validate_run_id
-from annexa.workspace import Workspace
+from annexa.pipeline.runner import new_run_id, run_collection
+from annexa.pipeline.shards import collect_shard, parse_shard, validate_run_id
+from annexa.pipeline.workspace import Workspace
 
 NAME = "collect"
 HELP = "run the configured collectors and write one bundle"

@@ -12,8 +12,8 @@ from typing import Any
 
 from annexa.errors import UsageError
 from annexa.mappings.crosswalk import Crosswalk, load_crosswalk
+from annexa.pipeline.workspace import Workspace, load_workspace
 from annexa.reports import render
-from annexa.workspace import Workspace, load_workspace
 
 __all__ = [
     "DEFAULT_CONFIG",

@@ -17,6 +17,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from annexa.demo import run_demo  # imports moto, which only the demo needs
+    from annexa.demo.run import run_demo  # imports moto, which only the demo needs
 
     return run_demo(Path(args.store))

@@ -13,7 +13,7 @@ from annexa.collectors.imports.files import ImportCollector, ImportFileError
 from annexa.commands.common import add_store_options, workspace
 from annexa.errors import UsageError
 from annexa.evidence_store.lock import holding_run_lock
-from annexa.runner import new_run_id, run_collection
+from annexa.pipeline.runner import new_run_id, run_collection
 
 NAME = "import"
 HELP = "import another tool's results as a bundle (Prowler JSON-OCSF; CSV or JSON with a column mapping)"

@@ -8,7 +8,7 @@ import structlog
 
 from annexa.commands.common import add_store_options, run_summary, workspace
 from annexa.evidence_store.lock import holding_run_lock
-from annexa.sharding import seal_run, validate_run_id
+from annexa.pipeline.shards import seal_run, validate_run_id
 
 NAME = "seal"
 HELP = "write a sharded run once all its shards are in"

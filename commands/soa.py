@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from annexa.attestations import manual_evidence
 from annexa.commands.common import (
     add_crosswalk_option,
     add_output,
@@ -15,6 +14,7 @@ from annexa.commands.common import (
     render_rows,
     workspace,
 )
+from annexa.pipeline.attestations import manual_evidence
 from annexa.reports.soa import SOA_COLUMNS, evidence_sources, soa_html, soa_rows, soa_statuses, soa_workbook
 
 NAME = "soa"

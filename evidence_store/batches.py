@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from annexa.collectors.base import scope_key
+from annexa.model import scope_key
 
 __all__ = ["batch_collector", "batch_key"]
 

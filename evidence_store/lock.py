@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from annexa.collectors.base import utc_now
 from annexa.errors import ConcurrentRunError, StoreError
+from annexa.model import utc_now
 
 __all__ = ["LocalRunLock", "LockHeld", "LockHolder", "RunLock", "holding_run_lock"]
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from annexa.collectors.base import CollectionError, Fact, Source, scope_key
 from annexa.errors import ConcurrentRunError, StoreError
 from annexa.evidence_store.backend import Backend, Retention, SlotTaken
 from annexa.evidence_store.batches import batch_collector, batch_key
@@ -29,7 +28,7 @@ from annexa.evidence_store.carry import CarryPolicy, carry_forward
 from annexa.evidence_store.index import Index
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.redact import redact
-from annexa.mappings.evaluate import Result
+from annexa.model import CollectionError, Fact, Result, Source, scope_key
 
 __all__ = [
     "MANIFEST_FORMAT",

@@ -15,63 +15,23 @@ Two rule features reach beyond one fact's `expect`, and both stay pure:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from jmespath import exceptions as jmes_errors
 
-from annexa.collectors.base import CollectionError, Fact, scope_key
 from annexa.mappings.catalog import control_sort_key
 from annexa.mappings.jmes import truthy
 from annexa.mappings.rules import Join, Rule
+from annexa.model import RESULT_STATUSES, CollectionError, Fact, Result, scope_key
 
 __all__ = ["Result", "STATUSES", "Evaluator", "evaluate"]
 
-STATUSES = ("pass", "fail", "error", "not_applicable")
+STATUSES = RESULT_STATUSES
 _MAX_OBSERVED = 200
 _NOT_JOINABLE: Any = object()  # a join rule's fact whose data is not an object
-
-
-@dataclass(frozen=True)
-class Result:
-    rule: str
-    controls: tuple[str, ...]
-    kind: str
-    resource: str
-    scope: Mapping[str, str]
-    status: str
-    severity: str
-    message: str
-    collected_at: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule": self.rule,
-            "controls": list(self.controls),
-            "kind": self.kind,
-            "resource": self.resource,
-            "scope": dict(self.scope),
-            "status": self.status,
-            "severity": self.severity,
-            "message": self.message,
-            "collected_at": self.collected_at,
-        }
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> Result:
-        return cls(
-            rule=raw["rule"],
-            controls=tuple(raw["controls"]),
-            kind=raw["kind"],
-            resource=raw["resource"],
-            scope=dict(raw.get("scope") or {}),
-            status=raw["status"],
-            severity=raw["severity"],
-            message=raw.get("message", ""),
-            collected_at=raw.get("collected_at", ""),
-        )
 
 
 def _show(value: Any) -> str:

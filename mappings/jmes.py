@@ -13,13 +13,9 @@ import jmespath
 from jmespath import exceptions as jmes_errors
 from jmespath import functions
 
-__all__ = ["Expression", "compile_expression", "parse_timestamp", "truthy"]
+from annexa.model import parse_timestamp
 
-
-def parse_timestamp(value: str) -> datetime:
-    """Parse RFC 3339 / ISO 8601 (with `Z` or offset, or naive meaning UTC)."""
-    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+__all__ = ["Expression", "compile_expression", "truthy"]
 
 
 class _Functions(functions.Functions):

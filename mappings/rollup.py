@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.evaluate import Result
-from annexa.mappings.jmes import parse_timestamp
+from annexa.model import Result, parse_timestamp
 
 __all__ = ["CONTROL_STATUSES", "ControlStatus", "ManualEvidence", "ScopeDecision", "rollup"]
 

@@ -25,9 +25,8 @@ from annexa.config import Config
 from annexa.evidence_store.batches import batch_collector
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.evaluate import Result
-from annexa.mappings.jmes import parse_timestamp
 from annexa.mappings.rollup import ControlStatus
+from annexa.model import Result, parse_timestamp
 from annexa.reports import render
 from annexa.reports.soa import soa_statuses
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from annexa.evidence_store.store import RunInfo, Store
-from annexa.mappings.evaluate import Result
+from annexa.model import Result
 
 __all__ = ["FINDING_COLUMNS", "TABLE_COLUMNS", "finding_rows", "SEVERITY_ORDER", "STATUS_ORDER"]
 

@@ -14,7 +14,7 @@ from itertools import groupby
 from typing import Any
 
 from annexa.evidence_store.store import RunInfo, Store
-from annexa.mappings.jmes import parse_timestamp
+from annexa.model import parse_timestamp
 from annexa.reports.period import Period
 from annexa.reports.xlsx import Column, Sheet, workbook_bytes
 

@@ -18,8 +18,7 @@ from typing import Any
 
 from annexa import __version__
 from annexa.evidence_store.store import RunInfo, Store
-from annexa.mappings.evaluate import Result
-from annexa.mappings.jmes import parse_timestamp
+from annexa.model import Result, parse_timestamp
 from annexa.reports.soa import evidence_source
 
 __all__ = ["OCSF_VERSION", "compliance_findings", "to_json_lines"]

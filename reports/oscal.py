@@ -26,8 +26,7 @@ from annexa import __version__
 from annexa.config import Config
 from annexa.evidence_store.store import RunInfo, Store, StoredFact
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.evaluate import Result
-from annexa.mappings.jmes import parse_timestamp
+from annexa.model import Result, parse_timestamp
 from annexa.reports.soa import evidence_source, soa_statuses
 
 __all__ = ["OSCAL_VERSION", "NAMESPACE", "assessment_results", "SATISFIED_STATUSES"]

@@ -9,8 +9,8 @@ from typing import Any
 from annexa.config import Config
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.evaluate import Result
 from annexa.mappings.rollup import ControlStatus, ManualEvidence, ScopeDecision, rollup
+from annexa.model import Result
 from annexa.reports.html import render_page
 from annexa.reports.xlsx import Column, Sheet, workbook_bytes
 

@@ -9,8 +9,7 @@ from typing import Any, NamedTuple
 
 from fake_azure import FakeAzure, fake_jwt
 
-from annexa.collectors.base import CollectionError, Fact
-from annexa.mappings.evaluate import Result
+from annexa.model import CollectionError, Fact, Result
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OBJECT_ID = "5b1c7e4d-0000-4000-8000-00000000a0d1"

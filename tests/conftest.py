@@ -21,6 +21,8 @@ def _unshadow_checkout_package() -> None:
     name when it sets up the root package. A checkout folder named like a namespace package
     a dependency uses (`azure`, `google`) would then hide that dependency; drop the alias."""
     folder = _REPO_ROOT_INIT.parent.name
+    if folder == "annexa":  # the checkout folder is named like the package: that alias IS the package
+        return
     module = sys.modules.get(folder)
     if module is not None and getattr(module, "__file__", None) and Path(module.__file__).resolve() == _REPO_ROOT_INIT:
         del sys.modules[folder]
@@ -52,4 +54,4 @@ def fake_collector_installed(monkeypatch: pytest.MonkeyPatch) -> None:
         registry.collectors["fake.buckets"] = FakeCollector
         return registry
 
-    monkeypatch.setattr("annexa.workspace.load_registry", registry_with_fake)
+    monkeypatch.setattr("annexa.pipeline.workspace.load_registry", registry_with_fake)

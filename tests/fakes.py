@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from annexa.collectors.base import CollectionError, Collector, Context, Fact, Source, Target, utc_now
+from annexa.collectors.base import Collector, Context, Target
+from annexa.model import CollectionError, Fact, Source, utc_now
 
 FAKE_SCOPE = {"provider": "fake", "account": "111122223333", "region": "eu-west-1"}
 

@@ -11,7 +11,8 @@ __all__ = ["install_slow_plugin", "subprocess_env"]
 
 _MODULE = '''
 import time
-from annexa.collectors.base import Collector, Fact, Source, utc_now
+from annexa.collectors.base import Collector
+from annexa.model import Fact, Source, utc_now
 
 
 class SlowCollector(Collector):

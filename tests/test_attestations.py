@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from annexa import cli
-from annexa.attestations import record_attestation
-from annexa.workspace import load_workspace
+from annexa.pipeline.attestations import record_attestation
+from annexa.pipeline.workspace import load_workspace
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from annexa import cli
-from annexa.demo_aws import seed
+from annexa.demo.aws import seed
 
 
 def test_demo_writes_a_store_and_summarises(
@@ -41,7 +41,7 @@ def test_seed_expectations_cover_every_aws_rule() -> None:
     from moto import mock_aws
 
     from annexa.collectors.registry import load_registry
-    from annexa.demo_aws import MOTO_UNSUPPORTED
+    from annexa.demo.aws import MOTO_UNSUPPORTED
     from annexa.mappings.rules import builtin_rule_files
 
     # Rules over collectors moto cannot serve are covered with Stubber (tests/collectors/aws/test_services.py).

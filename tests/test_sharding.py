@@ -17,8 +17,8 @@ from annexa.evidence_store.store import Store, open_store
 from annexa.evidence_store.verify import StoreSource, verify_chain
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.rules import Rule, load_rules
-from annexa.runner import run_collection
-from annexa.sharding import collect_shard, parse_shard, seal_run
+from annexa.pipeline.runner import run_collection
+from annexa.pipeline.shards import collect_shard, parse_shard, seal_run
 
 LOG = structlog.get_logger()
 

@@ -34,7 +34,8 @@ from annexa.collectors.aws.session import (
     paginate,
     regions_problem,
 )
-from annexa.collectors.base import CollectionError, Context, Target
+from annexa.collectors.base import Context, Target
+from annexa.model import CollectionError
 
 __all__ = ["ENTRY_PERMISSIONS", "Estate", "Member", "options_problem", "resolve"]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.errors import AwsCallError
 from annexa.collectors.aws.session import AwsAccount, call, iso, paginate
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 CERTIFICATE = "aws.acm.certificate"
 

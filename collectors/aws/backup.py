@@ -9,7 +9,7 @@ from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.errors import AwsCallError
 from annexa.collectors.aws.listing import listed
 from annexa.collectors.aws.session import AwsAccount, call, iso, paginate
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 PLAN = "aws.backup.plan"
 VAULT = "aws.backup.vault"

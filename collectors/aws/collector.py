@@ -11,7 +11,8 @@ from typing import Any, ClassVar
 from annexa.collectors.aws.accounts import Estate, options_problem, resolve
 from annexa.collectors.aws.fanout import fan_out
 from annexa.collectors.aws.session import GLOBAL, AwsAccount
-from annexa.collectors.base import CollectionError, Collector, Context, Fact, Target
+from annexa.collectors.base import Collector, Context, Target
+from annexa.model import CollectionError, Fact
 
 __all__ = ["AwsCollector"]
 

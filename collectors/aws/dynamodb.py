@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.errors import AwsCallError
 from annexa.collectors.aws.session import AwsAccount, call, paginate
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 TABLE = "aws.dynamodb.table"
 _OPERATIONS = ("dynamodb:ListTables", "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups")

@@ -8,7 +8,7 @@ from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.errors import AwsCallError
 from annexa.collectors.aws.ingress import normalise_permissions, open_to_world_ports
 from annexa.collectors.aws.session import AwsAccount, call, paginate, tag_dict
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 SECURITY_GROUP = "aws.ec2.security_group"
 EBS_DEFAULT_ENCRYPTION = "aws.ec2.ebs_default_encryption"

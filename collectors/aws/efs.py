@@ -8,7 +8,7 @@ from typing import Any
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.listing import listed
 from annexa.collectors.aws.session import AwsAccount, iso, tag_dict
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 FILE_SYSTEM = "aws.efs.file_system"
 

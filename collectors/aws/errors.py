@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from botocore.exceptions import ClientError
 
-from annexa.collectors.base import CollectionError
+from annexa.model import CollectionError
 
 __all__ = ["AwsCallError", "collection_error", "error_code"]
 

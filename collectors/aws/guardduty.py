@@ -8,7 +8,7 @@ from typing import Any
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.errors import AwsCallError
 from annexa.collectors.aws.session import AwsAccount, call, paginate
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 DETECTOR = "aws.guardduty.detector"
 

@@ -13,7 +13,7 @@ from annexa.collectors.aws.credential_report import ROOT_ROW, access_keys, fetch
 from annexa.collectors.aws.errors import AwsCallError
 from annexa.collectors.aws.policy_document import as_document, grants_star_on_star
 from annexa.collectors.aws.session import GLOBAL, AwsAccount, call, call_optional, iso, paginate
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 PASSWORD_POLICY = "aws.iam.password_policy"
 USER = "aws.iam.user"

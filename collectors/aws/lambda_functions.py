@@ -8,7 +8,7 @@ from typing import Any
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.listing import listed
 from annexa.collectors.aws.session import AwsAccount
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 FUNCTION = "aws.lambda.function"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from annexa.collectors.aws.errors import AwsCallError
 from annexa.collectors.aws.session import AwsAccount, call_optional, operation_name, paginate
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 __all__ = ["listed", "setting"]
 

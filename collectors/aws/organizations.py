@@ -9,7 +9,8 @@ from annexa.collectors.aws.accounts import Estate
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.errors import AwsCallError
 from annexa.collectors.aws.session import GLOBAL, AwsAccount, call_optional, paginate
-from annexa.collectors.base import CollectionError, Context, Fact, Source
+from annexa.collectors.base import Context
+from annexa.model import CollectionError, Fact, Source
 
 ORGANIZATION = "aws.organizations.organization"
 ACCOUNT = "aws.organizations.account"

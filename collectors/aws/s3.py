@@ -8,7 +8,7 @@ from typing import Any
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.errors import AwsCallError
 from annexa.collectors.aws.session import GLOBAL, AwsAccount, call, call_optional, iso, paginate, tag_dict
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 BUCKET = "aws.s3.bucket"
 ACCOUNT_BLOCK = "aws.s3.account_public_access_block"

@@ -25,7 +25,8 @@ from botocore.loaders import create_loader
 
 from annexa.collectors.aws.endpoints import keep_local_endpoint_host
 from annexa.collectors.aws.errors import AwsCallError, collection_error
-from annexa.collectors.base import CollectionError, Context, Source, Target
+from annexa.collectors.base import Context, Target
+from annexa.model import CollectionError, Source
 
 __all__ = [
     "ALL_REGIONS",

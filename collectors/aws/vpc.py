@@ -9,7 +9,7 @@ from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.errors import AwsCallError
 from annexa.collectors.aws.ingress import WORLD_CIDRS, open_to_world_ports
 from annexa.collectors.aws.session import AwsAccount, paginate, tag_dict
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 VPC = "aws.vpc.vpc"
 SUBNET = "aws.vpc.subnet"

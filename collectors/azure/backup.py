@@ -10,7 +10,7 @@ from annexa.collectors.azure.collector import SubscriptionCollector
 from annexa.collectors.azure.compute import VM_API
 from annexa.collectors.azure.session import Subscription
 from annexa.collectors.azure.util import props, region_of, same_id
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 VAULT = "azure.backup.vault"
 VM_PROTECTION = "azure.backup.vm_protection"

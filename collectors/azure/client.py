@@ -27,7 +27,7 @@ import requests
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 
-from annexa.collectors.base import CollectionError, Source
+from annexa.model import CollectionError, Source
 
 __all__ = ["AzureCallError", "ReadOnlyViolation", "Reply", "RestApi", "scope_for", "token_claims"]
 

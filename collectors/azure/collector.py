@@ -10,7 +10,8 @@ from typing import Any, ClassVar
 from annexa.collectors.azure.client import AzureCallError
 from annexa.collectors.azure.session import GLOBAL, Subscription, SubscriptionError, Tenant, connect
 from annexa.collectors.azure.settings import TARGET_OPTIONS, parse_settings
-from annexa.collectors.base import CollectionError, Collector, Context, Fact, Target
+from annexa.collectors.base import Collector, Context, Target
+from annexa.model import CollectionError, Fact
 
 __all__ = ["AzureCollector", "SubscriptionCollector", "TenantCollector"]
 

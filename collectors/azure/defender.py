@@ -8,7 +8,7 @@ from annexa.collectors.azure.client import AzureCallError
 from annexa.collectors.azure.collector import SubscriptionCollector
 from annexa.collectors.azure.session import Subscription
 from annexa.collectors.azure.util import props
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 PLAN = "azure.defender.plan"
 SECURE_SCORE = "azure.defender.secure_score"

@@ -8,7 +8,7 @@ from typing import Any
 from annexa.collectors.azure.client import AzureCallError, Reply
 from annexa.collectors.azure.collector import TenantCollector
 from annexa.collectors.azure.session import Tenant
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 MFA = "azure.entra.mfa_enforcement"
 AUTHORIZATION = "azure.entra.authorization_policy"

@@ -8,7 +8,7 @@ from typing import Any
 from annexa.collectors.azure.client import AzureCallError
 from annexa.collectors.azure.collector import TenantCollector
 from annexa.collectors.azure.session import Tenant
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 DIRECTORY_ROLE = "azure.entra.directory_role"
 ROLE_ASSIGNMENT = "azure.entra.role_assignment"

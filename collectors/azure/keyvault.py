@@ -10,7 +10,7 @@ from annexa.collectors.azure.collector import SubscriptionCollector
 from annexa.collectors.azure.diagnostics import DIAGNOSTICS_API, diagnostic_settings
 from annexa.collectors.azure.session import Subscription
 from annexa.collectors.azure.util import arm_common, epoch_iso, props, region_of
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 VAULT = "azure.keyvault.vault"
 DIAGNOSTICS = "azure.keyvault.diagnostics"

@@ -9,7 +9,7 @@ from annexa.collectors.azure.collector import SubscriptionCollector
 from annexa.collectors.azure.diagnostics import DIAGNOSTICS_API, diagnostic_settings
 from annexa.collectors.azure.session import Subscription
 from annexa.collectors.azure.util import props
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 ACTIVITY_LOG = "azure.monitor.activity_log"
 WORKSPACE_API = "2022-10-01"

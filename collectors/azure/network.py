@@ -10,7 +10,7 @@ from annexa.collectors.azure.collector import SubscriptionCollector
 from annexa.collectors.azure.nsg_rules import normalise_rules, open_to_internet_ports
 from annexa.collectors.azure.session import Subscription
 from annexa.collectors.azure.util import arm_common, parent_id, props, region_of, same_id
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 NSG = "azure.network.nsg"
 FLOW_LOG = "azure.network.flow_log"

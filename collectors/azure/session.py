@@ -14,7 +14,8 @@ from azure.core.exceptions import ClientAuthenticationError
 from annexa.collectors.azure.client import AzureCallError, Reply, RestApi, scope_for
 from annexa.collectors.azure.credentials import build_credential
 from annexa.collectors.azure.settings import AzureSettings, parse_settings
-from annexa.collectors.base import Context, Source, Target
+from annexa.collectors.base import Context, Target
+from annexa.model import Source
 
 __all__ = ["AzureTarget", "Subscription", "SubscriptionError", "Tenant", "connect", "GLOBAL"]
 

@@ -9,7 +9,7 @@ from annexa.collectors.azure.client import AzureCallError
 from annexa.collectors.azure.collector import SubscriptionCollector
 from annexa.collectors.azure.session import Subscription
 from annexa.collectors.azure.util import arm_common, props, region_of
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 SERVER = "azure.sql.server"
 DATABASE = "azure.sql.database"

@@ -8,7 +8,7 @@ from annexa.collectors.azure.client import AzureCallError
 from annexa.collectors.azure.collector import SubscriptionCollector
 from annexa.collectors.azure.session import Subscription
 from annexa.collectors.azure.util import props, region_of
-from annexa.collectors.base import CollectionError, Fact
+from annexa.model import CollectionError, Fact
 
 ACCOUNT = "azure.storage.account"
 API = "2023-05-01"

@@ -6,10 +6,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from annexa.collectors.base import CollectionError, Collector, Context, Fact, Source, Target
+from annexa.collectors.base import Collector, Context, Target
 from annexa.collectors.documents.front_matter import load_documents
 from annexa.collectors.userfiles import git_commit, reader
 from annexa.errors import UsageError
+from annexa.model import CollectionError, Fact, Source
 
 __all__ = ["PolicyDocumentsCollector"]
 

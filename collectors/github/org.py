@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
-from annexa.collectors.base import CollectionError, Collector, Context, Fact, Source, Target
+from annexa.collectors.base import Collector, Context, Target
 from annexa.collectors.github.client import GitHubClient, GitHubError
+from annexa.model import CollectionError, Fact, Source
 
 __all__ = ["GitHubOrgCollector"]
 

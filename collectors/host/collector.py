@@ -12,8 +12,9 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from annexa.collectors.base import CollectionError, Collector, Context, Fact, Target
+from annexa.collectors.base import Collector, Context, Target
 from annexa.collectors.host.files import HostFiles, HostIdentity, HostReadError, HostTargetError
+from annexa.model import CollectionError, Fact
 
 __all__ = ["HostCollector"]
 

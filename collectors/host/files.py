@@ -23,8 +23,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from annexa.collectors.base import Context, Source, Target
+from annexa.collectors.base import Context, Target
 from annexa.collectors.userfiles import reader
+from annexa.model import Source
 
 __all__ = ["HostFiles", "HostIdentity", "HostReadError", "HostTargetError", "PathEscapeError"]
 

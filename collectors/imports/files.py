@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from annexa.collectors.base import CollectionError, Collector, Context, Fact, Target
+from annexa.collectors.base import Collector, Context, Target
+from annexa.model import CollectionError, Fact
 
 __all__ = ["ImportFile", "ImportFileError", "iter_json_array", "read_import_file", "rfc3339", "ImportCollector"]
 

@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from annexa.collectors.base import Fact, Source, Target
+from annexa.collectors.base import Target
 from annexa.collectors.imports.files import (
     ImportCollector,
     ImportFile,
@@ -39,6 +39,7 @@ from annexa.collectors.imports.files import (
 )
 from annexa.errors import UsageError
 from annexa.mappings.catalog import load_catalog
+from annexa.model import Fact, Source
 from annexa.yamlio import line_of, load_yaml
 
 __all__ = ["ColumnMapping", "GenericImporter", "load_mapping"]

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from annexa.collectors.base import Fact, Source, Target
+from annexa.collectors.base import Target
 from annexa.collectors.imports.files import ImportCollector, ImportFileError, iter_json_array, read_import_file, rfc3339
+from annexa.model import Fact, Source
 
 __all__ = ["ProwlerImporter", "ISO_KEY"]
 

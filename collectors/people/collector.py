@@ -6,9 +6,10 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from annexa.collectors.base import CollectionError, Collector, Context, Fact, Source, Target
+from annexa.collectors.base import Collector, Context, Target
 from annexa.collectors.people.records import load_people
 from annexa.collectors.userfiles import reader
+from annexa.model import CollectionError, Fact, Source
 
 __all__ = ["PeopleRecordsCollector"]
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from annexa.collectors.userfiles import normalise_date
-from annexa.config import parse_duration
 from annexa.errors import UsageError
+from annexa.model import parse_duration
 
 __all__ = ["FIELDS", "load_people"]
 

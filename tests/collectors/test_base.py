@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from annexa.collectors.base import Context, Shard, scope_key
+from annexa.collectors.base import Context, Shard
+from annexa.model import scope_key
 
 
 def test_shards_partition_work_units_deterministically() -> None:

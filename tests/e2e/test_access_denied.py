@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from annexa import cli
 from annexa.collectors.registry import load_registry
-from annexa.demo_aws import MOTO_UNSUPPORTED, seed
+from annexa.demo.aws import MOTO_UNSUPPORTED, seed
 
 DENIED = "GetBucketEncryption"
 

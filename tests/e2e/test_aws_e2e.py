@@ -16,7 +16,7 @@ import requests
 from servers import moto_server
 
 from annexa.collectors.registry import load_registry
-from annexa.demo_aws import MOTO_UNSUPPORTED, Expectation, seed
+from annexa.demo.aws import MOTO_UNSUPPORTED, Expectation, seed
 
 ANNEXA = str(Path(sys.executable).with_name("annexa"))
 REGION = "us-east-1"

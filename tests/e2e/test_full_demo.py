@@ -31,7 +31,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 def test_full_demo_evidences_at_least_60_controls(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from annexa.demo_aws import seed
+    from annexa.demo.aws import seed
 
     demo = tmp_path / "full-demo"
     shutil.copytree(EXAMPLE, demo)

@@ -18,7 +18,7 @@ import requests
 from servers import moto_server, webhook_receiver
 
 from annexa.collectors.registry import load_registry
-from annexa.demo_aws import MOTO_UNSUPPORTED, seed
+from annexa.demo.aws import MOTO_UNSUPPORTED, seed
 
 ANNEXA = str(Path(sys.executable).with_name("annexa"))
 REGION = "us-east-1"

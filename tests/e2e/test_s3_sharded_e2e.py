@@ -15,7 +15,7 @@ import pytest
 import requests
 from servers import moto_server
 
-from annexa.demo_aws import seed
+from annexa.demo.aws import seed
 
 ANNEXA = str(Path(sys.executable).with_name("annexa"))
 REGION = "us-east-1"

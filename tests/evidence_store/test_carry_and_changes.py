@@ -14,8 +14,8 @@ from annexa.config import Config
 from annexa.evidence_store.store import open_store
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.rules import load_rules
+from annexa.pipeline.runner import run_collection
 from annexa.reports.soa import soa_statuses
-from annexa.runner import run_collection
 
 BUCKETS = {"b1": {"encrypted": True, "versioning": "Enabled"}, "b2": {"encrypted": False}}
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from fakes import FAKE_SCOPE, fake_fact
 
-from annexa.collectors.base import CollectionError
 from annexa.errors import StoreError
 from annexa.evidence_store.backend import SlotTaken
 from annexa.evidence_store.store import Store, open_store
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import load_rules
+from annexa.model import CollectionError
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 

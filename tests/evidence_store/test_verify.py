@@ -162,7 +162,7 @@ def test_collect_signs_with_the_configured_key(
         registry.collectors["fake.buckets"] = FakeCollector
         return registry
 
-    monkeypatch.setattr("annexa.workspace.load_registry", registry_with_fake)
+    monkeypatch.setattr("annexa.pipeline.workspace.load_registry", registry_with_fake)
     config = tmp_path / "annexa.yaml"
     config.write_text(
         f"store: ./ev2\nmappings: [{fake_rules_file}]\nsigning: {{private_key: {key.name}}}\n"

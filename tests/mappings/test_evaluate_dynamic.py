@@ -7,10 +7,10 @@ from pathlib import Path
 
 from fakes import FAKE_SCOPE, fake_fact
 
-from annexa.collectors.base import CollectionError
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import load_rules
+from annexa.model import CollectionError
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 KINDS = {"fake.bucket", "fake.user"}

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from annexa.mappings.catalog import load_catalog
-from annexa.mappings.evaluate import Result
 from annexa.mappings.rollup import ManualEvidence, ScopeDecision, rollup
+from annexa.model import Result
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
 FRESH = "2026-11-22T00:00:00Z"

@@ -22,7 +22,7 @@ import pytest
 from fault_proxy import Fault, RequestInfo, fault_proxy
 from servers import moto_server
 
-from annexa.demo_aws import seed
+from annexa.demo.aws import seed
 
 ANNEXA = str(Path(sys.executable).with_name("annexa"))
 DOC = Path(__file__).resolve().parents[2] / "docs" / "fault-behaviour.md"

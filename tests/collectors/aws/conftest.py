@@ -12,7 +12,8 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from annexa.collectors.base import CollectionError, Collector, Context, Fact, Target
+from annexa.collectors.base import Collector, Context, Target
+from annexa.model import CollectionError, Fact
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account

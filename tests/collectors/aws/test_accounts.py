@@ -15,7 +15,8 @@ from annexa.collectors.aws.accounts import options_problem
 from annexa.collectors.aws.fanout import fan_out
 from annexa.collectors.aws.kms import KmsCollector
 from annexa.collectors.aws.organizations import OrganizationsCollector
-from annexa.collectors.base import CollectionError, Context, Fact, Shard, Target
+from annexa.collectors.base import Context, Shard, Target
+from annexa.model import CollectionError, Fact
 
 ROLE = "annexa-audit"
 

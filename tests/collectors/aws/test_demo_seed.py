@@ -18,12 +18,13 @@ import annexa.collectors.aws.session as aws_session
 from annexa.collectors.aws.accounts import ENTRY_PERMISSIONS
 from annexa.collectors.aws.iam import IamCollector
 from annexa.collectors.aws.permissions import iam_action
-from annexa.collectors.base import CollectionError, Collector, Context, Fact, Target
+from annexa.collectors.base import Collector, Context, Target
 from annexa.collectors.registry import load_registry
-from annexa.demo_aws import MOTO_UNSUPPORTED, Expectation, seed
+from annexa.demo.aws import MOTO_UNSUPPORTED, Expectation, seed
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import load_rules
+from annexa.model import CollectionError, Fact
 
 ROOT = Path(annexa.__file__).parent
 RULES_FILE = ROOT / "mappings" / "rules" / "aws.yaml"

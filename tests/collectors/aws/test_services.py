@@ -18,11 +18,11 @@ import annexa
 from annexa.collectors.aws.cloudformation import CloudFormationCollector
 from annexa.collectors.aws.session import AwsAccount
 from annexa.collectors.aws.ssm import SsmCollector
-from annexa.collectors.base import Fact
 from annexa.collectors.registry import load_registry
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import load_rules
+from annexa.model import Fact
 
 REGION = "eu-west-1"
 ACCOUNT = "111122223333"

@@ -16,7 +16,8 @@ from annexa.collectors.aws.iam import IamCollector
 from annexa.collectors.aws.kms import KmsCollector
 from annexa.collectors.aws.s3 import S3Collector
 from annexa.collectors.aws.session import AwsAccount, call, call_optional, client_config, connect, paginate
-from annexa.collectors.base import CollectionError, Context, Target
+from annexa.collectors.base import Context, Target
+from annexa.model import CollectionError
 
 READ_ONE_BUCKET = json.dumps(
     {

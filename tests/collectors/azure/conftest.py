@@ -11,11 +11,12 @@ import structlog
 from azure_world import ARM_ENV, GRAPH_ENV, Collected, Seeded, new_world, seed
 from fake_azure import fake_azure
 
-from annexa.collectors.base import Context, Fact, Target
+from annexa.collectors.base import Context, Target
 from annexa.collectors.registry import load_registry
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import builtin_rule_files, load_rules
+from annexa.model import Fact
 
 
 @pytest.fixture

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from github_fake import FakeGitHub, fake_github, seeded_org
 
-from annexa.collectors.base import CollectionError, Fact, Target
+from annexa.collectors.base import Target
 from annexa.collectors.github.client import GitHubClient, GitHubError
 from annexa.collectors.github.org import GitHubOrgCollector
 from annexa.collectors.registry import load_registry
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import builtin_rule_files, load_rules
+from annexa.model import CollectionError, Fact
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 

@@ -14,8 +14,9 @@ import yaml
 
 import annexa.collectors.host as host_package
 import annexa.mappings as mappings_package
-from annexa.collectors.base import CollectionError, Context, Fact, Target
+from annexa.collectors.base import Context, Target
 from annexa.collectors.host.collector import HostCollector
+from annexa.model import CollectionError, Fact
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RULES_FILE = Path(mappings_package.__file__).parent / "rules" / "host.yaml"

@@ -10,10 +10,11 @@ import socket
 import pytest
 import structlog
 
-from annexa.collectors.base import CollectionError, Context, Fact, Target
+from annexa.collectors.base import Context, Target
 from annexa.collectors.host.files import HostFiles, HostIdentity, HostReadError, HostTargetError, PathEscapeError
 from annexa.collectors.host.login_defs import LoginDefsCollector
 from annexa.collectors.host.os_release import OsReleaseCollector
+from annexa.model import CollectionError, Fact
 
 
 def test_reads_under_root_and_records_operations(tree):

@@ -7,7 +7,7 @@ import re
 
 import jmespath
 
-from annexa.collectors.base import Fact
+from annexa.model import Fact
 
 _CONTROL = re.compile(r"^A\.(5\.([1-9]|[12][0-9]|3[0-7])|6\.[1-8]|7\.([1-9]|1[0-4])|8\.([1-9]|[12][0-9]|3[0-4]))$")
 

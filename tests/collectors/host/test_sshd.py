@@ -5,8 +5,8 @@ from __future__ import annotations
 import jmespath
 import pytest
 
-from annexa.collectors.base import CollectionError
 from annexa.collectors.host.sshd import SSHD_DEFAULTS, SshdCollector
+from annexa.model import CollectionError
 
 
 def test_first_value_wins_across_includes_in_glob_order(tree, fact_data):

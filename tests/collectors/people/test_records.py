@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from annexa import cli
-from annexa.collectors.base import Fact, Source, Target
+from annexa.collectors.base import Target
 from annexa.collectors.people.collector import PeopleRecordsCollector
 from annexa.collectors.registry import load_registry
 from annexa.errors import UsageError
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import builtin_rule_files, load_rules
+from annexa.model import Fact, Source
 
 COLUMNS = {
     "id": "Employee ID",

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from annexa import __version__
-from annexa.collectors.base import CollectionError, Collector, Context, Fact, Target, scope_key, utc_now
+from annexa.collectors.base import Collector, Context, Target
 from annexa.collectors.registry import Registry
 from annexa.collectors.userfiles import reader
 from annexa.config import Config
@@ -25,8 +25,9 @@ from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
 from annexa.evidence_store.redact import redact
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.evaluate import Evaluator, Result
+from annexa.mappings.evaluate import Evaluator
 from annexa.mappings.rules import Rule, rules_digest
+from annexa.model import CollectionError, Fact, Result, scope_key, utc_now
 
 __all__ = [
     "Collected",

@@ -16,14 +16,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from annexa.collectors.base import Fact, Source, utc_now
 from annexa.collectors.userfiles import reader
 from annexa.errors import UsageError
 from annexa.evidence_store.store import RunInfo, Store
-from annexa.mappings.jmes import parse_timestamp
 from annexa.mappings.rollup import ManualEvidence
-from annexa.runner import new_run_id, run_meta
-from annexa.workspace import Workspace
+from annexa.model import Fact, Source, parse_timestamp, utc_now
+from annexa.pipeline.runner import new_run_id, run_meta
+from annexa.pipeline.workspace import Workspace
 
 __all__ = ["ATTESTATION_KIND", "MAX_FILE_BYTES", "manual_evidence", "record_attestation"]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from annexa.collectors.base import CollectionError, Context, Fact, Shard, Source, utc_now
+from annexa.collectors.base import Context, Shard
 from annexa.collectors.registry import Registry
 from annexa.config import Config
 from annexa.errors import StoreError, UsageError
@@ -31,7 +31,15 @@ from annexa.evidence_store.store import SHARD_FORMAT, RunWriter, Store
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Evaluator
 from annexa.mappings.rules import Rule
-from annexa.runner import Progress, RunOutcome, collect_targets, expected_but_missing, run_meta, selected_collectors
+from annexa.model import CollectionError, Fact, Source, utc_now
+from annexa.pipeline.runner import (
+    Progress,
+    RunOutcome,
+    collect_targets,
+    expected_but_missing,
+    run_meta,
+    selected_collectors,
+)
 
 __all__ = ["ShardOutcome", "collect_shard", "parse_shard", "seal_run", "shard_name", "validate_run_id"]
 

@@ -15,15 +15,15 @@ from unittest import mock
 import structlog
 
 from annexa.collectors.base import Target
+from annexa.commands.progress import progress_display
 from annexa.config import Config
 from annexa.errors import UsageError
 from annexa.evidence_store.store import open_store
 from annexa.mappings.rollup import ScopeDecision
-from annexa.progress import progress_display
+from annexa.pipeline.runner import run_collection
+from annexa.pipeline.workspace import load_workspace
 from annexa.reports.findings import finding_rows
 from annexa.reports.soa import soa_statuses
-from annexa.runner import run_collection
-from annexa.workspace import load_workspace
 
 __all__ = ["DEMO_REGION", "demo_config", "run_demo"]
 
@@ -58,7 +58,7 @@ def run_demo(store_path: Path) -> int:
         from moto import mock_aws
     except ImportError:
         raise UsageError("the demo needs moto: pip install 'annexa[demo]' (or run `make demo`)") from None
-    from annexa.demo_aws import MOTO_UNSUPPORTED, seed
+    from annexa.demo.aws import MOTO_UNSUPPORTED, seed
 
     store_path = store_path.resolve()
     workspace = load_workspace(Path("/nonexistent/annexa.yaml"), str(store_path), config_required=False)

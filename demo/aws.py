@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import boto3
 
-from annexa.demo_aws_services import seed_services
+from annexa.demo.aws_services import seed_services
 
 __all__ = ["Expectation", "MOTO_UNSUPPORTED", "seed"]
 

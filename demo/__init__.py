@@ -1,0 +1,1 @@
+"""The embedded demo: the fakes it starts and the history it seeds."""

@@ -1,0 +1,1 @@
+"""Run orchestration: one collection run, shards and seal, recorded statements (attestations)."""
