@@ -19,6 +19,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from fakes.aws import credentials_env, subprocess_env
 from fault_proxy import Fault, RequestInfo, fault_proxy
 from servers import moto_server
 
@@ -186,15 +187,7 @@ def _collect(upstream: str, faults: tuple[Fault, ...], workdir: Path) -> tuple[i
     with fault_proxy(upstream) as proxy:
         proxy.hang_seconds = CALL_TIMEOUT * 2
         proxy.reset(list(faults))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(
-            AWS_ENDPOINT_URL=proxy.url,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION=REGIONS[0],
-            AWS_CONFIG_FILE="/dev/null",
-            AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-        )
+        env = subprocess_env(credentials_env(proxy.url))
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "annexa.yaml").write_text(
             "store: ./evidence\ntargets:\n"
