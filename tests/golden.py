@@ -21,13 +21,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from annexa.collectors.registry import load_registry
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import builtin_rule_files, load_rules
 from annexa.model import CollectionError, Fact, Result
 
-__all__ = ["evidence", "identities", "matches_golden", "results_of"]
+__all__ = ["assert_matches_golden", "evidence", "identities", "results_of"]
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
@@ -89,10 +91,16 @@ def identities(facts: list[Fact], errors: list[CollectionError], results: list[R
     }
 
 
-def matches_golden(name: str, scenarios: dict[str, dict[str, list[str]]]) -> dict[str, Any]:
-    """What differs from tests/data/golden/<name>.json: {} when nothing does.
+def assert_matches_golden(name: str, scenarios: dict[str, dict[str, list[str]]]) -> None:
+    """Fail naming every fact, error and result that differs from tests/data/golden/<name>.json."""
+    differences = _differences(name, scenarios)
+    if differences:
+        pytest.fail(f"evidence differs from tests/data/golden/{name}.json:\n{json.dumps(differences, indent=1)}")
 
-    With ANNEXA_UPDATE_GOLDEN=1 the file is rewritten instead (and {} returned)."""
+
+def _differences(name: str, scenarios: dict[str, dict[str, list[str]]]) -> dict[str, Any]:
+    """What differs from the golden file: {} when nothing does. With ANNEXA_UPDATE_GOLDEN=1 the
+    file is rewritten instead (and {} returned)."""
     path = GOLDEN / f"{name}.json"
     if os.environ.get("ANNEXA_UPDATE_GOLDEN") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)

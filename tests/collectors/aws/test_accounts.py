@@ -13,7 +13,7 @@ import moto
 import pytest
 from botocore.exceptions import ClientError
 from fakes.aws import ORG_REGIONS, collect, credentials_env, only_these_aws_variables, seed_organization
-from golden import evidence, matches_golden, results_of
+from golden import assert_matches_golden, evidence, results_of
 from moto.moto_api._internal import mock_random
 
 from annexa.collectors.aws.accounts import options_problem
@@ -244,4 +244,4 @@ def test_organization_evidence_is_unchanged(e2e_organization: Any) -> None:
     collected = collect([c() for c in collectors], target)
     results = results_of(collected.facts, collected.errors, {kind for c in collectors for kind in c.kinds})
     scenarios = {"organization": evidence(collected.facts, collected.errors, results)}
-    assert matches_golden("aws-organization", scenarios) == {}
+    assert_matches_golden("aws-organization", scenarios)

@@ -22,7 +22,7 @@ from fakes.aws import (
     collect,
     instance,
 )
-from golden import evidence, identities, matches_golden, results_of
+from golden import assert_matches_golden, evidence, identities, results_of
 
 from annexa.collectors.base import Collector, Target
 
@@ -60,7 +60,7 @@ def test_demo_account_evidence_is_unchanged(demo_account: object) -> None:
         scenarios["bucket encryption removed"] = _evidence(collect([instance(c) for c in s3], DEMO), s3)
     finally:
         client.put_bucket_encryption(Bucket=AUDIT_BUCKET, ServerSideEncryptionConfiguration=rules)
-    assert matches_golden("aws-demo", scenarios) == {}
+    assert_matches_golden("aws-demo", scenarios)
 
 
 def test_every_operation_failing_once_is_unchanged(demo_account: object) -> None:
@@ -75,4 +75,4 @@ def test_every_operation_failing_once_is_unchanged(demo_account: object) -> None
                 collected = collect([instance(collector)], DEMO)
                 results = results_of(collected.facts, collected.errors, set(collector.kinds))
                 scenarios[f"{collector.name} {operation}"] = identities(collected.facts, collected.errors, results)
-    assert matches_golden("aws-first-call-fails", scenarios) == {}
+    assert_matches_golden("aws-first-call-fails", scenarios)

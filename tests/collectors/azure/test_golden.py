@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from fakes.azure import FakeAzure, fake_azure
 from fakes.azure_world import ARM_ENV, GRAPH_ENV, PROD, SANDBOX, Collected, Seeded, new_world, seed
-from golden import evidence, identities, matches_golden
+from golden import assert_matches_golden, evidence, identities
 
 from annexa.collectors.registry import load_registry
 
@@ -77,7 +77,7 @@ def test_seeded_estate_evidence_is_unchanged(world, run_azure, monkeypatch) -> N
     monkeypatch.delenv(GRAPH_ENV)
     with fake_azure(seeded.world):
         scenarios["graph token missing"] = _evidence(run_azure(seeded.options(), names=("azure.entra.policies",)))
-    assert matches_golden("azure-estate", scenarios) == {}
+    assert_matches_golden("azure-estate", scenarios)
 
 
 def test_every_path_failing_is_unchanged(world, run_azure) -> None:  # type: ignore[no-untyped-def]
@@ -93,4 +93,4 @@ def test_every_path_failing_is_unchanged(world, run_azure) -> None:  # type: ign
                 collected = run_azure(seeded.options(), names=(name,))
                 scenarios[f"{name} {api} {path}"] = identities(collected.facts, collected.errors, collected.results)
             fake.denied = seeded_faults
-    assert matches_golden("azure-each-path-fails", scenarios) == {}
+    assert_matches_golden("azure-each-path-fails", scenarios)
