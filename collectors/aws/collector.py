@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from annexa.collectors.aws.accounts import Estate, options_problem, resolve
 from annexa.collectors.aws.fanout import fan_out
 from annexa.collectors.aws.session import GLOBAL, AwsAccount
-from annexa.collectors.aws.spec import Spec, Unit, spec_permissions
+from annexa.collectors.aws.spec import Spec, Unit
 from annexa.collectors.base import Collector, Context, Target
 from annexa.model import CollectionError, Fact
 
@@ -60,14 +60,6 @@ class AwsCollector(Collector):
     # Collected nightly: evidence older than two days means at least one night was missed.
     max_age: ClassVar[timedelta | None] = timedelta(days=2)
     specs: ClassVar[tuple[Spec, ...]] = ()
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        specs = cls.__dict__.get("specs", ())
-        if "kinds" not in cls.__dict__ and specs:
-            cls.kinds = tuple(dict.fromkeys(kind for spec in specs for kind in spec.kinds))
-        if specs:
-            cls.permissions = tuple(dict.fromkeys([*spec_permissions(specs), *cls.__dict__.get("permissions", ())]))
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:

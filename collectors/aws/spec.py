@@ -49,7 +49,6 @@ __all__ = [
     "Unit",
     "detail_permissions",
     "read_details",
-    "spec_permissions",
 ]
 
 
@@ -184,6 +183,9 @@ class Listing:
     def operations(self) -> tuple[str, ...]:
         return (f"{self.service}:{self.operation}", *(d.name(self.service) for d in self.details))
 
+    def permissions(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(iam_action(op) for op in self.operations()))
+
     def collect(self, unit: Unit) -> Iterator[Fact | CollectionError]:
         client = unit.client(self.service)
         try:
@@ -226,6 +228,9 @@ class Setting:
     def operations(self) -> tuple[str, ...]:
         return tuple(read.name(self.service) for read in self.reads)
 
+    def permissions(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(iam_action(op) for op in self.operations()))
+
     def collect(self, unit: Unit) -> Iterator[Fact | CollectionError]:
         resource = f"{unit.account_id}:{unit.region}"
         try:
@@ -243,11 +248,6 @@ class Setting:
 
 
 Spec = Listing | Setting
-
-
-def spec_permissions(specs: tuple[Spec, ...]) -> tuple[str, ...]:
-    """The IAM actions the specs' operations need, in order, once each."""
-    return tuple(dict.fromkeys(iam_action(op) for spec in specs for op in spec.operations()))
 
 
 def detail_permissions(service: str, details: tuple[Detail, ...]) -> tuple[str, ...]:
