@@ -7,7 +7,7 @@ from typing import Any
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.ingress import normalise_permissions, open_to_world_ports
 from annexa.collectors.aws.session import tag_dict
-from annexa.collectors.aws.spec import Detail, Listing, Setting
+from annexa.collectors.aws.spec import Detail, Listing, Setting, arn
 
 SECURITY_GROUP = "aws.ec2.security_group"
 EBS_DEFAULT_ENCRYPTION = "aws.ec2.ebs_default_encryption"
@@ -85,8 +85,8 @@ class Ec2Collector(AwsCollector):
             "ec2",
             "DescribeSecurityGroups",
             "SecurityGroups",
-            resource=lambda group, unit: unit.arn("ec2", f"security-group/{group['GroupId']}"),
-            data=_security_group,
+            arn("ec2", "security-group/{GroupId}"),
+            _security_group,
         ),
         Setting(
             EBS_DEFAULT_ENCRYPTION,
@@ -94,20 +94,13 @@ class Ec2Collector(AwsCollector):
             (Detail("GetEbsEncryptionByDefault", key="EbsEncryptionByDefault"),),
             data=lambda enabled: {"enabled": bool(enabled)},
         ),
-        Listing(
-            VOLUME,
-            "ec2",
-            "DescribeVolumes",
-            "Volumes",
-            resource=lambda volume, unit: unit.arn("ec2", f"volume/{volume['VolumeId']}"),
-            data=_volume,
-        ),
+        Listing(VOLUME, "ec2", "DescribeVolumes", "Volumes", arn("ec2", "volume/{VolumeId}"), _volume),
         Listing(
             INSTANCE,
             "ec2",
             "DescribeInstances",
             "Reservations[].Instances[]",
-            resource=lambda instance, unit: unit.arn("ec2", f"instance/{instance['InstanceId']}"),
-            data=_instance,
+            arn("ec2", "instance/{InstanceId}"),
+            _instance,
         ),
     )

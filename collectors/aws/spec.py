@@ -47,6 +47,7 @@ __all__ = [
     "Setting",
     "Spec",
     "Unit",
+    "arn",
     "detail_permissions",
     "read_details",
 ]
@@ -248,6 +249,12 @@ class Setting:
 
 
 Spec = Listing | Setting
+
+
+def arn(service: str, path: str) -> Callable[[Any, Unit], str]:
+    """A Listing's `resource` for items listed without their ARN, the item's fields filling
+    `path`: `arn("ec2", "volume/{VolumeId}")` -> `arn:aws:ec2:<region>:<account>:volume/vol-1`."""
+    return lambda item, unit: unit.arn(service, path.format_map(item))
 
 
 def detail_permissions(service: str, details: tuple[Detail, ...]) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.session import iso
-from annexa.collectors.aws.spec import Listing
+from annexa.collectors.aws.spec import Listing, arn
 
 PATCH_COMPLIANCE = "aws.ssm.patch_compliance"
 
@@ -41,7 +41,7 @@ class SsmCollector(AwsCollector):
             "ListResourceComplianceSummaries",
             "ResourceComplianceSummaryItems",
             params={"Filters": [{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}]},
-            resource=lambda item, unit: unit.arn("ssm", f"managed-instance/{item['ResourceId']}"),
+            resource=arn("ssm", "managed-instance/{ResourceId}"),
             data=_summary,
         ),
     )
