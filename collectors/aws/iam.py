@@ -22,6 +22,10 @@ ROOT = "aws.iam.root_account"
 POLICY = "aws.iam.policy"
 
 
+def _password_policy(policy: dict[str, Any] | None) -> dict[str, Any]:
+    return {"exists": False} if policy is None else {"exists": True, **policy}
+
+
 class IamCollector(AwsCollector):
     """Identity evidence for one AWS account (IAM is global: region `global`).
 
@@ -45,7 +49,7 @@ class IamCollector(AwsCollector):
             PASSWORD_POLICY,
             "iam",
             (Detail("GetAccountPasswordPolicy", key="PasswordPolicy", absent=("NoSuchEntity",)),),
-            data=lambda policy: {"exists": False} if policy is None else {"exists": True, **policy},
+            data=_password_policy,
         ),
         Listing(
             POLICY,
