@@ -149,9 +149,10 @@ def stubbed_account(service: str) -> tuple[AwsAccount, Stubber]:
 
 
 def verdicts(facts: list[Fact]) -> dict[tuple[str, str], str]:
-    """Each built-in rule's status per resource over `facts`."""
+    """Each built-in AWS rule's status per resource over `facts`."""
     registry = load_registry()
-    rules = load_rules(builtin_rule_files(), registry.kinds(), set(load_catalog().ids()))
+    aws_rules = [path for path in builtin_rule_files() if path.name == "aws.yaml"]
+    rules = load_rules(aws_rules, registry.kinds(), set(load_catalog().ids()))
     now = datetime.now(timezone.utc)
     return {(r.rule, r.resource): r.status for r in evaluate(facts, [], rules, now, registry.kinds())}
 

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,6 @@ import boto3
 import pytest
 from fakes.aws import credentials_env, subprocess_env
 from fault_proxy import Fault, RequestInfo, fault_proxy
-from servers import moto_server
 
 from annexa.demo.aws import seed
 
@@ -155,11 +153,10 @@ SCENARIOS = (
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
+def upstream(moto_endpoint: str) -> str:
     """One seeded account for every scenario: collection is read-only, so it never changes."""
-    with moto_server() as url:
-        _seed(url, BULK_POLICIES)
-        yield url
+    _seed(moto_endpoint, BULK_POLICIES)
+    return moto_endpoint
 
 
 def _seed(upstream: str, extra_policies: int) -> None:
