@@ -5,7 +5,7 @@ hand-written loops (issue 19): they prove that the refactor changed nothing an a
 (facts, collection errors, rule results). A deliberate change of behaviour regenerates them in
 the same commit, so the review shows the evidence it changes:
 
-    ANNEXA_UPDATE_GOLDEN=1 .venv/bin/pytest tests/collectors -k golden
+    ANNEXA_UPDATE_GOLDEN=1 .venv/bin/pytest tests/collectors
 
 Times (collection times, creation dates the fakes stamp with "now") and loopback ports are
 replaced by placeholders; everything else is compared exactly.

@@ -37,7 +37,7 @@ from annexa.collectors.azure.session import Subscription, Tenant
 from annexa.collectors.azure.util import region_of
 from annexa.model import CollectionError, Fact, Source
 
-__all__ = ["Detail", "Listing", "Setting", "Spec", "rbac_read_action"]
+__all__ = ["Detail", "Listing", "Setting", "Spec", "collect_specs", "rbac_read_action"]
 
 Scope = dict[str, str]
 
@@ -103,6 +103,8 @@ def _example(path: str, parent: str | None) -> str:
 
 
 class _Any(dict[str, str]):
+    """Placeholders without a value stay as their own name: `{subscription}` -> `subscription`."""
+
     def __missing__(self, key: str) -> str:
         return key
 
