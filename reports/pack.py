@@ -226,7 +226,7 @@ def _write_evidence_chain(archive: _Zip, store: Store, period: Period) -> set[st
     """Manifests 1..last (the whole chain, so it verifies from its start), detached signatures, keys."""
     keys: set[str] = set()
     for seq in range(1, period.last.seq + 1):
-        raw = store.backend.get_manifest(seq)
+        raw = store.manifest_bytes(seq)
         archive.add(f"evidence/manifests/{seq:08d}.json", raw)
         manifest = json.loads(raw)
         signature = manifest.get("signature")
@@ -257,9 +257,9 @@ def _write_objects(archive: _Zip, store: Store, period: Period) -> int:
             digests.add(manifest["mappings"]["object"])
             if "config" in manifest:
                 digests.add(manifest["config"]["object"])
-    digests.update(store.index().fact_hashes(period.first.seq, period.last.seq))
+    digests.update(store.fact_hashes(period.first.seq, period.last.seq))
     for digest in sorted(digests):
-        archive.add(f"evidence/objects/{digest[:2]}/{digest}", store.backend.get_object(digest))
+        archive.add(f"evidence/objects/{digest[:2]}/{digest}", store.get_object(digest))
     return len(digests)
 
 
@@ -284,10 +284,7 @@ def _write_pages(
     for row in register:
         for control in row["controls"]:
             nc_by_control[control].append(row)
-    facts = {
-        (row["kind"], row["resource"]): (row["hash"], row["collected_at"])
-        for row in store.index().facts(period.last.seq)
-    }
+    facts = store.fact_refs(period.last)
     rules = store.rules(period.last)
     overview = []
     for control in controls:
