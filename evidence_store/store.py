@@ -324,8 +324,8 @@ class Store:
         if seq in self._authentic:
             return
         signed = self.trust.check(manifest)
-        if signed.problem:
-            raise self._tampered(f"run {seq}: {signed.problem} (run `annexa verify`)")
+        if signed.refusal():
+            raise self._tampered(f"run {seq}: {signed.refusal()} (run `annexa verify`)")
         if signed.unsigned and self.trust.require_signatures:
             self._vouch(seq)
         self._authentic.add(seq)
@@ -338,8 +338,8 @@ class Store:
             if (manifest.get("previous") or {}).get("sha256") != sha:
                 raise self._tampered(f"run {later}: its link to run {later - 1} is broken (run `annexa verify`)")
             signed = self.trust.check(manifest)
-            if signed.problem:
-                raise self._tampered(f"run {later}: {signed.problem} (run `annexa verify`)")
+            if signed.refusal():
+                raise self._tampered(f"run {later}: {signed.refusal()} (run `annexa verify`)")
             if not signed.unsigned:
                 self._authentic.update(range(seq, later))
                 return

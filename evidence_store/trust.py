@@ -36,14 +36,24 @@ def parse_fingerprint(text: str) -> str:
 
 @dataclass(frozen=True)
 class Signed:
-    """What a manifest's signature says: the key (None if unsigned) and any problem with it."""
+    """What a manifest's signature says: the key (None if unsigned), whether the signature is
+    broken (`problem`), and whether a valid signature is by a key that is not pinned."""
 
     key: str | None
     problem: str | None = None
+    untrusted: bool = False
 
     @property
     def unsigned(self) -> bool:
         return self.key is None and self.problem is None
+
+    def refusal(self) -> str | None:
+        """Why a reader must not accept the manifest on its own signature, or None."""
+        if self.problem:
+            return self.problem
+        if self.untrusted:
+            return f"signed by {self.key}, which is not a trusted key"
+        return None
 
 
 @dataclass(frozen=True)
@@ -69,9 +79,7 @@ class Trust:
         key, problem = verify_signature(manifest)
         if problem:
             return Signed(key, problem)
-        if self.keys and key not in self.keys:
-            return Signed(key, f"signed by {key}, which is not a trusted key")
-        return Signed(key)
+        return Signed(key, untrusted=bool(self.keys) and key not in self.keys)
 
     def describe(self) -> str:
         if not self.keys:

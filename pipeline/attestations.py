@@ -69,7 +69,7 @@ def record_attestation(
     expires_at = _expiry(expires, now)
     content = _read(file) if file is not None else None
 
-    store = ws.open_store()
+    store = ws.open_store(signed=True)  # every writer signs when a key is configured
     attested_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     data: dict[str, Any] = {
         "control": control,
