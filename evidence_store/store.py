@@ -691,8 +691,9 @@ class Store:
 
 def _remove_sqlite(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(f"{path}{suffix}")
+        if os.path.lexists(f"{path}{suffix}"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{path}{suffix}")
 
 
 def _state_value(part: str, entry: Sequence[Any], seq: int) -> tuple[Any, ...]:
@@ -977,9 +978,14 @@ class RunWriter:
                 self.store.backend.publish_manifest(seq, raw)
             except SlotTaken:
                 continue  # another run landed first: chain onto it and try the next slot
-            index.apply(manifest, sha256_hex(raw), fact_delta, result_delta)
             self.store._remember(seq, raw, manifest, fact_state, result_state)
-            return self.store.resolve(str(seq))
+            try:
+                index.apply(manifest, sha256_hex(raw), fact_delta, result_delta)
+            except sqlite3.OperationalError:
+                # The run is published; the index is only a cache (a full disk, say): the next
+                # command's sync indexes the run, and this one reads it from what it just wrote.
+                pass
+            return self.store._run_info(seq)
         raise ConcurrentRunError(
             f"{self.store.url}: could not publish run {self.run_id}: other runs kept taking the next place in the chain"
         )
