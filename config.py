@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from annexa.collectors.base import Target
 from annexa.collectors.registry import Registry
@@ -26,20 +25,10 @@ from annexa.model import parse_duration
 from annexa.notify.settings import NotifySettings, parse_notify, redact_notify
 from annexa.yamlio import LineDict, line_of, load_yaml
 
-__all__ = ["Config", "DEFAULT_STORE", "TimestampSettings", "load_config", "parse_duration"]
+__all__ = ["Config", "DEFAULT_STORE", "load_config", "parse_duration"]
 
-# -- evidence integrity: pinned keys, required signatures, RFC 3161 timestamps (one block, see _trust below) --
-_TRUST_KEYS = ("trusted_keys", "require_signatures", "timestamps")
-_TIMESTAMP_KEYS = ("url", "ca_file", "timeout")
-
-
-@dataclass(frozen=True)
-class TimestampSettings:
-    """`timestamps: {url: TSA, ca_file: PEM}`: an RFC 3161 timestamp on every manifest written."""
-
-    url: str
-    ca_file: Path | None = None  # the TSA's CA certificate(s): tokens are checked against it
-    timeout: float = 10.0
+# -- evidence integrity: pinned keys and required signatures (one block, see _trust below) --
+_TRUST_KEYS = ("trusted_keys", "require_signatures")
 
 
 DEFAULT_STORE = "./evidence"
@@ -74,7 +63,6 @@ class Config:
     retention: Retention | None = None  # `store: {object_lock: ...}`: S3 Object Lock for every object written
     trusted_keys: tuple[str, ...] = ()  # `trusted_keys:` fingerprints whose signatures are trusted
     require_signatures: bool | None = None  # None: on when a key is pinned or `signing:` is set
-    timestamps: TimestampSettings | None = None
 
 
 def _plain(value: Any) -> Any:
@@ -136,11 +124,10 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
     if notify is not None:
         raw["notify"] = redact_notify(raw["notify"])  # webhook URLs embed credentials
 
-    trusted_keys, require_signatures, timestamps = _trust(doc, base, at)
+    trusted_keys, require_signatures = _trust(doc, at)
     return Config(
         trusted_keys=trusted_keys,
         require_signatures=require_signatures,
-        timestamps=timestamps,
         signing_key=_signing_key(doc.get("signing"), base, at),
         path=path,
         store=store,
@@ -154,8 +141,8 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
     )
 
 
-def _trust(doc: Any, base: Path, at: Any) -> tuple[tuple[str, ...], bool | None, TimestampSettings | None]:
-    """`trusted_keys: [sha256:...]`, `require_signatures: bool`, `timestamps: {url, ca_file, timeout}`."""
+def _trust(doc: Any, at: Any) -> tuple[tuple[str, ...], bool | None]:
+    """`trusted_keys: [sha256:...]` and `require_signatures: bool`."""
     keys = doc.get("trusted_keys", [])
     if not isinstance(keys, list):
         raise UsageError(f"{at(doc, 'trusted_keys')}: `trusted_keys` must be a list of sha256:FINGERPRINT")
@@ -173,35 +160,7 @@ def _trust(doc: Any, base: Path, at: Any) -> tuple[tuple[str, ...], bool | None,
             f"{at(doc, 'require_signatures')}: `require_signatures` needs `trusted_keys` or `signing` "
             "(which signatures would be trusted?)"
         )
-    section = doc.get("timestamps")
-    if section is None:
-        return tuple(trusted), require, None
-    if not isinstance(section, dict) or "url" not in section:
-        raise UsageError(f"{at(doc, 'timestamps')}: `timestamps` must be {{url: TSA URL, ca_file: PEM}}")
-    for key in section:
-        if key not in _TIMESTAMP_KEYS:
-            raise UsageError(
-                f"{at(section, key)}: unknown timestamps key {key!r} (allowed: {', '.join(_TIMESTAMP_KEYS)})"
-            )
-    url = section["url"]
-    host = urlsplit(str(url)).hostname or ""
-    if not isinstance(url, str) or not (url.startswith("https://") or (url.startswith("http://") and _loopback(host))):
-        raise UsageError(f"{at(section, 'url')}: timestamps.url must be an https:// URL (http:// only on loopback)")
-    ca_file = None
-    if "ca_file" in section:
-        ca_file = Path(str(section["ca_file"]))
-        ca_file = ca_file if ca_file.is_absolute() else (base / ca_file).resolve()
-        if not ca_file.is_file():
-            raise UsageError(f"{at(section, 'ca_file')}: timestamps.ca_file {section['ca_file']!r} does not exist")
-    try:
-        timeout = parse_duration(section["timeout"]).total_seconds() if "timeout" in section else 10.0
-    except ValueError as err:
-        raise UsageError(f"{at(section, 'timeout')}: timestamps.timeout: {err}") from None
-    return tuple(trusted), require, TimestampSettings(url, ca_file, timeout)
-
-
-def _loopback(host: str) -> bool:
-    return host == "localhost" or host == "::1" or host.startswith("127.")
+    return tuple(trusted), require
 
 
 def _signing_key(section: Any, base: Path, at: Any) -> Path | None:
