@@ -20,6 +20,7 @@ import json
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -155,22 +156,20 @@ def _open_zip(path: Path, report: VerifyReport) -> PackSource:
         report.problems.append(f"{path}: entries must sit under one folder, found {sorted(roots) or 'none'}")
 
     def read(info: zipfile.ZipInfo) -> bytes:
-        # At most the declared size (zipfile stops there and checks the CRC), never more.
-        with archive.open(info) as member:
-            data = member.read(MAX_MEMBER_BYTES + 1)
-        if len(data) > MAX_MEMBER_BYTES:
-            raise StoreError(f"zip entry {info.filename!r} is larger than {MAX_MEMBER_BYTES} bytes")
-        return data
+        # At most the declared size, checked above: zipfile stops there and checks the CRC.
+        try:
+            return archive.read(info)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as err:
+            raise StoreError(f"zip entry {info.filename!r} cannot be read ({err})") from None
 
     return PackSource(str(path), files, read)
 
 
 def _read_file(path: str) -> bytes:
     with open(path, "rb") as handle:
-        data = handle.read(MAX_MEMBER_BYTES + 1)
-    if len(data) > MAX_MEMBER_BYTES:
-        raise StoreError(f"{path} is larger than {MAX_MEMBER_BYTES} bytes")
-    return data
+        if os.fstat(handle.fileno()).st_size > MAX_MEMBER_BYTES:
+            raise StoreError(f"{path} is larger than {MAX_MEMBER_BYTES} bytes")
+        return handle.read()
 
 
 def _open_folder(path: Path) -> PackSource:

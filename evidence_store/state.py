@@ -21,7 +21,7 @@ from typing import Any
 
 from annexa.evidence_store.canonical import sha256_hex
 
-__all__ = ["FactState", "ResultState", "state_digest"]
+__all__ = ["FactState", "ResultState", "entries_digest", "state_digest"]
 
 # (kind, resource) -> (object hash, batch, since)
 FactState = dict[tuple[str, str], tuple[Any, ...]]
@@ -34,4 +34,9 @@ _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=
 
 def state_digest(state: Mapping[tuple[str, str], tuple[Any, ...]]) -> str:
     """The commitment to a live state (see the module docstring)."""
-    return sha256_hex(_encode([[*key, *state[key]] for key in sorted(state)]).encode("utf-8"))
+    return entries_digest([[*key, *state[key]] for key in sorted(state)])
+
+
+def entries_digest(entries: list[list[Any]]) -> str:
+    """The commitment to a state given as its entries, already sorted by key."""
+    return sha256_hex(_encode(entries).encode("utf-8"))
