@@ -44,5 +44,12 @@ def run(args: argparse.Namespace) -> int:
     if args.notify and ws.config.notify is not None:
         from annexa.notify.send import notify_run  # imports requests: only when alerting
 
-        notify_run(ws.config.notify, drift, store.url, structlog.get_logger())
+        head = store.head()
+        notify_run(
+            ws.config.notify,
+            drift,
+            store.url,
+            structlog.get_logger(),
+            head=f"{head.seq}:{head.manifest_sha256}" if head else None,
+        )
     return drift.exit_code

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     # The run's recorded configuration is the import itself, so the bundle says where its evidence came from.
     raw = {**ws.config.raw, "targets": [{"import": dict(target.options)}]}
     config = dataclasses.replace(ws.config, targets=(target,), raw=raw)
-    store, log = ws.open_store(), structlog.get_logger()
+    store, log = ws.open_store(signed=True), structlog.get_logger()
     run_id = args.run_id or new_run_id()
     with holding_run_lock(store.backend.run_lock(), store.url, run_id, log):  # one writer at a time, as `collect`
         outcome = run_collection(config, ws.registry, ws.rules, ws.catalog, store, log, run_id=run_id)

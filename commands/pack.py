@@ -31,10 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     ws = workspace(args, config_required=False)
     options = PackOptions(args.start, args.end, tuple(args.controls), args.sample, args.seed, ws.max_age_by_kind())
-    summary = build_pack(ws.open_store(), ws.catalog, ws.config, options, Path(args.output))
+    summary = build_pack(ws.open_store(), ws.catalog, ws.config, options, Path(args.output), ws.signer())
     seed = f", sample seed {summary.seed}" if summary.seed is not None else ""
+    sealed = "sealed" if summary.sealed else "not sealed (no `signing:` key)"
     print(
-        f"wrote {summary.path} ({summary.bytes} bytes): runs {summary.first_run} to {summary.last_run}, "
+        f"wrote {summary.path} ({summary.bytes} bytes, {sealed}): runs {summary.first_run} to {summary.last_run}, "
         f"{summary.controls} controls, {summary.manifests} manifests, {summary.objects} objects{seed}"
     )
     return 0

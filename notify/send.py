@@ -46,14 +46,15 @@ def should_notify(settings: NotifySettings, drift: Drift) -> bool:
     return drift.has_changes()
 
 
-def notify(settings: NotifySettings, drift: Drift, store_url: str, log: Any) -> list[Delivery]:
-    """Send the drift summary to every configured receiver; returns what happened to each."""
+def notify(settings: NotifySettings, drift: Drift, store_url: str, log: Any, head: str | None = None) -> list[Delivery]:
+    """Send the drift summary (and the chain's `head`, an anchor a third party then holds) to every
+    configured receiver; returns what happened to each."""
     jobs: list[Callable[[], Delivery]] = [
-        functools.partial(_webhook, hook, payload(hook.format, drift, store_url), settings)
+        functools.partial(_webhook, hook, payload(hook.format, drift, store_url, head), settings)
         for hook in settings.webhooks
     ]
     if settings.email is not None:
-        jobs.append(functools.partial(_email, settings.email, drift, store_url, settings))
+        jobs.append(functools.partial(_email, settings.email, drift, store_url, settings, head))
     # In parallel, so one hanging receiver delays the others by nothing.
     with ThreadPoolExecutor(max_workers=min(8, len(jobs) or 1)) as pool:
         deliveries = list(pool.map(lambda job: job(), jobs))
@@ -93,13 +94,15 @@ def _webhook(hook: Webhook, body: dict[str, Any], settings: NotifySettings) -> D
     return Delivery(hook.label, False, attempts, detail)
 
 
-def _email(email: EmailSettings, drift: Drift, store_url: str, settings: NotifySettings) -> Delivery:
+def _email(
+    email: EmailSettings, drift: Drift, store_url: str, settings: NotifySettings, head: str | None = None
+) -> Delivery:
     target = f"email via {email.host}:{email.port} to {', '.join(email.to)}"
     message = EmailMessage()
     message["Subject"] = subject(drift, store_url)
     message["From"] = email.sender
     message["To"] = ", ".join(email.to)
-    message.set_content(email_text(drift, store_url))
+    message.set_content(email_text(drift, store_url, head))
     detail = ""
     for attempt in range(settings.retries + 1):
         if attempt:
@@ -117,7 +120,9 @@ def _email(email: EmailSettings, drift: Drift, store_url: str, settings: NotifyS
     return Delivery(target, False, settings.retries + 1, detail)
 
 
-def notify_run(settings: NotifySettings, drift: Drift | None, store_url: str, log: Any) -> list[Delivery]:
+def notify_run(
+    settings: NotifySettings, drift: Drift | None, store_url: str, log: Any, head: str | None = None
+) -> list[Delivery]:
     """Notify about a finished run's drift when `settings.when` asks for it (None: no earlier run)."""
     if drift is None:
         log.info("notify_skipped", reason="first run in the store: nothing to compare")
@@ -125,4 +130,4 @@ def notify_run(settings: NotifySettings, drift: Drift | None, store_url: str, lo
     if not should_notify(settings, drift):
         log.info("notify_skipped", reason=f"notify.when is {settings.when!r} and the drift has none", **drift.counts())
         return []
-    return notify(settings, drift, store_url, log)
+    return notify(settings, drift, store_url, log, head)
