@@ -27,7 +27,7 @@ from annexa.collectors.base import Context, Target
 from annexa.collectors.userfiles import reader
 from annexa.model import Source
 
-__all__ = ["HostFiles", "HostIdentity", "HostReadError", "HostTargetError", "PathEscapeError"]
+__all__ = ["ConfigRejected", "HostFiles", "HostIdentity", "HostReadError", "HostTargetError", "PathEscapeError"]
 
 MAX_FILE_BYTES = 16 * 1024 * 1024  # config files are small; refuse to slurp a disk image
 _MAX_SYMLINK_HOPS = 40  # what Linux allows before ELOOP
@@ -45,6 +45,18 @@ class HostReadError(Exception):
         super().__init__(f"{path}: {message}")
         self.path = path
         self.code = code
+
+
+class ConfigRejected(HostReadError):
+    """The program would refuse this configuration (and not start), so the settings it runs
+    with cannot be told from the files: a running daemon may still hold an older one."""
+
+    def __init__(self, program: str, path: str, detail: str) -> None:
+        super().__init__(path, f"{program} would not start with this config: {detail}", "config_rejected")
+        self.message = f"{program} would not start with this config: {detail}"
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class PathEscapeError(HostReadError):
