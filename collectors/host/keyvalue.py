@@ -203,7 +203,7 @@ def _split_chrony(line: str) -> tuple[str, str]:
 def _split_shell(line: str) -> tuple[str, str]:
     # A file read with `. FILE` by sh: `NAME=value` with shell quoting; `#` starts a comment
     # only at the start of a word. Anything but assignments is a command annexa does not run.
-    if "$" in line or "`" in line:
+    if _expands(line):
         raise LineProblem("uses shell expansion, which annexa does not perform")
     try:
         words = shlex.split(line, comments=True, posix=True)
@@ -217,6 +217,26 @@ def _split_shell(line: str) -> tuple[str, str]:
     if len(words) > 1:
         raise LineProblem("more than one word after the assignment")
     return name, value
+
+
+def _expands(line: str) -> bool:
+    """Whether sh would expand something in `line`: `$` or a backquote outside single quotes,
+    before a `#` that starts a word (a comment)."""
+    quote = ""
+    for index, char in enumerate(line):
+        if quote == "'":
+            quote = "" if char == "'" else quote
+        elif char == "\\":
+            continue
+        elif char in "$`":
+            return True
+        elif quote == '"':
+            quote = "" if char == '"' else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1] in " \t"):
+            return False
+    return False
 
 
 def sshd_keyword(line: str) -> tuple[str | None, str | None]:

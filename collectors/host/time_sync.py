@@ -36,7 +36,7 @@ _TIMESYNCD_DROPINS = (
 
 def _chrony_source_problem(words: list[str]) -> str | None:
     """Why chronyd would reject a server/pool/peer line's options (None: it accepts them)."""
-    index = 1
+    index = 2  # words[0] is the directive, words[1] the host
     while index < len(words):
         option = words[index].lower()
         if option in _CHRONY_FLAGS:
