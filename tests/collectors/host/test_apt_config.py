@@ -123,7 +123,11 @@ def test_apt_config_dump_agrees(debian12, fact_data, case):
     values, lists = real
     assert mechanism["config_error"] is None
     ours = dict(
-        zip(KEYS, (mechanism["periodic_enable"], mechanism["update_package_lists"], mechanism["unattended_upgrade"]))
+        zip(
+            KEYS,
+            (mechanism["periodic_enable"], mechanism["update_package_lists"], mechanism["unattended_upgrade"]),
+            strict=True,
+        )
     )
     assert ours == {key: values.get(key.lower()) for key in KEYS}
     assert mechanism["origins"] == [v for key in LISTS for v in lists.get(key.lower(), [])]
