@@ -8,6 +8,7 @@ from typing import Any
 
 from annexa.collectors.host.apt_config import AptConfig, AptSyntaxError, apt_reads
 from annexa.collectors.host.collector import HostCollector
+from annexa.collectors.host.dpkg import installed_packages
 from annexa.collectors.host.files import HostFiles
 from annexa.collectors.host.systemd import unit_masked, unit_runs
 
@@ -21,11 +22,7 @@ _SH_INTEGER = re.compile(r"[ \t]*[+-]?[0-9]+[ \t]*")
 
 def dpkg_installed(status_text: str | None, package: str) -> bool:
     """Whether dpkg's status database lists `package` as installed."""
-    for paragraph in (status_text or "").split("\n\n"):
-        fields = dict(line.split(":", 1) for line in paragraph.splitlines() if ":" in line and not line[0].isspace())
-        if fields.get("Package", "").strip() == package:
-            return fields.get("Status", "").split()[-1:] == ["installed"]
-    return False
+    return package in installed_packages(status_text)
 
 
 def periodic_runs(value: str | None) -> bool | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annexa.collectors.host.collector import HostCollector
+from annexa.collectors.host.dpkg import installed_packages
 from annexa.collectors.host.files import ConfigRejected, HostFiles, HostReadError
 from annexa.collectors.host.keyvalue import SSHD, read_entries
 from annexa.collectors.host.sshd_keywords import ALIASES, KEYWORDS, check_value
@@ -243,14 +244,8 @@ def _value(keyword: str, args: list[str]) -> str | int:
 
 def _openssh_release(status: str | None) -> tuple[int, int] | None:
     """The upstream release of dpkg's installed openssh-server (`1:9.2p1-2+deb12u6` -> (9, 2))."""
-    for paragraph in (status or "").split("\n\n"):
-        fields = dict(line.split(":", 1) for line in paragraph.splitlines() if ":" in line and not line[0].isspace())
-        if fields.get("Package", "").strip() == "openssh-server" and fields.get("Status", "").split()[-1:] == [
-            "installed"
-        ]:
-            found = _DPKG_VERSION.match(fields.get("Version", "").strip())
-            return (int(found.group(1)), int(found.group(2))) if found else None
-    return None
+    found = _DPKG_VERSION.match(installed_packages(status).get("openssh-server", ""))
+    return (int(found.group(1)), int(found.group(2))) if found else None
 
 
 def effective(config: SshdConfig) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]], list[str]]:
