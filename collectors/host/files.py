@@ -129,7 +129,7 @@ class HostFiles:
             with open(real, "rb", opener=_open_no_block) as handle:
                 if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                     raise HostReadError(path, "not a regular file", "not_regular_file")
-                content = handle.read(MAX_FILE_BYTES + 1)
+                content = _read_capped(handle)
         except OSError as err:
             if err.errno in _MISSING:
                 return None
@@ -224,6 +224,19 @@ class HostFiles:
             if err.errno in _MISSING:
                 return False
             raise _read_error(path, err) from err
+
+
+def _read_capped(handle: Any) -> bytes:
+    """Up to MAX_FILE_BYTES + 1 bytes in modest reads: /proc files refuse one huge read (ENOMEM)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_FILE_BYTES:
+        chunk = handle.read(65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _open_no_block(path: str, flags: int) -> int:

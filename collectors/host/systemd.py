@@ -141,7 +141,7 @@ def detect_container(files: HostFiles) -> tuple[str | None, str]:
     it carries and otherwise as booting on a machine, not in a container."""
     if files.exists("/proc/vz") and not files.exists("/proc/bc"):
         return "openvz", "/proc/vz without /proc/bc"
-    osrelease = files.read_text("/proc/sys/kernel/osrelease") or ""
+    osrelease = _readable(files, "/proc/sys/kernel/osrelease") or ""
     if "Microsoft" in osrelease or "WSL" in osrelease:
         return "wsl", "/proc/sys/kernel/osrelease names WSL"
     for path in ("/run/host/container-manager", "/run/systemd/container"):
