@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+
 import jmespath
 import pytest
 
@@ -93,3 +97,62 @@ def test_pwquality_reads_as_libpwquality(tree, fact_data):
     data = fact_data(LoginDefsCollector, root)["pwquality"]
     # `minlen=15` is one word: libpwquality reads no `minlen` from it; later files win otherwise.
     assert (data["minlen"], data["minclass"]) == (8, 4)
+
+
+# -- shadow itself as judge: useradd -P PREFIX applies the ageing defaults, chgpasswd -R CHROOT hashes --
+
+_HASHES = (("$6$", "SHA512"), ("$y$", "YESCRYPT"), ("$5$", "SHA256"), ("$1$", "MD5"), ("$2b$", "BCRYPT"))
+
+
+def _shadow_prefix(tmp_path, login_defs: str):
+    prefix = tmp_path / "shadow-prefix"
+    (prefix / "etc").mkdir(parents=True)
+    (prefix / "etc/login.defs").write_text(login_defs)
+    (prefix / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (prefix / "etc/shadow").write_text("root:*:19000:0:99999:7:::\n")
+    (prefix / "etc/group").write_text("root:x:0:\nprobe:x:4242:\n")
+    (prefix / "etc/gshadow").write_text("root:*::\nprobe:*::\n")
+    return prefix
+
+
+def _shadow_verdict(prefix) -> tuple[int, str]:
+    """(PASS_MAX_DAYS as useradd writes it into the new account, the hash chgpasswd makes)."""
+    subprocess.run(["useradd", "-P", str(prefix), "-M", "-N", "-g", "probe", "probe"], check=True, capture_output=True)
+    shadow = next(line for line in (prefix / "etc/shadow").read_text().splitlines() if line.startswith("probe:"))
+    max_days = shadow.split(":")[4]
+    subprocess.run(
+        ["chgpasswd", "-R", str(prefix)], input="probe:Secret-123\n", text=True, check=True, capture_output=True
+    )
+    hashed = next(line for line in (prefix / "etc/gshadow").read_text().splitlines() if line.startswith("probe:"))
+    password = hashed.split(":")[1]
+    method = next((name for mark, name in _HASHES if password.startswith(mark)), "DES" if len(password) == 13 else "?")
+    return (int(max_days) if max_days else -1), method
+
+
+def _shadow_can_judge() -> str | None:
+    if os.geteuid() != 0:
+        return "useradd -P and chgpasswd -R write account files and chroot: root only"
+    missing = [tool for tool in ("useradd", "chgpasswd") if shutil.which(tool) is None]
+    return f"shadow's {', '.join(missing)} not installed (apt-get install passwd)" if missing else None
+
+
+@pytest.mark.skipif(_shadow_can_judge() is not None, reason=str(_shadow_can_judge()))
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("PASS_MAX_DAYS\t99999", "PASS_MAX_DAYS\t99999"),
+        ("PASS_MAX_DAYS\t99999", "PASS_MAX_DAYS\t90   # policy 5.17"),
+        ("PASS_MAX_DAYS\t99999", "PASS_MAX_DAYS\t365"),
+        ("PASS_MAX_DAYS\t99999", 'PASS_MAX_DAYS\t"180"'),
+        ("ENCRYPT_METHOD SHA512", "ENCRYPT_METHOD sha512"),
+        ("ENCRYPT_METHOD SHA512", "ENCRYPT_METHOD YESCRYPT # strong"),
+        ("ENCRYPT_METHOD SHA512", "ENCRYPT_METHOD YESCRYPT"),
+        ("ENCRYPT_METHOD SHA512", "#ENCRYPT_METHOD SHA512"),
+    ],
+)
+def test_shadow_agrees(debian12, fact_data, tmp_path, old, new):
+    """Debian 12's login.defs with one line changed, read by annexa and applied by shadow's own tools."""
+    root = _with(debian12, old, new)
+    data = fact_data(LoginDefsCollector, root)
+    max_days, method = _shadow_verdict(_shadow_prefix(tmp_path, (root / "etc/login.defs").read_text()))
+    assert (data["pass_max_days"], data["encrypt_method"]) == (max_days, method)
