@@ -10,7 +10,7 @@ from annexa.collectors.host.apt_config import AptConfig, AptSyntaxError, apt_rea
 from annexa.collectors.host.collector import HostCollector
 from annexa.collectors.host.dpkg import installed_packages
 from annexa.collectors.host.files import HostFiles
-from annexa.collectors.host.systemd import unit_masked, unit_runs
+from annexa.collectors.host.systemd import systemd_is_init, unit_masked, unit_runs
 
 __all__ = ["AutoUpdatesCollector", "dpkg_installed", "periodic_runs"]
 
@@ -49,14 +49,6 @@ def _ini_commands(text: str, path: str) -> dict[str, str]:
     except configparser.Error:
         return {}  # unparsable: reported as not applying updates, which a rule will fail
     return dict(parser["commands"]) if parser.has_section("commands") else {}
-
-
-def _boots_with_systemd(files: HostFiles) -> bool:
-    """apt-compat's test `[ -d /run/systemd/system ]` on the live host; for an image, whether
-    /sbin/init is systemd (systemd-sysv)."""
-    if files.exists("/run/systemd/system/."):
-        return True
-    return "systemd" in (files.readlink("/sbin/init") or "")
 
 
 def _both(*states: bool | None) -> bool | None:
@@ -166,7 +158,7 @@ class AutoUpdatesCollector(HostCollector):
 
     @staticmethod
     def _apt_schedule(files: HostFiles) -> tuple[bool | None, str]:
-        if _boots_with_systemd(files):
+        if systemd_is_init(files)[0]:  # apt-compat's own test: `[ -d /run/systemd/system ] && exit 0`
             states, reasons = [], []
             for timer, service in (
                 ("apt-daily.timer", "apt-daily.service"),

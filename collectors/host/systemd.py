@@ -7,7 +7,8 @@ names (e.g. `dbus-org.freedesktop.timesync1.service`). A unit linked to /dev/nul
 running systemctl) works on a mounted image and in a container without systemd.
 Vendor presets applied at package install also land here.
 
-Enabled is not running: an enabled unit whose file is missing never loads, and one
+Enabled is not running: systemd must be the init system (running, on the live host; as
+/sbin/init, in an image), an enabled unit whose file is missing never loads, and one
 whose `Condition...=` does not hold is skipped at boot (systemd.unit(5)). `unit_runs`
 reads the unit file and its drop-ins from systemd's search path and evaluates the
 conditions files can settle: `ConditionVirtualization=` (the container detection of
@@ -27,7 +28,7 @@ from pathlib import Path
 from annexa.collectors.host.files import HostFiles, HostReadError
 from annexa.collectors.host.keyvalue import SHELL, SYSTEMD, last_wins, read_entries
 
-__all__ = ["UnitRun", "detect_container", "unit_enabled", "unit_masked", "unit_runs"]
+__all__ = ["UnitRun", "detect_container", "systemd_is_init", "unit_enabled", "unit_masked", "unit_runs"]
 
 _UNIT_DIR = "/etc/systemd/system"
 # systemd.unit(5) "Unit File Load Path" for the system manager, highest priority first; /lib for
@@ -68,8 +69,24 @@ def unit_enabled(files: HostFiles, unit: str, aliases: tuple[str, ...] = ()) -> 
     return any(files.readlink(f"{_UNIT_DIR}/{alias}") not in (None, "/dev/null") for alias in aliases)
 
 
+def systemd_is_init(files: HostFiles) -> tuple[bool, str]:
+    """Whether systemd starts the units: on the live host, whether it runs as init (the test
+    sd_booted() and apt's cron job make: /run/systemd/system exists); for an image, whether
+    /sbin/init is systemd (systemd-sysv), as it would boot."""
+    if files.root == Path("/"):
+        running = files.glob("/run/systemd/system") != [] and files.exists("/run/systemd/system/.")
+        return running, "systemd runs as init" if running else "systemd is not running as init (no /run/systemd/system)"
+    init = files.readlink("/sbin/init") or ""
+    if "systemd" in init:
+        return True, f"/sbin/init is {init}"
+    return False, "/sbin/init is not systemd" if files.exists("/sbin/init") else "the image has no /sbin/init"
+
+
 def unit_runs(files: HostFiles, unit: str, aliases: tuple[str, ...] = ()) -> UnitRun:
     """Whether `unit` is enabled, loadable and its conditions hold, as far as files tell."""
+    init, why = systemd_is_init(files)
+    if not init:
+        return UnitRun(False, f"{unit} cannot start: {why}", unit_enabled(files, unit, aliases))
     if unit_masked(files, unit):
         return UnitRun(False, f"{unit} is masked", False)
     if not unit_enabled(files, unit, aliases):

@@ -75,14 +75,17 @@ _EMPTY_FOLDERS = {"openssh-server": ("etc/ssh/sshd_config.d",)}
 @pytest.fixture
 def debian12(tmp_path: Path) -> Callable[..., Path]:
     """A root with the named fixtures/debian12/<package> trees layered (files from Debian 12
-    packages as their maintainer scripts install them, see fixtures/debian12/SOURCES.md), then
-    `files` written and `links` made over them (None as a file's text removes it)."""
+    packages as their maintainer scripts install them, see fixtures/debian12/SOURCES.md) over
+    systemd-sysv (every Debian 12 system boots with systemd as /sbin/init), then `files` written
+    and `links` made over them (None as a file's text or link removes it)."""
     roots = iter(range(1_000_000))
 
-    def build(*packages: str, files: dict[str, str | None] | None = None, links: dict[str, str] | None = None) -> Path:
+    def build(
+        *packages: str, files: dict[str, str | None] | None = None, links: dict[str, str | None] | None = None
+    ) -> Path:
         root = tmp_path / f"debian12-{next(roots)}"
         root.mkdir()
-        for package in packages:
+        for package in dict.fromkeys(("systemd-sysv", *packages)):
             shutil.copytree(FIXTURES / "debian12" / package, root, symlinks=True, dirs_exist_ok=True)
             for folder in _EMPTY_FOLDERS.get(package, ()):  # shipped empty by the package; git keeps none
                 (root / folder).mkdir(parents=True, exist_ok=True)
@@ -100,7 +103,8 @@ def debian12(tmp_path: Path) -> Callable[..., Path]:
             target.parent.mkdir(parents=True, exist_ok=True)
             if target.is_symlink() or target.exists():
                 target.unlink()
-            target.symlink_to(link)
+            if link is not None:
+                target.symlink_to(link)
         return root
 
     return build

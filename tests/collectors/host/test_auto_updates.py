@@ -7,7 +7,7 @@ import pytest
 from annexa.collectors.host.auto_updates import AutoUpdatesCollector, dpkg_installed, periodic_runs
 from annexa.model import CollectionError, Fact
 
-APT = ("apt", "unattended-upgrades", "dpkg-status", "systemd-sysv")
+APT = ("apt", "unattended-upgrades", "dpkg-status")
 TIMERS = "/etc/systemd/system/timers.target.wants"
 
 
@@ -50,7 +50,10 @@ def test_apt_compat_does_not_schedule_under_systemd(debian12, fact_data):
     assert (root / "etc/cron.daily/apt-compat").exists()
     assert fact_data(AutoUpdatesCollector, root)["active"] == []
     without_systemd = debian12(
-        "apt", "unattended-upgrades", files={"/var/lib/dpkg/status": _status("unattended-upgrades", "cron")}
+        "apt",
+        "unattended-upgrades",
+        files={"/var/lib/dpkg/status": _status("unattended-upgrades", "cron")},
+        links={"/sbin/init": "/sbin/openrc-init"},
     )
     unattended = _unattended(fact_data(AutoUpdatesCollector, without_systemd))
     assert unattended["scheduled"] and "apt-compat run by cron" in unattended["reason"]
@@ -101,7 +104,10 @@ def test_dnf_automatic_install_timer(tree, fact_data):
             "/etc/dnf/automatic.conf": "[commands]\nupgrade_type = security\napply_updates = no\n",
             "/usr/lib/systemd/system/dnf-automatic-install.timer": "[Timer]\nOnCalendar=daily\n",
         },
-        links={f"{TIMERS}/dnf-automatic-install.timer": "/usr/lib/systemd/system/dnf-automatic-install.timer"},
+        links={
+            f"{TIMERS}/dnf-automatic-install.timer": "/usr/lib/systemd/system/dnf-automatic-install.timer",
+            "/sbin/init": "../lib/systemd/systemd",
+        },
     )
     assert fact_data(AutoUpdatesCollector, root)["active"] == ["dnf-automatic"]
 

@@ -76,7 +76,17 @@ def test_ntpsec_servers_with_inline_comments(tree, fact_data):
             "/etc/ntpsec/ntp.conf": "pool 0.debian.pool.ntp.org iburst\nserver 192.0.2.1 # lab\n",
             "/lib/systemd/system/ntpsec.service": unit,
         },
-        links={"/etc/systemd/system/multi-user.target.wants/ntpsec.service": "/lib/systemd/system/ntpsec.service"},
+        links={
+            "/etc/systemd/system/multi-user.target.wants/ntpsec.service": "/lib/systemd/system/ntpsec.service",
+            "/sbin/init": "/lib/systemd/systemd",
+        },
     )
     ntpd = _daemon(fact_data(TimeSyncCollector, root), "ntpd")
     assert ntpd["servers"] == ["0.debian.pool.ntp.org", "192.0.2.1"] and ntpd["enabled"] is True
+
+
+def test_no_unit_runs_without_systemd_as_init(debian12, fact_data):
+    """A container image without /sbin/init boots no units, however they are enabled."""
+    root = debian12("chrony", links={"/sbin/init": None})
+    chrony = _daemon(fact_data(TimeSyncCollector, root), "chrony")
+    assert chrony["enabled"] is False and chrony["reason"] == "chrony.service cannot start: the image has no /sbin/init"
