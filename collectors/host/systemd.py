@@ -74,7 +74,7 @@ def systemd_is_init(files: HostFiles) -> tuple[bool, str]:
     sd_booted() and apt's cron job make: /run/systemd/system exists); for an image, whether
     /sbin/init is systemd (systemd-sysv), as it would boot."""
     if files.root == Path("/"):
-        running = files.glob("/run/systemd/system") != [] and files.exists("/run/systemd/system/.")
+        running = files.exists("/run/systemd/system")
         return running, "systemd runs as init" if running else "systemd is not running as init (no /run/systemd/system)"
     init = files.readlink("/sbin/init") or ""
     if "systemd" in init:
