@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from annexa.errors import UsageError
+from annexa.inputfiles import YAML_LIMIT, read_input_text
 
 __all__ = ["LineDict", "LineList", "load_yaml", "line_of", "parse_yaml"]
 
@@ -71,17 +72,9 @@ def line_of(node: Any, key: Any = None, default: int = 1) -> int:
     return getattr(node, "line", 0) or default
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse `path` or raise UsageError(`path:line: message`)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, expected a YAML file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(f"{path}: cannot read: {err}") from None
-    return parse_yaml(text, str(path))
+def load_yaml(path: Path, option: str | None = None) -> Any:
+    """Parse `path` (a regular file of at most `YAML_LIMIT` bytes) or raise UsageError(`path:line: message`)."""
+    return parse_yaml(read_input_text(path, YAML_LIMIT, option, expected="a YAML file"), str(path))
 
 
 def parse_yaml(text: str, origin: str, first_line: int = 1) -> Any:

@@ -56,8 +56,12 @@ def run(args: argparse.Namespace) -> int:
     with holding_run_lock(store.backend.run_lock(), store.url, run_id, log):  # one writer at a time, as `collect`
         outcome = run_collection(config, ws.registry, ws.rules, ws.catalog, store, log, run_id=run_id)
     counts = {s: sum(1 for r in outcome.results if r.status == s) for s in ("pass", "fail", "error")}
+    duplicated = sum(1 for fact in facts if fact.data.get("duplicates"))
+    repeats = f" ({duplicated} listed more than once: the worst status of each kept)" if duplicated else ""
     print(
         f"run {outcome.run.run_id} (#{outcome.run.seq}) {outcome.run.status}: imported {len(facts)} {args.format} "
-        f"results from {args.file}, " + ", ".join(f"{n} {s}" for s, n in counts.items()) + f"; store {ws.store_url}"
+        f"results from {args.file}{repeats}, "
+        + ", ".join(f"{n} {s}" for s, n in counts.items())
+        + f"; store {ws.store_url}"
     )
     return outcome.exit_code

@@ -11,6 +11,7 @@ from annexa.errors import UsageError
 from annexa.evidence_store.packfile import verify_path
 from annexa.evidence_store.signing import fingerprint, load_public_key
 from annexa.evidence_store.verify import StoreSource, verify_chain
+from annexa.inputfiles import KEY_LIMIT, read_input
 
 NAME = "verify"
 HELP = "check hashes, the hash chain and signatures; exit 4 on any problem"
@@ -35,9 +36,7 @@ def _trusted(paths: list[str]) -> list[str]:
     keys = []
     for path in paths:
         try:
-            keys.append(fingerprint(load_public_key(Path(path).read_bytes())))
-        except OSError as err:
-            raise UsageError(f"--public-key {path}: cannot read: {err.strerror or err}") from None
+            keys.append(fingerprint(load_public_key(read_input(Path(path), KEY_LIMIT, "--public-key", "a PEM key"))))
         except ValueError as err:
             raise UsageError(f"--public-key {path}: {err}") from None
     return keys
