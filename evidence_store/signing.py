@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from annexa.errors import UsageError
-from annexa.inputfiles import KEY_LIMIT, read_input
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
+from annexa.inputfiles import KEY_LIMIT, read_input
 
 __all__ = [
     "ALGORITHM",

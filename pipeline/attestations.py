@@ -18,8 +18,8 @@ from typing import Any
 
 from annexa.collectors.userfiles import reader
 from annexa.errors import UsageError
-from annexa.inputfiles import read_input
 from annexa.evidence_store.store import RunInfo, Store
+from annexa.inputfiles import read_input
 from annexa.mappings.rollup import ManualEvidence
 from annexa.model import Fact, Source, parse_timestamp, utc_now
 from annexa.pipeline.runner import new_run_id, run_meta

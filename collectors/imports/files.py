@@ -250,8 +250,9 @@ class ImportCollector(Collector):
 
     A subclass sets `format` and implements `parse(target) -> list[Fact]`, raising
     ImportFileError for a bad file (a time in the future is one: it would stay fresh for
-    ever). A finding listed twice keeps its worst status and records `duplicates`; `annexa import` calls `parse` first so a bad file
-    writes nothing, and in a configured collection it becomes `error` evidence.
+    ever). A finding listed twice keeps its worst status and records `duplicates`.
+    `annexa import` calls `parse` first so a bad file writes nothing, and in a configured
+    collection it becomes `error` evidence.
     """
 
     provider = "import"
