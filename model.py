@@ -135,6 +135,13 @@ class CollectionError:
     resource: str | None = None
     collected_at: str = field(default_factory=utc_now)
 
+    def __post_init__(self) -> None:
+        # Messages are built from API answers (a malformed body, an echoed request): redacted here,
+        # once, so the manifest, the index, the logs and the pack all hold the same clean text.
+        from annexa.evidence_store.redact import redact_text  # the store's rules; imported late to stay a leaf
+
+        object.__setattr__(self, "message", redact_text(self.message))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kinds": list(self.kinds),
