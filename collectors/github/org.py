@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 from annexa.collectors.base import Collector, Context, Target
-from annexa.collectors.github.client import GitHubClient, GitHubError
+from annexa.collectors.github.client import GitHubClient, GitHubError, check_base_url
 from annexa.model import CollectionError, Fact, Source
 
 __all__ = ["GitHubOrgCollector"]
@@ -55,6 +55,11 @@ class GitHubOrgCollector(Collector):
         "private_key": Path,
         "max_wait_seconds": int,
     }
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        if "base_url" in options:  # the token goes there: https only (http on the loopback, for fakes)
+            check_base_url(options["base_url"])
 
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:
         org = target.options.get("org")
