@@ -122,6 +122,14 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
     )
 
 
+def _valid_date(text: str) -> bool:
+    """`YYYY-MM-DD` naming a day that exists (`2026-13-45` does not)."""
+    try:
+        return bool(_DATE.match(text)) and date.fromisoformat(text) is not None
+    except ValueError:
+        return False
+
+
 def _signing_key(section: Any, base: Path, at: Any) -> Path | None:
     if section is None:
         return None
@@ -246,7 +254,7 @@ def _scope(items: Any, catalog: Catalog, path: Path) -> dict[str, ScopeDecision]
         reviewed = decision.get("reviewed")
         if reviewed is not None:
             reviewed = str(reviewed)  # YAML reads 2026-09-01 as a date
-            if not _DATE.match(reviewed):
+            if not _valid_date(reviewed):
                 raise UsageError(f"{path}:{line_of(decision, 'reviewed')}: `reviewed` must be a date like 2026-09-01")
         decisions[control] = ScopeDecision(applicable, justification.strip(), owner.strip(), max_age, reviewed)
     return decisions

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 __all__ = [
+    "MAX_DURATION",
     "RESULT_STATUSES",
     "CollectionError",
     "Fact",
@@ -33,6 +34,8 @@ RESULT_STATUSES = ("pass", "fail", "error", "not_applicable")
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+MAX_DURATION = timedelta(days=36500)  # a century: longer is a typo, and would overflow date arithmetic
+_MAX_AMOUNT = {unit: int(MAX_DURATION / timedelta(**{name: 1})) for unit, name in _UNITS.items()}
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -42,11 +45,14 @@ def parse_timestamp(value: str) -> datetime:
 
 
 def parse_duration(text: Any) -> timedelta:
-    """`90m`, `36h`, `7d`, `2w` -> timedelta; ValueError otherwise."""
-    match = _DURATION.match(str(text))
+    """`90m`, `36h`, `7d`, `2w` -> timedelta, from one second to `MAX_DURATION`; ValueError otherwise."""
+    match = _DURATION.match(str(text)[:64])
     if not match or int(match.group(1)) == 0:
-        raise ValueError(f"{text!r} is not a duration like 36h, 7d or 2w")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        raise ValueError(f"{str(text)[:64]!r} is not a duration like 36h, 7d or 2w")
+    amount = int(match.group(1))
+    if amount > _MAX_AMOUNT[match.group(2)]:
+        raise ValueError(f"{text!r} is longer than {MAX_DURATION.days} days")
+    return timedelta(**{_UNITS[match.group(2)]: amount})
 
 
 def utc_now() -> str:

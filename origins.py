@@ -30,13 +30,16 @@ def origin(url: str) -> str:
 
 
 def check_transport(url: str, what: str) -> str:
-    """`url` if it is https (or http to the loopback, for local fakes); ValueError naming `what` otherwise."""
+    """`url` if it is https (or http to the loopback, for local fakes); ValueError naming `what` otherwise.
+
+    The message shows scheme and host only: a webhook URL's path is its secret."""
     parts = urlsplit(url) if isinstance(url, str) else None
     scheme = parts.scheme.lower() if parts else ""
+    shown = f"{scheme}://{parts.hostname or ''}" if parts and scheme else repr(url)[:40]
     if parts is None or not parts.hostname or scheme not in ("https", "http"):
-        raise ValueError(f"{what} must be an https:// URL, got {url!r}")
+        raise ValueError(f"{what} must be an https:// URL, not {shown}")
     if scheme == "http" and parts.hostname.lower() not in LOOPBACK:
-        raise ValueError(f"{what} must use https:// (plain http only on 127.0.0.1, localhost or ::1), got {url!r}")
+        raise ValueError(f"{what} must use https:// (plain http only to 127.0.0.1, localhost or ::1), not {shown}")
     return url
 
 

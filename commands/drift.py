@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"annexa: run #{after.seq} is the first in {store.url}: nothing to compare yet", file=sys.stderr)
         return 0
     drift = drift_between(store, before, after, ws.catalog, ws.config, ws.max_age_by_kind())
-    emit(render_drift(drift, args.format), args.output)
+    emit(render_drift(drift, args.format), args.output, store.url)
     if args.notify and ws.config.notify is not None:
         from annexa.notify.send import notify_run  # imports requests: only when alerting
 

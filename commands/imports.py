@@ -14,6 +14,7 @@ from annexa.commands.common import add_store_options, workspace
 from annexa.errors import UsageError
 from annexa.evidence_store.lock import holding_run_lock
 from annexa.pipeline.runner import new_run_id, run_collection
+from annexa.pipeline.shards import validate_run_id
 
 NAME = "import"
 HELP = "import another tool's results as a bundle (Prowler JSON-OCSF; CSV or JSON with a column mapping)"
@@ -31,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.format == "generic" and not args.mapping:
         raise UsageError("--mapping: a generic import needs a column mapping (see `annexa import --help`)")
+    if args.run_id is not None:
+        validate_run_id(args.run_id)
     if args.format != "generic" and args.mapping:
         raise UsageError(f"--mapping: only a generic import takes a column mapping, not {args.format}")
     ws = workspace(args, config_required=False)

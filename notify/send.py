@@ -78,7 +78,7 @@ def _webhook(hook: Webhook, body: dict[str, Any], settings: NotifySettings) -> D
     try:
         check_transport(url, f"the URL in ${hook.url_env}" if hook.url_env else "webhook url")
     except ValueError as err:
-        return Delivery(hook.label, False, 0, str(err).replace(url, origin(url)))
+        return Delivery(hook.label, False, 0, str(err))
     timeout = settings.timeout.total_seconds()
     detail = ""
     attempts = 0
