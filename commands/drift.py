@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     elif after.seq > 1:
         before = store.resolve(str(after.seq - 1))
     else:
-        print(f"annexa: run #{after.seq} is the first in {terminal_safe(store.url)}: nothing to compare yet", file=sys.stderr)
+        where = terminal_safe(store.url)
+        print(f"annexa: run #{after.seq} is the first in {where}: nothing to compare yet", file=sys.stderr)
         return 0
     drift = drift_between(store, before, after, ws.catalog, ws.config, ws.max_age_by_kind())
     emit(render_drift(drift, args.format), args.output, store.url)
