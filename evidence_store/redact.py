@@ -199,7 +199,7 @@ _EXTRA = (
 # detectors for almost every value, which matters because every value of every fact is checked.
 _MARKER_WORDS = (
     "pass", "pwd", "secret", "token", "credential", "private", "api", "key", "auth", "bearer", "basic", "sig",
-    "userdata", "connectionstring", "://", "-----", "eyj", "xox", "putty", "cloudant",
+    "userdata", "connectionstring", "://", "-----", "eyj", "xox", "putty", "cloudant", "aiza",
 )  # fmt: skip
 _LONG_RUN = re.compile(r"[A-Za-z0-9]{20}")
 # `NAME=value`, `NAME: value`, `"name": "value"`, `<Name>value</Name>`, `<Key>name</Key><Value>v</Value>`.
@@ -213,8 +213,9 @@ _CACHEABLE = 256  # short strings recur (regions, states, names): their verdicts
 
 
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:
-    """A secret's span grown to the whole token around it (a detector may match a prefix only)."""
-    while start > 0 and _TOKEN_CHARS.match(text[start - 1]):
+    """A secret's span grown to the whole token around it (a detector may match a prefix only);
+    never leftwards over `=` or `:`, so `AccountKey=` and `password:` stay readable."""
+    while start > 0 and _TOKEN_CHARS.match(text[start - 1]) and text[start - 1] != "=":
         start -= 1
     while end < len(text) and _TOKEN_CHARS.match(text[end]):
         end += 1
@@ -251,11 +252,14 @@ def _spans(text: str, free_text: bool) -> list[tuple[int, int]]:
 
 
 def _replace(text: str, spans: list[tuple[int, int]]) -> str:
-    out, last = [], 0
+    merged: list[list[int]] = []
     for start, end in sorted(spans):
-        if end <= last:
-            continue
-        start = max(start, last)
+        if merged and start <= merged[-1][1]:  # overlapping or touching: one marker
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, last = [], 0
+    for start, end in merged:
         out += [text[last:start], REDACTED]
         last = end
     return "".join(out) + text[last:]
