@@ -103,6 +103,8 @@ def open_store(url: str, signer: Signer | None = None, retention: Retention | No
         url = url[len("file://") :]
     if "://" in url:
         raise StoreError(f"unsupported store URL {url!r} (use a path, file://PATH or s3://BUCKET/PREFIX)")
+    if Path(url).exists() and not Path(url).is_dir():  # a config file or a device given as the store
+        raise StoreError(f"{url}: not a folder; an evidence store is a folder (or an s3:// URL)")
     return Store(LocalBackend(Path(url)), signer)
 
 
