@@ -44,8 +44,8 @@ __all__ = ["COMMANDS", "EXIT_CODES", "build_parser", "main"]
 EXIT_CODES = {
     0: "done",
     1: "done, but some collection failed: the bundle is written and marked partial",
-    2: "usage, configuration, mapping, input file or store error: one line naming the file and line or the "
-    "argument; nothing written",
+    2: "usage, configuration, mapping, input file or store error (or the system refused a file): one line "
+    "naming the file and line or the argument; nothing written",
     3: "`drift` found regressions",
     4: "`verify` (or a report reading tampered data) found a problem",
     EXIT_INTERNAL: "internal error (a bug): one line and the path of a crash log",
@@ -138,6 +138,10 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         return _stopped(EXIT_TERMINATED, "SIGTERM", True)
     except BrokenPipeError:
         return 0
+    except OSError as err:  # the environment, not a bug: a path too long, a permission, a full disk
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"annexa: error: {terminal_safe(f'{where}{err.strerror or err}')[:500]}", file=sys.stderr)
+        return 2
     except Exception as err:  # a bug: one line and a crash log, never a traceback on stderr
         return report_crash(err, argv)
 

@@ -344,3 +344,13 @@ def test_a_bug_exits_70_with_one_line_and_a_crash_log(
     assert "Traceback" in text and "RuntimeError: internal invariant broken" in text
     assert "ghp_16C7e42F292c6912E7710c838347Ae178B4a" not in text + err  # crash logs are redacted too
     assert oct(log.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize("argv", [["check", "--config"], ["runs", "--store"], ["findings", "--crosswalk"]])
+def test_a_path_the_system_refuses_is_one_line_not_a_crash(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _refused(capsys, *argv, "x" * 300, needle="File name too long")
+    (tmp_path / "annexa.yaml").write_text("targets: [{host: {}}]\n")
+    _refused(capsys, "runs", "--store", str(tmp_path / "annexa.yaml"), needle="not a folder")
