@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import stat
 import string
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     fifo = root / "fifo"
     os.mkfifo(fifo)
     (root / "folder").mkdir()
+    device = root / "device"  # our own node: a broken `-o` would replace it, never /dev/full
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        device = fifo
     return {
         "root": str(root),
         "store": str(store),
@@ -87,6 +93,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "mapping": str(root / "mapping.yaml"),
         "csv": str(root / "scan.csv"),
         "fifo": str(fifo),
+        "device": str(device),
         "folder": str(root / "folder"),
         "generated": str(root / "generated.yaml"),
     }
@@ -94,7 +101,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 HOSTILE_TEXT = [
     "/dev/zero",
-    "/dev/full",
     "/nonexistent/x",
     "../..",
     "abc\n",
@@ -126,9 +132,9 @@ HOSTILE_TEXT = [
 
 
 def _value(world: dict[str, str]) -> st.SearchStrategy[str]:
-    files = st.sampled_from(["store", "config", "prowler", "mapping", "csv", "fifo", "folder", "generated"]).map(
-        lambda key: world[key]
-    )
+    files = st.sampled_from(
+        ["store", "config", "prowler", "mapping", "csv", "fifo", "device", "folder", "generated"]
+    ).map(lambda key: world[key])
     return st.one_of(files, st.sampled_from(HOSTILE_TEXT), st.text(string.printable + "é€\x00\x1b", max_size=12))
 
 
