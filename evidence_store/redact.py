@@ -229,7 +229,8 @@ def _occurrences(text: str, secret: str) -> Iterable[tuple[int, int]]:
         start = text.find(secret, start + len(secret))
 
 
-def _spans(text: str, free_text: bool) -> list[tuple[int, int]]:
+def _detected(text: str) -> list[tuple[int, int]]:
+    """Spans the detectors and the key-name rule find in `text`."""
     spans: list[tuple[int, int]] = []
     if any(True for _ in _PRIVATE_KEY.analyze_string(text)):
         spans += [m.span() for m in _PEM_BLOCK.finditer(text)] + [m.span() for m in _PUTTY_KEY.finditer(text)]
@@ -244,11 +245,16 @@ def _spans(text: str, free_text: bool) -> list[tuple[int, int]]:
         for m in pattern.finditer(text):
             if secret_key(m.group("k")) and not _plain_value(m.group("s")):
                 spans.append(m.span("s"))
-    if free_text:
-        for m in _CANDIDATE_TOKEN.finditer(text):
-            if _ENTROPY.calculate_shannon_entropy(m.group()) > _ENTROPY.entropy_limit:
-                spans.append(m.span())
     return spans
+
+
+def _random_looking(text: str) -> list[tuple[int, int]]:
+    """Spans of 20+ base64 characters above detect-secrets' entropy limit (free text only)."""
+    return [
+        m.span()
+        for m in _CANDIDATE_TOKEN.finditer(text)
+        if _ENTROPY.calculate_shannon_entropy(m.group()) > _ENTROPY.entropy_limit
+    ]
 
 
 def _replace(text: str, spans: list[tuple[int, int]]) -> str:
@@ -271,9 +277,12 @@ def _may_hold_secret(text: str) -> bool:
 
 
 def _redact_string(text: str, free_text: bool) -> str:
-    if len(text) < 8 or not (free_text or (_may_hold_secret(text) and not _PLAIN_VALUE.match(text))):
-        return text  # ARNs, resource ids and timestamps name things: they are evidence, never secrets
-    spans = _spans(text, free_text)
+    if len(text) < 8:
+        return text
+    spans = _random_looking(text) if free_text else []
+    # ARNs, resource ids and timestamps name things: they are evidence, never secrets
+    if _may_hold_secret(text) and (free_text or not _PLAIN_VALUE.match(text)):
+        spans += _detected(text)
     return _replace(text, spans) if spans else text
 
 
