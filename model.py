@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -140,13 +140,15 @@ class CollectionError:
     code: str | None = None
     resource: str | None = None
     collected_at: str = field(default_factory=utc_now)
+    stored: InitVar[bool] = False  # read back from a bundle: redacted when it was written
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, stored: bool) -> None:
         # Messages are built from API answers (a malformed body, an echoed request): redacted here,
-        # once, so the manifest, the index, the logs and the pack all hold the same clean text.
-        from annexa.evidence_store.redact import redact_text  # the store's rules; imported late to stay a leaf
+        # once, so the manifest, the index, the results, the logs and the pack all hold the same text.
+        if not stored:
+            from annexa.evidence_store.redact import redact_text  # the store's rules; late, model stays a leaf
 
-        object.__setattr__(self, "message", redact_text(self.message))
+            object.__setattr__(self, "message", redact_text(self.message))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -169,6 +171,7 @@ class CollectionError:
             code=raw.get("code"),
             resource=raw.get("resource"),
             collected_at=str(raw.get("collected_at", "")),
+            stored=True,
         )
 
 

@@ -38,33 +38,7 @@ import json
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
-
-from detect_secrets.plugins.aws import AWSKeyDetector
-from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
-from detect_secrets.plugins.base import BasePlugin
-from detect_secrets.plugins.basic_auth import BasicAuthDetector
-from detect_secrets.plugins.cloudant import CloudantDetector
-from detect_secrets.plugins.discord import DiscordBotTokenDetector
-from detect_secrets.plugins.github_token import GitHubTokenDetector
-from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
-from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
-from detect_secrets.plugins.ibm_cloud_iam import IbmCloudIamDetector
-from detect_secrets.plugins.ibm_cos_hmac import IbmCosHmacDetector
-from detect_secrets.plugins.jwt import JwtTokenDetector
-from detect_secrets.plugins.keyword import CONFIG_DENYLIST_REGEX_TO_GROUP, KeywordDetector
-from detect_secrets.plugins.mailchimp import MailchimpDetector
-from detect_secrets.plugins.npm import NpmDetector
-from detect_secrets.plugins.openai import OpenAIDetector
-from detect_secrets.plugins.private_key import PrivateKeyDetector
-from detect_secrets.plugins.pypi_token import PypiTokenDetector
-from detect_secrets.plugins.sendgrid import SendGridDetector
-from detect_secrets.plugins.slack import SlackDetector
-from detect_secrets.plugins.softlayer import SoftlayerDetector
-from detect_secrets.plugins.square_oauth import SquareOAuthDetector
-from detect_secrets.plugins.stripe import StripeDetector
-from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
-from detect_secrets.plugins.twilio import TwilioKeyDetector
+from typing import Any, NamedTuple
 
 __all__ = ["REDACTED", "redact", "redact_text", "secret_key"]
 
@@ -145,41 +119,77 @@ def _plain_value(value: str) -> bool:
 # --- values ----------------------------------------------------------------------------------
 
 
-class _KeywordAssignments(KeywordDetector):  # type: ignore[misc]
-    """detect-secrets' keyword plugin with its config-file rules (`password: x`, `secret = "x"`)."""
+class _Detectors(NamedTuple):
+    plugins: tuple[Any, ...]
+    private_key: Any
+    entropy: Any
 
-    def analyze_string(self, string: str) -> Any:
-        return super().analyze_string(string, CONFIG_DENYLIST_REGEX_TO_GROUP)
+
+@lru_cache(maxsize=1)
+def _detectors() -> _Detectors:
+    """detect-secrets' plugins, imported on first use: the package pulls in `requests` (for its
+    optional online verification, never used here), which readers of a store need not load."""
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
+    from detect_secrets.plugins.basic_auth import BasicAuthDetector
+    from detect_secrets.plugins.cloudant import CloudantDetector
+    from detect_secrets.plugins.discord import DiscordBotTokenDetector
+    from detect_secrets.plugins.github_token import GitHubTokenDetector
+    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString
+    from detect_secrets.plugins.ibm_cloud_iam import IbmCloudIamDetector
+    from detect_secrets.plugins.ibm_cos_hmac import IbmCosHmacDetector
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+    from detect_secrets.plugins.keyword import CONFIG_DENYLIST_REGEX_TO_GROUP, KeywordDetector
+    from detect_secrets.plugins.mailchimp import MailchimpDetector
+    from detect_secrets.plugins.npm import NpmDetector
+    from detect_secrets.plugins.openai import OpenAIDetector
+    from detect_secrets.plugins.private_key import PrivateKeyDetector
+    from detect_secrets.plugins.pypi_token import PypiTokenDetector
+    from detect_secrets.plugins.sendgrid import SendGridDetector
+    from detect_secrets.plugins.slack import SlackDetector
+    from detect_secrets.plugins.softlayer import SoftlayerDetector
+    from detect_secrets.plugins.square_oauth import SquareOAuthDetector
+    from detect_secrets.plugins.stripe import StripeDetector
+    from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
+    from detect_secrets.plugins.twilio import TwilioKeyDetector
+
+    class KeywordAssignments(KeywordDetector):  # type: ignore[misc]
+        """The keyword plugin with its config-file rules (`password: x`, `secret = "x"`)."""
+
+        def analyze_string(self, string: str) -> Any:
+            return super().analyze_string(string, CONFIG_DENYLIST_REGEX_TO_GROUP)
+
+    # Left out: ArtifactoryDetector (`AP` + 9 letters matches resource names such as `APEastBackupVault`),
+    # IPPublicDetector (addresses are network evidence), HexHighEntropyString (sha256 digests, commit ids).
+    plugins = (
+        AWSKeyDetector(),
+        AzureStorageKeyDetector(),
+        BasicAuthDetector(),
+        CloudantDetector(),
+        DiscordBotTokenDetector(),
+        GitHubTokenDetector(),
+        GitLabTokenDetector(),
+        IbmCloudIamDetector(),
+        IbmCosHmacDetector(),
+        JwtTokenDetector(),
+        KeywordAssignments(),
+        MailchimpDetector(),
+        NpmDetector(),
+        OpenAIDetector(),
+        PypiTokenDetector(),
+        SendGridDetector(),
+        SlackDetector(),
+        SoftlayerDetector(),
+        SquareOAuthDetector(),
+        StripeDetector(),
+        TelegramBotTokenDetector(),
+        TwilioKeyDetector(),
+    )
+    return _Detectors(plugins, PrivateKeyDetector(), Base64HighEntropyString(limit=4.5))
 
 
-_PLUGINS: tuple[BasePlugin, ...] = (
-    AWSKeyDetector(),
-    AzureStorageKeyDetector(),
-    BasicAuthDetector(),
-    CloudantDetector(),
-    DiscordBotTokenDetector(),
-    GitHubTokenDetector(),
-    GitLabTokenDetector(),
-    IbmCloudIamDetector(),
-    IbmCosHmacDetector(),
-    JwtTokenDetector(),
-    _KeywordAssignments(),
-    MailchimpDetector(),
-    NpmDetector(),
-    OpenAIDetector(),
-    PypiTokenDetector(),
-    SendGridDetector(),
-    SlackDetector(),
-    SoftlayerDetector(),
-    SquareOAuthDetector(),
-    StripeDetector(),
-    TelegramBotTokenDetector(),
-    TwilioKeyDetector(),
-)
-# Left out: ArtifactoryDetector (`AP` + 9 letters matches resource names such as `APEastBackupVault`),
-# IPPublicDetector (addresses are network evidence), HexHighEntropyString (sha256 digests, commit ids).
 _ACCESS_KEY_ID = re.compile(r"^(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}$")
-_PRIVATE_KEY = PrivateKeyDetector()
 _PEM_BLOCK = re.compile(r"-----BEGIN[^-\n]*-----.*?(?:-----END[^-\n]*-----|\Z)", re.S)
 _PUTTY_KEY = re.compile(r"PuTTY-User-Key-File-\d.*\Z", re.S)
 
@@ -208,7 +218,6 @@ _XML_ELEMENT = re.compile(r"<(?P<k>[A-Za-z_][\w.\-]{0,80})>(?P<s>[^<]+)</(?P=k)>
 _XML_PAIR = re.compile(r"<(?P<kt>Key|Name)>(?P<k>[^<]{1,80})</(?P=kt)>\s*<(?P<vt>Value)>(?P<s>[^<]*)</(?P=vt)>", re.I)
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.~%]")
 _CANDIDATE_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
-_ENTROPY = Base64HighEntropyString(limit=4.5)
 _CACHEABLE = 256  # short strings recur (regions, states, names): their verdicts are cached
 
 
@@ -232,9 +241,10 @@ def _occurrences(text: str, secret: str) -> Iterable[tuple[int, int]]:
 def _detected(text: str) -> list[tuple[int, int]]:
     """Spans the detectors and the key-name rule find in `text`."""
     spans: list[tuple[int, int]] = []
-    if any(True for _ in _PRIVATE_KEY.analyze_string(text)):
+    detectors = _detectors()
+    if any(True for _ in detectors.private_key.analyze_string(text)):
         spans += [m.span() for m in _PEM_BLOCK.finditer(text)] + [m.span() for m in _PUTTY_KEY.finditer(text)]
-    for plugin in _PLUGINS:
+    for plugin in detectors.plugins:
         for secret in plugin.analyze_string(text):
             if not secret or _ACCESS_KEY_ID.match(secret) or _plain_value(secret):
                 continue
@@ -250,11 +260,11 @@ def _detected(text: str) -> list[tuple[int, int]]:
 
 def _random_looking(text: str) -> list[tuple[int, int]]:
     """Spans of 20+ base64 characters above detect-secrets' entropy limit (free text only)."""
-    return [
-        m.span()
-        for m in _CANDIDATE_TOKEN.finditer(text)
-        if _ENTROPY.calculate_shannon_entropy(m.group()) > _ENTROPY.entropy_limit
-    ]
+    candidates = list(_CANDIDATE_TOKEN.finditer(text))
+    if not candidates:
+        return []
+    entropy = _detectors().entropy
+    return [m.span() for m in candidates if entropy.calculate_shannon_entropy(m.group()) > entropy.entropy_limit]
 
 
 def _replace(text: str, spans: list[tuple[int, int]]) -> str:
