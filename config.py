@@ -161,6 +161,12 @@ def _trust(doc: Any, at: Any) -> tuple[tuple[str, ...], bool | None]:
             "(which signatures would be trusted?)"
         )
     return tuple(trusted), require
+def _valid_date(text: str) -> bool:
+    """`YYYY-MM-DD` naming a day that exists (`2026-13-45` does not)."""
+    try:
+        return bool(_DATE.match(text)) and date.fromisoformat(text) is not None
+    except ValueError:
+        return False
 
 
 def _signing_key(section: Any, base: Path, at: Any) -> Path | None:
@@ -287,7 +293,7 @@ def _scope(items: Any, catalog: Catalog, path: Path) -> dict[str, ScopeDecision]
         reviewed = decision.get("reviewed")
         if reviewed is not None:
             reviewed = str(reviewed)  # YAML reads 2026-09-01 as a date
-            if not _DATE.match(reviewed):
+            if not _valid_date(reviewed):
                 raise UsageError(f"{path}:{line_of(decision, 'reviewed')}: `reviewed` must be a date like 2026-09-01")
         decisions[control] = ScopeDecision(applicable, justification.strip(), owner.strip(), max_age, reviewed)
     return decisions

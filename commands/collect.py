@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard) if args.shard is not None else None
-    if shard is not None:
+    if shard is not None or args.run_id is not None:  # a run id names folders and objects: never `../..`
         validate_run_id(args.run_id)
     ws = workspace(args)
     if not ws.config.targets:

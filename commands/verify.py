@@ -12,6 +12,7 @@ from annexa.evidence_store.packfile import PackCheck, verify_path
 from annexa.evidence_store.signing import fingerprint, load_public_key
 from annexa.evidence_store.trust import Trust, parse_fingerprint
 from annexa.evidence_store.verify import Head, StoreSource, parse_head, verify_chain
+from annexa.inputfiles import KEY_LIMIT, read_input
 
 NAME = "verify"
 HELP = "check hashes, the hash chain, signatures and the head; exit 4 on any problem"
@@ -58,9 +59,7 @@ def _pinned(args: argparse.Namespace) -> list[str]:
             raise UsageError(f"--trusted-key: {err}") from None
     for path in args.public_key:
         try:
-            keys.append(fingerprint(load_public_key(Path(path).read_bytes())))
-        except OSError as err:
-            raise UsageError(f"--public-key {path}: cannot read: {err.strerror or err}") from None
+            keys.append(fingerprint(load_public_key(read_input(Path(path), KEY_LIMIT, "--public-key", "a PEM key"))))
         except ValueError as err:
             raise UsageError(f"--public-key {path}: {err}") from None
     return keys

@@ -112,6 +112,8 @@ def open_store(
         url = url[len("file://") :]
     if "://" in url:
         raise StoreError(f"unsupported store URL {url!r} (use a path, file://PATH or s3://BUCKET/PREFIX)")
+    if Path(url).exists() and not Path(url).is_dir():  # a config file or a device given as the store
+        raise StoreError(f"{url}: not a folder; an evidence store is a folder (or an s3:// URL)")
     return Store(LocalBackend(Path(url)), signer, trust)
 
 
@@ -810,7 +812,13 @@ class RunWriter:
 
     def add_fact(self, fact: Fact, collector: str) -> Fact:
         """Store one fact; returns it as stored (redacted), which is what rules must judge."""
-        stored = replace(fact, data=redact(fact.data))
+        stored = replace(
+            fact,
+            resource=redact(fact.resource),
+            scope=redact(dict(fact.scope)),
+            data=redact(fact.data),
+            source=Source.from_dict(redact(fact.source.to_dict())),
+        )
         body = {
             "kind": stored.kind,
             "resource": stored.resource,
@@ -823,9 +831,9 @@ class RunWriter:
         if digest not in self._known:
             self.store.backend.put_object(digest, data)
         with self._lock:
-            key, batch = self._batch(collector, fact.scope, fact.collected_at)
+            key, batch = self._batch(collector, stored.scope, fact.collected_at)
             batch.facts += 1
-            self._facts[(fact.kind, fact.resource)] = (digest, key)
+            self._facts[(stored.kind, stored.resource)] = (digest, key)
         return stored
 
     def add_error(self, error: CollectionError, collector: str) -> None:

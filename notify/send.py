@@ -2,7 +2,8 @@
 
 Every delivery is attempted; each outcome is logged (`notify_sent`, `notify_failed`)
 and returned, never raised, so an unreachable or hanging receiver cannot lose a run
-or change its exit code. Logs name the receiver without the URL's secret part.
+or change its exit code. Logs name the receiver without the URL's secret part. Webhooks
+go over https (http to the loopback only) and their redirects are not followed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import requests
 
 from annexa.notify.message import email_text, payload, subject
 from annexa.notify.settings import EmailSettings, NotifySettings, Webhook
+from annexa.origins import check_transport, origin, redirect_target
 from annexa.reports.drift import Drift
 
 __all__ = ["Delivery", "notify", "notify_run", "should_notify"]
@@ -74,6 +76,10 @@ def _webhook(hook: Webhook, body: dict[str, Any], settings: NotifySettings) -> D
     url = hook.url or os.environ.get(hook.url_env or "", "")
     if not url:
         return Delivery(hook.label, False, 0, f"environment variable {hook.url_env} is not set")
+    try:
+        check_transport(url, f"the URL in ${hook.url_env}" if hook.url_env else "webhook url")
+    except ValueError as err:
+        return Delivery(hook.label, False, 0, str(err))
     timeout = settings.timeout.total_seconds()
     detail = ""
     attempts = 0
@@ -82,12 +88,18 @@ def _webhook(hook: Webhook, body: dict[str, Any], settings: NotifySettings) -> D
             time.sleep(min(_BACKOFF_S * 2 ** (attempt - 1), _MAX_BACKOFF_S))
         attempts += 1
         try:
-            response = requests.post(url, json=body, timeout=(timeout, timeout))
+            # Not followed: a 307/308 would re-send the alert, and a redirect the URL's secret, elsewhere.
+            response = requests.post(url, json=body, timeout=(timeout, timeout), allow_redirects=False)
         except requests.RequestException as err:  # connection refused, DNS, TLS, timeouts: all retried
             detail = f"{type(err).__name__}: {' '.join(str(err).split())[:200]}"
             continue
         if response.status_code < 300:
             return Delivery(hook.label, True, attempts, f"HTTP {response.status_code}")
+        if response.is_redirect:
+            where = origin(redirect_target(url, response.headers.get("Location")) or url)
+            return Delivery(
+                hook.label, False, attempts, f"HTTP {response.status_code} redirects to {where}: not followed"
+            )
         detail = f"HTTP {response.status_code}: {' '.join(response.text.split())[:200]}"
         if not _retryable(response.status_code):
             break

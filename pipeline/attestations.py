@@ -19,6 +19,7 @@ from typing import Any
 from annexa.collectors.userfiles import reader
 from annexa.errors import UsageError
 from annexa.evidence_store.store import RunInfo, Store
+from annexa.inputfiles import read_input
 from annexa.mappings.rollup import ManualEvidence
 from annexa.model import Fact, Source, parse_timestamp
 from annexa.pipeline.runner import new_run_id
@@ -42,12 +43,7 @@ def _expiry(text: str, now: datetime) -> str:
 
 
 def _read(file: Path) -> bytes:
-    try:
-        if file.stat().st_size > MAX_FILE_BYTES:
-            raise UsageError(f"--file {file}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-        return file.read_bytes()
-    except OSError as err:
-        raise UsageError(f"--file {file}: cannot read: {err.strerror or err}") from None
+    return read_input(file, MAX_FILE_BYTES, "--file", expected="an evidence file")
 
 
 def record_attestation(

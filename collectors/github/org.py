@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlparse
 
 from annexa.collectors.base import Collector, Context, Target
-from annexa.collectors.github.client import GitHubClient, GitHubError
+from annexa.collectors.github.client import GitHubClient, GitHubError, check_base_url
 from annexa.model import CollectionError, Fact, Source
 
 __all__ = ["GitHubOrgCollector"]
@@ -84,6 +84,8 @@ class GitHubOrgCollector(Collector):
         patterns = options.get("production_environments")
         if patterns is not None and (not patterns or not all(isinstance(p, str) and p.strip() for p in patterns)):
             raise ValueError("production_environments must be a non-empty list of environment name patterns")
+        if "base_url" in options:  # the token goes there: https only (http on the loopback, for fakes)
+            check_base_url(options["base_url"])
 
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:
         org = target.options.get("org")

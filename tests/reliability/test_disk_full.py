@@ -49,6 +49,8 @@ def test_full_disk_fails_cleanly_and_keeps_earlier_runs(
 ) -> None:
     disk, mounted = small_disk
     store = disk / "evidence"
+    # The fake collector's 1200 buckets come from a 2.4 MB config, beyond the 1 MiB real configs may have.
+    monkeypatch.setattr("annexa.yamlio.YAML_LIMIT", 4 * 1024 * 1024)
     assert cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / "a.yaml", store, 3))]) == 0
     capsys.readouterr()
     before = sorted(p.name for p in (store / "manifests").iterdir())
