@@ -161,6 +161,8 @@ def _trust(doc: Any, at: Any) -> tuple[tuple[str, ...], bool | None]:
             "(which signatures would be trusted?)"
         )
     return tuple(trusted), require
+
+
 def _valid_date(text: str) -> bool:
     """`YYYY-MM-DD` naming a day that exists (`2026-13-45` does not)."""
     try:
