@@ -18,6 +18,7 @@ from annexa.collectors.base import Target
 from annexa.collectors.registry import Registry
 from annexa.errors import UsageError
 from annexa.evidence_store.backend import RETENTION_MODES, Retention
+from annexa.evidence_store.trust import parse_fingerprint
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.rollup import ScopeDecision
 from annexa.model import parse_duration
@@ -26,9 +27,22 @@ from annexa.yamlio import LineDict, line_of, load_yaml
 
 __all__ = ["Config", "DEFAULT_STORE", "load_config", "parse_duration"]
 
+# -- evidence integrity: pinned keys and required signatures (one block, see _trust below) --
+_TRUST_KEYS = ("trusted_keys", "require_signatures")
+
+
 DEFAULT_STORE = "./evidence"
 DEFAULT_MAX_AGE = timedelta(days=7)
-_TOP_KEYS = ("store", "targets", "mappings", "scope", "max_age", "notify", "signing")
+_TOP_KEYS = (
+    "store",
+    "targets",
+    "mappings",
+    "scope",
+    "max_age",
+    "notify",
+    "signing",
+    *_TRUST_KEYS,
+)
 _SCOPE_KEYS = ("applicable", "justification", "owner", "max_age", "reviewed")
 _STORE_KEYS = ("url", "object_lock")
 _MAX_RETENTION_DAYS = 36500  # S3's own limit is 100 years
@@ -47,6 +61,8 @@ class Config:
     notify: NotifySettings | None = None  # alerts after collect (see notify/settings.py)
     signing_key: Path | None = None  # Ed25519 private key (`signing: {private_key: F}`); manifests are signed
     retention: Retention | None = None  # `store: {object_lock: ...}`: S3 Object Lock for every object written
+    trusted_keys: tuple[str, ...] = ()  # `trusted_keys:` fingerprints whose signatures are trusted
+    require_signatures: bool | None = None  # None: on when a key is pinned or `signing:` is set
 
 
 def _plain(value: Any) -> Any:
@@ -108,7 +124,10 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
     if notify is not None:
         raw["notify"] = redact_notify(raw["notify"])  # webhook URLs embed credentials
 
+    trusted_keys, require_signatures = _trust(doc, at)
     return Config(
+        trusted_keys=trusted_keys,
+        require_signatures=require_signatures,
         signing_key=_signing_key(doc.get("signing"), base, at),
         path=path,
         store=store,
@@ -120,6 +139,36 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         notify=notify,
         retention=retention,
     )
+
+
+def _trust(doc: Any, at: Any) -> tuple[tuple[str, ...], bool | None]:
+    """`trusted_keys: [sha256:...]` and `require_signatures: bool`."""
+    keys = doc.get("trusted_keys", [])
+    if not isinstance(keys, list):
+        raise UsageError(f"{at(doc, 'trusted_keys')}: `trusted_keys` must be a list of sha256:FINGERPRINT")
+    trusted = []
+    for index, key in enumerate(keys):
+        try:
+            trusted.append(parse_fingerprint(str(key)))
+        except ValueError as err:
+            raise UsageError(f"{at(keys, index)}: trusted_keys: {err}") from None
+    require = doc.get("require_signatures")
+    if require is not None and not isinstance(require, bool):
+        raise UsageError(f"{at(doc, 'require_signatures')}: `require_signatures` must be true or false")
+    if require and not trusted and doc.get("signing") is None:
+        raise UsageError(
+            f"{at(doc, 'require_signatures')}: `require_signatures` needs `trusted_keys` or `signing` "
+            "(which signatures would be trusted?)"
+        )
+    return tuple(trusted), require
+
+
+def _valid_date(text: str) -> bool:
+    """`YYYY-MM-DD` naming a day that exists (`2026-13-45` does not)."""
+    try:
+        return bool(_DATE.match(text)) and date.fromisoformat(text) is not None
+    except ValueError:
+        return False
 
 
 def _signing_key(section: Any, base: Path, at: Any) -> Path | None:
@@ -246,7 +295,7 @@ def _scope(items: Any, catalog: Catalog, path: Path) -> dict[str, ScopeDecision]
         reviewed = decision.get("reviewed")
         if reviewed is not None:
             reviewed = str(reviewed)  # YAML reads 2026-09-01 as a date
-            if not _DATE.match(reviewed):
+            if not _valid_date(reviewed):
                 raise UsageError(f"{path}:{line_of(decision, 'reviewed')}: `reviewed` must be a date like 2026-09-01")
         decisions[control] = ScopeDecision(applicable, justification.strip(), owner.strip(), max_age, reviewed)
     return decisions

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 __all__ = [
     "ANNEX_A_2022_IDS",
+    "MAX_DURATION",
     "RESULT_STATUSES",
     "CollectionError",
     "Fact",
@@ -41,6 +42,8 @@ RESULT_STATUSES = ("pass", "fail", "error", "not_applicable")
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+MAX_DURATION = timedelta(days=36500)  # a century: longer is a typo, and would overflow date arithmetic
+_MAX_AMOUNT = {unit: int(MAX_DURATION / timedelta(**{name: 1})) for unit, name in _UNITS.items()}
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -50,11 +53,14 @@ def parse_timestamp(value: str) -> datetime:
 
 
 def parse_duration(text: Any) -> timedelta:
-    """`90m`, `36h`, `7d`, `2w` -> timedelta; ValueError otherwise."""
-    match = _DURATION.match(str(text))
+    """`90m`, `36h`, `7d`, `2w` -> timedelta, from one second to `MAX_DURATION`; ValueError otherwise."""
+    match = _DURATION.match(str(text)[:64])
     if not match or int(match.group(1)) == 0:
-        raise ValueError(f"{text!r} is not a duration like 36h, 7d or 2w")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        raise ValueError(f"{str(text)[:64]!r} is not a duration like 36h, 7d or 2w")
+    amount = int(match.group(1))
+    if amount > _MAX_AMOUNT[match.group(2)]:
+        raise ValueError(f"{text!r} is longer than {MAX_DURATION.days} days")
+    return timedelta(**{_UNITS[match.group(2)]: amount})
 
 
 def utc_now() -> str:
@@ -142,6 +148,15 @@ class CollectionError:
     code: str | None = None
     resource: str | None = None
     collected_at: str = field(default_factory=utc_now)
+    stored: InitVar[bool] = False  # read back from a bundle: redacted when it was written
+
+    def __post_init__(self, stored: bool) -> None:
+        # Messages are built from API answers (a malformed body, an echoed request): redacted here,
+        # once, so the manifest, the index, the results, the logs and the pack all hold the same text.
+        if not stored:
+            from annexa.evidence_store.redact import redact_text  # the store's rules; late, model stays a leaf
+
+            object.__setattr__(self, "message", redact_text(self.message))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,6 +179,7 @@ class CollectionError:
             code=raw.get("code"),
             resource=raw.get("resource"),
             collected_at=str(raw.get("collected_at", "")),
+            stored=True,
         )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from annexa.errors import UsageError
+from annexa.inputfiles import YAML_LIMIT, read_input_text
 
 __all__ = ["LineDict", "LineList", "load_yaml", "line_of", "parse_yaml"]
 
@@ -58,6 +59,17 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
     return result
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    """YAML reads `2026-13-45` as a date: an impossible one is an error at its line, not a crash."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as err:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a valid date or time ({err})", node.start_mark
+        ) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
@@ -71,17 +83,9 @@ def line_of(node: Any, key: Any = None, default: int = 1) -> int:
     return getattr(node, "line", 0) or default
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse `path` or raise UsageError(`path:line: message`)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, expected a YAML file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(f"{path}: cannot read: {err}") from None
-    return parse_yaml(text, str(path))
+def load_yaml(path: Path, option: str | None = None) -> Any:
+    """Parse `path` (a regular file of at most `YAML_LIMIT` bytes) or raise UsageError(`path:line: message`)."""
+    return parse_yaml(read_input_text(path, YAML_LIMIT, option, expected="a YAML file"), str(path))
 
 
 def parse_yaml(text: str, origin: str, first_line: int = 1) -> Any:

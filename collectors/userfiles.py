@@ -13,7 +13,11 @@ import socket
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from annexa.inputfiles import MiB, read_input_text
+
 __all__ = ["git_commit", "normalise_date", "reader"]
+
+_GIT_FILE_LIMIT = 64 * MiB  # packed-refs of a very large repository
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
@@ -53,22 +57,22 @@ def git_commit(folder: Path) -> str | None:
     for candidate in (folder, *folder.parents):
         git = candidate / ".git"
         if git.is_file():  # a worktree or submodule: `gitdir: <path>`
-            text = git.read_text(encoding="utf-8").strip()
+            text = _git_file(git)
             if not text.startswith("gitdir:"):
                 return None
             git = (candidate / text.split(":", 1)[1].strip()).resolve()
         if not git.is_dir():
             continue
-        head = (git / "HEAD").read_text(encoding="utf-8").strip()
+        head = _git_file(git / "HEAD")
         if not head.startswith("ref:"):
             return head or None
         ref = head.split(":", 1)[1].strip()
         for base in (git, _common_dir(git)):
             if (base / ref).is_file():
-                return (base / ref).read_text(encoding="utf-8").strip() or None
+                return _git_file(base / ref) or None
             packed = base / "packed-refs"
             if packed.is_file():
-                for line in packed.read_text(encoding="utf-8").splitlines():
+                for line in _git_file(packed).splitlines():
                     parts = line.split()
                     if len(parts) == 2 and parts[1] == ref:
                         return parts[0]
@@ -78,7 +82,12 @@ def git_commit(folder: Path) -> str | None:
 
 def _common_dir(git: Path) -> Path:
     common = git / "commondir"
-    return (git / common.read_text(encoding="utf-8").strip()).resolve() if common.is_file() else git
+    return (git / _git_file(common)).resolve() if common.is_file() else git
+
+
+def _git_file(path: Path) -> str:
+    """A small file of git's own (HEAD, a ref, packed-refs), stripped; InputFileError if it is not one."""
+    return read_input_text(path, _GIT_FILE_LIMIT, expected="a git metadata file").strip()
 
 
 def reader() -> str:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from annexa.commands.common import add_config_option, workspace
+from annexa.commands.terminal import terminal_safe
 from annexa.pipeline.runner import selected_collectors
 
 NAME = "check"
@@ -21,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     for target, collector_cls in selected_collectors(ws.config, ws.registry):
         collector_cls.preflight(target)
     for problem in ws.registry.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+        print(f"warning: {terminal_safe(problem)}", file=sys.stderr)
     kinds = {rule.fact for rule in ws.rules}
     controls = {c for rule in ws.rules for c in rule.controls}
     print(

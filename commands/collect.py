@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard) if args.shard is not None else None
-    if shard is not None:
+    if shard is not None or args.run_id is not None:  # a run id names folders and objects: never `../..`
         validate_run_id(args.run_id)
     ws = workspace(args)
     if not ws.config.targets:
@@ -74,6 +74,6 @@ def _alert(ws: Workspace, store: Store, run: RunInfo, log: Any) -> None:
             drift = drift_between(
                 store, store.resolve(str(run.seq - 1)), run, ws.catalog, ws.config, ws.max_age_by_kind()
             )
-        notify_run(ws.config.notify, drift, store.url, log)
+        notify_run(ws.config.notify, drift, store.url, log, head=f"{run.seq}:{run.manifest_sha256}")
     except Exception:  # alerting must never lose or fail a run that is already published
         log.error("notify_failed", target="all", error="could not build or send the drift summary", exc_info=True)

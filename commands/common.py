@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ __all__ = [
     "add_output",
     "add_run_option",
     "add_store_options",
+    "check_output",
     "crosswalk_column",
     "emit",
     "render_rows",
@@ -63,14 +65,42 @@ def workspace(args: argparse.Namespace, config_required: bool = True) -> Workspa
     return load_workspace(Path(args.config), getattr(args, "store", None), config_required=config_required)
 
 
-def emit(content: str | bytes, output: str | None) -> None:
-    """Print, or write `output` atomically so a failed command never leaves half a file."""
+def check_output(output: str, store_url: str | None = None) -> Path:
+    """`-o FILE` as a path that may be written: a regular file or a new one in an existing folder,
+    outside the store (replacing a device such as /dev/full, or writing among a store's bundles,
+    would break the system or the store). UsageError otherwise, before anything is written."""
+    target = Path(output)
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as err:
+        raise UsageError(f"--output {output}: cannot write: {err.strerror or err}") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise UsageError(f"--output {output}: not a regular file; name a file to create or replace")
+    if not target.parent.is_dir():
+        raise UsageError(f"--output {output}: the folder {target.parent} does not exist")
+    root = _local_store_root(store_url)
+    folder = target.parent.resolve()
+    if root is not None and (folder == root or root in folder.parents):
+        raise UsageError(f"--output {output}: inside the evidence store {root}; write reports outside it")
+    return target
+
+
+def _local_store_root(store_url: str | None) -> Path | None:
+    if not store_url or ("://" in store_url and not store_url.startswith("file://")):
+        return None
+    return Path(store_url.removeprefix("file://")).resolve()
+
+
+def emit(content: str | bytes, output: str | None, store_url: str | None = None) -> None:
+    """Print, or write `output` (see `check_output`) atomically so a failed command never leaves half a file."""
     if not output:
         if isinstance(content, bytes):
             raise UsageError("this format is binary: write it to a file with -o FILE")
         sys.stdout.write(content)
         return
-    target = Path(output)
+    target = check_output(output, store_url)
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:

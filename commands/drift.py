@@ -8,6 +8,7 @@ import sys
 import structlog
 
 from annexa.commands.common import add_store_options, emit, workspace
+from annexa.commands.terminal import terminal_safe
 from annexa.errors import UsageError
 from annexa.reports.drift import drift_between, render_drift
 
@@ -37,12 +38,20 @@ def run(args: argparse.Namespace) -> int:
     elif after.seq > 1:
         before = store.resolve(str(after.seq - 1))
     else:
-        print(f"annexa: run #{after.seq} is the first in {store.url}: nothing to compare yet", file=sys.stderr)
+        where = terminal_safe(store.url)
+        print(f"annexa: run #{after.seq} is the first in {where}: nothing to compare yet", file=sys.stderr)
         return 0
     drift = drift_between(store, before, after, ws.catalog, ws.config, ws.max_age_by_kind())
-    emit(render_drift(drift, args.format), args.output)
+    emit(render_drift(drift, args.format), args.output, store.url)
     if args.notify and ws.config.notify is not None:
         from annexa.notify.send import notify_run  # imports requests: only when alerting
 
-        notify_run(ws.config.notify, drift, store.url, structlog.get_logger())
+        head = store.head()
+        notify_run(
+            ws.config.notify,
+            drift,
+            store.url,
+            structlog.get_logger(),
+            head=f"{head.seq}:{head.manifest_sha256}" if head else None,
+        )
     return drift.exit_code

@@ -46,5 +46,5 @@ def run(args: argparse.Namespace) -> int:
         for row in rows:
             row["crosswalk"] = crosswalk.ids(row["controls"])
         columns, table = (*columns, "crosswalk"), (*table[:4], "crosswalk", *table[4:])
-    emit(render_rows(rows, args.format, columns, table), args.output)
+    emit(render_rows(rows, args.format, columns, table), args.output, store.url)
     return 0

@@ -1,6 +1,8 @@
 """structlog configuration: JSON lines for cron and log pipelines, readable on a terminal.
 
-Logs go to stderr so stdout carries only a command's output (JSON, CSV, tables).
+Logs go to stderr so stdout carries only a command's output (JSON, CSV, tables). Every
+value of every line is redacted like stored evidence (an error message may quote a
+response body), and on a terminal control characters are shown, never obeyed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from typing import TextIO
 
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
+from structlog.typing import EventDict
+
+from annexa.commands.terminal import terminal_safe
+from annexa.evidence_store.redact import redact, redact_text
 
 __all__ = ["configure_logging"]
 
@@ -24,6 +30,20 @@ class _CurrentStderr:
 
     def flush(self) -> None:
         sys.stderr.flush()
+
+
+def _redact_value(value: object) -> object:
+    if isinstance(value, str):
+        return redact_text(value)
+    return redact(value) if isinstance(value, (dict, list)) else value
+
+
+def _redact_event(_logger: object, _method: str, event: EventDict) -> EventDict:
+    return {key: _redact_value(value) for key, value in event.items()}
+
+
+def _terminal_safe_event(_logger: object, _method: str, event: EventDict) -> EventDict:
+    return {key: terminal_safe(value) if isinstance(value, str) else value for key, value in event.items()}
 
 
 def configure_logging(level: str = "info", stream: TextIO | None = None, json_logs: bool | None = None) -> None:
@@ -42,7 +62,9 @@ def configure_logging(level: str = "info", stream: TextIO | None = None, json_lo
             # Tracebacks without local variables: locals can hold credentials or fact data.
             structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False))
             if json_logs
-            else structlog.dev.set_exc_info,
+            else structlog.processors.format_exc_info,
+            _redact_event,
+            *(() if json_logs else (_terminal_safe_event,)),  # JSON escapes control characters itself
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     store = workspace(args, config_required=False).open_store()
     rows = nonconformities(store, resolve_period(store, args.start, args.end))
     if args.format == "xlsx":
-        emit(nonconformity_workbook(rows), args.output)
+        emit(nonconformity_workbook(rows), args.output, store.url)
     else:
-        emit(render_rows(rows, args.format, NC_COLUMNS, TABLE_COLUMNS), args.output)
+        emit(render_rows(rows, args.format, NC_COLUMNS, TABLE_COLUMNS), args.output, store.url)
     return 0

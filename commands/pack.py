@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from annexa.commands.common import add_store_options, workspace
+from annexa.commands.common import add_store_options, check_output, workspace
 from annexa.commands.nonconformities import add_period_options
 from annexa.reports.pack import PackOptions, build_pack
 
@@ -30,11 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ws = workspace(args, config_required=False)
+    output = check_output(args.output, ws.store_url)
     options = PackOptions(args.start, args.end, tuple(args.controls), args.sample, args.seed, ws.max_age_by_kind())
-    summary = build_pack(ws.open_store(), ws.catalog, ws.config, options, Path(args.output))
+    summary = build_pack(ws.open_store(), ws.catalog, ws.config, options, output, ws.signer())
     seed = f", sample seed {summary.seed}" if summary.seed is not None else ""
+    sealed = "sealed" if summary.sealed else "not sealed (no `signing:` key)"
     print(
-        f"wrote {summary.path} ({summary.bytes} bytes): runs {summary.first_run} to {summary.last_run}, "
+        f"wrote {summary.path} ({summary.bytes} bytes, {sealed}): runs {summary.first_run} to {summary.last_run}, "
         f"{summary.controls} controls, {summary.manifests} manifests, {summary.objects} objects{seed}"
     )
     return 0

@@ -6,6 +6,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from annexa.commands.terminal import terminal_safe
+
 __all__ = ["progress_display"]
 
 ProgressFn = Callable[[str, str, int], None]
@@ -21,6 +23,7 @@ def progress_display(enabled: bool | None = None) -> Iterator[ProgressFn]:
         return
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     tasks: dict[tuple[str, str], int] = {}
@@ -36,7 +39,8 @@ def progress_display(enabled: bool | None = None) -> Iterator[ProgressFn]:
         def update(collector: str, scope: str, facts: int) -> None:
             key = (collector, scope)
             if key not in tasks:
-                tasks[key] = display.add_task(f"{collector} {scope}", total=None)
+                # scope names come from the systems read: no markup, no control characters
+                tasks[key] = display.add_task(escape(terminal_safe(f"{collector} {scope}")), total=None)
             display.update(tasks[key], completed=facts)
 
         yield update

@@ -17,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = [run.to_dict() for run in workspace(args, config_required=False).open_store().runs()]
-    emit(render_rows(rows, args.format, _COLUMNS, _COLUMNS), args.output)
+    store = workspace(args, config_required=False).open_store()
+    rows = [run.to_dict() for run in store.runs()]
+    emit(render_rows(rows, args.format, _COLUMNS, _COLUMNS), args.output, store.url)
     return 0

@@ -51,9 +51,9 @@ def run(args: argparse.Namespace) -> int:
             row["crosswalk"] = crosswalk.ids([row["control"]])
         columns, table = (*columns, "crosswalk"), (*table[:2], "crosswalk", *table[2:])
     if args.format == "xlsx":
-        emit(soa_workbook(rows), args.output)
+        emit(soa_workbook(rows), args.output, store.url)
     elif args.format == "html":
-        emit(soa_html(rows, run_info), args.output)
+        emit(soa_html(rows, run_info), args.output, store.url)
     else:
-        emit(render_rows(rows, args.format, columns, table), args.output)
+        emit(render_rows(rows, args.format, columns, table), args.output, store.url)
     return 0

@@ -6,14 +6,20 @@ import argparse
 import json
 from pathlib import Path
 
-from annexa.commands.common import add_store_options, workspace
+from annexa.commands.common import DEFAULT_CONFIG, add_store_options, workspace
 from annexa.errors import UsageError
-from annexa.evidence_store.packfile import verify_path
+from annexa.evidence_store.packfile import PackCheck, verify_path
 from annexa.evidence_store.signing import fingerprint, load_public_key
-from annexa.evidence_store.verify import StoreSource, verify_chain
+from annexa.evidence_store.trust import Trust, parse_fingerprint
+from annexa.evidence_store.verify import Head, StoreSource, parse_head, verify_chain
+from annexa.inputfiles import KEY_LIMIT, read_input
 
 NAME = "verify"
-HELP = "check hashes, the hash chain and signatures; exit 4 on any problem"
+HELP = "check hashes, the hash chain, signatures and the head; exit 4 on any problem"
+
+# Checks of a pack's reports against its signed evidence (evidence_store/packfile.py, PackCheck).
+# Recomputing the SoA and control statuses from the pack's evidence lands here with the audit-pack work.
+PACK_CHECKS: tuple[PackCheck, ...] = ()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,35 +28,69 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_store_options(parser)
     parser.add_argument(
+        "--trusted-key",
+        action="append",
+        default=[],
+        metavar="sha256:FINGERPRINT",
+        help="trust only signatures by this key (repeatable); get the fingerprint from the store's owner, "
+        "out of band, never from the store or pack itself. Without one, verify proves integrity, not origin",
+    )
+    parser.add_argument(
         "--public-key",
         action="append",
         default=[],
         metavar="PEM",
-        help="trust only signatures by this public key (repeatable); default: one key across the whole chain",
+        help="as --trusted-key, from a public key file you obtained out of band (repeatable)",
+    )
+    parser.add_argument(
+        "--expect-head",
+        metavar="SEQ:SHA256",
+        help="the head published earlier (`annexa head`): fail if that run is missing or different",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
-def _trusted(paths: list[str]) -> list[str]:
+def _pinned(args: argparse.Namespace) -> list[str]:
     keys = []
-    for path in paths:
+    for text in args.trusted_key:
         try:
-            keys.append(fingerprint(load_public_key(Path(path).read_bytes())))
-        except OSError as err:
-            raise UsageError(f"--public-key {path}: cannot read: {err.strerror or err}") from None
+            keys.append(parse_fingerprint(text))
+        except ValueError as err:
+            raise UsageError(f"--trusted-key: {err}") from None
+    for path in args.public_key:
+        try:
+            keys.append(fingerprint(load_public_key(read_input(Path(path), KEY_LIMIT, "--public-key", "a PEM key"))))
         except ValueError as err:
             raise UsageError(f"--public-key {path}: {err}") from None
     return keys
 
 
+def _expected_head(text: str | None) -> Head | None:
+    if text is None:
+        return None
+    try:
+        return parse_head(text)
+    except ValueError as err:
+        raise UsageError(f"--expect-head: {err}") from None
+
+
 def run(args: argparse.Namespace) -> int:
-    trusted = _trusted(args.public_key)
+    pinned = _pinned(args)
+    head = _expected_head(args.expect_head)
+    # The configuration's trusted keys apply too, when there is one (an auditor may have none).
+    has_config = args.config != DEFAULT_CONFIG or Path(args.config).exists() or not args.target
+    ws = workspace(args, config_required=False) if has_config else None
+    trust = ws.trust(pinned) if ws is not None else Trust.of(pinned)
     if args.target:
-        report = verify_path(Path(args.target), trusted)
+        report = verify_path(Path(args.target), trust, head, PACK_CHECKS)
     else:
-        report = verify_chain(
-            StoreSource(workspace(args, config_required=False).open_store().backend), trusted_keys=trusted
-        )
+        assert ws is not None
+        store = ws.open_store()
+        report = verify_chain(StoreSource(store.backend), trust=trust, expect_head=head)
+        if ws.config.retention is not None and ws.store_url.startswith("s3://"):
+            from annexa.evidence_store.s3 import check_object_lock  # only S3 users pay for boto3
+
+            check_object_lock(store.backend, ws.config.retention, report)
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2))
     else:

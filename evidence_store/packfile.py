@@ -3,6 +3,8 @@
 A pack is one zip whose entries all sit under one folder (`annexa-pack-FROM_TO/`):
     pack.json                     period, runs, controls, sample seed, tool
     SHA256SUMS                    `sha256sum -c` list of every other file
+    SEAL.json                     the signed seal: SHA256SUMS's sha256, the period, the runs and the
+                                  last run's manifest sha256 (so no file, period or run can change)
     evidence/manifests/N.json     the chain from run 1 to the period's last run
     evidence/objects/xx/<sha256>  the period's objects (and the deltas of earlier runs)
     evidence/signatures/N.*       each signed manifest's signed bytes and raw signature
@@ -18,21 +20,29 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from annexa.errors import StoreError, UsageError
+from annexa.evidence_store.canonical import canonical_bytes
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.signing import signed_bytes
-from annexa.evidence_store.verify import StoreSource, VerifyReport, verify_chain
+from annexa.evidence_store.trust import Trust
+from annexa.evidence_store.verify import Head, StoreSource, VerifyReport, verify_chain
 
 __all__ = [
+    "MAX_MEMBER_BYTES",
     "PACK_FORMAT",
     "PACK_JSON",
+    "SEAL",
+    "SEAL_FORMAT",
     "SUMS",
+    "PackCheck",
     "PackSource",
     "check_entry_name",
+    "seal_body",
     "signature_paths",
     "verify_path",
 ]
@@ -40,6 +50,13 @@ __all__ = [
 PACK_FORMAT = "annexa.pack/1"
 PACK_JSON = "pack.json"
 SUMS = "SHA256SUMS"
+SEAL = "SEAL.json"
+SEAL_FORMAT = "annexa.pack-seal/1"
+# A pack member is read whole into memory, so its declared size is checked first (a zip bomb
+# declares gigabytes). Facts and manifests are kilobytes; the reports of a large estate, megabytes.
+MAX_MEMBER_BYTES = 512 * 1024 * 1024
+MAX_PACK_BYTES = 16 * 1024 * 1024 * 1024
+_MAX_RATIO = 1000  # deflate rarely beats 1000:1 on real files; a bomb does by design
 EVIDENCE = "evidence"
 _MANIFEST = re.compile(r"^evidence/manifests/(\d{8})\.json$")
 _OBJECT = re.compile(r"^evidence/objects/[0-9a-f]{2}/([0-9a-f]{64})$")
@@ -102,13 +119,22 @@ class PackSource:
                 yield m.group(1), self.hashes[name], len(data)
 
 
+def _oversized(size: int, compressed: int) -> str | None:
+    if size > MAX_MEMBER_BYTES:
+        return f"declares {size} bytes uncompressed, over the limit of {MAX_MEMBER_BYTES}"
+    if size > 16 * 1024 * 1024 and size > _MAX_RATIO * max(compressed, 1):
+        return f"declares {size} bytes from {compressed} compressed (over {_MAX_RATIO}:1, a zip bomb)"
+    return None
+
+
 def _open_zip(path: Path, report: VerifyReport) -> PackSource:
     try:
         archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as err:
+    except (OSError, zipfile.BadZipFile, ValueError) as err:
         raise UsageError(f"{path}: not a readable zip file ({err})") from None
     roots = set()
     files: dict[str, zipfile.ZipInfo] = {}
+    total = 0
     for info in archive.infolist():
         problem = check_entry_name(info.filename.rstrip("/"))
         if problem:
@@ -116,16 +142,33 @@ def _open_zip(path: Path, report: VerifyReport) -> PackSource:
             continue
         if info.is_dir():
             continue
+        oversized = _oversized(info.file_size, info.compress_size)
+        if oversized:  # never read: reported, and the pack fails
+            report.problems.append(f"zip entry {info.filename!r} {oversized}: not read")
+            continue
+        total += info.file_size
         root, _, rest = info.filename.partition("/")
         roots.add(root)
         files[rest] = info
+    if total > MAX_PACK_BYTES:
+        raise UsageError(f"{path}: its members declare {total} bytes uncompressed, over the limit of {MAX_PACK_BYTES}")
     if len(roots) != 1:
         report.problems.append(f"{path}: entries must sit under one folder, found {sorted(roots) or 'none'}")
-    return PackSource(str(path), files, archive.read)
+
+    def read(info: zipfile.ZipInfo) -> bytes:
+        # At most the declared size, checked above: zipfile stops there and checks the CRC.
+        try:
+            return archive.read(info)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as err:
+            raise StoreError(f"zip entry {info.filename!r} cannot be read ({err})") from None
+
+    return PackSource(str(path), files, read)
 
 
 def _read_file(path: str) -> bytes:
     with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size > MAX_MEMBER_BYTES:
+            raise StoreError(f"{path} is larger than {MAX_MEMBER_BYTES} bytes")
         return handle.read()
 
 
@@ -135,36 +178,116 @@ def _open_folder(path: Path) -> PackSource:
         rel = os.path.relpath(folder, path).replace(os.sep, "/")
         for name in names:
             full = os.path.join(folder, name)
-            if not os.path.islink(full):
+            if os.path.isfile(full) and not os.path.islink(full):  # no links, devices or FIFOs
                 files[name if rel == "." else f"{rel}/{name}"] = full
     return PackSource(str(path), files, _read_file)
 
 
-def verify_path(path: Path, trusted_keys: Iterable[str] = ()) -> VerifyReport:
+# A check of a pack's reports against its evidence: (the pack, its pack.json, the report to add problems to).
+# The audit-pack work plugs the recomputation of the SoA and control statuses from the signed evidence
+# in here (issue 16, item 4); `annexa verify` passes the checks it has (commands/verify.py).
+PackCheck = Callable[["PackSource", Mapping[str, Any], VerifyReport], None]
+
+
+def verify_path(
+    path: Path, trust: Trust | None = None, expect_head: Head | None = None, pack_checks: Sequence[PackCheck] = ()
+) -> VerifyReport:
     """Verify a store folder, a pack zip or an unzipped pack folder."""
+    trust = trust or Trust()
     if path.is_file():
         report = VerifyReport(str(path))
-        return _verify_pack(_open_zip(path, report), trusted_keys, report)
+        return _verify_pack(_open_zip(path, report), trust, report, expect_head, pack_checks)
     if (path / PACK_JSON).is_file():
-        return _verify_pack(_open_folder(path), trusted_keys, VerifyReport(str(path)))
+        return _verify_pack(_open_folder(path), trust, VerifyReport(str(path)), expect_head, pack_checks)
     if (path / "manifests").is_dir() or (path / "objects").is_dir():
-        return verify_chain(StoreSource(LocalBackend(path)), trusted_keys=trusted_keys)
+        return verify_chain(StoreSource(LocalBackend(path)), trust=trust, expect_head=expect_head)
     raise UsageError(f"{path}: neither an evidence store, an audit pack (.zip) nor an unzipped pack")
 
 
-def _verify_pack(source: PackSource, trusted_keys: Iterable[str], report: VerifyReport) -> VerifyReport:
+def _verify_pack(
+    source: PackSource,
+    trust: Trust,
+    report: VerifyReport,
+    expect_head: Head | None,
+    pack_checks: Sequence[PackCheck],
+) -> VerifyReport:
+    meta: dict[str, Any] = {}
     try:
         meta = json.loads(source.read(PACK_JSON))
         period = (int(meta["runs"]["first"]), int(meta["runs"]["last"]))
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError, StoreError):
         report.problems.append(f"{PACK_JSON} is missing or unreadable: the pack's period is unknown")
         period = None
-    verify_chain(source, period, trusted_keys, report)
+    try:
+        verify_chain(source, period, trust, report, expect_head)
+    except StoreError as err:  # a member too large to read
+        report.problems.append(str(err))
+        return report
     if period is not None and source.list_manifests() and source.list_manifests()[-1] != period[1]:
         report.problems.append(f"the pack's last run is {source.list_manifests()[-1]}, {PACK_JSON} says {period[1]}")
     _check_sums(source, report)
+    _check_seal(source, meta, trust, report)
     _check_detached_signatures(source, report)
+    for check in pack_checks:
+        check(source, meta, report)
     return report
+
+
+def seal_body(meta: Mapping[str, Any], sums: bytes, head_sha256: str, files: int) -> dict[str, Any]:
+    """What a pack's seal says (signed like a manifest: signing.signed_bytes)."""
+    return {
+        "format": SEAL_FORMAT,
+        "period": dict(meta["period"]),
+        "runs": dict(meta["runs"]),
+        "head": {"sequence": meta["runs"]["last"], "sha256": head_sha256},
+        "sums": {"file": SUMS, "sha256": hashlib.sha256(sums).hexdigest(), "files": files},
+        "generated_at": meta["generated_at"],
+    }
+
+
+def _check_seal(source: PackSource, meta: Mapping[str, Any], trust: Trust, report: VerifyReport) -> None:
+    """The signed seal binds SHA256SUMS (so every file), the period, the runs and the last run."""
+    if SEAL not in source.files:
+        message = f"the pack is not sealed ({SEAL} is missing): its files, period and runs are not bound to a signature"
+        (report.problems if trust.require_signatures else report.notes).append(message)
+        report.pinned = False
+        return
+    try:
+        seal = json.loads(source.read(SEAL))
+        if not isinstance(seal, dict) or seal.get("format") != SEAL_FORMAT:
+            raise ValueError(f"not an {SEAL_FORMAT} document")
+        if canonical_bytes(seal) != source.read(SEAL):
+            raise ValueError("not in canonical form")
+    except (ValueError, StoreError) as err:
+        report.problems.append(f"{SEAL} is unreadable ({err})")
+        return
+    signed = trust.check(seal)
+    if signed.unsigned or signed.refusal():
+        report.problems.append(f"{SEAL}: {signed.refusal() or 'not signed'}")
+        return
+    if not trust.pinned and report.keys and signed.key not in report.keys:
+        report.problems.append(
+            f"{SEAL}: sealed by {signed.key}, but the evidence is signed by {', '.join(report.keys)} "
+            "(a pack re-sealed by someone else: pin the trusted keys with --trusted-key)"
+        )
+    sums = source.read(SUMS) if SUMS in source.files else b""
+    listed = sum(1 for name in source.files if name not in (SUMS, SEAL))
+    head_name = source.manifests.get(int((seal.get("head") or {}).get("sequence") or 0))
+    expected = {
+        "period": meta.get("period"),
+        "runs": meta.get("runs"),
+        "head": {
+            "sequence": (meta.get("runs") or {}).get("last"),
+            "sha256": source.hashes.get(head_name) if head_name else None,
+        },
+        "sums": {"file": SUMS, "sha256": hashlib.sha256(sums).hexdigest(), "files": listed},
+    }
+    for field_name, value in expected.items():
+        if seal.get(field_name) != value:
+            report.problems.append(
+                f"{SEAL}: the signed {field_name} is {json.dumps(seal.get(field_name), sort_keys=True)}, "
+                f"the pack has {json.dumps(value, sort_keys=True)} (a file, the period or a run was changed)"
+            )
 
 
 def _check_sums(source: PackSource, report: VerifyReport) -> None:
@@ -179,7 +302,7 @@ def _check_sums(source: PackSource, report: VerifyReport) -> None:
             continue
         listed[name] = digest
     for name, actual in sorted(source.hashes.items()):
-        if name == SUMS:
+        if name in (SUMS, SEAL):  # the seal covers SHA256SUMS, so it cannot be listed in it
             continue
         if name not in listed:
             report.problems.append(f"{name}: not listed in {SUMS}")

@@ -208,3 +208,40 @@ class S3Backend:
 
     def run_lock(self) -> _ChainOnlyLock:
         return _ChainOnlyLock()
+
+
+def check_object_lock(backend: S3Backend, retention: Retention, report: Any) -> None:
+    """`store.object_lock` is configured: the bucket must really have Object Lock on, and every
+    manifest must be under retention in the configured mode until at least `days` after it was
+    written (a bucket without Object Lock would have let them be deleted). Adds to `report.problems`."""
+    try:
+        config = backend._s3.get_object_lock_configuration(Bucket=backend.bucket)["ObjectLockConfiguration"]
+        enabled = config.get("ObjectLockEnabled") == "Enabled"
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") != "ObjectLockConfigurationNotFoundError":
+            report.problems.append(f"{backend.url}: cannot read the bucket's Object Lock configuration: {err}")
+            return
+        enabled = False
+    except BotoCoreError as err:
+        report.problems.append(f"{backend.url}: cannot read the bucket's Object Lock configuration: {err}")
+        return
+    if not enabled:
+        report.problems.append(
+            f"{backend.url}: store.object_lock is configured, but bucket {backend.bucket} does not have Object Lock "
+            "enabled: its evidence can be deleted"
+        )
+        return
+    for seq in backend.list_manifests():
+        key = backend._key("manifests", f"{seq:08d}.json")
+        try:
+            head = backend._s3.head_object(Bucket=backend.bucket, Key=key)
+        except (ClientError, BotoCoreError) as err:
+            report.problems.append(f"{backend.url}: cannot read the retention of {key}: {err}")
+            continue
+        mode, until = head.get("ObjectLockMode"), head.get("ObjectLockRetainUntilDate")
+        wanted = head["LastModified"] + timedelta(days=retention.days) - timedelta(days=1)
+        if mode != retention.mode.upper() or until is None or until < wanted:
+            report.problems.append(
+                f"{backend.url}: manifest {seq:08d}.json is under retention {mode or 'none'} until {until or '-'}, "
+                f"not {retention.mode.upper()} for {retention.days} days"
+            )

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from annexa.errors import UsageError
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
+from annexa.inputfiles import KEY_LIMIT, read_input
 
 __all__ = [
     "ALGORITHM",
@@ -88,10 +89,9 @@ class Ed25519Signer:
     """The Store's `signer`: canonical manifest bytes (without `signature`) -> the signature member."""
 
     def __init__(self, private_path: Path) -> None:
+        pem = read_input(private_path, KEY_LIMIT, "signing.private_key", expected="a PEM key")
         try:
-            key = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
-        except OSError as err:
-            raise UsageError(f"signing.private_key {private_path}: cannot read: {err.strerror or err}") from None
+            key = serialization.load_pem_private_key(pem, password=None)
         except (ValueError, TypeError) as err:
             raise UsageError(
                 f"signing.private_key {private_path}: not an unencrypted PEM private key ({err})"

@@ -13,14 +13,18 @@ The manifest records the sha256 of the previous manifest (a hash chain).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from annexa.errors import ConcurrentRunError, StoreError
+from annexa.errors import ConcurrentRunError, StoreError, UsageError, VerifyError
 from annexa.evidence_store.backend import Backend, Retention, SlotTaken
 from annexa.evidence_store.batches import batch_collector, batch_key
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
@@ -28,6 +32,8 @@ from annexa.evidence_store.carry import CarryPolicy, carry_forward
 from annexa.evidence_store.index import Index
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.redact import redact
+from annexa.evidence_store.state import FactState, ResultState, state_digest
+from annexa.evidence_store.trust import Trust
 from annexa.model import CollectionError, Fact, Result, Source, scope_key
 
 __all__ = [
@@ -41,7 +47,7 @@ __all__ = [
     "open_store",
 ]
 
-MANIFEST_FORMAT = "annexa.run/1"
+MANIFEST_FORMAT = "annexa.run/2"  # 2: facts.state and results.state commit to the run's live state
 DELTA_FORMAT = "annexa.delta/1"
 SHARD_FORMAT = "annexa.shard/1"
 _PUBLISH_ATTEMPTS = 5
@@ -88,34 +94,60 @@ class StoredFact:
     hash: str
 
 
-def open_store(url: str, signer: Signer | None = None, retention: Retention | None = None) -> Store:
+def open_store(
+    url: str, signer: Signer | None = None, retention: Retention | None = None, trust: Trust | None = None
+) -> Store:
     """Open the store at a path, `file://` URL or (with the S3 backend) `s3://` URL.
 
-    `retention` (S3 Object Lock) applies to every object written; only S3 has it.
+    `retention` (S3 Object Lock) applies to every object written; only S3 has it. `trust`
+    says which signatures the store's readers and writers accept (trust.py).
     """
     if url.startswith("s3://"):
         from annexa.evidence_store.s3 import S3Backend  # imported lazily: only S3 users pay for it
 
-        return Store(S3Backend.from_url(url, retention), signer)
+        return Store(S3Backend.from_url(url, retention), signer, trust)
     if retention is not None:
         raise StoreError(f"{url}: Object Lock retention needs an s3:// store")
     if url.startswith("file://"):
         url = url[len("file://") :]
     if "://" in url:
         raise StoreError(f"unsupported store URL {url!r} (use a path, file://PATH or s3://BUCKET/PREFIX)")
-    return Store(LocalBackend(Path(url)), signer)
+    if Path(url).exists() and not Path(url).is_dir():  # a config file or a device given as the store
+        raise StoreError(f"{url}: not a folder; an evidence store is a folder (or an s3:// URL)")
+    return Store(LocalBackend(Path(url)), signer, trust)
+
+
+_CACHED_MANIFESTS = 64
+_CACHED_STATES = 4
 
 
 class Store:
-    def __init__(self, backend: Backend, signer: Signer | None = None) -> None:
+    """Reads only what the signed manifests vouch for.
+
+    Every manifest read is checked (canonical form, its sequence, its signature against
+    `trust`, the sha256 the index recorded for it); every object read is hash-checked; every
+    run's facts and results read from the index are checked against the state its manifest
+    commits to (state.py). Anything that does not match raises VerifyError (exit 4), naming it.
+    """
+
+    def __init__(self, backend: Backend, signer: Signer | None = None, trust: Trust | None = None) -> None:
         self.backend = backend
         self.signer = signer
+        self.trust = trust or Trust()
         self._index: Index | None = None
         self._synced = False
+        self._manifests: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._shas: dict[int, str] = {}  # sequence -> sha256 of the manifest bytes, for every manifest checked
+        self._authentic: set[int] = set()  # runs whose manifest passed the trust policy
+        self._mappings: dict[str, dict[str, Any]] = {}
+        self._states: OrderedDict[tuple[str, int], dict[tuple[str, str], tuple[Any, ...]]] = OrderedDict()
 
     @property
     def url(self) -> str:
         return self.backend.url
+
+    def _tampered(self, message: str) -> VerifyError:
+        return VerifyError(f"{self.url}: {message}")
 
     # -- index -------------------------------------------------------------------
 
@@ -126,33 +158,76 @@ class Store:
         listing rather than one per lookup. A writer refreshes before choosing its chain slot.
         """
         if self._index is None:
-            try:
-                self._index = Index(self.backend.index_path())
-            except Exception as err:  # sqlite3 raises several unrelated types
-                raise StoreError(f"cannot open the index {self.backend.index_path()}: {err}") from None
+            self._index = self._open_index(self.backend.index_path())
         if refresh or not self._synced:
             self._sync(self._index)
             self._synced = True
         return self._index
 
+    def _open_index(self, path: Path) -> Index:
+        try:
+            return Index(path)
+        except sqlite3.DatabaseError as err:
+            raise self._tampered(
+                f"the index {path} is not a readable SQLite database ({err}): it was changed or damaged; "
+                "run `annexa reindex`"
+            ) from None
+
     def reindex(self) -> int:
-        """Drop and rebuild the index from the bundles; returns the number of runs indexed."""
-        index = self._index or Index(self.backend.index_path())
-        self._index = index
-        index.clear()
-        self._sync(index)
-        return index.latest_seq()
+        """Rebuild the index from the bundles, through verification; returns the number of runs indexed.
+
+        The new index is built beside the old one and replaces it only once every run checked out,
+        so a refused rebuild leaves the old index (which readers check anyway) in place.
+        """
+        path = self.backend.index_path()
+        if self._index is not None:
+            self._index.close()
+        self._index, self._synced = None, False
+        self._manifests.clear()
+        self._shas.clear()
+        self._authentic.clear()
+        self._states.clear()
+        rebuilt = path.with_name(path.name + ".rebuild")
+        _remove_sqlite(rebuilt)
+        index = Index(rebuilt)
+        if index.in_memory:  # a read-only store: the rebuilt index lives in memory for this command
+            index.clear()
+        try:
+            self._sync(index)
+        except BaseException:
+            index.close()
+            _remove_sqlite(rebuilt)
+            raise
+        count = index.latest_seq()
+        if index.in_memory:
+            self._index, self._synced = index, True
+            return count
+        index.close()
+        _remove_sqlite(path)  # a stale -wal of the old index must not be replayed into the new one
+        os.replace(rebuilt, path)
+        self._index, self._synced = self._open_index(path), True
+        return count
 
     def _sync(self, index: Index) -> None:
+        """Index the runs the index does not have yet, each one verified before it is indexed."""
         have = index.latest_seq()
         # List only from the newest indexed run on, so the cost of a sync grows with new runs, not history.
         seqs = self.backend.list_manifests(after=have - 1 if have else 0)
         if have:
             row = index.run(have)
-            if have not in seqs or row is None or row["manifest_sha256"] != sha256_hex(self.backend.get_manifest(have)):
-                index.clear()
-                have = 0
-                seqs = self.backend.list_manifests()
+            if have not in seqs:
+                raise self._tampered(
+                    f"the index holds run {have} (manifest sha256 {row['manifest_sha256']}), which is no longer in "
+                    "the store: runs were removed (run `annexa verify`; if the store was replaced on purpose, "
+                    "`annexa reindex`)"
+                )
+            actual = sha256_hex(self.backend.get_manifest(have))
+            if actual != row["manifest_sha256"]:
+                raise self._tampered(
+                    f"manifest {have:08d}.json hashes to {actual}, but the index recorded {row['manifest_sha256']}: "
+                    "the manifest or the index was changed (run `annexa verify`, then `annexa reindex`)"
+                )
+            self._shas[have] = actual
         for seq in seqs:
             if seq <= have:
                 continue
@@ -165,17 +240,28 @@ class Store:
             have = seq
 
     def _index_run(self, index: Index, seq: int) -> None:
-        raw = self.backend.get_manifest(seq)
-        manifest = self._json(raw, f"manifest {seq:08d}.json")
-        index.apply(
-            manifest,
-            sha256_hex(raw),
-            self.get_json(manifest["facts"]["delta"]),
-            self.get_json(manifest["results"]["delta"]),
-            self.get_json(manifest["mappings"]["object"]),
-        )
+        manifest = self.manifest(seq)
+        if seq > 1:
+            link = manifest.get("previous") or {}
+            if link.get("sequence") != seq - 1 or link.get("sha256") != self._manifest_sha(seq - 1):
+                raise self._tampered(
+                    f"run {seq}: its link to run {seq - 1} is broken (previous.sha256 is {link.get('sha256')}, "
+                    f"manifest {seq - 1:08d}.json hashes to {self._manifest_sha(seq - 1)}); run `annexa verify`"
+                )
+        deltas = []
+        for part in ("facts", "results"):
+            delta = self.get_json(manifest[part]["delta"])
+            if (delta.get("base") or 0) != seq - 1:
+                raise self._tampered(f"run {seq}: its {part} delta is against run {delta.get('base')}, not {seq - 1}")
+            deltas.append(delta)
+        index.apply(manifest, self._shas[seq], deltas[0], deltas[1])
 
-    # -- reading -----------------------------------------------------------------
+    def _manifest_sha(self, seq: int) -> str:
+        if seq not in self._shas:
+            self._shas[seq] = sha256_hex(self.backend.get_manifest(seq))
+        return self._shas[seq]
+
+    # -- verified reading ------------------------------------------------------------
 
     def _json(self, raw: bytes, what: str) -> Any:
         try:
@@ -183,14 +269,190 @@ class Store:
         except ValueError:
             raise StoreError(f"{self.url}: {what} is not valid JSON (run `annexa verify`)") from None
 
+    def get_object(self, digest: str) -> bytes:
+        """An object's bytes, checked against its name."""
+        data = self.backend.get_object(digest)
+        if sha256_hex(data) != digest:
+            raise self._tampered(f"object {digest} does not match its sha256: it was changed (run `annexa verify`)")
+        return data
+
     def get_json(self, digest: str) -> Any:
-        return self._json(self.backend.get_object(digest), f"object {digest}")
+        return self._json(self.get_object(digest), f"object {digest}")
+
+    def _read_manifest(self, seq: int) -> tuple[bytes, dict[str, Any]]:
+        raw = self.backend.get_manifest(seq)
+        manifest = self._json(raw, f"manifest {seq:08d}.json")
+        if not isinstance(manifest, dict) or manifest.get("sequence") != seq:
+            raise self._tampered(f"manifest {seq:08d}.json does not say it is run {seq} (run `annexa verify`)")
+        if canonical_bytes(manifest) != raw:
+            raise self._tampered(
+                f"manifest {seq:08d}.json is not in canonical form: it was edited (run `annexa verify`)"
+            )
+        return raw, manifest
+
+    def manifest_bytes(self, seq: int) -> bytes:
+        """A run's manifest exactly as stored, once `manifest(seq)` vouches for it."""
+        self.manifest(seq)
+        raw = self.backend.get_manifest(seq)
+        if sha256_hex(raw) != self._shas[seq]:
+            raise self._tampered(f"manifest {seq:08d}.json changed while it was being read")
+        return raw
 
     def manifest(self, seq: int) -> dict[str, Any]:
-        return self._json(self.backend.get_manifest(seq), f"manifest {seq:08d}.json")  # type: ignore[no-any-return]
+        """Run `seq`'s manifest, checked: canonical, its own sequence, the sha256 the index recorded,
+        and its signature against the trust policy."""
+        cached = self._manifests.get(seq)
+        if cached is not None:
+            self._manifests.move_to_end(seq)
+            return cached
+        raw, manifest = self._read_manifest(seq)
+        sha = sha256_hex(raw)
+        row = self._index.run(seq) if self._index is not None else None
+        if row is not None and row["manifest_sha256"] != sha:
+            raise self._tampered(
+                f"manifest {seq:08d}.json hashes to {sha}, but the index recorded {row['manifest_sha256']}: "
+                "the manifest or the index was changed (run `annexa verify`, then `annexa reindex`)"
+            )
+        if self._shas.get(seq, sha) != sha:
+            raise self._tampered(f"manifest {seq:08d}.json changed while it was being read")
+        self._shas[seq] = sha
+        self._authenticate(seq, manifest)
+        self._manifests[seq] = manifest
+        if len(self._manifests) > _CACHED_MANIFESTS:
+            self._manifests.popitem(last=False)
+        return manifest
+
+    def _authenticate(self, seq: int, manifest: Mapping[str, Any]) -> None:
+        if seq in self._authentic:
+            return
+        signed = self.trust.check(manifest)
+        if signed.refusal():
+            raise self._tampered(f"run {seq}: {signed.refusal()} (run `annexa verify`)")
+        if signed.unsigned and self.trust.require_signatures:
+            self._vouch(seq)
+        self._authentic.add(seq)
+
+    def _vouch(self, seq: int) -> None:
+        """An unsigned run is accepted only under a later signed run, through the hash chain (trust.py)."""
+        sha = self._shas[seq]
+        for later in self.backend.list_manifests(after=seq):
+            raw, manifest = self._read_manifest(later)
+            if (manifest.get("previous") or {}).get("sha256") != sha:
+                raise self._tampered(f"run {later}: its link to run {later - 1} is broken (run `annexa verify`)")
+            signed = self.trust.check(manifest)
+            if signed.refusal():
+                raise self._tampered(f"run {later}: {signed.refusal()} (run `annexa verify`)")
+            if not signed.unsigned:
+                self._authentic.update(range(seq, later))
+                return
+            sha = sha256_hex(raw)
+        raise self._tampered(
+            f"run {seq} is not signed, and no signed run after it vouches for it "
+            f"(signatures are required: {self.trust.describe()}; run `annexa verify`)"
+        )
+
+    def _mappings_of(self, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        digest = manifest["mappings"]["object"]
+        if digest not in self._mappings:
+            self._mappings[digest] = self.get_json(digest)
+        return self._mappings[digest]
+
+    def _rules_of(self, manifest: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        return {rule["id"]: rule for rule in self._mappings_of(manifest).get("rules", [])}
+
+    # -- verified run state ----------------------------------------------------------
+
+    def fact_state(self, seq: int) -> FactState:
+        """Run `seq`'s facts as the index has them, once they match its manifest's commitment."""
+        return self._state("facts", seq)
+
+    def result_state(self, seq: int) -> ResultState:
+        return self._state("results", seq)
+
+    def _state(self, part: str, seq: int) -> dict[tuple[str, str], tuple[Any, ...]]:
+        cached = self._states.get((part, seq))
+        if cached is not None:
+            self._states.move_to_end((part, seq))
+            return cached
+        manifest = self.manifest(seq)
+        index = self.index()
+        try:
+            state = index.fact_state(seq) if part == "facts" else index.result_state(seq)
+        except (sqlite3.DatabaseError, ValueError, TypeError) as err:
+            raise self._tampered(f"the index cannot be read ({err}): run `annexa reindex`") from None
+        claimed = manifest[part].get("state")
+        if claimed is None or state_digest(state) != claimed:
+            # Legacy runs (no commitment) are compared with a replay of their deltas; a mismatch is named.
+            truth = self._replay(seq)[0 if part == "facts" else 1]
+            if claimed is not None and state_digest(truth) != claimed:
+                raise self._tampered(
+                    f"run {seq}: its deltas do not give the {part} state its manifest commits to (run `annexa verify`)"
+                )
+            if state != truth:
+                raise self._tampered(
+                    f"index.sqlite: {part} of run {seq} differ from its manifest: {_first_difference(state, truth)}; "
+                    "the index was edited (run `annexa verify`, then `annexa reindex`)"
+                )
+        self._states[(part, seq)] = state
+        if len(self._states) > _CACHED_STATES:
+            self._states.popitem(last=False)
+        return state
+
+    def _replay(self, seq: int) -> tuple[FactState, ResultState]:
+        """The state of run `seq` from its verified deltas, 1 to seq (legacy runs and naming differences)."""
+        facts: FactState = {}
+        results: ResultState = {}
+        for n in range(1, seq + 1):
+            manifest = self.manifest(n)
+            for part, live in (("facts", facts), ("results", results)):
+                delta = self.get_json(manifest[part]["delta"])
+                for key in delta.get("remove", []):
+                    live.pop((key[0], key[1]), None)
+                for entry in delta.get("add", []):
+                    live[(entry[0], entry[1])] = _state_value(part, entry, n)
+        return facts, results
+
+    # -- reading -----------------------------------------------------------------
+
+    def _run_info(self, seq: int) -> RunInfo:
+        manifest = self.manifest(seq)
+        return RunInfo(
+            seq=seq,
+            run_id=manifest["run_id"],
+            status=manifest["status"],
+            started_at=manifest["started_at"],
+            finished_at=manifest["finished_at"],
+            manifest_sha256=self._shas[seq],
+            facts=manifest["facts"]["count"],
+            results=manifest["results"]["count"],
+            errors=len(manifest.get("errors", [])),
+            type=manifest.get("type", "collection"),
+        )
 
     def runs(self) -> list[RunInfo]:
-        return [_run_info(row) for row in self.index().runs()]
+        """Every run, each manifest checked and linked to the one before."""
+        index = self.index()
+        rows = index.runs()
+        if [row["seq"] for row in rows] != list(range(1, len(rows) + 1)):
+            raise self._tampered("index.sqlite: runs are missing from the index (run `annexa reindex`)")
+        out = []
+        for row in rows:
+            info = self._run_info(row["seq"])
+            if info.run_id != row["run_id"] or info.type != row["type"]:
+                raise self._tampered(
+                    f"index.sqlite: run {info.seq} is recorded as {row['run_id']} ({row['type']}), "
+                    f"its manifest says {info.run_id} ({info.type}); run `annexa reindex`"
+                )
+            link = (self.manifest(info.seq).get("previous") or {}).get("sha256")
+            if info.seq > 1 and link != out[-1].manifest_sha256:
+                raise self._tampered(f"run {info.seq}: its link to run {info.seq - 1} is broken (run `annexa verify`)")
+            out.append(info)
+        return out
+
+    def head(self) -> RunInfo | None:
+        """The newest run of the chain (any type), checked; None for an empty store."""
+        latest = self.index().latest_seq()
+        return self._run_info(latest) if latest else None
 
     def resolve(self, ref: str | None = "latest") -> RunInfo:
         """A run by `latest`, `previous`, run id or sequence number; StoreError if absent.
@@ -199,67 +461,180 @@ class Store:
         """
         index = self.index()
         ref = ref or "latest"
-        collections = index.collection_seqs()
-        if not collections and ref in ("latest", "previous"):
-            what = "collection runs" if index.latest_seq() else "runs"
-            raise StoreError(f"{self.url}: the store has no {what} yet (run `annexa collect` first)")
-        if ref == "latest":
-            row = index.run(collections[0])
-        elif ref == "previous":
-            row = index.run(collections[1]) if len(collections) > 1 else None
-        elif ref.isdigit():
-            row = index.run(int(ref))
-        else:
-            row = index.run_by_id(ref)
+        latest = index.latest_seq()
+        if ref in ("latest", "previous"):
+            collections = index.collection_seqs()
+            if not collections:
+                what = "collection runs" if latest else "runs"
+                # The index could be hiding them: every run's type comes from its manifest.
+                self._check_types(1, latest, ())
+                raise StoreError(f"{self.url}: the store has no {what} yet (run `annexa collect` first)")
+            if ref == "previous" and len(collections) < 2:
+                self._check_types(1, latest, collections)
+                raise StoreError(f"{self.url}: no run {ref!r} (see `annexa runs`)")
+            self._check_types(collections[-1], latest, collections)
+            return self._run_info(collections[0] if ref == "latest" else collections[1])
+        if ref.isdigit():
+            seq = int(ref)
+            if not 1 <= seq <= latest:
+                raise StoreError(f"{self.url}: no run {ref!r} (see `annexa runs`)")
+            return self._run_info(seq)
+        row = index.run_by_id(ref)
         if row is None:
             raise StoreError(f"{self.url}: no run {ref!r} (see `annexa runs`)")
-        return _run_info(row)
+        info = self._run_info(row["seq"])
+        if info.run_id != ref:
+            raise self._tampered(
+                f"index.sqlite: run {ref!r} is recorded as run {row['seq']}, whose manifest names "
+                f"{info.run_id}; run `annexa reindex`"
+            )
+        return info
+
+    def _check_types(self, first: int, last: int, collections: Sequence[int]) -> None:
+        """The index's types of runs first..last agree with their manifests (`latest` relies on them)."""
+        for seq in range(first, last + 1):
+            kind = self.manifest(seq).get("type", "collection")
+            if (kind == "collection") != (seq in collections):
+                recorded = "a collection" if seq in collections else "an attestation"
+                raise self._tampered(
+                    f"index.sqlite: run {seq} is recorded as {recorded} run, its manifest says {kind}; "
+                    "run `annexa reindex`"
+                )
 
     def results(self, run: RunInfo) -> list[Result]:
-        return [_result(row) for row in self.index().results(run.seq)]
+        """The run's results, joined with its rules (controls, severity) and batches (scope, time)."""
+        manifest = self.manifest(run.seq)
+        rules, batches = self._rules_of(manifest), manifest.get("batches", {})
+        state = self.result_state(run.seq)
+        return [_result(key, state[key], rules, batches) for key in sorted(state)]
 
     def result_changes(self, before: RunInfo, after: RunInfo) -> list[tuple[Result | None, Result | None]]:
-        """(result in `before`, result in `after`) per rule x resource that differs (None = absent)."""
-        return [
-            (_result(old) if old is not None else None, _result(new) if new is not None else None)
-            for old, new in self.index().result_changes(before.seq, after.seq)
-        ]
+        """(result in `before`, result in `after`) per rule x resource that changed (None = absent)."""
+        old, new = self.result_state(before.seq), self.result_state(after.seq)
+        old_m, new_m = self.manifest(before.seq), self.manifest(after.seq)
+        old_rules, new_rules = self._rules_of(old_m), self._rules_of(new_m)
+        pairs = []
+        for key in sorted(_changed(old, new, before.seq, after.seq, value_len=4)):
+            pairs.append(
+                (
+                    _result(key, old[key], old_rules, old_m.get("batches", {})) if key in old else None,
+                    _result(key, new[key], new_rules, new_m.get("batches", {})) if key in new else None,
+                )
+            )
+        return pairs
 
     def fact_changes(self, before: RunInfo, after: RunInfo) -> dict[tuple[str, str], tuple[str | None, str | None]]:
-        """(kind, resource) -> (object hash in `before`, in `after`) per fact that differs (None = absent)."""
-        return self.index().fact_changes(before.seq, after.seq)
+        """(kind, resource) -> (object hash in `before`, in `after`) per fact that changed (None = absent)."""
+        old, new = self.fact_state(before.seq), self.fact_state(after.seq)
+        return {
+            key: (old[key][0] if key in old else None, new[key][0] if key in new else None)
+            for key in sorted(_changed(old, new, before.seq, after.seq, value_len=2))
+        }
 
     def attestations(self, as_of: RunInfo | None = None) -> list[dict[str, Any]]:
         """Attestation records (oldest first) in effect for `as_of`: those recorded before the
         next collection run after it; all of them when `as_of` is the latest or None."""
-        index = self.index()
-        up_to = index.latest_seq()
+        runs = self.runs()  # every run's type from its manifest: the index must not hide one
+        up_to = runs[-1].seq if runs else 0
         if as_of is not None:
-            later = [s for s in index.collection_seqs(limit=2**31) if s > as_of.seq]
+            later = [r.seq for r in runs if r.type == "collection" and r.seq > as_of.seq]
             up_to = min(later) - 1 if later else up_to
         records = []
-        for row in index.attestation_facts(up_to):
-            body = self.get_json(row["hash"])
-            records.append({**body["data"], "fact": row["hash"], "sequence": row["first_seq"]})
+        for run in runs:
+            if run.type != "attestation" or run.seq > up_to:
+                continue
+            state = self.fact_state(run.seq)
+            for (kind, _resource), (digest, _batch, since) in sorted(state.items()):
+                if kind == "attestation.control" and since == run.seq:
+                    body = self.get_json(digest)
+                    records.append({**body["data"], "fact": digest, "sequence": run.seq})
         return records
 
     def rules(self, run: RunInfo) -> dict[str, dict[str, Any]]:
         """The rules as the run used them, by id (title, remediation, expect ...)."""
-        mappings = self.get_json(self.manifest(run.seq)["mappings"]["object"])
-        return {rule["id"]: rule for rule in mappings.get("rules", [])}
+        return self._rules_of(self.manifest(run.seq))
+
+    def fact_refs(self, run: RunInfo) -> dict[tuple[str, str], tuple[str, str]]:
+        """(kind, resource) -> (object hash, collected_at) of the run's facts, without reading them."""
+        batches = self.manifest(run.seq).get("batches", {})
+        return {
+            key: (digest, (batches.get(batch) or {}).get("collected_at", ""))
+            for key, (digest, batch, _since) in sorted(self.fact_state(run.seq).items())
+        }
 
     def facts(self, run: RunInfo) -> Iterator[StoredFact]:
-        for row in self.index().facts(run.seq):
-            body = self.get_json(row["hash"])
+        for digest, collected_at in self.fact_refs(run).values():
+            body = self.get_json(digest)
             yield StoredFact(
                 kind=body["kind"],
                 resource=body["resource"],
                 scope=body["scope"],
                 data=body["data"],
                 source=Source.from_dict(body["source"]),
-                collected_at=row["collected_at"] or "",
-                hash=row["hash"],
+                collected_at=collected_at,
+                hash=digest,
             )
+
+    def _period_deltas(self, first: int, last: int, part: str) -> Iterator[tuple[int, dict[str, Any]]]:
+        for seq in range(first + 1, last + 1):
+            yield seq, self.get_json(self.manifest(seq)[part]["delta"])
+
+    def fact_hashes(self, first: int, last: int) -> set[str]:
+        """Every fact object live in some run from `first` to `last`."""
+        digests = {value[0] for value in self.fact_state(first).values()}
+        for _seq, delta in self._period_deltas(first, last, "facts"):
+            digests.update(entry[2] for entry in delta.get("add", []))
+        return digests
+
+    def result_spans(self, first: int, last: int) -> list[dict[str, Any]]:
+        """Result intervals overlapping runs first..last, by rule, resource and time: `first_seq`,
+        `last_seq` (at most `last`), status and message, the rule as of the span's last run in the
+        period (kind, controls, severity, title, remediation) and the scope of its batch.
+
+        Replayed from the verified state of run `first` and the deltas after it, and checked to end
+        in the state run `last` commits to."""
+        live: dict[tuple[str, str], list[Any]] = {
+            key: [value, value[4]] for key, value in self.result_state(first).items()
+        }
+        spans: list[tuple[tuple[str, str], tuple[Any, ...], int, int]] = []
+        for seq, delta in self._period_deltas(first, last, "results"):
+            if (delta.get("base") or 0) != seq - 1:
+                raise self._tampered(f"run {seq}: its results delta is against run {delta.get('base')}, not {seq - 1}")
+            for key in delta.get("remove", []):
+                gone = live.pop((key[0], key[1]), None)
+                if gone is not None:
+                    spans.append(((key[0], key[1]), gone[0], gone[1], seq - 1))
+            for entry in delta.get("add", []):
+                key = (entry[0], entry[1])
+                if key in live:
+                    spans.append((key, live[key][0], live[key][1], seq - 1))
+                live[key] = [_state_value("results", entry, seq), seq]
+        if {key: value[0] for key, value in live.items()} != self.result_state(last):
+            raise self._tampered(f"runs {first} to {last}: the deltas do not give the results run {last} commits to")
+        spans.extend((key, value[0], value[1], last) for key, value in live.items())
+        spans.sort(key=lambda s: (s[0], s[2]))
+        out = []
+        for key, value, start, end in spans:
+            manifest = self.manifest(end)
+            rule = self._rules_of(manifest).get(key[0]) or {}
+            batch = self.manifest(start).get("batches", {}).get(value[2]) if value[2] else None
+            out.append(
+                {
+                    "rule": key[0],
+                    "resource": key[1],
+                    "status": value[0],
+                    "message": value[1],
+                    "first_seq": start,
+                    "last_seq": end,
+                    "kind": rule.get("fact"),
+                    "controls": json.dumps(value[3] if value[3] is not None else rule.get("controls", [])),
+                    "severity": rule.get("severity"),
+                    "title": rule.get("title"),
+                    "remediation": rule.get("remediation"),
+                    "scope": json.dumps(batch["scope"], sort_keys=True) if batch else None,
+                }
+            )
+        return out
 
     # -- writing -----------------------------------------------------------------
 
@@ -276,8 +651,26 @@ class Store:
         (on S3 that saves a request per unchanged fact). A shard passes False: it
         must not need the index, which may have to be rebuilt from the bucket.
         """
-        known = frozenset(h for h, _ in self.index().current_facts().values()) if use_index else frozenset()
+        if self.signer is None and self.trust.require_signatures:
+            raise UsageError(
+                f"{self.url}: this store requires signed runs ({self.trust.describe()}), but no signing key is "
+                "configured (`signing: {private_key: F}` in annexa.yaml); nothing was written"
+            )
+        known: frozenset[str] = frozenset()
+        if use_index:
+            latest = self.index().latest_seq()
+            known = frozenset(value[0] for value in self.fact_state(latest).values()) if latest else frozenset()
         return RunWriter(self, run_id, started_at, meta, _known=known)
+
+    def _remember(self, seq: int, raw: bytes, manifest: dict[str, Any], facts: FactState, results: ResultState) -> None:
+        """A run this store just wrote: its manifest and states need no second check."""
+        self._shas[seq] = sha256_hex(raw)
+        self._authentic.add(seq)
+        self._manifests[seq] = manifest
+        self._states[("facts", seq)] = facts
+        self._states[("results", seq)] = results
+        while len(self._states) > _CACHED_STATES:
+            self._states.popitem(last=False)
 
     # -- shards of a sharded run -------------------------------------------------
 
@@ -298,32 +691,74 @@ class Store:
         return body
 
 
-def _result(row: Any) -> Result:
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        if os.path.lexists(f"{path}{suffix}"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{path}{suffix}")
+
+
+def _state_value(part: str, entry: Sequence[Any], seq: int) -> tuple[Any, ...]:
+    """A delta `add` entry's value in a state (state.py), added in run `seq`."""
+    if part == "facts":
+        return (entry[2], entry[3], seq)
+    return (entry[2], entry[3], entry[4], entry[5] if len(entry) > 5 else None, seq)
+
+
+def _changed(
+    old: Mapping[tuple[str, str], tuple[Any, ...]],
+    new: Mapping[tuple[str, str], tuple[Any, ...]],
+    old_seq: int,
+    new_seq: int,
+    value_len: int,
+) -> set[tuple[str, str]]:
+    """Keys present in one run only, or whose entry was (re)added between the two runs."""
+    out = set(old.keys() ^ new.keys())
+    for key in old.keys() & new.keys():
+        if new[key][:value_len] != old[key][:value_len] or old_seq < new[key][value_len] <= new_seq:
+            out.add(key)
+    return out
+
+
+def _first_difference(
+    index_state: Mapping[tuple[str, str], tuple[Any, ...]], truth: Mapping[tuple[str, str], tuple[Any, ...]]
+) -> str:
+    """The first row where the index and the signed evidence disagree, for the error message."""
+    for key in sorted(index_state.keys() | truth.keys()):
+        got, want = index_state.get(key), truth.get(key)
+        if got != want:
+            name = " ".join(key)
+            if got is None:
+                return f"{name} is missing from the index"
+            if want is None:
+                return f"{name} is in the index but not in the evidence"
+            return f"{name} is {_show(got)} in the index, {_show(want)} in the evidence"
+    return "the rows differ"
+
+
+def _show(value: tuple[Any, ...]) -> str:
+    return str(value[0]) if len(value) == 5 else f"{value[0][:16]}… (batch {value[1]})"
+
+
+def _result(
+    key: tuple[str, str],
+    value: tuple[Any, ...],
+    rules: Mapping[str, Mapping[str, Any]],
+    batches: Mapping[str, Mapping[str, Any]],
+) -> Result:
+    status, message, batch_key, controls, _since = value
+    rule = rules.get(key[0]) or {}
+    batch = (batches.get(batch_key) or {}) if batch_key else {}
     return Result(
-        rule=row["rule"],
-        controls=tuple(json.loads(row["controls"] or "[]")),
-        kind=row["kind"] or "",
-        resource=row["resource"],
-        scope=json.loads(row["scope"] or "{}"),
-        status=row["status"],
-        severity=row["severity"] or "",
-        message=row["message"],
-        collected_at=row["collected_at"] or "",
-    )
-
-
-def _run_info(row: Any) -> RunInfo:
-    return RunInfo(
-        seq=row["seq"],
-        run_id=row["run_id"],
-        status=row["status"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        manifest_sha256=row["manifest_sha256"],
-        facts=row["facts"],
-        results=row["results"],
-        errors=row["errors"],
-        type=row["type"],
+        rule=key[0],
+        controls=tuple(controls if controls is not None else rule.get("controls", [])),
+        kind=rule.get("fact", ""),
+        resource=key[1],
+        scope=dict(batch.get("scope", {})),
+        status=status,
+        severity=rule.get("severity", ""),
+        message=message,
+        collected_at=batch.get("collected_at", ""),
     )
 
 
@@ -377,7 +812,13 @@ class RunWriter:
 
     def add_fact(self, fact: Fact, collector: str) -> Fact:
         """Store one fact; returns it as stored (redacted), which is what rules must judge."""
-        stored = replace(fact, data=redact(fact.data))
+        stored = replace(
+            fact,
+            resource=redact(fact.resource),
+            scope=redact(dict(fact.scope)),
+            data=redact(fact.data),
+            source=Source.from_dict(redact(fact.source.to_dict())),
+        )
         body = {
             "kind": stored.kind,
             "resource": stored.resource,
@@ -390,9 +831,9 @@ class RunWriter:
         if digest not in self._known:
             self.store.backend.put_object(digest, data)
         with self._lock:
-            key, batch = self._batch(collector, fact.scope, fact.collected_at)
+            key, batch = self._batch(collector, stored.scope, fact.collected_at)
             batch.facts += 1
-            self._facts[(fact.kind, fact.resource)] = (digest, key)
+            self._facts[(stored.kind, stored.resource)] = (digest, key)
         return stored
 
     def add_error(self, error: CollectionError, collector: str) -> None:
@@ -440,6 +881,12 @@ class RunWriter:
             for raw in snapshot["errors"]:
                 self._errors.append((CollectionError.from_dict(raw), raw["batch"]))
 
+    def _previous(self, seq: int) -> dict[str, Any] | None:
+        if not seq:
+            return None
+        manifest = self.store.manifest(seq)
+        return {"sequence": seq, "run_id": manifest["run_id"], "sha256": self.store._manifest_sha(seq)}
+
     def _result_batch(self, result: Result, error_batches: Mapping[tuple[str, str], str]) -> str | None:
         found = self._facts.get((result.kind, result.resource))
         if found is not None:
@@ -481,10 +928,16 @@ class RunWriter:
             if taken is not None:
                 raise ConcurrentRunError(f"{self.store.url}: run id {self.run_id} is already run #{taken['seq']}")
             previous_seq = index.latest_seq()
-            current_facts, current_results = index.current_facts(), index.current_results()
+            seq = previous_seq + 1
+            # The state this run's deltas are taken against, checked against the previous run's commitment:
+            # an edited index must not slip into a signed run.
+            before_facts = self.store.fact_state(previous_seq) if previous_seq else {}
+            before_results = self.store.result_state(previous_seq) if previous_seq else {}
+            current_facts = {key: value[:2] for key, value in before_facts.items()}
+            current_results = {key: value[:4] for key, value in before_results.items()}
             carried = carry_forward(
                 previous_seq,
-                json.loads(index.run(previous_seq)["manifest"]).get("batches", {}) if previous_seq else {},
+                self.store.manifest(previous_seq).get("batches", {}) if previous_seq else {},
                 self._batches,
                 carry or (lambda _collector, _scope: False),
                 current_facts,
@@ -498,10 +951,12 @@ class RunWriter:
                 summary[status] = summary.get(status, 0) + 1
             fact_delta = _delta(current_facts, facts, previous_seq)
             result_delta = _delta(current_results, run_results, previous_seq)
+            fact_state = _next_state(before_facts, facts, seq)
+            result_state = _next_state(before_results, run_results, seq)
             manifest: dict[str, Any] = {
                 "format": MANIFEST_FORMAT,
                 "run_id": self.run_id,
-                "sequence": previous_seq + 1,
+                "sequence": seq,
                 "status": "partial" if self._errors or carried.batches else "complete",
                 "started_at": self.started_at,
                 "finished_at": finished_at,
@@ -511,31 +966,48 @@ class RunWriter:
                     sorted({**carried.batches, **{k: b.to_dict() for k, b in self._batches.items()}}.items())
                 ),
                 "errors": [error.to_dict() for error, _ in self._errors],
-                "facts": {"count": len(facts), "delta": self.store.put_json(fact_delta)},
-                "results": {"count": len(run_results), "summary": summary, "delta": self.store.put_json(result_delta)},
-                "previous": _previous(index, previous_seq),
+                "facts": {
+                    "count": len(facts),
+                    "delta": self.store.put_json(fact_delta),
+                    "state": state_digest(fact_state),
+                },
+                "results": {
+                    "count": len(run_results),
+                    "summary": summary,
+                    "delta": self.store.put_json(result_delta),
+                    "state": state_digest(result_state),
+                },
+                "previous": self._previous(previous_seq),
             }
             if self.store.signer is not None:
                 manifest["signature"] = self.store.signer(canonical_bytes(manifest))
             raw = canonical_bytes(manifest)
             try:
-                self.store.backend.publish_manifest(previous_seq + 1, raw)
+                self.store.backend.publish_manifest(seq, raw)
             except SlotTaken:
                 continue  # another run landed first: chain onto it and try the next slot
-            index.apply(
-                manifest, sha256_hex(raw), fact_delta, result_delta, self.store.get_json(manifest["mappings"]["object"])
-            )
-            return self.store.resolve(str(previous_seq + 1))
+            self.store._remember(seq, raw, manifest, fact_state, result_state)
+            try:
+                index.apply(manifest, sha256_hex(raw), fact_delta, result_delta)
+            except sqlite3.OperationalError:
+                # The run is published; the index is only a cache (a full disk, say): the next
+                # command's sync indexes the run, and this one reads it from what it just wrote.
+                pass
+            return self.store._run_info(seq)
         raise ConcurrentRunError(
             f"{self.store.url}: could not publish run {self.run_id}: other runs kept taking the next place in the chain"
         )
 
 
-def _previous(index: Index, seq: int) -> dict[str, Any] | None:
-    row = index.run(seq) if seq else None
-    if row is None:
-        return None
-    return {"sequence": seq, "run_id": row["run_id"], "sha256": row["manifest_sha256"]}
+def _next_state(
+    before: Mapping[tuple[str, str], tuple[Any, ...]], after: Mapping[tuple[str, str], tuple[Any, ...]], seq: int
+) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """The run's live state (state.py): an entry keeps the run that added it unless this run changes it."""
+    width = len(next(iter(after.values()))) if after else 0
+    return {
+        key: (*value, seq if tuple(before.get(key, ())[:width]) != tuple(value) else before[key][width])
+        for key, value in after.items()
+    }
 
 
 def _delta(

@@ -9,13 +9,20 @@ Checks, naming the run, object or link at fault:
   also the mappings, config and every fact live in that run), and replaying the
   deltas gives the fact and result counts the manifest records;
 - every signature is valid for the manifest's signed bytes (signing.signed_bytes),
-  the same key signs the whole chain (or only keys the auditor pinned), and once a
-  chain is signed, no later run is unsigned.
+  by a pinned key (trust.py) or, with none pinned, by one key across the whole chain;
+  once a chain is signed no later run is unsigned, and with signatures required the
+  newest run is signed (runs before the first signed one are vouched for by it);
+- the live state the last run commits to (state.py) is what its deltas give;
+- with an expected head (`SEQ:SHA256`, from `annexa head`), that run is present with
+  that hash: runs removed from the end of the chain are found.
 Objects are streamed: one at a time in memory, hashed with hashlib over raw bytes.
+Without a pinned key, a clean result proves integrity, not origin: anyone can sign a
+rewritten chain with a key of their own, and the result line says so.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -26,9 +33,20 @@ from typing import Any, Protocol
 from annexa.errors import StoreError
 from annexa.evidence_store.canonical import canonical_bytes
 from annexa.evidence_store.local import LocalBackend
-from annexa.evidence_store.signing import verify_signature
+from annexa.evidence_store.state import entries_digest
+from annexa.evidence_store.trust import Trust
 
-__all__ = ["EvidenceSource", "StoreSource", "VerifyReport", "verify_chain"]
+__all__ = ["EvidenceSource", "Head", "StoreSource", "VerifyReport", "parse_head", "verify_chain"]
+
+Head = tuple[int, str]  # (sequence, sha256 of that run's manifest)
+
+
+def parse_head(text: str) -> Head:
+    """`SEQ:SHA256` as `annexa head` prints it; ValueError otherwise."""
+    seq, sep, sha = text.strip().partition(":")
+    if not sep or not seq.isdigit() or int(seq) < 1 or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise ValueError(f"{text!r} is not a head such as 42:<64 hex digits> (as `annexa head` prints it)")
+    return int(seq), sha
 
 
 class EvidenceSource(Protocol):
@@ -120,21 +138,37 @@ class VerifyReport:
     keys: dict[str, list[int]] = field(default_factory=dict)  # fingerprint -> [first, last] run signed
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    pinned: bool = False  # whether the signatures were checked against keys the verifier trusts
+    head: Head | None = None  # the last run of the chain checked, and its manifest's sha256
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def origin_proven(self) -> bool:
+        """Signed by pinned keys throughout: the evidence comes from the holder of those keys."""
+        return self.ok and self.pinned and self.signed > 0
+
     def summary(self) -> str:
-        verdict = "OK" if self.ok else f"FAILED ({len(self.problems)} problems)"
+        if not self.ok:
+            verdict = f"FAILED ({len(self.problems)} problems)"
+        elif self.origin_proven:
+            verdict = "OK (integrity and origin: signed by the trusted " + ", ".join(self.keys) + ")"
+        else:
+            why = "no trusted key pinned, see --trusted-key" if self.signed else "not signed"
+            verdict = f"OK (integrity only, origin not proven: {why})"
+        head = f", head {self.head[0]}:{self.head[1]}" if self.head else ""
         return (
             f"{verdict}: {self.source}: {self.runs} runs, {self.objects} objects ({self.bytes} bytes), "
-            f"{self.signed} signed manifests"
+            f"{self.signed} signed manifests{head}"
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "origin_proven": self.origin_proven,
+            "head": f"{self.head[0]}:{self.head[1]}" if self.head else None,
             "source": self.source,
             "runs": self.runs,
             "objects": self.objects,
@@ -162,34 +196,54 @@ class _Chain:
 
     prev_seq: int = 0
     prev_sha: str | None = None
-    facts: dict[tuple[str, str], str] | None = field(default_factory=dict)  # None once a delta is unusable
-    results: dict[tuple[str, str], int] | None = field(default_factory=dict)
+    # the live state as state.py defines it; None once a delta is unusable
+    facts: dict[tuple[str, str], tuple[list[Any], int]] | None = field(default_factory=dict)
+    results: dict[tuple[str, str], tuple[list[Any], int]] | None = field(default_factory=dict)
     last_key: str | None = None
     first_signed: int | None = None
+    unsigned_before: int = 0  # runs unsigned before the first signed one
     checked_live_facts: bool = False
+    shas: dict[int, str] = field(default_factory=dict)
+    last_manifest: Mapping[str, Any] | None = None
 
 
 def verify_chain(
     source: EvidenceSource,
     period: tuple[int, int] | None = None,
-    trusted_keys: Iterable[str] = (),
+    trust: Trust | None = None,
     report: VerifyReport | None = None,
+    expect_head: Head | None = None,
 ) -> VerifyReport:
     """Verify everything in `source`. Runs outside `period` (first, last) are chain context:
     their links, signatures and deltas are checked, but not their other objects."""
     report = report or VerifyReport(source.label)
-    trusted = set(trusted_keys)
-    hashes = source.object_hashes()
-    _walk(source, period, trusted, report)
-    for name, actual, size in hashes:
-        report.objects += 1
-        report.bytes += size
-        if actual != name:
-            report.problems.append(f"object {name}: content does not match its name (its sha256 is {actual})")
+    trust = trust or Trust()
+    report.pinned = trust.pinned
+    # The replay keeps every live entry (lists) until the end: without this the cyclic collector
+    # would rescan them again and again, adding half to the time. Nothing here makes cycles.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        hashes = source.object_hashes()
+        _walk(source, period, trust, report, expect_head)
+        for name, actual, size in hashes:
+            report.objects += 1
+            report.bytes += size
+            if actual != name:
+                report.problems.append(f"object {name}: content does not match its name (its sha256 is {actual})")
+    finally:
+        if collecting:
+            gc.enable()
     return report
 
 
-def _walk(source: EvidenceSource, period: tuple[int, int] | None, trusted: set[str], report: VerifyReport) -> None:
+def _walk(
+    source: EvidenceSource,
+    period: tuple[int, int] | None,
+    trust: Trust,
+    report: VerifyReport,
+    expect_head: Head | None,
+) -> None:
     seqs = source.list_manifests()
     report.runs = len(seqs)
     if not seqs:
@@ -204,24 +258,73 @@ def _walk(source: EvidenceSource, period: tuple[int, int] | None, trusted: set[s
     for seq in seqs:
         full = period is None or period[0] <= seq <= period[1]
         try:
-            _check_manifest(source, seq, full, chain, trusted, report)
+            _check_manifest(source, seq, full, chain, trust, report)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
             report.problems.append(f"run {seq}: manifest {seq:08d}.json is malformed ({type(err).__name__}: {err})")
             chain.facts = chain.results = None
         except StoreError as err:
             report.problems.append(f"run {seq}: {err}")
             chain.facts = chain.results = None
+    report.head = (seqs[-1], chain.shas[seqs[-1]]) if seqs[-1] in chain.shas else None
     if chain.first_signed is None:
-        report.notes.append("no manifest is signed: configure `signing:` so edits to the latest run are detectable")
+        if trust.require_signatures:
+            report.problems.append(
+                f"run {seqs[-1]}: not signed, and no run is; signatures are required ({trust.describe()})"
+            )
+        else:
+            report.notes.append("no manifest is signed: configure `signing:` so edits to the latest run are detectable")
+    elif chain.unsigned_before:
+        report.notes.append(
+            f"runs 1 to {chain.first_signed - 1} are not signed (they predate signing); run {chain.first_signed}, "
+            "signed, commits to them through the hash chain"
+        )
+    if chain.last_manifest is not None:
+        _check_state(chain.last_manifest, seqs[-1], chain, report)
+    if expect_head is not None:
+        _check_head(expect_head, seqs[-1], chain, report)
+
+
+def _check_state(manifest: Mapping[str, Any], seq: int, chain: _Chain, report: VerifyReport) -> None:
+    """The last run's commitment to its live state (state.py) must be what the deltas gave."""
+    for part, live in (("facts", chain.facts), ("results", chain.results)):
+        claimed = (manifest.get(part) or {}).get("state")
+        if claimed is not None and live is not None and entries_digest(_state_entries(part, live)) != claimed:
+            report.problems.append(
+                f"run {seq} ({manifest.get('run_id', '?')}): its {part}.state does not match the state its deltas give"
+            )
+
+
+def _state_entries(part: str, live: Mapping[tuple[str, str], tuple[list[Any], int]]) -> list[list[Any]]:
+    """The state entries (state.py) of replayed (delta entry, run that added it) pairs, sorted by key."""
+    width = 4 if part == "facts" else 6  # a result entry's 6th member (its own controls) is optional
+    out = []
+    for key in sorted(live):
+        entry, seq = live[key]
+        out.append([*entry, seq] if len(entry) == width else [*entry, *[None] * (width - len(entry)), seq])
+    return out
+
+
+def _check_head(expect: Head, last: int, chain: _Chain, report: VerifyReport) -> None:
+    seq, sha = expect
+    if seq > last:
+        report.problems.append(
+            f"runs after {last} are missing: the expected head is run {seq} ({sha}), but the chain ends at run {last}"
+        )
+    elif chain.shas.get(seq) != sha:
+        report.problems.append(
+            f"run {seq} hashes to {chain.shas.get(seq)}, not the expected head {sha}: the chain was rewritten"
+        )
 
 
 def _check_manifest(
-    source: EvidenceSource, seq: int, full: bool, chain: _Chain, trusted: set[str], report: VerifyReport
+    source: EvidenceSource, seq: int, full: bool, chain: _Chain, trust: Trust, report: VerifyReport
 ) -> None:
     raw = source.get_manifest(seq)
     sha = hashlib.sha256(raw).hexdigest()
     previous_seq, previous_sha = chain.prev_seq, chain.prev_sha
     chain.prev_seq, chain.prev_sha = seq, sha
+    chain.shas[seq] = sha
+    chain.last_manifest = None
     try:
         manifest = json.loads(raw)
     except ValueError:
@@ -247,7 +350,8 @@ def _check_manifest(
                 f"but manifest {seq - 1:08d}.json hashes to {previous_sha}"
             )
 
-    _check_signature(manifest, seq, where, chain, trusted, report)
+    _check_signature(manifest, seq, where, chain, trust, report)
+    chain.last_manifest = manifest
 
     for path in (
         ("facts", "delta"),
@@ -266,30 +370,31 @@ def _check_manifest(
 
 
 def _check_signature(
-    manifest: Mapping[str, Any], seq: int, where: str, chain: _Chain, trusted: set[str], report: VerifyReport
+    manifest: Mapping[str, Any], seq: int, where: str, chain: _Chain, trust: Trust, report: VerifyReport
 ) -> None:
-    if "signature" not in manifest:
+    signed = trust.check(manifest)
+    if signed.unsigned:
         if chain.first_signed is not None:
             report.problems.append(f"{where}: not signed, though the chain is signed from run {chain.first_signed}")
-        elif trusted:
-            report.problems.append(f"{where}: not signed, but a trusted public key was given")
+        else:
+            chain.unsigned_before += 1
         return
-    key, problem = verify_signature(manifest)
-    if problem:
-        report.problems.append(f"{where}: {problem}")
+    if signed.problem:
+        report.problems.append(f"{where}: {signed.problem}")
         return
+    key = signed.key
     assert key is not None
     report.signed += 1
     span = report.keys.setdefault(key, [seq, seq])
     span[1] = seq
     if chain.first_signed is None:
         chain.first_signed = seq
-    if trusted and key not in trusted:
-        report.problems.append(f"{where}: signed by {key}, which is not a trusted key (--public-key)")
-    elif not trusted and chain.last_key is not None and key != chain.last_key:
+    if signed.untrusted:
+        report.problems.append(f"{where}: {signed.refusal()} (--trusted-key, trusted_keys)")
+    elif not trust.pinned and chain.last_key is not None and key != chain.last_key:
         report.problems.append(
             f"{where}: signed by {key}, but the run before by {chain.last_key} "
-            "(a key change: pin the trusted keys with --public-key)"
+            "(a key change: pin the trusted keys with --trusted-key)"
         )
     chain.last_key = key
 
@@ -316,7 +421,7 @@ def _replay(
             if live.pop((key[0], key[1]), None) is None:
                 report.problems.append(f"{where}: {name} delta removes {key[0]} {key[1]}, which was not present")
         for entry in delta.get("add", []):
-            live[(entry[0], entry[1])] = entry[2] if name == "facts" else 1
+            live[(entry[0], entry[1])] = (entry, seq)  # as read: the state's form is built only once, at the end
             if name == "facts":
                 added.append((entry[0], entry[1], entry[2]))
         count = manifest[name]["count"]
@@ -326,7 +431,7 @@ def _replay(
             )
     if not full:
         return
-    check = added if chain.checked_live_facts else [(k[0], k[1], h) for k, h in chain.facts.items()]
+    check = added if chain.checked_live_facts else [(k[0], k[1], v[0][2]) for k, v in chain.facts.items()]
     chain.checked_live_facts = True
     for kind, resource, digest in check:
         if not source.has_object(digest):

@@ -28,6 +28,11 @@ def subject(drift: Drift, store_url: str) -> str:
     return f"annexa: {head} in run #{to.sequence} {to.run_id} ({to.status}) of {store_url}"
 
 
+def head_line(head: str) -> str:
+    """The chain's head (`SEQ:SHA256`, as `annexa head` prints it): a copy held outside the store."""
+    return f"evidence head {head} (check later with: annexa verify --expect-head {head})"
+
+
 def summary_lines(drift: Drift) -> list[str]:
     """One line per control change and result change, regressions first, with the changed fields."""
     fields = {(f.kind, f.resource): f.fields for f in drift.facts}
@@ -54,9 +59,9 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def payload(fmt: str, drift: Drift, store_url: str) -> dict[str, Any]:
+def payload(fmt: str, drift: Drift, store_url: str, head: str | None = None) -> dict[str, Any]:
     title = subject(drift, store_url)
-    lines = summary_lines(drift)
+    lines = summary_lines(drift) + ([head_line(head)] if head else [])
     if fmt == "slack":
         body = "\n".join(f"• {_slack_escape(line)}" for line in lines)
         return {"text": f"*{_slack_escape(title)}*" + (f"\n{body}" if body else "")}
@@ -75,13 +80,9 @@ def payload(fmt: str, drift: Drift, store_url: str) -> dict[str, Any]:
                 {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
             ],
         }
-    return {"event": "annexa.drift", "title": title, "store": store_url, **drift.to_dict()}
+    return {"event": "annexa.drift", "title": title, "store": store_url, "head": head, **drift.to_dict()}
 
 
-def email_text(drift: Drift, store_url: str) -> str:
-    return (
-        "\n".join(
-            [subject(drift, store_url), "", *summary_lines(drift), "", json.dumps(drift.counts(), sort_keys=True)]
-        )
-        + "\n"
-    )
+def email_text(drift: Drift, store_url: str, head: str | None = None) -> str:
+    lines = [subject(drift, store_url), "", *summary_lines(drift), *([head_line(head)] if head else [])]
+    return "\n".join([*lines, "", json.dumps(drift.counts(), sort_keys=True)]) + "\n"

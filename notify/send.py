@@ -2,7 +2,8 @@
 
 Every delivery is attempted; each outcome is logged (`notify_sent`, `notify_failed`)
 and returned, never raised, so an unreachable or hanging receiver cannot lose a run
-or change its exit code. Logs name the receiver without the URL's secret part.
+or change its exit code. Logs name the receiver without the URL's secret part. Webhooks
+go over https (http to the loopback only) and their redirects are not followed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import requests
 
 from annexa.notify.message import email_text, payload, subject
 from annexa.notify.settings import EmailSettings, NotifySettings, Webhook
+from annexa.origins import check_transport, origin, redirect_target
 from annexa.reports.drift import Drift
 
 __all__ = ["Delivery", "notify", "notify_run", "should_notify"]
@@ -46,14 +48,15 @@ def should_notify(settings: NotifySettings, drift: Drift) -> bool:
     return drift.has_changes()
 
 
-def notify(settings: NotifySettings, drift: Drift, store_url: str, log: Any) -> list[Delivery]:
-    """Send the drift summary to every configured receiver; returns what happened to each."""
+def notify(settings: NotifySettings, drift: Drift, store_url: str, log: Any, head: str | None = None) -> list[Delivery]:
+    """Send the drift summary (and the chain's `head`, an anchor a third party then holds) to every
+    configured receiver; returns what happened to each."""
     jobs: list[Callable[[], Delivery]] = [
-        functools.partial(_webhook, hook, payload(hook.format, drift, store_url), settings)
+        functools.partial(_webhook, hook, payload(hook.format, drift, store_url, head), settings)
         for hook in settings.webhooks
     ]
     if settings.email is not None:
-        jobs.append(functools.partial(_email, settings.email, drift, store_url, settings))
+        jobs.append(functools.partial(_email, settings.email, drift, store_url, settings, head))
     # In parallel, so one hanging receiver delays the others by nothing.
     with ThreadPoolExecutor(max_workers=min(8, len(jobs) or 1)) as pool:
         deliveries = list(pool.map(lambda job: job(), jobs))
@@ -73,6 +76,10 @@ def _webhook(hook: Webhook, body: dict[str, Any], settings: NotifySettings) -> D
     url = hook.url or os.environ.get(hook.url_env or "", "")
     if not url:
         return Delivery(hook.label, False, 0, f"environment variable {hook.url_env} is not set")
+    try:
+        check_transport(url, f"the URL in ${hook.url_env}" if hook.url_env else "webhook url")
+    except ValueError as err:
+        return Delivery(hook.label, False, 0, str(err))
     timeout = settings.timeout.total_seconds()
     detail = ""
     attempts = 0
@@ -81,25 +88,33 @@ def _webhook(hook: Webhook, body: dict[str, Any], settings: NotifySettings) -> D
             time.sleep(min(_BACKOFF_S * 2 ** (attempt - 1), _MAX_BACKOFF_S))
         attempts += 1
         try:
-            response = requests.post(url, json=body, timeout=(timeout, timeout))
+            # Not followed: a 307/308 would re-send the alert, and a redirect the URL's secret, elsewhere.
+            response = requests.post(url, json=body, timeout=(timeout, timeout), allow_redirects=False)
         except requests.RequestException as err:  # connection refused, DNS, TLS, timeouts: all retried
             detail = f"{type(err).__name__}: {' '.join(str(err).split())[:200]}"
             continue
         if response.status_code < 300:
             return Delivery(hook.label, True, attempts, f"HTTP {response.status_code}")
+        if response.is_redirect:
+            where = origin(redirect_target(url, response.headers.get("Location")) or url)
+            return Delivery(
+                hook.label, False, attempts, f"HTTP {response.status_code} redirects to {where}: not followed"
+            )
         detail = f"HTTP {response.status_code}: {' '.join(response.text.split())[:200]}"
         if not _retryable(response.status_code):
             break
     return Delivery(hook.label, False, attempts, detail)
 
 
-def _email(email: EmailSettings, drift: Drift, store_url: str, settings: NotifySettings) -> Delivery:
+def _email(
+    email: EmailSettings, drift: Drift, store_url: str, settings: NotifySettings, head: str | None = None
+) -> Delivery:
     target = f"email via {email.host}:{email.port} to {', '.join(email.to)}"
     message = EmailMessage()
     message["Subject"] = subject(drift, store_url)
     message["From"] = email.sender
     message["To"] = ", ".join(email.to)
-    message.set_content(email_text(drift, store_url))
+    message.set_content(email_text(drift, store_url, head))
     detail = ""
     for attempt in range(settings.retries + 1):
         if attempt:
@@ -117,7 +132,9 @@ def _email(email: EmailSettings, drift: Drift, store_url: str, settings: NotifyS
     return Delivery(target, False, settings.retries + 1, detail)
 
 
-def notify_run(settings: NotifySettings, drift: Drift | None, store_url: str, log: Any) -> list[Delivery]:
+def notify_run(
+    settings: NotifySettings, drift: Drift | None, store_url: str, log: Any, head: str | None = None
+) -> list[Delivery]:
     """Notify about a finished run's drift when `settings.when` asks for it (None: no earlier run)."""
     if drift is None:
         log.info("notify_skipped", reason="first run in the store: nothing to compare")
@@ -125,4 +142,4 @@ def notify_run(settings: NotifySettings, drift: Drift | None, store_url: str, lo
     if not should_notify(settings, drift):
         log.info("notify_skipped", reason=f"notify.when is {settings.when!r} and the drift has none", **drift.counts())
         return []
-    return notify(settings, drift, store_url, log)
+    return notify(settings, drift, store_url, log, head)

@@ -19,7 +19,9 @@ notify:
     password_env: SMTP_PASSWORD
 ```
 Webhook URLs carry their own credentials: prefer `url_env`; an inline `url` is
-redacted (all but scheme and host) in the configuration copy stored in bundles.
+redacted (all but scheme and host) in the configuration copy stored in bundles. They
+must be https (http only to 127.0.0.1, localhost or ::1), and a receiver's redirect is
+never followed: the alert and the URL's secret go to the configured host only.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from annexa.errors import UsageError
+from annexa.origins import check_transport
 from annexa.yamlio import line_of
 
 __all__ = ["EmailSettings", "NotifySettings", "Webhook", "WHEN", "FORMATS", "parse_notify", "redact_notify"]
@@ -132,10 +135,11 @@ def _webhook(item: Any, where: Callable[..., str]) -> Webhook:
     url, url_env = item.get("url"), item.get("url_env")
     if (url is None) == (url_env is None):
         raise UsageError(f"{where()}: a webhook needs exactly one of `url` and `url_env`")
-    if url is not None and (
-        not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname
-    ):
-        raise UsageError(f"{where('url')}: webhook url must be an http(s) URL")
+    if url is not None:
+        try:
+            check_transport(url, "webhook url")
+        except ValueError as err:
+            raise UsageError(f"{where('url')}: {err}") from None
     if url_env is not None and (not isinstance(url_env, str) or not url_env.strip()):
         raise UsageError(f"{where('url_env')}: url_env must name an environment variable")
     return Webhook(fmt, url, url_env)

@@ -19,9 +19,11 @@ from typing import Any
 from annexa.collectors.userfiles import reader
 from annexa.errors import UsageError
 from annexa.evidence_store.store import RunInfo, Store
+from annexa.inputfiles import read_input
 from annexa.mappings.rollup import ManualEvidence
-from annexa.model import Fact, Source, parse_timestamp, utc_now
-from annexa.pipeline.runner import new_run_id, run_meta
+from annexa.model import Fact, Source, parse_timestamp
+from annexa.pipeline.runner import new_run_id
+from annexa.pipeline.statements import record_statements
 from annexa.pipeline.workspace import Workspace
 
 __all__ = ["ATTESTATION_KIND", "MAX_FILE_BYTES", "manual_evidence", "record_attestation"]
@@ -41,12 +43,7 @@ def _expiry(text: str, now: datetime) -> str:
 
 
 def _read(file: Path) -> bytes:
-    try:
-        if file.stat().st_size > MAX_FILE_BYTES:
-            raise UsageError(f"--file {file}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-        return file.read_bytes()
-    except OSError as err:
-        raise UsageError(f"--file {file}: cannot read: {err.strerror or err}") from None
+    return read_input(file, MAX_FILE_BYTES, "--file", expected="an evidence file")
 
 
 def record_attestation(
@@ -69,7 +66,6 @@ def record_attestation(
     expires_at = _expiry(expires, now)
     content = _read(file) if file is not None else None
 
-    store = ws.open_store()
     attested_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     data: dict[str, Any] = {
         "control": control,
@@ -82,24 +78,20 @@ def record_attestation(
     }
     if content is not None and file is not None:
         digest = hashlib.sha256(content).hexdigest()
-        store.backend.put_object(digest, content)  # its name is its sha256, like every object
         data["file"] = {"name": file.name, "sha256": digest, "bytes": len(content)}
     run_id = new_run_id(now)
-    writer = store.begin_run(
-        run_id, attested_at, {**run_meta(ws.config, ws.rules, ws.catalog, store), "type": "attestation"}
+    fact = Fact(
+        kind=ATTESTATION_KIND,
+        resource=f"{control}@{run_id}",
+        scope={"provider": "attestation"},
+        data=data,
+        source=Source(operations=("annexa attest",), principal=data["recorded_by"]),
+        collected_at=attested_at,
     )
-    writer.add_fact(
-        Fact(
-            kind=ATTESTATION_KIND,
-            resource=f"{control}@{run_id}",
-            scope={"provider": "attestation"},
-            data=data,
-            source=Source(operations=("annexa attest",), principal=data["recorded_by"]),
-            collected_at=attested_at,
-        ),
-        "attest",
+    # a signed run of its own, like every recorded statement
+    run = record_statements(
+        ws, "attestation", "attest", [fact], run_id, attested_at, [content] if content is not None else []
     )
-    run = writer.commit([], utc_now(), {"callers": [], "collectors": [], "problems": []})
     return run, data
 
 

@@ -22,7 +22,7 @@ from annexa.collectors.userfiles import reader
 from annexa.config import Config
 from annexa.evidence_store.batches import batch_collector
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
-from annexa.evidence_store.redact import redact
+from annexa.evidence_store.redact import redact, redact_text
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Evaluator
@@ -137,7 +137,7 @@ def run_collection(
         {
             "callers": collected.callers_list(),
             "collectors": collector_runs,
-            "problems": list(registry.problems),
+            "problems": [redact_text(problem) for problem in registry.problems],
         },
         # A sharded run collects only its share: the other shards' collectors did not "stop".
         carry=expected_but_missing(config, ran) if context.shard is None else None,

@@ -78,10 +78,10 @@ def shard_name(shard: Shard) -> str:
 
 
 def validate_run_id(run_id: str | None) -> str:
-    if not run_id:
+    if run_id is None:
         raise UsageError("--run-id is required with --shard: every shard of a run must use the same id")
-    if not _RUN_ID.match(run_id):
-        raise UsageError(f"--run-id {run_id!r}: use letters, digits, '.', '_' and '-' (at most 128)")
+    if not _RUN_ID.fullmatch(run_id):  # fullmatch: `$` would let a trailing newline through
+        raise UsageError(f"--run-id {run_id[:40]!r}: use letters, digits, '.', '_' and '-' (at most 128)")
     return run_id
 
 

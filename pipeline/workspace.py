@@ -6,13 +6,16 @@ same pieces without a subprocess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from annexa.collectors.registry import Registry, load_registry
 from annexa.config import Config, load_config
+from annexa.evidence_store.signing import Ed25519Signer
 from annexa.evidence_store.store import Store, open_store
+from annexa.evidence_store.trust import Trust
 from annexa.mappings.catalog import Catalog, load_catalog
 from annexa.mappings.rules import Rule, builtin_rule_files, expand_rule_paths, load_rules
 
@@ -26,16 +29,30 @@ class Workspace:
     catalog: Catalog
     rules: list[Rule]
     store_url: str
+    _signer_cache: Ed25519Signer | None = field(default=None, repr=False)
 
     def open_store(self, signed: bool = False) -> Store:
         """The store; `signed=True` (writers) signs manifests with the configured key, if any.
-        The configured Object Lock retention applies to whichever s3:// store is opened."""
+        The configured Object Lock retention applies to whichever s3:// store is opened.
+        Readers and writers alike accept only the signatures `trust()` allows."""
         retention = self.config.retention if self.store_url.startswith("s3://") else None
-        if signed and self.config.signing_key is not None:
-            from annexa.evidence_store.signing import Ed25519Signer
+        signer = self.signer() if signed else None
+        return open_store(self.store_url, signer, retention=retention, trust=self.trust())
 
-            return open_store(self.store_url, Ed25519Signer(self.config.signing_key), retention=retention)
-        return open_store(self.store_url, retention=retention)
+    def signer(self) -> Ed25519Signer | None:
+        """The configured signing key (`signing:`), loaded once; None without one."""
+        if self.config.signing_key is None:
+            return None
+        if self._signer_cache is None:
+            self._signer_cache = Ed25519Signer(self.config.signing_key)
+        return self._signer_cache
+
+    def trust(self, extra_keys: Iterable[str] = ()) -> Trust:
+        """`trusted_keys`, the configured signing key's own fingerprint and `extra_keys`; signatures are
+        required once any key is known, unless `require_signatures: false`."""
+        signer = self.signer()
+        keys = {*self.config.trusted_keys, *extra_keys, *([signer.fingerprint] if signer else [])}
+        return Trust.of(keys, self.config.require_signatures)
 
     def max_age_by_kind(self) -> dict[str, timedelta]:
         """Freshness per fact kind from the collectors' defaults, unless the user set a top-level

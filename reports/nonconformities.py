@@ -1,8 +1,9 @@
 """The non-conformity register: each failing rule x resource, when it was first and last
 seen failing, how long it stayed open, and when it passed again.
 
-Read from the index's result intervals (first_seq..last_seq), so the cost grows with
-the number of changes, not with the number of nightly runs.
+Read from the verified state of the period's first run and the deltas after it
+(Store.result_spans), so the cost grows with the number of changes, not with the
+number of nightly runs.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def nonconformities(store: Store, period: Period) -> list[dict[str, Any]]:
     first, last = period.first.seq, period.last.seq
     runs: Mapping[int, RunInfo] = {r.seq: r for r in store.runs()}
     rows = []
-    spans = store.index().result_spans(first, last)
+    spans = store.result_spans(first, last)
     for _key, group in groupby(spans, key=lambda s: (s["rule"], s["resource"])):
         items = list(group)
         index = 0

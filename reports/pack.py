@@ -5,7 +5,9 @@ controls x days status chart, one page per control (timeline, share of days with
 fresh evidence, findings, non-conformities and the facts behind them), the SoA
 workbook, the non-conformity register, the evidence (the manifest chain from run 1
 to the period's end, the period's objects, detached signatures, public keys),
-VERIFY.md and SHA256SUMS.
+VERIFY.md and SHA256SUMS, and (with a signing key) SEAL.json: the signed seal over SHA256SUMS,
+the period, the runs and the last run's manifest hash, so no file, period or run can be changed
+or dropped without `annexa verify` noticing.
 
 `sample` picks a reproducible random sample of resources per control, as auditors
 do: random.Random seeded with (seed, control id) over the sorted resource ids, so
@@ -32,9 +34,18 @@ from typing import Any
 from annexa import __version__
 from annexa.config import Config
 from annexa.errors import UsageError
-from annexa.evidence_store.packfile import PACK_FORMAT, PACK_JSON, SUMS, check_entry_name, signature_paths
+from annexa.evidence_store.canonical import canonical_bytes
+from annexa.evidence_store.packfile import (
+    PACK_FORMAT,
+    PACK_JSON,
+    SEAL,
+    SUMS,
+    check_entry_name,
+    seal_body,
+    signature_paths,
+)
 from annexa.evidence_store.signing import fingerprint, load_public_key, public_pem, signed_bytes
-from annexa.evidence_store.store import Store
+from annexa.evidence_store.store import Signer, Store
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.rollup import CONTROL_STATUSES, rollup
 from annexa.reports.findings import SEVERITY_ORDER, STATUS_ORDER
@@ -72,6 +83,7 @@ class PackSummary:
     manifests: int
     bytes: int
     seed: int | None
+    sealed: bool = False
 
 
 class _Zip:
@@ -82,13 +94,15 @@ class _Zip:
         self.root = root
         self.sums: list[tuple[str, str]] = []
 
-    def add(self, name: str, data: bytes | str) -> None:
+    def add(self, name: str, data: bytes | str, listed: bool = True) -> bytes:
         problem = check_entry_name(name)
         if problem:  # names come from digests, sequence numbers and catalog ids, never from evidence
             raise ValueError(f"refusing zip entry {name!r}: {problem}")
         raw = data.encode("utf-8") if isinstance(data, str) else data
         self.handle.writestr(f"{self.root}/{name}", raw)
-        self.sums.append((hashlib.sha256(raw).hexdigest(), name))
+        if listed:
+            self.sums.append((hashlib.sha256(raw).hexdigest(), name))
+        return raw
 
 
 def _select_controls(catalog: Catalog, patterns: Sequence[str]) -> list[str]:
@@ -144,8 +158,10 @@ def _chart(timeline: Timeline, controls: Sequence[str], link: bool) -> dict[str,
     }
 
 
-def build_pack(store: Store, catalog: Catalog, config: Config, options: PackOptions, output: Path) -> PackSummary:
-    """Write the pack to `output` atomically (a failure leaves no partial zip)."""
+def build_pack(
+    store: Store, catalog: Catalog, config: Config, options: PackOptions, output: Path, signer: Signer | None = None
+) -> PackSummary:
+    """Write the pack to `output` atomically (a failure leaves no partial zip); `signer` seals it."""
     if options.sample is not None and options.sample < 1:
         raise UsageError("--sample must be a positive number of resources per control")
     seed = options.seed if options.seed is not None else (secrets.randbelow(2**32) if options.sample else None)
@@ -160,8 +176,13 @@ def build_pack(store: Store, catalog: Catalog, config: Config, options: PackOpti
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as handle:
             archive = _Zip(handle, root)
-            counts = _write_pack(archive, store, catalog, config, period, controls, options, seed)
-            archive.add(SUMS, "".join(f"{digest}  {name}\n" for digest, name in archive.sums))
+            counts, meta = _write_pack(archive, store, catalog, config, period, controls, options, seed)
+            files = len(archive.sums)
+            sums = archive.add(SUMS, "".join(f"{digest}  {name}\n" for digest, name in archive.sums))
+            if signer is not None:
+                seal = seal_body(meta, sums, period.last.manifest_sha256, files)
+                seal["signature"] = signer(canonical_bytes(seal))
+                archive.add(SEAL, canonical_bytes(seal), listed=False)
         os.replace(tmp, output)
     except OSError as err:
         raise UsageError(f"-o {output}: cannot write: {err.strerror or err}") from None
@@ -169,7 +190,15 @@ def build_pack(store: Store, catalog: Catalog, config: Config, options: PackOpti
         if os.path.exists(tmp):
             os.unlink(tmp)
     return PackSummary(
-        output, period.first.seq, period.last.seq, len(controls), counts[0], counts[1], output.stat().st_size, seed
+        output,
+        period.first.seq,
+        period.last.seq,
+        len(controls),
+        counts[0],
+        counts[1],
+        output.stat().st_size,
+        seed,
+        signer is not None,
     )
 
 
@@ -182,7 +211,7 @@ def _write_pack(
     controls: list[str],
     options: PackOptions,
     seed: int | None,
-) -> tuple[int, int]:
+) -> tuple[tuple[int, int], dict[str, Any]]:
     last = period.last
     timeline = daily_statuses(store, period, catalog, config, controls, options.max_age_by_kind)
     results = store.results(last)
@@ -203,6 +232,7 @@ def _write_pack(
         "format": PACK_FORMAT,
         "period": {"from": str(period.start), "to": str(period.end)},
         "runs": {"first": period.first.seq, "last": last.seq, "first_id": period.first.run_id, "last_id": last.run_id},
+        "head": {"sequence": last.seq, "sha256": last.manifest_sha256},
         "controls": controls,
         "sample": options.sample,
         "seed": seed,
@@ -219,14 +249,14 @@ def _write_pack(
     archive.add("nonconformities.json", json.dumps(register, indent=2, ensure_ascii=False) + "\n")
     archive.add("VERIFY.md", verify_markdown(meta, root=archive.root))
     _write_pages(archive, store, period, controls, timeline, soa, results, register, meta, catalog)
-    return objects, last.seq
+    return (objects, last.seq), meta
 
 
 def _write_evidence_chain(archive: _Zip, store: Store, period: Period) -> set[str]:
     """Manifests 1..last (the whole chain, so it verifies from its start), detached signatures, keys."""
     keys: set[str] = set()
     for seq in range(1, period.last.seq + 1):
-        raw = store.backend.get_manifest(seq)
+        raw = store.manifest_bytes(seq)
         archive.add(f"evidence/manifests/{seq:08d}.json", raw)
         manifest = json.loads(raw)
         signature = manifest.get("signature")
@@ -257,9 +287,9 @@ def _write_objects(archive: _Zip, store: Store, period: Period) -> int:
             digests.add(manifest["mappings"]["object"])
             if "config" in manifest:
                 digests.add(manifest["config"]["object"])
-    digests.update(store.index().fact_hashes(period.first.seq, period.last.seq))
+    digests.update(store.fact_hashes(period.first.seq, period.last.seq))
     for digest in sorted(digests):
-        archive.add(f"evidence/objects/{digest[:2]}/{digest}", store.backend.get_object(digest))
+        archive.add(f"evidence/objects/{digest[:2]}/{digest}", store.get_object(digest))
     return len(digests)
 
 
@@ -284,10 +314,7 @@ def _write_pages(
     for row in register:
         for control in row["controls"]:
             nc_by_control[control].append(row)
-    facts = {
-        (row["kind"], row["resource"]): (row["hash"], row["collected_at"])
-        for row in store.index().facts(period.last.seq)
-    }
+    facts = store.fact_refs(period.last)
     rules = store.rules(period.last)
     overview = []
     for control in controls:

@@ -9,15 +9,23 @@ from datetime import date, datetime, time, timedelta, timezone
 from annexa.errors import UsageError
 from annexa.evidence_store.store import RunInfo, Store
 
-__all__ = ["Period", "parse_date", "resolve_period"]
+__all__ = ["EARLIEST", "LATEST", "MAX_PERIOD_DAYS", "Period", "parse_date", "resolve_period"]
+
+
+EARLIEST = date(1970, 1, 1)
+LATEST = date(9998, 12, 31)  # the day after must still be a date
+MAX_PERIOD_DAYS = 3660  # ten years: an ISO/IEC 27001 certification cycle is three
 
 
 def parse_date(text: str) -> date:
-    """argparse type for `--from`/`--to`: a calendar date like 2026-08-01."""
+    """argparse type for `--from`/`--to`: a calendar date like 2026-08-01, from 1970 to 9998."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-08-01") from None
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a date like 2026-08-01") from None
+    if not EARLIEST <= day <= LATEST:
+        raise argparse.ArgumentTypeError(f"{text} is outside {EARLIEST} to {LATEST}")
+    return day
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,11 @@ def resolve_period(store: Store, start: date | None, end: date | None) -> Period
     end = end or date.fromisoformat(runs[-1].started_at[:10])
     if start > end:
         raise UsageError(f"--from {start} is after --to {end}")
+    if (end - start).days + 1 > MAX_PERIOD_DAYS:
+        raise UsageError(
+            f"--from {start} --to {end} spans {(end - start).days + 1} days; a period is at most "
+            f"{MAX_PERIOD_DAYS} days (ten years): choose a shorter one"
+        )
     inside = tuple(r for r in runs if start <= date.fromisoformat(r.started_at[:10]) <= end)
     if not inside:
         raise UsageError(f"no run started between {start} and {end} (see `annexa runs`)")

@@ -14,16 +14,31 @@ def verify_markdown(meta: dict[str, Any], root: str) -> str:
     key_lines = (
         "\n".join(f"- `{k}`: `keys/{k.removeprefix('sha256:')}.pem`" for k in keys) or "- none: the runs are not signed"
     )
-    key_file = f"keys/{keys[0].removeprefix('sha256:')}.pem" if keys else "keys/FINGERPRINT.pem"
+    key_file = "keys/FINGERPRINT.pem"
+    head = meta.get("head") or {}
     return f"""# Verifying this audit pack
 
 Period {meta["period"]["from"]} to {meta["period"]["to"]} (UTC): runs {runs["first"]} (`{runs["first_id"]}`)
 to {last} (`{runs["last_id"]}`). Generated {meta["generated_at"]} by annexa {meta["tool"]["version"]}.
 {f"Resources were sampled: {meta['sample']} per control, seed {meta['seed']}." if meta["sample"] else ""}
 
-Signing keys (compare each fingerprint with the one the organisation gave you, out of band):
+## Before anything else: get the key fingerprint out of band
+
+Everything in this pack, this file and the `keys/` folder included, could have been written by
+whoever handed it to you. A signature proves who signed only if you compare the signing key with
+one you obtained **from the organisation directly** (in person, a signed letter, a phone call to a
+known number), never with a key or fingerprint taken from inside the pack. Ask the organisation
+for its signing key's fingerprint (`sha256:` and 64 hex digits, what `annexa keygen` printed) and,
+if it publishes one, for the head of its evidence chain (`annexa head` prints `SEQ:SHA256`).
+
+The pack says it was signed with the keys below. They count only if a fingerprint matches the one
+you were given:
 
 {key_lines}
+
+The last run in this pack is run {head.get("sequence", last)}, manifest sha256 `{head.get("sha256", "?")}`.
+`SEAL.json` is the signed seal over `SHA256SUMS` (so over every file), the period, the runs and that
+last manifest: a file edited, the period changed or a run dropped breaks it.
 
 ## What the evidence is
 
@@ -42,11 +57,13 @@ Signing keys (compare each fingerprint with the one the organisation gave you, o
 
 ## With annexa
 
-    annexa verify {root}.zip --public-key {key_file}
+    annexa verify {root}.zip --trusted-key sha256:<the fingerprint you were given> [--expect-head SEQ:SHA256]
 
-Exit code 0: everything verifies. Exit code 4: each problem is printed on its own line, naming
-the run, object or link at fault. `--public-key` pins the key you trust; without it, annexa
-requires one key across the whole chain and prints its fingerprint.
+Exit code 0: everything verifies, and the result line says `integrity and origin`. Exit code 4:
+each problem is printed on its own line, naming the run, object, file or link at fault.
+Without `--trusted-key` annexa can only prove integrity, not origin (anyone can sign a rewritten
+chain with a key of their own), and its result line says so. `--expect-head` fails when runs up
+to a head the organisation published earlier are missing or different.
 
 ## With standard tools (unzip, sha256sum, openssl 3, jq)
 
@@ -57,7 +74,8 @@ Run these from the unzipped folder `{root}/`. Each prints nothing, or `OK`, when
        sha256sum -c --quiet SHA256SUMS
        for f in evidence/objects/*/*; do echo "${{f##*/}}  $f"; done | sha256sum -c --quiet
 
-2. The public key is the one you expect (prints the fingerprint without `sha256:`):
+2. The public key is the one you were given out of band: its fingerprint (printed without
+   `sha256:`) must equal that one, or stop here. Use only a key file that passes this check:
 
        openssl pkey -pubin -in {key_file} -outform DER | sha256sum
 
@@ -78,4 +96,13 @@ Run these from the unzipped folder `{root}/`. Each prints nothing, or `OK`, when
 
 5. Each run's objects are present: `jq -r '.facts.delta, .results.delta, .mappings.object' MANIFEST`
    names them; the fact objects of a run are the `add` entries (third field) of the fact deltas.
+
+6. The seal: it signs `SHA256SUMS` and the period and runs in `pack.json`, like a manifest (the
+   canonical JSON of `SEAL.json` without its `signature` member):
+
+       [ "$(jq -r .sums.sha256 SEAL.json)" = "$(sha256sum < SHA256SUMS | cut -d' ' -f1)" ] || echo "SEAL DOES NOT COVER SHA256SUMS"
+       jq -r .signature.value SEAL.json | base64 -d > /tmp/seal.sig
+       jq -cSj 'del(.signature)' SEAL.json > /tmp/seal.signed.json
+       openssl pkeyutl -verify -pubin -inkey {key_file} -rawin -in /tmp/seal.signed.json -sigfile /tmp/seal.sig
+       jq -S '{{period, runs}}' SEAL.json | cmp -s - <(jq -S '{{period, runs}}' pack.json) || echo "PERIOD OR RUNS CHANGED"
 """

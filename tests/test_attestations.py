@@ -91,7 +91,7 @@ def test_attested_control_is_manual_then_stale_after_expiry(
         (["A.9.9", "--note", "x"], "unknown Annex A 2022 control id 'A.9.9'"),
         (["A.7.4", "--note", "x", "--expires", "2020-01-01"], "--expires: 2020-01-01 is not in the future"),
         (["A.7.4", "--note", "x", "--expires", "next year"], "--expires: 'next year' is not a date"),
-        (["A.7.4", "--file", "/nonexistent/report.pdf"], "--file /nonexistent/report.pdf: cannot read"),
+        (["A.7.4", "--file", "/nonexistent/report.pdf"], "--file /nonexistent/report.pdf: file not found"),
         (["A.7.4"], "an attestation needs a statement or a file"),
     ],
 )

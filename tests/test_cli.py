@@ -127,3 +127,16 @@ def test_every_command_has_help_and_is_in_the_readme(capsys: pytest.CaptureFixtu
         assert info.value.code == 0
         assert command.HELP.split(";")[0] in capsys.readouterr().out
         assert f"annexa {command.NAME}" in readme, f"README does not document `annexa {command.NAME}`"
+
+
+def test_every_exit_code_is_documented_in_help_and_readme(capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    help_text = capsys.readouterr().out
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for code in (0, 1, 2, 3, 4, 70, 130, 143):
+        assert re.search(rf"^  {code}\s+\S", help_text, re.M), code
+        assert f"| `{code}` |" in readme, code
+    assert set(cli.EXIT_CODES) == {0, 1, 2, 3, 4, 70, 130, 143}

@@ -4,7 +4,10 @@ Why not the azure-mgmt SDKs: a dozen packages for a handful of GETs. This client
 does what they would do for us and no more: a bearer token for the API's scope
 from an azure-identity credential, `nextLink` / `@odata.nextLink` paging, bounded
 retries on 429 and 5xx that honour `Retry-After`, timeouts, and a hard refusal
-of every method but GET, so no code path can change a tenant.
+of every method but GET, so no code path can change a tenant. The token goes to the
+endpoint's origin only (https; http on the loopback for fakes): a redirect within it is
+followed and the reply records the final URL; a redirect or `nextLink` to any other
+origin is refused (`CrossOriginRedirect`, `BadNextLink`), naming both hosts.
 
 Every failure raises `AzureCallError` carrying the operation as a path template
 (`GET /subscriptions/{subscription}/providers/Microsoft.Storage/storageAccounts`),
@@ -21,13 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import requests
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 
 from annexa.model import CollectionError, Source
+from annexa.origins import MAX_REDIRECTS, check_transport, origin, redirect_target
 
 __all__ = ["AzureCallError", "ReadOnlyViolation", "Reply", "RestApi", "scope_for", "token_claims"]
 
@@ -90,11 +94,6 @@ def token_claims(token: str) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 def scope_for(endpoint: str) -> str:
     """The token scope of an API endpoint: `https://graph.microsoft.us` -> `https://graph.microsoft.us/.default`."""
     return endpoint.rstrip("/") + "/.default"
@@ -150,7 +149,7 @@ class RestApi:
         max_wait_s: float = 60.0,
     ) -> None:
         self.name = name
-        self.endpoint = endpoint.rstrip("/")
+        self.endpoint = check_transport(endpoint, f"the {name} endpoint").rstrip("/")
         self.scope = scope_for(self.endpoint)
         self._credential = credential
         self._tenant_id = tenant_id
@@ -192,14 +191,14 @@ class RestApi:
     def get(self, template: str, params: Mapping[str, str] | None = None, **path: str) -> Reply:
         """GET one document. `template` names the operation in errors; `path` fills it."""
         operation = f"GET {template}"
-        url = self._url(template, params, path)
-        return Reply(self._json(operation, url), url)
+        body, url = self._json(operation, self._url(template, params, path))
+        return Reply(body, url)
 
     def list(self, template: str, params: Mapping[str, str] | None = None, **path: str) -> Reply:
         """GET a collection: every page's `value` items, following `nextLink` / `@odata.nextLink`."""
         operation = f"GET {template}"
-        first = self._url(template, params, path)
-        url: str | None = first
+        first: str | None = None
+        url: str | None = self._url(template, params, path)
         items: list[Any] = []
         seen: set[str] = set()
         pages = 0
@@ -207,7 +206,8 @@ class RestApi:
             if url in seen or pages >= _MAX_PAGES:
                 raise AzureCallError(operation, f"paging did not end after {pages} pages", code="PagingLoop")
             seen.add(url)
-            body = self._json(operation, url)
+            body, final = self._json(operation, url)
+            first = first or final
             pages += 1
             if not isinstance(body, dict) or not isinstance(body.get("value", []), list):
                 raise AzureCallError(operation, "the response has no `value` list", code="InvalidResponse")
@@ -215,25 +215,50 @@ class RestApi:
             url = body.get("nextLink") or body.get("@odata.nextLink")
             if url is not None and not isinstance(url, str):
                 raise AzureCallError(operation, "the response's nextLink is not a URL", code="InvalidResponse")
-            if url and _origin(url) != _origin(self.endpoint):
+            if url and origin(url) != origin(self.endpoint):
                 # never send the token to a host the endpoint did not name
-                raise AzureCallError(operation, f"nextLink points to another host: {_origin(url)}", code="BadNextLink")
-        return Reply(items, first, pages)
+                raise AzureCallError(
+                    operation,
+                    f"nextLink leads from {origin(self.endpoint)} to another host, {origin(url)}: not followed",
+                    code="BadNextLink",
+                )
+        return Reply(items, first or "", pages)
 
     def _url(self, template: str, params: Mapping[str, str] | None, path: Mapping[str, str]) -> str:
         url = self.endpoint + template.format(**path)
         return f"{url}?{urlencode(params, safe='$,')}" if params else url
 
-    def _json(self, operation: str, url: str) -> Any:
+    def _json(self, operation: str, url: str) -> tuple[Any, str]:
+        """The JSON body and the URL that answered (the last one when redirected within the origin)."""
         response = self._send("GET", operation, url)
         try:
-            return response.json()
+            return response.json(), response.url or url
         except ValueError:
             raise AzureCallError(
                 operation, "the response is not JSON", response.status_code, "InvalidResponse"
             ) from None
 
     def _send(self, method: str, operation: str, url: str) -> requests.Response:
+        """One call, following redirects only within the endpoint's origin."""
+        requested = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self._attempt(method, operation, url)
+            target = redirect_target(url, response.headers.get("Location"))
+            if not response.is_redirect or target is None:
+                return response
+            if origin(target) != origin(self.endpoint):
+                raise AzureCallError(
+                    operation,
+                    f"HTTP {response.status_code} redirects from {origin(self.endpoint)} to another host, "
+                    f"{origin(target)}: not followed (the token goes to the configured endpoint only)",
+                    response.status_code,
+                    "CrossOriginRedirect",
+                )
+            url = target
+        message = f"more than {MAX_REDIRECTS} redirects from {requested}"
+        raise AzureCallError(operation, message, code="TooManyRedirects")
+
+    def _attempt(self, method: str, operation: str, url: str) -> requests.Response:
         if method not in READ_METHODS:
             raise ReadOnlyViolation(f"annexa is read-only: refusing {method} {url}")
         for attempt in range(1, self._attempts + 1):
@@ -248,7 +273,7 @@ class RestApi:
                     raise AzureCallError(operation, str(exc) or type(exc).__name__, code=type(exc).__name__) from None
                 wait = None
             else:
-                if 200 <= response.status_code < 300:
+                if 200 <= response.status_code < 300 or response.is_redirect:
                     return response
                 if response.status_code not in RETRY_STATUSES or attempt == self._attempts:
                     code, message = _error_of(response)

@@ -28,6 +28,7 @@ from typing import Any
 
 from annexa.collectors.userfiles import normalise_date
 from annexa.errors import UsageError
+from annexa.inputfiles import read_input
 from annexa.yamlio import LineDict, line_of, parse_yaml
 
 __all__ = ["PolicyDocument", "load_documents", "parse_document"]
@@ -43,13 +44,9 @@ class PolicyDocument:
 
 
 def parse_document(file: Path, relative: str) -> PolicyDocument:
+    raw = read_input(file, MAX_DOCUMENT_BYTES, expected="a policy document")
     try:
-        if file.stat().st_size > MAX_DOCUMENT_BYTES:
-            raise UsageError(f"{file}:1: larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB; not a policy document")
-        raw = file.read_bytes()
         text = raw.decode("utf-8-sig")
-    except OSError as err:
-        raise UsageError(f"{file}: cannot read: {err.strerror or err}") from None
     except UnicodeDecodeError:
         raise UsageError(f"{file}:1: not UTF-8 text") from None
     lines = text.splitlines()

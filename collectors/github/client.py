@@ -5,6 +5,11 @@
   a short-lived JWT is exchanged for an installation token. That exchange is the
   only non-GET request annexa makes to GitHub; every read is a GET.
 - Paging follows the `Link: <...>; rel="next"` header, as GitHub documents.
+- The token goes to the configured origin only: `base_url` must be https (http on the
+  loopback only, for fakes); a redirect within that origin is followed (bounded) and
+  `redirects` records where each answer really came from; a redirect or a `Link` to any
+  other origin is refused (`cross_origin`, naming both hosts), so another host's answer
+  never becomes evidence for this organisation.
 - Rate limits: a 403/429 with `Retry-After` (secondary limits) or with
   `X-RateLimit-Remaining: 0` (primary) waits and retries, and a response that
   leaves no requests waits for `X-RateLimit-Reset` before the next one; every wait
@@ -24,7 +29,10 @@ from typing import Any
 
 import requests
 
-__all__ = ["GitHubClient", "GitHubError", "app_jwt"]
+from annexa.inputfiles import KEY_LIMIT, InputFileError, read_input
+from annexa.origins import MAX_REDIRECTS, check_transport, origin, redirect_target
+
+__all__ = ["GitHubClient", "GitHubError", "app_jwt", "check_base_url"]
 
 DEFAULT_BASE_URL = "https://api.github.com"
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
@@ -40,6 +48,21 @@ class GitHubError(Exception):
         self.operation = operation
         self.status = status
         self.code = code
+
+
+def check_base_url(base_url: str) -> str:
+    """`base_url` without a trailing slash if the token may be sent there; ValueError otherwise."""
+    return check_transport(base_url, "github option 'base_url'").rstrip("/")
+
+
+def _cross_origin(operation: str, expected: str, found: str, how: str) -> GitHubError:
+    return GitHubError(
+        operation,
+        0,
+        "cross_origin",
+        f"{how} leads from {origin(expected)} to another host, {origin(found)}: not followed "
+        "(the token is only sent to the configured base_url)",
+    )
 
 
 def _b64(data: bytes) -> str:
@@ -71,9 +94,10 @@ class GitHubClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_base_url(base_url)
         self.max_wait = max_wait
         self.principal = "unknown"
+        self.redirects: list[tuple[str, str]] = []  # (requested URL, final URL) of each redirected read
         self._sleep = sleep
         self._clock = clock
         self._session = session or requests.Session()
@@ -90,7 +114,10 @@ class GitHubClient:
     @classmethod
     def for_target(cls, options: Mapping[str, Any]) -> GitHubClient:
         """Build from target options; GitHubError(code=`no_credentials`) when none are usable."""
-        base_url = str(options.get("base_url") or DEFAULT_BASE_URL)
+        try:
+            base_url = check_base_url(str(options.get("base_url") or DEFAULT_BASE_URL))
+        except ValueError as err:
+            raise GitHubError("auth", 0, "bad_target", str(err)) from None
         max_wait = float(options.get("max_wait_seconds", 300))
         if "app_id" in options:
             return cls(base_url, _installation_token(base_url, options), max_wait)
@@ -106,12 +133,11 @@ class GitHubClient:
         """GET one resource (JSON, response); GitHubError on any failure after bounded waits."""
         url = path if path.startswith("http") else f"{self.base_url}{path}"
         operation = f"GET {path.split('?')[0] if not path.startswith('http') else _path_of(url, self.base_url)}"
+        if origin(url) != origin(self.base_url):
+            raise _cross_origin(operation, self.base_url, url, "a link")
         for _attempt in range(_MAX_ATTEMPTS):
             self._wait_until(self._not_before, operation)
-            try:
-                response = self._session.get(url, params=params, timeout=_TIMEOUT)
-            except requests.RequestException as err:
-                raise GitHubError(operation, 0, "unreachable", f"{type(err).__name__}: {err}") from None
+            response = self._fetch(url, params, operation)
             self._note_limits(response)
             delay = self._retry_delay(response)
             if delay is not None:
@@ -127,6 +153,24 @@ class GitHubClient:
             except ValueError:
                 raise GitHubError(operation, response.status_code, "bad_response", "the response is not JSON") from None
         raise GitHubError(operation, 0, "retries_exhausted", f"gave up after {_MAX_ATTEMPTS} attempts")
+
+    def _fetch(self, url: str, params: Mapping[str, Any] | None, operation: str) -> requests.Response:
+        """One GET, following redirects only within the configured origin."""
+        requested = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            try:
+                response = self._session.get(url, params=params, timeout=_TIMEOUT, allow_redirects=False)
+            except requests.RequestException as err:
+                raise GitHubError(operation, 0, "unreachable", f"{type(err).__name__}: {err}") from None
+            target = redirect_target(response.url or url, response.headers.get("Location"))
+            if not response.is_redirect or target is None:
+                if url != requested:
+                    self.redirects.append((requested, url))
+                return response
+            if origin(target) != origin(self.base_url):
+                raise _cross_origin(operation, self.base_url, target, f"a redirect (HTTP {response.status_code})")
+            url, params = target, None  # the Location carries its own query
+        raise GitHubError(operation, 0, "too_many_redirects", f"more than {MAX_REDIRECTS} redirects from {requested}")
 
     def paginate(
         self, path: str, params: Mapping[str, Any] | None = None, key: str | None = None
@@ -148,6 +192,8 @@ class GitHubClient:
             items.extend(page)
             found = _NEXT.search(response.headers.get("Link", ""))
             url, query = (found.group(1), None) if found else (None, None)
+            if url is not None and origin(url) != origin(self.base_url):
+                raise _cross_origin(f"GET {path}", self.base_url, url, 'the Link rel="next" header')
         return items, pages
 
     # -- rate limits ---------------------------------------------------------------
@@ -212,13 +258,13 @@ def _installation_token(base_url: str, options: Mapping[str, Any]) -> str:
     if "private_key" not in options or "installation_id" not in options:
         raise GitHubError("auth", 0, "bad_target", "a GitHub App needs app_id, private_key and installation_id")
     try:
-        pem = Path(str(options["private_key"])).read_bytes()
+        pem = read_input(Path(str(options["private_key"])), KEY_LIMIT, "github option 'private_key'", "a PEM key")
         token = app_jwt(str(options["app_id"]), pem, time.time())
     except ImportError:
         raise GitHubError(
             "auth", 0, "no_credentials", "GitHub App auth needs `pip install 'annexa[github-app]'`"
         ) from None
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, InputFileError) as err:  # InputFileError: a device, a folder, too large
         raise GitHubError("auth", 0, "bad_private_key", f"cannot use the GitHub App private key: {err}") from None
     url = f"{base_url.rstrip('/')}/app/installations/{options['installation_id']}/access_tokens"
     try:
@@ -226,6 +272,7 @@ def _installation_token(base_url: str, options: Mapping[str, Any]) -> str:
             url,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"},
             timeout=_TIMEOUT,
+            allow_redirects=False,  # the app's JWT goes to the configured host only
         )
     except requests.RequestException as err:
         raise GitHubError(operation, 0, "unreachable", f"{type(err).__name__}: {err}") from None

@@ -2,7 +2,11 @@
 
 A subclass implements `read(files)` returning the fact's data; the plumbing
 (target options, host identity, Source, turning unreadable files into a
-`CollectionError` for the collector's kinds) lives here once.
+`CollectionError` for the collector's kinds) lives here once. Where the files are
+read but cannot settle what the rules ask (a root device files cannot trace, a
+daemon whose start condition files cannot evaluate), `unsettled(data)` names the
+reason: the fact is kept as evidence and an error for this host's resource makes
+every rule over the kind `error` with that reason, never `pass` or `fail`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ class HostCollector(Collector):
     def read(self, files: HostFiles) -> dict[str, Any]:
         """The fact's data, read through `files`. May raise `HostReadError`."""
 
+    def unsettled(self, data: dict[str, Any]) -> str | None:
+        """Why the files, though read, cannot settle this host's rules (None: they can)."""
+        return None
+
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:
         try:
             identity = HostIdentity.for_target(target, context)
@@ -58,3 +66,12 @@ class HostCollector(Collector):
             data=data,
             source=files.source(identity.principal),
         )
+        reason = self.unsettled(data)
+        if reason is not None:
+            yield CollectionError(
+                kinds=self.kinds,
+                scope=identity.scope,
+                message=reason,
+                code="undetermined",
+                resource=identity.resource,
+            )

@@ -12,6 +12,8 @@ __all__ = ["DiskEncryptionCollector", "parse_table"]
 
 _PLAIN_DISK = re.compile(r"^/dev/(sd|vd|xvd|hd|nvme|mmcblk)[a-z0-9]+$")
 _LVM_PV_HINT = re.compile(r'device\s*=\s*"([^"]+)"')
+_LVM_ID = re.compile(r'^\s*id\s*=\s*"([^"]+)"', re.MULTILINE)
+_BY_LVM_UUID = re.compile(r"^/dev/disk/by-id/dm-uuid-LVM-([A-Za-z0-9]{32})([A-Za-z0-9]{32})$")
 _NOT_KEYFILE = ("", "-", "none")
 
 
@@ -27,13 +29,31 @@ def parse_table(text: str | None, fields: int) -> list[list[str]]:
 
 
 def _lvm_name(device: str) -> tuple[str, str] | None:
-    """(vg, lv) of `/dev/mapper/vg-lv` (dashes in names doubled) or `/dev/vg/lv`."""
-    if device.startswith("/dev/mapper/"):
-        parts = re.split(r"(?<!-)-(?!-)", device[len("/dev/mapper/") :])
-        return (parts[0].replace("--", "-"), parts[1].replace("--", "-")) if len(parts) == 2 else None
+    """(vg, lv) of `/dev/mapper/vg-lv` or `/dev/disk/by-id/dm-name-vg-lv` (dashes in names
+    doubled) or `/dev/vg/lv`."""
+    for prefix in ("/dev/mapper/", "/dev/disk/by-id/dm-name-"):
+        if device.startswith(prefix):
+            parts = re.split(r"(?<!-)-(?!-)", device[len(prefix) :])
+            return (parts[0].replace("--", "-"), parts[1].replace("--", "-")) if len(parts) == 2 else None
     parts = device.split("/")
     if len(parts) == 4 and parts[1] == "dev" and parts[2] not in ("disk", "mapper"):
         return parts[2], parts[3]
+    return None
+
+
+def _lvm_by_uuid(files: HostFiles, device: str) -> tuple[str, str] | None:
+    """(vg, lv) of `/dev/disk/by-id/dm-uuid-LVM-<vg uuid><lv uuid>` (what curtin writes in
+    fstab on Ubuntu 22.04 and later), found by the ids in /etc/lvm/backup/*."""
+    found = _BY_LVM_UUID.match(device)
+    if found is None:
+        return None
+    vg_id, lv_id = found.groups()
+    for path in files.glob("/etc/lvm/backup/*"):
+        text = files.read_text(path) or ""
+        ids = [i.replace("-", "") for i in _LVM_ID.findall(text)]
+        if vg_id in ids and lv_id in ids:
+            lv = re.search(r'(\S+)\s*\{\s*\n\s*id\s*=\s*"' + "-?".join(lv_id) + '"', text)
+            return path.rsplit("/", 1)[-1], lv.group(1) if lv else "?"
     return None
 
 
@@ -41,12 +61,14 @@ class DiskEncryptionCollector(HostCollector):
     """Disk encryption evidence readable from configuration alone: /etc/crypttab
     mappings, /etc/fstab mounts and the root filesystem's device. A mount counts
     as encrypted when its device is /dev/mapper/<crypttab name>, or an LVM volume
-    whose physical volumes (device hints in /etc/lvm/backup/<vg>) are all crypttab
-    mappings. `encrypted_root` is null (`detectable: false`) when files cannot
-    tell, e.g. no /etc/fstab (containers), a root given as UUID= while crypttab
-    has entries, or ZFS/overlay roots; `reason` says which case applied. Volumes
-    encrypted below the OS (cloud provider, self-encrypting drives) are invisible
-    here."""
+    (/dev/mapper/vg-lv, /dev/vg/lv, /dev/disk/by-id/dm-name-vg-lv, or the
+    /dev/disk/by-id/dm-uuid-LVM-<ids> name Ubuntu's installer writes, matched by the ids in
+    /etc/lvm/backup) whose physical volumes (device hints in /etc/lvm/backup/<vg>) are all
+    crypttab mappings. `encrypted_root` is null (`detectable: false`) when files cannot
+    tell, e.g. no /etc/fstab (containers), a root given as UUID= while crypttab has
+    entries, or ZFS/overlay roots; `reason` says which case applied, and the rule is then
+    `error` with that reason, never `fail`. Volumes encrypted below the OS (cloud provider,
+    self-encrypting drives) are invisible here."""
 
     name = "host.disk_encryption"
     kinds = ("host.disk_encryption",)
@@ -83,6 +105,11 @@ class DiskEncryptionCollector(HostCollector):
             "reason": reason,
         }
 
+    def unsettled(self, data: dict[str, Any]) -> str | None:
+        if data["encrypted_root"] is not None:
+            return None
+        return f"files cannot tell whether the root filesystem is encrypted: {data['reason']}"
+
     @staticmethod
     def _classify(files: HostFiles, device: str, fstype: str, names: set[str]) -> tuple[bool | None, str]:
         mapper = device.removeprefix("/dev/mapper/") if device.startswith("/dev/mapper/") else None
@@ -90,7 +117,9 @@ class DiskEncryptionCollector(HostCollector):
             return True, f"on crypttab mapping {mapper}"
         if _PLAIN_DISK.match(device):
             return False, "on a plain disk partition"
-        lvm = _lvm_name(device)
+        lvm = _lvm_name(device) or _lvm_by_uuid(files, device)
+        if lvm is None and _BY_LVM_UUID.match(device):
+            return None, f"{device}: no LVM metadata backup in /etc/lvm/backup has these volume ids"
         if lvm is not None:
             backup = (
                 files.read_text(f"/etc/lvm/backup/{lvm[0]}")

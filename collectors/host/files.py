@@ -27,7 +27,7 @@ from annexa.collectors.base import Context, Target
 from annexa.collectors.userfiles import reader
 from annexa.model import Source
 
-__all__ = ["HostFiles", "HostIdentity", "HostReadError", "HostTargetError", "PathEscapeError"]
+__all__ = ["ConfigRejected", "HostFiles", "HostIdentity", "HostReadError", "HostTargetError", "PathEscapeError"]
 
 MAX_FILE_BYTES = 16 * 1024 * 1024  # config files are small; refuse to slurp a disk image
 _MAX_SYMLINK_HOPS = 40  # what Linux allows before ELOOP
@@ -45,6 +45,18 @@ class HostReadError(Exception):
         super().__init__(f"{path}: {message}")
         self.path = path
         self.code = code
+
+
+class ConfigRejected(HostReadError):
+    """The program would refuse this configuration (and not start), so the settings it runs
+    with cannot be told from the files: a running daemon may still hold an older one."""
+
+    def __init__(self, program: str, path: str, detail: str) -> None:
+        super().__init__(path, f"{program} would not start with this config: {detail}", "config_rejected")
+        self.message = f"{program} would not start with this config: {detail}"
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class PathEscapeError(HostReadError):
@@ -117,7 +129,7 @@ class HostFiles:
             with open(real, "rb", opener=_open_no_block) as handle:
                 if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                     raise HostReadError(path, "not a regular file", "not_regular_file")
-                content = handle.read(MAX_FILE_BYTES + 1)
+                content = _read_capped(handle)
         except OSError as err:
             if err.errno in _MISSING:
                 return None
@@ -212,6 +224,19 @@ class HostFiles:
             if err.errno in _MISSING:
                 return False
             raise _read_error(path, err) from err
+
+
+def _read_capped(handle: Any) -> bytes:
+    """Up to MAX_FILE_BYTES + 1 bytes in modest reads: /proc files refuse one huge read (ENOMEM)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_FILE_BYTES:
+        chunk = handle.read(65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _open_no_block(path: str, flags: int) -> int:

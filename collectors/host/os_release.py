@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from annexa.collectors.host.collector import HostCollector
 from annexa.collectors.host.files import HostFiles
+from annexa.collectors.host.keyvalue import SHELL, last_wins, read_entries
 
 __all__ = ["OsReleaseCollector", "parse_os_release"]
 
@@ -14,19 +14,8 @@ _FIELDS = ("id", "id_like", "name", "version_id", "version_codename", "pretty_na
 
 
 def parse_os_release(text: str) -> dict[str, str]:
-    """`KEY=value` lines with shell quoting; comments and malformed lines are skipped."""
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, raw = line.partition("=")
-        try:
-            words = shlex.split(raw)
-        except ValueError:  # unbalanced quote: keep what is there rather than drop the key
-            words = [raw.strip("\"'")]
-        values[key.strip().lower()] = " ".join(words)
-    return values
+    """os-release(5): shell-compatible `KEY=value` assignments (later ones win); keys lower-cased here."""
+    return {key.lower(): entry.value for key, entry in last_wins(read_entries(text, SHELL)).items()}
 
 
 class OsReleaseCollector(HostCollector):

@@ -22,7 +22,6 @@ row; a `.json` file as an array of objects.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -33,9 +32,12 @@ from annexa.collectors.imports.files import (
     ImportCollector,
     ImportFile,
     ImportFileError,
+    check_not_future,
     iter_json_array,
-    read_import_file,
+    iter_lines,
+    open_import_file,
     rfc3339,
+    worse_status,
 )
 from annexa.errors import UsageError
 from annexa.model import ANNEX_A_2022_IDS, Fact, Source
@@ -105,7 +107,7 @@ def load_mapping(path: Path) -> ColumnMapping:
 def _rows(file: ImportFile) -> Iterator[tuple[str, Mapping[str, Any]]]:
     suffix = file.path.suffix.lower()
     if suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(file.text, newline=""))
+        reader = csv.DictReader(iter_lines(file))
         try:
             for row in reader:
                 if None in row:
@@ -135,59 +137,67 @@ class GenericImporter(ImportCollector):
         if "mapping" not in target.options:
             raise ImportFileError(f"{target.options['generic']}: a generic import needs a column mapping (`mapping:`)")
         mapping = load_mapping(Path(target.options["mapping"]))
-        file = read_import_file(Path(target.options["generic"]))
         known = set(ANNEX_A_2022_IDS)
-        cols = mapping.columns
-        facts = []
-        for where, row in _rows(file):
-            missing = [cols[k] for k in _REQUIRED_COLUMNS if row.get(cols[k]) in (None, "")]
-            if missing:
-                raise ImportFileError(f"{where}: missing value in column {missing[0]!r}")
-            raw_status = str(row[cols["status"]])
-            if raw_status not in mapping.passing | mapping.failing:
-                raise ImportFileError(
-                    f"{where}: status {raw_status!r} is neither a pass nor a fail value of the mapping"
-                )
-            controls = row[cols["controls"]]
-            ids = controls if isinstance(controls, list) else [c for c in _SPLIT.split(str(controls)) if c]
-            if not ids:
-                raise ImportFileError(f"{where}: no Annex A control ids in column {cols['controls']!r}")
-            unknown = [c for c in ids if c not in known]
-            if unknown:
-                raise ImportFileError(f"{where}: {unknown[0]!r} is not an Annex A 2022 control id")
-            observed = file.modified_at
-            if "observed_at" in cols and row.get(cols["observed_at"]) not in (None, ""):
-                observed = rfc3339(row[cols["observed_at"]]) or ""
-                if not observed:
-                    raise ImportFileError(
-                        f"{where}: {cols['observed_at']} {row[cols['observed_at']]!r} is not a timestamp"
-                    )
-            check, resource = str(row[cols["check"]]), str(row[cols["resource"]])
-            facts.append(
-                Fact(
-                    kind="import.generic.result",
-                    resource=f"{check}:{resource}",
-                    scope={"provider": "import", "tool": mapping.tool},
-                    data={
-                        "check": check,
-                        "asset": resource,
-                        "title": row.get(cols["title"]) if "title" in cols else None,
-                        "status": "pass" if raw_status in mapping.passing else "fail",
-                        "raw_status": raw_status,
-                        "annex_a": list(dict.fromkeys(ids)),
-                        "row": dict(row),
-                    },
-                    source=Source(
-                        operations=(f"import {file.path.name}",),
-                        principal=f"{mapping.tool} {mapping.version}",
-                        imported={
-                            "tool": mapping.tool,
-                            "version": mapping.version,
-                            "file": file.path.name,
-                            "sha256": file.sha256,
-                        },
-                    ),
-                    collected_at=observed,
-                )
+        # One result per check x resource: a pair listed twice keeps its worst status (fail over pass).
+        results: dict[str, tuple[dict[str, Any], str]] = {}
+        with open_import_file(Path(target.options["generic"])) as file:
+            for where, row in _rows(file):
+                resource, data, observed = _result(where, row, mapping, known, file.modified_at)
+                earlier = results.get(resource)
+                if earlier is not None:
+                    worst = worse_status(("fail", "pass"), data["status"], earlier[0]["status"])
+                    kept = (data, observed) if data["status"] == worst else earlier
+                    data, observed = {**kept[0], "duplicates": earlier[0].get("duplicates", 1) + 1}, kept[1]
+                results[resource] = (data, observed)
+            digest, name = file.sha256, file.path.name
+        imported = {"tool": mapping.tool, "version": mapping.version, "file": name, "sha256": digest}
+        return [
+            Fact(
+                kind="import.generic.result",
+                resource=resource,
+                scope={"provider": "import", "tool": mapping.tool},
+                data=data,
+                source=Source(
+                    operations=(f"import {name}",), principal=f"{mapping.tool} {mapping.version}", imported=imported
+                ),
+                collected_at=observed,
             )
-        return facts
+            for resource, (data, observed) in results.items()
+        ]
+
+
+def _result(
+    where: str, row: Mapping[str, Any], mapping: ColumnMapping, known: set[str], modified_at: str
+) -> tuple[str, dict[str, Any], str]:
+    """(resource, data, observed at) of one row, or ImportFileError naming `where`."""
+    cols = mapping.columns
+    missing = [cols[k] for k in _REQUIRED_COLUMNS if row.get(cols[k]) in (None, "")]
+    if missing:
+        raise ImportFileError(f"{where}: missing value in column {missing[0]!r}")
+    raw_status = str(row[cols["status"]])
+    if raw_status not in mapping.passing | mapping.failing:
+        raise ImportFileError(f"{where}: status {raw_status!r} is neither a pass nor a fail value of the mapping")
+    controls = row[cols["controls"]]
+    ids = controls if isinstance(controls, list) else [c for c in _SPLIT.split(str(controls)) if c]
+    if not ids:
+        raise ImportFileError(f"{where}: no Annex A control ids in column {cols['controls']!r}")
+    unknown = [c for c in ids if c not in known]
+    if unknown:
+        raise ImportFileError(f"{where}: {unknown[0]!r} is not an Annex A 2022 control id")
+    observed = modified_at
+    if "observed_at" in cols and row.get(cols["observed_at"]) not in (None, ""):
+        observed = rfc3339(row[cols["observed_at"]]) or ""
+        if not observed:
+            raise ImportFileError(f"{where}: {cols['observed_at']} {row[cols['observed_at']]!r} is not a timestamp")
+    check_not_future(where, cols.get("observed_at", "the file's modification time"), observed)
+    check, resource = str(row[cols["check"]]), str(row[cols["resource"]])
+    data = {
+        "check": check,
+        "asset": resource,
+        "title": row.get(cols["title"]) if "title" in cols else None,
+        "status": "pass" if raw_status in mapping.passing else "fail",
+        "raw_status": raw_status,
+        "annex_a": list(dict.fromkeys(ids)),
+        "row": dict(row),
+    }
+    return f"{check}:{resource}", data, observed

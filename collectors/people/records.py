@@ -23,6 +23,7 @@ from typing import Any
 
 from annexa.collectors.userfiles import normalise_date
 from annexa.errors import UsageError
+from annexa.inputfiles import read_input
 from annexa.model import parse_duration
 
 __all__ = ["FIELDS", "load_people"]
@@ -87,12 +88,7 @@ def load_people(label: str, options: Mapping[str, Any]) -> list[dict[str, Any]]:
     path = Path(options["path"])
     columns = _columns(label, options.get("columns"))
     interval = training_interval_days(label, options.get("training_interval"))
-    try:
-        if path.stat().st_size > MAX_EXPORT_BYTES:
-            raise UsageError(f"{path}: larger than {MAX_EXPORT_BYTES // (1024 * 1024)} MiB")
-        raw = path.read_bytes()
-    except OSError as err:
-        raise UsageError(f"{path}: cannot read: {err.strerror or err}") from None
+    raw = read_input(path, MAX_EXPORT_BYTES, expected="a people export (CSV or JSON)")
     records: list[dict[str, Any]] = []
     seen: dict[str, str] = {}
     for where, row in _rows(path, raw, columns):

@@ -124,3 +124,34 @@ def test_s3_problems_are_one_line_store_errors(s3) -> None:  # type: ignore[no-u
     assert "\n" not in str(locked.value) and "\n" not in str(missing.value)
     digest = hashlib.sha256(b"x").hexdigest()
     assert not S3Backend.from_url(f"s3://{unlocked}").has_object(digest)
+
+
+def test_verify_checks_that_object_lock_is_really_on(  # type: ignore[no-untyped-def]
+    s3, fake_rules_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`store.object_lock` configured: `annexa verify` fails on a bucket without Object Lock (whose
+    evidence could be deleted) and passes on one with it, each manifest under retention."""
+    from annexa import cli
+
+    locked, unlocked = _bucket(s3, lock=True), _bucket(s3)
+    retention = Retention("governance", 30)
+    results = {}
+    for bucket in (locked, unlocked):
+        url = f"s3://{bucket}/iso"
+        # the unlocked bucket's runs are written without retention (S3 refuses a retention there)
+        store = open_store(url, retention=retention if bucket == locked else None)
+        _write_run(store, fake_rules_file, {"b1": {"encrypted": True}}, "run-1")
+        config = tmp_path / f"{bucket}.yaml"
+        config.write_text(
+            f"store: {{url: {url}, object_lock: {{mode: governance, days: 30}}}}\ntargets:\n  - host: {{}}\n"
+        )
+        code = cli.main(["--log-format", "json", "verify", "--config", str(config)])
+        results[bucket] = (code, capsys.readouterr().out.splitlines())
+    code, out = results[locked]
+    assert code == 0, out
+    code, out = results[unlocked]
+    assert code == 4
+    assert (
+        f"problem: s3://{unlocked}/iso: store.object_lock is configured, but bucket {unlocked} does not have"
+        in (out[0])
+    )

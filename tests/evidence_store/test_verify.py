@@ -44,7 +44,7 @@ def _problems(store: Store) -> list[str]:
 def test_an_untouched_signed_store_verifies_clean(store: Store, key: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = _verify(capsys, str(store.backend.root))
     assert code == 0, out
-    assert out[-1].startswith("OK: ") and "4 runs" in out[-1] and "4 signed manifests" in out[-1]
+    assert out[-1].startswith("OK (") and "4 runs" in out[-1] and "4 signed manifests" in out[-1]
     code, _ = _verify(capsys, str(store.backend.root), "--public-key", str(key) + ".pub")
     assert code == 0
 

@@ -1,25 +1,56 @@
 """A loopback fake of the GitHub REST API: a threaded http.server on 127.0.0.1 (free port)
-serving real response shapes, Link-header paging, rate-limit headers and errors.
+serving the response shapes of GitHub's published OpenAPI description, Link-header paging,
+rate-limit headers and GitHub's error bodies.
 
-`FakeGitHub.routes` maps a path to a JSON body (lists are paged by `per_page`) or to
-(status, body). `rate_limit_once(path, ...)` makes the next request to a path answer
-like GitHub's primary or secondary rate limit. Every request is recorded.
+`FakeGitHub.routes` maps a path to a JSON body (lists are paged by `per_page`, as is the list
+inside a `Keyed` object such as `{"total_count": n, "environments": [...]}`) or to
+(status, body). `rate_limit_once(path, ...)` makes the next request to a path answer like
+GitHub's primary or secondary rate limit. Every request is recorded.
+
+`seeded_org` builds an organisation from `tests/data/github/openapi-examples.json`: examples
+taken verbatim from the npm package @octokit/openapi 23.0.2 (generated/api.github.com.json,
+API version 2022-11-28), changed only where a scenario needs it (names, states, dates).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from servers import free_port
 
-__all__ = ["FakeGitHub", "fake_github", "seeded_org"]
+__all__ = ["EXAMPLES", "FakeGitHub", "Keyed", "error", "example", "fake_github", "seeded_org"]
+
+EXAMPLES = json.loads((Path(__file__).parent / "data" / "github" / "openapi-examples.json").read_text())["examples"]
+_DOCS = "https://docs.github.com/rest"
+
+
+def example(name: str) -> Any:
+    """A fresh copy of one of GitHub's published examples."""
+    return copy.deepcopy(EXAMPLES[name])
+
+
+def error(status: int, message: str, **extra: Any) -> tuple[int, dict[str, Any]]:
+    """GitHub's error body (basic-error; validation-error with `errors`) for a status."""
+    return status, {"message": message, "documentation_url": _DOCS, "status": str(status), **extra}
+
+
+@dataclass
+class Keyed:
+    """An object response whose `key` list is paged, e.g. environments."""
+
+    key: str
+    items: list[Any]
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class FakeGitHub:
@@ -82,17 +113,20 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             )
             route = fake.routes.get(key, fake.routes.get(parsed.path))
             if route is None:
-                self._send(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+                self._send(*error(404, "Not Found"))
                 return
             status, body = route if isinstance(route, tuple) else (200 if self.command == "GET" else 201, route)
-            if isinstance(body, list) and status == 200:
+            if isinstance(body, (list, Keyed)) and status == 200:
+                items = body.items if isinstance(body, Keyed) else body
                 per_page = int(query.get("per_page", 30))
                 page = int(query.get("page", 1))
-                chunk = body[(page - 1) * per_page : page * per_page]
+                chunk = items[(page - 1) * per_page : page * per_page]
                 headers = {}
-                if page * per_page < len(body):
+                if page * per_page < len(items):
                     next_query = urlencode({**query, "page": page + 1})
                     headers["Link"] = f'<{fake.url}{parsed.path}?{next_query}>; rel="next"'
+                if isinstance(body, Keyed):
+                    chunk = {**body.extra, "total_count": len(items), body.key: chunk}
                 self._send(200, chunk, headers)
                 return
             self._send(status, body)
@@ -121,46 +155,79 @@ def fake_github() -> Iterator[FakeGitHub]:
         thread.join(timeout=5)
 
 
+def _user(login: str, number: int) -> dict[str, Any]:
+    user = example("simple-user-items")[0]
+    user.update(login=login, id=number, url=f"https://api.github.com/users/{login}")
+    return user
+
+
 def _repo(name: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": abs(hash(name)) % 10**6,
-        "name": name,
-        "full_name": f"acme/{name}",
-        "private": True,
-        "visibility": "private",
-        "archived": False,
-        "fork": False,
-        "default_branch": "main",
-        "pushed_at": "2026-11-20T10:00:00Z",
-        "security_and_analysis": {
-            "secret_scanning": {"status": "enabled"},
-            "secret_scanning_push_protection": {"status": "enabled"},
-            "dependabot_security_updates": {"status": "enabled"},
-        },
-        **extra,
-    }
+    repo = example("minimal-repository-items")[0]
+    repo.update(
+        id=abs(hash(name)) % 10**6,
+        name=name,
+        full_name=f"acme/{name}",
+        private=True,
+        visibility="private",
+        archived=False,
+        fork=False,
+        default_branch="main",
+        pushed_at="2026-11-20T10:00:00Z",
+    )
+    repo["security_and_analysis"].update(
+        secret_scanning={"status": "enabled"},
+        secret_scanning_push_protection={"status": "enabled"},
+        dependabot_security_updates={"status": "enabled"},
+    )
+    repo.update(extra)
+    return repo
+
+
+def _alert(number: int, severity: str, created_at: str, package: str) -> dict[str, Any]:
+    alert = example("dependabot-alerts-for-repository")[1]  # the example's open alert
+    alert.update(number=number, state="open", created_at=created_at)
+    alert["security_advisory"]["severity"] = severity
+    alert["security_vulnerability"]["severity"] = severity
+    alert["security_vulnerability"]["package"]["name"] = package
+    return alert
+
+
+def _environment(name: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    environment = example("environments")["environments"][0]
+    environment.update(name=name, protection_rules=rules)
+    return environment
 
 
 def seeded_org(fake: FakeGitHub, members: int = 150) -> None:
     """acme: 2FA required, 2 owners, `members` members (paged), one outside collaborator without 2FA;
-    repos `api` (well protected via branch protection), `web` (ruleset only, an old critical alert,
-    unprotected production environment), `legacy` (unprotected, scanning off), `old` (archived)."""
-    logins = [{"login": f"dev{n:03d}", "id": n, "type": "User"} for n in range(members)]
+    repos `api` (GitHub's published branch-protection example, default setup configured),
+    `web` (ruleset only, code scanning from a workflow, an old critical alert, an unprotected
+    production environment among 40 paged environments), `legacy` (unprotected, scanning
+    off), `old` (archived)."""
+    logins = [_user(f"dev{n:03d}", n) for n in range(members)]
+    staging_rules = example("environments")["environments"][0]["protection_rules"]
+    user = example("private-user-response-with-public-profile-information")
+    user.update(login="auditor-bot", id=9)
+    org = example("organization-full")
+    org.update(
+        login="acme",
+        id=1,
+        two_factor_requirement_enabled=True,
+        default_repository_permission="read",
+        members_can_create_public_repositories=False,
+    )
+    analyses = example("code-scanning-analysis-items")
+    for analysis in analyses:
+        analysis.update(ref="refs/heads/main", created_at="2026-11-18T03:00:00Z")
     fake.routes.update(
         {
-            "/user": {"login": "auditor-bot", "id": 9},
-            "/orgs/acme": {
-                "login": "acme",
-                "id": 1,
-                "two_factor_requirement_enabled": True,
-                "default_repository_permission": "read",
-                "members_can_create_public_repositories": False,
-            },
+            "/user": user,
+            "/orgs/acme": org,
             "/orgs/acme/members": logins,
             "/orgs/acme/members?role=admin": logins[:2],
             "/orgs/acme/members?filter=2fa_disabled": [],
-            "/orgs/acme/outside_collaborators": [{"login": "contractor1", "id": 500}],
-            "/orgs/acme/outside_collaborators?filter=2fa_disabled": [{"login": "contractor1", "id": 500}],
+            "/orgs/acme/outside_collaborators": [_user("contractor1", 500)],
+            "/orgs/acme/outside_collaborators?filter=2fa_disabled": [_user("contractor1", 500)],
             "/orgs/acme/repos": [
                 _repo("api"),
                 _repo("web"),
@@ -173,32 +240,17 @@ def seeded_org(fake: FakeGitHub, members: int = 150) -> None:
                 ),
                 _repo("old", archived=True),
             ],
-            "/repos/acme/api/branches/main/protection": {
-                "url": "x",
-                "required_status_checks": {"strict": True, "contexts": ["ci/test"], "checks": [{"context": "ci/test"}]},
-                "required_pull_request_reviews": {"required_approving_review_count": 2, "dismiss_stale_reviews": True},
-                "enforce_admins": {"enabled": True},
-                "required_signatures": {"enabled": True},
-                "allow_force_pushes": {"enabled": False},
-                "allow_deletions": {"enabled": False},
-            },
+            "/repos/acme/api/branches/main/protection": example("branch-protection"),
             "/repos/acme/api/rules/branches/main": [],
-            "/repos/acme/api/code-scanning/default-setup": {"state": "configured", "languages": ["python"]},
-            "/repos/acme/api/dependabot/alerts": [
-                {
-                    "number": 1,
-                    "state": "open",
-                    "created_at": "2026-11-15T00:00:00Z",
-                    "security_advisory": {"ghsa_id": "GHSA-1", "severity": "high"},
-                    "security_vulnerability": {"package": {"ecosystem": "pip", "name": "requests"}, "severity": "high"},
-                },
-            ],
-            "/repos/acme/api/environments": {
-                "total_count": 1,
-                "environments": [{"name": "production", "protection_rules": [{"id": 1, "type": "required_reviewers"}]}],
-            },
-            "/repos/acme/web/branches/main/protection": (404, {"message": "Branch not protected"}),
+            "/repos/acme/api/code-scanning/default-setup": example("code-scanning-default-setup"),
+            "/repos/acme/api/code-scanning/analyses": error(404, "no analysis found"),
+            "/repos/acme/api/dependabot/alerts": [_alert(1, "high", "2026-11-15T00:00:00Z", "requests")],
+            "/repos/acme/api/environments": Keyed(
+                "environments", [_environment("production", staging_rules), _environment("staging", [])]
+            ),
+            "/repos/acme/web/branches/main/protection": error(404, "Branch not protected"),
             "/repos/acme/web/rules/branches/main": [
+                *example("repository-rule-items"),
                 {"type": "pull_request", "ruleset_id": 7, "parameters": {"required_approving_review_count": 1}},
                 {"type": "non_fast_forward", "ruleset_id": 7},
                 {
@@ -207,33 +259,25 @@ def seeded_org(fake: FakeGitHub, members: int = 150) -> None:
                     "parameters": {"required_status_checks": [{"context": "build"}]},
                 },
             ],
-            "/repos/acme/web/code-scanning/default-setup": {"state": "not-configured"},
-            "/repos/acme/web/dependabot/alerts": [
-                {
-                    "number": 3,
-                    "state": "open",
-                    "created_at": "2025-01-02T00:00:00Z",
-                    "security_advisory": {"ghsa_id": "GHSA-3", "severity": "critical"},
-                    "security_vulnerability": {
-                        "package": {"ecosystem": "npm", "name": "lodash"},
-                        "severity": "critical",
-                    },
-                },
-            ],
-            "/repos/acme/web/environments": {
-                "total_count": 1,
-                "environments": [{"name": "production", "protection_rules": []}],
+            "/repos/acme/web/code-scanning/default-setup": {
+                **example("code-scanning-default-setup"),
+                "state": "not-configured",
             },
-            "/repos/acme/legacy/branches/main/protection": (404, {"message": "Branch not protected"}),
+            "/repos/acme/web/code-scanning/analyses": analyses,
+            "/repos/acme/web/dependabot/alerts": [_alert(3, "critical", "2025-01-02T00:00:00Z", "lodash")],
+            "/repos/acme/web/environments": Keyed(
+                "environments",
+                [_environment(f"review-{n:02d}", []) for n in range(39)] + [_environment("production", [])],
+            ),
+            "/repos/acme/legacy/branches/main/protection": error(404, "Branch not protected"),
             "/repos/acme/legacy/rules/branches/main": [],
-            "/repos/acme/legacy/code-scanning/default-setup": (
-                403,
-                {"message": "Advanced Security must be enabled for this repository to use code scanning."},
+            "/repos/acme/legacy/code-scanning/default-setup": error(
+                403, "Advanced Security must be enabled for this repository to use code scanning."
             ),
-            "/repos/acme/legacy/dependabot/alerts": (
-                403,
-                {"message": "Dependabot alerts are disabled for this repository."},
+            "/repos/acme/legacy/code-scanning/analyses": error(
+                403, "Advanced Security must be enabled for this repository to use code scanning."
             ),
-            "/repos/acme/legacy/environments": {"total_count": 0, "environments": []},
+            "/repos/acme/legacy/dependabot/alerts": error(403, "Dependabot alerts are disabled for this repository."),
+            "/repos/acme/legacy/environments": Keyed("environments", []),
         }
     )

@@ -6,6 +6,7 @@ simulates ENOSPC from the file system calls the local backend makes."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 import uuid
@@ -48,6 +49,8 @@ def test_full_disk_fails_cleanly_and_keeps_earlier_runs(
 ) -> None:
     disk, mounted = small_disk
     store = disk / "evidence"
+    # The fake collector's 1200 buckets come from a 2.4 MB config, beyond the 1 MiB real configs may have.
+    monkeypatch.setattr("annexa.yamlio.YAML_LIMIT", 4 * 1024 * 1024)
     assert cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / "a.yaml", store, 3))]) == 0
     capsys.readouterr()
     before = sorted(p.name for p in (store / "manifests").iterdir())
@@ -71,3 +74,53 @@ def test_full_disk_fails_cleanly_and_keeps_earlier_runs(
     assert sorted(p.name for p in (store / "manifests").iterdir()) == before
     assert store_problems(store) == []
     assert not list((store / "tmp").iterdir())  # no temp files left behind
+
+
+def test_a_disk_already_full_writes_nothing_and_exits_2(
+    tmp_path: Path, small_disk: tuple[Path, bool], capsys: pytest.CaptureFixture[str]
+) -> None:
+    disk, mounted = small_disk
+    if not mounted:
+        pytest.skip("needs a real tmpfs (root): nothing simulates a disk that is full before the run starts")
+    store = disk / "evidence"
+    assert cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / "a.yaml", store, 2))]) == 0
+    capsys.readouterr()
+    with open(disk / "filler", "wb") as filler:  # fill every last block
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError as err:
+            assert err.errno == errno.ENOSPC
+    before = sorted(p.name for p in (store / "manifests").iterdir())
+    code = cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / "b.yaml", store, 3))])
+    err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("{")]
+    assert code == 2, err  # never 1: nothing was written
+    assert len(err) == 1 and "no space left on device" in err[0].lower() and err[0].startswith("annexa: error:")
+    assert sorted(p.name for p in (store / "manifests").iterdir()) == before
+    (disk / "filler").unlink()
+    assert store_problems(store) == []
+
+
+def test_an_index_that_cannot_grow_loses_no_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's own "database or disk is full" once the run is published: the run stands (the index is
+    a cache), the command ends normally, and the next command indexes the run."""
+    import sqlite3
+
+    from annexa.evidence_store.index import Index
+
+    store = tmp_path / "evidence"
+    assert cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / "a.yaml", store, 2))]) == 0
+
+    def full(*_args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Index, "apply", full)
+        code = cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / "b.yaml", store, 2))])
+    captured = capsys.readouterr()
+    assert code == 0 and "Traceback" not in captured.err
+    assert cli.main(["runs", "--format", "json", "--config", str(tmp_path / "b.yaml")]) == 0
+    assert [run["sequence"] for run in json.loads(capsys.readouterr().out)] == [1, 2]

@@ -3,6 +3,7 @@ systems put them, is absent from every stored object; the keys stay, marked reda
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,81 @@ def test_demo_store_holds_no_seeded_secret(tmp_path: Path, capsys: pytest.Captur
     for planted in (b"Sup3rS3cret!", b"Demo-Passw0rd-alice", b"Demo-Passw0rd-bob"):
         assert planted not in blob
     assert b"db_password" in blob  # the tag's key is kept: an auditor sees a secret is there
+
+
+# Seeded where annexa meets them in a real run: columns of an imported scanner file (kept in
+# the fact's `row`), and the body of an API error (GitHub answering 422 with the request echoed).
+SEEDED = {
+    "slack_webhook": "https://hooks.slack.com/services/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01",
+    "stripe": "sk_live_SeededStripeKey0123456789abcdef",
+    "google": "AIzaSyD-SeededGoogleKey0123456789abcdef0",
+    "bearer": "SeededBearerToken.0123456789",
+    "db_pass": "SeededDbPassValue!42",
+    "password1": "SeededPassword1Value",
+    "secret_key_base": "SeededSecretKeyBase0000",
+    "db_password_prod": "SeededProdPassword7",
+    "xml_tag_password": "SeededXmlTagPassword9",
+}
+
+
+def _scan(blob: bytes, where: str) -> list[str]:
+    return [f"{name} in {where}" for name, value in SEEDED.items() if value.encode() in blob]
+
+
+def test_seeded_secrets_reach_no_stored_object_index_log_or_pack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    from fakes.github import fake_github
+
+    (tmp_path / "scan.csv").write_text(
+        "asset,check_id,result,iso,DB_PASS,PASSWORD1,SECRET_KEY_BASE,db_password_prod,notes\n"
+        f"web-1,tls,FAIL,A.8.24,{SEEDED['db_pass']},{SEEDED['password1']},{SEEDED['secret_key_base']},"
+        f"{SEEDED['db_password_prod']},alerts go to {SEEDED['slack_webhook']} billing {SEEDED['stripe']} "
+        f"maps {SEEDED['google']}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "mapping.yaml").write_text(
+        "tool: {name: scan}\ncolumns: {resource: asset, check: check_id, status: result, controls: iso}\n"
+        "status: {pass: [PASS], fail: [FAIL]}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ANNEXA_TEST_GH_TOKEN", "ghp_" + "a" * 36)
+    store = tmp_path / "evidence"
+    with fake_github() as fake:
+        fake.routes["/user"] = {"login": "auditor"}
+        fake.routes["/orgs/acme"] = (
+            422,
+            {
+                "message": f"Validation failed: <Tag><Key>password</Key><Value>{SEEDED['xml_tag_password']}</Value>"
+                f"</Tag> Authorization: Bearer {SEEDED['bearer']} hook={SEEDED['slack_webhook']}"
+            },
+        )
+        config = tmp_path / "annexa.yaml"
+        config.write_text(
+            f"store: {store}\ntargets:\n"
+            f"  - import: {{generic: {tmp_path / 'scan.csv'}, mapping: {tmp_path / 'mapping.yaml'}}}\n"
+            f"  - github: {{org: acme, base_url: '{fake.url}', token_env: ANNEXA_TEST_GH_TOKEN}}\n",
+            encoding="utf-8",
+        )
+        code = cli.main(["--log-format", "json", "--log-level", "debug", "collect", "--config", str(config)])
+        out, logs = capsys.readouterr()
+    assert code == 1, logs  # the GitHub error is evidence: a partial run
+    assert "collection_error" in logs and "Validation failed" in logs and REDACTED in logs
+
+    day = json.loads((sorted((store / "manifests").iterdir())[-1]).read_text(encoding="utf-8"))["started_at"][:10]
+    pack = tmp_path / "pack.zip"
+    assert cli.main(["pack", "--store", str(store), "--from", day, "--to", day, "-o", str(pack)]) == 0
+    code = cli.main(["--log-format", "json", "findings", "--store", str(store), "--format", "json"])
+    findings_out, more_logs = capsys.readouterr()
+
+    found = _scan((out + logs + findings_out + more_logs).encode(), "output and logs")
+    for path in store.rglob("*"):
+        if path.is_file():
+            found += _scan(path.read_bytes(), str(path.relative_to(store)))  # objects, manifests, index.sqlite
+    with zipfile.ZipFile(pack) as archive:
+        for member in archive.namelist():
+            found += _scan(archive.read(member), f"pack:{member}")
+    assert found == []
+    assert b"DB_PASS" in b"".join(p.read_bytes() for p in store.rglob("*") if p.is_file())  # keys kept

@@ -94,6 +94,10 @@ def test_collect_alerts_webhooks_and_survives_failing_ones(
         assert "<!channel>" not in message["text"]  # a hostile resource name cannot ping the channel
         (body,) = generic
         assert body["event"] == "annexa.drift" and body["summary"]["regressions"] >= 1
+        # the alert carries the chain's head, so the receiver holds an anchor `verify --expect-head` checks
+        head = run_cli(capsys, "head", "--config", config)[1].strip()
+        assert body["head"] == head and head.startswith("2:")
+        assert f"evidence head {head}" in message["text"]
         assert len(errors) == 2 and errors[0]["type"] == "message"  # retried once, Teams card shape
         assert len(hung) == 2
         logs = [json.loads(line) for line in err.splitlines() if line.startswith("{")]

@@ -84,7 +84,7 @@ def test_untouched_pack_and_unzipped_folder_verify_clean(
     for target in (pack, unpacked):
         code, out = _verify(capsys, target)
         assert code == 0, out
-        assert out[-1].startswith("OK: ") and "8 signed manifests" in out[-1]
+        assert out[-1].startswith("OK (") and "8 signed manifests" in out[-1]
 
 
 def test_a_flipped_byte_in_a_packed_object_is_named(

@@ -6,6 +6,7 @@ import builtins
 import errno
 import os
 import socket
+from pathlib import Path
 
 import pytest
 import structlog
@@ -174,3 +175,10 @@ def test_fifo_is_refused_without_blocking(tree):
     with pytest.raises(HostReadError) as raised:
         HostFiles(root).read_text("/etc/login.defs")
     assert raised.value.code == "not_regular_file"
+
+
+@pytest.mark.skipif(not Path("/proc/sys/kernel/osrelease").exists(), reason="needs Linux /proc")
+def test_proc_files_that_refuse_one_large_read_are_read():
+    """sysctl files answer a read of 16 MiB with ENOMEM; HostFiles reads in modest chunks."""
+    text = HostFiles(Path("/")).read_text("/proc/sys/kernel/osrelease")
+    assert text is not None and text.strip()

@@ -13,7 +13,12 @@ def test_parse_quoting_and_comments():
     values = parse_os_release(text)
     assert values["name"] == "Fedora Linux" and values["id"] == "fedora"
     assert values["pretty_name"] == "Fedora Linux 40 (Workstation Edition)"
-    assert values["version_id"] == "40"
+    assert "version_id" not in values  # an unbalanced quote is not a shell assignment: nothing is guessed
+
+
+def test_debian_os_release(debian12, fact_data):
+    data = fact_data(OsReleaseCollector, debian12("base-files"))
+    assert (data["id"], data["version_id"], data["version_codename"]) == ("debian", "12", "bookworm")
 
 
 def test_falls_back_to_usr_lib_and_reports_absence(tree, fact_data):

@@ -1,0 +1,42 @@
+"""A run's live state, and the commitment to it that its manifest carries.
+
+The index keeps facts and results as intervals so reports need not replay history;
+but the index is a cache anyone with write access can edit. So each manifest (signed)
+commits to the whole state of its run, and whoever reads a run from the index
+recomputes the commitment from the rows it got and compares (evidence_store/store.py).
+
+An entry is a delta `add` entry plus the sequence number of the run that added it
+(`since`): a fact `[kind, resource, object hash, batch, since]`, a result
+`[rule, resource, status, message, batch, controls or null, since]`. The commitment
+(`facts.state`, `results.state` in the manifest) is the sha256 of the canonical JSON
+array of the entries sorted by their first two members (a unique key). `since` is in
+it so that "failing since run N" is as bound to the signature as the status is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from annexa.evidence_store.canonical import sha256_hex
+
+__all__ = ["FactState", "ResultState", "entries_digest", "state_digest"]
+
+# (kind, resource) -> (object hash, batch, since)
+FactState = dict[tuple[str, str], tuple[Any, ...]]
+# (rule, resource) -> (status, message, batch, controls or None, since)
+ResultState = dict[tuple[str, str], tuple[Any, ...]]
+
+# The same bytes as canonical_bytes (sorted keys are moot: entries are arrays), without its per-call overhead.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
+def state_digest(state: Mapping[tuple[str, str], tuple[Any, ...]]) -> str:
+    """The commitment to a live state (see the module docstring)."""
+    return entries_digest([[*key, *state[key]] for key in sorted(state)])
+
+
+def entries_digest(entries: list[list[Any]]) -> str:
+    """The commitment to a state given as its entries, already sorted by key."""
+    return sha256_hex(_encode(entries).encode("utf-8"))
