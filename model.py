@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 __all__ = [
+    "ANNEX_A_2022_IDS",
     "MAX_DURATION",
     "RESULT_STATUSES",
     "CollectionError",
@@ -27,6 +28,13 @@ __all__ = [
     "scope_key",
     "utc_now",
 ]
+
+# ISO/IEC 27001:2022 Annex A numbers its 93 controls A.5.1-A.5.37, A.6.1-A.6.8, A.7.1-A.7.14 and
+# A.8.1-A.8.34. Any layer may check an id against them; the catalog (mappings/annex_a_2022.yaml)
+# adds each control's title and attributes, and a test holds the two equal.
+ANNEX_A_2022_IDS = tuple(
+    f"A.{clause}.{number}" for clause, count in ((5, 37), (6, 8), (7, 14), (8, 34)) for number in range(1, count + 1)
+)
 
 # A rule's verdict on one resource: pass, fail, error (could not be read or judged),
 # not_applicable (the kind was collected but nothing of it matched the rule).

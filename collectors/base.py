@@ -87,10 +87,12 @@ class Collector(abc.ABC):
     A subclass sets `name` (its entry-point name, e.g. `aws.s3`), `provider` (the
     target type it serves, e.g. `aws`), `kinds` (every fact kind it yields) and
     `permissions` (the read permissions it needs). Its docstring describes the
-    evidence. `max_age` is how long its evidence stays fresh by default. `target_options`
-    declares the target options it reads. `rules`
-    optionally names a YAML rule file shipped beside a plugin, relative to the
-    collector's module file.
+    evidence. A collector written as `specs` (declarative reads such as
+    collectors/aws/spec.py's Listing) gets its `kinds` and `permissions` from them; its
+    own `permissions` then name only what its code reads beyond the specs. `max_age` is
+    how long its evidence stays fresh by default. `target_options` declares the target
+    options it reads. `rules` optionally names a YAML rule file shipped beside a plugin,
+    relative to the collector's module file.
     """
 
     name: ClassVar[str]
@@ -107,6 +109,17 @@ class Collector(abc.ABC):
     # How long this collector's evidence stays fresh: a control whose result from it is
     # older becomes `stale`. None: the configuration's `max_age` (7 days by default).
     max_age: ClassVar[timedelta | None] = None
+    # Declarative reads; each spec knows the `kinds` it yields and the `permissions()` it needs.
+    specs: ClassVar[tuple[Any, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        specs = cls.__dict__.get("specs", ())
+        if specs:
+            if "kinds" not in cls.__dict__:
+                cls.kinds = tuple(dict.fromkeys(kind for spec in specs for kind in spec.kinds))
+            derived = [permission for spec in specs for permission in spec.permissions()]
+            cls.permissions = tuple(dict.fromkeys([*derived, *cls.__dict__.get("permissions", ())]))
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:

@@ -1,13 +1,16 @@
-"""Shared fixtures (the fake collector world lives in fakes.py)."""
+"""Shared fixtures (the fakes live in tests/fakes/: the fake collector, AWS, Azure, GitHub)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import structlog
 from fakes import FAKE_RULES, FakeCollector
+from fakes.aws import credentials_env, only_these_aws_variables
+from servers import moto_server
 
 from annexa.collectors.base import Context
 from annexa.collectors.registry import Registry, load_registry
@@ -55,3 +58,16 @@ def fake_collector_installed(monkeypatch: pytest.MonkeyPatch) -> None:
         return registry
 
     monkeypatch.setattr("annexa.pipeline.workspace.load_registry", registry_with_fake)
+
+
+@pytest.fixture
+def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials only: no profile, shared config or endpoint of this machine reaches boto3."""
+    only_these_aws_variables(monkeypatch, credentials_env())
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """`moto_server` over HTTP on 127.0.0.1, one per test module (reset it through /moto-api/reset)."""
+    with moto_server() as url:
+        yield url

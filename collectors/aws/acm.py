@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
-from annexa.collectors.aws.errors import AwsCallError
-from annexa.collectors.aws.session import AwsAccount, call, iso, paginate
-from annexa.model import CollectionError, Fact
+from annexa.collectors.aws.session import iso
+from annexa.collectors.aws.spec import Detail, Listing
 
 CERTIFICATE = "aws.acm.certificate"
+
+
+def _certificate(summary: dict[str, Any], cert: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "domain_name": cert.get("DomainName"),
+        "status": cert.get("Status"),
+        "type": cert.get("Type"),
+        "not_after": iso(cert.get("NotAfter")),
+        "in_use": bool(cert.get("InUseBy")),
+        "renewal_eligibility": cert.get("RenewalEligibility"),
+        "key_algorithm": cert.get("KeyAlgorithm"),
+    }
 
 
 class AcmCollector(AwsCollector):
@@ -25,35 +36,16 @@ class AcmCollector(AwsCollector):
     """
 
     name = "aws.acm"
-    kinds = (CERTIFICATE,)
-    permissions = ("acm:ListCertificates", "acm:DescribeCertificate")
-
-    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        acm = account.client("acm", region)
-        try:
-            summaries, pages = paginate(acm, "list_certificates", "CertificateSummaryList")
-        except AwsCallError as exc:
-            yield exc.to_collection_error((CERTIFICATE,), account.scope(region))
-            return
-        for summary in summaries:
-            arn = summary["CertificateArn"]
-            try:
-                cert = call(acm, "describe_certificate", CertificateArn=arn)["Certificate"]
-            except AwsCallError as exc:
-                yield exc.to_collection_error((CERTIFICATE,), account.scope(region), arn)
-                continue
-            yield Fact(
-                kind=CERTIFICATE,
-                resource=arn,
-                scope=account.scope(region),
-                data={
-                    "domain_name": cert.get("DomainName"),
-                    "status": cert.get("Status"),
-                    "type": cert.get("Type"),
-                    "not_after": iso(cert.get("NotAfter")),
-                    "in_use": bool(cert.get("InUseBy")),
-                    "renewal_eligibility": cert.get("RenewalEligibility"),
-                    "key_algorithm": cert.get("KeyAlgorithm"),
-                },
-                source=account.source(["acm:ListCertificates", "acm:DescribeCertificate"], acm, pages),
-            )
+    specs = (
+        Listing(
+            CERTIFICATE,
+            "acm",
+            "ListCertificates",
+            "CertificateSummaryList",
+            resource="CertificateArn",
+            details=(
+                Detail("DescribeCertificate", lambda c: {"CertificateArn": c["CertificateArn"]}, key="Certificate"),
+            ),
+            data=_certificate,
+        ),
+    )

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
-from annexa.collectors.aws.listing import listed
-from annexa.collectors.aws.session import AwsAccount, iso
-from annexa.model import CollectionError, Fact
+from annexa.collectors.aws.session import iso
+from annexa.collectors.aws.spec import Listing
 
 STACK = "aws.cloudformation.stack"
+
+
+def _stack(stack: dict[str, Any]) -> dict[str, Any]:
+    drift = stack.get("DriftInformation") or {}
+    return {
+        "name": stack["StackName"],
+        "status": stack.get("StackStatus"),
+        "created": iso(stack.get("CreationTime")),
+        "last_updated": iso(stack.get("LastUpdatedTime")),
+        "drift_status": drift.get("StackDriftStatus", "NOT_CHECKED"),
+        "drift_checked": iso(drift.get("LastCheckTimestamp")),
+        "termination_protection": bool(stack.get("EnableTerminationProtection")),
+    }
 
 
 class CloudFormationCollector(AwsCollector):
@@ -25,23 +36,4 @@ class CloudFormationCollector(AwsCollector):
     """
 
     name = "aws.cloudformation"
-    kinds = (STACK,)
-    permissions = ("cloudformation:DescribeStacks",)
-
-    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        yield from listed(
-            account, region, STACK, "cloudformation", "describe_stacks", "Stacks", lambda s: s["StackId"], _stack
-        )
-
-
-def _stack(stack: dict[str, Any]) -> dict[str, Any]:
-    drift = stack.get("DriftInformation") or {}
-    return {
-        "name": stack["StackName"],
-        "status": stack.get("StackStatus"),
-        "created": iso(stack.get("CreationTime")),
-        "last_updated": iso(stack.get("LastUpdatedTime")),
-        "drift_status": drift.get("StackDriftStatus", "NOT_CHECKED"),
-        "drift_checked": iso(drift.get("LastCheckTimestamp")),
-        "termination_protection": bool(stack.get("EnableTerminationProtection")),
-    }
+    specs = (Listing(STACK, "cloudformation", "DescribeStacks", "Stacks", resource="StackId", data=_stack),)

@@ -2,49 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
-from annexa.collectors.aws.errors import AwsCallError
-from annexa.collectors.aws.session import GLOBAL, AwsAccount, paginate
-from annexa.model import CollectionError, Fact
+from annexa.collectors.aws.spec import Listing
 
 DISTRIBUTION = "aws.cloudfront.distribution"
-
-
-class CloudFrontCollector(AwsCollector):
-    """Edge exposure and transport encryption evidence (A.8.23, A.8.24); CloudFront is global.
-
-    ListDistributions carries everything needed: no per-distribution calls.
-
-    - `aws.cloudfront.distribution` (distribution ARN): `id`, `domain_name`, `aliases`,
-      `enabled`, `web_acl_id` (null when no WAF web ACL), `minimum_protocol_version`
-      (viewer TLS floor; null with the default *.cloudfront.net certificate, which allows
-      TLSv1), `default_certificate`, `viewer_protocol_policies` (default and every cache
-      behaviour: allow-all, redirect-to-https or https-only).
-    """
-
-    name = "aws.cloudfront"
-    kinds = (DISTRIBUTION,)
-    permissions = ("cloudfront:ListDistributions",)
-    per_region = False
-
-    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        cloudfront = account.client("cloudfront", "us-east-1")
-        try:
-            lists, pages = paginate(cloudfront, "list_distributions", "DistributionList")
-        except AwsCallError as exc:
-            yield exc.to_collection_error((DISTRIBUTION,), account.scope(GLOBAL))
-            return
-        for dist in (d for page in lists for d in (page.get("Items") or [])):
-            yield Fact(
-                kind=DISTRIBUTION,
-                resource=dist["ARN"],
-                scope=account.scope(GLOBAL),
-                data=_distribution(dist),
-                source=account.source(["cloudfront:ListDistributions"], cloudfront, pages),
-            )
 
 
 def _distribution(dist: dict[str, Any]) -> dict[str, Any]:
@@ -61,3 +24,29 @@ def _distribution(dist: dict[str, Any]) -> dict[str, Any]:
         "minimum_protocol_version": None if default else certificate.get("MinimumProtocolVersion"),
         "viewer_protocol_policies": sorted({b.get("ViewerProtocolPolicy") for b in behaviours if b}),
     }
+
+
+class CloudFrontCollector(AwsCollector):
+    """Edge exposure and transport encryption evidence (A.8.23, A.8.24); CloudFront is global.
+
+    ListDistributions carries everything needed: no per-distribution calls.
+
+    - `aws.cloudfront.distribution` (distribution ARN): `id`, `domain_name`, `aliases`,
+      `enabled`, `web_acl_id` (null when no WAF web ACL), `minimum_protocol_version`
+      (viewer TLS floor; null with the default *.cloudfront.net certificate, which allows
+      TLSv1), `default_certificate`, `viewer_protocol_policies` (default and every cache
+      behaviour: allow-all, redirect-to-https or https-only).
+    """
+
+    name = "aws.cloudfront"
+    per_region = False
+    specs = (
+        Listing(
+            DISTRIBUTION,
+            "cloudfront",
+            "ListDistributions",
+            "DistributionList.Items",
+            resource="ARN",
+            data=_distribution,
+        ),
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import abc
 import dataclasses
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
@@ -11,16 +10,22 @@ from typing import Any, ClassVar
 from annexa.collectors.aws.accounts import Estate, options_problem, resolve
 from annexa.collectors.aws.fanout import fan_out
 from annexa.collectors.aws.session import GLOBAL, AwsAccount
+from annexa.collectors.aws.spec import Spec, Unit
 from annexa.collectors.base import Collector, Context, Target
 from annexa.model import CollectionError, Fact
 
 __all__ = ["AwsCollector"]
 
-Unit = tuple[AwsAccount, str]
+Work = tuple[AwsAccount, str]  # (account, region): one unit of the fan-out
 
 
 class AwsCollector(Collector):
     """Fans one AWS collector out over the target's accounts x regions.
+
+    A collector declares what it reads as `specs` (collectors/aws/spec.py): its `kinds` and
+    `permissions` are derived from them. A collector that reads something no spec can say
+    overrides `collect_unit` (calling `super().collect_unit` for its specs, if any) and declares
+    the permissions its own code needs in `permissions`; the specs' are added to them.
 
     A work unit is (account, region), or (account, `global`) for a collector whose
     `per_region` is False (IAM, S3, Organizations: account-wide APIs). Units run on a
@@ -54,6 +59,7 @@ class AwsCollector(Collector):
 
     # Collected nightly: evidence older than two days means at least one night was missed.
     max_age: ClassVar[timedelta | None] = timedelta(days=2)
+    specs: ClassVar[tuple[Spec, ...]] = ()
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:
@@ -81,11 +87,11 @@ class AwsCollector(Collector):
             if context.owns(self.name, account_id):
                 yield dataclasses.replace(error, kinds=self.kinds)
 
-    def _unit(self, unit: Unit) -> Iterator[Fact | CollectionError]:
+    def _unit(self, unit: Work) -> Iterator[Fact | CollectionError]:
         account, region = unit
         return self.collect_unit(account, region)
 
-    def _crashed(self, unit: Unit, exc: Exception) -> CollectionError:
+    def _crashed(self, unit: Work, exc: Exception) -> CollectionError:
         account, region = unit
         return CollectionError(
             kinds=self.kinds,
@@ -95,6 +101,8 @@ class AwsCollector(Collector):
             code="CollectorCrashed",
         )
 
-    @abc.abstractmethod
     def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        """Read one region of one account (`region` is `global` when `per_region` is False)."""
+        """Read one region of one account (`region` is `global` when `per_region` is False): the specs, in order."""
+        unit = Unit(account, region)
+        for spec in self.specs:
+            yield from spec.collect(unit)

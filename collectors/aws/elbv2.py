@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
-from annexa.collectors.aws.errors import AwsCallError
-from annexa.collectors.aws.session import AwsAccount, call, paginate
-from annexa.model import CollectionError, Fact
+from annexa.collectors.aws.spec import Detail, Listing
 
 LOAD_BALANCER = "aws.elbv2.load_balancer"
+
+
+def _public_alb(lb: dict[str, Any]) -> bool:
+    """WAF protects application load balancers; only internet-facing ones are asked for their web ACL."""
+    return lb.get("Type") == "application" and lb.get("Scheme") == "internet-facing"
+
+
+def _listener(listener: dict[str, Any]) -> dict[str, Any]:
+    actions = listener.get("DefaultActions") or []
+    return {
+        "port": listener.get("Port"),
+        "protocol": listener.get("Protocol"),
+        "ssl_policy": listener.get("SslPolicy"),
+        "redirects_to_https": any(
+            a.get("Type") == "redirect" and (a.get("RedirectConfig") or {}).get("Protocol") == "HTTPS" for a in actions
+        ),
+    }
+
+
+def _load_balancer(
+    lb: dict[str, Any], listeners: list[dict[str, Any]], web_acl: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "name": lb.get("LoadBalancerName"),
+        "type": lb.get("Type"),
+        "scheme": lb.get("Scheme"),
+        "vpc_id": lb.get("VpcId"),
+        "listeners": sorted((_listener(item) for item in listeners), key=lambda item: item["port"] or 0),
+        "web_acl_arn": (web_acl or {}).get("ARN"),
+    }
 
 
 class Elbv2Collector(AwsCollector):
@@ -26,57 +53,23 @@ class Elbv2Collector(AwsCollector):
     """
 
     name = "aws.elbv2"
-    kinds = (LOAD_BALANCER,)
-    permissions = (
-        "elasticloadbalancing:DescribeLoadBalancers",
-        "elasticloadbalancing:DescribeListeners",
-        "wafv2:GetWebACLForResource",
-    )
-
-    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        elbv2 = account.client("elbv2", region)
-        try:
-            balancers, pages = paginate(elbv2, "describe_load_balancers", "LoadBalancers")
-        except AwsCallError as exc:
-            yield exc.to_collection_error((LOAD_BALANCER,), account.scope(region))
-            return
-        for lb in balancers:
-            arn = lb["LoadBalancerArn"]
-            public_alb = lb.get("Type") == "application" and lb.get("Scheme") == "internet-facing"
-            operations = ["elbv2:DescribeLoadBalancers", "elbv2:DescribeListeners"]
-            try:
-                listeners, _ = paginate(elbv2, "describe_listeners", "Listeners", LoadBalancerArn=arn)
-                web_acl = None
-                if public_alb:
-                    waf = account.client("wafv2", region)
-                    web_acl = call(waf, "get_web_acl_for_resource", ResourceArn=arn).get("WebACL")
-                    operations.append("wafv2:GetWebACLForResource")
-            except AwsCallError as exc:
-                yield exc.to_collection_error((LOAD_BALANCER,), account.scope(region), arn)
-                continue
-            yield Fact(
-                kind=LOAD_BALANCER,
-                resource=arn,
-                scope=account.scope(region),
-                data={
-                    "name": lb.get("LoadBalancerName"),
-                    "type": lb.get("Type"),
-                    "scheme": lb.get("Scheme"),
-                    "vpc_id": lb.get("VpcId"),
-                    "listeners": sorted((_listener(item) for item in listeners), key=lambda item: item["port"] or 0),
-                    "web_acl_arn": (web_acl or {}).get("ARN"),
-                },
-                source=account.source(operations, elbv2, pages),
-            )
-
-
-def _listener(listener: dict[str, Any]) -> dict[str, Any]:
-    actions = listener.get("DefaultActions") or []
-    return {
-        "port": listener.get("Port"),
-        "protocol": listener.get("Protocol"),
-        "ssl_policy": listener.get("SslPolicy"),
-        "redirects_to_https": any(
-            a.get("Type") == "redirect" and (a.get("RedirectConfig") or {}).get("Protocol") == "HTTPS" for a in actions
+    specs = (
+        Listing(
+            LOAD_BALANCER,
+            "elbv2",
+            "DescribeLoadBalancers",
+            "LoadBalancers",
+            resource="LoadBalancerArn",
+            details=(
+                Detail("DescribeListeners", lambda lb: {"LoadBalancerArn": lb["LoadBalancerArn"]}, key="Listeners"),
+                Detail(
+                    "GetWebACLForResource",
+                    lambda lb: {"ResourceArn": lb["LoadBalancerArn"]},
+                    key="WebACL",
+                    when=_public_alb,
+                    service="wafv2",
+                ),
+            ),
+            data=_load_balancer,
         ),
-    }
+    )

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
-from annexa.collectors.aws.errors import AwsCallError
-from annexa.collectors.aws.session import AwsAccount, call, paginate
-from annexa.model import CollectionError, Fact
+from annexa.collectors.aws.spec import Detail, Setting
 
 DETECTOR = "aws.guardduty.detector"
 
@@ -23,6 +20,17 @@ def _malware_protection(detector: dict[str, Any]) -> bool:
     return ebs.get("Status") == "ENABLED"
 
 
+def _detector(detector_ids: list[str], detector: dict[str, Any] | None) -> dict[str, Any]:
+    detector = detector or {}
+    return {
+        "enabled": detector.get("Status") == "ENABLED",
+        "detector_id": detector_ids[0] if detector_ids else None,
+        "finding_frequency": detector.get("FindingPublishingFrequency"),
+        "malware_protection": _malware_protection(detector),
+        "features": [{"name": f.get("Name"), "status": f.get("Status")} for f in detector.get("Features") or []],
+    }
+
+
 class GuardDutyCollector(AwsCollector):
     """Threat detection evidence (A.8.16, A.8.7) for each configured region.
 
@@ -33,33 +41,15 @@ class GuardDutyCollector(AwsCollector):
     """
 
     name = "aws.guardduty"
-    kinds = (DETECTOR,)
-    permissions = ("guardduty:ListDetectors", "guardduty:GetDetector")
-
-    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        guardduty = account.client("guardduty", region)
-        resource = f"{account.account_id}:{region}"
-        try:
-            detector_ids, _ = paginate(guardduty, "list_detectors", "DetectorIds")
-            # A region has at most one detector.
-            detector = call(guardduty, "get_detector", DetectorId=detector_ids[0]) if detector_ids else {}
-        except AwsCallError as exc:
-            yield exc.to_collection_error((DETECTOR,), account.scope(region), resource)
-            return
-        yield Fact(
-            kind=DETECTOR,
-            resource=resource,
-            scope=account.scope(region),
-            data={
-                "enabled": detector.get("Status") == "ENABLED",
-                "detector_id": detector_ids[0] if detector_ids else None,
-                "finding_frequency": detector.get("FindingPublishingFrequency"),
-                "malware_protection": _malware_protection(detector),
-                "features": [
-                    {"name": f.get("Name"), "status": f.get("Status")} for f in detector.get("Features") or []
-                ],
-            },
-            source=account.source(
-                ["guardduty:ListDetectors"] + (["guardduty:GetDetector"] if detector_ids else []), guardduty
+    specs = (
+        Setting(
+            DETECTOR,
+            "guardduty",
+            (
+                Detail("ListDetectors", key="DetectorIds"),
+                # A region has at most one detector.
+                Detail("GetDetector", lambda _, ids: {"DetectorId": ids[0]}, when=lambda _, ids: bool(ids)),
             ),
-        )
+            data=_detector,
+        ),
+    )

@@ -12,13 +12,18 @@ from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.credential_report import ROOT_ROW, access_keys, fetch_credential_report
 from annexa.collectors.aws.errors import AwsCallError
 from annexa.collectors.aws.policy_document import as_document, grants_star_on_star
-from annexa.collectors.aws.session import GLOBAL, AwsAccount, call, call_optional, iso, paginate
+from annexa.collectors.aws.session import GLOBAL, AwsAccount, call, iso
+from annexa.collectors.aws.spec import Detail, Listing, Setting
 from annexa.model import CollectionError, Fact
 
 PASSWORD_POLICY = "aws.iam.password_policy"
 USER = "aws.iam.user"
 ROOT = "aws.iam.root_account"
 POLICY = "aws.iam.policy"
+
+
+def _password_policy(policy: dict[str, Any] | None) -> dict[str, Any]:
+    return {"exists": False} if policy is None else {"exists": True, **policy}
 
 
 class IamCollector(AwsCollector):
@@ -38,14 +43,33 @@ class IamCollector(AwsCollector):
 
     name = "aws.iam"
     kinds = (PASSWORD_POLICY, USER, ROOT, POLICY)
-    permissions = (
-        "iam:GetAccountPasswordPolicy",
-        "iam:GenerateCredentialReport",
-        "iam:GetCredentialReport",
-        "iam:GetAccountSummary",
-        "iam:ListPolicies",
-        "iam:GetPolicyVersion",
+    per_region = False
+    specs = (
+        Setting(
+            PASSWORD_POLICY,
+            "iam",
+            (Detail("GetAccountPasswordPolicy", key="PasswordPolicy", absent=("NoSuchEntity",)),),
+            data=_password_policy,
+        ),
+        Listing(
+            POLICY,
+            "iam",
+            "ListPolicies",
+            "Policies",
+            params={"Scope": "Local"},
+            resource="Arn",
+            details=(
+                Detail(
+                    "GetPolicyVersion",
+                    lambda p: {"PolicyArn": p["Arn"], "VersionId": p["DefaultVersionId"]},
+                    key="PolicyVersion.Document",
+                ),
+            ),
+            data=lambda policy, document: _policy(policy, as_document(document)),
+        ),
     )
+    # The credential report (users and the root user) is read by code: it is generated, polled and parsed.
+    permissions = ("iam:GenerateCredentialReport", "iam:GetCredentialReport", "iam:GetAccountSummary")
 
     def __init__(
         self, report_attempts: int = 10, report_delay: float = 2.0, sleep: Callable[[float], None] = time.sleep
@@ -54,27 +78,9 @@ class IamCollector(AwsCollector):
         self.report_delay = report_delay
         self.sleep = sleep
 
-    per_region = False
-
     def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        iam = account.client("iam")
-        yield self._password_policy(account, iam)
-        yield from self._credential_report(account, iam)
-        yield from self._policies(account, iam)
-
-    def _password_policy(self, account: AwsAccount, iam: BaseClient) -> Fact | CollectionError:
-        try:
-            response = call_optional(iam, "get_account_password_policy", ("NoSuchEntity",))
-        except AwsCallError as exc:
-            return exc.to_collection_error((PASSWORD_POLICY,), account.scope(GLOBAL))
-        data = {"exists": False} if response is None else {"exists": True, **response["PasswordPolicy"]}
-        return Fact(
-            kind=PASSWORD_POLICY,
-            resource=f"{account.account_id}:{GLOBAL}",
-            scope=account.scope(GLOBAL),
-            data=data,
-            source=account.source(["iam:GetAccountPasswordPolicy"], iam),
-        )
+        yield from super().collect_unit(account, region)
+        yield from self._credential_report(account, account.client("iam"))
 
     def _credential_report(self, account: AwsAccount, iam: BaseClient) -> Iterator[Fact | CollectionError]:
         scope = account.scope(GLOBAL)
@@ -112,37 +118,6 @@ class IamCollector(AwsCollector):
             source=account.source([*report_ops, "iam:GetAccountSummary"], iam),
         )
 
-    def _policies(self, account: AwsAccount, iam: BaseClient) -> Iterator[Fact | CollectionError]:
-        scope = account.scope(GLOBAL)
-        try:
-            policies, pages = paginate(iam, "list_policies", "Policies", Scope="Local")
-        except AwsCallError as exc:
-            yield exc.to_collection_error((POLICY,), scope)
-            return
-        for policy in policies:
-            try:
-                version = call(iam, "get_policy_version", PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
-            except AwsCallError as exc:
-                yield exc.to_collection_error((POLICY,), scope, resource=policy["Arn"])
-                continue
-            document = as_document(version["PolicyVersion"]["Document"])
-            yield Fact(
-                kind=POLICY,
-                resource=policy["Arn"],
-                scope=scope,
-                data={
-                    "policy_name": policy["PolicyName"],
-                    "arn": policy["Arn"],
-                    "path": policy.get("Path"),
-                    "default_version_id": policy["DefaultVersionId"],
-                    "attachment_count": policy.get("AttachmentCount", 0),
-                    "update_date": iso(policy.get("UpdateDate")),
-                    "document": document,
-                    "grants_star_on_star": grants_star_on_star(document),
-                },
-                source=account.source(["iam:ListPolicies", "iam:GetPolicyVersion"], iam, pages),
-            )
-
 
 def _user(row: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -154,4 +129,17 @@ def _user(row: dict[str, Any]) -> dict[str, Any]:
         "password_last_changed": row.get("password_last_changed"),
         "mfa_active": bool(row.get("mfa_active")),
         "access_keys": access_keys(row),
+    }
+
+
+def _policy(policy: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "policy_name": policy["PolicyName"],
+        "arn": policy["Arn"],
+        "path": policy.get("Path"),
+        "default_version_id": policy["DefaultVersionId"],
+        "attachment_count": policy.get("AttachmentCount", 0),
+        "update_date": iso(policy.get("UpdateDate")),
+        "document": document,
+        "grants_star_on_star": grants_star_on_star(document),
     }

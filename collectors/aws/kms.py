@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
-from annexa.collectors.aws.errors import AwsCallError
-from annexa.collectors.aws.session import AwsAccount, call, iso, paginate
-from annexa.model import CollectionError, Fact
+from annexa.collectors.aws.session import iso
+from annexa.collectors.aws.spec import Detail, Listing
 
 KEY = "aws.kms.key"
 
@@ -16,6 +14,27 @@ KEY = "aws.kms.key"
 def _rotation_supported(metadata: dict[str, Any]) -> bool:
     # AWS rotates only symmetric encryption keys with AWS-generated material.
     return metadata.get("KeySpec") == "SYMMETRIC_DEFAULT" and metadata.get("Origin") == "AWS_KMS"
+
+
+def _rotation_readable(metadata: dict[str, Any]) -> bool:
+    # Keys pending deletion or import answer KMSInvalidStateException: nothing to read.
+    return _rotation_supported(metadata) and metadata.get("KeyState") in ("Enabled", "Disabled")
+
+
+def _key(key: dict[str, Any], metadata: dict[str, Any], rotation: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "key_id": metadata["KeyId"],
+        "arn": metadata["Arn"],
+        "key_state": metadata.get("KeyState"),
+        "key_spec": metadata.get("KeySpec"),
+        "key_usage": metadata.get("KeyUsage"),
+        "origin": metadata.get("Origin"),
+        "multi_region": bool(metadata.get("MultiRegion")),
+        "created": iso(metadata.get("CreationDate")),
+        "description": metadata.get("Description", ""),
+        "rotation_supported": _rotation_supported(metadata),
+        "rotation_enabled": bool(rotation["KeyRotationEnabled"]) if rotation else None,
+    }
 
 
 class KmsCollector(AwsCollector):
@@ -31,46 +50,26 @@ class KmsCollector(AwsCollector):
     """
 
     name = "aws.kms"
-    kinds = (KEY,)
-    permissions = ("kms:ListKeys", "kms:DescribeKey", "kms:GetKeyRotationStatus")
-
-    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        kms = account.client("kms", region)
-        scope = account.scope(region)
-        try:
-            keys, pages = paginate(kms, "list_keys", "Keys")
-        except AwsCallError as exc:
-            yield exc.to_collection_error((KEY,), scope)
-            return
-        for key in keys:
-            try:
-                metadata = call(kms, "describe_key", KeyId=key["KeyId"])["KeyMetadata"]
-                if metadata.get("KeyManager") != "CUSTOMER":
-                    continue
-                supported = _rotation_supported(metadata)
-                # Keys pending deletion or import answer KMSInvalidStateException: nothing to read.
-                readable = supported and metadata.get("KeyState") in ("Enabled", "Disabled")
-                rotation = call(kms, "get_key_rotation_status", KeyId=key["KeyId"]) if readable else None
-            except AwsCallError as exc:
-                yield exc.to_collection_error((KEY,), scope, key["KeyArn"])
-                continue
-            operations = ["kms:ListKeys", "kms:DescribeKey"] + (["kms:GetKeyRotationStatus"] if readable else [])
-            yield Fact(
-                kind=KEY,
-                resource=metadata["Arn"],
-                scope=scope,
-                data={
-                    "key_id": metadata["KeyId"],
-                    "arn": metadata["Arn"],
-                    "key_state": metadata.get("KeyState"),
-                    "key_spec": metadata.get("KeySpec"),
-                    "key_usage": metadata.get("KeyUsage"),
-                    "origin": metadata.get("Origin"),
-                    "multi_region": bool(metadata.get("MultiRegion")),
-                    "created": iso(metadata.get("CreationDate")),
-                    "description": metadata.get("Description", ""),
-                    "rotation_supported": supported,
-                    "rotation_enabled": bool(rotation["KeyRotationEnabled"]) if rotation else None,
-                },
-                source=account.source(operations, kms, pages),
-            )
+    specs = (
+        Listing(
+            KEY,
+            "kms",
+            "ListKeys",
+            "Keys",
+            resource="KeyArn",
+            details=(
+                Detail(
+                    "DescribeKey",
+                    lambda key: {"KeyId": key["KeyId"]},
+                    key="KeyMetadata",
+                    keep=lambda key, metadata: metadata.get("KeyManager") == "CUSTOMER",
+                ),
+                Detail(
+                    "GetKeyRotationStatus",
+                    lambda key: {"KeyId": key["KeyId"]},
+                    when=lambda key, metadata: _rotation_readable(metadata),
+                ),
+            ),
+            data=_key,
+        ),
+    )

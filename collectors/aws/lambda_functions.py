@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
-from annexa.collectors.aws.listing import listed
-from annexa.collectors.aws.session import AwsAccount
-from annexa.model import CollectionError, Fact
+from annexa.collectors.aws.spec import Listing
 
 FUNCTION = "aws.lambda.function"
+
+
+def _function(function: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": function["FunctionName"],
+        "runtime": function.get("Runtime"),
+        "package_type": function.get("PackageType", "Zip"),
+        "last_modified": function.get("LastModified"),
+        "architectures": function.get("Architectures", []),
+        "kms_key_arn": function.get("KMSKeyArn"),
+    }
 
 
 class LambdaCollector(AwsCollector):
@@ -24,21 +32,4 @@ class LambdaCollector(AwsCollector):
     """
 
     name = "aws.lambda"
-    kinds = (FUNCTION,)
-    permissions = ("lambda:ListFunctions",)
-
-    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        yield from listed(
-            account, region, FUNCTION, "lambda", "list_functions", "Functions", lambda f: f["FunctionArn"], _function
-        )
-
-
-def _function(function: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": function["FunctionName"],
-        "runtime": function.get("Runtime"),
-        "package_type": function.get("PackageType", "Zip"),
-        "last_modified": function.get("LastModified"),
-        "architectures": function.get("Architectures", []),
-        "kms_key_arn": function.get("KMSKeyArn"),
-    }
+    specs = (Listing(FUNCTION, "lambda", "ListFunctions", "Functions", resource="FunctionArn", data=_function),)

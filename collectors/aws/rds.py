@@ -2,56 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
-from annexa.collectors.aws.listing import listed
-from annexa.collectors.aws.session import AwsAccount, iso
-from annexa.model import CollectionError, Fact
+from annexa.collectors.aws.session import iso
+from annexa.collectors.aws.spec import Listing
 
 INSTANCE = "aws.rds.instance"
 CLUSTER = "aws.rds.cluster"
-
-
-class RdsCollector(AwsCollector):
-    """Database evidence (A.8.13, A.8.14, A.8.24, A.8.20) for each configured region.
-
-    - `aws.rds.instance` (instance ARN): `identifier`, `engine`, `engine_version`,
-      `cluster` (null for a standalone instance), `storage_encrypted`, `kms_key_id`,
-      `backup_retention_days` (0 = automated backups and point-in-time recovery off),
-      `latest_restorable_time`, `multi_az`, `publicly_accessible`, `deletion_protection`,
-      `auto_minor_version_upgrade`, `iam_auth`.
-    - `aws.rds.cluster` (cluster ARN): the same protection settings for Aurora and
-      Multi-AZ DB clusters (`multi_az`, `storage_encrypted`, `backup_retention_days`,
-      `deletion_protection`, `members`).
-    """
-
-    name = "aws.rds"
-    kinds = (INSTANCE, CLUSTER)
-    permissions = ("rds:DescribeDBInstances", "rds:DescribeDBClusters")
-
-    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        yield from listed(
-            account,
-            region,
-            INSTANCE,
-            "rds",
-            "describe_db_instances",
-            "DBInstances",
-            lambda i: i["DBInstanceArn"],
-            _instance,
-        )
-        yield from listed(
-            account,
-            region,
-            CLUSTER,
-            "rds",
-            "describe_db_clusters",
-            "DBClusters",
-            lambda c: c["DBClusterArn"],
-            _cluster,
-        )
 
 
 def _instance(db: dict[str, Any]) -> dict[str, Any]:
@@ -83,3 +41,23 @@ def _cluster(cluster: dict[str, Any]) -> dict[str, Any]:
         "deletion_protection": bool(cluster.get("DeletionProtection")),
         "members": sorted(m["DBInstanceIdentifier"] for m in cluster.get("DBClusterMembers", [])),
     }
+
+
+class RdsCollector(AwsCollector):
+    """Database evidence (A.8.13, A.8.14, A.8.24, A.8.20) for each configured region.
+
+    - `aws.rds.instance` (instance ARN): `identifier`, `engine`, `engine_version`,
+      `cluster` (null for a standalone instance), `storage_encrypted`, `kms_key_id`,
+      `backup_retention_days` (0 = automated backups and point-in-time recovery off),
+      `latest_restorable_time`, `multi_az`, `publicly_accessible`, `deletion_protection`,
+      `auto_minor_version_upgrade`, `iam_auth`.
+    - `aws.rds.cluster` (cluster ARN): the same protection settings for Aurora and
+      Multi-AZ DB clusters (`multi_az`, `storage_encrypted`, `backup_retention_days`,
+      `deletion_protection`, `members`).
+    """
+
+    name = "aws.rds"
+    specs = (
+        Listing(INSTANCE, "rds", "DescribeDBInstances", "DBInstances", resource="DBInstanceArn", data=_instance),
+        Listing(CLUSTER, "rds", "DescribeDBClusters", "DBClusters", resource="DBClusterArn", data=_cluster),
+    )

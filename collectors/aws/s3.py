@@ -7,20 +7,35 @@ from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.errors import AwsCallError
-from annexa.collectors.aws.session import GLOBAL, AwsAccount, call, call_optional, iso, paginate, tag_dict
+from annexa.collectors.aws.session import GLOBAL, AwsAccount, call, iso, paginate, tag_dict
+from annexa.collectors.aws.spec import Detail, Setting, Unit, detail_permissions, read_details
 from annexa.model import CollectionError, Fact
 
 BUCKET = "aws.s3.bucket"
 ACCOUNT_BLOCK = "aws.s3.account_public_access_block"
 
-_BUCKET_OPERATIONS = (
-    "s3:ListBuckets",
-    "s3:GetBucketLocation",
-    "s3:GetBucketEncryption",
-    "s3:GetPublicAccessBlock",
-    "s3:GetBucketVersioning",
-    "s3:GetBucketLogging",
-    "s3:GetBucketTagging",
+
+def _bucket_param(name: str) -> dict[str, str]:
+    return {"Bucket": name}
+
+
+# Read per bucket in the bucket's own region; the `absent` codes are S3's "not configured".
+_BUCKET_READS = (
+    Detail(
+        "GetBucketEncryption",
+        _bucket_param,
+        key="ServerSideEncryptionConfiguration.Rules",
+        absent=("ServerSideEncryptionConfigurationNotFoundError",),
+    ),
+    Detail(
+        "GetPublicAccessBlock",
+        _bucket_param,
+        key="PublicAccessBlockConfiguration",
+        absent=("NoSuchPublicAccessBlockConfiguration",),
+    ),
+    Detail("GetBucketVersioning", _bucket_param),
+    Detail("GetBucketLogging", _bucket_param, key="LoggingEnabled"),
+    Detail("GetBucketTagging", _bucket_param, key="TagSet", absent=("NoSuchTagSet",)),
 )
 
 
@@ -31,11 +46,30 @@ def _bucket_region(location: str | None) -> str:
     return "eu-west-1" if location == "EU" else location
 
 
+def _bucket(
+    encryption_rules: list[Any] | None,
+    block: dict[str, Any] | None,
+    versioning: dict[str, Any],
+    logging: dict[str, Any] | None,
+    tags: list[dict[str, str]] | None,
+) -> dict[str, Any]:
+    return {
+        "encryption_rules": encryption_rules,
+        "public_access_block": block,
+        "versioning": {"status": versioning.get("Status"), "mfa_delete": versioning.get("MFADelete")},
+        "logging": {"target_bucket": logging["TargetBucket"], "target_prefix": logging.get("TargetPrefix")}
+        if logging
+        else None,
+        "tags": tag_dict(tags),
+    }
+
+
 class S3Collector(AwsCollector):
     """Storage protection evidence for every general-purpose bucket of the account.
 
     S3 lists buckets account-wide, so every bucket is collected whatever regions the
-    target names; each fact's scope carries the bucket's own region.
+    target names; each fact's scope carries the bucket's own region (read by code: each
+    bucket's settings are read in the region GetBucketLocation names).
 
     - `aws.s3.bucket` (bucket ARN): `region`, `created`, `encryption_rules` (default
       encryption rules, null when none is configured), `public_access_block` (the bucket's
@@ -47,24 +81,30 @@ class S3Collector(AwsCollector):
 
     name = "aws.s3"
     kinds = (BUCKET, ACCOUNT_BLOCK)
-    permissions = (
-        "s3:ListAllMyBuckets",
-        "s3:GetBucketLocation",
-        "s3:GetEncryptionConfiguration",
-        "s3:GetBucketPublicAccessBlock",
-        "s3:GetBucketVersioning",
-        "s3:GetBucketLogging",
-        "s3:GetBucketTagging",
-        "s3:GetAccountPublicAccessBlock",
-    )
-
     per_region = False
+    specs = (
+        Setting(
+            ACCOUNT_BLOCK,
+            "s3control",
+            (
+                Detail(
+                    "GetPublicAccessBlock",
+                    lambda unit: {"AccountId": unit.account_id},
+                    key="PublicAccessBlockConfiguration",
+                    absent=("NoSuchPublicAccessBlockConfiguration",),
+                ),
+            ),
+            data=lambda config: {"config": config},
+        ),
+    )
+    permissions = ("s3:ListAllMyBuckets", "s3:GetBucketLocation", *detail_permissions("s3", _BUCKET_READS))
 
     def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
         yield from self._buckets(account)
-        yield self._account_block(account)
+        yield from super().collect_unit(account, region)
 
-    def _buckets(self, account: AwsAccount) -> Iterator[Fact | CollectionError]:
+    @staticmethod
+    def _buckets(account: AwsAccount) -> Iterator[Fact | CollectionError]:
         s3 = account.client("s3")
         try:
             buckets, pages = paginate(s3, "list_buckets", "Buckets")
@@ -72,60 +112,24 @@ class S3Collector(AwsCollector):
             yield exc.to_collection_error((BUCKET,), account.scope(GLOBAL))
             return
         for bucket in buckets:
-            arn = f"arn:{account.partition}:s3:::{bucket['Name']}"
+            name, arn = bucket["Name"], f"arn:{account.partition}:s3:::{bucket['Name']}"
             try:
-                location = call(s3, "get_bucket_location", Bucket=bucket["Name"])["LocationConstraint"]
-                region = _bucket_region(location)
-                data = self._bucket(account, bucket["Name"], region)
+                region = _bucket_region(call(s3, "get_bucket_location", Bucket=name)["LocationConstraint"])
+                unit = Unit(account, region)
+                read = read_details(_BUCKET_READS, unit, "s3", name, ("s3:ListBuckets", "s3:GetBucketLocation"))
             except AwsCallError as exc:
                 yield exc.to_collection_error((BUCKET,), account.scope(bucket.get("BucketRegion") or GLOBAL), arn)
                 continue
-            data.update(name=bucket["Name"], arn=arn, region=region, created=iso(bucket.get("CreationDate")))
             yield Fact(
                 kind=BUCKET,
                 resource=arn,
-                scope=account.scope(region),
-                data=data,
-                source=account.source(_BUCKET_OPERATIONS, account.client("s3", region), pages),
+                scope=unit.scope(),
+                data={
+                    **_bucket(*read.answers),
+                    "name": name,
+                    "arn": arn,
+                    "region": region,
+                    "created": iso(bucket.get("CreationDate")),
+                },
+                source=unit.source(read.operations, unit.client("s3"), pages),
             )
-
-    @staticmethod
-    def _bucket(account: AwsAccount, name: str, region: str) -> dict[str, Any]:
-        s3 = account.client("s3", region)
-        no_encryption = ("ServerSideEncryptionConfigurationNotFoundError",)
-        encryption = call_optional(s3, "get_bucket_encryption", no_encryption, Bucket=name)
-        block = call_optional(s3, "get_public_access_block", ("NoSuchPublicAccessBlockConfiguration",), Bucket=name)
-        versioning = call(s3, "get_bucket_versioning", Bucket=name)
-        logging = call(s3, "get_bucket_logging", Bucket=name).get("LoggingEnabled")
-        tagging = call_optional(s3, "get_bucket_tagging", ("NoSuchTagSet",), Bucket=name)
-        return {
-            "encryption_rules": encryption["ServerSideEncryptionConfiguration"]["Rules"] if encryption else None,
-            "public_access_block": block["PublicAccessBlockConfiguration"] if block else None,
-            "versioning": {"status": versioning.get("Status"), "mfa_delete": versioning.get("MFADelete")},
-            "logging": {"target_bucket": logging["TargetBucket"], "target_prefix": logging.get("TargetPrefix")}
-            if logging
-            else None,
-            "tags": tag_dict(tagging["TagSet"]) if tagging else {},
-        }
-
-    @staticmethod
-    def _account_block(account: AwsAccount) -> Fact | CollectionError:
-        scope = account.scope(GLOBAL)
-        resource = f"{account.account_id}:{GLOBAL}"
-        s3control = account.client("s3control")
-        try:
-            response = call_optional(
-                s3control,
-                "get_public_access_block",
-                ("NoSuchPublicAccessBlockConfiguration",),
-                AccountId=account.account_id,
-            )
-        except AwsCallError as exc:
-            return exc.to_collection_error((ACCOUNT_BLOCK,), scope, resource)
-        return Fact(
-            kind=ACCOUNT_BLOCK,
-            resource=resource,
-            scope=scope,
-            data={"config": response["PublicAccessBlockConfiguration"] if response else None},
-            source=account.source(["s3control:GetPublicAccessBlock"], s3control),
-        )

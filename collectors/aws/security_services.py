@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
-from annexa.collectors.aws.listing import setting
-from annexa.collectors.aws.session import AwsAccount, iso
-from annexa.model import CollectionError, Fact
+from annexa.collectors.aws.session import iso
+from annexa.collectors.aws.spec import Detail, Setting
 
 SECURITY_HUB = "aws.security_services.security_hub"
 INSPECTOR = "aws.security_services.inspector"
@@ -18,6 +16,53 @@ CONFIG_RECORDER = "aws.security_services.config_recorder"
 # The codes these services answer when they were never enabled: a real "off", not a failed read.
 _SECURITY_HUB_OFF = ("InvalidAccessException", "ResourceNotFoundException")
 _MACIE_OFF = ("AccessDeniedException", "ResourceNotFoundException")
+
+
+def _hub(hub: dict[str, Any] | None) -> dict[str, Any]:
+    hub = hub or {}
+    return {
+        "enabled": bool(hub.get("HubArn")),
+        "subscribed_at": hub.get("SubscribedAt"),
+        "auto_enable_controls": hub.get("AutoEnableControls"),
+    }
+
+
+def _inspector(status: dict[str, Any]) -> dict[str, Any]:
+    accounts = status.get("accounts") or [{}]
+    state = accounts[0]
+    types = state.get("resourceState") or {}
+    return {
+        "status": (state.get("state") or {}).get("status"),
+        **{kind: (types.get(kind) or {}).get("status") == "ENABLED" for kind in ("ec2", "ecr", "lambda")},
+    }
+
+
+def _macie(session: dict[str, Any] | None) -> dict[str, Any]:
+    session = session or {}
+    return {
+        "enabled": session.get("status") == "ENABLED",
+        "status": session.get("status"),
+        "finding_frequency": session.get("findingPublishingFrequency"),
+    }
+
+
+def _recorder(described: dict[str, Any], recording: dict[str, Any]) -> dict[str, Any]:
+    statuses = {s["name"]: s for s in recording.get("ConfigurationRecordersStatus", [])}
+    recorders = []
+    for recorder in described.get("ConfigurationRecorders", []):
+        group = recorder.get("recordingGroup") or {}
+        status = statuses.get(recorder["name"], {})
+        recorders.append(
+            {
+                "name": recorder["name"],
+                "recording": bool(status.get("recording")),
+                "all_supported": bool(group.get("allSupported")),
+                "include_global_resource_types": bool(group.get("includeGlobalResourceTypes")),
+                "last_status": status.get("lastStatus"),
+                "last_start": iso(status.get("lastStartTime")),
+            }
+        )
+    return {"recorders": recorders, "recording": any(r["recording"] and r["all_supported"] for r in recorders)}
 
 
 class SecurityServicesCollector(AwsCollector):
@@ -39,77 +84,19 @@ class SecurityServicesCollector(AwsCollector):
 
     name = "aws.security_services"
     kinds = (SECURITY_HUB, INSPECTOR, MACIE, CONFIG_RECORDER)
-    permissions = (
-        "securityhub:DescribeHub",
-        "inspector2:BatchGetAccountStatus",
-        "macie2:GetMacieSession",
-        "config:DescribeConfigurationRecorders",
-        "config:DescribeConfigurationRecorderStatus",
-    )
-
-    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        yield setting(account, region, SECURITY_HUB, "securityhub", [("describe_hub", {})], _hub, _SECURITY_HUB_OFF)
-        yield setting(
-            account,
-            region,
+    specs = (
+        Setting(SECURITY_HUB, "securityhub", (Detail("DescribeHub", absent=_SECURITY_HUB_OFF),), data=_hub),
+        Setting(
             INSPECTOR,
             "inspector2",
-            [("batch_get_account_status", {"accountIds": [account.account_id]})],
-            _inspector,
-        )
-        yield setting(account, region, MACIE, "macie2", [("get_macie_session", {})], _macie, _MACIE_OFF)
-        yield setting(
-            account,
-            region,
+            (Detail("BatchGetAccountStatus", lambda unit: {"accountIds": [unit.account_id]}),),
+            data=_inspector,
+        ),
+        Setting(MACIE, "macie2", (Detail("GetMacieSession", absent=_MACIE_OFF),), data=_macie),
+        Setting(
             CONFIG_RECORDER,
             "config",
-            [("describe_configuration_recorders", {}), ("describe_configuration_recorder_status", {})],
-            _recorder,
-        )
-
-
-def _hub(answers: list[dict[str, Any] | None]) -> dict[str, Any]:
-    hub = answers[0] or {}
-    return {
-        "enabled": bool(hub.get("HubArn")),
-        "subscribed_at": hub.get("SubscribedAt"),
-        "auto_enable_controls": hub.get("AutoEnableControls"),
-    }
-
-
-def _inspector(answers: list[dict[str, Any] | None]) -> dict[str, Any]:
-    accounts = (answers[0] or {}).get("accounts") or [{}]
-    state = accounts[0]
-    types = state.get("resourceState") or {}
-    return {
-        "status": (state.get("state") or {}).get("status"),
-        **{kind: (types.get(kind) or {}).get("status") == "ENABLED" for kind in ("ec2", "ecr", "lambda")},
-    }
-
-
-def _macie(answers: list[dict[str, Any] | None]) -> dict[str, Any]:
-    session = answers[0] or {}
-    return {
-        "enabled": session.get("status") == "ENABLED",
-        "status": session.get("status"),
-        "finding_frequency": session.get("findingPublishingFrequency"),
-    }
-
-
-def _recorder(answers: list[dict[str, Any] | None]) -> dict[str, Any]:
-    statuses = {s["name"]: s for s in (answers[1] or {}).get("ConfigurationRecordersStatus", [])}
-    recorders = []
-    for recorder in (answers[0] or {}).get("ConfigurationRecorders", []):
-        group = recorder.get("recordingGroup") or {}
-        status = statuses.get(recorder["name"], {})
-        recorders.append(
-            {
-                "name": recorder["name"],
-                "recording": bool(status.get("recording")),
-                "all_supported": bool(group.get("allSupported")),
-                "include_global_resource_types": bool(group.get("includeGlobalResourceTypes")),
-                "last_status": status.get("lastStatus"),
-                "last_start": iso(status.get("lastStartTime")),
-            }
-        )
-    return {"recorders": recorders, "recording": any(r["recording"] and r["all_supported"] for r in recorders)}
+            (Detail("DescribeConfigurationRecorders"), Detail("DescribeConfigurationRecorderStatus")),
+            data=_recorder,
+        ),
+    )

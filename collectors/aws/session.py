@@ -14,10 +14,12 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
 import boto3
 import botocore.session
+import jmespath
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,6 +40,7 @@ __all__ = [
     "client_config",
     "connect",
     "iso",
+    "jmespath_path",
     "new_session",
     "operation_name",
     "paginate",
@@ -217,22 +220,32 @@ def call_optional(client: BaseClient, method: str, absent: tuple[str, ...], **pa
 def paginate(client: BaseClient, method: str, key: str, **params: Any) -> tuple[list[Any], int]:
     """All items under `key` across every page, and how many pages were read.
 
-    An operation this botocore cannot page (e.g. ListBuckets before botocore 1.35) is
-    read with one call rather than failing.
+    `key` is a JMESPath into each page: a member (`Buckets`) or a path to items nested deeper
+    (`Reservations[].Instances[]`, CloudFront's `DistributionList.Items`). An operation this
+    botocore cannot page (e.g. ListBuckets before botocore 1.35) is read with one call.
     """
+    path = jmespath_path(key)
     if not client.can_paginate(method):
-        return list(call(client, method, **params).get(key, [])), 1
+        return _items(path.search(call(client, method, **params))), 1
     items: list[Any] = []
     pages = 0
     try:
         for page in client.get_paginator(method).paginate(**params):
             pages += 1
-            value = page.get(key, [])
-            # A few listings nest their items one level down (CloudFront: DistributionList.Items).
-            items.extend(value if isinstance(value, list) else [value])
+            items.extend(_items(path.search(page)))
     except (ClientError, BotoCoreError) as exc:
         raise AwsCallError(operation_name(client, method), exc) from exc
     return items, pages
+
+
+def _items(value: Any) -> list[Any]:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+@cache
+def jmespath_path(expression: str) -> Any:
+    """A compiled JMESPath expression (compiled once per process)."""
+    return jmespath.compile(expression)
 
 
 def iso(value: datetime | None) -> str | None:

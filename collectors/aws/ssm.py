@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
-from annexa.collectors.aws.listing import listed
-from annexa.collectors.aws.session import AwsAccount, iso
-from annexa.model import CollectionError, Fact
+from annexa.collectors.aws.session import iso
+from annexa.collectors.aws.spec import Listing, arn
 
 PATCH_COMPLIANCE = "aws.ssm.patch_compliance"
+
+
+def _summary(item: dict[str, Any]) -> dict[str, Any]:
+    non_compliant = item.get("NonCompliantSummary") or {}
+    return {
+        "resource_id": item.get("ResourceId"),
+        "resource_type": item.get("ResourceType"),
+        "status": item.get("Status"),
+        "last_scan": iso((item.get("ExecutionSummary") or {}).get("ExecutionTime")),
+        "non_compliant": {k: v for k, v in (non_compliant.get("SeveritySummary") or {}).items() if v},
+        "compliant_count": (item.get("CompliantSummary") or {}).get("CompliantCount", 0),
+    }
 
 
 class SsmCollector(AwsCollector):
@@ -24,31 +34,14 @@ class SsmCollector(AwsCollector):
 
     name = "aws.ssm"
     kinds = (PATCH_COMPLIANCE,)
-    permissions = ("ssm:ListResourceComplianceSummaries",)
-
-    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        yield from listed(
-            account,
-            region,
+    specs = (
+        Listing(
             PATCH_COMPLIANCE,
             "ssm",
-            "list_resource_compliance_summaries",
+            "ListResourceComplianceSummaries",
             "ResourceComplianceSummaryItems",
-            lambda item: (
-                f"arn:{account.partition}:ssm:{region}:{account.account_id}:managed-instance/{item['ResourceId']}"
-            ),
-            _summary,
-            Filters=[{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}],
-        )
-
-
-def _summary(item: dict[str, Any]) -> dict[str, Any]:
-    non_compliant = item.get("NonCompliantSummary") or {}
-    return {
-        "resource_id": item.get("ResourceId"),
-        "resource_type": item.get("ResourceType"),
-        "status": item.get("Status"),
-        "last_scan": iso((item.get("ExecutionSummary") or {}).get("ExecutionTime")),
-        "non_compliant": {k: v for k, v in (non_compliant.get("SeveritySummary") or {}).items() if v},
-        "compliant_count": (item.get("CompliantSummary") or {}).get("CompliantCount", 0),
-    }
+            params={"Filters": [{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}]},
+            resource=arn("ssm", "managed-instance/{ResourceId}"),
+            data=_summary,
+        ),
+    )

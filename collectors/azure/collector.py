@@ -1,15 +1,21 @@
 """The bases of every Azure collector: resolve the target once, then read each
-subscription (ARM) or the tenant (Graph, once per tenant per run)."""
+subscription (ARM) or the tenant (Graph, once per tenant per run).
+
+A collector declares what it reads as `specs` (collectors/azure/spec.py), from which its
+`kinds` and `permissions` are derived; one that reads something no spec can say overrides
+`collect_subscription` or `collect_tenant` (calling `super()` for its specs, if any) and
+names what its own code needs in `permissions`.
+"""
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from annexa.collectors.azure.client import AzureCallError
 from annexa.collectors.azure.session import GLOBAL, Subscription, SubscriptionError, Tenant, connect
 from annexa.collectors.azure.settings import TARGET_OPTIONS, parse_settings
+from annexa.collectors.azure.spec import Spec, collect_specs
 from annexa.collectors.base import Collector, Context, Target
 from annexa.model import CollectionError, Fact
 
@@ -19,6 +25,7 @@ __all__ = ["AzureCollector", "SubscriptionCollector", "TenantCollector"]
 class AzureCollector(Collector):
     provider: ClassVar[str] = "azure"
     target_options: ClassVar[Mapping[str, type]] = TARGET_OPTIONS
+    specs: ClassVar[tuple[Spec, ...]] = ()
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:
@@ -41,9 +48,9 @@ class SubscriptionCollector(AzureCollector):
                 continue
             yield from self.collect_subscription(item)
 
-    @abc.abstractmethod
     def collect_subscription(self, subscription: Subscription) -> Iterator[Fact | CollectionError]:
-        """Read one subscription."""
+        """Read one subscription: the specs, in order."""
+        return collect_specs(self.specs, subscription)
 
 
 class TenantCollector(AzureCollector):
@@ -64,6 +71,6 @@ class TenantCollector(AzureCollector):
         done.add(tenant.id)
         yield from self.collect_tenant(tenant)
 
-    @abc.abstractmethod
     def collect_tenant(self, tenant: Tenant) -> Iterator[Fact | CollectionError]:
-        """Read one tenant."""
+        """Read one tenant: the specs, in order."""
+        return collect_specs(self.specs, tenant)

@@ -8,6 +8,7 @@ from typing import Any
 from annexa.collectors.azure.client import AzureCallError, Reply
 from annexa.collectors.azure.collector import TenantCollector
 from annexa.collectors.azure.session import Tenant
+from annexa.collectors.azure.spec import Listing, Setting
 from annexa.model import CollectionError, Fact
 
 MFA = "azure.entra.mfa_enforcement"
@@ -38,6 +39,29 @@ def _ca_policy(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _authorization(body: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(body.get("value"), list):  # older shape: a one-item collection
+        body = body["value"][0] if body["value"] else {}
+    role_id = str(body.get("guestUserRoleId") or "").lower()
+    return {
+        "allow_invites_from": body.get("allowInvitesFrom"),
+        "guest_user_role_id": role_id or None,
+        "guest_access": GUEST_ROLES.get(role_id),
+        "default_user_role_permissions": body.get("defaultUserRolePermissions"),
+    }
+
+
+def _domain(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": raw["id"],
+        "is_verified": bool(raw.get("isVerified")),
+        "is_default": bool(raw.get("isDefault")),
+        "authentication_type": raw.get("authenticationType"),
+        "password_validity_period_days": raw.get("passwordValidityPeriodInDays"),
+        "password_notification_window_days": raw.get("passwordNotificationWindowInDays"),
+    }
+
+
 class EntraPoliciesCollector(TenantCollector):
     """Tenant-wide Entra ID policies, read once per tenant through Microsoft Graph v1.0.
 
@@ -55,12 +79,23 @@ class EntraPoliciesCollector(TenantCollector):
 
     name = "azure.entra.policies"
     kinds = (MFA, AUTHORIZATION, DOMAIN)
-    permissions = ("Policy.Read.All", "Domain.Read.All")
+    specs = (
+        Setting(
+            AUTHORIZATION,
+            "/v1.0/policies/authorizationPolicy",
+            None,
+            _authorization,
+            resource="{tenant}:authorization_policy",
+            graph_permissions=("Policy.Read.All",),
+        ),
+        Listing(DOMAIN, "/v1.0/domains", None, _domain, "{tenant}:domain/{id}", graph_permissions=("Domain.Read.All",)),
+    )
+    # MFA enforcement is read by code: whether Conditional Access must be readable depends on security defaults.
+    permissions = ("Policy.Read.All",)
 
     def collect_tenant(self, tenant: Tenant) -> Iterator[Fact | CollectionError]:
         yield self._mfa(tenant)
-        yield self._authorization(tenant)
-        yield from self._domains(tenant)
+        yield from super().collect_tenant(tenant)
 
     @staticmethod
     def _mfa(tenant: Tenant) -> Fact | CollectionError:
@@ -88,50 +123,3 @@ class EntraPoliciesCollector(TenantCollector):
             },
             source=tenant.source(*replies),
         )
-
-    @staticmethod
-    def _authorization(tenant: Tenant) -> Fact | CollectionError:
-        resource = f"{tenant.id}:authorization_policy"
-        try:
-            reply = tenant.graph.get("/v1.0/policies/authorizationPolicy")
-        except AzureCallError as exc:
-            return exc.to_collection_error((AUTHORIZATION,), tenant.scope(), resource)
-        body = reply.body
-        if isinstance(body.get("value"), list):  # older shape: a one-item collection
-            body = body["value"][0] if body["value"] else {}
-        role_id = str(body.get("guestUserRoleId") or "").lower()
-        return Fact(
-            kind=AUTHORIZATION,
-            resource=resource,
-            scope=tenant.scope(),
-            data={
-                "allow_invites_from": body.get("allowInvitesFrom"),
-                "guest_user_role_id": role_id or None,
-                "guest_access": GUEST_ROLES.get(role_id),
-                "default_user_role_permissions": body.get("defaultUserRolePermissions"),
-            },
-            source=tenant.source(reply),
-        )
-
-    @staticmethod
-    def _domains(tenant: Tenant) -> Iterator[Fact | CollectionError]:
-        try:
-            reply = tenant.graph.list("/v1.0/domains")
-        except AzureCallError as exc:
-            yield exc.to_collection_error((DOMAIN,), tenant.scope())
-            return
-        for raw in reply.body:
-            yield Fact(
-                kind=DOMAIN,
-                resource=f"{tenant.id}:domain/{raw['id']}",
-                scope=tenant.scope(),
-                data={
-                    "name": raw["id"],
-                    "is_verified": bool(raw.get("isVerified")),
-                    "is_default": bool(raw.get("isDefault")),
-                    "authentication_type": raw.get("authenticationType"),
-                    "password_validity_period_days": raw.get("passwordValidityPeriodInDays"),
-                    "password_notification_window_days": raw.get("passwordNotificationWindowInDays"),
-                },
-                source=tenant.source(reply),
-            )

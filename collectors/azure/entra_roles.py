@@ -8,6 +8,7 @@ from typing import Any
 from annexa.collectors.azure.client import AzureCallError
 from annexa.collectors.azure.collector import TenantCollector
 from annexa.collectors.azure.session import Tenant
+from annexa.collectors.azure.spec import Detail, Listing
 from annexa.model import CollectionError, Fact
 
 DIRECTORY_ROLE = "azure.entra.directory_role"
@@ -20,6 +21,16 @@ def _principal(raw: dict[str, Any]) -> dict[str, Any]:
         "type": str(raw.get("@odata.type") or "").rpartition(".")[2] or None,
         "display_name": raw.get("displayName"),
         "user_principal_name": raw.get("userPrincipalName"),
+    }
+
+
+def _directory_role(raw: dict[str, Any], members: list[dict[str, Any]]) -> dict[str, Any]:
+    listed = sorted((_principal(m) for m in members), key=lambda m: str(m["id"]))
+    return {
+        "display_name": raw.get("displayName"),
+        "role_template_id": raw.get("roleTemplateId"),
+        "members": listed,
+        "member_count": len(listed),
     }
 
 
@@ -37,39 +48,24 @@ class EntraRolesCollector(TenantCollector):
 
     name = "azure.entra.roles"
     kinds = (DIRECTORY_ROLE, ROLE_ASSIGNMENT)
+    # Reading the members' and principals' names (not only their ids) needs Directory.Read.All.
+    specs = (
+        Listing(
+            DIRECTORY_ROLE,
+            "/v1.0/directoryRoles",
+            None,
+            _directory_role,
+            "{tenant}:directoryRole/{id}",
+            details=(Detail("/v1.0/directoryRoles/{role}/members", collection=True),),
+            graph_permissions=("RoleManagement.Read.Directory", "Directory.Read.All"),
+        ),
+    )
+    # Role assignments are read by code: each is joined with its role definition.
     permissions = ("RoleManagement.Read.Directory", "Directory.Read.All")
 
     def collect_tenant(self, tenant: Tenant) -> Iterator[Fact | CollectionError]:
-        yield from self._directory_roles(tenant)
+        yield from super().collect_tenant(tenant)
         yield from self._assignments(tenant)
-
-    @staticmethod
-    def _directory_roles(tenant: Tenant) -> Iterator[Fact | CollectionError]:
-        try:
-            roles = tenant.graph.list("/v1.0/directoryRoles")
-        except AzureCallError as exc:
-            yield exc.to_collection_error((DIRECTORY_ROLE,), tenant.scope())
-            return
-        for raw in roles.body:
-            resource = f"{tenant.id}:directoryRole/{raw['id']}"
-            try:
-                members = tenant.graph.list("/v1.0/directoryRoles/{role}/members", role=raw["id"])
-            except AzureCallError as exc:
-                yield exc.to_collection_error((DIRECTORY_ROLE,), tenant.scope(), resource)
-                continue
-            listed = sorted((_principal(m) for m in members.body), key=lambda m: str(m["id"]))
-            yield Fact(
-                kind=DIRECTORY_ROLE,
-                resource=resource,
-                scope=tenant.scope(),
-                data={
-                    "display_name": raw.get("displayName"),
-                    "role_template_id": raw.get("roleTemplateId"),
-                    "members": listed,
-                    "member_count": len(listed),
-                },
-                source=tenant.source(roles, members),
-            )
 
     @staticmethod
     def _assignments(tenant: Tenant) -> Iterator[Fact | CollectionError]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
-from annexa.collectors.azure.client import AzureCallError
 from annexa.collectors.azure.collector import SubscriptionCollector
-from annexa.collectors.azure.session import Subscription
+from annexa.collectors.azure.spec import Listing
 from annexa.collectors.azure.util import props, region_of
-from annexa.model import CollectionError, Fact
 
 ACCOUNT = "azure.storage.account"
 API = "2023-05-01"
@@ -26,6 +24,18 @@ _KEPT = (
 )
 
 
+def _account(raw: dict[str, Any]) -> dict[str, Any]:
+    properties = props(raw)
+    return {
+        "name": raw.get("name"),
+        "location": region_of(raw),
+        "kind": raw.get("kind"),
+        "sku": (raw.get("sku") or {}).get("name"),
+        "tags": raw.get("tags") or {},
+        "properties": {key: properties.get(key) for key in _KEPT},
+    }
+
+
 class StorageCollector(SubscriptionCollector):
     """Every storage account of each subscription.
 
@@ -36,28 +46,6 @@ class StorageCollector(SubscriptionCollector):
     """
 
     name = "azure.storage"
-    kinds = (ACCOUNT,)
-    permissions = ("Microsoft.Storage/storageAccounts/read",)
-
-    def collect_subscription(self, subscription: Subscription) -> Iterator[Fact | CollectionError]:
-        try:
-            reply = subscription.list("/subscriptions/{subscription}/providers/Microsoft.Storage/storageAccounts", API)
-        except AzureCallError as exc:
-            yield exc.to_collection_error(self.kinds, subscription.scope())
-            return
-        for raw in reply.body:
-            properties = props(raw)
-            yield Fact(
-                kind=ACCOUNT,
-                resource=raw["id"],
-                scope=subscription.scope(region_of(raw)),
-                data={
-                    "name": raw.get("name"),
-                    "location": region_of(raw),
-                    "kind": raw.get("kind"),
-                    "sku": (raw.get("sku") or {}).get("name"),
-                    "tags": raw.get("tags") or {},
-                    "properties": {key: properties.get(key) for key in _KEPT},
-                },
-                source=subscription.source(reply),
-            )
+    specs = (
+        Listing(ACCOUNT, "/subscriptions/{subscription}/providers/Microsoft.Storage/storageAccounts", API, _account),
+    )

@@ -19,12 +19,7 @@ DENIED = "GetBucketEncryption"
 
 
 @pytest.fixture
-def seeded_account(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_DEFAULT_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+def seeded_account(fake_aws_credentials: None, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     with mock_aws():
         expectations = seed(boto3.Session(region_name="us-east-1"))
         real = botocore.client.BaseClient._make_api_call

@@ -4,59 +4,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
-import pytest
-import requests
-from servers import moto_server
 
 from annexa.collectors.registry import load_registry
 from annexa.demo.aws import MOTO_UNSUPPORTED, Expectation, seed
 
-ANNEXA = str(Path(sys.executable).with_name("annexa"))
 REGION = "us-east-1"
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-@pytest.fixture
-def aws_env(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    requests.post(f"{endpoint}/moto-api/reset", timeout=10)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AWS_") and key not in ("ANNEXA_DISABLE_PLUGIN_AUTOLOAD",)
-    }
-    env.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-    )
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    for key, value in env.items():
-        if key.startswith("AWS_"):
-            monkeypatch.setenv(key, value)
-    return env
-
-
-def _annexa(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ANNEXA, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-
-
-def test_seeded_account_end_to_end(aws_env: dict[str, str], tmp_path: Path) -> None:
+def test_seeded_account_end_to_end(aws_cli_env: dict[str, str], run_annexa, tmp_path: Path) -> None:
     expectations: list[Expectation] = seed(boto3.Session(region_name=REGION), REGION)
     assert len(expectations) > 20
     modelled = ", ".join(c.name for c in load_registry().for_provider("aws") if c.name not in MOTO_UNSUPPORTED)
@@ -64,12 +22,12 @@ def test_seeded_account_end_to_end(aws_env: dict[str, str], tmp_path: Path) -> N
         f"store: ./evidence\ntargets:\n  - aws: {{regions: [{REGION}], collectors: [{modelled}]}}\n"
     )
 
-    collect = _annexa(aws_env, tmp_path, "collect")
+    collect = run_annexa(aws_cli_env, tmp_path, "collect")
     assert collect.returncode == 0, collect.stderr[-3000:]
     logs = [json.loads(line) for line in collect.stderr.splitlines() if line.startswith("{")]
     assert any(line["event"] == "run_finished" for line in logs)
 
-    findings = _annexa(aws_env, tmp_path, "findings", "--format", "json")
+    findings = run_annexa(aws_cli_env, tmp_path, "findings", "--format", "json")
     assert findings.returncode == 0, findings.stderr
     results = {(f["rule"], f["resource"]): f for f in json.loads(findings.stdout)}
     mismatches = [
@@ -85,7 +43,7 @@ def test_seeded_account_end_to_end(aws_env: dict[str, str], tmp_path: Path) -> N
         if finding["status"] == "fail":
             assert finding["remediation"]
 
-    soa = _annexa(aws_env, tmp_path, "soa", "--format", "json")
+    soa = run_annexa(aws_cli_env, tmp_path, "soa", "--format", "json")
     statuses = {item["control"]: item["status"] for item in json.loads(soa.stdout)}
     assert statuses["A.8.24"] in ("partial", "not_implemented")
 

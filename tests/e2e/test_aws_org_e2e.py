@@ -11,9 +11,6 @@ up as `error`, and `legacy` only in the coverage record.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -24,10 +21,9 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from servers import moto_server
+from fakes.aws import ORG_REGIONS, seed_organization
 
-ANNEXA = str(Path(sys.executable).with_name("annexa"))
-REGIONS = ("us-east-1", "eu-west-1")
+REGIONS = ORG_REGIONS
 ROLE = "annexa-audit"
 COLLECTORS = "aws.ec2, aws.kms, aws.dynamodb, aws.organizations"
 
@@ -75,101 +71,17 @@ def _denying_proxy(upstream: str, denied_account: str) -> tuple[ThreadingHTTPSer
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def _session(**credentials: str) -> boto3.Session:
-    return boto3.Session(region_name=REGIONS[0], **credentials)
-
-
-def _member_session(management: boto3.Session, account: str) -> boto3.Session:
-    c = management.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="seed"
-    )["Credentials"]
-    return _session(
-        aws_access_key_id=c["AccessKeyId"],
-        aws_secret_access_key=c["SecretAccessKey"],
-        aws_session_token=c["SessionToken"],
-    )
-
-
-def _seed(management: boto3.Session) -> dict[str, Any]:
-    """The organisation, and the (rule, account, region, resource, control) each violation must yield."""
-    org = management.client("organizations")
-    org.create_organization(FeatureSet="ALL")
-    ids = {
-        name: org.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]["AccountId"]
-        for name in ("prod", "dev", "sandbox", "legacy")
-    }
-    org.close_account(AccountId=ids["legacy"])
-    violations = []
-
-    prod = _member_session(management, ids["prod"])
-    key = prod.client("kms", region_name="us-east-1").create_key(Description="never rotated")["KeyMetadata"]["Arn"]
-    violations.append(("aws.kms.key-rotation", ids["prod"], "us-east-1", key, "A.8.24"))
-    volume = prod.client("ec2", region_name="eu-west-1").create_volume(AvailabilityZone="eu-west-1a", Size=8)[
-        "VolumeId"
-    ]
-    violations.append(
-        (
-            "aws.ec2.volume-encryption",
-            ids["prod"],
-            "eu-west-1",
-            f"arn:aws:ec2:eu-west-1:{ids['prod']}:volume/{volume}",
-            "A.8.24",
-        )
-    )
-
-    dev = _member_session(management, ids["dev"])
-    ec2 = dev.client("ec2", region_name="eu-west-1")
-    group = ec2.create_security_group(GroupName="ssh-open", Description="ssh from anywhere")["GroupId"]
-    ec2.authorize_security_group_ingress(
-        GroupId=group,
-        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
-    )
-    violations.append(
-        (
-            "aws.ec2.security-group-admin-ports",
-            ids["dev"],
-            "eu-west-1",
-            f"arn:aws:ec2:eu-west-1:{ids['dev']}:security-group/{group}",
-            "A.8.20",
-        )
-    )
-    table = dev.client("dynamodb", region_name="us-east-1").create_table(
-        TableName="orders",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )["TableDescription"]["TableArn"]
-    violations.append(("aws.dynamodb.table-pitr", ids["dev"], "us-east-1", table, "A.8.13"))
-    return {"ids": ids, "violations": violations}
-
-
 @pytest.fixture
-def org_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
-    with moto_server() as upstream:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION=REGIONS[0],
-            AWS_CONFIG_FILE="/dev/null",
-            AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-            AWS_ENDPOINT_URL=upstream,
-        )
-        with pytest.MonkeyPatch.context() as mp:
-            for key in [k for k in os.environ if k.startswith("AWS_")]:
-                mp.delenv(key)
-            for key, value in env.items():
-                if key.startswith("AWS_"):
-                    mp.setenv(key, value)
-            seeded = _seed(_session())
-        server, proxy = _denying_proxy(upstream, seeded["ids"]["sandbox"])
-        try:
-            yield {**env, "AWS_ENDPOINT_URL": proxy}, seeded
-        finally:
-            server.shutdown()
+def org_env(aws_cli_env: dict[str, str], moto_endpoint: str) -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
+    seeded = seed_organization(boto3.Session(region_name=REGIONS[0]))
+    server, proxy = _denying_proxy(moto_endpoint, seeded["ids"]["sandbox"])
+    try:
+        yield {**aws_cli_env, "AWS_ENDPOINT_URL": proxy}, seeded
+    finally:
+        server.shutdown()
 
 
-def test_organization_end_to_end(org_env, tmp_path: Path) -> None:
+def test_organization_end_to_end(org_env, run_annexa, tmp_path: Path) -> None:
     env, seeded = org_env
     ids = seeded["ids"]
     (tmp_path / "annexa.yaml").write_text(
@@ -177,11 +89,9 @@ def test_organization_end_to_end(org_env, tmp_path: Path) -> None:
         f"  - aws: {{organization: true, role_name: {ROLE}, session_name: annexa-e2e, external_id: e2e,\n"
         f"           regions: [{', '.join(REGIONS)}], collectors: [{COLLECTORS}]}}\n"
     )
-    collect = subprocess.run([ANNEXA, "collect"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    collect = run_annexa(env, tmp_path, "collect")
     assert collect.returncode == 1, collect.stderr[-3000:]  # partial: sandbox could not be entered
-    findings = subprocess.run(
-        [ANNEXA, "findings", "--format", "json"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
-    )
+    findings = run_annexa(env, tmp_path, "findings", "--format", "json")
     results = json.loads(findings.stdout)
 
     by_key = {(r["rule"], r["resource"]): r for r in results}

@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from azure_world import ARM_ENV, GRAPH_ENV, PROD, SANDBOX, new_world, seed
-from fake_azure import fake_azure
+from fakes.azure import fake_azure
+from fakes.azure_world import ARM_ENV, GRAPH_ENV, PROD, SANDBOX, new_world, seed
 
 ANNEXA = str(Path(sys.executable).with_name("annexa"))
 

@@ -6,14 +6,13 @@ a justification or `no_evidence`, and the planted problems on the right controls
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 from pathlib import Path
 
 import boto3
 import pytest
-from github_fake import fake_github, seeded_org
+from fakes.github import fake_github, seeded_org
 from moto import mock_aws
 
 from annexa import cli
@@ -29,18 +28,13 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def test_full_demo_evidences_at_least_60_controls(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    fake_aws_credentials: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from annexa.demo.aws import seed
 
     demo = tmp_path / "full-demo"
     shutil.copytree(EXAMPLE, demo)
     config = demo / "annexa.yaml"
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_" + "d" * 36)
     monkeypatch.chdir(demo)
     with fake_github() as github, mock_aws():

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-import requests
-from servers import moto_server, webhook_receiver
+from servers import webhook_receiver
 
 from annexa.collectors.registry import load_registry
 from annexa.demo.aws import MOTO_UNSUPPORTED, seed
@@ -25,36 +22,11 @@ REGION = "us-east-1"
 BUCKET = "annexa-demo-audit-logs"  # seeded with AES256 default encryption
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
 @pytest.fixture
-def aws(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, str], boto3.Session]:
-    requests.post(f"{endpoint}/moto-api/reset", timeout=10)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "ANNEXA_DISABLE_PLUGIN_AUTOLOAD"}
-    env.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-    )
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    for key, value in env.items():
-        if key.startswith("AWS_"):
-            monkeypatch.setenv(key, value)
+def aws(aws_cli_env: dict[str, str]) -> tuple[dict[str, str], boto3.Session]:
     session = boto3.Session(region_name=REGION)
     seed(session, REGION)
-    return env, session
-
-
-def _annexa(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ANNEXA, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return aws_cli_env, session
 
 
 def _verify_chain(store: Path) -> list[int]:
@@ -70,7 +42,9 @@ def _verify_chain(store: Path) -> list[int]:
     return sequences
 
 
-def test_drift_names_the_regression_and_then_the_fix(aws: tuple[dict[str, str], boto3.Session], tmp_path: Path) -> None:
+def test_drift_names_the_regression_and_then_the_fix(
+    aws: tuple[dict[str, str], boto3.Session], run_annexa, tmp_path: Path
+) -> None:
     env, session = aws
     s3 = session.client("s3")
     with webhook_receiver("ok") as (hook, received):
@@ -78,15 +52,15 @@ def test_drift_names_the_regression_and_then_the_fix(aws: tuple[dict[str, str], 
             f"store: ./evidence\ntargets:\n  - aws: {{regions: [{REGION}], collectors: [aws.s3]}}\n"
             f"notify:\n  when: regressions\n  timeout: 5s\n  webhooks:\n    - {{format: json, url: '{hook}'}}\n"
         )
-        assert _annexa(env, tmp_path, "collect").returncode == 0
+        assert run_annexa(env, tmp_path, "collect").returncode == 0
 
         s3.delete_bucket_encryption(Bucket=BUCKET)
-        collect = _annexa(env, tmp_path, "collect")
+        collect = run_annexa(env, tmp_path, "collect")
         assert collect.returncode == 0, collect.stderr[-2000:]
         (alert,) = received  # the alert went out with the run
         assert any(r["rule"] == "aws.s3.bucket-encryption" and r["change"] == "regressed" for r in alert["results"])
 
-    drift = _annexa(env, tmp_path, "drift", "--format", "json")
+    drift = run_annexa(env, tmp_path, "drift", "--format", "json")
     assert drift.returncode == 3, drift.stderr
     report = json.loads(drift.stdout)
     resource = f"arn:aws:s3:::{BUCKET}"
@@ -96,7 +70,7 @@ def test_drift_names_the_regression_and_then_the_fix(aws: tuple[dict[str, str], 
     (field,) = fact["fields"]
     assert (field["op"], field["path"], field["new"]) == ("replace", "/data/encryption_rules", None)
     assert field["old"][0]["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
-    table = _annexa(env, tmp_path, "drift")
+    table = run_annexa(env, tmp_path, "drift")
     assert (
         table.returncode == 3
         and "aws.s3.bucket-encryption" in table.stdout
@@ -109,8 +83,8 @@ def test_drift_names_the_regression_and_then_the_fix(aws: tuple[dict[str, str], 
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
-    assert _annexa(env, tmp_path, "collect").returncode == 0
-    fixed = _annexa(env, tmp_path, "drift", "--format", "json")
+    assert run_annexa(env, tmp_path, "collect").returncode == 0
+    fixed = run_annexa(env, tmp_path, "drift", "--format", "json")
     assert fixed.returncode == 0, fixed.stdout
     changes = [(r["rule"], r["resource"], r["change"]) for r in json.loads(fixed.stdout)["results"]]
     assert changes == [("aws.s3.bucket-encryption", resource, "fixed")]

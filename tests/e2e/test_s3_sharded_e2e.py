@@ -4,16 +4,12 @@ processes in parallel plus `annexa seal`, compared with one unsharded `annexa co
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-import requests
-from servers import moto_server
 
 from annexa.demo.aws import seed
 
@@ -23,37 +19,15 @@ HOST_FIXTURES = Path(__file__).resolve().parent.parent / "collectors" / "host" /
 BUCKET = "annexa-evidence"
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
 @pytest.fixture
-def env(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    requests.post(f"{endpoint}/moto-api/reset", timeout=10)
-    aws = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    for key, value in {**aws, "XDG_CACHE_HOME": str(tmp_path / "cache")}.items():
-        monkeypatch.setenv(key, value)
-    base = {k: v for k, v in os.environ.items() if k != "ANNEXA_DISABLE_PLUGIN_AUTOLOAD"}
-    return {**base, **aws, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+def env(aws_cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    cache = str(tmp_path / "cache")  # the S3 store's local index
+    monkeypatch.setenv("XDG_CACHE_HOME", cache)
+    return {**aws_cli_env, "XDG_CACHE_HOME": cache}
 
 
-def _annexa(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ANNEXA, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-
-
-def _findings(env: dict[str, str], cwd: Path, store: str) -> list[tuple]:
-    out = _annexa(env, cwd, "findings", "--store", store, "--format", "json")
+def _findings(run_annexa, env: dict[str, str], cwd: Path, store: str) -> list[tuple]:
+    out = run_annexa(env, cwd, "findings", "--store", store, "--format", "json")
     assert out.returncode == 0, out.stderr
     return sorted(
         (f["rule"], f["resource"], f["status"], f["message"], json.dumps(f["scope"], sort_keys=True))
@@ -61,7 +35,7 @@ def _findings(env: dict[str, str], cwd: Path, store: str) -> list[tuple]:
     )
 
 
-def test_four_parallel_shards_and_seal_equal_one_unsharded_run(env: dict[str, str], tmp_path: Path) -> None:
+def test_four_parallel_shards_and_seal_equal_one_unsharded_run(env: dict[str, str], run_annexa, tmp_path: Path) -> None:
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     seed(boto3.Session(region_name=REGION), REGION)
@@ -72,7 +46,7 @@ def test_four_parallel_shards_and_seal_equal_one_unsharded_run(env: dict[str, st
         f"  - host: {{root: {HOST_FIXTURES / 'hardened'}, name: hardened}}\n"
         f"  - host: {{root: {HOST_FIXTURES / 'weak'}, name: weak}}\n"
     )
-    plain = _annexa(env, tmp_path, "collect")
+    plain = run_annexa(env, tmp_path, "collect")
     assert plain.returncode in (0, 1), plain.stderr[-2000:]
 
     sharded = f"s3://{BUCKET}/sharded"
@@ -93,34 +67,34 @@ def test_four_parallel_shards_and_seal_equal_one_unsharded_run(env: dict[str, st
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="sharded/shards/")["Contents"]}
     assert keys == {f"sharded/shards/night-1/{k}-of-4.json" for k in range(4)}
 
-    seal = _annexa(env, tmp_path, "seal", "--store", sharded, "--run-id", "night-1")
+    seal = run_annexa(env, tmp_path, "seal", "--store", sharded, "--run-id", "night-1")
     assert seal.returncode == plain.returncode, seal.stderr[-2000:]
     assert "run night-1 (#1)" in seal.stdout
 
-    unsharded_findings = _findings(env, tmp_path, f"s3://{BUCKET}/plain")
+    unsharded_findings = _findings(run_annexa, env, tmp_path, f"s3://{BUCKET}/plain")
     assert len(unsharded_findings) > 50
-    assert _findings(env, tmp_path, sharded) == unsharded_findings
+    assert _findings(run_annexa, env, tmp_path, sharded) == unsharded_findings
     assert {f[2] for f in unsharded_findings} >= {"pass", "fail"}
-    verify = _annexa(env, tmp_path, "verify", "--store", sharded)
+    verify = run_annexa(env, tmp_path, "verify", "--store", sharded)
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
     # a second seal, and a shard written again, are refused; nothing is overwritten
-    again = _annexa(env, tmp_path, "seal", "--store", sharded, "--run-id", "night-1")
+    again = run_annexa(env, tmp_path, "seal", "--store", sharded, "--run-id", "night-1")
     assert again.returncode == 2 and "already sealed" in again.stderr
-    rewrite = _annexa(env, tmp_path, "collect", "--store", sharded, "--run-id", "night-1", "--shard", "0/4")
+    rewrite = run_annexa(env, tmp_path, "collect", "--store", sharded, "--run-id", "night-1", "--shard", "0/4")
     assert rewrite.returncode == 2 and "already written" in rewrite.stderr
 
 
-def test_seal_names_the_missing_shard(env: dict[str, str], tmp_path: Path) -> None:
+def test_seal_names_the_missing_shard(env: dict[str, str], run_annexa, tmp_path: Path) -> None:
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     (tmp_path / "annexa.yaml").write_text(
         f"store: s3://{BUCKET}/p\ntargets:\n"
         + "".join(f"  - host: {{root: {HOST_FIXTURES / 'weak'}, name: h{i}}}\n" for i in range(3))
     )
     for k in (0, 2):
-        done = _annexa(env, tmp_path, "collect", "--run-id", "night-2", "--shard", f"{k}/3")
+        done = run_annexa(env, tmp_path, "collect", "--run-id", "night-2", "--shard", f"{k}/3")
         assert done.returncode in (0, 1), done.stderr[-2000:]
-    seal = _annexa(env, tmp_path, "seal", "--run-id", "night-2")
+    seal = run_annexa(env, tmp_path, "seal", "--run-id", "night-2")
     assert seal.returncode == 2
     assert seal.stderr.strip().endswith("shard 1/3 has not arrived (2 of 3 present)")
     assert seal.stderr.count("\n") == 1

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
 import pytest
 from fakes import fake_fact
-from servers import moto_server
+from fakes.aws import credentials_env, only_these_aws_variables
 
 from annexa.errors import StoreError
 from annexa.evidence_store.backend import Retention, SlotTaken
@@ -27,25 +26,10 @@ NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 _buckets = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
 @pytest.fixture
-def s3(endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    for key, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def s3(moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    only_these_aws_variables(monkeypatch, credentials_env(moto_endpoint))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return boto3.client("s3")
 
 

@@ -12,15 +12,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 import pytest
+from fakes.aws import credentials_env, subprocess_env
 from fault_proxy import Fault, RequestInfo, fault_proxy
-from servers import moto_server
 
 from annexa.demo.aws import seed
 
@@ -154,11 +153,10 @@ SCENARIOS = (
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[str]:
+def upstream(moto_endpoint: str) -> str:
     """One seeded account for every scenario: collection is read-only, so it never changes."""
-    with moto_server() as url:
-        _seed(url, BULK_POLICIES)
-        yield url
+    _seed(moto_endpoint, BULK_POLICIES)
+    return moto_endpoint
 
 
 def _seed(upstream: str, extra_policies: int) -> None:
@@ -186,15 +184,7 @@ def _collect(upstream: str, faults: tuple[Fault, ...], workdir: Path) -> tuple[i
     with fault_proxy(upstream) as proxy:
         proxy.hang_seconds = CALL_TIMEOUT * 2
         proxy.reset(list(faults))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(
-            AWS_ENDPOINT_URL=proxy.url,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION=REGIONS[0],
-            AWS_CONFIG_FILE="/dev/null",
-            AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-        )
+        env = subprocess_env(credentials_env(proxy.url))
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "annexa.yaml").write_text(
             "store: ./evidence\ntargets:\n"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 import structlog
-from azure_world import ARM_ENV, GRAPH_ENV, Seeded, new_world, seed
-from fake_azure import fake_azure
-from github_fake import fake_github, seeded_org
+from fakes.azure import fake_azure
+from fakes.azure_world import ARM_ENV, GRAPH_ENV, Seeded, new_world, seed
+from fakes.github import fake_github, seeded_org
 
 from annexa.collectors.base import Context, Target
 from annexa.collectors.registry import load_registry

@@ -118,7 +118,7 @@ def test_seeded_secrets_reach_no_stored_object_index_log_or_pack(
 ) -> None:
     import zipfile
 
-    from github_fake import fake_github
+    from fakes.github import fake_github
 
     (tmp_path / "scan.csv").write_text(
         "asset,check_id,result,iso,DB_PASS,PASSWORD1,SECRET_KEY_BASE,db_password_prod,notes\n"

@@ -1,9 +1,9 @@
-"""Fixtures for the AWS collectors: a moto-backed account, a target, and fault injection."""
+"""Fixtures for the AWS collectors: moto-backed accounts (empty, or the demo account), a target,
+and fault injection."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -11,43 +11,30 @@ import moto
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from fakes.aws import REGION, Collected, collect, credentials_env, only_these_aws_variables
+from moto.moto_api._internal import mock_random
 
 from annexa.collectors.base import Collector, Context, Target
-from annexa.model import CollectionError, Fact
-
-REGION = "us-east-1"
-ACCOUNT = "123456789012"  # moto's default account
-
-
-@dataclass
-class Collected:
-    facts: list[Fact] = field(default_factory=list)
-    errors: list[CollectionError] = field(default_factory=list)
-
-    def of(self, kind: str) -> list[Fact]:
-        return [fact for fact in self.facts if fact.kind == kind]
-
-    def by_resource(self, kind: str) -> dict[str, Fact]:
-        return {fact.resource: fact for fact in self.of(kind)}
+from annexa.demo.aws import Expectation, seed
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    """Fake credentials only; no shared config from the machine, no real endpoint override."""
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-
-
-@pytest.fixture
-def mocked(aws_env: None) -> Iterator[boto3.Session]:
+def mocked(fake_aws_credentials: None) -> Iterator[boto3.Session]:
     """An in-process moto account, and a session to seed it with."""
     with moto.mock_aws():
         yield boto3.Session(region_name=REGION)
+
+
+@pytest.fixture(scope="module")
+def demo_account() -> Iterator[list[Expectation]]:
+    """The demo account (demo/aws.py) in moto, seeded once per module, and what each rule must say.
+
+    moto's random generator is seeded first, so resource ids are the same on every run. A module
+    that uses it must not also use `mocked` (one moto at a time)."""
+    with pytest.MonkeyPatch.context() as mp, moto.mock_aws():
+        only_these_aws_variables(mp, credentials_env())
+        mock_random.seed(19)
+        yield seed(boto3.Session(region_name=REGION), REGION)
 
 
 @pytest.fixture
@@ -58,18 +45,7 @@ def target() -> Target:
 @pytest.fixture
 def run(target: Target, context: Context) -> Callable[[Collector], Collected]:
     """Run one collector over the target and split what it yields."""
-
-    def _run(collector: Collector) -> Collected:
-        out = Collected()
-        for item in collector.collect(target, context):
-            if isinstance(item, Fact):
-                out.facts.append(item)
-            else:
-                assert isinstance(item, CollectionError), f"unexpected item {item!r}"
-                out.errors.append(item)
-        return out
-
-    return _run
+    return lambda collector: collect([collector], target, context)
 
 
 @pytest.fixture

@@ -9,13 +9,19 @@ from typing import Any
 
 import boto3
 import botocore.client
+import moto
 import pytest
+from botocore.exceptions import ClientError
+from fakes.aws import ORG_REGIONS, collect, credentials_env, only_these_aws_variables, seed_organization
+from golden import assert_matches_golden, evidence, results_of
+from moto.moto_api._internal import mock_random
 
 from annexa.collectors.aws.accounts import options_problem
 from annexa.collectors.aws.fanout import fan_out
 from annexa.collectors.aws.kms import KmsCollector
 from annexa.collectors.aws.organizations import OrganizationsCollector
 from annexa.collectors.base import Context, Shard, Target
+from annexa.collectors.registry import load_registry
 from annexa.model import CollectionError, Fact
 
 ROLE = "annexa-audit"
@@ -200,3 +206,42 @@ def test_fan_out_stops_workers_when_the_consumer_leaves():
     settled = len(produced)
     time.sleep(0.3)
     assert len(produced) == settled < 100
+
+
+@pytest.fixture
+def e2e_organization() -> Any:
+    """tests/e2e/test_aws_org_e2e.py in process: the sandbox member's role refuses to be assumed."""
+    with pytest.MonkeyPatch.context() as mp, moto.mock_aws():
+        only_these_aws_variables(mp, credentials_env())
+        mock_random.seed(19)
+        seeded = seed_organization(boto3.Session(region_name=ORG_REGIONS[0]))
+        real = botocore.client.BaseClient._make_api_call
+        sandbox = seeded["ids"]["sandbox"]
+
+        def refuse_sandbox(client: Any, name: str, params: dict[str, Any]) -> Any:
+            if name == "AssumeRole" and f"::{sandbox}:" in params.get("RoleArn", ""):
+                raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, name)
+            return real(client, name, params)
+
+        mp.setattr(botocore.client.BaseClient, "_make_api_call", refuse_sandbox)
+        yield seeded
+
+
+def test_organization_evidence_is_unchanged(e2e_organization: Any) -> None:
+    names = ("aws.ec2", "aws.kms", "aws.dynamodb", "aws.organizations")
+    collectors = tuple(c for c in load_registry().for_provider("aws") if c.name in names)
+    target = Target(
+        "aws",
+        {
+            "organization": True,
+            "role_name": "annexa-audit",
+            "session_name": "annexa-e2e",
+            "external_id": "e2e",
+            "regions": list(ORG_REGIONS),
+        },
+        0,
+    )
+    collected = collect([c() for c in collectors], target)
+    results = results_of(collected.facts, collected.errors, {kind for c in collectors for kind in c.kinds})
+    scenarios = {"organization": evidence(collected.facts, collected.errors, results)}
+    assert_matches_golden("aws-organization", scenarios)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from fakes.aws import ACCOUNT
+
 from annexa.collectors.aws.cloudtrail import CloudTrailCollector
 from annexa.collectors.base import Target
-
-ACCOUNT = "123456789012"
 
 
 def test_no_trails_is_an_account_fact_with_an_empty_list(mocked, run):

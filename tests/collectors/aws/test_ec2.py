@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from fakes.aws import ACCOUNT
+from fakes.aws_api import assert_pages_and_errors
 
 from annexa.collectors.aws.ec2 import Ec2Collector
 from annexa.collectors.aws.ingress import normalise_permissions, open_to_world_ports
-
-ACCOUNT = "123456789012"
 
 
 def _open(*permissions: dict) -> list[int]:
@@ -80,3 +80,22 @@ def test_denied_volume_listing_leaves_the_other_kinds(mocked, run, deny):
     [error] = out.errors
     assert (error.kinds, error.operation, error.code) == (("aws.ec2.volume",), "ec2:DescribeVolumes", "AccessDenied")
     assert out.of("aws.ec2.security_group") and out.of("aws.ec2.ebs_default_encryption")
+
+
+def test_reads_security_groups_ebs_default_encryption_volumes_and_instances() -> None:
+    assert Ec2Collector.kinds == (
+        "aws.ec2.security_group",
+        "aws.ec2.ebs_default_encryption",
+        "aws.ec2.volume",
+        "aws.ec2.instance",
+    )
+    assert Ec2Collector.permissions == (
+        "ec2:DescribeSecurityGroups",
+        "ec2:GetEbsEncryptionByDefault",
+        "ec2:DescribeVolumes",
+        "ec2:DescribeInstances",
+    )
+
+
+def test_every_page_is_read_and_a_failed_call_is_error_evidence() -> None:
+    assert_pages_and_errors(Ec2Collector())

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from fakes.aws import ACCOUNT
+from fakes.aws_api import assert_pages_and_errors
 
 from annexa.collectors.aws.credential_report import fetch_credential_report, parse_credential_report
 from annexa.collectors.aws.errors import AwsCallError
 from annexa.collectors.aws.iam import IamCollector
 from annexa.collectors.aws.policy_document import grants_star_on_star
-
-ACCOUNT = "123456789012"
 
 
 def test_missing_password_policy_is_a_fact_that_says_so(mocked, run):
@@ -159,3 +159,21 @@ def test_credential_report_polling_is_bounded():
         fetch_credential_report(iam, attempts=4, delay=1.5, sleep=sleeps.append)  # type: ignore[arg-type]
     assert iam.polls == 4 and sleeps == [1.5, 1.5, 1.5]
     assert (raised.value.code, raised.value.operation) == ("ReportInProgress", "iam:GenerateCredentialReport")
+
+
+def test_reads_the_password_policy_policies_and_the_credential_report() -> None:
+    assert IamCollector.kinds == ("aws.iam.password_policy", "aws.iam.user", "aws.iam.root_account", "aws.iam.policy")
+    assert IamCollector.permissions == (
+        "iam:GetAccountPasswordPolicy",
+        "iam:ListPolicies",
+        "iam:GetPolicyVersion",
+        "iam:GenerateCredentialReport",
+        "iam:GetCredentialReport",
+        "iam:GetAccountSummary",
+    )
+
+
+def test_every_page_is_read_and_a_failed_call_is_error_evidence() -> None:
+    # A policy version's document is JSON (URL-encoded by the raw API); the model says only "string".
+    document = {"GetPolicyVersion": {"PolicyVersion": {"Document": '{"Statement": []}'}}}
+    assert_pages_and_errors(IamCollector(report_attempts=1, report_delay=0), document)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fakes.aws_api import assert_pages_and_errors
+
 from annexa.collectors.aws.kms import KmsCollector
 
 
@@ -42,3 +44,18 @@ def test_denied_listing_is_a_regional_error(mocked, run, deny):
     deny("kms", "ListKeys")
     [error] = run(KmsCollector()).errors
     assert error.resource is None and error.scope["region"] == "us-east-1" and error.operation == "kms:ListKeys"
+
+
+def test_reads_keys_their_metadata_and_rotation() -> None:
+    assert KmsCollector.kinds == ("aws.kms.key",)
+    assert KmsCollector.permissions == ("kms:ListKeys", "kms:DescribeKey", "kms:GetKeyRotationStatus")
+
+
+def test_every_page_is_read_and_a_failed_call_is_error_evidence() -> None:
+    customer_key = {
+        "KeyManager": "CUSTOMER",
+        "KeySpec": "SYMMETRIC_DEFAULT",
+        "Origin": "AWS_KMS",
+        "KeyState": "Enabled",
+    }
+    assert_pages_and_errors(KmsCollector(), {"DescribeKey": {"KeyMetadata": customer_key}})

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from fakes.aws import ACCOUNT
+from fakes.aws_api import assert_pages_and_errors
+
 from annexa.collectors.aws.s3 import S3Collector
 
-ACCOUNT = "123456789012"
 BLOCK_ALL = {
     "BlockPublicAcls": True,
     "IgnorePublicAcls": True,
@@ -82,3 +84,21 @@ def test_denied_account_public_access_block(mocked, run, deny):
     deny("s3control", "GetPublicAccessBlock")
     [error] = run(S3Collector()).errors
     assert (error.operation, error.resource) == ("s3control:GetPublicAccessBlock", f"{ACCOUNT}:global")
+
+
+def test_reads_every_bucket_in_its_region_and_the_account_block() -> None:
+    assert S3Collector.kinds == ("aws.s3.bucket", "aws.s3.account_public_access_block")
+    assert set(S3Collector.permissions) == {
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketLocation",
+        "s3:GetEncryptionConfiguration",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketVersioning",
+        "s3:GetBucketLogging",
+        "s3:GetBucketTagging",
+        "s3:GetAccountPublicAccessBlock",
+    }
+
+
+def test_the_account_block_is_error_evidence_when_its_read_fails() -> None:
+    assert_pages_and_errors(S3Collector())

@@ -7,6 +7,7 @@ import json
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+from fakes.aws import DEMO_COLLECTORS, collect, failed_expectations, instance
 
 from annexa.collectors.aws.cloudtrail import CloudTrailCollector
 from annexa.collectors.aws.ec2 import Ec2Collector
@@ -17,6 +18,7 @@ from annexa.collectors.aws.kms import KmsCollector
 from annexa.collectors.aws.s3 import S3Collector
 from annexa.collectors.aws.session import AwsAccount, call, call_optional, client_config, connect, paginate
 from annexa.collectors.base import Context, Target
+from annexa.demo.aws import seed
 from annexa.model import CollectionError
 
 READ_ONE_BUCKET = json.dumps(
@@ -80,7 +82,7 @@ def test_identity_failure_is_one_scope_wide_error_for_every_kind(collector, mock
     assert (error.code, error.operation) == ("AccessDenied", "sts:GetCallerIdentity")
 
 
-def test_unknown_profile_is_an_error_not_a_crash(aws_env, context):
+def test_unknown_profile_is_an_error_not_a_crash(fake_aws_credentials, context):
     target = Target(provider="aws", options={"profile": "no-such-profile"}, index=0)
     out = list(S3Collector().collect(target, context))
     [error] = out
@@ -154,3 +156,13 @@ def test_paginate_reads_unpageable_operations_in_one_call(mocked, monkeypatch):
     monkeypatch.setattr(s3, "can_paginate", lambda method: False)
     items, pages = paginate(s3, "list_buckets", "Buckets")
     assert [b["Name"] for b in items] == ["only-bucket"] and pages == 1
+
+
+def test_collectors_reach_a_custom_endpoint_through_aws_endpoint_url(fake_aws_credentials, moto_endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    expectations = seed(boto3.Session(region_name="us-east-1"))
+    target = Target(provider="aws", options={"regions": ["us-east-1"]}, index=0)
+    collected = collect([instance(c) for c in DEMO_COLLECTORS], target)
+    assert collected.errors == []
+    assert {f.source.endpoint for f in collected.facts} - {None} == {moto_endpoint}
+    assert failed_expectations(expectations, collected) == []

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 import structlog
-from azure_world import ARM_ENV, GRAPH_ENV, Collected, Seeded, new_world, seed
-from fake_azure import fake_azure
+from fakes.azure import fake_azure
+from fakes.azure_world import ARM_ENV, GRAPH_ENV, Collected, Seeded, new_world, seed
 
 from annexa.collectors.base import Context, Target
 from annexa.collectors.registry import load_registry

@@ -9,7 +9,7 @@ import pytest
 import requests
 from azure.core.credentials import AccessToken
 from azure.identity import CredentialUnavailableError
-from fake_azure import FakeAzure, fake_azure, fake_jwt
+from fakes.azure import FakeAzure, fake_azure, fake_jwt
 
 from annexa.collectors.azure.client import AzureCallError, ReadOnlyViolation, RestApi, _retry_after, token_claims
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from azure_world import OBJECT_ID, PROD, SANDBOX, TENANT, Collected, Seeded
+from fakes.azure_world import OBJECT_ID, PROD, SANDBOX, TENANT, Collected, Seeded
 
 SANDBOX_KEYVAULTS = f"/subscriptions/{SANDBOX}/providers/Microsoft.KeyVault/vaults"
 

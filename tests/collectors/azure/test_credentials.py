@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import structlog
 from azure.identity import ClientSecretCredential, CredentialUnavailableError, DefaultAzureCredential
-from fake_azure import fake_jwt
+from fakes.azure import fake_jwt
 
 from annexa.collectors.azure.credentials import EnvTokenCredential, build_credential
 from annexa.collectors.azure.settings import parse_settings

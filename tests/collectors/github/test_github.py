@@ -1,4 +1,4 @@
-"""The GitHub collector against a loopback fake of the REST API (tests/github_fake.py)."""
+"""The GitHub collector against a loopback fake of the REST API (tests/fakes/github.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from github_fake import FakeGitHub, Keyed, error, example, fake_github, seeded_org
+from fakes.github import FakeGitHub, Keyed, error, example, fake_github, seeded_org
 
 from annexa.collectors.base import Target
 from annexa.collectors.github.client import GitHubClient, GitHubError

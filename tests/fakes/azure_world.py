@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
-from fake_azure import FakeAzure, fake_jwt
-
 from annexa.model import CollectionError, Fact, Result
+from fakes.azure import FakeAzure, fake_jwt
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OBJECT_ID = "5b1c7e4d-0000-4000-8000-00000000a0d1"

@@ -30,7 +30,7 @@ from servers import free_port
 
 __all__ = ["EXAMPLES", "FakeGitHub", "Keyed", "error", "example", "fake_github", "seeded_org"]
 
-EXAMPLES = json.loads((Path(__file__).parent / "data" / "github" / "openapi-examples.json").read_text())["examples"]
+EXAMPLES = json.loads((Path(__file__).parents[1] / "data" / "github" / "openapi-examples.json").read_text())["examples"]
 _DOCS = "https://docs.github.com/rest"
 
 
