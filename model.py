@@ -16,11 +16,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 __all__ = [
+    "EVIDENCE_CLASSES",
     "RESULT_STATUSES",
     "CollectionError",
     "Fact",
     "Result",
     "Source",
+    "evidence_class_for_kind",
     "parse_duration",
     "parse_timestamp",
     "scope_key",
@@ -30,6 +32,18 @@ __all__ = [
 # A rule's verdict on one resource: pass, fail, error (could not be read or judged),
 # not_applicable (the kind was collected but nothing of it matched the rule).
 RESULT_STATUSES = ("pass", "fail", "error", "not_applicable")
+
+# What kind of evidence a result is, strongest first (the order the SoA names a control's basis in):
+# `automated`: a collector read a system's configuration or state;
+# `record`: operational records exported from a system of record (HR and training exports,
+#   tickets, access reviews, registers, other scanners' findings);
+# `document`: a policy, procedure or plan (design, not operation);
+# `attestation`: a named, allowed person's statement with an outcome and a bounded validity.
+EVIDENCE_CLASSES = ("automated", "record", "document", "attestation")
+
+# Runs stored before evidence classes existed recorded no class: it is derived from the fact
+# kind's provider, as annexa's own collectors declare it (plugins were all `automated` then).
+_CLASS_BY_PROVIDER = {"documents": "document", "people": "record", "import": "record", "attestation": "attestation"}
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -47,6 +61,13 @@ def parse_duration(text: Any) -> timedelta:
     if not match or int(match.group(1)) == 0:
         raise ValueError(f"{text!r} is not a duration like 36h, 7d or 2w")
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def evidence_class_for_kind(kind: str) -> str:
+    """The evidence class of a fact kind when nothing recorded it (runs stored before classes
+    existed): `documents.*` -> document, `people.*` and `import.*` -> record, `attestation.*` ->
+    attestation, anything else automated."""
+    return _CLASS_BY_PROVIDER.get(kind.split(".", 1)[0], "automated")
 
 
 def utc_now() -> str:
@@ -161,6 +182,9 @@ class CollectionError:
 
 @dataclass(frozen=True)
 class Result:
+    """A rule's verdict on one resource. `evidence_class` is the class of the collector that
+    produced the fact kind (one of EVIDENCE_CLASSES); the evaluator stamps it."""
+
     rule: str
     controls: tuple[str, ...]
     kind: str
@@ -170,6 +194,7 @@ class Result:
     severity: str
     message: str
     collected_at: str
+    evidence_class: str = "automated"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -182,6 +207,7 @@ class Result:
             "severity": self.severity,
             "message": self.message,
             "collected_at": self.collected_at,
+            "evidence_class": self.evidence_class,
         }
 
     @classmethod
@@ -196,4 +222,5 @@ class Result:
             severity=raw["severity"],
             message=raw.get("message", ""),
             collected_at=raw.get("collected_at", ""),
+            evidence_class=raw.get("evidence_class") or evidence_class_for_kind(raw["kind"]),
         )

@@ -87,7 +87,8 @@ class Collector(abc.ABC):
     A subclass sets `name` (its entry-point name, e.g. `aws.s3`), `provider` (the
     target type it serves, e.g. `aws`), `kinds` (every fact kind it yields) and
     `permissions` (the read permissions it needs). Its docstring describes the
-    evidence. `max_age` is how long its evidence stays fresh by default. `target_options`
+    evidence. `max_age` is how long its evidence stays fresh by default; `evidence_class`
+    says what its facts evidence (operation read from a system, records, documents). `target_options`
     declares the target options it reads. `rules`
     optionally names a YAML rule file shipped beside a plugin, relative to the
     collector's module file.
@@ -107,6 +108,10 @@ class Collector(abc.ABC):
     # How long this collector's evidence stays fresh: a control whose result from it is
     # older becomes `stale`. None: the configuration's `max_age` (7 days by default).
     max_age: ClassVar[timedelta | None] = None
+    # What its facts evidence (model.EVIDENCE_CLASSES): `automated` (it reads a system's
+    # configuration or state), `record` (operational records: HR/LMS exports, tickets, other
+    # scanners' findings), `document` (policies, procedures) or `attestation`.
+    evidence_class: ClassVar[str] = "automated"
 
     @classmethod
     def check_options(cls, options: Mapping[str, Any]) -> None:

@@ -10,12 +10,18 @@ Two rule features reach beyond one fact's `expect`, and both stay pure:
   catalog does not know makes the result `error`, never evidence for a made-up control.
 - `join`: facts of another kind matched by key are handed to `expect` as `joined`
   (judged once all facts are in); if that kind failed to collect, the result is `error`.
+
+Rules never guess: a property that `where` or `expect` reads on the fact (properties.py says
+exactly which) and that the source left out makes the result `error` ("property X missing
+from the API response"), unless the rule declares its documented default in `defaults:`; the
+result's message then says which default was applied. Each result carries the evidence class
+of the collector that produced its fact kind (`evidence_classes`, from the registry).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -24,8 +30,9 @@ from jmespath import exceptions as jmes_errors
 
 from annexa.mappings.catalog import control_sort_key
 from annexa.mappings.jmes import truthy
+from annexa.mappings.properties import Path, Requirement, apply_defaults, path_text
 from annexa.mappings.rules import Join, Rule
-from annexa.model import RESULT_STATUSES, CollectionError, Fact, Result, scope_key
+from annexa.model import RESULT_STATUSES, CollectionError, Fact, Result, evidence_class_for_kind, scope_key
 
 __all__ = ["Result", "STATUSES", "Evaluator", "evaluate"]
 
@@ -39,14 +46,34 @@ def _show(value: Any) -> str:
     return text if len(text) <= _MAX_OBSERVED else text[: _MAX_OBSERVED - 1] + "…"
 
 
+def _missing_message(unmet: list[list[Path]]) -> str:
+    """`property a.b missing from the API response` (alternatives: `property a (or b) missing ...`)."""
+    return "; ".join(
+        f"property {path_text(paths[0])}"
+        + (f" (or {', '.join(path_text(p) for p in paths[1:])})" if len(paths) > 1 else "")
+        + " missing from the API response"
+        for paths in unmet
+    )
+
+
+def _prepared(rule: Rule, data: Any, reads: tuple[Requirement, ...]) -> tuple[Any, list[Path], str | None]:
+    """(data with the rule's declared defaults applied, the defaults applied, the problem when a read
+    property is still absent)."""
+    if not reads:
+        return data, [], None
+    ready, applied, unmet = apply_defaults(data, list(reads), rule.defaults)
+    return ready, applied, _missing_message(unmet) if unmet else None
+
+
 class Evaluator:
     """Streaming evaluation: `add(fact)` as facts arrive, then `finish(errors, kinds)`.
 
     Only results are kept, never facts, so a large estate evaluates in bounded memory.
     """
 
-    def __init__(self, rules: Sequence[Rule], now: datetime) -> None:
+    def __init__(self, rules: Sequence[Rule], now: datetime, evidence_classes: Mapping[str, str] | None = None) -> None:
         self._now = now
+        self._classes = dict(evidence_classes or {})
         self._rules_by_kind: dict[str, list[Rule]] = {}
         for rule in rules:
             self._rules_by_kind.setdefault(rule.fact, []).append(rule)
@@ -109,6 +136,9 @@ class Evaluator:
             return rule.controls, f"names unknown Annex A 2022 control ids: {', '.join(unknown)}"
         return tuple(dict.fromkeys([*rule.controls, *named])), None
 
+    def evidence_class(self, kind: str) -> str:
+        return self._classes.get(kind) or evidence_class_for_kind(kind)
+
     def _judge(self, rule: Rule, fact: Fact, data: Any = None) -> Result | None:
         data = fact.data if data is None else data
         controls, problem = self._controls(rule, fact.data)
@@ -124,19 +154,31 @@ class Evaluator:
                 severity=rule.severity,
                 message=message,
                 collected_at=fact.collected_at,
+                evidence_class=self.evidence_class(fact.kind),
             )
 
         try:
-            if rule.where is not None and not truthy(rule.where.search(fact.data, self._now)):
-                return None
+            if rule.where is not None:
+                selecting, _, absent = _prepared(rule, fact.data, rule.where_reads)
+                if absent is not None:  # cannot tell whether the rule applies: never a silent skip
+                    return result("error", absent)
+                if not truthy(rule.where.search(selecting, self._now)):
+                    return None
             if problem is not None:
                 return result("error", f"rule could not be evaluated on this resource: {problem}")
             if data is _NOT_JOINABLE:
                 return result("error", "rule could not be evaluated on this resource: its data is not an object")
+            data, applied, absent = _prepared(rule, data, rule.expect_reads)
+            if absent is not None:
+                return result("error", absent)
             passed = truthy(rule.expect.search(data, self._now))
             observed = f"; observed {_show(rule.observe.search(data, self._now))}" if rule.observe is not None else ""
         except jmes_errors.JMESPathError as err:
             return result("error", f"rule could not be evaluated on this resource: {' '.join(str(err).split())}")
+        if applied:
+            observed += "; default applied (absent from the API response): " + ", ".join(
+                f"{path_text(p)} = {_show(rule.defaults[p])}" for p in applied
+            )
         if passed:
             return result("pass", f"satisfied: {rule.expect.text}{observed}")
         return result("fail", f"not satisfied: {rule.expect.text}{observed}")
@@ -169,6 +211,7 @@ class Evaluator:
                     severity=rule.severity,
                     message=f"no {rule.fact} resource matched this rule{joined}",
                     collected_at="",
+                    evidence_class=self.evidence_class(rule.fact),
                 )
         return [self._results[key] for key in sorted(self._results)]
 
@@ -207,6 +250,7 @@ class Evaluator:
             severity=rule.severity,
             message="",
             collected_at=error.collected_at,
+            evidence_class=self.evidence_class(kind),
         )
         self._results[(rule.id, resource)] = replace(base, status="error", message=message)
 
@@ -217,9 +261,10 @@ def evaluate(
     rules: Sequence[Rule],
     now: datetime,
     collected_kinds: Iterable[str] = (),
+    evidence_classes: Mapping[str, str] | None = None,
 ) -> list[Result]:
     """Judge every fact against every rule over its kind; see the module docstring."""
-    evaluator = Evaluator(rules, now)
+    evaluator = Evaluator(rules, now, evidence_classes)
     for fact in facts:
         evaluator.add(fact)
     return evaluator.finish(errors, collected_kinds)
