@@ -7,7 +7,6 @@ Relative paths are resolved against the config file's folder.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -19,7 +18,20 @@ from annexa.collectors.registry import Registry
 from annexa.errors import UsageError
 from annexa.evidence_store.backend import RETENTION_MODES, Retention
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.rollup import ScopeDecision
+from annexa.mappings.risks import load_risks
+from annexa.mappings.scope import (
+    DEFAULT_MAX_AGE,
+    AttestationPolicy,
+    Attester,
+    Risk,
+    ScopeDecision,
+    ScopeError,
+    SoaApproval,
+    parse_attestation_policy,
+    parse_attesters,
+    parse_decision,
+    parse_soa_approval,
+)
 from annexa.model import parse_duration
 from annexa.notify.settings import NotifySettings, parse_notify, redact_notify
 from annexa.yamlio import LineDict, line_of, load_yaml
@@ -27,12 +39,22 @@ from annexa.yamlio import LineDict, line_of, load_yaml
 __all__ = ["Config", "DEFAULT_STORE", "load_config", "parse_duration"]
 
 DEFAULT_STORE = "./evidence"
-DEFAULT_MAX_AGE = timedelta(days=7)
-_TOP_KEYS = ("store", "targets", "mappings", "scope", "max_age", "notify", "signing")
-_SCOPE_KEYS = ("applicable", "justification", "owner", "max_age", "reviewed")
+_TOP_KEYS = (
+    "store",
+    "targets",
+    "mappings",
+    "scope",
+    "max_age",
+    "notify",
+    "signing",
+    "risks",
+    "attesters",
+    "attestations",
+    "soa",
+)
 _STORE_KEYS = ("url", "object_lock")
 _MAX_RETENTION_DAYS = 36500  # S3's own limit is 100 years
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MAX_KEY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,6 +69,10 @@ class Config:
     notify: NotifySettings | None = None  # alerts after collect (see notify/settings.py)
     signing_key: Path | None = None  # Ed25519 private key (`signing: {private_key: F}`); manifests are signed
     retention: Retention | None = None  # `store: {object_lock: ...}`: S3 Object Lock for every object written
+    risks: Mapping[str, Risk] = field(default_factory=dict)  # `risks:` file, by id
+    attesters: Mapping[str, Attester] = field(default_factory=dict)  # who may attest, by name
+    attestation_policy: AttestationPolicy = field(default_factory=AttestationPolicy)
+    soa: SoaApproval | None = None  # `soa: {version, approved_by, approved_at}` (clause 6.1.3 f)
 
 
 def _plain(value: Any) -> Any:
@@ -108,18 +134,73 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
     if notify is not None:
         raw["notify"] = redact_notify(raw["notify"])  # webhook URLs embed credentials
 
+    def parsed(key: str, parse: Any) -> Any:
+        try:
+            return parse(doc[key])
+        except ScopeError as err:
+            node = err.node if err.node is not None else doc[key]
+            raise UsageError(f"{path}:{line_of(node, err.key, line_of(doc, key))}: {key}: {err.message}") from None
+
+    risks: dict[str, Risk] | None = None
+    if "risks" in doc:
+        risks_path = _input_file(doc, "risks", base, at)
+        risks = load_risks(risks_path)
+        # The run keeps the register itself: its SoA must not change when the file does.
+        raw["risks"] = {"file": doc["risks"], "entries": [r.to_dict() for r in risks.values()]}
+    attesters = (
+        parsed("attesters", lambda n: parse_attesters(n, lambda k: _public_key(base, k))) if "attesters" in doc else {}
+    )
+    if attesters:
+        # The run keeps each attester's key itself (not its path), so its SoA can check signatures.
+        raw["attesters"] = [
+            {"name": a.name, "role": a.role, **({"public_key": a.public_key} if a.public_key else {})}
+            for a in attesters.values()
+        ]
+    policy = (
+        parsed("attestations", lambda n: parse_attestation_policy(n, catalog.ids()))
+        if "attestations" in doc
+        else AttestationPolicy()
+    )
+
     return Config(
         signing_key=_signing_key(doc.get("signing"), base, at),
         path=path,
         store=store,
         targets=targets,
         mappings=tuple(mapping_paths),
-        scope=_scope(doc.get("scope", {}), catalog, path),
+        scope=_scope(doc.get("scope", {}), catalog, path, risks),
         max_age=max_age,
         raw=raw,
         notify=notify,
         retention=retention,
+        risks=risks or {},
+        attesters=attesters,
+        attestation_policy=policy,
+        soa=parsed("soa", parse_soa_approval) if "soa" in doc else None,
     )
+
+
+def _input_file(doc: Any, key: str, base: Path, at: Any) -> Path:
+    value = doc[key]
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(f"{at(doc, key)}: `{key}` must be the path of a file")
+    file = Path(value) if Path(value).is_absolute() else base / value
+    if not file.is_file():
+        raise UsageError(f"{at(doc, key)}: {key} file {value!r} does not exist")
+    return file
+
+
+def _public_key(base: Path, value: str) -> str:
+    """An attester's Ed25519 public key file (PEM) as text; ValueError naming what is wrong."""
+    from annexa.evidence_store.signing import load_public_key, public_pem
+
+    file = Path(value) if Path(value).is_absolute() else base / value
+    try:
+        if file.stat().st_size > _MAX_KEY_BYTES:
+            raise ValueError(f"{value!r} is not a public key file (too large)")
+        return public_pem(load_public_key(file.read_bytes())).decode("ascii")
+    except OSError as err:
+        raise ValueError(f"cannot read {value!r}: {err.strerror or err}") from None
 
 
 def _signing_key(section: Any, base: Path, at: Any) -> Path | None:
@@ -210,43 +291,16 @@ def _targets(items: Any, registry: Registry, at: Any, path: Path, base: Path) ->
     return tuple(targets)
 
 
-def _scope(items: Any, catalog: Catalog, path: Path) -> dict[str, ScopeDecision]:
+def _scope(items: Any, catalog: Catalog, path: Path, risks: Mapping[str, Risk] | None) -> dict[str, ScopeDecision]:
     if not isinstance(items, dict):
         raise UsageError(f"{path}:{line_of(items)}: `scope` must map control ids to decisions")
     decisions = {}
     for control, decision in items.items():
-        where = f"{path}:{line_of(items, control)}"
         if control not in catalog:
-            raise UsageError(f"{where}: unknown Annex A 2022 control id {control!r}")
-        if not isinstance(decision, dict):
-            raise UsageError(
-                f"{where}: the scope of {control} must be a mapping (applicable, justification, owner, max_age)"
-            )
-        for key in decision:
-            if key not in _SCOPE_KEYS:
-                raise UsageError(
-                    f"{path}:{line_of(decision, key)}: unknown scope key {key!r} (allowed: {', '.join(_SCOPE_KEYS)})"
-                )
-        applicable = decision.get("applicable", True)
-        if not isinstance(applicable, bool):
-            raise UsageError(f"{path}:{line_of(decision, 'applicable')}: `applicable` must be true or false")
-        justification = decision.get("justification", "")
-        owner = decision.get("owner", "")
-        for key, value in (("justification", justification), ("owner", owner)):
-            if not isinstance(value, str):
-                raise UsageError(f"{path}:{line_of(decision, key)}: `{key}` must be text")
-        if not applicable and not justification.strip():
-            raise UsageError(f"{where}: {control} is excluded but has no `justification` (auditors require one)")
-        max_age = None
-        if "max_age" in decision:
-            try:
-                max_age = parse_duration(decision["max_age"])
-            except ValueError as err:
-                raise UsageError(f"{path}:{line_of(decision, 'max_age')}: max_age: {err}") from None
-        reviewed = decision.get("reviewed")
-        if reviewed is not None:
-            reviewed = str(reviewed)  # YAML reads 2026-09-01 as a date
-            if not _DATE.match(reviewed):
-                raise UsageError(f"{path}:{line_of(decision, 'reviewed')}: `reviewed` must be a date like 2026-09-01")
-        decisions[control] = ScopeDecision(applicable, justification.strip(), owner.strip(), max_age, reviewed)
+            raise UsageError(f"{path}:{line_of(items, control)}: unknown Annex A 2022 control id {control!r}")
+        try:
+            decisions[control] = parse_decision(control, decision, risks)
+        except ScopeError as err:
+            node = err.node if err.node is not None else decision
+            raise UsageError(f"{path}:{line_of(node, err.key, line_of(items, control))}: {err.message}") from None
     return decisions

@@ -30,8 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ws = workspace(args, config_required=False)
-    options = PackOptions(args.start, args.end, tuple(args.controls), args.sample, args.seed, ws.max_age_by_kind())
-    summary = build_pack(ws.open_store(), ws.catalog, ws.config, options, Path(args.output))
+    options = PackOptions(
+        args.start, args.end, tuple(args.controls), args.sample, args.seed, ws.registry.max_age_by_kind()
+    )
+    summary = build_pack(ws.open_store(), ws.catalog, options, Path(args.output))
     seed = f", sample seed {summary.seed}" if summary.seed is not None else ""
     print(
         f"wrote {summary.path} ({summary.bytes} bytes): runs {summary.first_run} to {summary.last_run}, "

@@ -28,7 +28,7 @@ from annexa.evidence_store.carry import CarryPolicy, carry_forward
 from annexa.evidence_store.index import Index
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.redact import redact
-from annexa.model import CollectionError, Fact, Result, Source, scope_key
+from annexa.model import CollectionError, Fact, Result, Source, evidence_class_for_kind, scope_key
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -112,6 +112,7 @@ class Store:
         self.signer = signer
         self._index: Index | None = None
         self._synced = False
+        self._mappings: dict[str, dict[str, Any]] = {}  # mappings objects by hash (a few, shared by many runs)
 
     @property
     def url(self) -> str:
@@ -216,27 +217,43 @@ class Store:
         return _run_info(row)
 
     def results(self, run: RunInfo) -> list[Result]:
-        return [_result(row) for row in self.index().results(run.seq)]
+        classes = self.evidence_classes(run)
+        return [_result(row, classes) for row in self.index().results(run.seq)]
 
     def result_changes(self, before: RunInfo, after: RunInfo) -> list[tuple[Result | None, Result | None]]:
         """(result in `before`, result in `after`) per rule x resource that differs (None = absent)."""
+        old_classes, new_classes = self.evidence_classes(before), self.evidence_classes(after)
         return [
-            (_result(old) if old is not None else None, _result(new) if new is not None else None)
+            (
+                _result(old, old_classes) if old is not None else None,
+                _result(new, new_classes) if new is not None else None,
+            )
             for old, new in self.index().result_changes(before.seq, after.seq)
         ]
+
+    def mappings(self, run: RunInfo) -> dict[str, Any]:
+        """The run's mappings object: catalog, rules as used, and (newer runs) each fact kind's
+        evidence class and freshness default (`kinds`)."""
+        digest = self.manifest(run.seq)["mappings"]["object"]
+        if digest not in self._mappings:
+            self._mappings[digest] = self.get_json(digest)
+        return self._mappings[digest]
+
+    def evidence_classes(self, run: RunInfo) -> dict[str, str]:
+        """Fact kind -> evidence class as the run recorded it; empty for runs stored before classes
+        existed, whose results get the class derived from their kind (model.evidence_class_for_kind)."""
+        kinds = self.mappings(run).get("kinds") or {}
+        return {kind: entry["evidence_class"] for kind, entry in kinds.items() if entry.get("evidence_class")}
 
     def fact_changes(self, before: RunInfo, after: RunInfo) -> dict[tuple[str, str], tuple[str | None, str | None]]:
         """(kind, resource) -> (object hash in `before`, in `after`) per fact that differs (None = absent)."""
         return self.index().fact_changes(before.seq, after.seq)
 
-    def attestations(self, as_of: RunInfo | None = None) -> list[dict[str, Any]]:
-        """Attestation records (oldest first) in effect for `as_of`: those recorded before the
-        next collection run after it; all of them when `as_of` is the latest or None."""
+    def attestations(self, before: RunInfo | None = None) -> list[dict[str, Any]]:
+        """Attestation records (oldest first) from the runs chained before `before` (all when None):
+        a run's SoA counts the statements recorded before it, never later ones."""
         index = self.index()
-        up_to = index.latest_seq()
-        if as_of is not None:
-            later = [s for s in index.collection_seqs(limit=2**31) if s > as_of.seq]
-            up_to = min(later) - 1 if later else up_to
+        up_to = before.seq - 1 if before is not None else index.latest_seq()
         records = []
         for row in index.attestation_facts(up_to):
             body = self.get_json(row["hash"])
@@ -245,8 +262,7 @@ class Store:
 
     def rules(self, run: RunInfo) -> dict[str, dict[str, Any]]:
         """The rules as the run used them, by id (title, remediation, expect ...)."""
-        mappings = self.get_json(self.manifest(run.seq)["mappings"]["object"])
-        return {rule["id"]: rule for rule in mappings.get("rules", [])}
+        return {rule["id"]: rule for rule in self.mappings(run).get("rules", [])}
 
     def facts(self, run: RunInfo) -> Iterator[StoredFact]:
         for row in self.index().facts(run.seq):
@@ -298,17 +314,19 @@ class Store:
         return body
 
 
-def _result(row: Any) -> Result:
+def _result(row: Any, classes: Mapping[str, str]) -> Result:
+    kind = row["kind"] or ""
     return Result(
         rule=row["rule"],
         controls=tuple(json.loads(row["controls"] or "[]")),
-        kind=row["kind"] or "",
+        kind=kind,
         resource=row["resource"],
         scope=json.loads(row["scope"] or "{}"),
         status=row["status"],
         severity=row["severity"] or "",
         message=row["message"],
         collected_at=row["collected_at"] or "",
+        evidence_class=classes.get(kind) or evidence_class_for_kind(kind),
     )
 
 

@@ -7,7 +7,6 @@ same pieces without a subprocess.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from annexa.collectors.registry import Registry, load_registry
@@ -36,11 +35,6 @@ class Workspace:
 
             return open_store(self.store_url, Ed25519Signer(self.config.signing_key), retention=retention)
         return open_store(self.store_url, retention=retention)
-
-    def max_age_by_kind(self) -> dict[str, timedelta]:
-        """Freshness per fact kind from the collectors' defaults, unless the user set a top-level
-        `max_age`: an explicit setting beats built-in defaults (a per-control one beats both)."""
-        return {} if "max_age" in self.config.raw else self.registry.max_age_by_kind()
 
 
 def load_workspace(config_path: Path, store_url: str | None = None, config_required: bool = True) -> Workspace:

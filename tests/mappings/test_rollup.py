@@ -1,3 +1,5 @@
+"""The status model, row by row (README "Control statuses", mappings/rollup.py docstring)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -5,93 +7,253 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from annexa.mappings.catalog import load_catalog
-from annexa.mappings.rollup import ManualEvidence, ScopeDecision, rollup
+from annexa.mappings.rollup import CONTROL_STATUSES, Attestation, ControlStatus, rollup
+from annexa.mappings.scope import Reasons, ScopeDecision
 from annexa.model import Result
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
 FRESH = "2026-11-22T00:00:00Z"
 OLD = "2026-10-01T00:00:00Z"
+WEEK = timedelta(days=7)
+CATALOG = load_catalog()
+CLASS_KIND = {"automated": "fake.bucket", "record": "people.person", "document": "documents.policy"}
 
 
-def _result(status: str, control: str = "A.8.24", at: str = FRESH, resource: str = "r") -> Result:
+def _r(
+    status: str,
+    cls: str = "automated",
+    at: str = FRESH,
+    resource: str | None = None,
+    control: str = "A.8.24",
+    scope: dict[str, str] | None = None,
+) -> Result:
+    resource = resource or f"{cls}-{status}-{at}"
     return Result(
-        rule=f"x.{status}.{resource}",
+        rule=f"x.{cls}.{status}",
         controls=(control,),
-        kind="fake.bucket",
+        kind=CLASS_KIND[cls],
         resource=resource,
-        scope={},
+        scope=scope if scope is not None else {"provider": cls, "account": "1"},
         status=status,
         severity="high",
         message="",
         collected_at=at,
+        evidence_class=cls,
     )
 
 
-def _status(results: list[Result], **kwargs: object) -> str:
-    by_id = {s.control: s for s in rollup(load_catalog(), results, NOW, **kwargs)}  # type: ignore[arg-type]
-    return by_id["A.8.24"].status
+def _att(
+    outcome: str = "effective",
+    seq: int = 5,
+    at: str = "2026-11-01T00:00:00Z",
+    until: str = "2027-06-01T00:00:00Z",
+    counted: bool = True,
+    control: str = "A.8.24",
+) -> Attestation:
+    return Attestation(
+        control=control,
+        outcome=outcome,
+        attested_by="Jo Park",
+        attested_at=at,
+        expires_at=until,
+        sequence=seq,
+        role="Office Manager",
+        note="walked the floor",
+        counted=counted,
+        reason="" if counted else "not an attester",
+    )
 
 
-@pytest.mark.parametrize(
-    ("statuses", "expected"),
-    [
-        (["pass", "pass"], "implemented"),
-        (["pass", "fail"], "partial"),
-        (["fail"], "not_implemented"),
-        (["pass", "error"], "error"),
-        (["fail", "error"], "error"),
-        (["not_applicable"], "no_evidence"),
-        ([], "no_evidence"),
-    ],
-)
-def test_automated_statuses(statuses: list[str], expected: str) -> None:
-    assert _status([_result(s, resource=str(i)) for i, s in enumerate(statuses)]) == expected
+def _control(results: list[Result], attestations: tuple[Attestation, ...] = (), **kwargs: object) -> ControlStatus:
+    kwargs.setdefault("default_max_age", WEEK)
+    by_id = {s.control: s for s in rollup(CATALOG, results, NOW, attestations=attestations, **kwargs)}  # type: ignore[arg-type]
+    return by_id["A.8.24"]
 
 
-def test_stale_when_newest_evidence_is_older_than_max_age() -> None:
-    assert _status([_result("pass", at=OLD)], default_max_age=timedelta(days=7)) == "stale"
-    decisions = {"A.8.24": ScopeDecision(max_age=timedelta(days=90))}
-    assert _status([_result("pass", at=OLD)], decisions=decisions, default_max_age=timedelta(days=7)) == "implemented"
+def _status(results: list[Result], attestations: tuple[Attestation, ...] = (), **kwargs: object) -> tuple[str, object]:
+    control = _control(results, attestations, **kwargs)
+    return control.status, control.evidence_class
 
 
-def test_excluded_controls_keep_their_justification() -> None:
-    decisions = {"A.8.24": ScopeDecision(applicable=False, justification="No data at rest")}
-    (status,) = [
-        s for s in rollup(load_catalog(), [_result("fail")], NOW, decisions=decisions) if s.control == "A.8.24"
+# Each case: (README row, results, attestations, expected status, expected deciding evidence class)
+ROWS = [
+    # 1 no_evidence
+    ("nothing at all", [], (), "no_evidence", None),
+    ("only not_applicable", [_r("not_applicable", at="")], (), "no_evidence", None),
+    ("only an attestation that does not count", [], (_att(counted=False),), "no_evidence", None),
+    # 2 a negative attestation in force
+    ("not-effective beats passing operation", [_r("pass")], (_att("not-effective"),), "not_implemented", "attestation"),
+    ("exception is not implemented", [_r("pass", "document")], (_att("exception"),), "not_implemented", "attestation"),
+    ("not-effective alone", [], (_att("not-effective"),), "not_implemented", "attestation"),
+    # 3 operating failure, nothing operating passes
+    ("automated fail", [_r("fail")], (), "not_implemented", "automated"),
+    ("record fail", [_r("fail", "record")], (), "not_implemented", "record"),
+    (
+        "a technical fail and document passes",
+        [_r("fail"), *(_r("pass", "document", resource=f"d{i}") for i in range(5))],
+        (),
+        "not_implemented",
+        "automated",
+    ),
+    ("a technical fail and an effective attestation", [_r("fail")], (_att(),), "not_implemented", "automated"),
+    ("a fresh fail beats a stale pass", [_r("fail"), _r("pass", at=OLD)], (), "not_implemented", "automated"),
+    ("a fresh fail beats an error", [_r("fail"), _r("error")], (), "not_implemented", "automated"),
+    # 4 partial
+    ("automated pass and fail", [_r("pass"), _r("fail")], (), "partial", "automated"),
+    ("record pass, automated fail", [_r("pass", "record"), _r("fail")], (), "partial", "automated"),
+    ("pass, fail and error", [_r("pass"), _r("fail"), _r("error")], (), "partial", "automated"),
+    # 5 error
+    ("automated error", [_r("pass"), _r("error")], (), "error", "automated"),
+    ("document error", [_r("pass"), _r("error", "document")], (), "error", "document"),
+    ("an error beats staleness", [_r("error"), _r("pass", at=OLD)], (), "error", "automated"),
+    # 6 stale
+    ("stale operation", [_r("pass", at=OLD)], (), "stale", "automated"),
+    (
+        "a stale document next to passing operation",
+        [_r("pass"), _r("pass", "document", at=OLD)],
+        (),
+        "stale",
+        "document",
+    ),
+    ("a stale fail", [_r("fail", at=OLD)], (), "stale", "automated"),
+    ("an undated result", [_r("pass", at="")], (), "stale", "automated"),
+    # 7 a document fails
+    ("operation passes, a document fails", [_r("pass"), _r("fail", "document")], (), "partial", "document"),
+    ("only documents, one fails", [_r("pass", "document"), _r("fail", "document")], (), "not_implemented", "document"),
+    ("a failing document and an attestation", [_r("fail", "document")], (_att(),), "not_implemented", "document"),
+    # 8 implemented
+    ("automated passes", [_r("pass"), _r("pass", resource="b")], (), "implemented", "automated"),
+    ("records pass", [_r("pass", "record")], (), "implemented", "record"),
+    ("automated and records pass", [_r("pass", "record"), _r("pass")], (), "implemented", "automated"),
+    ("operation passes, documents too", [_r("pass"), _r("pass", "document")], (), "implemented", "automated"),
+    ("operation passes, attestation effective", [_r("pass")], (_att(),), "implemented", "automated"),
+    ("operation passes, attestation expired", [_r("pass")], (_att(until=FRESH),), "implemented", "automated"),
+    # 9 attested
+    ("effective attestation", [], (_att(),), "attested", "attestation"),
+    ("effective attestation and documents", [_r("pass", "document")], (_att(),), "attested", "attestation"),
+    # 10 documented
+    ("documents only", [_r("pass", "document"), _r("pass", "document", resource="p")], (), "documented", "document"),
+    ("documents and an expired attestation", [_r("pass", "document")], (_att(until=FRESH),), "documented", "document"),
+    # 11 only an expired attestation
+    ("expired attestation", [], (_att(until=FRESH),), "stale", "attestation"),
+    ("an expired not-effective attestation", [], (_att("not-effective", until=FRESH),), "stale", "attestation"),
+    ("an attestation recorded after the run's end", [], (_att(at="2026-11-23T00:00:00Z"),), "stale", "attestation"),
+]
+
+
+@pytest.mark.parametrize(("row", "results", "attestations", "status", "basis"), ROWS, ids=[r[0] for r in ROWS])
+def test_status_model_row_by_row(
+    row: str, results: list[Result], attestations: tuple[Attestation, ...], status: str, basis: str | None
+) -> None:
+    assert _status(results, attestations) == (status, basis)
+
+
+def test_every_status_but_excluded_has_a_row() -> None:
+    assert {case[3] for case in ROWS} == set(CONTROL_STATUSES) - {"excluded"}
+
+
+def test_the_newest_counted_attestation_supersedes_older_ones() -> None:
+    older_effective, newer_not = _att("effective", seq=3), _att("not-effective", seq=9)
+    assert _status([], (older_effective, newer_not))[0] == "not_implemented"
+    fixed = _att("effective", seq=12)
+    control = _control([], (older_effective, newer_not, fixed))
+    assert control.status == "attested" and control.attestation == fixed
+    assert [a.sequence for a in control.attestations] == [12, 9, 3]
+    # a later statement that does not count supersedes nothing
+    assert _status([], (older_effective, _att("not-effective", seq=20, counted=False)))[0] == "attested"
+
+
+def test_a_document_claiming_a_control_never_makes_it_implemented() -> None:
+    many = [_r("pass", "document", resource=f"policy-{i}") for i in range(50)]
+    assert _status(many) == ("documented", "document")
+
+
+def test_excluded_controls_keep_their_justification_and_are_flagged_when_evidence_fails() -> None:
+    excluded = {"A.8.24": ScopeDecision(applicable=False, justification="No data at rest")}
+    failing = _control([_r("fail"), _r("error"), _r("pass")], decisions=excluded)
+    assert (failing.status, failing.justification, failing.evidence_class) == ("excluded", "No data at rest", None)
+    assert failing.flags == ("EXCLUDED BUT EVIDENCE FAILS: 1 fail, 1 error",)
+    assert _control([_r("pass")], decisions=excluded).flags == ()
+    said = _control([], (_att("not-effective"),), decisions=excluded)
+    assert said.flags == ("EXCLUDED BUT EVIDENCE FAILS: attested not-effective by Jo Park",)
+
+
+def test_an_exception_is_shown_with_its_expiry() -> None:
+    control = _control([], (_att("exception"),))
+    assert control.exception is not None and control.exception.expires_at == "2027-06-01T00:00:00Z"
+    assert control.flags == ("documented exception until 2027-06-01T00:00:00Z by Jo Park: walked the floor",)
+    assert control.to_dict()["exception"]["outcome"] == "exception"  # type: ignore[index]
+    assert _control([], (_att("exception", until=FRESH),)).exception is None  # expired: no longer in force
+
+
+def test_attestations_that_do_not_count_are_listed_and_flagged() -> None:
+    control = _control([_r("pass")], (_att(counted=False, seq=4),))
+    assert control.status == "implemented" and control.attestation is None
+    assert control.flags == ("attestation run #4 by Jo Park not counted: not an attester",)
+    assert [a["counted"] for a in control.to_dict()["attestations"]] == [False]  # type: ignore[union-attr]
+
+
+def test_population_counts_resources_and_targets_and_lists_empty_kinds() -> None:
+    results = [
+        _r("pass", resource="a", scope={"provider": "aws", "account": "1", "region": "eu-west-1"}),
+        _r("fail", resource="b", scope={"provider": "aws", "account": "1", "region": "us-east-1"}),
+        _r("pass", resource="a", scope={"provider": "aws", "account": "1", "region": "eu-west-1"}),
+        Result("r2", ("A.8.24",), "aws.s3.bucket", "-", {}, "not_applicable", "high", "", "", "automated"),
+        Result("r3", ("A.8.24",), "fake.bucket", "-", {}, "not_applicable", "high", "", "", "automated"),
     ]
-    assert status.status == "excluded" and status.justification == "No data at rest"
+    control = _control(results)
+    assert control.resources == 2
+    assert control.targets == ("aws/1/eu-west-1", "aws/1/us-east-1")
+    assert control.empty_kinds == ("aws.s3.bucket",)  # fake.bucket has judged resources, so it is not empty
+    assert control.counts == {"pass": 2, "fail": 1, "not_applicable": 2}
+    assert control.classes == {"automated": {"pass": 2, "fail": 1, "not_applicable": 2}}
 
 
-def test_manual_evidence_fresh_then_expired() -> None:
-    fresh = ManualEvidence("A.8.24", attested_at=FRESH, expires_at="2027-01-01T00:00:00Z", reference="att-1")
-    expired = ManualEvidence("A.8.24", attested_at=OLD, expires_at="2026-11-01T00:00:00Z", reference="att-2")
-    assert _status([], manual=[fresh]) == "manual"
-    assert _status([], manual=[expired]) == "stale"
-    assert _status([_result("fail")], manual=[fresh]) == "not_implemented"  # automated evidence decides
+def test_class_counts_are_ordered_strongest_first() -> None:
+    control = _control([_r("pass", "document"), _r("pass", "record"), _r("pass")])
+    assert list(control.classes) == ["automated", "record", "document"]
+
+
+def test_last_evidence_counts_results_and_counted_attestations() -> None:
+    control = _control([_r("pass", at="2026-11-20T00:00:00Z")], (_att(at="2026-11-21T00:00:00Z"),))
+    assert control.last_evidence_at == "2026-11-21T00:00:00Z"
+    assert _control([_r("pass", at="2026-11-20T00:00:00Z")], (_att(counted=False, at=FRESH),)).last_evidence_at == (
+        "2026-11-20T00:00:00Z"
+    )
 
 
 def test_every_catalog_control_gets_a_status() -> None:
-    statuses = rollup(load_catalog(), [], NOW)
+    statuses = rollup(CATALOG, [], NOW)
     assert len(statuses) == 93 and {s.status for s in statuses} == {"no_evidence"}
 
 
 def test_staleness_is_per_result_so_old_evidence_cannot_hide_behind_fresh() -> None:
-    mixed = [_result("pass", resource="a"), _result("pass", at=OLD, resource="b")]
-    (status,) = [
-        s for s in rollup(load_catalog(), mixed, NOW, default_max_age=timedelta(days=7)) if s.control == "A.8.24"
-    ]
-    assert status.status == "stale" and status.stale_since == OLD and status.last_evidence_at == FRESH
+    control = _control([_r("pass", resource="a"), _r("pass", at=OLD, resource="b")])
+    assert (control.status, control.stale_since, control.last_evidence_at) == ("stale", OLD, FRESH)
+    assert _control([_r("pass", at="")]).stale_since == ""
+    assert _control([], (_att(until="2026-11-02T00:00:00Z"),)).stale_since == "2026-11-02T00:00:00Z"
+    assert _control([_r("pass")]).stale_since is None
 
 
 def test_max_age_precedence_control_then_kind_then_default() -> None:
-    week_old = [_result("pass", at="2026-11-15T00:00:00Z")]
+    week_old = [_r("pass", at="2026-11-15T00:00:00Z")]
     by_kind = {"fake.bucket": timedelta(days=2)}
-    assert _status(week_old, default_max_age=timedelta(days=30)) == "implemented"
-    assert _status(week_old, default_max_age=timedelta(days=30), max_age_by_kind=by_kind) == "stale"
+    assert _status(week_old, default_max_age=timedelta(days=30))[0] == "implemented"
+    assert _status(week_old, default_max_age=timedelta(days=30), max_age_by_kind=by_kind)[0] == "stale"
     decisions = {"A.8.24": ScopeDecision(max_age=timedelta(days=10))}
-    assert _status(week_old, decisions=decisions, max_age_by_kind=by_kind) == "implemented"
+    assert _status(week_old, decisions=decisions, max_age_by_kind=by_kind)[0] == "implemented"
+    exactly = [_r("pass", at="2026-11-15T12:00:00Z")]  # exactly 7 days old is still fresh
+    assert _status(exactly)[0] == "implemented"
 
 
 def test_attestations_age_by_their_expiry_not_max_age() -> None:
-    months_old = ManualEvidence("A.8.24", attested_at=OLD, expires_at="2027-05-01", reference="att-3")
-    assert _status([], manual=[months_old], default_max_age=timedelta(days=7)) == "manual"
+    months_old = _att(at=OLD, until="2027-05-01T00:00:00Z")
+    assert _status([], (months_old,), default_max_age=WEEK)[0] == "attested"
+    at_expiry = _att(until="2026-11-22T12:00:00Z")  # expiry is exclusive
+    assert _status([], (at_expiry,))[0] == "stale"
+
+
+def test_reasons_and_review_are_carried_to_the_row() -> None:
+    decision = ScopeDecision(reasons=Reasons(("R-1",), {"legal": "GDPR"}, "why"), reviewed="2026-09-01", owner="CISO")
+    control = _control([], decisions={"A.8.24": decision})
+    assert (control.reasons, control.reviewed, control.owner) == (decision.reasons, "2026-09-01", "CISO")
