@@ -29,7 +29,7 @@ from typing import Any
 from jmespath import exceptions as jmes_errors
 
 from annexa.mappings.catalog import control_sort_key
-from annexa.mappings.jmes import truthy
+from annexa.mappings.jmes import node_holds, truthy
 from annexa.mappings.properties import Path, Requirement, apply_defaults, path_text
 from annexa.mappings.rules import Join, Rule
 from annexa.model import RESULT_STATUSES, CollectionError, Fact, Result, evidence_class_for_kind, scope_key
@@ -56,12 +56,16 @@ def _missing_message(unmet: list[list[Path]]) -> str:
     )
 
 
-def _prepared(rule: Rule, data: Any, reads: tuple[Requirement, ...]) -> tuple[Any, list[Path], str | None]:
+def _prepared(
+    rule: Rule, data: Any, reads: tuple[Requirement, ...], now: datetime
+) -> tuple[Any, list[Path], str | None]:
     """(data with the rule's declared defaults applied, the defaults applied, the problem when a read
     property is still absent)."""
     if not reads:
         return data, [], None
-    ready, applied, unmet = apply_defaults(data, list(reads), rule.defaults)
+    ready, applied, unmet = apply_defaults(
+        data, list(reads), rule.defaults, lambda node, value: node_holds(node, value, now)
+    )
     return ready, applied, _missing_message(unmet) if unmet else None
 
 
@@ -159,7 +163,7 @@ class Evaluator:
 
         try:
             if rule.where is not None:
-                selecting, _, absent = _prepared(rule, fact.data, rule.where_reads)
+                selecting, _, absent = _prepared(rule, fact.data, rule.where_reads, self._now)
                 if absent is not None:  # cannot tell whether the rule applies: never a silent skip
                     return result("error", absent)
                 if not truthy(rule.where.search(selecting, self._now)):
@@ -168,7 +172,7 @@ class Evaluator:
                 return result("error", f"rule could not be evaluated on this resource: {problem}")
             if data is _NOT_JOINABLE:
                 return result("error", "rule could not be evaluated on this resource: its data is not an object")
-            data, applied, absent = _prepared(rule, data, rule.expect_reads)
+            data, applied, absent = _prepared(rule, data, rule.expect_reads, self._now)
             if absent is not None:
                 return result("error", absent)
             passed = truthy(rule.expect.search(data, self._now))

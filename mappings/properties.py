@@ -14,8 +14,11 @@ syntax tree (jmespath's parsed AST), by these rules:
   present (whichever); with both sides absent, every alternative is named. A side that reads
   no property (a literal: `password_policies || ''`) is a fallback for a null value, not an
   alternative: `password_policies` must still be present (null is fine).
-- Every other operator and function (`&&`, `!`, comparisons, `length()`, `contains()`,
-  multi-selects) requires all the properties its operands read, whatever `&&` would skip.
+- `a && b` requires what `a` reads, and what `b` reads only where `a` holds (is truthy): when `a`
+  is falsy the result is `a` whatever `b` says, so nothing is guessed
+  (`contains(mapped, 'start_date') && start_date != null` reads `start_date` only when mapped).
+- Every other operator and function (`!`, comparisons, `length()`, `contains()`, multi-selects)
+  requires all the properties its operands read.
 - Inside a projection or filter (`a[]`, `a[*].b`, `a[?x == 'y']`, `a.*`, `a[0].b`, `&b` in
   `sort_by`) only the list or object projected (`a`) is required: the properties of its
   elements are not, because lists legitimately hold items of different shapes (an
@@ -25,25 +28,58 @@ syntax tree (jmespath's parsed AST), by these rules:
 - A bare `null`, `true` or `false` (`owner != null`) is, to JMESPath, a field of that name that
   no source returns, so it reads as null: rule authors mean the literal, and it requires nothing.
 
-A requirement is a clause of alternative paths (conjunctive normal form): the expression can
-be judged when every clause has at least one present path.
+A requirement is a clause of alternative paths (conjunctive normal form), guarded by the left
+sides of the `&&`s it sits behind: the expression can be judged when every clause whose guards
+hold has at least one present path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import jmespath
 
-__all__ = ["Path", "Requirement", "apply_defaults", "missing", "parse_path", "path_text", "required_paths"]
+__all__ = [
+    "Guard",
+    "Path",
+    "Requirement",
+    "apply_defaults",
+    "guard_node",
+    "missing",
+    "parse_path",
+    "path_text",
+    "required_paths",
+]
 
 Path = tuple[str, ...]
-Requirement = frozenset[Path]  # at least one of these paths must be present
+# The left side of an `&&`, as (the path of the object it runs on, its syntax tree as JSON).
+Guard = tuple[Path, str]
+# Decides whether a guard holds on the fact's data (the evaluator's JMESPath, with days_since()).
+Judge = Callable[[Mapping[str, Any], Any], bool]
 
 _MAX_CLAUSES = 256  # `a || b || ...` multiplies clauses; beyond this the rule is refused at load
 _ALTERNATIVES = ("not_null",)
 _BARE_LITERALS = ("null", "true", "false")  # `x != null` means the literal (the field does not exist)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """At least one of `paths` must be present, when every guard holds (no guard: always)."""
+
+    paths: frozenset[Path]
+    guards: frozenset[Guard] = frozenset()
+
+    def key(self) -> tuple[list[Path], list[Guard]]:
+        return sorted(self.paths), sorted(self.guards)
+
+
+@lru_cache(maxsize=1024)
+def guard_node(guard: Guard) -> Mapping[str, Any]:
+    return json.loads(guard[1])  # type: ignore[no-any-return]
 
 
 class _Walk:
@@ -58,7 +94,7 @@ class _Walk:
             if base is None or (base == () and node["value"] in _BARE_LITERALS):
                 return [], None
             path = (*base, node["value"])
-            return [frozenset({path})], path
+            return [Requirement(frozenset({path}))], path
         if kind in ("current", "identity"):
             return [], base
         if kind in ("subexpression", "pipe"):
@@ -72,6 +108,12 @@ class _Walk:
             # The left side is read from the current object; the rest runs on its elements.
             found, _ = self.clauses(children[0], base) if children else ([], None)
             return found, None
+        if kind == "and_expression" and base is not None:
+            # `a && b` is `a` whenever `a` is falsy: `b` is read only where `a` holds.
+            left, _ = self.clauses(children[0], base)
+            right, _ = self.clauses(children[1], base)
+            guard = (base, json.dumps(children[0], sort_keys=True))
+            return [*left, *(Requirement(r.paths, r.guards | {guard}) for r in right)], None
         if kind == "or_expression":
             return self._either([self.clauses(child, base)[0] for child in children]), None
         if kind == "function_expression" and node["value"] in _ALTERNATIVES:
@@ -84,14 +126,15 @@ class _Walk:
         return out, None
 
     def _either(self, sides: list[list[Requirement]]) -> list[Requirement]:
-        """CNF of (all of side 1) or (all of side 2) ...: one clause per choice of a clause from each side.
-        Sides that read nothing (literals) are fallbacks for null, not alternatives to a property."""
+        """CNF of (all of side 1) or (all of side 2) ...: one clause per choice of a clause from each side
+        (it applies where the guards of all its parts hold). Sides that read nothing (literals) are
+        fallbacks for null, not alternatives to a property."""
         sides = [side for side in sides if side]
         if not sides:
             return []
-        combined: list[Requirement] = [frozenset()]
+        combined = [Requirement(frozenset())]
         for side in sides:
-            combined = [a | b for a in combined for b in side]
+            combined = [Requirement(a.paths | b.paths, a.guards | b.guards) for a in combined for b in side]
             self.size += len(combined)
             if self.size > _MAX_CLAUSES:
                 raise ValueError("too many alternatives (`||`, not_null) to check which properties it reads")
@@ -102,11 +145,11 @@ def required_paths(expression: str) -> list[Requirement]:
     """The requirement clauses of a JMESPath expression, deduplicated, in a stable order.
     ValueError for an expression with too many alternatives."""
     found, _ = _Walk().clauses(jmespath.compile(expression).parsed, ())
-    unique = dict.fromkeys(found)
-    # A clause that contains another clause's single path is implied by it (`a` and `a || b`).
-    singles = {next(iter(c)) for c in unique if len(c) == 1}
-    kept = [c for c in unique if len(c) == 1 or not (c & singles)]
-    return sorted(kept, key=lambda c: sorted(c))
+    unique = list(dict.fromkeys(found))
+    # A clause is implied by an unguarded single-path clause it contains (`a` implies `a || b`).
+    singles = {next(iter(c.paths)) for c in unique if len(c.paths) == 1 and not c.guards}
+    kept = [c for c in unique if (len(c.paths) == 1 and not c.guards) or not (c.paths & singles)]
+    return sorted(kept, key=Requirement.key)
 
 
 def parse_path(text: str) -> Path:
@@ -137,32 +180,52 @@ def _absent(data: Any, path: Path) -> Path | None:
     return None
 
 
-def missing(data: Any, requirements: Iterable[Requirement]) -> list[list[Path]]:
+def _at(data: Any, path: Path) -> Any:
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _applies(clause: Requirement, data: Any, judge: Judge | None) -> bool:
+    """Whether a guarded clause applies: each guard (an `&&`'s left side) holds on the data. Without
+    a judge, or when a guard cannot be evaluated, the clause applies (the strict reading)."""
+    for guard in clause.guards:
+        if judge is None:
+            return True
+        try:
+            if not judge(guard_node(guard), _at(data, guard[0])):
+                return False
+        except Exception:  # noqa: BLE001 - a guard that cannot be judged leaves the requirement in force
+            return True
+    return True
+
+
+def missing(data: Any, requirements: Iterable[Requirement], judge: Judge | None = None) -> list[list[Path]]:
     """For each unmet requirement, the absent step of each of its alternatives (each once:
     `a.b.c` on `{}` is one missing `a`)."""
     out: dict[tuple[Path, ...], None] = {}
     for clause in requirements:
-        absent = [_absent(data, path) for path in sorted(clause)]
-        if all(a is not None for a in absent):
+        absent = [_absent(data, path) for path in sorted(clause.paths)]
+        if all(a is not None for a in absent) and _applies(clause, data, judge):
             out[tuple(dict.fromkeys(a for a in absent if a is not None))] = None
     return [list(paths) for paths in out]
 
 
 def apply_defaults(
-    data: Any, requirements: list[Requirement], defaults: Mapping[Path, Any]
+    data: Any, requirements: list[Requirement], defaults: Mapping[Path, Any], judge: Judge | None = None
 ) -> tuple[Any, list[Path], list[list[Path]]]:
     """(data with declared defaults put where the source left a property out, the defaults applied,
     the requirements still unmet). The input is never modified."""
     applied: list[Path] = []
     for _round in range(len(defaults) + 1):
-        unmet = missing(data, requirements)
+        unmet = missing(data, requirements, judge)
         todo = [p for alternatives in unmet for p in alternatives if p in defaults and p not in applied]
         if not todo:
             return data, applied, unmet
         for path in dict.fromkeys(todo):
             data = _with(data, path, defaults[path])
             applied.append(path)
-    return data, applied, missing(data, requirements)
+    return data, applied, missing(data, requirements, judge)
 
 
 def _with(data: Any, path: Path, value: Any) -> Any:

@@ -13,7 +13,7 @@ For an applicable control, the first row that holds decides (README: "Control st
  4. fresh operating results pass and fail                         -> partial
  5. a fresh result (any class) is `error`                         -> error
  6. a result is older than its max age, or has no time            -> stale
- 7. a document result fails: some operating result passes         -> partial, else not_implemented
+ 7. a document result fails: another (operating or document) passes -> partial, else not_implemented
  8. operating results, all passing (and fresh)                    -> implemented
  9. an `effective` attestation in force                           -> attested
 10. document results, all passing                                 -> documented
@@ -276,7 +276,8 @@ def _status(
         return "stale", _strongest(stale), since
     other_fail = [r for r in fresh if r.status == "fail"]  # documents (and attestation-class results)
     if other_fail:
-        return ("partial" if op_pass else "not_implemented"), _strongest(other_fail), None
+        passing = any(r.status == "pass" for r in fresh)
+        return ("partial" if passing else "not_implemented"), _strongest(other_fail), None
     if op_pass:
         return "implemented", _strongest(op_pass), None
     if current is not None and current.in_force(now):

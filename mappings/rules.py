@@ -252,7 +252,7 @@ def _parse_defaults(path: Path, item: Any, reads: tuple[Requirement, ...]) -> di
             f"{path}:{line_of(item, 'defaults')}: `defaults` must map property paths to their documented "
             "API default, e.g. {networkAccessPolicy: AllowAll}"
         )
-    readable = {p[:n] for clause in reads for p in clause for n in range(1, len(p) + 1)}
+    readable = {p[:n] for clause in reads for p in clause.paths for n in range(1, len(p) + 1)}
     out: dict[PropertyPath, Any] = {}
     for key, value in node.items():
         at = f"{path}:{line_of(node, key)}"

@@ -3,6 +3,7 @@ evaluator makes of an absent one: `error`, or the rule's declared default, never
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from fakes import fake_fact
 from annexa.errors import UsageError
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
+from annexa.mappings.jmes import node_holds
 from annexa.mappings.properties import apply_defaults, missing, parse_path, path_text, required_paths
 from annexa.mappings.rules import builtin_rule_files, load_rules
 from annexa.model import Fact
@@ -20,7 +22,12 @@ NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 
 
 def _clauses(expression: str) -> list[list[str]]:
-    return [sorted(path_text(p) for p in clause) for clause in required_paths(expression)]
+    """Each clause's alternatives, then `if <guard>` per `&&` it sits behind (its left side's first field)."""
+    out = []
+    for clause in required_paths(expression):
+        guards = [f"if {json.loads(g[1]).get('value') or json.loads(g[1])['type']}" for g in sorted(clause.guards)]
+        out.append([*sorted(path_text(p) for p in clause.paths), *guards])
+    return out
 
 
 @pytest.mark.parametrize(
@@ -42,19 +49,23 @@ def _clauses(expression: str) -> list[list[str]]:
         # alternatives: one side suffices
         ("not_null(a, b.c)", [["a", "b"], ["a", "b.c"]]),
         ("a || b", [["a", "b"]]),
-        ("(a && b) || c", [["a", "c"], ["b", "c"]]),
+        ("(a && b) || c", [["a", "c"], ["b", "c", "if a"]]),
         ("a || `true`", [["a"]]),  # a literal is a fallback for null, not an alternative to `a`
         ("not_null(a, `1`)", [["a"]]),
         ("`1` || `2`", []),
         ("a || a.b", [["a"]]),
-        # everything else needs all it reads, whatever && would skip
-        ("a && b", [["a"], ["b"]]),
+        # `b` is read only where `a` holds
+        ("a && b", [["a"], ["b", "if a"]]),
+        ("a && b && c", [["a"], ["b", "if a"], ["c", "if and_expression"]]),
+        ("contains(mapped, 'x') && x != null", [["mapped"], ["x", "if contains"]]),
+        # everything else needs all it reads
         ("!a", [["a"]]),
         ("a == 'x'", [["a"]]),
         ("a != null", [["a"]]),
         ("length(a) > `0`", [["a"]]),
         ("contains(tags, 'x')", [["tags"]]),
         ("{x: a, y: b.c}", [["a"], ["b"], ["b.c"]]),
+        ("a | (b && c)", [["a"], ["a.b"], ["a.c", "if b"]]),
         ("[a, b]", [["a"], ["b"]]),
         ("a | b", [["a"], ["a.b"]]),
         ("a | length(@)", [["a"]]),
@@ -89,10 +100,17 @@ def test_too_many_alternatives_are_refused() -> None:
         ({"a": {"x": 1}}, "not_null(a.b, c)", [["a.b", "c"]]),
         ({"rules": [{"enabled": True}, {}]}, "rules[].enabled", []),
         ([], "a", []),  # data that is not an object
+        ({"a": False}, "a && b", []),  # `a` is false: the result is false whatever `b` is
+        ({"a": True}, "a && b", [["b"]]),
+        ({}, "a && b", [["a"]]),
+        ({"mapped": ["x"]}, "contains(mapped, 'x') && x != null", [["x"]]),
+        ({"mapped": []}, "contains(mapped, 'x') && x != null", []),
+        ({"end": "2026-01-01"}, "end != null && days_since(end) > `0` && gone", [["gone"]]),
+        ({"end": "2099-01-01"}, "end != null && days_since(end) > `0` && gone", []),
     ],
 )
 def test_missing(data: object, expression: str, absent: list[list[str]]) -> None:
-    found = missing(data, required_paths(expression))
+    found = missing(data, required_paths(expression), lambda node, value: node_holds(node, value, NOW))
     assert [[path_text(p) for p in paths] for paths in found] == absent
 
 

@@ -119,7 +119,8 @@ ROWS = [
     ("an undated result", [_r("pass", at="")], (), "stale", "automated"),
     # 7 a document fails
     ("operation passes, a document fails", [_r("pass"), _r("fail", "document")], (), "partial", "document"),
-    ("only documents, one fails", [_r("pass", "document"), _r("fail", "document")], (), "not_implemented", "document"),
+    ("documents pass, one fails", [_r("pass", "document"), _r("fail", "document")], (), "partial", "document"),
+    ("only a failing document", [_r("fail", "document")], (), "not_implemented", "document"),
     ("a failing document and an attestation", [_r("fail", "document")], (_att(),), "not_implemented", "document"),
     # 8 implemented
     ("automated passes", [_r("pass"), _r("pass", resource="b")], (), "implemented", "automated"),
