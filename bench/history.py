@@ -163,6 +163,7 @@ def _timed(action: Callable[[], Any], repeat: int = 5) -> float:
 def _reads(url: str) -> dict[str, float]:
     """Each read as a command does it: open the store (syncing the index), resolve, read."""
     catalog = load_catalog()
+
     def soa() -> None:
         store = open_store(url)
         soa_statuses(store, store.resolve("latest"), catalog)

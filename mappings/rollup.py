@@ -5,19 +5,8 @@ it shows the control working. A `document` shows its design; an `attestation` is
 person's statement. Documents and attestations never turn a technical failure into `partial`
 or `implemented`, and never hide it.
 
-For an applicable control, the first row that holds decides (README: "Control statuses"):
-
- 1. no result but `not_applicable`, and no attestation            -> no_evidence
- 2. an attestation in force says `not-effective` or `exception`   -> not_implemented
- 3. a fresh operating result fails and none passes                -> not_implemented
- 4. fresh operating results pass and fail                         -> partial
- 5. a fresh result (any class) is `error`                         -> error
- 6. a result is older than its max age, or has no time            -> stale
- 7. a document result fails: another (operating or document) passes -> partial, else not_implemented
- 8. operating results, all passing (and fresh)                    -> implemented
- 9. an `effective` attestation in force                           -> attested
-10. document results, all passing                                 -> documented
-11. only an attestation that has expired                          -> stale
+For an applicable control, the first row of DECISION_ROWS that holds decides (the README's
+"Control statuses" table is these rows and STATUS_MEANINGS, word for word; a test compares them).
 
 "Fresh" means collected within the max age: the control's `max_age` in the user's scope, else
 the default of the collector that produces the result's kind (`max_age_by_kind`), else
@@ -43,6 +32,8 @@ from annexa.model import EVIDENCE_CLASSES, Result, parse_timestamp, scope_key
 
 __all__ = [
     "CONTROL_STATUSES",
+    "DECISION_ROWS",
+    "STATUS_MEANINGS",
     "OPERATING_CLASSES",
     "Attestation",
     "ControlStatus",
@@ -60,6 +51,33 @@ CONTROL_STATUSES = (
     "no_evidence",
     "stale",
     "excluded",
+)
+# What each status tells an auditor (in CONTROL_STATUSES order).
+STATUS_MEANINGS = {
+    "implemented": "fresh operating evidence (automated or record) covers the control and nothing fails",
+    "partial": "evidence passes and fails: operating results both ways, or a failing document beside a pass",
+    "not_implemented": "evidence fails and nothing of its class passes, or an attester says it does not work",
+    "error": "some fresh evidence could not be read or judged",
+    "documented": "only documents, all passing: design shown, operation not",
+    "attested": "an allowed attester's effective statement is in force; no operating evidence",
+    "no_evidence": "nothing evidences the control (a kind checked and found empty is listed, not counted)",
+    "stale": "some evidence is older than its max age, or the only statement has expired",
+    "excluded": "not applicable, with its justification; flagged when its evidence fails",
+}
+# For an applicable control, the first row that holds decides (condition, status).
+DECISION_ROWS = (
+    ("no result but `not_applicable`, and no counted attestation", "no_evidence"),
+    ("an attestation in force says `not-effective` or `exception`", "not_implemented"),
+    ("a fresh operating result fails and no fresh operating result passes", "not_implemented"),
+    ("fresh operating results pass and fail", "partial"),
+    ("a fresh result of any class is `error`", "error"),
+    ("a result is older than its max age, or has no collection time", "stale"),
+    ("a document fails and another result passes", "partial"),
+    ("a document fails and nothing passes", "not_implemented"),
+    ("operating results, all fresh and passing", "implemented"),
+    ("an `effective` attestation in force", "attested"),
+    ("documents, all fresh and passing", "documented"),
+    ("only an attestation that has expired or is not yet recorded", "stale"),
 )
 OPERATING_CLASSES = ("automated", "record")  # evidence that the control operates
 _NEGATIVE_OUTCOMES = ("not-effective", "exception")

@@ -122,6 +122,14 @@ def test_attestations_count_from_the_next_collection_run_with_their_outcome(
 
     code, out, _ = _cli(capsys, "runs", "--config", str(config), "--format", "json")
     assert [r["type"] for r in json.loads(out)] == ["collection", *["attestation"] * 3, "collection"]
+    # drift compares with the previous collection run, not with the attestation runs in between
+    code, out, _ = _cli(capsys, "drift", "--config", str(config), "--format", "json")
+    drift = json.loads(out)
+    assert (drift["from"]["sequence"], drift["to"]["sequence"], drift["results"]) == (1, 5, [])
+    changes = {c["control"]: (c["new_status"], c["new_evidence_class"], c["regression"]) for c in drift["controls"]}
+    assert changes["A.7.2"] == ("attested", "attestation", False)
+    # no_evidence and not_implemented are equally bad: a statement that it fails is news, not a regression
+    assert changes["A.6.4"] == ("not_implemented", "attestation", False) and code == 0
 
 
 def test_signed_attesters_must_sign_and_the_soa_checks_the_signature(

@@ -142,3 +142,71 @@ def test_bad_store_options_name_the_line(
     with pytest.raises(UsageError, match=message) as info:
         _load(tmp_path, f"store: {store}\ntargets: [{{fake: {{}}}}]\n", fake_registry)
     assert f"annexa.yaml:{line}:" in str(info.value)
+
+
+# -- clause 6.1.3: reasons, risks, SoA approval ---------------------------------------
+
+SOA_SECTIONS = """\
+store: ./ev
+targets:
+  - fake: {}
+risks: risks.csv
+soa: {version: 3, approved_by: CEO, approved_at: 2026-09-15}
+scope:
+  A.8.24: {reasons: {risk: [R-2], legal: "GDPR Art. 32", best-practice: true, note: "encryption"}}
+  A.7.4: {applicable: false, justification: "No premises"}
+"""
+RISKS_CSV = "id,title,owner,treatment\nR-1,Ransomware,COO,Mitigate\nR-2,Data theft,CISO,transfer\n"
+
+
+def test_reasons_risks_and_approval_load_and_are_stored_with_the_run(tmp_path: Path, fake_registry: Registry) -> None:
+    (tmp_path / "risks.csv").write_text(RISKS_CSV)
+    config = _load(tmp_path, SOA_SECTIONS, fake_registry)
+    reasons = config.scope["A.8.24"].reasons
+    assert reasons.risks == ("R-2",) and reasons.grounds == {"legal": "GDPR Art. 32", "best-practice": ""}
+    assert reasons.text(config.risks) == "risk R-2 (Data theft), legal: GDPR Art. 32, best-practice; encryption"
+    assert [r.treatment for r in config.risks.values()] == ["mitigate", "transfer"]
+    assert config.soa is not None and config.soa.to_dict() == {
+        "version": "3",
+        "approved_by": "CEO",
+        "approved_at": "2026-09-15",
+    }
+    # the run keeps the register itself, so its SoA does not change when the file does
+    assert config.raw["risks"] == {"file": "risks.csv", "entries": [r.to_dict() for r in config.risks.values()]}
+
+
+def test_a_yaml_risk_register_loads_too(tmp_path: Path, fake_registry: Registry) -> None:
+    (tmp_path / "risks.yaml").write_text("risks:\n  - {id: R-2, title: Data theft, owner: CISO, treatment: avoid}\n")
+    config = _load(tmp_path, SOA_SECTIONS.replace("risks.csv", "risks.yaml"), fake_registry)
+    assert list(config.risks) == ["R-2"]
+
+
+@pytest.mark.parametrize(
+    ("replace", "register", "message"),
+    [
+        (("risk: [R-2]", "risk: [R-2, R-7]"), RISKS_CSV, "annexa.yaml:7: unknown risk id 'R-7' (not in the `risks:` file)"),
+        (("risks: risks.csv", "risks: nothing.csv"), RISKS_CSV, "annexa.yaml:4: risks file 'nothing.csv' does not exist"),
+        (("legal: \"GDPR Art. 32\", ", "vibes: true, "), RISKS_CSV, "annexa.yaml:7: unknown reason 'vibes'"),
+        (("risk: [R-2], legal: \"GDPR Art. 32\", best-practice: true, ", ""), RISKS_CSV,
+         "annexa.yaml:7: `reasons` needs at least one of risk, legal"),
+        (("best-practice: true", "best-practice: 3"), RISKS_CSV, "annexa.yaml:7: `best-practice` must be true or a short text"),
+        (("justification: \"No premises\"", "justification: \"No premises\", reasons: {legal: true}"), RISKS_CSV,
+         "annexa.yaml:8: A.7.4 is excluded: give a `justification`, not `reasons`"),
+        (("approved_at: 2026-09-15", "approved_at: soon"), RISKS_CSV, "annexa.yaml:5: soa: `approved_at` must be a date"),
+        (("version: 3, ", ""), RISKS_CSV, "annexa.yaml:5: soa: soa `version` is required"),
+        ((), "id,title,owner\nR-1,x,y\n", "risks.csv:1: the header row lacks the column 'treatment'"),
+        ((), RISKS_CSV + "R-1,Again,COO,accept\n", "risks.csv:4: duplicate risk id 'R-1'"),
+        ((), RISKS_CSV + "R-3,Outage,,accept\n", "risks.csv:4: risk `owner` is required"),
+        ((), RISKS_CSV + "R-3,Outage,COO,ignore\n", "risks.csv:4: risk treatment 'ignore' is not one of"),
+        ((), RISKS_CSV + "R-3,Outage,COO\n", "risks.csv:4: 3 cells, but the header has 4"),
+    ],
+)  # fmt: skip
+def test_bad_reasons_risks_and_approval_name_file_and_line(
+    tmp_path: Path, fake_registry: Registry, replace: tuple[str, str], register: str, message: str
+) -> None:
+    (tmp_path / "risks.csv").write_text(register)
+    text = SOA_SECTIONS.replace(*replace) if replace else SOA_SECTIONS
+    with pytest.raises(UsageError) as info:
+        _load(tmp_path, text, fake_registry)
+    assert str(info.value).startswith(f"{tmp_path}/{message}"), str(info.value)
+    assert "\n" not in str(info.value)

@@ -7,7 +7,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from annexa.mappings.catalog import load_catalog
-from annexa.mappings.rollup import CONTROL_STATUSES, Attestation, ControlStatus, rollup
+from annexa.mappings.rollup import (
+    CONTROL_STATUSES,
+    DECISION_ROWS,
+    STATUS_MEANINGS,
+    Attestation,
+    ControlStatus,
+    rollup,
+)
 from annexa.mappings.scope import Reasons, ScopeDecision
 from annexa.model import Result
 
@@ -75,82 +82,124 @@ def _status(results: list[Result], attestations: tuple[Attestation, ...] = (), *
     return control.status, control.evidence_class
 
 
-# Each case: (README row, results, attestations, expected status, expected deciding evidence class)
+# Each case: (DECISION_ROWS row, 1-based; label, results, attestations, expected status, deciding evidence class)
 ROWS = [
     # 1 no_evidence
-    ("nothing at all", [], (), "no_evidence", None),
-    ("only not_applicable", [_r("not_applicable", at="")], (), "no_evidence", None),
-    ("only an attestation that does not count", [], (_att(counted=False),), "no_evidence", None),
+    (1, "nothing at all", [], (), "no_evidence", None),
+    (1, "only not_applicable", [_r("not_applicable", at="")], (), "no_evidence", None),
+    (1, "only an attestation that does not count", [], (_att(counted=False),), "no_evidence", None),
     # 2 a negative attestation in force
-    ("not-effective beats passing operation", [_r("pass")], (_att("not-effective"),), "not_implemented", "attestation"),
-    ("exception is not implemented", [_r("pass", "document")], (_att("exception"),), "not_implemented", "attestation"),
-    ("not-effective alone", [], (_att("not-effective"),), "not_implemented", "attestation"),
-    # 3 operating failure, nothing operating passes
-    ("automated fail", [_r("fail")], (), "not_implemented", "automated"),
-    ("record fail", [_r("fail", "record")], (), "not_implemented", "record"),
     (
+        2,
+        "not-effective beats passing operation",
+        [_r("pass")],
+        (_att("not-effective"),),
+        "not_implemented",
+        "attestation",
+    ),
+    (
+        2,
+        "exception is not implemented",
+        [_r("pass", "document")],
+        (_att("exception"),),
+        "not_implemented",
+        "attestation",
+    ),
+    (2, "not-effective alone", [], (_att("not-effective"),), "not_implemented", "attestation"),
+    # 3 operating failure, nothing operating passes
+    (3, "automated fail", [_r("fail")], (), "not_implemented", "automated"),
+    (3, "record fail", [_r("fail", "record")], (), "not_implemented", "record"),
+    (
+        3,
         "a technical fail and document passes",
         [_r("fail"), *(_r("pass", "document", resource=f"d{i}") for i in range(5))],
         (),
         "not_implemented",
         "automated",
     ),
-    ("a technical fail and an effective attestation", [_r("fail")], (_att(),), "not_implemented", "automated"),
-    ("a fresh fail beats a stale pass", [_r("fail"), _r("pass", at=OLD)], (), "not_implemented", "automated"),
-    ("a fresh fail beats an error", [_r("fail"), _r("error")], (), "not_implemented", "automated"),
+    (3, "a technical fail and an effective attestation", [_r("fail")], (_att(),), "not_implemented", "automated"),
+    (3, "a fresh fail beats a stale pass", [_r("fail"), _r("pass", at=OLD)], (), "not_implemented", "automated"),
+    (3, "a fresh fail beats an error", [_r("fail"), _r("error")], (), "not_implemented", "automated"),
     # 4 partial
-    ("automated pass and fail", [_r("pass"), _r("fail")], (), "partial", "automated"),
-    ("record pass, automated fail", [_r("pass", "record"), _r("fail")], (), "partial", "automated"),
-    ("pass, fail and error", [_r("pass"), _r("fail"), _r("error")], (), "partial", "automated"),
+    (4, "automated pass and fail", [_r("pass"), _r("fail")], (), "partial", "automated"),
+    (4, "record pass, automated fail", [_r("pass", "record"), _r("fail")], (), "partial", "automated"),
+    (4, "pass, fail and error", [_r("pass"), _r("fail"), _r("error")], (), "partial", "automated"),
     # 5 error
-    ("automated error", [_r("pass"), _r("error")], (), "error", "automated"),
-    ("document error", [_r("pass"), _r("error", "document")], (), "error", "document"),
-    ("an error beats staleness", [_r("error"), _r("pass", at=OLD)], (), "error", "automated"),
+    (5, "automated error", [_r("pass"), _r("error")], (), "error", "automated"),
+    (5, "document error", [_r("pass"), _r("error", "document")], (), "error", "document"),
+    (5, "an error beats staleness", [_r("error"), _r("pass", at=OLD)], (), "error", "automated"),
     # 6 stale
-    ("stale operation", [_r("pass", at=OLD)], (), "stale", "automated"),
+    (6, "stale operation", [_r("pass", at=OLD)], (), "stale", "automated"),
     (
+        6,
         "a stale document next to passing operation",
         [_r("pass"), _r("pass", "document", at=OLD)],
         (),
         "stale",
         "document",
     ),
-    ("a stale fail", [_r("fail", at=OLD)], (), "stale", "automated"),
-    ("an undated result", [_r("pass", at="")], (), "stale", "automated"),
+    (6, "a stale fail", [_r("fail", at=OLD)], (), "stale", "automated"),
+    (6, "an undated result", [_r("pass", at="")], (), "stale", "automated"),
     # 7 a document fails
-    ("operation passes, a document fails", [_r("pass"), _r("fail", "document")], (), "partial", "document"),
-    ("documents pass, one fails", [_r("pass", "document"), _r("fail", "document")], (), "partial", "document"),
-    ("only a failing document", [_r("fail", "document")], (), "not_implemented", "document"),
-    ("a failing document and an attestation", [_r("fail", "document")], (_att(),), "not_implemented", "document"),
+    (7, "operation passes, a document fails", [_r("pass"), _r("fail", "document")], (), "partial", "document"),
+    (7, "documents pass, one fails", [_r("pass", "document"), _r("fail", "document")], (), "partial", "document"),
+    (8, "only a failing document", [_r("fail", "document")], (), "not_implemented", "document"),
+    (8, "a failing document and an attestation", [_r("fail", "document")], (_att(),), "not_implemented", "document"),
     # 8 implemented
-    ("automated passes", [_r("pass"), _r("pass", resource="b")], (), "implemented", "automated"),
-    ("records pass", [_r("pass", "record")], (), "implemented", "record"),
-    ("automated and records pass", [_r("pass", "record"), _r("pass")], (), "implemented", "automated"),
-    ("operation passes, documents too", [_r("pass"), _r("pass", "document")], (), "implemented", "automated"),
-    ("operation passes, attestation effective", [_r("pass")], (_att(),), "implemented", "automated"),
-    ("operation passes, attestation expired", [_r("pass")], (_att(until=FRESH),), "implemented", "automated"),
+    (9, "automated passes", [_r("pass"), _r("pass", resource="b")], (), "implemented", "automated"),
+    (9, "records pass", [_r("pass", "record")], (), "implemented", "record"),
+    (9, "automated and records pass", [_r("pass", "record"), _r("pass")], (), "implemented", "automated"),
+    (9, "operation passes, documents too", [_r("pass"), _r("pass", "document")], (), "implemented", "automated"),
+    (9, "operation passes, attestation effective", [_r("pass")], (_att(),), "implemented", "automated"),
+    (9, "operation passes, attestation expired", [_r("pass")], (_att(until=FRESH),), "implemented", "automated"),
     # 9 attested
-    ("effective attestation", [], (_att(),), "attested", "attestation"),
-    ("effective attestation and documents", [_r("pass", "document")], (_att(),), "attested", "attestation"),
+    (10, "effective attestation", [], (_att(),), "attested", "attestation"),
+    (10, "effective attestation and documents", [_r("pass", "document")], (_att(),), "attested", "attestation"),
     # 10 documented
-    ("documents only", [_r("pass", "document"), _r("pass", "document", resource="p")], (), "documented", "document"),
-    ("documents and an expired attestation", [_r("pass", "document")], (_att(until=FRESH),), "documented", "document"),
+    (
+        11,
+        "documents only",
+        [_r("pass", "document"), _r("pass", "document", resource="p")],
+        (),
+        "documented",
+        "document",
+    ),
+    (
+        11,
+        "documents and an expired attestation",
+        [_r("pass", "document")],
+        (_att(until=FRESH),),
+        "documented",
+        "document",
+    ),
     # 11 only an expired attestation
-    ("expired attestation", [], (_att(until=FRESH),), "stale", "attestation"),
-    ("an expired not-effective attestation", [], (_att("not-effective", until=FRESH),), "stale", "attestation"),
-    ("an attestation recorded after the run's end", [], (_att(at="2026-11-23T00:00:00Z"),), "stale", "attestation"),
+    (12, "expired attestation", [], (_att(until=FRESH),), "stale", "attestation"),
+    (12, "an expired not-effective attestation", [], (_att("not-effective", until=FRESH),), "stale", "attestation"),
+    (12, "an attestation recorded after the run's end", [], (_att(at="2026-11-23T00:00:00Z"),), "stale", "attestation"),
 ]
 
 
-@pytest.mark.parametrize(("row", "results", "attestations", "status", "basis"), ROWS, ids=[r[0] for r in ROWS])
+@pytest.mark.parametrize(
+    ("row", "label", "results", "attestations", "status", "basis"), ROWS, ids=[f"{r[0]}: {r[1]}" for r in ROWS]
+)
 def test_status_model_row_by_row(
-    row: str, results: list[Result], attestations: tuple[Attestation, ...], status: str, basis: str | None
+    row: int, label: str, results: list[Result], attestations: tuple[Attestation, ...], status: str, basis: str | None
 ) -> None:
+    assert DECISION_ROWS[row - 1][1] == status  # the case exercises the row it names
     assert _status(results, attestations) == (status, basis)
 
 
-def test_every_status_but_excluded_has_a_row() -> None:
-    assert {case[3] for case in ROWS} == set(CONTROL_STATUSES) - {"excluded"}
+def test_every_decision_row_and_every_status_has_a_case() -> None:
+    assert sorted({case[0] for case in ROWS}) == list(range(1, len(DECISION_ROWS) + 1))
+    assert {case[4] for case in ROWS} == set(CONTROL_STATUSES) - {"excluded"}
+    assert list(STATUS_MEANINGS) == list(CONTROL_STATUSES)
+
+
+@pytest.mark.parametrize("documents", [0, 1, 3, 10, 200])
+def test_a_technical_fail_plus_any_number_of_document_passes_stays_not_implemented(documents: int) -> None:
+    passes = [_r("pass", "document", resource=f"policy-{i}") for i in range(documents)]
+    assert _status([_r("fail"), *passes]) == ("not_implemented", "automated")
+    assert _status([_r("fail"), *passes], (_att(),)) == ("not_implemented", "automated")
 
 
 def test_the_newest_counted_attestation_supersedes_older_ones() -> None:
