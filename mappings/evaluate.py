@@ -161,9 +161,10 @@ class Evaluator:
                 evidence_class=self.evidence_class(fact.kind),
             )
 
+        selected_by: list[Path] = []
         try:
             if rule.where is not None:
-                selecting, _, absent = _prepared(rule, fact.data, rule.where_reads, self._now)
+                selecting, selected_by, absent = _prepared(rule, fact.data, rule.where_reads, self._now)
                 if absent is not None:  # cannot tell whether the rule applies: never a silent skip
                     return result("error", absent)
                 if not truthy(rule.where.search(selecting, self._now)):
@@ -179,6 +180,7 @@ class Evaluator:
             observed = f"; observed {_show(rule.observe.search(data, self._now))}" if rule.observe is not None else ""
         except jmes_errors.JMESPathError as err:
             return result("error", f"rule could not be evaluated on this resource: {' '.join(str(err).split())}")
+        applied = list(dict.fromkeys([*selected_by, *applied]))
         if applied:
             observed += "; default applied (absent from the API response): " + ", ".join(
                 f"{path_text(p)} = {_show(rule.defaults[p])}" for p in applied

@@ -240,6 +240,8 @@ def _reads(path: Path, item: Any, key: str) -> tuple[Requirement, ...]:
         return tuple(required_paths(item[key]))
     except ValueError as err:
         raise UsageError(f"{path}:{line_of(item, key)}: {key}: {err}") from None
+    except RecursionError:
+        raise UsageError(f"{path}:{line_of(item, key)}: {key}: expression nested too deeply") from None
 
 
 def _parse_defaults(path: Path, item: Any, reads: tuple[Requirement, ...]) -> dict[PropertyPath, Any]:

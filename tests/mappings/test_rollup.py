@@ -307,3 +307,72 @@ def test_reasons_and_review_are_carried_to_the_row() -> None:
     decision = ScopeDecision(reasons=Reasons(("R-1",), {"legal": "GDPR"}, "why"), reviewed="2026-09-01", owner="CISO")
     control = _control([], decisions={"A.8.24": decision})
     assert (control.reasons, control.reviewed, control.owner) == (decision.reasons, "2026-09-01", "CISO")
+
+
+def test_a_control_status_whole() -> None:
+    results = [
+        _r("pass", resource="a", scope={"provider": "aws", "account": "1"}),
+        _r("fail", "document", resource="d", scope={"provider": "documents", "org": "isms"}),
+        Result("r9", ("A.8.24",), "aws.s3.bucket", "-", {}, "not_applicable", "high", "", "", "automated"),
+    ]
+    statement = _att("effective", seq=7)
+    control = _control(results, (statement,))
+    assert control.to_dict() == {
+        "control": "A.8.24",
+        "title": "Use of cryptography",
+        "theme": "technological",
+        "applicable": True,
+        "justification": "",
+        "owner": "",
+        "status": "partial",
+        "evidence_class": "document",
+        "last_evidence_at": FRESH,
+        "stale_since": None,
+        "results": {"pass": 1, "fail": 1, "not_applicable": 1},
+        "evidence_classes": {"automated": {"pass": 1, "not_applicable": 1}, "document": {"fail": 1}},
+        "resources": 2,
+        "targets": ["aws/1", "documents/isms"],
+        "empty_kinds": ["aws.s3.bucket"],
+        "rules": ["r9", "x.automated.pass", "x.document.fail"],
+        "attestations": [statement.to_dict()],
+        "exception": None,
+        "flags": [],
+    }
+    assert statement.to_dict() == {
+        "outcome": "effective",
+        "attested_by": "Jo Park",
+        "role": "Office Manager",
+        "attested_at": "2026-11-01T00:00:00Z",
+        "expires_at": "2027-06-01T00:00:00Z",
+        "note": "walked the floor",
+        "file": None,
+        "sequence": 7,
+        "counted": True,
+        "reason": "",
+    }
+    assert control.attestation == statement and control.reviewed is None
+
+
+def test_attestation_reference_and_validity_window() -> None:
+    plain = _att("effective", seq=4)
+    assert plain.reference() == "attestation run #4: effective by Jo Park (Office Manager) until 2027-06-01T00:00:00Z"
+    filed = Attestation("A.7.1", "not-effective", "Sam", FRESH, "2027-01-01T00:00:00Z", 9,
+                        file={"name": "r.pdf", "sha256": "ab"})  # fmt: skip
+    assert filed.reference() == "attestation run #9: not-effective by Sam until 2027-01-01T00:00:00Z: r.pdf sha256:ab"
+    assert filed.to_dict()["file"] == {"name": "r.pdf", "sha256": "ab"}
+    legacy = Attestation("A.7.1", "", "Sam", FRESH, "2027-01-01T00:00:00Z", 2, counted=False, reason="no outcome")
+    assert (
+        legacy.reference()
+        == "attestation run #2: no outcome by Sam until 2027-01-01T00:00:00Z (not counted: no outcome)"
+    )
+    starts = datetime(2026, 11, 22, tzinfo=timezone.utc)
+    assert filed.in_force(starts) and not filed.in_force(starts - timedelta(seconds=1))
+    ends = datetime(2027, 1, 1, tzinfo=timezone.utc)
+    assert filed.in_force(ends - timedelta(seconds=1)) and not filed.in_force(ends)
+
+
+def test_an_unknown_class_ranks_last_and_never_decides_over_a_known_one() -> None:
+    odd = Result("x.odd", ("A.8.24",), "odd.kind", "o", {}, "fail", "high", "", FRESH, "weird")
+    control = _control([odd, _r("fail", "document")])
+    assert (control.status, control.evidence_class) == ("not_implemented", "document")
+    assert list(control.classes) == ["document", "weird"]

@@ -34,3 +34,15 @@ def test_importing_every_report_loads_no_network_client() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_reports_read_runs_not_the_configuration() -> None:
+    """A report is judged with the settings its run stored (reports/settings.py): importing every
+    report loads neither annexa.config nor the collectors or the pipeline."""
+    code = (
+        "import importlib, pkgutil, sys, annexa.reports as r\n"
+        "[importlib.import_module('annexa.reports.' + m.name) for m in pkgutil.iter_modules(r.__path__)]\n"
+        "print(sorted(k for k in sys.modules if k in ('annexa.config', 'annexa.pipeline', 'annexa.collectors')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
