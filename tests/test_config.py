@@ -4,6 +4,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from annexa.collectors.registry import Registry
 from annexa.config import load_config
@@ -210,3 +212,31 @@ def test_bad_reasons_risks_and_approval_name_file_and_line(
         _load(tmp_path, text, fake_registry)
     assert str(info.value).startswith(f"{tmp_path}/{message}"), str(info.value)
     assert "\n" not in str(info.value)
+
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=8),
+    st.sampled_from(["R-1", "A.7.*", "A.99.*", "365d", "5y", "2026-09-15", "Jo", "true", "nokey.pub"]),
+)  # fmt: skip
+_KEYS = st.sampled_from(
+    ["name", "role", "public_key", "max_validity", "require_file", "version", "approved_by", "approved_at",
+     "reasons", "risk", "legal", "contractual", "note", "applicable", "justification", "owner", "x"]
+)  # fmt: skip
+_NODES = st.recursive(_SCALARS, lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(_KEYS, c, max_size=4)))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    section=st.sampled_from(["attesters", "attestations", "soa", "scope"]),
+    value=st.one_of(_NODES, st.dictionaries(st.sampled_from(["A.8.24", "A.7.4"]), _NODES, max_size=2)),
+)
+def test_hostile_attesters_attestations_soa_and_reasons_load_or_fail_in_one_line(
+    tmp_path: Path, fake_registry: Registry, section: str, value: object
+) -> None:
+    import yaml
+
+    text = yaml.safe_dump({"targets": [{"fake": {}}], section: value})
+    try:
+        _load(tmp_path, text, fake_registry)
+    except UsageError as err:
+        assert "\n" not in str(err) and str(err).startswith(str(tmp_path / "annexa.yaml"))
