@@ -42,7 +42,7 @@ _NOT_JOINABLE: Any = object()  # a join rule's fact whose data is not an object
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str)
+    text = json.dumps(value, sort_keys=True)  # judged data is stored JSON: nothing needs a fallback
     return text if len(text) <= _MAX_OBSERVED else text[: _MAX_OBSERVED - 1] + "…"
 
 
@@ -207,7 +207,7 @@ class Evaluator:
         for rule in self._rules:
             if rule.id not in judged_rules and rule.fact in collected:
                 joined = f", or no {rule.join.fact} was collected to check it against" if rule.join else ""
-                self._results[(rule.id, "-")] = Result(
+                empty = Result(
                     rule=rule.id,
                     controls=rule.controls,
                     kind=rule.fact,
@@ -219,12 +219,14 @@ class Evaluator:
                     collected_at="",
                     evidence_class=self.evidence_class(rule.fact),
                 )
+                self._results[(rule.id, empty.resource)] = empty
         return [self._results[key] for key in sorted(self._results)]
 
     def _finish_join(self, rule: Rule, join: Join, collected: set[str], failed_kinds: set[str]) -> None:
         for fact in self._pending.pop(rule.id, []):
             if join.fact in failed_kinds:
-                result = self._judge(rule, fact, {})
+                # Judged as if nothing matched, only to learn whether `where` selects it; it is an error either way.
+                result = self._judge(rule, fact, {**fact.data, "joined": []} if isinstance(fact.data, dict) else None)
                 if result is not None:  # `where` selected it: it cannot be checked, so it is an error
                     message = f"{join.fact} could not be collected, so this cannot be checked against it"
                     self._results[(rule.id, fact.resource)] = replace(result, status="error", message=message)
@@ -240,11 +242,14 @@ class Evaluator:
         operation = f" ({error.operation})" if error.operation else ""
         message = f"collection failed{operation}: {cause}{error.message}"
         existing = self._results.get((rule.id, resource))
-        if existing is not None and existing.status == "error":
-            if message in existing.message:
-                return
-            message = f"{existing.message}; {message}"
-        base = existing or Result(
+        if existing is not None:  # a fact was read, but the collection failed for it: the error wins
+            if existing.status == "error":
+                if message in existing.message:
+                    return
+                message = f"{existing.message}; {message}"
+            self._results[(rule.id, resource)] = replace(existing, status="error", message=message)
+            return
+        self._results[(rule.id, resource)] = Result(
             rule=rule.id,
             # A rule whose controls all come from the facts (`controls: []`) could have evidenced
             # any control: unread evidence is an error for each of them, never a silent gap.
@@ -254,11 +259,10 @@ class Evaluator:
             scope=error.scope,
             status="error",
             severity=rule.severity,
-            message="",
+            message=message,
             collected_at=error.collected_at,
             evidence_class=self.evidence_class(kind),
         )
-        self._results[(rule.id, resource)] = replace(base, status="error", message=message)
 
 
 def evaluate(

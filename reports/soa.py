@@ -163,7 +163,7 @@ def build_soa(
 
 def _documents(store: Store, run: RunInfo, results: Sequence[Result]) -> dict[str, Mapping[str, Any]]:
     """The facts behind document-class results (title, version, approval, sha256), by resource."""
-    wanted = {(r.kind, r.resource) for r in results if r.evidence_class == "document" and r.status != "not_applicable"}
+    wanted = {(r.kind, r.resource) for r in results if r.evidence_class == "document"}
     if not wanted:
         return {}
     out = {}
@@ -269,7 +269,7 @@ def soa_rows(statuses: Sequence[ControlStatus], inputs: SoaInputs) -> list[dict[
     sources = evidence_sources(inputs.results)
     docs_by_control: dict[str, set[str]] = {}
     for result in inputs.results:
-        if result.evidence_class == "document" and result.resource in inputs.documents:
+        if result.evidence_class == "document":
             for control in result.controls:
                 docs_by_control.setdefault(control, set()).add(result.resource)
     approval = settings.soa.to_dict() if settings.soa else None
@@ -281,7 +281,11 @@ def soa_rows(statuses: Sequence[ControlStatus], inputs: SoaInputs) -> list[dict[
             reasons["risk"] = [
                 settings.risks[r].to_dict() if r in settings.risks else {"id": r} for r in status.reasons.risks
             ]
-        documents = [_document_entry(r, inputs.documents[r]) for r in sorted(docs_by_control.get(status.control, ()))]
+        documents = [
+            _document_entry(r, inputs.documents[r])
+            for r in sorted(docs_by_control.get(status.control, ()))
+            if r in inputs.documents  # a document that could not be read has an `error` result, not a fact
+        ]
         rationale = {
             rule: str(inputs.rules[rule]["rationale"])
             for rule in status.rules
@@ -322,7 +326,9 @@ def soa_rows(statuses: Sequence[ControlStatus], inputs: SoaInputs) -> list[dict[
 
 def soa_cells(row: Mapping[str, Any]) -> dict[str, Any]:
     """A row as text cells: the structured values replaced by their `text` form."""
-    return {**{k: v for k, v in row.items() if k != "text"}, **row["text"]}
+    cells = dict(row)
+    cells.update(cells.pop("text"))
+    return cells
 
 
 # -- output --------------------------------------------------------------------------
@@ -436,7 +442,6 @@ def soa_html(soa: Soa) -> str:
         "soa.html",
         title="Statement of Applicability",
         rows=[soa_cells(r) for r in soa.rows],
-        run=soa.run,
         about=_about_rows(soa),
         risks=_risk_rows(soa.settings),
     )

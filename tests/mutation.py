@@ -25,14 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / "build" / "mutation"
 TARGETS = ("mappings/rollup.py", "mappings/evaluate.py", "reports/soa.py")
 # The tests that judge verdicts; mutmut runs, per mutant, only those that reach the mutated function.
-# (The end-to-end tests that also cover them, the full demo's and the attestation CLI's, take
-# seconds per mutant: left out to keep a run within the hour on two cores.)
+# (The end-to-end tests that also cover them, the full demo's above all, take tens of seconds per
+# mutant: left out to keep a run within the hour on two cores.)
 TESTS = (
     "tests/mappings",
     "tests/reports/test_soa_rows.py",
     "tests/reports/test_soa.py",
     "tests/reports/test_settings.py",
     "tests/reports/test_drift.py",
+    "tests/test_attestations.py",
+    "tests/evidence_store/test_carry_and_changes.py",
     "tests/test_readme_statuses.py",
 )
 PYPROJECT = f"""\

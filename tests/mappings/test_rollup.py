@@ -376,3 +376,28 @@ def test_an_unknown_class_ranks_last_and_never_decides_over_a_known_one() -> Non
     control = _control([odd, _r("fail", "document")])
     assert (control.status, control.evidence_class) == ("not_implemented", "document")
     assert list(control.classes) == ["document", "weird"]
+
+
+def test_times_are_compared_as_instants_not_as_text() -> None:
+    # 23:30 at UTC-5 is later than 03:00Z the next day written as text would suggest
+    late = _r("pass", at="2026-11-21T23:30:00-05:00", resource="late")
+    early = _r("pass", at="2026-11-22T03:00:00Z", resource="early")
+    assert _control([early, late]).last_evidence_at == "2026-11-21T23:30:00-05:00"
+    old_offset = _r("pass", at="2026-10-01T23:00:00-05:00", resource="o1")  # 2026-10-02T04:00Z
+    older = _r("pass", at="2026-10-02T01:00:00Z", resource="o2")
+    assert _control([old_offset, older]).stale_since == "2026-10-02T01:00:00Z"
+
+
+def test_the_deciding_class_is_the_strongest_by_rank_not_by_name() -> None:
+    stale = [_r("pass", "document", at=OLD, resource="d"), _r("pass", "record", at=OLD, resource="r")]
+    assert _status(stale) == ("stale", "record")
+
+
+def test_a_passing_result_of_class_attestation_is_attested() -> None:
+    plugin = Result("p.att", ("A.8.24",), "plugin.statement", "s", {}, "pass", "low", "", FRESH, "attestation")
+    assert _status([plugin, _r("pass", "document")]) == ("attested", "attestation")
+
+
+def test_an_exception_without_a_note_is_flagged_without_one() -> None:
+    bare = Attestation("A.8.24", "exception", "Jo", FRESH, "2027-01-01T00:00:00Z", 2)
+    assert _control([], (bare,)).flags == ("documented exception until 2027-01-01T00:00:00Z by Jo",)

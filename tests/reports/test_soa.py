@@ -220,6 +220,26 @@ def test_describe_empty_names_regions_and_targets() -> None:
         "not_applicable: 0 aws.s3.bucket in 1 region (us-east-1), checked by aws.s3 on targets[0] (aws)"
     )
     assert describe_empty("x.kind", RunSettings(), []) == "not_applicable: 0 x.kind, checked"
+    # labels that name no configured target, options that are not a mapping, regions from several targets
+    odd = RunSettings(
+        targets=({"host": None}, {"aws": {"regions": ["eu-west-1"]}}, {"aws": {"regions": ["us-east-1"]}}),
+        collectors_by_kind={"k": "c"},
+    )
+    labels = ["targets[0] (host)", "targets[1] (aws)", "targets[2] (aws)", "targets[9] (aws)", "shard (x)"]
+    assert describe_empty("k", odd, [{"collector": "c", "target": label} for label in labels]) == (
+        "not_applicable: 0 k in 2 regions (eu-west-1, us-east-1), checked by c on shard (x), targets[0] (host), "
+        "targets[1] (aws), targets[2] (aws), targets[9] (aws)"
+    )
+    three = RunSettings(targets=({"aws": {"regions": ["a"]}},), collectors_by_kind={"k": "c"})
+    assert describe_empty("k", three, [{"collector": "c", "target": "targets[1] (aws)"}]) == (
+        "not_applicable: 0 k, checked by c on targets[1] (aws)"
+    )
+    unmatched = RunSettings(
+        targets=({"aws": {"regions": ["a"]}}, {"aws": {"regions": ["b"]}}), collectors_by_kind={"k": "c"}
+    )
+    assert (
+        describe_empty("k", unmatched, [{"collector": "c", "target": "x"}]) == "not_applicable: 0 k, checked by c on x"
+    )
 
 
 def test_findings_show_the_evidence_class_in_every_format(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -237,3 +257,68 @@ def test_reasons_that_name_no_known_risk_are_config_errors(project: Path, capsys
     config.write_text(config.read_text().replace("risk: [R-1]", "risk: [R-1, R-9]"))
     code, _, err = run_cli(capsys, "check", "--config", str(config))
     assert code == 2 and err.strip() == f"annexa: error: {config}:9: unknown risk id 'R-9' (not in the `risks:` file)"
+
+
+def test_soa_statuses_read_the_run_settings_and_judge_at_its_end_unless_told(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import timedelta
+
+    from annexa.evidence_store.store import open_store
+    from annexa.reports.soa import build_soa, soa_statuses
+
+    store = open_store(str(project / "evidence"))
+    run = store.resolve("1")
+    built = build_soa(store, run, load_catalog())
+    assert soa_statuses(store, run, load_catalog()) == built.statuses
+    end = datetime.fromisoformat(run.finished_at.replace("Z", "+00:00"))
+
+    def a813(now: datetime, settings: RunSettings | None = None) -> str:
+        return {s.control: s.status for s in soa_statuses(store, run, load_catalog(), now=now, settings=settings)}[
+            "A.8.13"
+        ]
+
+    assert a813(end + timedelta(days=6)) == "implemented"
+    assert a813(end + timedelta(days=8)) == "stale"  # the default max age, 7 days
+    by_kind = RunSettings(max_age_by_kind={"fake.bucket": timedelta(hours=1)}, default_max_age=timedelta(days=30))
+    assert a813(end + timedelta(hours=2), by_kind) == "stale"
+    assert a813(end + timedelta(hours=2), RunSettings(default_max_age=timedelta(days=30))) == "implemented"
+
+
+def test_an_attestation_run_has_no_soa(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from annexa.errors import StoreError
+    from annexa.evidence_store.store import open_store
+    from annexa.reports.soa import build_soa
+
+    config = project / "annexa.yaml"
+    config.write_text(config.read_text() + "attesters: [{name: Jo, role: CISO}]\n")
+    assert run_cli(capsys, "attest", "A.5.4", "--config", str(config), "--by", "Jo", "--result", "effective",
+                   "--note", "Reviewed")[0] == 0  # fmt: skip
+    store = open_store(str(project / "evidence"))
+    with pytest.raises(StoreError) as info:
+        build_soa(store, store.resolve("2"), load_catalog())
+    assert str(info.value) == f"{store.url}: run #2 is an attestation run; an SoA is of a collection run"
+    assert build_soa(store, store.resolve("1"), load_catalog()).later_attestations == 1
+
+
+def test_runs_stored_before_kinds_and_collectors_were_recorded(tmp_path: Path, fake_rules_file: Path) -> None:
+    from datetime import timedelta
+
+    from history import write_history
+
+    from annexa.evidence_store.store import open_store
+    from annexa.reports.soa import build_soa
+
+    store = open_store(str(tmp_path / "ev"))
+    write_history(store, fake_rules_file, [{"b": {"encrypted": True, "versioning": "Enabled"}}, {}])
+    first, empty = store.resolve("1"), store.resolve("2")
+    assert "kinds" not in store.mappings(first) and "collectors" not in store.manifest(first.seq)
+    rows = {r["control"]: r for r in build_soa(store, first, load_catalog()).rows}
+    assert rows["A.8.24"]["status"] == "implemented"
+    # without recorded freshness defaults, the installed collectors' (the fallback) apply
+    stale = {
+        r["control"]: r for r in build_soa(store, first, load_catalog(), {"fake.bucket": timedelta(minutes=1)}).rows
+    }
+    assert stale["A.8.24"]["status"] == "stale"
+    nothing = {r["control"]: r for r in build_soa(store, empty, load_catalog()).rows}["A.8.24"]
+    assert nothing["population"] == ["not_applicable: 0 fake.bucket, checked"]
