@@ -143,51 +143,65 @@ class Evaluator:
     def evidence_class(self, kind: str) -> str:
         return self._classes.get(kind) or evidence_class_for_kind(kind)
 
+    def _result(self, rule: Rule, fact: Fact, controls: tuple[str, ...], status: str, message: str) -> Result:
+        return Result(
+            rule=rule.id,
+            controls=controls,
+            kind=fact.kind,
+            resource=fact.resource,
+            scope=fact.scope,
+            status=status,
+            severity=rule.severity,
+            message=message,
+            collected_at=fact.collected_at,
+            evidence_class=self.evidence_class(fact.kind),
+        )
+
+    def _selects(self, rule: Rule, fact: Fact) -> tuple[bool, list[Path], str | None]:
+        """(whether `where` selects the fact, the defaults it applied, why it cannot tell: then it selects,
+        so the result is an error, never a silent skip)."""
+        if rule.where is None:
+            return True, [], None
+        selecting, applied, absent = _prepared(rule, fact.data, rule.where_reads, self._now)
+        if absent is not None:
+            return True, applied, absent
+        try:
+            return truthy(rule.where.search(selecting, self._now)), applied, None
+        except jmes_errors.JMESPathError as err:
+            return True, applied, f"rule could not be evaluated on this resource: {' '.join(str(err).split())}"
+
     def _judge(self, rule: Rule, fact: Fact, data: Any = None) -> Result | None:
         data = fact.data if data is None else data
         controls, problem = self._controls(rule, fact.data)
-
-        def result(status: str, message: str) -> Result:
-            return Result(
-                rule=rule.id,
-                controls=controls,
-                kind=fact.kind,
-                resource=fact.resource,
-                scope=fact.scope,
-                status=status,
-                severity=rule.severity,
-                message=message,
-                collected_at=fact.collected_at,
-                evidence_class=self.evidence_class(fact.kind),
+        selected, selected_by, unselectable = self._selects(rule, fact)
+        if not selected:
+            return None
+        if unselectable is not None:
+            return self._result(rule, fact, controls, "error", unselectable)
+        if problem is not None:
+            return self._result(
+                rule, fact, controls, "error", f"rule could not be evaluated on this resource: {problem}"
             )
-
-        selected_by: list[Path] = []
+        if data is _NOT_JOINABLE:
+            message = "rule could not be evaluated on this resource: its data is not an object"
+            return self._result(rule, fact, controls, "error", message)
+        data, applied, absent = _prepared(rule, data, rule.expect_reads, self._now)
+        if absent is not None:
+            return self._result(rule, fact, controls, "error", absent)
         try:
-            if rule.where is not None:
-                selecting, selected_by, absent = _prepared(rule, fact.data, rule.where_reads, self._now)
-                if absent is not None:  # cannot tell whether the rule applies: never a silent skip
-                    return result("error", absent)
-                if not truthy(rule.where.search(selecting, self._now)):
-                    return None
-            if problem is not None:
-                return result("error", f"rule could not be evaluated on this resource: {problem}")
-            if data is _NOT_JOINABLE:
-                return result("error", "rule could not be evaluated on this resource: its data is not an object")
-            data, applied, absent = _prepared(rule, data, rule.expect_reads, self._now)
-            if absent is not None:
-                return result("error", absent)
             passed = truthy(rule.expect.search(data, self._now))
             observed = f"; observed {_show(rule.observe.search(data, self._now))}" if rule.observe is not None else ""
         except jmes_errors.JMESPathError as err:
-            return result("error", f"rule could not be evaluated on this resource: {' '.join(str(err).split())}")
+            message = f"rule could not be evaluated on this resource: {' '.join(str(err).split())}"
+            return self._result(rule, fact, controls, "error", message)
         applied = list(dict.fromkeys([*selected_by, *applied]))
         if applied:
             observed += "; default applied (absent from the API response): " + ", ".join(
                 f"{path_text(p)} = {_show(rule.defaults[p])}" for p in applied
             )
         if passed:
-            return result("pass", f"satisfied: {rule.expect.text}{observed}")
-        return result("fail", f"not satisfied: {rule.expect.text}{observed}")
+            return self._result(rule, fact, controls, "pass", f"satisfied: {rule.expect.text}{observed}")
+        return self._result(rule, fact, controls, "fail", f"not satisfied: {rule.expect.text}{observed}")
 
     def finish(self, errors: Iterable[CollectionError], collected_kinds: Iterable[str]) -> list[Result]:
         """Judge join rules, apply collection errors, add `not_applicable` for empty kinds; sorted results."""
@@ -225,11 +239,10 @@ class Evaluator:
     def _finish_join(self, rule: Rule, join: Join, collected: set[str], failed_kinds: set[str]) -> None:
         for fact in self._pending.pop(rule.id, []):
             if join.fact in failed_kinds:
-                # Judged as if nothing matched, only to learn whether `where` selects it; it is an error either way.
-                result = self._judge(rule, fact, {**fact.data, "joined": []} if isinstance(fact.data, dict) else None)
-                if result is not None:  # `where` selected it: it cannot be checked, so it is an error
+                if self._selects(rule, fact)[0]:  # it cannot be checked against what was not read: an error
                     message = f"{join.fact} could not be collected, so this cannot be checked against it"
-                    self._results[(rule.id, fact.resource)] = replace(result, status="error", message=message)
+                    controls = self._controls(rule, fact.data)[0]
+                    self._results[(rule.id, fact.resource)] = self._result(rule, fact, controls, "error", message)
             elif join.fact in collected:
                 joined = self._joined(rule, fact)
                 result = self._judge(rule, fact, _NOT_JOINABLE if joined is None else joined)

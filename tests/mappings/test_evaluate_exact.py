@@ -203,3 +203,30 @@ def test_errors_of_rules_whose_controls_come_from_facts_name_every_control_in_ca
     (result,) = evaluate([], [error], _rules(tmp_path, body), NOW)
     assert result.controls == tuple(load_catalog().ids())
     assert result.controls[8:11] == ("A.5.9", "A.5.10", "A.5.11")
+
+
+def test_two_alternatives_are_named_too(tmp_path: Path) -> None:
+    body = _rule("t.two", expect='"a || b"')
+    assert _one(tmp_path, body, {}).message == "property a (or b) missing from the API response"
+
+
+def test_controls_from_and_join_keys_are_judged_with_the_evaluation_time(tmp_path: Path) -> None:
+    claims = _rule("t.c", controls="A.5.1", controls_from='"days_since(at) > `1` && claims || `[]`"', expect="ok")
+    old = _one(tmp_path, claims, {"at": "2026-01-01", "claims": ["A.5.2"], "ok": True})
+    new = _one(tmp_path, claims, {"at": "2026-11-21T12:00:00Z", "claims": ["A.5.2"], "ok": True})
+    assert (old.controls, new.controls) == (("A.5.1", "A.5.2"), ("A.5.1",))
+    body = _rule(
+        "t.k",
+        join="{fact: fake.user, key: \"days_since(since) > `1` && login || ''\", match: logins}",
+        expect='"length(joined) == `0`"',
+    )
+    facts = [
+        fake_fact("p", {"logins": ["ann", "bob"]}),
+        fake_fact("u1", {"login": "ann", "since": "2026-01-01"}, kind="fake.user"),
+        fake_fact("u2", {"login": "bob", "since": "2026-11-21T12:00:00Z"}, kind="fake.user"),  # too new to count
+    ]
+    (result,) = [r for r in evaluate(facts, [], _rules(tmp_path, body), NOW, KINDS) if r.resource == "p"]
+    assert result.status == "fail"
+    facts[1] = fake_fact("u1", {"login": "ann", "since": "2026-11-21T12:00:00Z"}, kind="fake.user")
+    (result,) = [r for r in evaluate(facts, [], _rules(tmp_path, body), NOW, KINDS) if r.resource == "p"]
+    assert result.status == "pass"

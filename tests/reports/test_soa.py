@@ -322,3 +322,35 @@ def test_runs_stored_before_kinds_and_collectors_were_recorded(tmp_path: Path, f
     assert stale["A.8.24"]["status"] == "stale"
     nothing = {r["control"]: r for r in build_soa(store, empty, load_catalog()).rows}["A.8.24"]
     assert nothing["population"] == ["not_applicable: 0 fake.bucket, checked"]
+    # drift and the timeline judge through soa_statuses, with the same fallback
+    from annexa.reports.soa import soa_statuses
+
+    fallback = {"fake.bucket": timedelta(minutes=1)}
+    judged = {
+        s.control: s.status for s in soa_statuses(store, first, load_catalog(), fallback_max_age_by_kind=fallback)
+    }
+    assert judged["A.8.24"] == "stale"
+
+
+def test_soa_statuses_use_the_results_and_attestations_they_are_given(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from annexa.evidence_store.store import open_store
+    from annexa.mappings.rollup import Attestation
+    from annexa.reports.soa import soa_statuses
+
+    config = project / "annexa.yaml"
+    config.write_text(config.read_text() + "attesters: [{name: Jo, role: CISO}]\n")
+    assert run_cli(capsys, "attest", "A.5.4", "--config", str(config), "--by", "Jo", "--result", "effective",
+                   "--note", "Reviewed")[0] == 0  # fmt: skip
+    assert run_cli(capsys, "collect", "--config", str(config))[0] == 0
+    store = open_store(str(project / "evidence"))
+    run = store.resolve("latest")
+    stored = {s.control: s.status for s in soa_statuses(store, run, load_catalog())}
+    assert (stored["A.5.4"], stored["A.8.13"]) == ("attested", "implemented")
+    given = {s.control: s.status for s in soa_statuses(store, run, load_catalog(), results=[], attestations=[])}
+    assert (given["A.5.4"], given["A.8.13"]) == ("no_evidence", "no_evidence")
+    other = Attestation("A.5.5", "effective", "Jo", "2026-01-01T00:00:00Z", "2099-01-01T00:00:00Z", 9)
+    assert {s.control: s.status for s in soa_statuses(store, run, load_catalog(), attestations=[other])}["A.5.5"] == (
+        "attested"
+    )

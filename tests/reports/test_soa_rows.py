@@ -49,6 +49,7 @@ RESULTS = [
     _result("aws.kms.rotation", ("A.8.24",), "aws.kms.key", "key-2", AWS, "fail", "automated"),
     _result("aws.s3.encryption", ("A.8.24", "A.7.4"), "aws.s3.bucket", "-", {}, "not_applicable", "automated"),
     _result("documents.approved", ("A.5.1", "A.8.24"), "documents.policy", "doc:crypto.md", DOCS, "pass", "document"),
+    _result("documents.approved", ("A.5.1",), "documents.policy", "doc:access.md", DOCS, "pass", "document"),
     _result("import.prowler.check", ("A.7.4",), "import.prowler.finding", "p-1", AWS, "fail", "record"),
     # a policy that could not be read: an error result, no fact, so no document entry
     _result("documents.readable", ("A.8.24",), "documents.policy", "doc:gone.md", DOCS, "error", "document"),
@@ -82,8 +83,8 @@ def _soa(settings: RunSettings = SETTINGS) -> Soa:
         RUN,
         settings,
         RESULTS,
-        {"aws.kms.rotation": {"rationale": "Keys rotate."}, "documents.approved": {}},
-        {"doc:crypto.md": DOCUMENT},
+        {"aws.kms.rotation": {"rationale": "Keys rotate."}, "documents.approved": {"rationale": "Approved."}},
+        {"doc:crypto.md": DOCUMENT, "doc:access.md": {"title": "Access policy", "sha256": "ee" * 32}},
         [{"collector": "aws.s3", "target": "targets[0] (aws)"}, {"collector": "aws.kms", "target": "targets[0] (aws)"}],
     )
     return Soa(RUN, settings, statuses, soa_rows(statuses, inputs), 0)
@@ -143,7 +144,7 @@ def test_rows_field_by_field(soa: Soa) -> None:
                 "sha256": "cd" * 32,
             }
         ],
-        "rationale": {"aws.kms.rotation": "Keys rotate."},
+        "rationale": {"aws.kms.rotation": "Keys rotate.", "documents.approved": "Approved."},
         "evidence": "automated: 1 fail, 1 not_applicable, 1 pass; document: 1 error, 1 pass",
         "evidence_sources": ["aws", "documents"],
         "evidence_reference": f"{REFERENCE}; rules: aws.kms.rotation, aws.s3.encryption, documents.approved, "
@@ -166,7 +167,7 @@ def test_rows_field_by_field(soa: Soa) -> None:
         "(not counted: nope)"
     )
     assert rows["A.5.1"]["evidence_reference"] == f"{REFERENCE}; rules: documents.approved"
-    assert rows["A.5.1"]["population"] == ["1 resource on documents/isms"]
+    assert rows["A.5.1"]["population"] == ["2 resources on documents/isms"]
     nothing = rows["A.6.1"]
     assert (nothing["status"], nothing["evidence_class"], nothing["evidence_reference"]) == ("no_evidence", None, "")
     assert (nothing["population"], nothing["documents"], nothing["rationale"], nothing["evidence"]) == ([], [], {}, "")
@@ -183,7 +184,7 @@ def test_text_cells(soa: Soa) -> None:
         "attestations": "",
         "exception": "",
         "flags": "",
-        "rationale": "aws.kms.rotation: Keys rotate.",
+        "rationale": "aws.kms.rotation: Keys rotate.; documents.approved: Approved.",
         "soa_version": "2.0",
         "soa_approved_by": "Dana, CEO",
         "soa_approved_at": "2026-09-15",
@@ -197,6 +198,15 @@ def test_text_cells(soa: Soa) -> None:
         "attestation run #3 by Eve not counted: nope"
     )
     assert text["A.7.4"]["flags"] == "EXCLUDED BUT EVIDENCE FAILS: 1 fail"
+    assert text["A.5.1"]["documents"] == (
+        f"Access policy, not approved, sha256 {'ee' * 32}; Crypto policy v1.2, approved by CISO on 2026-01-02, "
+        f"sha256 {'cd' * 32}"
+    )
+    assert text["A.5.1"]["rationale"] == "documents.approved: Approved."
+    assert text["A.8.13"]["attestations"] == (
+        f"attestation run #5: exception by Jo Park (Office Manager) until 2027-01-01T00:00:00Z: risk.pdf sha256:{'ef' * 32}"
+        "; attestation run #3: effective by Eve until 2027-01-01T00:00:00Z (not counted: nope)"
+    )
     assert text["A.6.1"] == {
         "reasons": "",
         "population": "",
