@@ -230,3 +230,39 @@ def test_controls_from_and_join_keys_are_judged_with_the_evaluation_time(tmp_pat
     facts[1] = fake_fact("u1", {"login": "ann", "since": "2026-11-21T12:00:00Z"}, kind="fake.user")
     (result,) = [r for r in evaluate(facts, [], _rules(tmp_path, body), NOW, KINDS) if r.resource == "p"]
     assert result.status == "pass"
+
+
+def test_error_results_keep_their_controls(tmp_path: Path) -> None:
+    prefix = "rule could not be evaluated on this resource: "
+    where_error = _rule("t.w", controls="A.8.2", where='"length(tags) > `0`"', expect="ok")
+    result = _one(tmp_path, where_error, {"tags": None, "ok": True})
+    assert (result.status, result.controls, result.message) == (
+        "error",
+        ("A.8.2",),
+        prefix + "In function length(), invalid type for value: None, expected one of: ['string', 'array', "
+        "'object'], received: \"null\"",
+    )
+    missing_where = _rule("t.m", controls="A.8.3", where="scratch", expect="ok")
+    assert _one(tmp_path, missing_where, {"ok": True}).controls == ("A.8.3",)
+    missing_expect = _rule("t.e", controls="A.8.4", expect="ok")
+    assert _one(tmp_path, missing_expect, {}).controls == ("A.8.4",)
+    expression = _rule("t.x", controls="A.8.5", expect='"length(tags) > `0`"')
+    assert _one(tmp_path, expression, {"tags": None}).controls == ("A.8.5",)
+    joinable = _rule("t.j", controls="A.8.6", join="{fact: fake.user, key: login, match: logins}", expect="ok")
+    facts = [fake_fact("p", ["x"]), fake_fact("u", {"login": "x"}, kind="fake.user")]
+    (result,) = [r for r in evaluate(facts, [], _rules(tmp_path, joinable), NOW, KINDS) if r.resource == "p"]
+    assert (result.status, result.controls) == ("error", ("A.8.6",))
+
+
+def test_a_failed_join_keeps_the_controls_the_fact_names(tmp_path: Path) -> None:
+    body = _rule(
+        "t.j",
+        controls="A.6.5",
+        controls_from="claims",
+        join="{fact: fake.user, key: login, match: logins}",
+        expect='"length(joined) == `0`"',
+    )
+    error = CollectionError(kinds=("fake.user",), scope=FAKE_SCOPE, message="denied")
+    facts = [fake_fact("p", {"claims": ["A.5.18"], "logins": []})]
+    (result,) = [r for r in evaluate(facts, [error], _rules(tmp_path, body), NOW, {"fake.bucket"}) if r.resource == "p"]
+    assert (result.status, result.controls) == ("error", ("A.6.5", "A.5.18"))
