@@ -7,7 +7,6 @@ Relative paths are resolved against the config file's folder.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -19,8 +18,22 @@ from annexa.collectors.registry import Registry
 from annexa.errors import UsageError
 from annexa.evidence_store.backend import RETENTION_MODES, Retention
 from annexa.evidence_store.trust import parse_fingerprint
+from annexa.inputfiles import KEY_LIMIT, InputFileError, read_input
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.rollup import ScopeDecision
+from annexa.mappings.risks import load_risks
+from annexa.mappings.scope import (
+    DEFAULT_MAX_AGE,
+    AttestationPolicy,
+    Attester,
+    Risk,
+    ScopeDecision,
+    ScopeError,
+    SoaApproval,
+    parse_attestation_policy,
+    parse_attesters,
+    parse_decision,
+    parse_soa_approval,
+)
 from annexa.model import parse_duration
 from annexa.notify.settings import NotifySettings, parse_notify, redact_notify
 from annexa.yamlio import LineDict, line_of, load_yaml
@@ -32,7 +45,6 @@ _TRUST_KEYS = ("trusted_keys", "require_signatures")
 
 
 DEFAULT_STORE = "./evidence"
-DEFAULT_MAX_AGE = timedelta(days=7)
 _TOP_KEYS = (
     "store",
     "targets",
@@ -42,11 +54,13 @@ _TOP_KEYS = (
     "notify",
     "signing",
     *_TRUST_KEYS,
+    "risks",
+    "attesters",
+    "attestations",
+    "soa",
 )
-_SCOPE_KEYS = ("applicable", "justification", "owner", "max_age", "reviewed")
 _STORE_KEYS = ("url", "object_lock")
 _MAX_RETENTION_DAYS = 36500  # S3's own limit is 100 years
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,10 @@ class Config:
     retention: Retention | None = None  # `store: {object_lock: ...}`: S3 Object Lock for every object written
     trusted_keys: tuple[str, ...] = ()  # `trusted_keys:` fingerprints whose signatures are trusted
     require_signatures: bool | None = None  # None: on when a key is pinned or `signing:` is set
+    risks: Mapping[str, Risk] = field(default_factory=dict)  # `risks:` file, by id
+    attesters: Mapping[str, Attester] = field(default_factory=dict)  # who may attest, by name
+    attestation_policy: AttestationPolicy = field(default_factory=AttestationPolicy)
+    soa: SoaApproval | None = None  # `soa: {version, approved_by, approved_at}` (clause 6.1.3 f)
 
 
 def _plain(value: Any) -> Any:
@@ -125,6 +143,35 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         raw["notify"] = redact_notify(raw["notify"])  # webhook URLs embed credentials
 
     trusted_keys, require_signatures = _trust(doc, at)
+
+    def parsed(key: str, parse: Any) -> Any:
+        try:
+            return parse(doc[key])
+        except ScopeError as err:
+            node = err.node if err.node is not None else doc[key]
+            raise UsageError(f"{path}:{line_of(node, err.key, line_of(doc, key))}: {key}: {err.message}") from None
+
+    risks: dict[str, Risk] | None = None
+    if "risks" in doc:
+        risks_path = _input_file(doc, "risks", base, at)
+        risks = load_risks(risks_path)
+        # The run keeps the register itself: its SoA must not change when the file does.
+        raw["risks"] = {"file": doc["risks"], "entries": [r.to_dict() for r in risks.values()]}
+    attesters = (
+        parsed("attesters", lambda n: parse_attesters(n, lambda k: _public_key(base, k))) if "attesters" in doc else {}
+    )
+    if attesters:
+        # The run keeps each attester's key itself (not its path), so its SoA can check signatures.
+        raw["attesters"] = [
+            {"name": a.name, "role": a.role, **({"public_key": a.public_key} if a.public_key else {})}
+            for a in attesters.values()
+        ]
+    policy = (
+        parsed("attestations", lambda n: parse_attestation_policy(n, catalog.ids()))
+        if "attestations" in doc
+        else AttestationPolicy()
+    )
+
     return Config(
         trusted_keys=trusted_keys,
         require_signatures=require_signatures,
@@ -133,11 +180,15 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         store=store,
         targets=targets,
         mappings=tuple(mapping_paths),
-        scope=_scope(doc.get("scope", {}), catalog, path),
+        scope=_scope(doc.get("scope", {}), catalog, path, risks),
         max_age=max_age,
         raw=raw,
         notify=notify,
         retention=retention,
+        risks=risks or {},
+        attesters=attesters,
+        attestation_policy=policy,
+        soa=parsed("soa", parse_soa_approval) if "soa" in doc else None,
     )
 
 
@@ -163,12 +214,26 @@ def _trust(doc: Any, at: Any) -> tuple[tuple[str, ...], bool | None]:
     return tuple(trusted), require
 
 
-def _valid_date(text: str) -> bool:
-    """`YYYY-MM-DD` naming a day that exists (`2026-13-45` does not)."""
+def _input_file(doc: Any, key: str, base: Path, at: Any) -> Path:
+    value = doc[key]
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(f"{at(doc, key)}: `{key}` must be the path of a file")
+    file = Path(value) if Path(value).is_absolute() else base / value
+    if not file.is_file():
+        raise UsageError(f"{at(doc, key)}: {key} file {value!r} does not exist")
+    return file
+
+
+def _public_key(base: Path, value: str) -> str:
+    """An attester's Ed25519 public key file (PEM) as text; ValueError naming what is wrong."""
+    from annexa.evidence_store.signing import load_public_key, public_pem
+
+    file = Path(value) if Path(value).is_absolute() else base / value
     try:
-        return bool(_DATE.match(text)) and date.fromisoformat(text) is not None
-    except ValueError:
-        return False
+        pem = read_input(file, KEY_LIMIT, None, "a PEM key")
+    except InputFileError as err:
+        raise ValueError(f"cannot read {value!r} ({err})") from None
+    return public_pem(load_public_key(pem)).decode("ascii")
 
 
 def _signing_key(section: Any, base: Path, at: Any) -> Path | None:
@@ -259,43 +324,16 @@ def _targets(items: Any, registry: Registry, at: Any, path: Path, base: Path) ->
     return tuple(targets)
 
 
-def _scope(items: Any, catalog: Catalog, path: Path) -> dict[str, ScopeDecision]:
+def _scope(items: Any, catalog: Catalog, path: Path, risks: Mapping[str, Risk] | None) -> dict[str, ScopeDecision]:
     if not isinstance(items, dict):
         raise UsageError(f"{path}:{line_of(items)}: `scope` must map control ids to decisions")
     decisions = {}
     for control, decision in items.items():
-        where = f"{path}:{line_of(items, control)}"
         if control not in catalog:
-            raise UsageError(f"{where}: unknown Annex A 2022 control id {control!r}")
-        if not isinstance(decision, dict):
-            raise UsageError(
-                f"{where}: the scope of {control} must be a mapping (applicable, justification, owner, max_age)"
-            )
-        for key in decision:
-            if key not in _SCOPE_KEYS:
-                raise UsageError(
-                    f"{path}:{line_of(decision, key)}: unknown scope key {key!r} (allowed: {', '.join(_SCOPE_KEYS)})"
-                )
-        applicable = decision.get("applicable", True)
-        if not isinstance(applicable, bool):
-            raise UsageError(f"{path}:{line_of(decision, 'applicable')}: `applicable` must be true or false")
-        justification = decision.get("justification", "")
-        owner = decision.get("owner", "")
-        for key, value in (("justification", justification), ("owner", owner)):
-            if not isinstance(value, str):
-                raise UsageError(f"{path}:{line_of(decision, key)}: `{key}` must be text")
-        if not applicable and not justification.strip():
-            raise UsageError(f"{where}: {control} is excluded but has no `justification` (auditors require one)")
-        max_age = None
-        if "max_age" in decision:
-            try:
-                max_age = parse_duration(decision["max_age"])
-            except ValueError as err:
-                raise UsageError(f"{path}:{line_of(decision, 'max_age')}: max_age: {err}") from None
-        reviewed = decision.get("reviewed")
-        if reviewed is not None:
-            reviewed = str(reviewed)  # YAML reads 2026-09-01 as a date
-            if not _valid_date(reviewed):
-                raise UsageError(f"{path}:{line_of(decision, 'reviewed')}: `reviewed` must be a date like 2026-09-01")
-        decisions[control] = ScopeDecision(applicable, justification.strip(), owner.strip(), max_age, reviewed)
+            raise UsageError(f"{path}:{line_of(items, control)}: unknown Annex A 2022 control id {control!r}")
+        try:
+            decisions[control] = parse_decision(control, decision, risks)
+        except ScopeError as err:
+            node = err.node if err.node is not None else decision
+            raise UsageError(f"{path}:{line_of(node, err.key, line_of(items, control))}: {err.message}") from None
     return decisions

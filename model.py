@@ -18,11 +18,13 @@ from typing import Any
 __all__ = [
     "ANNEX_A_2022_IDS",
     "MAX_DURATION",
+    "EVIDENCE_CLASSES",
     "RESULT_STATUSES",
     "CollectionError",
     "Fact",
     "Result",
     "Source",
+    "evidence_class_for_kind",
     "parse_duration",
     "parse_timestamp",
     "scope_key",
@@ -39,6 +41,18 @@ ANNEX_A_2022_IDS = tuple(
 # A rule's verdict on one resource: pass, fail, error (could not be read or judged),
 # not_applicable (the kind was collected but nothing of it matched the rule).
 RESULT_STATUSES = ("pass", "fail", "error", "not_applicable")
+
+# What kind of evidence a result is, strongest first (the order the SoA names a control's basis in):
+# `automated`: a collector read a system's configuration or state;
+# `record`: operational records exported from a system of record (HR and training exports,
+#   tickets, access reviews, registers, other scanners' findings);
+# `document`: a policy, procedure or plan (design, not operation);
+# `attestation`: a named, allowed person's statement with an outcome and a bounded validity.
+EVIDENCE_CLASSES = ("automated", "record", "document", "attestation")
+
+# Runs stored before evidence classes existed recorded no class: it is derived from the fact
+# kind's provider, as annexa's own collectors declare it (plugins were all `automated` then).
+_CLASS_BY_PROVIDER = {"documents": "document", "people": "record", "import": "record", "attestation": "attestation"}
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -61,6 +75,13 @@ def parse_duration(text: Any) -> timedelta:
     if amount > _MAX_AMOUNT[match.group(2)]:
         raise ValueError(f"{text!r} is longer than {MAX_DURATION.days} days")
     return timedelta(**{_UNITS[match.group(2)]: amount})
+
+
+def evidence_class_for_kind(kind: str) -> str:
+    """The evidence class of a fact kind when nothing recorded it (runs stored before classes
+    existed): `documents.*` -> document, `people.*` and `import.*` -> record, `attestation.*` ->
+    attestation, anything else automated."""
+    return _CLASS_BY_PROVIDER.get(kind.split(".", 1)[0], "automated")
 
 
 def utc_now() -> str:
@@ -185,6 +206,9 @@ class CollectionError:
 
 @dataclass(frozen=True)
 class Result:
+    """A rule's verdict on one resource. `evidence_class` is the class of the collector that
+    produced the fact kind (one of EVIDENCE_CLASSES); the evaluator stamps it."""
+
     rule: str
     controls: tuple[str, ...]
     kind: str
@@ -194,6 +218,7 @@ class Result:
     severity: str
     message: str
     collected_at: str
+    evidence_class: str = "automated"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -206,6 +231,7 @@ class Result:
             "severity": self.severity,
             "message": self.message,
             "collected_at": self.collected_at,
+            "evidence_class": self.evidence_class,
         }
 
     @classmethod
@@ -220,4 +246,5 @@ class Result:
             severity=raw["severity"],
             message=raw.get("message", ""),
             collected_at=raw.get("collected_at", ""),
+            evidence_class=raw.get("evidence_class") or evidence_class_for_kind(raw["kind"]),
         )

@@ -34,7 +34,6 @@ from typing import Any
 
 import structlog
 
-from annexa.config import Config
 from annexa.evidence_store.store import Store, open_store
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import Evaluator
@@ -164,11 +163,10 @@ def _timed(action: Callable[[], Any], repeat: int = 5) -> float:
 def _reads(url: str) -> dict[str, float]:
     """Each read as a command does it: open the store (syncing the index), resolve, read."""
     catalog = load_catalog()
-    config = Config(path=None, store=url, targets=())
 
     def soa() -> None:
         store = open_store(url)
-        soa_statuses(store, store.resolve("latest"), catalog, config)
+        soa_statuses(store, store.resolve("latest"), catalog)
 
     def findings() -> None:
         store = open_store(url)

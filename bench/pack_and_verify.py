@@ -20,7 +20,6 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from annexa.config import Config
 from annexa.evidence_store.packfile import verify_path
 from annexa.evidence_store.signing import Ed25519Signer, generate_keypair
 from annexa.evidence_store.store import open_store
@@ -102,7 +101,6 @@ def main() -> int:
         summary = build_pack(
             store,
             load_catalog(),
-            Config(path=None, store=str(root / "ev"), targets=()),
             PackOptions(date(2026, 8, 1), last),
             root / "pack.zip",
         )

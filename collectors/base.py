@@ -90,9 +90,10 @@ class Collector(abc.ABC):
     evidence. A collector written as `specs` (declarative reads such as
     collectors/aws/spec.py's Listing) gets its `kinds` and `permissions` from them; its
     own `permissions` then name only what its code reads beyond the specs. `max_age` is
-    how long its evidence stays fresh by default. `target_options` declares the target
-    options it reads. `rules` optionally names a YAML rule file shipped beside a plugin,
-    relative to the collector's module file.
+    how long its evidence stays fresh by default; `evidence_class` says what its facts
+    evidence (operation read from a system, records, documents). `target_options` declares
+    the target options it reads. `rules` optionally names a YAML rule file shipped beside a
+    plugin, relative to the collector's module file.
     """
 
     name: ClassVar[str]
@@ -109,6 +110,11 @@ class Collector(abc.ABC):
     # How long this collector's evidence stays fresh: a control whose result from it is
     # older becomes `stale`. None: the configuration's `max_age` (7 days by default).
     max_age: ClassVar[timedelta | None] = None
+    # What its facts evidence (model.EVIDENCE_CLASSES): `automated` (it reads a system's
+    # configuration or state), `record` (operational records: HR/LMS exports, tickets, other
+    # scanners' findings), `document` (policies, procedures) or `attestation`.
+    evidence_class: ClassVar[str] = "automated"
+
     # Declarative reads; each spec knows the `kinds` it yields and the `permissions()` it needs.
     specs: ClassVar[tuple[Any, ...]] = ()
 

@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from annexa.collectors.base import Collector
+from annexa.model import EVIDENCE_CLASSES
 
 __all__ = ["ENTRY_POINT_GROUP", "Registry", "load_registry"]
 
@@ -49,6 +50,10 @@ class Registry:
         """Each fact kind's freshness default, from the collector that produces it."""
         return {kind: c.max_age for c in self.collectors.values() if c.max_age is not None for kind in c.kinds}
 
+    def evidence_class_by_kind(self) -> dict[str, str]:
+        """Each fact kind's evidence class, from the collector that produces it."""
+        return {kind: c.evidence_class for c in self.collectors.values() for kind in c.kinds}
+
     def rule_files(self) -> list[Path]:
         """Rule files that plugins ship beside their collector modules."""
         files = []
@@ -78,6 +83,10 @@ def _contract_problem(name: str, obj: object) -> str | None:
     bad = [k for k in kinds if not (isinstance(k, str) and k.startswith(provider + "."))]
     if bad:
         return f"fact kind {bad[0]!r} does not start with its provider {provider + '.'!r}"
+    if getattr(obj, "evidence_class", None) not in EVIDENCE_CLASSES:
+        return (
+            f"its evidence_class {getattr(obj, 'evidence_class', None)!r} is not one of {', '.join(EVIDENCE_CLASSES)}"
+        )
     return None
 
 

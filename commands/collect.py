@@ -65,15 +65,14 @@ def _alert(ws: Workspace, store: Store, run: RunInfo, log: Any) -> None:
     """Send the drift against the previous run. The bundle is already written: nothing here may
     change the run's exit code, so even an unexpected failure is logged, not raised."""
     from annexa.notify.send import notify_run  # imports requests: only when alerting
-    from annexa.reports.drift import drift_between
+    from annexa.reports.drift import drift_between, previous_collection
 
     assert ws.config.notify is not None
     try:
         drift = None
-        if run.seq > 1:
-            drift = drift_between(
-                store, store.resolve(str(run.seq - 1)), run, ws.catalog, ws.config, ws.max_age_by_kind()
-            )
+        before = previous_collection(store, run)
+        if before is not None:
+            drift = drift_between(store, before, run, ws.catalog, ws.registry.max_age_by_kind())
         notify_run(ws.config.notify, drift, store.url, log, head=f"{run.seq}:{run.manifest_sha256}")
     except Exception:  # alerting must never lose or fail a run that is already published
         log.error("notify_failed", target="all", error="could not build or send the drift summary", exc_info=True)

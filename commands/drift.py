@@ -10,7 +10,7 @@ import structlog
 from annexa.commands.common import add_store_options, emit, workspace
 from annexa.commands.terminal import terminal_safe
 from annexa.errors import UsageError
-from annexa.reports.drift import drift_between, render_drift
+from annexa.reports.drift import drift_between, previous_collection, render_drift
 
 NAME = "drift"
 HELP = "what changed between two runs; exit 3 when anything regressed"
@@ -35,13 +35,17 @@ def run(args: argparse.Namespace) -> int:
         before = store.resolve(args.from_run)
         if before.seq >= after.seq:
             raise UsageError(f"--from: run #{before.seq} is not earlier than --to run #{after.seq}")
-    elif after.seq > 1:
-        before = store.resolve(str(after.seq - 1))
     else:
-        where = terminal_safe(store.url)
-        print(f"annexa: run #{after.seq} is the first in {where}: nothing to compare yet", file=sys.stderr)
-        return 0
-    drift = drift_between(store, before, after, ws.catalog, ws.config, ws.max_age_by_kind())
+        found = previous_collection(store, after)
+        if found is None:
+            where = terminal_safe(store.url)
+            print(
+                f"annexa: run #{after.seq} is the first collection run in {where}: nothing to compare yet",
+                file=sys.stderr,
+            )
+            return 0
+        before = found
+    drift = drift_between(store, before, after, ws.catalog, ws.registry.max_age_by_kind())
     emit(render_drift(drift, args.format), args.output, store.url)
     if args.notify and ws.config.notify is not None:
         from annexa.notify.send import notify_run  # imports requests: only when alerting

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     store = ws.open_store()
     run_info = store.resolve(args.run)
     if args.format == "oscal":
-        document = assessment_results(store, run_info, ws.catalog, ws.config, ws.max_age_by_kind())
+        document = assessment_results(store, run_info, ws.catalog, ws.registry.max_age_by_kind())
         emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", args.output, store.url)
     else:
         emit(to_json_lines(compliance_findings(store, run_info)), args.output, store.url)

@@ -45,6 +45,6 @@ def run(args: argparse.Namespace) -> int:
     if crosswalk is not None:
         for row in rows:
             row["crosswalk"] = crosswalk.ids(row["controls"])
-        columns, table = (*columns, "crosswalk"), (*table[:4], "crosswalk", *table[4:])
+        columns, table = (*columns, "crosswalk"), (*table[:5], "crosswalk", *table[5:])
     emit(render_rows(rows, args.format, columns, table), args.output, store.url)
     return 0

@@ -30,8 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     ws = workspace(args, config_required=False)
     output = check_output(args.output, ws.store_url)
-    options = PackOptions(args.start, args.end, tuple(args.controls), args.sample, args.seed, ws.max_age_by_kind())
-    summary = build_pack(ws.open_store(), ws.catalog, ws.config, options, output, ws.signer())
+    options = PackOptions(
+        args.start, args.end, tuple(args.controls), args.sample, args.seed, ws.registry.max_age_by_kind()
+    )
+    summary = build_pack(ws.open_store(), ws.catalog, options, output, ws.signer())
     seed = f", sample seed {summary.seed}" if summary.seed is not None else ""
     sealed = "sealed" if summary.sealed else "not sealed (no `signing:` key)"
     print(

@@ -25,6 +25,6 @@ def run(args: argparse.Namespace) -> int:
     store = ws.open_store(signed=True)
     log = structlog.get_logger()
     with holding_run_lock(store.backend.run_lock(), store.url, args.run_id, log):
-        outcome = seal_run(ws.config, ws.rules, ws.catalog, store, log, args.run_id)
+        outcome = seal_run(ws.config, ws.rules, ws.catalog, store, log, args.run_id, ws.registry)
     print(run_summary(outcome, ws.store_url))
     return outcome.exit_code

@@ -1,8 +1,9 @@
-"""annexa soa: the Statement of Applicability with implementation status."""
+"""annexa soa: the Statement of Applicability of a run, judged with that run's own settings."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from annexa.commands.common import (
     add_crosswalk_option,
@@ -11,15 +12,12 @@ from annexa.commands.common import (
     add_store_options,
     crosswalk_column,
     emit,
-    render_rows,
     workspace,
 )
-from annexa.pipeline.attestations import manual_evidence
-from annexa.reports.soa import SOA_COLUMNS, evidence_sources, soa_html, soa_rows, soa_statuses, soa_workbook
+from annexa.reports.soa import build_soa, render_soa
 
 NAME = "soa"
-HELP = "Statement of Applicability with implementation status"
-_TABLE = ("control", "status", "applicable", "title", "evidence", "evidence_sources", "last_evidence_at", "stale_since")
+HELP = "Statement of Applicability of a run (status, evidence class)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,30 +28,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = workspace(args, config_required=False)
+    ws = workspace(args, config_required=False)  # only for the store and the catalog: the run holds its settings
     crosswalk = crosswalk_column(args, ws)
     store = ws.open_store()
-    run_info = store.resolve(args.run)
-    results = store.results(run_info)
-    statuses = soa_statuses(
-        store,
-        run_info,
-        ws.catalog,
-        ws.config,
-        manual=manual_evidence(store, run_info),
-        max_age_by_kind=ws.max_age_by_kind(),
-        results=results,
-    )
-    rows = soa_rows(statuses, run_info, ws.config.scope, evidence_sources(results))
-    columns, table = SOA_COLUMNS, _TABLE
+    soa = build_soa(store, store.resolve(args.run), ws.catalog, ws.registry.max_age_by_kind())
+    extra: tuple[str, ...] = ()
     if crosswalk is not None:
-        for row in rows:
+        for row in soa.rows:
             row["crosswalk"] = crosswalk.ids([row["control"]])
-        columns, table = (*columns, "crosswalk"), (*table[:2], "crosswalk", *table[2:])
-    if args.format == "xlsx":
-        emit(soa_workbook(rows), args.output, store.url)
-    elif args.format == "html":
-        emit(soa_html(rows, run_info), args.output, store.url)
-    else:
-        emit(render_rows(rows, args.format, columns, table), args.output, store.url)
+            row["text"]["crosswalk"] = row["crosswalk"]
+        extra = ("crosswalk",)
+    emit(render_soa(soa, args.format, extra), args.output, store.url)
+    if soa.later_attestations:
+        print(
+            f"annexa: {soa.later_attestations} attestation(s) recorded after run {soa.run.run_id} count from the next "
+            "collection run's SoA",
+            file=sys.stderr,
+        )
     return 0

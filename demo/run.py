@@ -73,12 +73,12 @@ def run_demo(store_path: Path) -> int:
             outcome = run_collection(
                 config, workspace.registry, workspace.rules, workspace.catalog, store, structlog.get_logger(), progress
             )
-    _print_summary(store, outcome.run, workspace.catalog, config)
+    _print_summary(store, outcome.run, workspace.catalog)
     return 0
 
 
-def _print_summary(store, run, catalog, config) -> None:  # type: ignore[no-untyped-def]
-    statuses = soa_statuses(store, run, catalog, config)
+def _print_summary(store, run, catalog) -> None:  # type: ignore[no-untyped-def]
+    statuses = soa_statuses(store, run, catalog)  # judged with the run's stored settings, as `annexa soa`
     by_status = Counter(s.status for s in statuses)
     findings = finding_rows(store, run, {"fail", "error"})
     print(f"\nannexa demo: run {run.run_id} written to {store.url}")

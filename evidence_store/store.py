@@ -34,7 +34,7 @@ from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.redact import redact
 from annexa.evidence_store.state import FactState, ResultState, state_digest
 from annexa.evidence_store.trust import Trust
-from annexa.model import CollectionError, Fact, Result, Source, scope_key
+from annexa.model import CollectionError, Fact, Result, Source, evidence_class_for_kind, scope_key
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -490,6 +490,14 @@ class Store:
             )
         return info
 
+    def previous_collection(self, run: RunInfo) -> RunInfo | None:
+        """The collection run chained before `run` (attestation runs in between hold no results),
+        found from the manifests, so an edited index cannot skip one."""
+        for seq in range(run.seq - 1, 0, -1):
+            if self.manifest(seq).get("type", "collection") == "collection":
+                return self._run_info(seq)
+        return None
+
     def _check_types(self, first: int, last: int, collections: Sequence[int]) -> None:
         """The index's types of runs first..last agree with their manifests (`latest` relies on them)."""
         for seq in range(first, last + 1):
@@ -502,26 +510,40 @@ class Store:
                 )
 
     def results(self, run: RunInfo) -> list[Result]:
-        """The run's results, joined with its rules (controls, severity) and batches (scope, time)."""
+        """The run's results, joined with its rules (controls, severity), batches (scope, time)
+        and the evidence class the run recorded for each fact kind."""
         manifest = self.manifest(run.seq)
         rules, batches = self._rules_of(manifest), manifest.get("batches", {})
+        classes = self.evidence_classes(run)
         state = self.result_state(run.seq)
-        return [_result(key, state[key], rules, batches) for key in sorted(state)]
+        return [_result(key, state[key], rules, batches, classes) for key in sorted(state)]
 
     def result_changes(self, before: RunInfo, after: RunInfo) -> list[tuple[Result | None, Result | None]]:
         """(result in `before`, result in `after`) per rule x resource that changed (None = absent)."""
         old, new = self.result_state(before.seq), self.result_state(after.seq)
         old_m, new_m = self.manifest(before.seq), self.manifest(after.seq)
         old_rules, new_rules = self._rules_of(old_m), self._rules_of(new_m)
+        old_classes, new_classes = self.evidence_classes(before), self.evidence_classes(after)
         pairs = []
         for key in sorted(_changed(old, new, before.seq, after.seq, value_len=4)):
             pairs.append(
                 (
-                    _result(key, old[key], old_rules, old_m.get("batches", {})) if key in old else None,
-                    _result(key, new[key], new_rules, new_m.get("batches", {})) if key in new else None,
+                    _result(key, old[key], old_rules, old_m.get("batches", {}), old_classes) if key in old else None,
+                    _result(key, new[key], new_rules, new_m.get("batches", {}), new_classes) if key in new else None,
                 )
             )
         return pairs
+
+    def mappings(self, run: RunInfo) -> dict[str, Any]:
+        """The run's mappings object: catalog, rules as used, and (newer runs) each fact kind's
+        evidence class and freshness default (`kinds`)."""
+        return self._mappings_of(self.manifest(run.seq))
+
+    def evidence_classes(self, run: RunInfo) -> dict[str, str]:
+        """Fact kind -> evidence class as the run recorded it; empty for runs stored before classes
+        existed, whose results get the class derived from their kind (model.evidence_class_for_kind)."""
+        kinds = self.mappings(run).get("kinds") or {}
+        return {kind: entry["evidence_class"] for kind, entry in kinds.items() if entry.get("evidence_class")}
 
     def fact_changes(self, before: RunInfo, after: RunInfo) -> dict[tuple[str, str], tuple[str | None, str | None]]:
         """(kind, resource) -> (object hash in `before`, in `after`) per fact that changed (None = absent)."""
@@ -531,14 +553,11 @@ class Store:
             for key in sorted(_changed(old, new, before.seq, after.seq, value_len=2))
         }
 
-    def attestations(self, as_of: RunInfo | None = None) -> list[dict[str, Any]]:
-        """Attestation records (oldest first) in effect for `as_of`: those recorded before the
-        next collection run after it; all of them when `as_of` is the latest or None."""
+    def attestations(self, before: RunInfo | None = None) -> list[dict[str, Any]]:
+        """Attestation records (oldest first) from the runs chained before `before` (all when None):
+        a run's SoA counts the statements recorded before it, never later ones."""
         runs = self.runs()  # every run's type from its manifest: the index must not hide one
-        up_to = runs[-1].seq if runs else 0
-        if as_of is not None:
-            later = [r.seq for r in runs if r.type == "collection" and r.seq > as_of.seq]
-            up_to = min(later) - 1 if later else up_to
+        up_to = before.seq - 1 if before is not None else (runs[-1].seq if runs else 0)
         records = []
         for run in runs:
             if run.type != "attestation" or run.seq > up_to:
@@ -745,20 +764,23 @@ def _result(
     value: tuple[Any, ...],
     rules: Mapping[str, Mapping[str, Any]],
     batches: Mapping[str, Mapping[str, Any]],
+    classes: Mapping[str, str],
 ) -> Result:
     status, message, batch_key, controls, _since = value
     rule = rules.get(key[0]) or {}
     batch = (batches.get(batch_key) or {}) if batch_key else {}
+    kind = rule.get("fact", "")
     return Result(
         rule=key[0],
         controls=tuple(controls if controls is not None else rule.get("controls", [])),
-        kind=rule.get("fact", ""),
+        kind=kind,
         resource=key[1],
         scope=dict(batch.get("scope", {})),
         status=status,
         severity=rule.get("severity", ""),
         message=message,
         collected_at=batch.get("collected_at", ""),
+        evidence_class=classes.get(kind) or evidence_class_for_kind(kind),
     )
 
 

@@ -10,12 +10,18 @@ Two rule features reach beyond one fact's `expect`, and both stay pure:
   catalog does not know makes the result `error`, never evidence for a made-up control.
 - `join`: facts of another kind matched by key are handed to `expect` as `joined`
   (judged once all facts are in); if that kind failed to collect, the result is `error`.
+
+Rules never guess: a property that `where` or `expect` reads on the fact (properties.py says
+exactly which) and that the source left out makes the result `error` ("property X missing
+from the API response"), unless the rule declares its documented default in `defaults:`; the
+result's message then says which default was applied. Each result carries the evidence class
+of the collector that produced its fact kind (`evidence_classes`, from the registry).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -23,9 +29,10 @@ from typing import Any
 from jmespath import exceptions as jmes_errors
 
 from annexa.mappings.catalog import control_sort_key
-from annexa.mappings.jmes import truthy
+from annexa.mappings.jmes import node_holds, truthy
+from annexa.mappings.properties import Path, Requirement, apply_defaults, path_text
 from annexa.mappings.rules import Join, Rule
-from annexa.model import RESULT_STATUSES, CollectionError, Fact, Result, scope_key
+from annexa.model import RESULT_STATUSES, CollectionError, Fact, Result, evidence_class_for_kind, scope_key
 
 __all__ = ["Result", "STATUSES", "Evaluator", "evaluate"]
 
@@ -35,8 +42,31 @@ _NOT_JOINABLE: Any = object()  # a join rule's fact whose data is not an object
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str)
+    text = json.dumps(value, sort_keys=True)  # judged data is stored JSON: nothing needs a fallback
     return text if len(text) <= _MAX_OBSERVED else text[: _MAX_OBSERVED - 1] + "…"
+
+
+def _missing_message(unmet: list[list[Path]]) -> str:
+    """`property a.b missing from the API response` (alternatives: `property a (or b) missing ...`)."""
+    return "; ".join(
+        f"property {path_text(paths[0])}"
+        + (f" (or {', '.join(path_text(p) for p in paths[1:])})" if len(paths) > 1 else "")
+        + " missing from the API response"
+        for paths in unmet
+    )
+
+
+def _prepared(
+    rule: Rule, data: Any, reads: tuple[Requirement, ...], now: datetime
+) -> tuple[Any, list[Path], str | None]:
+    """(data with the rule's declared defaults applied, the defaults applied, the problem when a read
+    property is still absent)."""
+    if not reads:
+        return data, [], None
+    ready, applied, unmet = apply_defaults(
+        data, list(reads), rule.defaults, lambda node, value: node_holds(node, value, now)
+    )
+    return ready, applied, _missing_message(unmet) if unmet else None
 
 
 class Evaluator:
@@ -45,8 +75,9 @@ class Evaluator:
     Only results are kept, never facts, so a large estate evaluates in bounded memory.
     """
 
-    def __init__(self, rules: Sequence[Rule], now: datetime) -> None:
+    def __init__(self, rules: Sequence[Rule], now: datetime, evidence_classes: Mapping[str, str] | None = None) -> None:
         self._now = now
+        self._classes = dict(evidence_classes or {})
         self._rules_by_kind: dict[str, list[Rule]] = {}
         for rule in rules:
             self._rules_by_kind.setdefault(rule.fact, []).append(rule)
@@ -109,37 +140,68 @@ class Evaluator:
             return rule.controls, f"names unknown Annex A 2022 control ids: {', '.join(unknown)}"
         return tuple(dict.fromkeys([*rule.controls, *named])), None
 
+    def evidence_class(self, kind: str) -> str:
+        return self._classes.get(kind) or evidence_class_for_kind(kind)
+
+    def _result(self, rule: Rule, fact: Fact, controls: tuple[str, ...], status: str, message: str) -> Result:
+        return Result(
+            rule=rule.id,
+            controls=controls,
+            kind=fact.kind,
+            resource=fact.resource,
+            scope=fact.scope,
+            status=status,
+            severity=rule.severity,
+            message=message,
+            collected_at=fact.collected_at,
+            evidence_class=self.evidence_class(fact.kind),
+        )
+
+    def _selects(self, rule: Rule, fact: Fact) -> tuple[bool, list[Path], str | None]:
+        """(whether `where` selects the fact, the defaults it applied, why it cannot tell: then it selects,
+        so the result is an error, never a silent skip)."""
+        if rule.where is None:
+            return True, [], None
+        selecting, applied, absent = _prepared(rule, fact.data, rule.where_reads, self._now)
+        if absent is not None:
+            return True, applied, absent
+        try:
+            return truthy(rule.where.search(selecting, self._now)), applied, None
+        except jmes_errors.JMESPathError as err:
+            return True, applied, f"rule could not be evaluated on this resource: {' '.join(str(err).split())}"
+
     def _judge(self, rule: Rule, fact: Fact, data: Any = None) -> Result | None:
         data = fact.data if data is None else data
         controls, problem = self._controls(rule, fact.data)
-
-        def result(status: str, message: str) -> Result:
-            return Result(
-                rule=rule.id,
-                controls=controls,
-                kind=fact.kind,
-                resource=fact.resource,
-                scope=fact.scope,
-                status=status,
-                severity=rule.severity,
-                message=message,
-                collected_at=fact.collected_at,
+        selected, selected_by, unselectable = self._selects(rule, fact)
+        if not selected:
+            return None
+        if unselectable is not None:
+            return self._result(rule, fact, controls, "error", unselectable)
+        if problem is not None:
+            return self._result(
+                rule, fact, controls, "error", f"rule could not be evaluated on this resource: {problem}"
             )
-
+        if data is _NOT_JOINABLE:
+            message = "rule could not be evaluated on this resource: its data is not an object"
+            return self._result(rule, fact, controls, "error", message)
+        data, applied, absent = _prepared(rule, data, rule.expect_reads, self._now)
+        if absent is not None:
+            return self._result(rule, fact, controls, "error", absent)
         try:
-            if rule.where is not None and not truthy(rule.where.search(fact.data, self._now)):
-                return None
-            if problem is not None:
-                return result("error", f"rule could not be evaluated on this resource: {problem}")
-            if data is _NOT_JOINABLE:
-                return result("error", "rule could not be evaluated on this resource: its data is not an object")
             passed = truthy(rule.expect.search(data, self._now))
             observed = f"; observed {_show(rule.observe.search(data, self._now))}" if rule.observe is not None else ""
         except jmes_errors.JMESPathError as err:
-            return result("error", f"rule could not be evaluated on this resource: {' '.join(str(err).split())}")
+            message = f"rule could not be evaluated on this resource: {' '.join(str(err).split())}"
+            return self._result(rule, fact, controls, "error", message)
+        applied = list(dict.fromkeys([*selected_by, *applied]))
+        if applied:
+            observed += "; default applied (absent from the API response): " + ", ".join(
+                f"{path_text(p)} = {_show(rule.defaults[p])}" for p in applied
+            )
         if passed:
-            return result("pass", f"satisfied: {rule.expect.text}{observed}")
-        return result("fail", f"not satisfied: {rule.expect.text}{observed}")
+            return self._result(rule, fact, controls, "pass", f"satisfied: {rule.expect.text}{observed}")
+        return self._result(rule, fact, controls, "fail", f"not satisfied: {rule.expect.text}{observed}")
 
     def finish(self, errors: Iterable[CollectionError], collected_kinds: Iterable[str]) -> list[Result]:
         """Judge join rules, apply collection errors, add `not_applicable` for empty kinds; sorted results."""
@@ -159,7 +221,7 @@ class Evaluator:
         for rule in self._rules:
             if rule.id not in judged_rules and rule.fact in collected:
                 joined = f", or no {rule.join.fact} was collected to check it against" if rule.join else ""
-                self._results[(rule.id, "-")] = Result(
+                empty = Result(
                     rule=rule.id,
                     controls=rule.controls,
                     kind=rule.fact,
@@ -169,16 +231,18 @@ class Evaluator:
                     severity=rule.severity,
                     message=f"no {rule.fact} resource matched this rule{joined}",
                     collected_at="",
+                    evidence_class=self.evidence_class(rule.fact),
                 )
+                self._results[(rule.id, empty.resource)] = empty
         return [self._results[key] for key in sorted(self._results)]
 
     def _finish_join(self, rule: Rule, join: Join, collected: set[str], failed_kinds: set[str]) -> None:
         for fact in self._pending.pop(rule.id, []):
             if join.fact in failed_kinds:
-                result = self._judge(rule, fact, {})
-                if result is not None:  # `where` selected it: it cannot be checked, so it is an error
+                if self._selects(rule, fact)[0]:  # it cannot be checked against what was not read: an error
                     message = f"{join.fact} could not be collected, so this cannot be checked against it"
-                    self._results[(rule.id, fact.resource)] = replace(result, status="error", message=message)
+                    controls = self._controls(rule, fact.data)[0]
+                    self._results[(rule.id, fact.resource)] = self._result(rule, fact, controls, "error", message)
             elif join.fact in collected:
                 joined = self._joined(rule, fact)
                 result = self._judge(rule, fact, _NOT_JOINABLE if joined is None else joined)
@@ -191,11 +255,14 @@ class Evaluator:
         operation = f" ({error.operation})" if error.operation else ""
         message = f"collection failed{operation}: {cause}{error.message}"
         existing = self._results.get((rule.id, resource))
-        if existing is not None and existing.status == "error":
-            if message in existing.message:
-                return
-            message = f"{existing.message}; {message}"
-        base = existing or Result(
+        if existing is not None:  # a fact was read, but the collection failed for it: the error wins
+            if existing.status == "error":
+                if message in existing.message:
+                    return
+                message = f"{existing.message}; {message}"
+            self._results[(rule.id, resource)] = replace(existing, status="error", message=message)
+            return
+        self._results[(rule.id, resource)] = Result(
             rule=rule.id,
             # A rule whose controls all come from the facts (`controls: []`) could have evidenced
             # any control: unread evidence is an error for each of them, never a silent gap.
@@ -205,10 +272,10 @@ class Evaluator:
             scope=error.scope,
             status="error",
             severity=rule.severity,
-            message="",
+            message=message,
             collected_at=error.collected_at,
+            evidence_class=self.evidence_class(kind),
         )
-        self._results[(rule.id, resource)] = replace(base, status="error", message=message)
 
 
 def evaluate(
@@ -217,9 +284,10 @@ def evaluate(
     rules: Sequence[Rule],
     now: datetime,
     collected_kinds: Iterable[str] = (),
+    evidence_classes: Mapping[str, str] | None = None,
 ) -> list[Result]:
     """Judge every fact against every rule over its kind; see the module docstring."""
-    evaluator = Evaluator(rules, now)
+    evaluator = Evaluator(rules, now, evidence_classes)
     for fact in facts:
         evaluator.add(fact)
     return evaluator.finish(errors, collected_kinds)

@@ -12,10 +12,11 @@ from typing import Any
 import jmespath
 from jmespath import exceptions as jmes_errors
 from jmespath import functions
+from jmespath.visitor import TreeInterpreter
 
 from annexa.model import parse_timestamp
 
-__all__ = ["Expression", "compile_expression", "truthy"]
+__all__ = ["Expression", "compile_expression", "node_holds", "truthy"]
 
 
 class _Functions(functions.Functions):
@@ -40,6 +41,12 @@ def truthy(value: Any) -> bool:
     if isinstance(value, (str, list, dict)) and len(value) == 0:
         return False
     return True
+
+
+def node_holds(node: Any, value: Any, now: datetime) -> bool:
+    """Whether a parsed sub-expression (a syntax tree node) is truthy on `value`, with annexa's functions."""
+    interpreter = TreeInterpreter(jmespath.Options(custom_functions=_Functions(now)))
+    return truthy(interpreter.visit(node, value))
 
 
 class Expression:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from annexa.errors import UsageError
 from annexa.mappings.jmes import Expression, compile_expression
+from annexa.mappings.properties import Path as PropertyPath
+from annexa.mappings.properties import Requirement, parse_path, path_text, required_paths
 from annexa.yamlio import LineDict, line_of, load_yaml
 
 __all__ = ["Join", "Rule", "SEVERITIES", "builtin_rule_files", "expand_rule_paths", "load_rules", "rules_digest"]
@@ -25,7 +27,7 @@ __all__ = ["Join", "Rule", "SEVERITIES", "builtin_rule_files", "expand_rule_path
 SEVERITIES = ("low", "medium", "high", "critical")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _REQUIRED = ("id", "title", "controls", "fact", "expect", "severity", "remediation")
-_OPTIONAL = ("where", "observe", "controls_from", "join")
+_OPTIONAL = ("where", "observe", "controls_from", "join", "rationale", "defaults")
 _JOIN_KEYS = ("fact", "key", "match")
 
 
@@ -62,6 +64,14 @@ class Rule:
     join: Join | None = None
     known_controls: frozenset[str] = frozenset()
     origin: str = ""  # file:line, for messages
+    # Why this check evidences its controls, in words an auditor reads in the SoA and the pack.
+    rationale: str = ""
+    # Documented API defaults for properties a source may leave out (`networkAccessPolicy: AllowAll`):
+    # applied only where the property is absent; any other absent property makes the result `error`.
+    defaults: Mapping[PropertyPath, Any] = field(default_factory=dict)
+    # The properties `where` and `expect` read on the fact's own object (see properties.py).
+    where_reads: tuple[Requirement, ...] = ()
+    expect_reads: tuple[Requirement, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The rule as written, for storing beside the results it produced."""
@@ -82,6 +92,10 @@ class Rule:
             out["controls_from"] = self.controls_from.text
         if self.join is not None:
             out["join"] = self.join.to_dict()
+        if self.rationale:
+            out["rationale"] = self.rationale
+        if self.defaults:
+            out["defaults"] = {path_text(path): value for path, value in self.defaults.items()}
         return out
 
 
@@ -146,7 +160,18 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
     for key in _REQUIRED:
         if key not in item:
             raise UsageError(f"{where}: rule is missing required key {key!r}")
-    for key in ("id", "title", "fact", "expect", "severity", "remediation", "where", "observe", "controls_from"):
+    for key in (
+        "id",
+        "title",
+        "fact",
+        "expect",
+        "severity",
+        "remediation",
+        "where",
+        "observe",
+        "controls_from",
+        "rationale",
+    ):
         if key in item and (not isinstance(item[key], str) or not item[key].strip()):
             raise UsageError(f"{at(key)}: {key!r} must be a non-empty string")
 
@@ -185,6 +210,8 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
 
     expect = expression("expect")
     assert expect is not None  # required key, checked above
+    where_expr = expression("where")
+    where_reads, expect_reads = _reads(path, item, "where"), _reads(path, item, "expect")
     return Rule(
         id=rule_id,
         title=item["title"].strip(),
@@ -193,13 +220,65 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
         expect=expect,
         severity=item["severity"],
         remediation=item["remediation"].strip(),
-        where=expression("where"),
+        where=where_expr,
         observe=expression("observe"),
         controls_from=expression("controls_from"),
         join=_parse_join(path, item, known_kinds, expression) if "join" in item else None,
         known_controls=frozenset(control_ids) if "controls_from" in item else frozenset(),
         origin=where,
+        rationale=" ".join(item["rationale"].split()) if "rationale" in item else "",
+        defaults=_parse_defaults(path, item, (*where_reads, *expect_reads)),
+        where_reads=where_reads,
+        expect_reads=expect_reads,
     )
+
+
+def _reads(path: Path, item: Any, key: str) -> tuple[Requirement, ...]:
+    if key not in item:
+        return ()
+    try:
+        return tuple(required_paths(item[key]))
+    except ValueError as err:
+        raise UsageError(f"{path}:{line_of(item, key)}: {key}: {err}") from None
+    except RecursionError:
+        raise UsageError(f"{path}:{line_of(item, key)}: {key}: expression nested too deeply") from None
+
+
+def _parse_defaults(path: Path, item: Any, reads: tuple[Requirement, ...]) -> dict[PropertyPath, Any]:
+    """`defaults: {property.path: value}`: each a property `where` or `expect` reads on the fact itself."""
+    if "defaults" not in item:
+        return {}
+    node = item["defaults"]
+    if not isinstance(node, dict) or not node:
+        raise UsageError(
+            f"{path}:{line_of(item, 'defaults')}: `defaults` must map property paths to their documented "
+            "API default, e.g. {networkAccessPolicy: AllowAll}"
+        )
+    readable = {p[:n] for clause in reads for p in clause.paths for n in range(1, len(p) + 1)}
+    out: dict[PropertyPath, Any] = {}
+    for key, value in node.items():
+        at = f"{path}:{line_of(node, key)}"
+        try:
+            prop = parse_path(str(key))
+        except ValueError as err:
+            raise UsageError(f"{at}: defaults: {err}") from None
+        if prop not in readable:
+            raise UsageError(
+                f"{at}: defaults: {key!r} is not a property that `where` or `expect` reads on the fact itself"
+            )
+        out[prop] = _plain(value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """YAML values as JSON ones (line-tracking containers and dates stripped)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 def _parse_join(path: Path, item: Any, known_kinds: set[str], expression: Any) -> Join:

@@ -1,49 +1,96 @@
-"""Attestations: evidence a person vouches for (a signed-off report, a photo of a badge
-reader, a contract), for controls no API can show, physical and organisational ones.
+"""Attestations: a named, allowed person's statement about one control, for controls no API can
+show (physical and organisational ones), with an outcome and a bounded validity.
 
-`annexa attest` stores the file's bytes as a content-addressed object (its name is its
-sha256) and records who, when and until when as one `attestation.control` fact, in a
-run of its own (`type: attestation`) that goes through the normal run writer, so it is
-hash-chained and immutable like every collection run. Reports gather the attestations
-in effect from the index and hand them to the rollup as `ManualEvidence`: `manual` while
-fresh, `stale` once expired.
+`annexa attest` checks everything before writing anything: the control exists; `--by` is one
+of the `attesters:` in annexa.yaml; `--result` is `effective`, `not-effective` or `exception`
+(an exception needs a note saying what is accepted); the validity is at most the configured
+maximum (`attestations: {max_validity: 365d}` by default, never unbounded); physical controls
+(A.7.x, `attestations: {require_file: [...]}`) carry a file; an attester with a `public_key`
+signs the statement with their private key (`--sign-key`). It then stores the file's bytes as
+a content-addressed object and the statement as one `attestation.control` fact, in a run of
+its own (`type: attestation`) that is hash-chained like every run. The SoA of a collection run
+counts the statements recorded before it (reports/attested.py).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from annexa.collectors.userfiles import reader
 from annexa.errors import UsageError
-from annexa.evidence_store.store import RunInfo, Store
+from annexa.evidence_store.signing import fingerprint, load_public_key
+from annexa.evidence_store.store import RunInfo
 from annexa.inputfiles import read_input
-from annexa.mappings.rollup import ManualEvidence
+from annexa.mappings.scope import ATTESTATION_RESULTS, Attester, requires_file, statement_bytes
 from annexa.model import Fact, Source, parse_timestamp
 from annexa.pipeline.runner import new_run_id
 from annexa.pipeline.statements import record_statements
 from annexa.pipeline.workspace import Workspace
 
-__all__ = ["ATTESTATION_KIND", "MAX_FILE_BYTES", "manual_evidence", "record_attestation"]
+__all__ = ["ATTESTATION_KIND", "MAX_FILE_BYTES", "record_attestation"]
 
 ATTESTATION_KIND = "attestation.control"
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a report, a scan, a photo; refuse to slurp a disk image
 
 
-def _expiry(text: str, now: datetime) -> str:
+def _expiry(text: str | None, now: datetime, ws: Workspace) -> str:
+    limit = now + ws.config.attestation_policy.max_validity
+    if text is None:
+        return limit.strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         expires = parse_timestamp(text)
     except ValueError:
         raise UsageError(f"--expires: {text!r} is not a date such as 2027-05-01") from None
     if expires <= now:
         raise UsageError(f"--expires: {text} is not in the future")
+    if expires > limit:
+        days = ws.config.attestation_policy.max_validity.days
+        raise UsageError(
+            f"--expires: {text} is beyond the maximum validity of {days} days (until {limit:%Y-%m-%d}); "
+            "attest again when it runs out"
+        )
     return expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _attester(ws: Workspace, by: str) -> Attester:
+    wanted = " ".join(by.split()).casefold()
+    if not ws.config.attesters:
+        raise UsageError(
+            f"--by: {ws.config.path or 'annexa.yaml'} lists no `attesters:`; name who may attest "
+            "(name, role, optionally public_key) before recording attestations"
+        )
+    for attester in ws.config.attesters.values():
+        if attester.name.casefold() == wanted:
+            return attester
+    names = ", ".join(sorted(ws.config.attesters))
+    raise UsageError(f"--by: {by!r} is not one of the attesters in {ws.config.path or 'annexa.yaml'} ({names})")
 
 
 def _read(file: Path) -> bytes:
     return read_input(file, MAX_FILE_BYTES, "--file", expected="an evidence file")
+
+
+def _signing_key(path: Path, attester: Attester) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except OSError as err:
+        raise UsageError(f"--sign-key {path}: cannot read: {err.strerror or err}") from None
+    except (ValueError, TypeError):
+        raise UsageError(f"--sign-key {path}: not an unencrypted PEM private key") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise UsageError(f"--sign-key {path}: not an Ed25519 key (create one with `annexa keygen`)")
+    assert attester.public_key is not None
+    expected = fingerprint(load_public_key(attester.public_key.encode("ascii")))
+    if fingerprint(key.public_key()) != expected:
+        raise UsageError(f"--sign-key {path}: not {attester.name}'s key (their public key is {expected})")
+    return key
 
 
 def record_attestation(
@@ -52,25 +99,44 @@ def record_attestation(
     file: Path | None,
     note: str,
     by: str,
-    expires: str,
+    result: str,
+    expires: str | None = None,
+    sign_key: Path | None = None,
     now: datetime | None = None,
 ) -> tuple[RunInfo, dict[str, Any]]:
     """Validate everything first, then write the file object and the attestation run."""
-    now = now or datetime.now(timezone.utc)
+    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     if control not in ws.catalog:
         raise UsageError(f"CONTROL: unknown Annex A 2022 control id {control!r} (see `annexa controls`)")
-    if not by.strip():
-        raise UsageError("--by: name the person who attests")
+    if result not in ATTESTATION_RESULTS:
+        raise UsageError(f"--result: {result!r} is not one of {', '.join(ATTESTATION_RESULTS)}")
+    attester = _attester(ws, by)
     if not note.strip() and file is None:
         raise UsageError("--note or --file: an attestation needs a statement or a file")
-    expires_at = _expiry(expires, now)
+    if result == "exception" and not note.strip():
+        raise UsageError("--note: an exception must say what is accepted and why")
+    if file is None and requires_file(ws.config.attestation_policy, control):
+        raise UsageError(
+            f"--file: {control} needs an artefact (a report, a photo, a certificate): a statement alone is not "
+            "evidence for it (`attestations: require_file` in annexa.yaml)"
+        )
+    if attester.public_key is not None and sign_key is None:
+        raise UsageError(
+            f"--sign-key: {attester.name} has a public key in annexa.yaml, so the statement must be signed"
+        )
+    if attester.public_key is None and sign_key is not None:
+        raise UsageError(f"--sign-key: annexa.yaml has no public key for {attester.name} to check the signature with")
+    key = _signing_key(sign_key, attester) if sign_key is not None else None
+    expires_at = _expiry(expires, now, ws)
     content = _read(file) if file is not None else None
 
     attested_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     data: dict[str, Any] = {
         "control": control,
+        "result": result,
         "note": note.strip(),
-        "attested_by": by.strip(),
+        "attested_by": attester.name,
+        "role": attester.role,
         "recorded_by": reader(),
         "attested_at": attested_at,
         "expires_at": expires_at,
@@ -79,6 +145,12 @@ def record_attestation(
     if content is not None and file is not None:
         digest = hashlib.sha256(content).hexdigest()
         data["file"] = {"name": file.name, "sha256": digest, "bytes": len(content)}
+    if key is not None:
+        data["proof"] = {
+            "algorithm": "ed25519",
+            "key_fingerprint": fingerprint(key.public_key()),
+            "value": base64.b64encode(key.sign(statement_bytes(data))).decode("ascii"),
+        }
     run_id = new_run_id(now)
     fact = Fact(
         kind=ATTESTATION_KIND,
@@ -93,28 +165,3 @@ def record_attestation(
         ws, "attestation", "attest", [fact], run_id, attested_at, [content] if content is not None else []
     )
     return run, data
-
-
-def manual_evidence(store: Store, as_of: RunInfo | None = None) -> list[ManualEvidence]:
-    """The newest attestation per control in effect for `as_of` (all controls attested so far)."""
-    newest: dict[str, dict[str, Any]] = {}
-    for record in store.attestations(as_of):
-        current = newest.get(record["control"])
-        if current is None or parse_timestamp(record["attested_at"]) >= parse_timestamp(current["attested_at"]):
-            newest[record["control"]] = record
-    out = []
-    for control, record in sorted(newest.items()):
-        file = record.get("file") or {}
-        reference = f"attestation run #{record['sequence']} by {record['attested_by']} until {record['expires_at']}"
-        if file:
-            reference += f": {file['name']} sha256:{file['sha256']}"
-        out.append(
-            ManualEvidence(
-                control=control,
-                attested_at=record["attested_at"],
-                expires_at=record["expires_at"],
-                reference=reference,
-                summary=record.get("note", ""),
-            )
-        )
-    return out

@@ -27,13 +27,14 @@ from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Evaluator
 from annexa.mappings.rules import Rule, rules_digest
-from annexa.model import CollectionError, Fact, Result, scope_key, utc_now
+from annexa.model import CollectionError, Fact, Result, evidence_class_for_kind, scope_key, utc_now
 
 __all__ = [
     "Collected",
     "RunOutcome",
     "collect_targets",
     "expected_but_missing",
+    "kind_table",
     "new_run_id",
     "run_collection",
     "run_meta",
@@ -62,12 +63,36 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
-def run_meta(config: Config, rules: Sequence[Rule], catalog: Catalog, store: Store) -> dict[str, Any]:
-    """Manifest fields that say how the run was asked for: tool, who, config, mappings."""
+def kind_table(rules: Sequence[Rule], registry: Registry | None) -> dict[str, dict[str, Any]]:
+    """Each fact kind the rules read: the collector that produces it, its evidence class and the
+    collector's freshness default (seconds), as this run's registry declares them, so a report
+    judges the run as it ran."""
+    classes = registry.evidence_class_by_kind() if registry is not None else {}
+    max_ages = registry.max_age_by_kind() if registry is not None else {}
+    producers = {k: c.name for c in registry.collectors.values() for k in c.kinds} if registry is not None else {}
+    kinds = sorted({rule.fact for rule in rules} | {rule.join.fact for rule in rules if rule.join is not None})
+    return {
+        kind: {
+            "collector": producers.get(kind),
+            "evidence_class": classes.get(kind) or evidence_class_for_kind(kind),
+            "max_age_seconds": int(max_ages[kind].total_seconds()) if kind in max_ages else None,
+        }
+        for kind in kinds
+    }
+
+
+def run_meta(
+    config: Config, rules: Sequence[Rule], catalog: Catalog, store: Store, registry: Registry | None = None
+) -> dict[str, Any]:
+    """Manifest fields that say how the run was asked for: tool, who, config, mappings.
+
+    The stored config is what the run's SoA is judged with (scope, reasons, attesters, max_age);
+    the mappings object adds each fact kind's evidence class and freshness default."""
     config_body = redact(dict(config.raw))
     mappings_body = {
         "catalog": {"name": catalog.name, "version": catalog.version, "controls": len(catalog)},
         "rules": [rule.to_dict() for rule in rules],
+        "kinds": kind_table(rules, registry),
     }
     return {
         "tool": {"name": "annexa", "version": __version__},
@@ -121,8 +146,8 @@ def run_collection(
     selected = list(selected_collectors(config, registry, context))
     for target, collector_cls in selected:
         collector_cls.preflight(target)  # bad input files: UsageError before anything is written
-    writer = store.begin_run(run_id, started, run_meta(config, rules, catalog, store))
-    evaluator = Evaluator(rules, datetime.now(timezone.utc))
+    writer = store.begin_run(run_id, started, run_meta(config, rules, catalog, store, registry))
+    evaluator = Evaluator(rules, datetime.now(timezone.utc), registry.evidence_class_by_kind())
 
     for problem in registry.problems:
         log.warning("plugin_problem", problem=problem)

@@ -102,7 +102,7 @@ def collect_shard(
     selected = list(selected_collectors(config, registry, context))
     for target, collector_cls in selected:
         collector_cls.preflight(target)  # bad input files: UsageError before anything is written
-    meta = run_meta(config, rules, catalog, store)
+    meta = run_meta(config, rules, catalog, store, registry)
     # No index: a shard machine may have no cache, and rebuilding it would cost more as history grows.
     writer = store.begin_run(run_id, started, meta, use_index=False)
     for problem in registry.problems:
@@ -178,13 +178,15 @@ def seal_run(
     store: Store,
     log: Any,
     run_id: str,
+    registry: Registry | None = None,
 ) -> RunOutcome:
+    """`registry` gives each fact kind's evidence class (derived from the kind when None)."""
     log = log.bind(run_id=run_id)
     taken = store.index().run_by_id(run_id)
     if taken is not None:
         raise StoreError(f"{store.url}: run {run_id} is already sealed as run #{taken['seq']}")
     names = _arrived_shards(store, run_id)
-    meta = run_meta(config, rules, catalog, store)
+    meta = run_meta(config, rules, catalog, store, registry)
     shards = []
     for name in names:
         body = store.shard(run_id, name)
@@ -215,7 +217,11 @@ def seal_run(
             callers[(caller["scope"], caller["principal"])] = caller
 
     # Judge at the run's start, as an unsharded run started then would.
-    evaluator = Evaluator(rules, datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc))
+    evaluator = Evaluator(
+        rules,
+        datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc),
+        registry.evidence_class_by_kind() if registry is not None else None,
+    )
     for fact in _stored_facts(store, writer):
         evaluator.add(fact)
     errors = [CollectionError.from_dict(raw) for _, body in shards for raw in body["errors"]]

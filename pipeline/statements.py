@@ -36,7 +36,7 @@ def record_statements(
     for content in files:
         store.backend.put_object(sha256_hex(content), content)  # its name is its sha256, like every object
     writer = store.begin_run(
-        run_id, recorded_at, {**run_meta(ws.config, ws.rules, ws.catalog, store), "type": run_type}
+        run_id, recorded_at, {**run_meta(ws.config, ws.rules, ws.catalog, store, ws.registry), "type": run_type}
     )
     for fact in facts:
         writer.add_fact(fact, writer_name)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 from annexa.collectors.registry import Registry, load_registry
@@ -53,11 +52,6 @@ class Workspace:
         signer = self.signer()
         keys = {*self.config.trusted_keys, *extra_keys, *([signer.fingerprint] if signer else [])}
         return Trust.of(keys, self.config.require_signatures)
-
-    def max_age_by_kind(self) -> dict[str, timedelta]:
-        """Freshness per fact kind from the collectors' defaults, unless the user set a top-level
-        `max_age`: an explicit setting beats built-in defaults (a per-control one beats both)."""
-        return {} if "max_age" in self.config.raw else self.registry.max_age_by_kind()
 
 
 def load_workspace(config_path: Path, store_url: str | None = None, config_required: bool = True) -> Workspace:

@@ -2,7 +2,8 @@
 
 Three views, worst first:
 - controls whose status changed (a control regressed when its status got worse:
-  implemented/manual < partial < not_implemented, error, stale, no_evidence);
+  implemented < attested < documented < partial < not_implemented, error, stale, no_evidence),
+  each with the evidence class that decided its status before and after;
 - rule x resource results that regressed (pass/not_applicable -> fail/error), were
   fixed, changed otherwise (fail <-> error), appeared or disappeared; a result that
   appears already failing (a new unencrypted bucket) is a regression too;
@@ -21,12 +22,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from annexa.config import Config
 from annexa.evidence_store.batches import batch_collector
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.rollup import ControlStatus
-from annexa.model import Result, parse_timestamp
+from annexa.model import Result
 from annexa.reports import render
 from annexa.reports.soa import soa_statuses
 
@@ -42,6 +42,7 @@ __all__ = [
     "diff_fields",
     "drift_between",
     "json_pointer",
+    "previous_collection",
     "render_drift",
     "result_change",
 ]
@@ -49,15 +50,17 @@ __all__ = [
 MAX_FIELDS_PER_FACT = 50
 _BAD = ("fail", "error")
 _GOOD = ("pass", "not_applicable")
-# How bad a control status is; `excluded` is a scope decision, never a regression.
+# How bad a control status is; `excluded` is a scope decision, never a regression. Losing
+# operating evidence (implemented -> attested or documented) is a regression.
 _CONTROL_RANK = {
     "implemented": 0,
-    "manual": 0,
-    "partial": 1,
-    "not_implemented": 2,
-    "error": 2,
-    "stale": 2,
-    "no_evidence": 2,
+    "attested": 1,
+    "documented": 2,
+    "partial": 3,
+    "not_implemented": 4,
+    "error": 4,
+    "stale": 4,
+    "no_evidence": 4,
 }
 _ABSENT: Any = object()
 
@@ -144,12 +147,14 @@ class ResultChange:
     change: str  # regressed | fixed | changed | appeared | disappeared
     regression: bool
     message: str
+    evidence_class: str = "automated"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
             "resource": self.resource,
             "kind": self.kind,
+            "evidence_class": self.evidence_class,
             "controls": list(self.controls),
             "severity": self.severity,
             "old_status": self.old_status,
@@ -182,6 +187,8 @@ class ControlChange:
     old_status: str
     new_status: str
     regression: bool
+    old_class: str | None = None  # the evidence class that decided each status
+    new_class: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -189,6 +196,8 @@ class ControlChange:
             "title": self.title,
             "old_status": self.old_status,
             "new_status": self.new_status,
+            "old_evidence_class": self.old_class,
+            "new_evidence_class": self.new_class,
             "regression": self.regression,
         }
 
@@ -273,6 +282,8 @@ def build_drift(
             before[c.control].status,
             c.status,
             control_regressed(before[c.control].status, c.status),
+            before[c.control].evidence_class,
+            c.evidence_class,
         )
         for c in controls_after
         if c.control in before and before[c.control].status != c.status
@@ -296,6 +307,7 @@ def build_drift(
                 verdict[0],
                 verdict[1],
                 either.message,
+                either.evidence_class,
             )
         )
     facts = []
@@ -342,24 +354,27 @@ def _run_notes(store: Store, run: RunInfo) -> list[str]:
     return notes
 
 
+def previous_collection(store: Store, run: RunInfo) -> RunInfo | None:
+    """The collection run chained before `run` (attestation runs in between hold no results)."""
+    return store.previous_collection(run)
+
+
 def drift_between(
     store: Store,
     before: RunInfo,
     after: RunInfo,
     catalog: Catalog,
-    config: Config,
-    max_age_by_kind: Mapping[str, timedelta] | None = None,
+    fallback_max_age_by_kind: Mapping[str, timedelta] | None = None,
 ) -> Drift:
-    """Drift from run `before` to run `after`; each run's controls are rolled up as of its end."""
+    """Drift from run `before` to run `after`; each run's controls are rolled up as of its end,
+    with its own stored settings (settings.py), as `annexa soa --run` shows them."""
     fact_bodies = {
         key: (store.get_json(old) if old else None, store.get_json(new) if new else None)
         for key, (old, new) in store.fact_changes(before, after).items()
     }
 
     def controls(run: RunInfo) -> list[ControlStatus]:
-        return soa_statuses(
-            store, run, catalog, config, now=parse_timestamp(run.finished_at), max_age_by_kind=max_age_by_kind
-        )
+        return soa_statuses(store, run, catalog, fallback_max_age_by_kind=fallback_max_age_by_kind)
 
     notes = _run_notes(store, before) + _run_notes(store, after)
     return build_drift(
@@ -396,8 +411,12 @@ def _sections(drift: Drift) -> list[tuple[str, list[dict[str, Any]], tuple[str, 
         for fc in (f.fields or (FieldChange(f.change, ""),))
     ]
     return [
-        ("Controls", controls, ("change", "control", "old_status", "new_status", "title")),
-        ("Results", results, ("change", "old_status", "new_status", "severity", "rule", "resource")),
+        (
+            "Controls",
+            controls,
+            ("change", "control", "old_status", "new_status", "old_evidence_class", "new_evidence_class", "title"),
+        ),
+        ("Results", results, ("change", "old_status", "new_status", "evidence_class", "severity", "rule", "resource")),
         ("Facts", fields, ("change", "kind", "resource", "path", "old", "new")),
     ]
 

@@ -14,6 +14,7 @@ FINDING_COLUMNS = (
     "title",
     "controls",
     "status",
+    "evidence_class",
     "severity",
     "kind",
     "resource",
@@ -23,7 +24,7 @@ FINDING_COLUMNS = (
     "remediation",
     "run_id",
 )
-TABLE_COLUMNS = ("status", "severity", "rule", "controls", "resource", "message")
+TABLE_COLUMNS = ("status", "evidence_class", "severity", "rule", "controls", "resource", "message")
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 STATUS_ORDER = {"error": 0, "fail": 1, "pass": 2, "not_applicable": 3}
 
@@ -34,6 +35,7 @@ def _row(result: Result, rule: dict[str, Any], run: RunInfo) -> dict[str, Any]:
         "title": rule.get("title", ""),
         "controls": list(result.controls),
         "status": result.status,
+        "evidence_class": result.evidence_class,
         "severity": result.severity,
         "kind": result.kind,
         "resource": result.resource,

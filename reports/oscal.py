@@ -5,11 +5,13 @@ ones excluded), one observation per rule x resource, subjects for the resources
 (as inventory items), relevant-evidence links to the fact objects of the bundle by
 path and sha256, and one finding per applicable control.
 
-Control status -> finding target state: `implemented` and `manual` are `satisfied`;
-every other status (`partial`, `not_implemented`, `error`, `stale`, `no_evidence`) is
-`not-satisfied`, because none of them lets an assessor rely on the control. The exact
-annexa status is kept in the finding's `annexa-status` property, so `partial` (some
-resources pass, some fail) stays distinguishable from `not_implemented`.
+Control status -> finding target state: `implemented` and `attested` are `satisfied`;
+every other status (`partial`, `not_implemented`, `error`, `documented`, `stale`,
+`no_evidence`) is `not-satisfied`, because none of them lets an assessor rely on the control
+operating (`documented` shows its design only). The exact annexa status and the evidence
+class that decided it are kept in the finding's `annexa-status` and `evidence-class`
+properties; each observation carries its result's `evidence-class`. Scope and freshness come
+from the configuration the run stored (settings.py), as in `annexa soa`.
 
 The document is reproducible: every UUID is a uuid5 of the run id and the item, and
 statuses are judged as of the end of the run, not the time of export.
@@ -23,17 +25,17 @@ from datetime import timedelta
 from typing import Any
 
 from annexa import __version__
-from annexa.config import Config
 from annexa.evidence_store.store import RunInfo, Store, StoredFact
 from annexa.mappings.catalog import Catalog
 from annexa.model import Result, parse_timestamp
+from annexa.reports.settings import RunSettings, run_settings
 from annexa.reports.soa import evidence_source, soa_statuses
 
 __all__ = ["OSCAL_VERSION", "NAMESPACE", "assessment_results", "SATISFIED_STATUSES"]
 
 OSCAL_VERSION = "1.0.4"
 NAMESPACE = "urn:annexa:oscal"  # props annexa defines (OSCAL requires a namespace for non-OSCAL names)
-SATISFIED_STATUSES = frozenset({"implemented", "manual"})
+SATISFIED_STATUSES = frozenset({"implemented", "attested"})
 _UUID_ROOT = uuid.UUID("6f1c2a53-2f5e-5b8e-9a47-0a6e6e65786a")  # fixed: the namespace of every annexa OSCAL uuid
 
 
@@ -53,30 +55,21 @@ def assessment_results(
     store: Store,
     run: RunInfo,
     catalog: Catalog,
-    config: Config,
-    max_age_by_kind: Mapping[str, timedelta] | None = None,
+    fallback_max_age_by_kind: Mapping[str, timedelta] | None = None,
 ) -> dict[str, Any]:
     """The OSCAL document (a JSON-ready dict) for `run`, read through the store only."""
-    max_age_by_kind = max_age_by_kind or {}
+    settings = run_settings(store, run, fallback_max_age_by_kind)
     every_result = store.results(run)
     results = [r for r in every_result if r.status != "not_applicable"]  # nothing was observed for those
     rules = store.rules(run)
     facts = {(f.kind, f.resource): f for f in store.facts(run)}
-    statuses = soa_statuses(
-        store,
-        run,
-        catalog,
-        config,
-        now=parse_timestamp(run.finished_at),
-        max_age_by_kind=max_age_by_kind,
-        results=every_result,
-    )
+    statuses = soa_statuses(store, run, catalog, results=every_result, settings=settings)
 
     observations, subjects, components = [], {}, {}
     by_control: dict[str, list[str]] = {}
     for result in results:
         fact = facts.get((result.kind, result.resource))
-        max_age = _max_age(result, config, max_age_by_kind)
+        max_age = _max_age(result, settings)
         observation = _observation(run, result, rules.get(result.rule, {}), fact, max_age, subjects, components)
         observations.append(observation)
         for control in result.controls:
@@ -162,8 +155,10 @@ def _observation(
             _prop("severity", result.severity or "-"),
             _prop("fact-kind", result.kind),
             _prop("evidence-source", source),
+            _prop("evidence-class", result.evidence_class),
         ],
-        "methods": ["TEST"],
+        # A collector tests the system; records and documents are examined (OSCAL's method names).
+        "methods": ["TEST" if result.evidence_class == "automated" else "EXAMINE"],
         "types": ["control-objective"],
         "collected": collected,
         "expires": _stamp(expires),
@@ -208,12 +203,12 @@ def _observation(
     return observation
 
 
-def _max_age(result: Result, config: Config, max_age_by_kind: Mapping[str, timedelta]) -> timedelta:
+def _max_age(result: Result, settings: RunSettings) -> timedelta:
     """How long the evidence stays fresh: as in the rollup (control's max_age, else the kind's,
     else the default), taking the strictest of the result's controls."""
-    kind_age = max_age_by_kind.get(result.kind) or config.max_age
+    kind_age = settings.max_age_by_kind.get(result.kind) or settings.default_max_age
     return min(
-        ((getattr(config.scope.get(c), "max_age", None) or kind_age) for c in result.controls),
+        ((getattr(settings.decisions.get(c), "max_age", None) or kind_age) for c in result.controls),
         default=kind_age,
     )
 
@@ -225,7 +220,10 @@ def _finding(run: RunInfo, status: Any, observation_uuids: list[str]) -> dict[st
         "title": f"{status.control} {status.title}",
         "description": f"annexa status: {status.status}; evidence: "
         + (", ".join(f"{n} {s}" for s, n in sorted(status.counts.items())) or "none"),
-        "props": [_prop("annexa-status", status.status)],
+        "props": [
+            _prop("annexa-status", status.status),
+            *([_prop("evidence-class", status.evidence_class)] if status.evidence_class else []),
+        ],
         "target": {
             "type": "objective-id",
             "target-id": status.control,

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from annexa import __version__
-from annexa.config import Config
 from annexa.errors import UsageError
 from annexa.evidence_store.canonical import canonical_bytes
 from annexa.evidence_store.packfile import (
@@ -45,15 +44,15 @@ from annexa.evidence_store.packfile import (
     signature_paths,
 )
 from annexa.evidence_store.signing import fingerprint, load_public_key, public_pem, signed_bytes
-from annexa.evidence_store.store import Signer, Store
+from annexa.evidence_store.store import RunInfo, Signer, Store
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.rollup import CONTROL_STATUSES, rollup
+from annexa.mappings.rollup import CONTROL_STATUSES
 from annexa.reports.findings import SEVERITY_ORDER, STATUS_ORDER
 from annexa.reports.html import render_page
 from annexa.reports.nonconformities import NC_COLUMNS, nonconformities, nonconformity_workbook
 from annexa.reports.period import Period, resolve_period
 from annexa.reports.render import to_csv
-from annexa.reports.soa import soa_rows, soa_workbook
+from annexa.reports.soa import build_soa, soa_cells, soa_workbook
 from annexa.reports.timeline import Timeline, daily_statuses, segments
 from annexa.reports.verify_doc import verify_markdown
 
@@ -70,7 +69,8 @@ class PackOptions:
     controls: Sequence[str] = ()  # glob patterns (`A.8.*`); empty = every control
     sample: int | None = None
     seed: int | None = None
-    max_age_by_kind: Mapping[str, timedelta] | None = None  # freshness per fact kind, as `annexa soa` judges it
+    # Freshness per fact kind for runs stored before they recorded their collectors' defaults.
+    fallback_max_age_by_kind: Mapping[str, timedelta] | None = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def _chart(timeline: Timeline, controls: Sequence[str], link: bool) -> dict[str,
 
 
 def build_pack(
-    store: Store, catalog: Catalog, config: Config, options: PackOptions, output: Path, signer: Signer | None = None
+    store: Store, catalog: Catalog, options: PackOptions, output: Path, signer: Signer | None = None
 ) -> PackSummary:
     """Write the pack to `output` atomically (a failure leaves no partial zip); `signer` seals it."""
     if options.sample is not None and options.sample < 1:
@@ -176,7 +176,7 @@ def build_pack(
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as handle:
             archive = _Zip(handle, root)
-            counts, meta = _write_pack(archive, store, catalog, config, period, controls, options, seed)
+            counts, meta = _write_pack(archive, store, catalog, period, controls, options, seed)
             files = len(archive.sums)
             sums = archive.add(SUMS, "".join(f"{digest}  {name}\n" for digest, name in archive.sums))
             if signer is not None:
@@ -206,24 +206,20 @@ def _write_pack(
     archive: _Zip,
     store: Store,
     catalog: Catalog,
-    config: Config,
     period: Period,
     controls: list[str],
     options: PackOptions,
     seed: int | None,
 ) -> tuple[tuple[int, int], dict[str, Any]]:
     last = period.last
-    timeline = daily_statuses(store, period, catalog, config, controls, options.max_age_by_kind)
-    results = store.results(last)
-    statuses = rollup(
-        catalog,
-        results,
-        min(period.end_of, datetime.now(timezone.utc)),
-        config.scope,
-        config.max_age,
-        max_age_by_kind=options.max_age_by_kind,
-    )
-    soa = soa_rows(statuses, last, config.scope)
+    collections = [r for r in period.runs if r.type == "collection"]
+    if not collections:
+        raise UsageError(f"no collection run started between {period.start} and {period.end} (see `annexa runs`)")
+    judged = collections[-1]  # the SoA and the findings are those of the period's last collection run
+    timeline = daily_statuses(store, period, catalog, controls, options.fallback_max_age_by_kind)
+    results = store.results(judged)
+    soa_of_run = build_soa(store, judged, catalog, options.fallback_max_age_by_kind)
+    soa = soa_of_run.rows
     register = nonconformities(store, period)
     keys = _write_evidence_chain(archive, store, period)
     objects = _write_objects(archive, store, period)
@@ -233,6 +229,9 @@ def _write_pack(
         "period": {"from": str(period.start), "to": str(period.end)},
         "runs": {"first": period.first.seq, "last": last.seq, "first_id": period.first.run_id, "last_id": last.run_id},
         "head": {"sequence": last.seq, "sha256": last.manifest_sha256},
+        # The SoA (soa.xlsx, the control pages) is that of this run, as `annexa soa --run` prints it.
+        "soa_run": {"sequence": judged.seq, "run_id": judged.run_id, "judged_at": judged.finished_at},
+        "soa": soa_of_run.settings.soa.to_dict() if soa_of_run.settings.soa else None,
         "controls": controls,
         "sample": options.sample,
         "seed": seed,
@@ -241,14 +240,14 @@ def _write_pack(
         "tool": {"name": "annexa", "version": __version__},
     }
     archive.add(PACK_JSON, json.dumps(meta, indent=2) + "\n")
-    archive.add("soa.xlsx", soa_workbook([r for r in soa if r["control"] in set(controls)]))
+    archive.add("soa.xlsx", soa_workbook(soa_of_run, controls=controls))
     wanted = set(controls)
     register = [r for r in register if wanted & set(r["controls"])]
     archive.add("nonconformities.xlsx", nonconformity_workbook(register))
     archive.add("nonconformities.csv", to_csv(register, NC_COLUMNS))
     archive.add("nonconformities.json", json.dumps(register, indent=2, ensure_ascii=False) + "\n")
     archive.add("VERIFY.md", verify_markdown(meta, root=archive.root))
-    _write_pages(archive, store, period, controls, timeline, soa, results, register, meta, catalog)
+    _write_pages(archive, store, judged, period, controls, timeline, soa, results, register, meta, catalog)
     return (objects, last.seq), meta
 
 
@@ -296,6 +295,7 @@ def _write_objects(archive: _Zip, store: Store, period: Period) -> int:
 def _write_pages(
     archive: _Zip,
     store: Store,
+    judged: RunInfo,
     period: Period,
     controls: list[str],
     timeline: Timeline,
@@ -314,8 +314,8 @@ def _write_pages(
     for row in register:
         for control in row["controls"]:
             nc_by_control[control].append(row)
-    facts = store.fact_refs(period.last)
-    rules = store.rules(period.last)
+    facts = store.fact_refs(judged)
+    rules = store.rules(judged)
     overview = []
     for control in controls:
         shown = _sample((r.resource for r in by_control[control]), control, meta["sample"], meta["seed"])
@@ -341,7 +341,7 @@ def _write_pages(
                     }
                 )
         share = timeline.fresh_share(control)
-        row = soa_by_control[control]
+        row = soa_cells(soa_by_control[control])
         findings = [r for r in control_results if r.status in ("fail", "error")]
         overview.append(
             {
@@ -358,6 +358,7 @@ def _write_pages(
                 title=f"{control} {row['title']}",
                 root="../",
                 control=row,
+                structured=soa_by_control[control],
                 meta=meta,
                 period=period,
                 chart=_chart(Timeline(timeline.days, {control: timeline.statuses[control]}), [control], link=False),

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["FORMULA_PREFIXES", "neutralise_formula", "to_csv", "to_json", "to_markdown", "to_table"]
+__all__ = ["FORMULA_PREFIXES", "md_escape", "neutralise_formula", "to_csv", "to_json", "to_markdown", "to_table"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -44,7 +44,7 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
-def _md_escape(text: str) -> str:
+def md_escape(text: str) -> str:
     for char in ("\\", "|", "`", "*", "_", "<", ">", "[", "]"):
         text = text.replace(char, "\\" + char)
     return " ".join(text.split())
@@ -53,7 +53,7 @@ def _md_escape(text: str) -> str:
 def to_markdown(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        lines.append("| " + " | ".join(_md_escape(_cell(row.get(c))) for c in columns) + " |")
+        lines.append("| " + " | ".join(md_escape(_cell(row.get(c))) for c in columns) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,9 +1,10 @@
 """Control status day by day over a period, for the pack's charts.
 
-A day's status is the rollup of the latest run that started on or before that day
-(within the period), judged at the day's end, so evidence that is not refreshed goes
-`stale` on the chart exactly as it would in the SoA. Days before the period's first
-run have `no_evidence`.
+A day's status is the rollup of the latest collection run that started on or before that
+day (within the period), with that run's own settings and attestations (as its SoA), judged
+at the day's end, so evidence that is not refreshed goes `stale` on the chart exactly as it
+would in the SoA. Days before the period's first collection run have `no_evidence` (or
+`excluded`, as that run's scope says).
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from annexa.config import Config
 from annexa.evidence_store.store import Store
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.rollup import rollup
+from annexa.mappings.rollup import Attestation
+from annexa.model import Result
+from annexa.reports.attested import attestations_for
 from annexa.reports.period import Period
+from annexa.reports.settings import RunSettings, run_settings
+from annexa.reports.soa import soa_statuses
 
 __all__ = ["FRESH_EXCLUDED", "Segment", "Timeline", "daily_statuses", "segments"]
 
@@ -61,30 +65,31 @@ def daily_statuses(
     store: Store,
     period: Period,
     catalog: Catalog,
-    config: Config,
     controls: Sequence[str],
-    max_age_by_kind: Mapping[str, timedelta] | None = None,
+    fallback_max_age_by_kind: Mapping[str, timedelta] | None = None,
 ) -> Timeline:
     days = period.days()
     wanted = set(controls)
     statuses: dict[str, list[str]] = {c: [] for c in controls}
-    runs = list(period.runs)
+    runs = [r for r in period.runs if r.type == "collection"]  # attestation runs hold no results
     position = -1
-    cached: tuple[int, list] | None = None  # type: ignore[type-arg]
+    cached: tuple[int, list[Result], RunSettings, list[Attestation]] | None = None
     for day in days:
         while position + 1 < len(runs) and date.fromisoformat(runs[position + 1].started_at[:10]) <= day:
             position += 1
         if position < 0:
+            first = run_settings(store, runs[0], fallback_max_age_by_kind).decisions if runs else {}
             for control in controls:
-                applicable = config.scope.get(control)
-                statuses[control].append("excluded" if applicable and not applicable.applicable else "no_evidence")
+                decision = first.get(control)
+                statuses[control].append("excluded" if decision and not decision.applicable else "no_evidence")
             continue
         run = runs[position]
-        if cached is None or cached[0] != run.seq:
-            cached = (run.seq, store.results(run))  # one run's results in memory at a time
+        if cached is None or cached[0] != run.seq:  # one run's results in memory at a time
+            settings = run_settings(store, run, fallback_max_age_by_kind)
+            cached = (run.seq, store.results(run), settings, attestations_for(store, run, settings))
         end_of_day = datetime.combine(day + timedelta(days=1), time(), timezone.utc)
-        for status in rollup(
-            catalog, cached[1], end_of_day, config.scope, config.max_age, max_age_by_kind=max_age_by_kind
+        for status in soa_statuses(
+            store, run, catalog, now=end_of_day, results=cached[1], settings=cached[2], attestations=cached[3]
         ):
             if status.control in wanted:
                 statuses[status.control].append(status.status)

@@ -42,10 +42,6 @@ NETWORK_CLIENTS = (
     "urllib.request",
 )
 
-# Known debt, issue 13: these reports still read scope and max_age from today's config instead of
-# the run's; the `evclass` work removes the imports, and this list goes with them.
-REPORTS_IMPORTING_CONFIG_ISSUE_13 = {"drift.py", "oscal.py", "pack.py", "soa.py", "timeline.py"}
-
 # Fact kinds no rule judges, and why.
 UNJUDGED_KINDS = {
     # The run's coverage record: which accounts were read, skipped (suspended) or could not be
@@ -95,10 +91,9 @@ def test_reports_import_no_network_client() -> None:
     assert _offenders("reports", NETWORK_CLIENTS) == []
 
 
-def test_reports_import_no_config_but_the_known_debt() -> None:
-    assert _offenders("reports", ("annexa.config",), REPORTS_IMPORTING_CONFIG_ISSUE_13) == []
-    still = {p.name for p in (ROOT / "reports").glob("*.py") if "annexa.config" in _imports(p)}
-    assert still == REPORTS_IMPORTING_CONFIG_ISSUE_13  # shrink the list when one is fixed
+def test_reports_import_no_config() -> None:
+    """Reports judge a run with the settings stored in it, never with today's annexa.yaml."""
+    assert _offenders("reports", ("annexa.config",)) == []
 
 
 def test_collectors_import_no_mappings_pipeline_or_config() -> None:

@@ -140,3 +140,26 @@ def test_every_exit_code_is_documented_in_help_and_readme(capsys: pytest.Capture
         assert re.search(rf"^  {code}\s+\S", help_text, re.M), code
         assert f"| `{code}` |" in readme, code
     assert set(cli.EXIT_CODES) == {0, 1, 2, 3, 4, 70, 130, 143}
+
+
+def test_check_warns_once_per_applicable_control_without_reasons(
+    tmp_path: Path, fake_rules_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scope = (
+        "scope:\n  A.7.4: {applicable: false, justification: none}\n"
+        "  A.8.24: {reasons: {contractual: DPA}}\n  A.8.13: {owner: CTO}\n"
+    )
+    path = _config(tmp_path, fake_rules_file, BUCKETS)
+    path.write_text(path.read_text() + scope)
+    code, out, err = run_cli(capsys, "check", "--config", str(path))
+    assert code == 0 and out.startswith("ok: ")
+    warnings = err.strip().splitlines()
+    lacking = [w for w in warnings if "is applicable but has no `reasons:`" in w]
+    assert len(lacking) == 91  # 93 controls, one excluded, one with reasons
+    assert f"warning: {path}: A.8.13 is applicable but has no `reasons:`" in "\n".join(lacking)
+    assert not any("A.8.24 " in w or "A.7.4 " in w for w in lacking)
+    assert (
+        warnings[-1]
+        == f"warning: {path}: no `soa: {{version, approved_by, approved_at}}`: the SoA records no approval (6.1.3 f)"
+    )
+    assert len(warnings) == 92

@@ -4,6 +4,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from annexa.collectors.registry import Registry
 from annexa.config import load_config
@@ -142,3 +144,99 @@ def test_bad_store_options_name_the_line(
     with pytest.raises(UsageError, match=message) as info:
         _load(tmp_path, f"store: {store}\ntargets: [{{fake: {{}}}}]\n", fake_registry)
     assert f"annexa.yaml:{line}:" in str(info.value)
+
+
+# -- clause 6.1.3: reasons, risks, SoA approval ---------------------------------------
+
+SOA_SECTIONS = """\
+store: ./ev
+targets:
+  - fake: {}
+risks: risks.csv
+soa: {version: 3, approved_by: CEO, approved_at: 2026-09-15}
+scope:
+  A.8.24: {reasons: {risk: [R-2], legal: "GDPR Art. 32", best-practice: true, note: "encryption"}}
+  A.7.4: {applicable: false, justification: "No premises"}
+"""
+RISKS_CSV = "id,title,owner,treatment\nR-1,Ransomware,COO,Mitigate\nR-2,Data theft,CISO,transfer\n"
+
+
+def test_reasons_risks_and_approval_load_and_are_stored_with_the_run(tmp_path: Path, fake_registry: Registry) -> None:
+    (tmp_path / "risks.csv").write_text(RISKS_CSV)
+    config = _load(tmp_path, SOA_SECTIONS, fake_registry)
+    reasons = config.scope["A.8.24"].reasons
+    assert reasons.risks == ("R-2",) and reasons.grounds == {"legal": "GDPR Art. 32", "best-practice": ""}
+    assert reasons.text(config.risks) == "risk R-2 (Data theft), legal: GDPR Art. 32, best-practice; encryption"
+    assert [r.treatment for r in config.risks.values()] == ["mitigate", "transfer"]
+    assert config.soa is not None and config.soa.to_dict() == {
+        "version": "3",
+        "approved_by": "CEO",
+        "approved_at": "2026-09-15",
+    }
+    # the run keeps the register itself, so its SoA does not change when the file does
+    assert config.raw["risks"] == {"file": "risks.csv", "entries": [r.to_dict() for r in config.risks.values()]}
+
+
+def test_a_yaml_risk_register_loads_too(tmp_path: Path, fake_registry: Registry) -> None:
+    (tmp_path / "risks.yaml").write_text("risks:\n  - {id: R-2, title: Data theft, owner: CISO, treatment: avoid}\n")
+    config = _load(tmp_path, SOA_SECTIONS.replace("risks.csv", "risks.yaml"), fake_registry)
+    assert list(config.risks) == ["R-2"]
+
+
+@pytest.mark.parametrize(
+    ("replace", "register", "message"),
+    [
+        (("risk: [R-2]", "risk: [R-2, R-7]"), RISKS_CSV, "annexa.yaml:7: unknown risk id 'R-7' (not in the `risks:` file)"),
+        (("risks: risks.csv", "risks: nothing.csv"), RISKS_CSV, "annexa.yaml:4: risks file 'nothing.csv' does not exist"),
+        (("legal: \"GDPR Art. 32\", ", "vibes: true, "), RISKS_CSV, "annexa.yaml:7: unknown reason 'vibes'"),
+        (("risk: [R-2], legal: \"GDPR Art. 32\", best-practice: true, ", ""), RISKS_CSV,
+         "annexa.yaml:7: `reasons` needs at least one of risk, legal"),
+        (("best-practice: true", "best-practice: 3"), RISKS_CSV, "annexa.yaml:7: `best-practice` must be true or a short text"),
+        (("justification: \"No premises\"", "justification: \"No premises\", reasons: {legal: true}"), RISKS_CSV,
+         "annexa.yaml:8: A.7.4 is excluded: give a `justification`, not `reasons`"),
+        (("approved_at: 2026-09-15", "approved_at: soon"), RISKS_CSV, "annexa.yaml:5: soa: `approved_at` must be a date"),
+        (("version: 3, ", ""), RISKS_CSV, "annexa.yaml:5: soa: soa `version` is required"),
+        ((), "id,title,owner\nR-1,x,y\n", "risks.csv:1: the header row lacks the column 'treatment'"),
+        ((), RISKS_CSV + "R-1,Again,COO,accept\n", "risks.csv:4: duplicate risk id 'R-1'"),
+        ((), RISKS_CSV + "R-3,Outage,,accept\n", "risks.csv:4: risk `owner` is required"),
+        ((), RISKS_CSV + "R-3,Outage,COO,ignore\n", "risks.csv:4: risk treatment 'ignore' is not one of"),
+        ((), RISKS_CSV + "R-3,Outage,COO\n", "risks.csv:4: 3 cells, but the header has 4"),
+    ],
+)  # fmt: skip
+def test_bad_reasons_risks_and_approval_name_file_and_line(
+    tmp_path: Path, fake_registry: Registry, replace: tuple[str, str], register: str, message: str
+) -> None:
+    (tmp_path / "risks.csv").write_text(register)
+    text = SOA_SECTIONS.replace(*replace) if replace else SOA_SECTIONS
+    with pytest.raises(UsageError) as info:
+        _load(tmp_path, text, fake_registry)
+    assert str(info.value).startswith(f"{tmp_path}/{message}"), str(info.value)
+    assert "\n" not in str(info.value)
+
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=8),
+    st.sampled_from(["R-1", "A.7.*", "A.99.*", "365d", "5y", "2026-09-15", "Jo", "true", "nokey.pub"]),
+)  # fmt: skip
+_KEYS = st.sampled_from(
+    ["name", "role", "public_key", "max_validity", "require_file", "version", "approved_by", "approved_at",
+     "reasons", "risk", "legal", "contractual", "note", "applicable", "justification", "owner", "x"]
+)  # fmt: skip
+_NODES = st.recursive(_SCALARS, lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(_KEYS, c, max_size=4)))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    section=st.sampled_from(["attesters", "attestations", "soa", "scope"]),
+    value=st.one_of(_NODES, st.dictionaries(st.sampled_from(["A.8.24", "A.7.4"]), _NODES, max_size=2)),
+)
+def test_hostile_attesters_attestations_soa_and_reasons_load_or_fail_in_one_line(
+    tmp_path: Path, fake_registry: Registry, section: str, value: object
+) -> None:
+    import yaml
+
+    text = yaml.safe_dump({"targets": [{"fake": {}}], section: value})
+    try:
+        _load(tmp_path, text, fake_registry)
+    except UsageError as err:
+        assert "\n" not in str(err) and str(err).startswith(str(tmp_path / "annexa.yaml"))

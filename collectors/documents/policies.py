@@ -27,6 +27,7 @@ class PolicyDocumentsCollector(Collector):
     provider = "documents"
     kinds = ("documents.policy",)
     permissions = ("read the policy folder",)
+    evidence_class = "document"  # a policy shows design, never operation: controls it claims are `documented` at most
     # `path`: the folder (relative to annexa.yaml); `name`: a label for it; `pattern`: which files.
     target_options: ClassVar[Mapping[str, type]] = {"path": Path, "name": str, "pattern": str}
 

@@ -256,6 +256,7 @@ class ImportCollector(Collector):
     """
 
     provider = "import"
+    evidence_class = "record"  # another scanner's findings: records of a system annexa did not read itself
     format: str
 
     @abc.abstractmethod

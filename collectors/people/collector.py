@@ -26,6 +26,7 @@ class PeopleRecordsCollector(Collector):
     provider = "people"
     kinds = ("people.person",)
     permissions = ("read the export file",)
+    evidence_class = "record"  # operational records exported from HR and learning systems
     # `path`: the export (relative to annexa.yaml); `columns`: annexa field -> export column;
     # `training_interval`: how old awareness training may be (default 365d); `name`: a label.
     target_options: ClassVar[Mapping[str, type]] = {

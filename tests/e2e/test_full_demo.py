@@ -1,11 +1,13 @@
-"""examples/full-demo: every collector (AWS on moto, this host, GitHub on a loopback fake,
-policy documents, HR and LMS exports) plus attestations. The SoA must show automated or
-attested evidence for at least 60 of the 93 controls, every other control excluded with
-a justification or `no_evidence`, and the planted problems on the right controls."""
+"""examples/full-demo: every collector (AWS on moto without what moto does not model, a fixture host
+tree, GitHub on a loopback fake, policy documents, HR and LMS exports) plus attest.sh. The SoA is
+asserted control by control with the evidence class that decided each status, after a run with
+zero collection errors."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shlex
 import shutil
 from pathlib import Path
@@ -16,9 +18,41 @@ from fakes.github import fake_github, seeded_org
 from moto import mock_aws
 
 from annexa import cli
+from annexa.collectors.registry import load_registry
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "full-demo"
-EVIDENCE = {"implemented", "partial", "not_implemented", "error", "manual", "stale"}
+HOST_ROOT = Path(__file__).resolve().parents[1] / "collectors" / "host" / "fixtures" / "hardened"
+
+# (status, evidence class that decided it) for each of the 93 controls, after collect, attest.sh, collect.
+EXPECTED: dict[str, tuple[str, str | None]] = {
+    # policies claim these controls and nothing operates them: design shown, operation not
+    **dict.fromkeys(
+        ["A.5.2", "A.5.3", "A.5.4", "A.5.5", "A.5.6", "A.5.7", "A.5.8", "A.5.9", "A.5.10", "A.5.11", "A.5.12"]
+        + ["A.5.13", "A.5.14", "A.5.16", "A.5.19", "A.5.20", "A.5.21", "A.5.22", "A.5.24", "A.5.25", "A.5.26"]
+        + ["A.5.27", "A.5.29", "A.5.31", "A.5.32", "A.5.33", "A.5.34", "A.5.35", "A.5.36", "A.5.37", "A.6.7"]
+        + ["A.6.8", "A.8.1", "A.8.6", "A.8.10", "A.8.11", "A.8.18", "A.8.19", "A.8.26", "A.8.27", "A.8.30"]
+        + ["A.8.33", "A.8.34"],
+        ("documented", "document"),
+    ),
+    # the clear desk policy's review is overdue (A.7.7 and A.5.1, which covers every policy)
+    **dict.fromkeys(["A.5.1", "A.7.7"], ("partial", "document")),
+    # the seeded AWS account, the GitHub org and the host pass some checks and fail others
+    **dict.fromkeys(
+        ["A.5.15", "A.5.17", "A.5.23", "A.5.28", "A.5.30", "A.8.2", "A.8.3", "A.8.4", "A.8.5", "A.8.8", "A.8.9"]
+        + ["A.8.12", "A.8.13", "A.8.14", "A.8.15", "A.8.16", "A.8.20", "A.8.21", "A.8.22", "A.8.23", "A.8.24"]
+        + ["A.8.25", "A.8.28", "A.8.29", "A.8.31", "A.8.32"],
+        ("partial", "automated"),
+    ),
+    "A.8.7": ("not_implemented", "automated"),  # no GuardDuty malware protection, documents notwithstanding
+    "A.8.17": ("implemented", "automated"),  # the host's time sync
+    # HR and LMS exports: a leaver still has access, one screening was late, one training is stale
+    **dict.fromkeys(["A.5.18", "A.6.1", "A.6.3", "A.6.5"], ("partial", "record")),
+    **dict.fromkeys(["A.6.2", "A.6.6"], ("implemented", "record")),
+    # attest.sh: effective statements; a not-effective one (A.7.3) and an exception (A.7.10)
+    **dict.fromkeys(["A.6.4", "A.7.1", "A.7.2", "A.7.8", "A.7.9", "A.7.14"], ("attested", "attestation")),
+    **dict.fromkeys(["A.7.3", "A.7.10"], ("not_implemented", "attestation")),
+    **dict.fromkeys(["A.7.4", "A.7.5", "A.7.6", "A.7.11", "A.7.12", "A.7.13"], ("excluded", None)),
+}
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -27,47 +61,123 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-def test_full_demo_evidences_at_least_60_controls(
-    fake_aws_credentials: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _prepare(demo: Path, github_url: str) -> Path:
+    from annexa.demo.aws import MOTO_UNSUPPORTED
+
+    modelled = sorted(c.name for c in load_registry().for_provider("aws") if c.name not in MOTO_UNSUPPORTED)
+    config = demo / "annexa.yaml"
+    text = config.read_text()
+    for old, new in (
+        ("http://127.0.0.1:8765", github_url),
+        ("- aws: {regions: [us-east-1]}", f"- aws: {{regions: [us-east-1], collectors: [{', '.join(modelled)}]}}"),
+        ("- host: {}", f"- host: {{root: {HOST_ROOT}, name: demo-host}}"),
+    ):
+        assert old in text, old
+        text = text.replace(old, new)
+    config.write_text(text)
+    return config
+
+
+@pytest.fixture(scope="module")
+def full_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo folder after collect, attest.sh and collect again."""
     from annexa.demo.aws import seed
 
-    demo = tmp_path / "full-demo"
+    demo = tmp_path_factory.mktemp("full") / "full-demo"
     shutil.copytree(EXAMPLE, demo)
-    config = demo / "annexa.yaml"
-    monkeypatch.setenv("GITHUB_TOKEN", "ghp_" + "d" * 36)
-    monkeypatch.chdir(demo)
-    with fake_github() as github, mock_aws():
-        seeded_org(github, members=5)
-        config.write_text(config.read_text().replace("http://127.0.0.1:8765", github.url))
-        seed(boto3.Session(region_name="us-east-1"), "us-east-1")
-        code, out, err = _cli(capsys, "collect", "--config", str(config))
-        assert code in (0, 1), err  # 1 only if this host hides a file; nothing else may fail
-        assert "0 collection errors" in out or "host." in err
-    for line in (demo / "attest.sh").read_text().splitlines():
-        if line.startswith("annexa attest "):
-            args = shlex.split(line)[1:]
-            assert _cli(capsys, args[0], "--config", str(config), *args[1:])[0] == 0
+    saved = dict(os.environ)
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        del os.environ[key]
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        GITHUB_TOKEN="ghp_" + "d" * 36,
+    )
+    cwd = Path.cwd()
+    os.chdir(demo)
+    try:
+        with fake_github() as github, mock_aws():
+            seeded_org(github, members=5)
+            config = _prepare(demo, github.url)
+            seed(boto3.Session(region_name="us-east-1"), "us-east-1")
+            for step in ("collect", "attest", "collect"):
+                if step == "collect":
+                    code = cli.main(["--log-format", "json", "collect", "--config", str(config)])
+                    assert code == 0
+                    continue
+                for line in (demo / "attest.sh").read_text().splitlines():
+                    if line.startswith("annexa attest "):
+                        args = shlex.split(line)[1:]
+                        assert cli.main(["--log-format", "json", args[0], "--config", str(config), *args[1:]]) == 0
+    finally:
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(saved)
+    return demo
 
-    code, out, _ = _cli(capsys, "soa", "--config", str(config), "--format", "json")
+
+def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(full_demo / "annexa.yaml")
+    code, out, err = _cli(capsys, "runs", "--config", config, "--format", "json")
+    runs = json.loads(out)
+    assert [r["type"] for r in runs] == ["collection", *["attestation"] * 8, "collection"]
+    assert [r["errors"] for r in runs if r["type"] == "collection"] == [0, 0]
+    assert {r["status"] for r in runs} == {"complete"}
+
+    code, out, err = _cli(capsys, "soa", "--config", config, "--format", "json")
+    assert code == 0, err
     soa = {row["control"]: row for row in json.loads(out)}
-    assert len(soa) == 93
-    evidenced = sorted(c for c, row in soa.items() if row["status"] in EVIDENCE)
-    assert len(evidenced) >= 60, f"only {len(evidenced)} controls evidenced"
-    for control, row in soa.items():
-        if row["status"] == "excluded":
-            assert row["justification"], control
-        else:
-            assert row["status"] in EVIDENCE | {"no_evidence"}, (control, row["status"])
+    assert {control: (row["status"], row["evidence_class"]) for control, row in soa.items()} == EXPECTED
+    assert len(EXPECTED) == 93
 
-    assert soa["A.7.1"]["status"] == "manual" and soa["A.7.14"]["manual_evidence"]
-    assert soa["A.7.7"]["status"] == "partial"  # the clear desk policy's review is overdue
-    assert soa["A.6.3"]["status"] == "partial"  # one learner's training is older than 365 days
-    code, out, _ = _cli(capsys, "findings", "--config", str(config), "--format", "json", "--status", "fail")
-    failing = {(f["rule"], f["resource"]) for f in json.loads(out)}
-    assert ("people.leaver-github-access-removed", "people:hr/E1004") in failing  # dev003 is still a member
-    assert ("people.leaver-aws-user-removed", "people:hr/E1004") in failing  # IAM user bob is still there
+    # the planted problems, by class
+    assert soa["A.8.7"]["evidence_classes"] == {"automated": {"fail": 1}, "document": {"pass": 3}}
+    assert soa["A.7.7"]["evidence_classes"] == {"document": {"pass": 2, "fail": 1}}
+    assert soa["A.6.3"]["evidence_classes"] == {"record": {"pass": 2, "fail": 1}, "document": {"pass": 3}}
+    # documents per control: title, version, approval, sha256
+    (runbook,) = soa["A.8.18"]["documents"]
+    assert (runbook["title"], runbook["version"], runbook["approved_by"], runbook["approved_at"]) == (
+        "Operations runbook",
+        "4.0",
+        "CTO",
+        "2026-04-20",
+    )
+    policy = EXAMPLE / "policies" / "operations-runbook.md"
+    assert runbook["sha256"] == hashlib.sha256(policy.read_bytes()).hexdigest()
+    # the exception is shown with its expiry; the not-effective statement names its author
+    a710 = soa["A.7.10"]
+    assert a710["exception"]["attested_by"] == "Sam Lee" and a710["exception"]["expires_at"] > a710["judged_at"]
+    assert soa["A.7.3"]["attestations"][0]["outcome"] == "not-effective"
+    # clause 6.1.3 d and f: reasons for every applicable control, a justification for every excluded one,
+    # and the approval on every row
+    for control, row in soa.items():
+        assert row["soa"] == {"version": "2.0", "approved_by": "Dana Whitfield, CEO", "approved_at": "2026-09-15"}
+        if row["applicable"]:
+            assert row["reasons"], control
+        else:
+            assert row["justification"] and not row["reasons"], control
+    assert soa["A.8.24"]["reasons"]["risk"][0] == {
+        "id": "R-01",
+        "title": "Unauthorised access to customer data in the production cloud account",
+        "owner": "Head of Platform",
+        "treatment": "mitigate",
+    }
+    assert soa["A.8.24"]["owner"] == "Head of Platform"
+
+    code, out, _ = _cli(capsys, "check", "--config", config)
+    assert code == 0 and "warning" not in capsys.readouterr().err  # nothing lacks reasons or approval
+
+    code, out, _ = _cli(capsys, "findings", "--config", config, "--format", "json", "--status", "fail")
+    failing = {(f["rule"], f["resource"]): f["evidence_class"] for f in json.loads(out)}
+    assert failing[("people.leaver-github-access-removed", "people:hr/E1004")] == "record"  # dev003 still a member
+    assert failing[("people.leaver-aws-user-removed", "people:hr/E1004")] == "record"  # IAM user bob is still there
     assert ("people.leaver-github-access-removed", "people:hr/E1005") not in failing
-    assert ("documents.policy-review-current", "documents:isms-policies/clear-desk.md") in failing
-    assert ("people.awareness-training-current", "people:lms/E1003") in failing
-    assert ("people.screened-before-start", "people:hr/E1003") in failing
+    assert failing[("documents.policy-review-current", "documents:isms-policies/clear-desk.md")] == "document"
+    assert failing[("people.awareness-training-current", "people:lms/E1003")] == "record"
+    assert failing[("people.screened-before-start", "people:hr/E1003")] == "record"
+    classes = {rule.split(".")[0]: cls for (rule, _), cls in failing.items()}
+    assert classes == {"aws": "automated", "github": "automated", "documents": "document",
+                       "people": "record"}  # fmt: skip
+    code, out, _ = _cli(capsys, "findings", "--config", config, "--format", "json", "--status", "error")
+    assert json.loads(out) == []

@@ -51,6 +51,7 @@ def genuine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # the last night through `annexa collect`, so the store also holds a run the CLI wrote
     (root / "annexa.yaml").write_text(
         f"store: {root / 'ev'}\nmappings: [{root / 'rules.yaml'}]\nsigning: {{private_key: {key.private_path}}}\n"
+        "attesters: [{name: Jo Park, role: Facilities manager}]\n"
         "targets:\n  - fake: {buckets: {b1: {encrypted: false, versioning: Enabled}, b2: {encrypted: true}}}\n"
     )
     with pytest.MonkeyPatch.context() as patch:
@@ -353,7 +354,16 @@ def test_attestations_and_imports_in_a_signed_store_verify_clean(
 ) -> None:
     config = ["--config", str(world / "annexa.yaml")]
     code, _, err = _cli(
-        capsys, "attest", "A.7.4", "--note", "CCTV reviewed", "--by", "Jo Park", "--expires", "2099-01-01", *config
+        capsys,
+        "attest",
+        "A.6.4",
+        "--note",
+        "Disciplinary process applied",
+        "--by",
+        "Jo Park",
+        "--result",
+        "effective",
+        *config,
     )
     assert code == 0, err
     sample = write_sample(world / "prowler.ocsf.json")
@@ -379,13 +389,13 @@ def test_a_store_without_a_signing_key_refuses_to_write_once_keys_are_pinned(
     code, _, err = _cli(
         capsys,
         "attest",
-        "A.7.4",
+        "A.6.4",
         "--note",
         "x",
         "--by",
-        "Jo",
-        "--expires",
-        "2099-01-01",
+        "Jo Park",
+        "--result",
+        "effective",
         "--config",
         str(world / "reader.yaml"),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +21,10 @@ BUCKETS = {"b1": {"encrypted": True, "versioning": "Enabled"}, "b2": {"encrypted
 
 def _config(tmp_path: Path, buckets: dict, targets: bool = True) -> Config:
     target = Target("fake", {"buckets": buckets})
-    return Config(path=None, store=str(tmp_path), targets=(target,) if targets else (), raw={"targets": [{"fake": {}}]})
+    raw = {"targets": [{"fake": {}}], "max_age": "2d"}  # stored in each run: its SoA's freshness
+    return Config(
+        path=None, store=str(tmp_path), targets=(target,) if targets else (), raw=raw, max_age=timedelta(days=2)
+    )
 
 
 def _collect(store, config: Config, registry: Registry, rules_file: Path):  # type: ignore[no-untyped-def]
@@ -49,11 +51,8 @@ def test_a_collector_that_stops_leaves_stale_evidence_not_silence(
     assert not store.result_changes(first.run, second.run) and not store.fact_changes(first.run, second.run)
 
     collected = datetime.fromisoformat(batch["collected_at"].replace("Z", "+00:00"))
-    config = replace(_config(tmp_path, BUCKETS), max_age=timedelta(days=2))
-    fresh = {s.control: s for s in soa_statuses(store, second.run, load_catalog(), config, now=collected)}
-    later = {
-        s.control: s for s in soa_statuses(store, second.run, load_catalog(), config, now=collected + timedelta(days=3))
-    }
+    fresh = {s.control: s for s in soa_statuses(store, second.run, load_catalog(), now=collected)}
+    later = {s.control: s for s in soa_statuses(store, second.run, load_catalog(), now=collected + timedelta(days=3))}
     assert fresh["A.8.13"].status == "partial"  # b1 versioned, b2 not: carried, still fresh
     assert later["A.8.13"].status == "stale" and later["A.8.13"].stale_since == batch["collected_at"]
 

@@ -57,6 +57,7 @@ rules:
     controls: [A.8.13, A.8.24]
     fact: fake.bucket
     where: "!scratch"
+    defaults: {scratch: false, versioning: Disabled}  # like S3: never-versioned buckets report no status
     expect: versioning == 'Enabled'
     severity: medium
     remediation: Turn on versioning.

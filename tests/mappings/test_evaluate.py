@@ -107,3 +107,70 @@ def test_rules_without_own_controls_take_them_all_from_the_fact(tmp_path: Path) 
     error = CollectionError(kinds=("fake.bucket",), scope=FAKE_SCOPE, message="truncated", code="BadImportFile")
     (unread,) = evaluate([], [error], rules, NOW, collected_kinds={"fake.bucket"})
     assert unread.status == "error" and len(unread.controls) == 93  # it could have evidenced any control
+
+
+def test_results_whole(fake_rules_file: Path) -> None:
+    """Every field of each kind of result, compared whole."""
+    from annexa.model import Result
+
+    facts = [
+        fake_fact("b1", {"encrypted": True, "versioning": "Enabled"}, at="2026-11-21T01:00:00Z"),
+        fake_fact("b2", {"encrypted": False}, at="2026-11-21T01:00:00Z"),
+    ]
+    error = CollectionError(
+        kinds=("fake.bucket",), scope=FAKE_SCOPE, message="denied", code="AccessDenied", operation="fake:Get",
+        resource="b3", collected_at="2026-11-21T01:05:00Z",
+    )  # fmt: skip
+    results = evaluate(facts, [error], _rules(fake_rules_file), NOW, evidence_classes={"fake.bucket": "record"})
+    scope = dict(FAKE_SCOPE)
+    at = "2026-11-21T01:00:00Z"
+    assert [r.to_dict() for r in results] == [
+        Result("fake.bucket-encrypted", ("A.8.24",), "fake.bucket", "b1", scope, "pass", "high",
+               "satisfied: encrypted == `true`; observed true", at, "record").to_dict(),
+        Result("fake.bucket-encrypted", ("A.8.24",), "fake.bucket", "b2", scope, "fail", "high",
+               "not satisfied: encrypted == `true`; observed false", at, "record").to_dict(),
+        Result("fake.bucket-encrypted", ("A.8.24",), "fake.bucket", "b3", scope, "error", "high",
+               "collection failed (fake:Get): AccessDenied: denied", "2026-11-21T01:05:00Z", "record").to_dict(),
+        Result("fake.bucket-versioned", ("A.8.13", "A.8.24"), "fake.bucket", "b1", scope, "pass", "medium",
+               "satisfied: versioning == 'Enabled'; default applied (absent from the API response): scratch = false",
+               at, "record").to_dict(),
+        Result("fake.bucket-versioned", ("A.8.13", "A.8.24"), "fake.bucket", "b2", scope, "fail", "medium",
+               "not satisfied: versioning == 'Enabled'; default applied (absent from the API response): "
+               'scratch = false, versioning = "Disabled"', at, "record").to_dict(),
+        Result("fake.bucket-versioned", ("A.8.13", "A.8.24"), "fake.bucket", "b3", scope, "error", "medium",
+               "collection failed (fake:Get): AccessDenied: denied", "2026-11-21T01:05:00Z", "record").to_dict(),
+    ]  # fmt: skip
+    # a second error for the same resource adds to the message once; the same error again adds nothing
+    again = CollectionError(
+        kinds=("fake.bucket",), scope=FAKE_SCOPE, message="timeout", resource="b3", collected_at="2026-11-21T01:06:00Z"
+    )
+    results = evaluate([], [error, again, error], _rules(fake_rules_file), NOW)
+    assert [r.message for r in results] == [
+        "collection failed (fake:Get): AccessDenied: denied; collection failed: timeout",
+        "collection failed (fake:Get): AccessDenied: denied; collection failed: timeout",
+    ]
+    assert {r.collected_at for r in results} == {"2026-11-21T01:05:00Z"}
+    (empty, _) = evaluate([], [], _rules(fake_rules_file), NOW, {"fake.bucket"})
+    assert empty.to_dict() == Result(
+        "fake.bucket-encrypted", ("A.8.24",), "fake.bucket", "-", {}, "not_applicable", "high",
+        "no fake.bucket resource matched this rule", "", "automated",
+    ).to_dict()  # fmt: skip
+
+
+def test_scope_errors_without_a_resource_name_the_scope(fake_rules_file: Path) -> None:
+    error = CollectionError(kinds=("fake.bucket",), scope=FAKE_SCOPE, message="denied")
+    (first, _) = evaluate([], [error], _rules(fake_rules_file), NOW)
+    assert (first.resource, first.message) == ("fake/111122223333/eu-west-1", "collection failed: denied")
+
+
+def test_long_observations_are_cut(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "rules:\n  - {id: t.o, title: t, controls: [A.8.1], fact: fake.bucket, expect: 'x == `1`', observe: x,"
+        " severity: low, remediation: r}\n"
+    )
+    (result,) = evaluate([fake_fact("b", {"x": "y" * 500})], [], _rules(path), NOW)
+    observed = result.message.split("; observed ", 1)[1]
+    assert len(observed) == 200 and observed.endswith("…") and observed.startswith('"yyy')
+    (short,) = evaluate([fake_fact("b", {"x": "y" * 198})], [], _rules(path), NOW)
+    assert short.message.endswith('"' + "y" * 198 + '"')  # exactly 200 characters: kept whole

@@ -20,6 +20,16 @@ HOSTILE = (
 )
 
 
+# The configuration every run of the shared history stores: its SoA is judged with this scope.
+HISTORY_CONFIG = {
+    "targets": [{"fake": {}}],
+    "scope": {
+        "A.8.24": {"owner": '=HYPERLINK("x")', "reviewed": "2026-09-01"},
+        "A.7.4": {"applicable": False, "justification": "<b>No premises</b>"},
+    },
+}
+
+
 def hostile_nights(count: int) -> list[dict[str, dict]]:
     """Nights where every hostile bucket fails encryption; `good` fails on nights 2-3 then is fixed."""
     nights = []
@@ -37,5 +47,5 @@ def signed_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     rules.write_text(FAKE_RULES)
     key = generate_keypair(root / "signing.key")
     store = open_store(str(root / "ev"), Ed25519Signer(key.private_path))
-    write_history(store, rules, hostile_nights(8))
+    write_history(store, rules, hostile_nights(8), config=HISTORY_CONFIG)
     return store

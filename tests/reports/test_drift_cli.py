@@ -38,18 +38,22 @@ def test_drift_reports_regression_with_field_paths_then_the_fix(
     results = {(r["rule"], r["resource"]): r for r in drift["results"]}
     regressed = results[("fake.bucket-encrypted", "arn:fake:bucket/a/b~c")]
     assert (regressed["change"], regressed["old_status"], regressed["new_status"]) == ("regressed", "pass", "fail")
+    assert regressed["evidence_class"] == "automated"
     appeared = results[("fake.bucket-encrypted", "arn:fake:bucket/new")]
     assert appeared["change"] == "appeared" and appeared["regression"]
     (fact,) = [f for f in drift["facts"] if f["change"] == "changed"]
     assert fact["fields"] == [{"op": "replace", "path": "/data/encrypted", "old": True, "new": False}]
-    assert {c["control"]: (c["old_status"], c["new_status"]) for c in drift["controls"]}["A.8.24"] == (
-        "implemented",
-        "partial",
+    controls = {c["control"]: c for c in drift["controls"]}
+    assert (controls["A.8.24"]["old_status"], controls["A.8.24"]["new_status"]) == ("implemented", "partial")
+    assert (controls["A.8.24"]["old_evidence_class"], controls["A.8.24"]["new_evidence_class"]) == (
+        "automated",
+        "automated",
     )
     assert drift["summary"]["regressions"] >= 2
 
     code, out, _ = run_cli(capsys, "drift", "--config", config)
     assert code == 3 and "REGRESSED" in out and "/data/encrypted" in out
+    assert "NEW_EVIDENCE_CLASS" in out and "EVIDENCE_CLASS" in out
 
     _configure(tmp_path, fake_rules_file, GOOD)
     assert run_cli(capsys, "collect", "--config", config)[0] == 0

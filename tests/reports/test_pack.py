@@ -266,3 +266,22 @@ def test_index_opens_offline_in_a_real_browser_without_console_errors(unpacked: 
     dom, log = _load(chromium, unpacked / "controls" / "A.8.24.html", tmp_path / "profile")
     assert [line for line in log.splitlines() if ":CONSOLE" in line] == []
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom and "<script" not in dom and "<img" not in dom
+
+
+def test_pack_shows_the_soa_of_its_last_collection_run_with_evidence_classes(
+    unpacked: Path, signed_store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    meta = json.loads((unpacked / "pack.json").read_text())
+    assert meta["soa_run"] == {"sequence": 8, "run_id": "night-007", "judged_at": "2026-08-08T02:05:00Z"}
+    index = (unpacked / "index.html").read_text()
+    assert "<th>Evidence class</th>" in index and "statuses are those of run 8" in index
+    page = (unpacked / "controls" / "A.8.24.html").read_text()
+    assert "<th>Evidence class</th><td>automated</td>" in page
+    # the pack's workbook is the SoA `annexa soa --run 8` gives: same statuses, same classes
+    assert cli.main(["soa", "--store", str(signed_store.backend.root), "--run", "8", "--format", "json"]) == 0
+    soa = {row["control"]: (row["status"], row["evidence_class"]) for row in json.loads(capsys.readouterr().out)}
+    sheet = openpyxl.load_workbook(unpacked / "soa.xlsx")["Statement of Applicability"]
+    headers = [c.value for c in sheet[1]]
+    status, cls = headers.index("Implementation status"), headers.index("Evidence class")
+    workbook = {row[0].value: (row[status].value, row[cls].value or None) for row in sheet.iter_rows(min_row=2)}
+    assert workbook == soa and soa["A.7.4"] == ("excluded", None)

@@ -105,7 +105,11 @@ def test_overdue_review_fails_the_claimed_control_and_bad_input_writes_nothing(
     soa = {row["control"]: row for row in json.loads(out)}
     # only the overdue backup policy claims A.8.13: approved and owned, but its review has passed
     assert soa["A.8.13"]["status"] == "partial" and soa["A.8.13"]["results"] == {"pass": 2, "fail": 1}
-    assert soa["A.5.15"]["status"] == "implemented"
+    assert soa["A.8.13"]["evidence_class"] == "document"
+    # a current, approved policy shows design, not operation: documented, never implemented
+    assert soa["A.5.15"]["status"] == "documented" and soa["A.5.15"]["evidence_class"] == "document"
+    (doc,) = soa["A.5.15"]["documents"]
+    assert doc["resource"].endswith("access.md") and len(doc["sha256"]) == 64
     code, out, _ = _cli(capsys, "findings", "--config", str(config), "--format", "json", "--status", "fail")
     (overdue,) = json.loads(out)
     assert overdue["rule"] == "documents.policy-review-current" and overdue["resource"].endswith("backup.md")
