@@ -87,7 +87,10 @@ def test_every_file_argument_refuses_what_is_not_a_regular_file(
 ) -> None:
     bad = str(bad_files[kind])
     store = tmp_path / "evidence"
-    good = _config(tmp_path, f"store: {store}\ntargets:\n  - host: {{root: {HOST_ROOT}}}\n")
+    good = _config(
+        tmp_path,
+        f"store: {store}\ntargets:\n  - host: {{root: {HOST_ROOT}}}\nattesters:\n  - {{name: Jo, role: Facilities manager}}\n",
+    )
     needle = WHAT[kind]
     _refused(capsys, "check", "--config", bad, needle=needle)
     _refused(capsys, "findings", "--store", str(store), "--crosswalk", bad, needle=needle)
@@ -98,8 +101,8 @@ def test_every_file_argument_refuses_what_is_not_a_regular_file(
         "A.7.4",
         "--by",
         "Jo",
-        "--expires",
-        "2099-01-01",
+        "--result",
+        "effective",
         "--file",
         bad,
         "--config",
