@@ -49,6 +49,8 @@ EXIT_CODES = {
     "naming the file and line or the argument; nothing written",
     3: "`drift` found regressions",
     4: "`verify` (or a report reading tampered data) found a problem",
+    verify.EXIT_NO_COMPLETE_RUN: "`verify` found no complete run to check (none finished yet, e.g. the only one was "
+    "interrupted): not tampering, but nothing is proven",
     EXIT_INTERNAL: "internal error (a bug): one line and the path of a crash log",
     EXIT_INTERRUPTED: "interrupted (SIGINT, Ctrl-C): logged; nothing unfinished is published",
     EXIT_TERMINATED: "terminated (SIGTERM): logged, the run lock released; nothing unfinished is published",

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--status: unknown status {sorted(unknown)[0]!r} (use {', '.join(STATUSES)})")
     ws = workspace(args, config_required=False)
     crosswalk = crosswalk_column(args, ws)
-    store = ws.open_store()
+    store = ws.read_store()
     rows = finding_rows(store, store.resolve(args.run), statuses)
     columns, table = FINDING_COLUMNS, TABLE_COLUMNS
     if crosswalk is not None:

@@ -45,6 +45,7 @@ __all__ = [
     "Store",
     "StoredFact",
     "open_store",
+    "require_existing_store",
 ]
 
 MANIFEST_FORMAT = "annexa.run/2"  # 2: facts.state and results.state commit to the run's live state
@@ -115,6 +116,20 @@ def open_store(
     if Path(url).exists() and not Path(url).is_dir():  # a config file or a device given as the store
         raise StoreError(f"{url}: not a folder; an evidence store is a folder (or an s3:// URL)")
     return Store(LocalBackend(Path(url)), signer, trust)
+
+
+def require_existing_store(url: str) -> None:
+    """For commands that only read: a local store must already be there. A mistyped `--store`
+    would otherwise open (and create) an empty store and report "no runs" with exit 0.
+    An existing folder that holds anything but a store (a home folder, a project) is refused
+    too: reading it would write index.sqlite there. StoreError (exit 2) before anything is created."""
+    if url.startswith("s3://"):
+        return  # the bucket's absence is reported by the S3 backend's first read
+    path = Path(url.removeprefix("file://"))
+    if not path.exists():
+        raise StoreError(f"{url}: no evidence store here (the folder does not exist); check --store or `store:`")
+    if path.is_dir() and any(path.iterdir()) and not any((path / name).is_dir() for name in ("manifests", "objects")):
+        raise StoreError(f"{url}: not an evidence store (no manifests/ or objects/ folder); check --store or `store:`")
 
 
 _CACHED_MANIFESTS = 64
