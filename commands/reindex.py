@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"problem: {problem}")
         raise VerifyError(
-            f"{ws.store_url}: not reindexed: verification found {plural(len(report.problems), 'problem')} (listed above)"
+            f"{ws.store_url}: not reindexed: verification found {plural(len(report.problems), 'problem')} "
+            "(listed above)"
         )
     count = store.reindex()
     where = " (in memory only: the store is read-only)" if store.index().in_memory else ""

@@ -42,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     emit(render_soa(soa, args.format, extra), args.output, store.url)
     if soa.later_attestations:
         print(
-            f"annexa: {plural(soa.later_attestations, 'attestation')} recorded after run {soa.run.run_id} count from the next "
-            "collection run's SoA",
+            f"annexa: {plural(soa.later_attestations, 'attestation')} recorded after run {soa.run.run_id} count from "
+            "the next collection run's SoA",
             file=sys.stderr,
         )
     return 0

@@ -144,7 +144,9 @@ def test_reading_commands_refuse_a_store_that_does_not_exist(
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing created: no store, no index, no pack
 
 
-def test_reading_commands_refuse_a_folder_that_is_not_a_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_reading_commands_refuse_a_folder_that_is_not_a_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "notes.txt").write_text("a project folder, not a store")
     code, _, err = run_cli(capsys, "runs", "--store", str(tmp_path), "--config", str(tmp_path / "none.yaml"))
     assert code == 2
@@ -207,7 +209,12 @@ def test_check_warns_once_per_applicable_control_without_reasons(
 
 
 def test_pack_refuses_a_name_that_is_not_a_zip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(capsys, "pack", "--from", "2026-01-01", "--to", "2026-01-31", "-o", str(tmp_path / "p.tar"))
+    code, out, err = run_cli(
+        capsys, "pack", "--from", "2026-01-01", "--to", "2026-01-31", "-o", str(tmp_path / "p.tar")
+    )
     assert (code, out) == (2, "")
-    assert err == f"annexa: error: --output {tmp_path / 'p.tar'}: an audit pack is a zip file; give a name ending in .zip\n"
+    assert (
+        err
+        == f"annexa: error: --output {tmp_path / 'p.tar'}: an audit pack is a zip file; give a name ending in .zip\n"
+    )
     assert list(tmp_path.iterdir()) == []

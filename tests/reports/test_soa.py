@@ -360,7 +360,9 @@ def test_applicable_is_a_word_in_table_markdown_and_csv(project: Path, capsys: p
     store = project / "evidence"
     markdown = _soa(capsys, store, "md").splitlines()
     columns = next(line for line in markdown if line.startswith("| control |")).strip("| ").split(" | ")
-    rows = {line.split(" | ")[0].strip("| "): line.strip("| ").split(" | ") for line in markdown if line.startswith("| A.")}
+    rows = {
+        line.split(" | ")[0].strip("| "): line.strip("| ").split(" | ") for line in markdown if line.startswith("| A.")
+    }
     at = columns.index("applicable")
     assert (rows["A.8.24"][at], rows["A.8.13"][at]) == ("no", "yes")
     assert {row[at] for row in rows.values()} == {"yes", "no"}
