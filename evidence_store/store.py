@@ -34,6 +34,7 @@ from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.redact import redact
 from annexa.evidence_store.state import FactState, ResultState, state_digest
 from annexa.evidence_store.trust import Trust
+from annexa.evidence_store.urls import store_url_problem
 from annexa.model import CollectionError, Fact, Result, Source, evidence_class_for_kind, scope_key
 
 __all__ = [
@@ -103,6 +104,9 @@ def open_store(
     `retention` (S3 Object Lock) applies to every object written; only S3 has it. `trust`
     says which signatures the store's readers and writers accept (trust.py).
     """
+    problem = store_url_problem(url)
+    if problem is not None:
+        raise StoreError(problem)
     if url.startswith("s3://"):
         from annexa.evidence_store.s3 import S3Backend  # imported lazily: only S3 users pay for it
 
