@@ -8,6 +8,7 @@ from annexa.commands.common import add_store_options, check_output, workspace
 from annexa.commands.nonconformities import add_period_options
 from annexa.errors import UsageError
 from annexa.reports.pack import PackOptions, build_pack
+from annexa.words import plural
 
 NAME = "pack"
 HELP = "audit pack for a period; offline HTML, SoA workbook, non-conformities, evidence, VERIFY.md"
@@ -40,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     seed = f", sample seed {summary.seed}" if summary.seed is not None else ""
     sealed = "sealed" if summary.sealed else "not sealed (no `signing:` key)"
     print(
-        f"wrote {summary.path} ({summary.bytes} bytes, {sealed}): runs {summary.first_run} to {summary.last_run}, "
-        f"{summary.controls} controls, {summary.manifests} manifests, {summary.objects} objects{seed}"
+        f"wrote {summary.path} ({plural(summary.bytes, 'byte')}, {sealed}): runs {summary.first_run} to "
+        f"{summary.last_run}, {plural(summary.controls, 'control')}, {plural(summary.manifests, 'manifest')}, "
+        f"{plural(summary.objects, 'object')}{seed}"
     )
     return 0

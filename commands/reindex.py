@@ -31,5 +31,5 @@ def run(args: argparse.Namespace) -> int:
         )
     count = store.reindex()
     where = " (in memory only: the store is read-only)" if store.index().in_memory else ""
-    print(f"reindexed {count} runs in {ws.store_url}{where}")
+    print(f"reindexed {plural(count, 'run')} in {ws.store_url}{where}")
     return 0

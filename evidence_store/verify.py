@@ -170,8 +170,8 @@ class VerifyReport:
             verdict = f"OK (integrity only, origin not proven: {why})"
         head = f", head {self.head[0]}:{self.head[1]}" if self.head else ""
         return (
-            f"{verdict}: {self.source}: {self.runs} runs, {self.objects} objects ({self.bytes} bytes), "
-            f"{self.signed} signed manifests{head}"
+            f"{verdict}: {self.source}: {plural(self.runs, 'run')}, {plural(self.objects, 'object')} "
+            f"({plural(self.bytes, 'byte')}), {plural(self.signed, 'signed manifest')}{head}"
         )
 
     def to_dict(self) -> dict[str, Any]:
