@@ -42,10 +42,34 @@ _SUBNET_KEYS = (
 _PORT_PROTOCOLS = ("tcp", "udp", "sctp", "all", "6", "17", "132")
 
 
+# Metadata keys whose values are security settings. Other values (startup scripts, user data, SSH
+# keys) can hold secrets and are never stored: only their keys are (`metadata_keys`).
+SETTING_KEYS = frozenset(
+    {
+        "enable-oslogin",
+        "enable-oslogin-2fa",
+        "block-project-ssh-keys",
+        "serial-port-enable",
+        "serial-port-logging-enable",
+    }
+)
+
+
 def metadata_items(metadata: Any) -> dict[str, str]:
-    """Compute metadata `{"items": [{"key", "value"}]}` as a map (no items: an empty map)."""
+    """The security settings of Compute metadata `{"items": [{"key", "value"}]}` as a map (a key
+    never set is absent)."""
     items = (metadata or {}).get("items") or []
-    return {str(item.get("key")): str(item.get("value", "")) for item in items if isinstance(item, dict)}
+    return {
+        str(item.get("key")): str(item.get("value", ""))
+        for item in items
+        if isinstance(item, dict) and item.get("key") in SETTING_KEYS
+    }
+
+
+def metadata_keys(metadata: Any) -> list[str]:
+    """Every metadata key set, without values."""
+    items = (metadata or {}).get("items") or []
+    return sorted(str(item.get("key")) for item in items if isinstance(item, dict))
 
 
 def _last(url: Any) -> str:
@@ -88,10 +112,12 @@ def open_to_world_ports(rule: dict[str, Any]) -> list[int]:
 class ComputeCollector(GcpCollector):
     """Compute Engine settings of each project.
 
-    - `gcp.compute.project_metadata` (`projects/<id>`): `metadata` (project-wide metadata as a map:
-      `enable-oslogin`, `block-project-ssh-keys`, `serial-port-enable`... ; a key never set is absent).
+    - `gcp.compute.project_metadata` (`projects/<id>`): `metadata` (the project-wide security settings
+      as a map: `enable-oslogin`, `enable-oslogin-2fa`, `block-project-ssh-keys`, `serial-port-enable`,
+      `serial-port-logging-enable`; a key never set is absent) and `metadata_keys` (every key set;
+      other values, such as startup scripts and SSH keys, are never stored).
     - `gcp.compute.instance` (`projects/<id>/zones/<zone>/instances/<name>`): `name`, `zone`, `status`,
-      `metadata` (the instance's own map), `project_metadata` (the project's, which applies where the
+      `metadata` and `metadata_keys` (the instance's own), `project_metadata` (the project's, which applies where the
       instance sets nothing), `external_ips` (the NAT IPs of its access configs), `access_configs`
       (how many), `shieldedInstanceConfig`, `serviceAccounts` (`email`, `scopes`), `labels`.
     - `gcp.compute.firewall` (`projects/<id>/global/firewalls/<name>`): the rule as returned, and
@@ -116,7 +142,8 @@ class ComputeCollector(GcpCollector):
             yield exc.to_collection_error((PROJECT_METADATA, INSTANCE), project.scope(), project.resource)
         else:
             project_metadata = metadata_items(info.body.get("commonInstanceMetadata"))
-            data = {"metadata": project_metadata}
+            common = info.body.get("commonInstanceMetadata")
+            data = {"metadata": project_metadata, "metadata_keys": metadata_keys(common)}
             yield fact(gcp, PROJECT_METADATA, project.resource, project.scope(), data, info)
             yield from self._instances(gcp, project, project_metadata, info)
         yield from self._firewalls(gcp, project)
@@ -138,6 +165,7 @@ class ComputeCollector(GcpCollector):
                         **pick(raw, _INSTANCE_KEYS),
                         "zone": zone,
                         "metadata": metadata_items(raw.get("metadata")),
+                        "metadata_keys": metadata_keys(raw.get("metadata")),
                         "project_metadata": project_metadata,
                         "access_configs": len(configs),
                         "external_ips": [config["natIP"] for config in configs if config.get("natIP")],

@@ -70,9 +70,10 @@ class FakeGoogle:
         self.policies[("cloudresourcemanager", path)] = body
 
     def collection(
-        self, service: str, path: str, field_name: str, items: list[Any], page_size: int = 2, **selectors: str
+        self, service: str, path: str, field_name: str, items: list[Any], page_size: int = 1, **selectors: str
     ) -> None:
-        """A list served `page_size` items per page, each page but the last with a nextPageToken."""
+        """A list served `page_size` items per page (one by default, so every list of two or more items
+        pages), each page but the last with a nextPageToken."""
         chunks = [items[at : at + page_size] for at in range(0, len(items), page_size)] or [[]]
         self.pages[list_key(service, path, **selectors)] = [{field_name: chunk} if chunk else {} for chunk in chunks]
 

@@ -113,7 +113,10 @@ def _hierarchy(world: FakeGoogle) -> None:
         [_project(SANDBOX, f"organizations/{ORG}"), _project(DELETED, f"organizations/{ORG}", "DELETE_REQUESTED")],
         parent=f"organizations/{ORG}",
     )
-    world.collection(crm, "/v3/folders", "folders", [folder], parent=f"organizations/{ORG}")
+    archive = {**folder, "name": "folders/998877665544", "displayName": "Archive"}
+    world.collection(crm, "/v3/folders", "folders", [folder, archive], parent=f"organizations/{ORG}")
+    world.collection(crm, "/v3/projects", "projects", [], parent="folders/998877665544")
+    world.collection(crm, "/v3/folders", "folders", [], parent="folders/998877665544")
     world.collection(crm, "/v3/projects", "projects", [_project(PROD, f"folders/{FOLDER}")], parent=f"folders/{FOLDER}")
     world.collection(crm, "/v3/folders", "folders", [], parent=f"folders/{FOLDER}")
     world.document(crm, f"/v3/folders/{FOLDER}", folder)
@@ -360,10 +363,27 @@ def _logging(world: FakeGoogle) -> None:
                 f"bigquery.googleapis.com/projects/{PROD}/datasets/audit",
                 'logName:"cloudaudit.googleapis.com"',
                 includeChildren=True,
-            )
+            ),
+            _sink(ORG, "org-own-logs", "storage.googleapis.com/prod-records-4711"),
         ],
     )
-    world.collection("logging", f"/v2/folders/{FOLDER}/sinks", "sinks", [])
+    world.collection(
+        "logging",
+        f"/v2/folders/{FOLDER}/sinks",
+        "sinks",
+        [
+            _sink(
+                FOLDER,
+                "folder-to-siem",
+                "pubsub.googleapis.com/projects/prod-app-4711/topics/siem",
+                "severity>=WARNING",
+                includeChildren=True,
+            ),
+            _sink(
+                FOLDER, "folder-paused", "storage.googleapis.com/prod-records-4711", includeChildren=True, disabled=True
+            ),
+        ],
+    )
     world.collection(
         "logging",
         f"/v2/projects/{PROD}/sinks",
@@ -735,7 +755,7 @@ def _sql(world: FakeGoogle) -> None:
         instanceType="READ_REPLICA_INSTANCE",
         masterInstanceName=f"{PROD}:orders-db",
     )
-    world.collection("sqladmin", f"/v1/projects/{PROD}/instances", "items", [primary, replica], page_size=1)
+    world.collection("sqladmin", f"/v1/projects/{PROD}/instances", "items", [primary, replica])
     legacy = _sql_instance(
         SANDBOX,
         "legacy-mysql",
@@ -772,9 +792,10 @@ def _kms(world: FakeGoogle) -> None:
             rings = (
                 [
                     {
-                        "name": f"projects/{project_id}/locations/{loc}/keyRings/app",
+                        "name": f"projects/{project_id}/locations/{loc}/keyRings/{name}",
                         "createTime": "2024-02-01T10:00:00.000000Z",
                     }
+                    for name in ("app", "backup")
                 ]
                 if (project_id, loc) == (PROD, "europe-west1")
                 else []
@@ -817,6 +838,12 @@ def _kms(world: FakeGoogle) -> None:
         },
     ]
     world.collection("cloudkms", f"/v1/{ring}/cryptoKeys", "cryptoKeys", keys)
+    world.collection(
+        "cloudkms", f"/v1/projects/{PROD}/locations/europe-west1/keyRings/backup/cryptoKeys", "cryptoKeys", []
+    )
+    world.collection(
+        "cloudkms", f"/v1/projects/{PROD}/locations/europe-west1/keyRings/backup/cryptoKeys", "cryptoKeys", []
+    )
 
 
 def _contacts(world: FakeGoogle) -> None:
@@ -828,7 +855,13 @@ def _contacts(world: FakeGoogle) -> None:
         "validationState": "VALID",
         "validateTime": "2024-02-01T10:00:00Z",
     }
-    world.collection("essentialcontacts", f"/v1/projects/{PROD}/contacts:compute", "contacts", [contact])
+    legal = {
+        **contact,
+        "name": f"projects/{NUMBERS[PROD]}/contacts/7",
+        "email": "it-ops@example.com",
+        "notificationCategorySubscriptions": ["ALL"],
+    }
+    world.collection("essentialcontacts", f"/v1/projects/{PROD}/contacts:compute", "contacts", [contact, legal])
     world.collection("essentialcontacts", f"/v1/projects/{SANDBOX}/contacts:compute", "contacts", [])
 
 
@@ -882,7 +915,6 @@ def _bigquery(world: FakeGoogle) -> None:
             f"/bigquery/v2/projects/{project_id}/datasets",
             "datasets",
             [listed for listed, _ in datasets],
-            page_size=1,
         )
         for listed, full in datasets:
             world.document(
