@@ -7,9 +7,10 @@ refreshes the OAuth token (ADC, impersonation): what annexa needs, and no more.
 
 The client: refuses any operation not declared in operations.py (so the least-privilege role can
 be proven to cover every call) and any method but GET, or POST for the documented read-only
-`getIamPolicy`; pages every list through `nextPageToken`/`pageToken`; retries 429 and 5xx with
-backoff honouring `Retry-After`; never follows a redirect (the token goes to the API's origin only);
-and turns every failure into `GcpCallError` with Google's status and reason:
+`getIamPolicy`; pages every list through `nextPageToken`/`pageToken`; retries 429 (30 s apart,
+Google's documented minimum, unless `Retry-After` says otherwise) and 5xx (1 s, 2 s, 4 s); never
+follows a redirect (the token goes to the API's origin only); and turns every failure into
+`GcpCallError` with Google's status and reason:
 
 - 403 with reason `SERVICE_DISABLED` (google.rpc.ErrorInfo): the API is not enabled in the project.
   annexa then cannot tell what the service holds, so it is an error naming the API to enable,
@@ -40,6 +41,9 @@ from annexa.model import CollectionError, Source
 __all__ = ["GcpCallError", "GoogleApis", "ReadOnlyViolation", "Reply"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Google's minimum retry interval for 429 quota errors when no Retry-After says otherwise (Service
+# Usage docs, "Troubleshoot issues": 30 seconds for 429, 1 second for 500 and 503).
+_QUOTA_WAIT_S = 30.0
 _MAX_PAGES = 10_000
 _MAX_MESSAGE = 400
 
@@ -263,5 +267,7 @@ class GoogleApis:
                         op.name, message, response.status_code, reason, api or f"{op.service}.googleapis.com"
                     )
                 wait = _retry_after(response.headers.get("Retry-After"))
+                if wait is None and response.status_code == 429:
+                    wait = _QUOTA_WAIT_S
             self._sleep(min(self._max_wait_s, wait if wait is not None else 2.0 ** (attempt - 1)))
         raise AssertionError("unreachable: the last attempt returns or raises")

@@ -17,8 +17,10 @@ _KEY_KEYS = ("name", "keyType", "keyOrigin", "validAfterTime", "validBeforeTime"
 class IamCollector(GcpCollector):
     """The project's IAM policy and its service accounts.
 
-    - `gcp.iam.policy` (`projects/<id>`): `bindings` (`role`, `members`, `condition`) and `version`,
-      as getIamPolicy (policy version 3) returns them; Google omits `bindings` when there are none.
+    - `gcp.iam.policy` (`projects/<id>`, and once per run each folder and organisation above the
+      projects: `folders/<id>`, `organizations/<id>`, whose grants every project below inherits):
+      `bindings` (`role`, `members`, `condition`) and `version`, as getIamPolicy (policy version 3)
+      returns them.
     - `gcp.iam.service_account` (`projects/<id>/serviceAccounts/<email>`): `email`, `uniqueId`,
       `displayName`, `disabled` and `user_managed_keys` (keys.list with keyTypes=USER_MANAGED:
       `name`, `validAfterTime`, `validBeforeTime`, `disabled`, `keyOrigin`). Key material is never read.
@@ -26,15 +28,25 @@ class IamCollector(GcpCollector):
 
     name = "gcp.iam"
     kinds = (POLICY, SERVICE_ACCOUNT)
-    permissions = ("resourcemanager.projects.getIamPolicy", "iam.serviceAccounts.list", "iam.serviceAccountKeys.list")
+    permissions = (
+        "resourcemanager.projects.getIamPolicy",
+        "resourcemanager.folders.get",
+        "resourcemanager.folders.getIamPolicy",
+        "resourcemanager.organizations.getIamPolicy",
+        "iam.serviceAccounts.list",
+        "iam.serviceAccountKeys.list",
+    )
 
     def collect_project(self, gcp: GcpTarget, project: Project) -> Yield:
+        yield from self._policy(gcp, project.resource, project.scope())
         try:
-            reply = gcp.policy(project.resource)
+            ancestors = gcp.ancestors(project)
         except GcpCallError as exc:
-            yield exc.to_collection_error((POLICY,), project.scope(), project.resource)
-        else:
-            yield fact(gcp, POLICY, project.resource, project.scope(), pick(reply.body, ("bindings", "version")), reply)
+            yield exc.to_collection_error((POLICY,), project.scope(), project.parent)
+            ancestors = ()
+        for node in ancestors:
+            if gcp.once(self.name, node):
+                yield from self._policy(gcp, node, {"provider": "gcp", "org": node})
 
         def account(raw: dict[str, Any], listing: Reply) -> Yield:
             resource = f"{project.resource}/serviceAccounts/{raw.get('email', '')}"
@@ -60,3 +72,12 @@ class IamCollector(GcpCollector):
             lambda: gcp.apis.items("iam", "/v1/projects/{project}/serviceAccounts", "accounts", project=project.id),
             account,
         )
+
+    @staticmethod
+    def _policy(gcp: GcpTarget, node: str, scope: dict[str, str]) -> Yield:
+        try:
+            reply = gcp.policy(node)
+        except GcpCallError as exc:
+            yield exc.to_collection_error((POLICY,), scope, node)
+        else:
+            yield fact(gcp, POLICY, node, scope, pick(reply.body, ("bindings", "version")), reply)

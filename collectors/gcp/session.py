@@ -78,14 +78,28 @@ class GcpTarget:
     _projects: list[Project | ProjectError] | None = field(default=None, repr=False)
     _policies: dict[str, Reply | GcpCallError] = field(default_factory=dict, repr=False)
     _sinks: dict[str, tuple[list[Any], Reply] | GcpCallError] = field(default_factory=dict, repr=False)
+    _once: set[tuple[str, ...]] = field(default_factory=set, repr=False)
+
+    def once(self, *key: str) -> bool:
+        """True the first time `key` is asked for in this run (a folder shared by many projects is
+        reported once)."""
+        if key in self._once:
+            return False
+        self._once.add(key)
+        return True
 
     def projects(self) -> list[Project | ProjectError]:
         if self._projects is None:
             if self.settings.projects is not None:
                 self._projects = [self._named(project_id) for project_id in self.settings.projects]
             else:
-                assert self.settings.root is not None
-                self._projects = list(self._walk(self.settings.root, (self.settings.root,), 0))
+                root = self.settings.root
+                assert root is not None
+                try:
+                    above, known = self._upwards(root), True
+                except GcpCallError:
+                    above, known = (), False  # each project's ancestors are then read (or fail) on demand
+                self._projects = list(self._walk(root, tuple(reversed((root, *above))), 0, known))
         return self._projects
 
     def _named(self, project_id: str) -> Project | ProjectError:
@@ -95,14 +109,15 @@ class GcpTarget:
             return ProjectError(project_id, f"projects/{project_id}", exc)
         return Project.of(reply.body, reply, None)
 
-    def _walk(self, node: str, path: tuple[str, ...], depth: int):
+    def _walk(self, node: str, path: tuple[str, ...], depth: int, known: bool):
+        """Projects and folders below `node`; `path` runs from the top (organisation) down to `node`."""
         try:
             found, reply = self.apis.items(CRM, "/v3/projects", "projects", {"parent": node, "showDeleted": "true"})
         except GcpCallError as exc:
             yield ProjectError(None, node, exc)
         else:
             for raw in found:
-                yield Project.of(raw, reply, tuple(reversed(path)))
+                yield Project.of(raw, reply, tuple(reversed(path)) if known else None)
         try:
             folders, _ = self.apis.items(CRM, "/v3/folders", "folders", {"parent": node})
         except GcpCallError as exc:
@@ -112,23 +127,26 @@ class GcpTarget:
             name = str(folder.get("name", ""))
             if folder.get("state", "ACTIVE") != "ACTIVE" or not name or depth >= _MAX_DEPTH:
                 continue
-            yield from self._walk(name, (*path, name), depth + 1)
+            yield from self._walk(name, (*path, name), depth + 1, known)
 
     # --- ancestors: inherited audit configuration and aggregated sinks ------------------
     def ancestors(self, project: Project) -> tuple[str, ...]:
         """The folders and organisation above a project, nearest first (read upwards with
         folders.get when the project was named rather than found by the walk)."""
         if project.ancestors is None:
-            chain: list[str] = []
-            node = project.parent
-            while node.startswith("folders/") and len(chain) < _MAX_DEPTH:
-                chain.append(node)
-                reply = self.apis.get(CRM, "/v3/folders/{folder}", folder=node.removeprefix("folders/"))
-                node = str(reply.body.get("parent", ""))
-            if node.startswith("organizations/"):
-                chain.append(node)
-            project.ancestors = tuple(chain)
+            parent = project.parent
+            above = self._upwards(parent) if parent.startswith("folders/") else ()
+            project.ancestors = (parent, *above) if parent.startswith(("folders/", "organizations/")) else ()
         return project.ancestors
+
+    def _upwards(self, node: str) -> tuple[str, ...]:
+        """The nodes above a folder, nearest first, up to its organisation (folders.get each)."""
+        chain: list[str] = []
+        while node.startswith("folders/") and len(chain) < _MAX_DEPTH:
+            reply = self.apis.get(CRM, "/v3/folders/{folder}", folder=node.removeprefix("folders/"))
+            node = str(reply.body.get("parent", ""))
+            chain.append(node)
+        return tuple(n for n in chain if n.startswith(("folders/", "organizations/")))
 
     def policy(self, node: str) -> Reply:
         """The IAM policy of a project, folder or organisation (read once per run)."""

@@ -57,7 +57,7 @@ class FakeGoogle:
     policies: dict[tuple[str, str], Any] = field(default_factory=dict)  # POST :getIamPolicy bodies
     pages: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[dict[str, Any]]] = field(default_factory=dict)
     faults: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
-    throttled: dict[tuple[str, str], int] = field(default_factory=dict)
+    throttled: dict[tuple[str, str], tuple[int, int, str | None]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     impersonation_grants: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -103,8 +103,11 @@ class FakeGoogle:
         }
         self.faults[(service, path)] = (403, _error(403, message, "PERMISSION_DENIED", detail))
 
-    def throttle(self, service: str, path: str, times: int = 1) -> None:
-        self.throttled[(service, path)] = times
+    def throttle(
+        self, service: str, path: str, times: int = 1, status: int = 429, retry_after: str | None = "0"
+    ) -> None:
+        """Answer `status` (429 RESOURCE_EXHAUSTED, or 503 UNAVAILABLE) `times` times first."""
+        self.throttled[(service, path)] = (times, status, retry_after)
 
     # --- reading what happened --------------------------------------------------------
     def calls(self) -> list[tuple[str, str, str]]:
@@ -124,10 +127,13 @@ class FakeGoogle:
         if service == "iamcredentials" and method == "POST" and path.endswith(":generateAccessToken"):
             return self._impersonate(path)
         with self._lock:
-            left = self.throttled.get((service, path), 0)
+            left, status, retry_after = self.throttled.get((service, path), (0, 429, None))
             if left:
-                self.throttled[(service, path)] = left - 1
-                return 429, {"Retry-After": "0"}, _error(429, "Quota exceeded.", "RESOURCE_EXHAUSTED")
+                self.throttled[(service, path)] = (left - 1, status, retry_after)
+                headers = {"Retry-After": retry_after} if retry_after is not None else {}
+                if status == 429:
+                    return 429, headers, _error(429, "Quota exceeded.", "RESOURCE_EXHAUSTED")
+                return status, headers, _error(status, "The service is currently unavailable.", "UNAVAILABLE")
         if (service, path) in self.faults:
             status, error = self.faults[(service, path)]
             return status, {}, error

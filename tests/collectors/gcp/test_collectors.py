@@ -32,13 +32,25 @@ def test_organisation_scope_reaches_every_project_and_records_the_skipped_one(se
     assert projects[f"projects/{DELETED}"]["skipped_reason"] == "project state DELETE_REQUESTED: not read"
     assert projects[f"projects/{PROD}"]["parent"] == f"folders/{FOLDER}"
     assert not any(DELETED in path for _, _, path in seeded.world.calls())
-    assert {f.scope["project"] for f in collected.facts} == {PROD, SANDBOX, DELETED}
+    assert {f.scope.get("project") for f in collected.facts} == {PROD, SANDBOX, DELETED, None}
+    ancestors = {(f.resource, tuple(f.scope.items())) for f in collected.facts if "project" not in f.scope}
+    assert ancestors == {
+        (f"folders/{FOLDER}", (("provider", "gcp"), ("org", f"folders/{FOLDER}"))),
+        (f"organizations/{ORG}", (("provider", "gcp"), ("org", f"organizations/{ORG}"))),
+    }
 
 
 def test_folder_scope_reads_only_the_projects_below_it(seeded, run_gcp) -> None:  # type: ignore[no-untyped-def]
     collected = run_gcp(seeded.options(organization=None, folder=FOLDER))
     assert collected.errors == []
-    assert {f.scope["project"] for f in collected.facts} == {PROD}
+    assert {f.scope["project"] for f in collected.facts if "project" in f.scope} == {PROD}
+    # the folder's own ancestors are read upwards: the organisation's audit configuration applies
+    assert {f.resource for f in collected.facts if f.kind == "gcp.iam.policy"} == {
+        f"projects/{PROD}",
+        f"folders/{FOLDER}",
+        f"organizations/{ORG}",
+    }
+    assert _status(collected, "gcp.logging.data-access-audit-logs", f"projects/{PROD}") == "pass"
 
 
 def test_a_named_project_that_cannot_be_read_is_an_error_for_every_kind(seeded, run_gcp) -> None:  # type: ignore[no-untyped-def]
@@ -48,7 +60,7 @@ def test_a_named_project_that_cannot_be_read_is_an_error_for_every_kind(seeded, 
     assert {e.code for e in errors} == {"NOT_FOUND"}
     assert {e.resource for e in errors} == {"projects/missing-proj-1"}
     assert len(errors) == len(GCP)
-    assert {f.scope["project"] for f in collected.facts} == {SANDBOX}
+    assert {f.scope.get("project") for f in collected.facts} == {SANDBOX, None}
     # the named project's ancestors are read upwards (project -> organisation): the audit config is judged
     assert _status(collected, "gcp.logging.data-access-audit-logs", f"projects/{SANDBOX}") == "pass"
 
@@ -58,7 +70,7 @@ def test_a_named_project_that_cannot_be_read_is_an_error_for_every_kind(seeded, 
     [
         ("gcp.iam.no-basic-roles-for-users", f"projects/{PROD}", "fail"),
         ("gcp.iam.no-basic-roles-for-users", f"projects/{SANDBOX}", "pass"),
-        ("gcp.iam.no-public-project-bindings", f"projects/{SANDBOX}", "fail"),
+        ("gcp.iam.no-public-bindings", f"projects/{SANDBOX}", "fail"),
         (
             "gcp.iam.service-account-keys-rotated",
             f"projects/{PROD}/serviceAccounts/deployer@{PROD}.iam.gserviceaccount.com",
