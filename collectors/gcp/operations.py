@@ -62,6 +62,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "cloudkms.cryptoKeys.list",
     ),
     Operation("GET", "essentialcontacts", "/v1/projects/{project}/contacts:compute", "essentialcontacts.contacts.list"),
+    # Org Policy v2 reference, projects.policies.getEffectivePolicy: "requires ... orgpolicy.policies.get".
+    Operation(
+        "GET", "orgpolicy", "/v2/projects/{project}/policies/{constraint}:getEffectivePolicy", "orgpolicy.policies.get"
+    ),
     # BigQuery has no datasets.list permission: listing needs bigquery.datasets.get (BigQuery docs, "List datasets").
     Operation("GET", "bigquery", "/bigquery/v2/projects/{project}/datasets", "bigquery.datasets.get"),
     Operation("GET", "bigquery", "/bigquery/v2/projects/{project}/datasets/{dataset}", "bigquery.datasets.get"),

@@ -26,6 +26,9 @@ discovery documents by tests/collectors/gcp/test_fixtures.py, using tests/data/g
   SECOND_GEN, sslMode enum, sql#aclEntry).
 - Cloud KMS v1 Location, KeyRing, CryptoKey (cloudkms.v1 discovery document; rotationPeriod as a
   Duration string, purposes ENCRYPT_DECRYPT and ASYMMETRIC_SIGN).
+- Org Policy v2 GoogleCloudOrgpolicyV2Policy (orgpolicy.v2 discovery document: spec.rules with
+  `enforce` for boolean constraints, `values.allowedValues` and `allowAll` for list constraints; a
+  project where no policy sets the constraint answers with its name only).
 - Essential Contacts v1 ComputeContactsResponse (essentialcontacts.v1 discovery document).
 - BigQuery v2 DatasetList and Dataset (bigquery.v2 discovery document; access entries with
   specialGroup projectOwners/projectWriters/projectReaders/allAuthenticatedUsers and iamMember).
@@ -924,7 +927,41 @@ def _bigquery(world: FakeGoogle) -> None:
             )
 
 
+def _org_policy(world: FakeGoogle) -> None:
+    effective = {
+        PROD: {
+            "iam.allowedPolicyMemberDomains": {"rules": [{"values": {"allowedValues": ["C0abc1234"]}}]},
+            "iam.disableServiceAccountKeyCreation": {"rules": [{"enforce": True}]},
+            "compute.requireOsLogin": None,
+            "storage.publicAccessPrevention": {"rules": [{"enforce": True}]},
+        },
+        SANDBOX: {
+            "iam.allowedPolicyMemberDomains": {"rules": [{"allowAll": True}]},
+            "iam.disableServiceAccountKeyCreation": None,
+            "compute.requireOsLogin": None,
+            "storage.publicAccessPrevention": {"rules": [{"enforce": False}]},
+        },
+    }
+    for project_id, constraints in effective.items():
+        for constraint, spec in constraints.items():
+            body: dict[str, Any] = {"name": f"projects/{NUMBERS[project_id]}/policies/{constraint}"}
+            if spec is not None:
+                body["spec"] = spec
+            world.document("orgpolicy", f"/v2/projects/{project_id}/policies/{constraint}:getEffectivePolicy", body)
+
+
 def seed(world: FakeGoogle) -> FakeGoogle:
-    for part in (_hierarchy, _service_accounts, _storage, _logging, _compute, _sql, _kms, _contacts, _bigquery):
+    for part in (
+        _org_policy,
+        _hierarchy,
+        _service_accounts,
+        _storage,
+        _logging,
+        _compute,
+        _sql,
+        _kms,
+        _contacts,
+        _bigquery,
+    ):
         part(world)
     return world

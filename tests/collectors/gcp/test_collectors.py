@@ -122,6 +122,33 @@ def test_a_named_project_that_cannot_be_read_is_an_error_for_every_kind(seeded, 
         ("gcp.kms.rotation-period", f"projects/{PROD}/locations/europe-west1/keyRings/app/cryptoKeys/yearly", "fail"),
         ("gcp.essentialcontacts.security-contact", f"projects/{SANDBOX}", "fail"),
         ("gcp.bigquery.no-public-datasets", f"projects/{SANDBOX}/datasets/open_data", "fail"),
+        ("gcp.orgpolicy.domain-restricted-sharing", f"projects/{PROD}/policies/iam.allowedPolicyMemberDomains", "pass"),
+        (
+            "gcp.orgpolicy.domain-restricted-sharing",
+            f"projects/{SANDBOX}/policies/iam.allowedPolicyMemberDomains",
+            "fail",
+        ),
+        (
+            "gcp.orgpolicy.disable-service-account-key-creation",
+            f"projects/{PROD}/policies/iam.disableServiceAccountKeyCreation",
+            "pass",
+        ),
+        (
+            "gcp.orgpolicy.disable-service-account-key-creation",
+            f"projects/{SANDBOX}/policies/iam.disableServiceAccountKeyCreation",
+            "fail",
+        ),
+        ("gcp.orgpolicy.require-os-login", f"projects/{PROD}/policies/compute.requireOsLogin", "fail"),
+        (
+            "gcp.orgpolicy.storage-public-access-prevention",
+            f"projects/{PROD}/policies/storage.publicAccessPrevention",
+            "pass",
+        ),
+        (
+            "gcp.orgpolicy.storage-public-access-prevention",
+            f"projects/{SANDBOX}/policies/storage.publicAccessPrevention",
+            "fail",
+        ),
     ],
 )
 def test_seeded_verdicts(seeded, run_gcp, rule: str, resource: str, status: str) -> None:  # type: ignore[no-untyped-def]
@@ -190,6 +217,7 @@ def test_every_list_operation_is_covered_by_the_paging_test() -> None:
         "/compute/v1/projects/{project}",
         "/bigquery/v2/projects/{project}/datasets/{dataset}",
         "/v1/projects/{project}/serviceAccounts/{account}/keys",
+        "/v2/projects/{project}/policies/{constraint}:getEffectivePolicy",
     }
     assert gets - documents == set(LAST_PAGE)
 

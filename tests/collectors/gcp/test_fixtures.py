@@ -40,6 +40,7 @@ RESPONSES = {
         "GoogleCloudEssentialcontactsV1ComputeContactsResponse",
     ),
     ("bigquery", "/bigquery/v2/projects/{}/datasets"): ("bigquery.v2", "DatasetList"),
+    ("orgpolicy", "/v2/projects/{}/policies/{}:getEffectivePolicy"): ("orgpolicy.v2", "GoogleCloudOrgpolicyV2Policy"),
     ("bigquery", "/bigquery/v2/projects/{}/datasets/{}"): ("bigquery.v2", "Dataset"),
 }
 _TYPES = {"string": str, "boolean": bool, "object": dict, "array": list}
