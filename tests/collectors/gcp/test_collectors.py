@@ -357,3 +357,15 @@ def test_the_client_refuses_undeclared_and_writing_operations() -> None:
         match="undeclared Google API operation: POST cloudresourcemanager /v3/projects/{project}:setIamPolicy",
     ):
         apis.get_iam_policy("/v3/projects/{project}:setIamPolicy", project="x")
+
+
+def test_the_hierarchy_and_shared_policies_are_read_once_per_run(seeded, run_gcp) -> None:  # type: ignore[no-untyped-def]
+    run_gcp(seeded.options())
+    first_pages = [
+        r
+        for r in seeded.world.requests
+        if r.path == "/v3/projects" and r.query.get("parent") == f"organizations/{ORG}" and "pageToken" not in r.query
+    ]
+    assert len(first_pages) == 1  # every GCP collector, one walk
+    org_policy_reads = [r for r in seeded.world.requests if r.path == f"/v3/organizations/{ORG}:getIamPolicy"]
+    assert len(org_policy_reads) == 1  # shared by the IAM and logging collectors and both projects
