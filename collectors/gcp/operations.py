@@ -48,6 +48,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "logging", "/v2/projects/{project}/sinks", "logging.sinks.list"),
     Operation("GET", "logging", "/v2/folders/{folder}/sinks", "logging.sinks.list"),
     Operation("GET", "logging", "/v2/organizations/{organization}/sinks", "logging.sinks.list"),
+    Operation("GET", "logging", "/v2/projects/{project}/locations/{location}/buckets", "logging.buckets.list"),
     Operation("GET", "compute", "/compute/v1/projects/{project}", "compute.projects.get"),
     Operation("GET", "compute", "/compute/v1/projects/{project}/aggregated/instances", "compute.instances.list"),
     Operation("GET", "compute", "/compute/v1/projects/{project}/global/firewalls", "compute.firewalls.list"),

@@ -15,7 +15,8 @@ discovery documents by tests/collectors/gcp/test_fixtures.py, using tests/data/g
   keyOrigin GOOGLE_PROVIDED, keyAlgorithm KEY_ALG_RSA_2048).
 - Cloud Storage v1 Bucket and Policy (storage.v1 discovery document; `kind` storage#bucket and
   storage#policy, `projectOwner:<project>` members as the legacy bucket roles document them).
-- Logging v2 LogSink (logging.v2 discovery document; destinations in its documented forms
+- Logging v2 LogBucket (the `_Required` bucket's documented 400 days, locked; `_Default`'s 30) and
+  LogSink (logging.v2 discovery document; destinations in its documented forms
   `storage.googleapis.com/[GCS_BUCKET]` and `bigquery.googleapis.com/projects/[PROJECT_ID]/datasets/[DATASET]`).
 - Compute v1 Project, Instance, Firewall, Subnetwork and aggregated lists, with the `warning`
   NO_RESULTS_ON_PAGE that aggregated lists return for empty scopes (compute.v1 discovery document);
@@ -419,6 +420,47 @@ def _logging(world: FakeGoogle) -> None:
                 'NOT LOG_ID("cloudaudit.googleapis.com/activity")',
             ),
             _sink(SANDBOX, "everything-paused", "storage.googleapis.com/sandbox-scratch", disabled=True),
+        ],
+    )
+
+
+def _log_buckets(world: FakeGoogle) -> None:
+    def bucket(project_id: str, location: str, name: str, **settings: Any) -> dict[str, Any]:
+        return {
+            "name": f"projects/{project_id}/locations/{location}/buckets/{name}",
+            "createTime": "2024-02-01T10:00:00.000000Z",
+            "updateTime": "2024-02-01T10:00:00.000000Z",
+            "lifecycleState": "ACTIVE",
+            **settings,
+        }
+
+    required = {"description": "Audit bucket", "retentionDays": 400, "locked": True}
+    world.collection(
+        "logging",
+        f"/v2/projects/{PROD}/locations/-/buckets",
+        "buckets",
+        [
+            bucket(PROD, "global", "_Required", **required),
+            bucket(PROD, "global", "_Default", description="Default bucket", retentionDays=30),
+            bucket(
+                PROD,
+                "europe-west1",
+                "audit-archive",
+                description="Ten years",
+                retentionDays=3650,
+                locked=True,
+                analyticsEnabled=True,
+            ),
+        ],
+    )
+    # a _Default bucket created with retention 0: the field is left out and 30 days apply
+    world.collection(
+        "logging",
+        f"/v2/projects/{SANDBOX}/locations/-/buckets",
+        "buckets",
+        [
+            bucket(SANDBOX, "global", "_Required", **required),
+            bucket(SANDBOX, "global", "_Default", description="Default bucket"),
         ],
     )
 
@@ -953,6 +995,7 @@ def _org_policy(world: FakeGoogle) -> None:
 def seed(world: FakeGoogle) -> FakeGoogle:
     for part in (
         _org_policy,
+        _log_buckets,
         _hierarchy,
         _service_accounts,
         _storage,

@@ -27,6 +27,7 @@ RESPONSES = {
     ("storage", "/storage/v1/b"): ("storage.v1", "Buckets"),
     ("storage", "/storage/v1/b/{}/iam"): ("storage.v1", "Policy"),
     ("logging", "/v2/{}/{}/sinks"): ("logging.v2", "ListSinksResponse"),
+    ("logging", "/v2/projects/{}/locations/-/buckets"): ("logging.v2", "ListBucketsResponse"),
     ("compute", "/compute/v1/projects/{}"): ("compute.v1", "Project"),
     ("compute", "/compute/v1/projects/{}/aggregated/instances"): ("compute.v1", "InstanceAggregatedList"),
     ("compute", "/compute/v1/projects/{}/global/firewalls"): ("compute.v1", "FirewallList"),
