@@ -377,3 +377,27 @@ def test_the_hierarchy_and_shared_policies_are_read_once_per_run(seeded, run_gcp
     assert len(first_pages) == 1  # every GCP collector, one walk
     org_policy_reads = [r for r in seeded.world.requests if r.path == f"/v3/organizations/{ORG}:getIamPolicy"]
     assert len(org_policy_reads) == 1  # shared by the IAM and logging collectors and both projects
+
+
+def test_a_sink_with_an_enabled_exclusion_does_not_export_everything(seeded, run_gcp) -> None:  # type: ignore[no-untyped-def]
+    (pages,) = [v for k, v in seeded.world.pages.items() if k[1] == f"/v2/projects/{PROD}/sinks"]
+    archive = pages[2]["sinks"][0]
+    assert archive["name"] == "all-to-archive"
+    archive["exclusions"] = [{"name": "no-debug", "filter": "severity<INFO"}]
+    assert (
+        _status(run_gcp(seeded.options(), names=("gcp.logging",)), "gcp.logging.sink-for-all-logs", f"projects/{PROD}")
+        == "fail"
+    )
+    archive["exclusions"][0]["disabled"] = True
+    assert (
+        _status(run_gcp(seeded.options(), names=("gcp.logging",)), "gcp.logging.sink-for-all-logs", f"projects/{PROD}")
+        == "pass"
+    )
+
+
+def test_a_bouncing_security_contact_does_not_count(seeded, run_gcp) -> None:  # type: ignore[no-untyped-def]
+    (pages,) = [v for k, v in seeded.world.pages.items() if k[1] == f"/v1/projects/{PROD}/contacts:compute"]
+    for page in pages:
+        page["contacts"][0]["validationState"] = "INVALID"
+    collected = run_gcp(seeded.options(), names=("gcp.essentialcontacts",))
+    assert _status(collected, "gcp.essentialcontacts.security-contact", f"projects/{PROD}") == "fail"
