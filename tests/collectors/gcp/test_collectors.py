@@ -333,20 +333,22 @@ def test_a_paging_loop_is_an_error(seeded, run_gcp) -> None:  # type: ignore[no-
 
 
 def test_calls_are_reads_only(seeded, run_gcp) -> None:  # type: ignore[no-untyped-def]
-    """Only GET, and POST for Resource Manager's getIamPolicy (a read that Google defines as POST)."""
+    """Only GET, and POST for exactly two documented non-mutating methods: Resource Manager's
+    getIamPolicy (returns the policy; Google defines it as POST) and, with `impersonate:`, IAM
+    Credentials' generateAccessToken (mints a short-lived token for the reader account)."""
+    reader = f"annexa-reader@{PROD}.iam.gserviceaccount.com"
+    seeded.world.impersonation_grants.add(reader)
     run_gcp(seeded.options())
     run_gcp(seeded.options(organization=None, projects=[PROD]))
-    methods = {
-        (r.method, r.service, r.path.rsplit(":", 1)[-1] if r.method == "POST" else "") for r in seeded.world.requests
-    }
-    assert {m for m, _, _ in methods} == {"GET", "POST"}
-    assert {(s, verb) for m, s, verb in methods if m == "POST"} == {("cloudresourcemanager", "getIamPolicy")}
-    posted = {r.path for r in seeded.world.requests if r.method == "POST"}
+    run_gcp(seeded.options(impersonate=reader))
+    assert {r.method for r in seeded.world.requests} == {"GET", "POST"}
+    posted = {(r.service, r.path) for r in seeded.world.requests if r.method == "POST"}
     assert posted == {
-        f"/v3/projects/{PROD}:getIamPolicy",
-        f"/v3/projects/{SANDBOX}:getIamPolicy",
-        f"/v3/folders/{FOLDER}:getIamPolicy",
-        f"/v3/organizations/{ORG}:getIamPolicy",
+        ("cloudresourcemanager", f"/v3/projects/{PROD}:getIamPolicy"),
+        ("cloudresourcemanager", f"/v3/projects/{SANDBOX}:getIamPolicy"),
+        ("cloudresourcemanager", f"/v3/folders/{FOLDER}:getIamPolicy"),
+        ("cloudresourcemanager", f"/v3/organizations/{ORG}:getIamPolicy"),
+        ("iamcredentials", f"/v1/projects/-/serviceAccounts/{reader}:generateAccessToken"),
     }
 
 
