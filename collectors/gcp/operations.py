@@ -67,6 +67,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", "orgpolicy", "/v2/projects/{project}/policies/{constraint}:getEffectivePolicy", "orgpolicy.policies.get"
     ),
+    Operation("GET", "securitycenter", "/v1/projects/{project}/sources", "securitycenter.sources.list"),
     # BigQuery has no datasets.list permission: listing needs bigquery.datasets.get (BigQuery docs, "List datasets").
     Operation("GET", "bigquery", "/bigquery/v2/projects/{project}/datasets", "bigquery.datasets.get"),
     Operation("GET", "bigquery", "/bigquery/v2/projects/{project}/datasets/{dataset}", "bigquery.datasets.get"),

@@ -30,6 +30,8 @@ discovery documents by tests/collectors/gcp/test_fixtures.py, using tests/data/g
 - Org Policy v2 GoogleCloudOrgpolicyV2Policy (orgpolicy.v2 discovery document: spec.rules with
   `enforce` for boolean constraints, `values.allowedValues` and `allowAll` for list constraints; a
   project where no policy sets the constraint answers with its name only).
+- Security Command Center v1 ListSourcesResponse (securitycenter.v1 discovery document; the built-in
+  sources' display names as the SCC documentation names them).
 - Essential Contacts v1 ComputeContactsResponse (essentialcontacts.v1 discovery document).
 - BigQuery v2 DatasetList and Dataset (bigquery.v2 discovery document; access entries with
   specialGroup projectOwners/projectWriters/projectReaders/allAuthenticatedUsers and iamMember).
@@ -969,6 +971,29 @@ def _bigquery(world: FakeGoogle) -> None:
             )
 
 
+def _security_center(world: FakeGoogle) -> None:
+    def source(source_id: str, display: str, description: str) -> dict[str, Any]:
+        return {
+            "name": f"organizations/{ORG}/sources/{source_id}",
+            "displayName": display,
+            "description": description,
+            "canonicalName": f"projects/{NUMBERS[PROD]}/sources/{source_id}",
+        }
+
+    world.collection(
+        "securitycenter",
+        f"/v1/projects/{PROD}/sources",
+        "sources",
+        [
+            source(
+                "1986930501971458034", "Security Health Analytics", "Identifies misconfigurations and vulnerabilities."
+            ),
+            source("7221392891040128474", "Event Threat Detection", "Detects threats in Cloud Logging."),
+        ],
+    )
+    world.collection("securitycenter", f"/v1/projects/{SANDBOX}/sources", "sources", [])
+
+
 def _org_policy(world: FakeGoogle) -> None:
     effective = {
         PROD: {
@@ -995,6 +1020,7 @@ def _org_policy(world: FakeGoogle) -> None:
 def seed(world: FakeGoogle) -> FakeGoogle:
     for part in (
         _org_policy,
+        _security_center,
         _log_buckets,
         _hierarchy,
         _service_accounts,

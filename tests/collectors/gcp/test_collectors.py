@@ -126,6 +126,8 @@ def test_a_named_project_that_cannot_be_read_is_an_error_for_every_kind(seeded, 
         ("gcp.kms.rotation-period", f"projects/{PROD}/locations/europe-west1/keyRings/app/cryptoKeys/yearly", "fail"),
         ("gcp.essentialcontacts.security-contact", f"projects/{SANDBOX}", "fail"),
         ("gcp.bigquery.no-public-datasets", f"projects/{SANDBOX}/datasets/open_data", "fail"),
+        ("gcp.scc.activated", f"projects/{PROD}", "pass"),
+        ("gcp.scc.activated", f"projects/{SANDBOX}", "fail"),
         ("gcp.orgpolicy.domain-restricted-sharing", f"projects/{PROD}/policies/iam.allowedPolicyMemberDomains", "pass"),
         (
             "gcp.orgpolicy.domain-restricted-sharing",
@@ -212,6 +214,7 @@ LAST_PAGE = {
     ),
     "/v1/projects/{project}/contacts:compute": None,
     "/bigquery/v2/projects/{project}/datasets": ("gcp.bigquery.dataset", f"projects/{PROD}/datasets/audit"),
+    "/v1/projects/{project}/sources": None,
 }
 LISTS = [op for op in OPERATIONS if op.path in LAST_PAGE]
 

@@ -41,6 +41,7 @@ RESPONSES = {
         "GoogleCloudEssentialcontactsV1ComputeContactsResponse",
     ),
     ("bigquery", "/bigquery/v2/projects/{}/datasets"): ("bigquery.v2", "DatasetList"),
+    ("securitycenter", "/v1/projects/{}/sources"): ("securitycenter.v1", "ListSourcesResponse"),
     ("orgpolicy", "/v2/projects/{}/policies/{}:getEffectivePolicy"): ("orgpolicy.v2", "GoogleCloudOrgpolicyV2Policy"),
     ("bigquery", "/bigquery/v2/projects/{}/datasets/{}"): ("bigquery.v2", "Dataset"),
 }
