@@ -125,7 +125,11 @@ class GcpTarget:
             return
         for folder in folders:
             name = str(folder.get("name", ""))
-            if folder.get("state", "ACTIVE") != "ACTIVE" or not name or depth >= _MAX_DEPTH:
+            if folder.get("state", "ACTIVE") != "ACTIVE" or not name:
+                continue  # a folder pending deletion is empty: Resource Manager deletes only empty folders
+            if depth >= _MAX_DEPTH:
+                message = f"folders nested deeper than {_MAX_DEPTH} levels: not read"
+                yield ProjectError(None, name, GcpCallError("walk", message, code="TooDeep"))
                 continue
             yield from self._walk(name, (*path, name), depth + 1, known)
 
