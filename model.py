@@ -93,7 +93,7 @@ def scope_key(scope: Mapping[str, Any]) -> str:
     """A stable, readable label for a scope, e.g. `aws/123456789012/eu-west-1`."""
     parts = [
         str(scope[k])
-        for k in ("provider", "account", "subscription", "org", "tenant", "host", "region")
+        for k in ("provider", "account", "subscription", "project", "org", "tenant", "host", "region")
         if scope.get(k)
     ]
     return "/".join(parts) or "-"

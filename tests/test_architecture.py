@@ -48,6 +48,8 @@ UNJUDGED_KINDS = {
     # entered. An account that could not be entered already makes every rule of that account
     # `error`; the record is there for the auditor, not for a verdict of its own.
     "aws.organizations.account": "coverage record",
+    # The same for Google Cloud: each project of the organisation or folder, read or skipped.
+    "gcp.resourcemanager.project": "coverage record",
     # Which operating system the host facts were read on: context for the auditor and for the
     # host rules' `where`, not a control by itself.
     "host.os": "context for the other host facts",
