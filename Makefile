@@ -18,7 +18,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	# Both cores: whole files per worker, so module-scoped servers start once (see README, Tests).
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # Mutation testing of the verdict code (rollup, evaluator, SoA builder): slow, not in CI.
 mutation: $(STAMP)
