@@ -23,6 +23,7 @@ from annexa.mappings.catalog import Catalog
 from annexa.mappings.risks import load_risks
 from annexa.mappings.scope import (
     DEFAULT_MAX_AGE,
+    DEFAULT_VERIFY_AFTER,
     AttestationPolicy,
     Attester,
     Risk,
@@ -32,6 +33,7 @@ from annexa.mappings.scope import (
     parse_attestation_policy,
     parse_attesters,
     parse_decision,
+    parse_nc_policy,
     parse_soa_approval,
 )
 from annexa.model import parse_duration
@@ -58,6 +60,7 @@ _TOP_KEYS = (
     "attesters",
     "attestations",
     "soa",
+    "nonconformities",
 )
 _STORE_KEYS = ("url", "object_lock")
 _MAX_RETENTION_DAYS = 36500  # S3's own limit is 100 years
@@ -81,6 +84,7 @@ class Config:
     attesters: Mapping[str, Attester] = field(default_factory=dict)  # who may attest, by name
     attestation_policy: AttestationPolicy = field(default_factory=AttestationPolicy)
     soa: SoaApproval | None = None  # `soa: {version, approved_by, approved_at}` (clause 6.1.3 f)
+    verify_after: int = DEFAULT_VERIFY_AFTER  # `nonconformities: {verify_after: N}`: runs a fix must hold
 
 
 def _plain(value: Any) -> Any:
@@ -189,6 +193,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         attesters=attesters,
         attestation_policy=policy,
         soa=parsed("soa", parse_soa_approval) if "soa" in doc else None,
+        verify_after=parsed("nonconformities", parse_nc_policy) if "nonconformities" in doc else DEFAULT_VERIFY_AFTER,
     )
 
 

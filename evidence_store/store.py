@@ -66,7 +66,8 @@ class RunInfo:
     facts: int
     results: int
     errors: int
-    type: str = "collection"  # or `attestation`: a run that records one attestation (`annexa attest`)
+    # or a recorded statement's run: `attestation` (`annexa attest`), `corrective_action` (`annexa nc`)
+    type: str = "collection"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -556,15 +557,20 @@ class Store:
     def attestations(self, before: RunInfo | None = None) -> list[dict[str, Any]]:
         """Attestation records (oldest first) from the runs chained before `before` (all when None):
         a run's SoA counts the statements recorded before it, never later ones."""
+        return self.statements("attestation", "attestation.control", before.seq - 1 if before is not None else None)
+
+    def statements(self, run_type: str, kind: str, up_to: int | None = None) -> list[dict[str, Any]]:
+        """Recorded statements of `kind` (oldest first) from the `run_type` runs up to run `up_to`
+        (all when None): each fact's data with its object hash (`fact`) and run (`sequence`)."""
         runs = self.runs()  # every run's type from its manifest: the index must not hide one
-        up_to = before.seq - 1 if before is not None else (runs[-1].seq if runs else 0)
+        last = up_to if up_to is not None else (runs[-1].seq if runs else 0)
         records = []
         for run in runs:
-            if run.type != "attestation" or run.seq > up_to:
+            if run.type != run_type or run.seq > last:
                 continue
             state = self.fact_state(run.seq)
-            for (kind, _resource), (digest, _batch, since) in sorted(state.items()):
-                if kind == "attestation.control" and since == run.seq:
+            for (fact_kind, _resource), (digest, _batch, since) in sorted(state.items()):
+                if fact_kind == kind and since == run.seq:
                     body = self.get_json(digest)
                     records.append({**body["data"], "fact": digest, "sequence": run.seq})
         return records
@@ -651,6 +657,7 @@ class Store:
                     "title": rule.get("title"),
                     "remediation": rule.get("remediation"),
                     "scope": json.dumps(batch["scope"], sort_keys=True) if batch else None,
+                    "batch": value[2],
                 }
             )
         return out
