@@ -224,14 +224,15 @@ def import_csv(ws: Workspace, file: Path, now: datetime | None = None) -> tuple[
     plans, errors, seen = [], [], {}
     for line, cells in rows:
         where = functools.partial(_cell_location, f"{file}:{line}")
-        nc = cells.get("id", "").strip().upper()
+        given = cells.get("id", "").strip()
+        nc = given.upper()
         try:
             if nc in seen:
-                raise UsageError(f"{file}:{line}: id {nc} is also on line {seen[nc]}; one row per item")
+                raise UsageError(f"{file}:{line}: id {given} is also on line {seen[nc]}; one row per item")
             seen[nc] = line
             row = by_id.get(nc)
             if row is None:
-                raise UsageError(f"{file}:{line}: id: no non-conformity {nc!r} in {ws.store_url}")
+                raise UsageError(f"{file}:{line}: id: no non-conformity {given[:40]!r} in {ws.store_url}")
             fields = _changed(row, cells)
             if fields:
                 plans.append(plan_update(row, fields, ws, now, register.verify_after, where))

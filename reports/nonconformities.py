@@ -35,6 +35,7 @@ from annexa.reports.settings import run_settings
 from annexa.reports.xlsx import Column, Sheet, workbook_bytes
 
 __all__ = [
+    "FAILING_STATES",
     "GAP_COLUMNS",
     "GAP_TABLE_COLUMNS",
     "NC_COLUMNS",

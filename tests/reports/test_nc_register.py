@@ -6,20 +6,26 @@ and an attestation recorded after the last collection run."""
 from __future__ import annotations
 
 import hashlib
+import json
+import zipfile
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from fakes import FAKE_RULES
 from history import START, stamp, write_night
 
 from annexa.evidence_store.store import Store
+from annexa.mappings.catalog import load_catalog
+from annexa.mappings.rules import load_rules
 from annexa.pipeline.attestations import record_attestation
 from annexa.pipeline.corrective import update_item
 from annexa.pipeline.workspace import Workspace, load_workspace
 from annexa.reports.corrective import Observation, follow, nc_id
 from annexa.reports.nonconformities import Register, alert_lines, build_register
+from annexa.reports.pack import PackOptions, build_pack
 from annexa.reports.period import resolve_period
 
 NIGHTS = 100
@@ -60,8 +66,6 @@ def buckets(night: int) -> dict[str, Any]:
 
 def _carried_run(store: Store, rules_file: Path, night: int) -> None:
     """A run in which no collector ran: every batch of the previous run is carried forward."""
-    from annexa.mappings.catalog import load_catalog
-    from annexa.mappings.rules import load_rules
 
     rules = load_rules([rules_file], {"fake.bucket"}, set(load_catalog().ids()))
     when = START + timedelta(days=night)
@@ -281,3 +285,27 @@ def test_records_apply_in_chain_order_and_an_acceptance_ends_with_the_fix() -> N
     assert (accepted.state(as_of), accepted.owner, accepted.notes) == ("risk_accepted", "B", ["t7 u: n"])
     fixed_then_failed = follow("r", "x", _obs("fail", "fail", "pass", "fail"), records, 3, 1)
     assert (fixed_then_failed.state(as_of), fixed_then_failed.acceptance) == ("open", None)
+
+
+def test_the_pack_shows_the_register_its_flags_and_the_gaps(world: Workspace, tmp_path: Path) -> None:
+    store = world.open_store()
+    output = tmp_path / "pack.zip"
+    build_pack(store, load_catalog(), PackOptions(date(2026, 10, 1), date(2026, 11, 8), controls=["A.8.24"]), output)
+    with zipfile.ZipFile(output) as archive:
+        root = archive.namelist()[0].split("/")[0]
+        register = json.loads(archive.read(f"{root}/nonconformities.json"))
+        page = archive.read(f"{root}/controls/A.8.24.html").decode()
+        index = archive.read(f"{root}/index.html").decode()
+        archive.extract(f"{root}/nonconformities.xlsx", tmp_path)
+    states = {row["resource"]: (row["id"], row["state"], row["flags"]) for row in register}
+    assert states["accepted-expired"] == (
+        nc_id("fake.bucket-encrypted", "accepted-expired"),
+        "open",
+        ["risk acceptance expired 2026-10-01"],
+    )
+    assert states["accepted-valid"][1] == "risk_accepted"
+    assert "overdue (due 2026-09-01)" in page and "risk accepted (by Dana Chief until 2027-03-01)" in page
+    assert "(3 not fixed, 2 overdue or past their risk acceptance)" in index
+    book = openpyxl.load_workbook(tmp_path / root / "nonconformities.xlsx")
+    gaps = list(book["Evidence gaps"].iter_rows(min_row=2, values_only=True))
+    assert [(g[1], g[2], g[3], g[5]) for g in gaps] == [("fake.bucket-encrypted", "gap", "2026-09-30T02:00:00Z", "5")]
