@@ -13,15 +13,17 @@ from annexa.reports.corrective import NC_STATES
 
 NAME = "nc"
 HELP = "corrective actions: update one non-conformity, or export/import the register as CSV for a ticket system"
-DESCRIPTION = """\
-Corrective actions on the non-conformity register (ISO/IEC 27001:2022 clause 10.2; list it with
-`annexa nonconformities`). Every update is stored as a signed, hash-chained run of its own.
+DESCRIPTION = f"""\
+{HELP}.
+
+ISO/IEC 27001:2022 clause 10.2. List the register with `annexa nonconformities`. Every update is
+stored as a signed, hash-chained run of its own; nothing is written when any part is wrong.
 
 An item's id (NC- and 12 hex digits) comes from its rule and resource, so it never changes; a
 rule that fails again on the same resource reopens the same id. States: open and in_progress
 (set by people while the rule fails), risk_accepted (--accept-risk, with an approver from
 `attesters:` and an expiry), fixed (computed: the rule passes again) and verified (computed: the
-pass held for `nonconformities: {verify_after: N}` collection runs in a row, 3 by default)."""
+pass held for `nonconformities: {{verify_after: N}}` collection runs in a row, 3 by default)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

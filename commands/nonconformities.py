@@ -17,8 +17,8 @@ from annexa.reports.period import parse_date, resolve_period
 
 NAME = "nonconformities"
 HELP = (
-    "the non-conformity register: each failing rule x resource (id, state, owner, due date, corrective action, "
-    "risk acceptance, first seen, fixed, verified; overdue and expired items flagged), and the evidence gaps"
+    "the non-conformity register and the evidence gaps; each failing rule x resource with its id, state, owner, "
+    "due date, corrective action, risk acceptance, first seen, fixed and verified; overdue and expired items flagged"
 )
 
 

@@ -17,7 +17,7 @@ import pytest
 from fakes import FAKE_RULES
 from history import START, stamp, write_night
 
-from annexa.evidence_store.store import Store
+from annexa.evidence_store.store import Store, open_store
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.rules import load_rules
 from annexa.pipeline.attestations import record_attestation
@@ -309,3 +309,17 @@ def test_the_pack_shows_the_register_its_flags_and_the_gaps(world: Workspace, tm
     book = openpyxl.load_workbook(tmp_path / root / "nonconformities.xlsx")
     gaps = list(book["Evidence gaps"].iter_rows(min_row=2, values_only=True))
     assert [(g[1], g[2], g[3], g[5]) for g in gaps] == [("fake.bucket-encrypted", "gap", "2026-09-30T02:00:00Z", "5")]
+
+
+def test_verify_after_is_read_from_the_last_collection_runs_configuration(tmp_path: Path) -> None:
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(FAKE_RULES)
+    store = open_store(str(tmp_path / "ev"))
+    config = {"targets": [{"fake": {}}], "nonconformities": {"verify_after": 5}}
+    for night in range(6):  # fails on night 0, passes on nights 1-5
+        write_night(store, rules_file, {"b": {"encrypted": night > 0, "versioning": "Enabled"}}, night, config)
+    period = resolve_period(store, None, date(2026, 8, 5))  # four passing runs
+    (row,) = build_register(store, period, LATER).items
+    assert (row["state"], row["passing_runs"], build_register(store, period, LATER).verify_after) == ("fixed", 4, 5)
+    (row,) = build_register(store, resolve_period(store, None, None), LATER).items
+    assert (row["state"], row["verified_at"]) == ("verified", "2026-08-06T02:00:00Z")
