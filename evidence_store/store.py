@@ -614,7 +614,7 @@ class Store:
     def result_spans(self, first: int, last: int) -> list[dict[str, Any]]:
         """Result intervals overlapping runs first..last, by rule, resource and time: `first_seq`,
         `last_seq` (at most `last`), status and message, the rule as of the span's last run in the
-        period (kind, controls, severity, title, remediation) and the scope of its batch.
+        period (kind, controls, severity, title, remediation), its batch key (`batch`) and that batch's scope.
 
         Replayed from the verified state of run `first` and the deltas after it, and checked to end
         in the state run `last` commits to."""

@@ -192,19 +192,19 @@ class _Timeline:
 
 
 def _gaps(timeline: _Timeline, spans: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Each stretch of consecutive collection runs whose result was `error`."""
+    """Each stretch of consecutive collection runs whose result was `error`, with the first later
+    run that evaluated the rule (`evaluated_again`; None while it has not been)."""
     out: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
     previous = -2
     for index, span in timeline.indexed(spans):
         run = timeline.runs[index]
-        if current is not None and (span["status"] != "error" or index != previous + 1):
-            if span["status"] != "error" and index == previous + 1:
-                current["evaluated_again"] = run.started_at
-            out.append(current)
+        if span["status"] != "error":
+            for gap in out:
+                gap["evaluated_again"] = gap["evaluated_again"] or run.started_at
             current = None
-        if span["status"] == "error":
-            if current is None:
+        else:
+            if current is None or index != previous + 1:  # a run without a result ends a stretch too
                 current = {
                     "rule": span["rule"],
                     "title": span["title"] or "",
@@ -217,12 +217,11 @@ def _gaps(timeline: _Timeline, spans: Sequence[Mapping[str, Any]]) -> list[dict[
                     "runs": 0,
                     "evaluated_again": None,
                 }
+                out.append(current)
             current.update(to=run.started_at, last_run=run.run_id, message=span["message"], last_index=index)
             current["runs"] += 1
         previous = index
-    if current is not None:
-        out.append(current)
-    return [{c: g.get(c) for c in (*GAP_COLUMNS, "last_index")} for g in out]
+    return [{c: g[c] for c in (*GAP_COLUMNS, "last_index")} for g in out]
 
 
 def _row(item: Item, last: Mapping[str, Any], spans: Sequence[Mapping[str, Any]], as_of: datetime) -> dict[str, Any]:

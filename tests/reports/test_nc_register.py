@@ -61,6 +61,8 @@ def buckets(night: int) -> dict[str, Any]:
         # no `encrypted` on nights 60-64: the rule cannot tell (error), an evidence gap
         "gap": {"versioning": "Enabled"} if 60 <= night <= 64 else enc(True),
         "never-failed": enc(True),
+        # cannot be evaluated on nights 75-76, missing from the listing on night 77, again not on 78
+        **({} if night == 77 else {"flaky": {"versioning": "Enabled"} if night in (75, 76, 78) else enc(True)}),
     }
 
 
@@ -234,7 +236,17 @@ def test_evidence_gaps_are_listed_apart_with_their_runs(world: Workspace) -> Non
     )
     assert (gap["first_run"], gap["last_run"]) == ("night-060", "night-064")
     assert gap["controls"] == ["A.8.24"]
-    assert len(register.gaps) == 1
+    # a night without a result ends a stretch; both stretches were evaluated again on night 79
+    flaky = [
+        (g["from"][:10], g["to"][:10], g["runs"], g["evaluated_again"])
+        for g in register.gaps
+        if g["resource"] == "flaky"
+    ]
+    assert flaky == [
+        ("2026-10-15", "2026-10-16", 2, "2026-10-19T02:00:00Z"),
+        ("2026-10-18", "2026-10-18", 1, "2026-10-19T02:00:00Z"),
+    ]
+    assert len(register.gaps) == 3
     # a period that ends before the gap does not list it
     assert _register(world, date(2026, 8, 1), date(2026, 9, 29)).gaps == []
 
@@ -308,7 +320,11 @@ def test_the_pack_shows_the_register_its_flags_and_the_gaps(world: Workspace, tm
     assert "(3 not fixed, 2 overdue or past their risk acceptance)" in index
     book = openpyxl.load_workbook(tmp_path / root / "nonconformities.xlsx")
     gaps = list(book["Evidence gaps"].iter_rows(min_row=2, values_only=True))
-    assert [(g[1], g[2], g[3], g[5]) for g in gaps] == [("fake.bucket-encrypted", "gap", "2026-09-30T02:00:00Z", "5")]
+    assert [(g[1], g[2], g[3], g[5]) for g in gaps] == [
+        ("fake.bucket-encrypted", "gap", "2026-09-30T02:00:00Z", "5"),
+        ("fake.bucket-encrypted", "flaky", "2026-10-15T02:00:00Z", "2"),
+        ("fake.bucket-encrypted", "flaky", "2026-10-18T02:00:00Z", "1"),
+    ]
 
 
 def test_verify_after_is_read_from_the_last_collection_runs_configuration(tmp_path: Path) -> None:
