@@ -639,10 +639,15 @@ class Store:
         spans.extend((key, value[0], value[1], last) for key, value in live.items())
         spans.sort(key=lambda s: (s[0], s[2]))
         out = []
+        rules_at: dict[int, dict[str, dict[str, Any]]] = {}  # per run, read once (spans far outnumber runs)
+        batches_at: dict[int, dict[str, Any]] = {}
         for key, value, start, end in spans:
-            manifest = self.manifest(end)
-            rule = self._rules_of(manifest).get(key[0]) or {}
-            batch = self.manifest(start).get("batches", {}).get(value[2]) if value[2] else None
+            if end not in rules_at:
+                rules_at[end] = self._rules_of(self.manifest(end))
+            if start not in batches_at:
+                batches_at[start] = self.manifest(start).get("batches", {})
+            rule = rules_at[end].get(key[0]) or {}
+            batch = batches_at[start].get(value[2]) if value[2] else None
             out.append(
                 {
                     "rule": key[0],

@@ -14,7 +14,8 @@ again), `verified` (the pass held for `verify_after` collection runs in a row). 
 attestation or corrective-action run holds no results and neither opens nor closes an item.
 A run in which the result was not a fresh pass (an error, no result, or a result carried
 forward from an earlier run because its collector did not run) restarts the count: a fix is
-verified on evidence that it held, not on the absence of evidence.
+verified on evidence that it held, not on the absence of evidence. Results are replayed by
+stretches of runs with the same result, so the cost grows with changes, not with nights.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from annexa.model import parse_timestamp
 
@@ -35,7 +36,8 @@ __all__ = [
     "NC_STATES",
     "TEXT_FIELDS",
     "Item",
-    "Observation",
+    "RunRef",
+    "Stretch",
     "follow",
     "nc_id",
 ]
@@ -52,15 +54,25 @@ def nc_id(rule: str, resource: str) -> str:
     return "NC-" + hashlib.sha256(f"{rule}\n{resource}".encode()).hexdigest()[:12]
 
 
-@dataclass(frozen=True)
-class Observation:
-    """The result of one rule on one resource in one collection run."""
+class RunRef(NamedTuple):
+    """A collection run as the lifecycle needs it."""
 
     seq: int
     run_id: str
     at: str  # the run's start
-    status: str  # pass, fail, error, not_applicable, or absent (no result in that run)
-    fresh: bool = True  # False: carried forward from an earlier run (its collector did not run)
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Consecutive collection runs in which one rule x resource had the same result.
+
+    `status` is pass, fail, error, not_applicable or absent (no result in those runs); `fresh` is
+    False for a result carried forward from an earlier run because its collector did not run.
+    A stretch never spans the period's first run (the caller splits there)."""
+
+    runs: Sequence[RunRef]
+    status: str
+    fresh: bool = True
 
 
 @dataclass
@@ -111,27 +123,31 @@ class Item:
 def follow(
     rule: str,
     resource: str,
-    observations: Iterable[Observation],
+    stretches: Iterable[Stretch],
     records: Sequence[dict[str, Any]],
     verify_after: int,
     period_first_seq: int,
 ) -> Item:
     """Replay one rule x resource's collection results and its records (each with `sequence`, the
     run that stored it) in chain order; `in_period` says whether the item concerns the period
-    that starts at run `period_first_seq`."""
+    that starts at run `period_first_seq`.
+
+    A record stored within a stretch is applied after it: records change only what people
+    decide, which the runs of a stretch after its first never read."""
     item = Item(nc_id(rule, resource), rule, resource)
     pending = sorted(records, key=lambda r: r["sequence"])
     position = 0
     seen_period = False
-    for obs in observations:
-        while position < len(pending) and pending[position]["sequence"] < obs.seq:
+    for stretch in stretches:
+        first = stretch.runs[0]
+        while position < len(pending) and pending[position]["sequence"] < first.seq:
             _apply(item, pending[position])
             position += 1
-        if not seen_period and obs.seq >= period_first_seq:
+        if not seen_period and first.seq >= period_first_seq:
             seen_period = True
             item.in_period = item.phase in ("failing", "fixed")
-        _observe(item, obs, verify_after)
-        if seen_period and obs.status == "fail":
+        _observe(item, stretch, verify_after)
+        if seen_period and stretch.status == "fail":
             item.in_period = True
     for record in pending[position:]:
         _apply(item, record)
@@ -140,30 +156,34 @@ def follow(
     return item
 
 
-def _observe(item: Item, obs: Observation, verify_after: int) -> None:
-    item.last_result = obs.status if obs.fresh else f"{obs.status} (carried)"
-    if obs.status == "fail":
+def _observe(item: Item, stretch: Stretch, verify_after: int) -> None:
+    runs = stretch.runs
+    first, last = runs[0], runs[-1]
+    item.last_result = stretch.status if stretch.fresh else f"{stretch.status} (carried)"
+    if stretch.status == "fail":
         if item.phase != "failing":
             if item.phase:
                 item.reopened += 1
-            item.phase, item.manual, item.opened_at = "failing", "open", obs.at
+            item.phase, item.manual, item.opened_at = "failing", "open", first.at
             item.fixed_at = item.verified_at = None
             item.passing_runs = 0
         if item.first_seen is None:
-            item.first_seen, item.first_run = obs.at, obs.run_id
-        item.last_seen, item.last_run = obs.at, obs.run_id
+            item.first_seen, item.first_run = first.at, first.run_id
+        item.last_seen, item.last_run = last.at, last.run_id
         return
-    if obs.status == "pass" and obs.fresh:
+    if stretch.status == "pass" and stretch.fresh:
         if item.phase == "failing":
             # A risk acceptance covers the failure it was recorded for; a later regression needs a new one.
-            item.phase, item.fixed_at, item.passing_runs, item.acceptance = "fixed", obs.at, 0, None
+            item.phase, item.fixed_at, item.passing_runs, item.acceptance = "fixed", first.at, 0, None
+        if item.phase == "fixed":
+            needed = verify_after - item.passing_runs  # runs of this stretch until the fix held long enough
+            if needed <= len(runs):
+                item.phase, item.verified_at = "verified", runs[needed - 1].at
         if item.phase in ("fixed", "verified"):
-            item.passing_runs += 1
-        if item.phase == "fixed" and item.passing_runs >= verify_after:
-            item.phase, item.verified_at = "verified", obs.at
+            item.passing_runs += len(runs)
         return
     if item.phase == "fixed":
-        item.passing_runs = 0  # no fresh pass in this run: the fix has to hold again from the next one
+        item.passing_runs = 0  # no fresh pass in these runs: the fix has to hold again from the next one
 
 
 def _apply(item: Item, record: dict[str, Any]) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.model import parse_timestamp
-from annexa.reports.corrective import FAILING_STATES, Item, Observation, follow, nc_id
+from annexa.reports.corrective import FAILING_STATES, Item, RunRef, Stretch, follow, nc_id
 from annexa.reports.period import Period
 from annexa.reports.settings import run_settings
 from annexa.reports.xlsx import Column, Sheet, workbook_bytes
@@ -129,20 +129,19 @@ def build_register(store: Store, period: Period, now: datetime | None = None) ->
     records: dict[str, list[dict[str, Any]]] = {}
     for record in store.statements(NC_RUN_TYPE, NC_KIND, last):
         records.setdefault(record["nc"], []).append(record)
-    timeline = _Timeline(store, collections)
-    in_period = bisect_left(timeline.seqs, period.first.seq)
+    timeline = _Timeline(store, collections, period.first.seq)
     items, gaps = [], []
     for (rule, resource), group in groupby(store.result_spans(1, last), key=lambda s: (s["rule"], s["resource"])):
         spans = list(group)
         statuses = {s["status"] for s in spans}
         if "error" in statuses:
-            gaps += [g for g in _gaps(timeline, spans) if g["last_index"] >= in_period]
+            gaps += [g for g in _gaps(timeline, spans) if g["last_index"] >= timeline.period_start]
         if "fail" not in statuses:
             continue
         item = follow(
             rule,
             resource,
-            timeline.observations(spans),
+            timeline.stretches(spans),
             records.get(nc_id(rule, resource), []),
             verify_after,
             period.first.seq,
@@ -157,38 +156,70 @@ def build_register(store: Store, period: Period, now: datetime | None = None) ->
 
 
 class _Timeline:
-    """The collection runs in chain order and which batches each one carried forward."""
+    """The collection runs in chain order, where the period starts among them, and which batches
+    each one carried forward. Attestation and corrective-action runs hold no results, so no
+    result span covers them: a span's runs are the collection runs within its sequence range."""
 
-    def __init__(self, store: Store, collections: Sequence[RunInfo]) -> None:
+    def __init__(self, store: Store, collections: Sequence[RunInfo], period_first_seq: int) -> None:
         self.store = store
-        self.runs = list(collections)
+        self.refs = [RunRef(r.seq, r.run_id, r.started_at) for r in collections]
         self.seqs = [r.seq for r in collections]
-        self._carried: dict[int, frozenset[str]] = {}
+        self.period_start = bisect_left(self.seqs, period_first_seq)  # index of the period's first collection
+        self._carried: dict[str, list[int]] | None = None
 
-    def carried(self, seq: int) -> frozenset[str]:
-        if seq not in self._carried:
-            batches = self.store.manifest(seq).get("batches", {})
-            self._carried[seq] = frozenset(k for k, b in batches.items() if b.get("carried_from"))
-        return self._carried[seq]
+    def carried_at(self, batch: str | None) -> list[int]:
+        """Indexes of the runs that carried batch `batch` forward instead of collecting it."""
+        if self._carried is None:
+            found: dict[str, list[int]] = {}
+            for index, seq in enumerate(self.seqs):
+                for key, entry in self.store.manifest(seq).get("batches", {}).items():
+                    if entry.get("carried_from"):
+                        found.setdefault(key, []).append(index)
+            self._carried = found
+        return self._carried.get(batch or "", [])
 
-    def indexed(self, spans: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, Mapping[str, Any]]]:
-        """(index of a collection run, the span holding its result) in order; attestation and
-        corrective-action runs hold no results, so no span covers them."""
+    def ranges(self, spans: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, int, Mapping[str, Any]]]:
+        """(first, end) indexes of the collection runs each span covers, in order (end exclusive)."""
         for span in spans:
-            for index in range(bisect_left(self.seqs, span["first_seq"]), bisect_right(self.seqs, span["last_seq"])):
-                yield index, span
+            first, end = bisect_left(self.seqs, span["first_seq"]), bisect_right(self.seqs, span["last_seq"])
+            if first < end:
+                yield first, end, span
 
-    def observations(self, spans: Sequence[Mapping[str, Any]]) -> Iterator[Observation]:
-        """One observation per collection run from the first failing one to the last (absent included)."""
-        held = dict(self.indexed(spans))
-        start = min(i for i, s in held.items() if s["status"] == "fail")
-        for index in range(start, len(self.runs)):
-            run, span = self.runs[index], held.get(index)
-            if span is None:
-                yield Observation(run.seq, run.run_id, run.started_at, "absent")
+    def stretches(self, spans: Sequence[Mapping[str, Any]]) -> Iterator[Stretch]:
+        """The stretches from the first failing run to the last run (runs without a result as
+        `absent`; a carried pass as a stretch of its own)."""
+        ranges = list(self.ranges(spans))
+        start = min(first for first, _end, span in ranges if span["status"] == "fail")
+        position = start
+        for first, end, span in ranges:
+            if end <= start:
                 continue
-            fresh = span["status"] != "pass" or span.get("batch") not in self.carried(run.seq)
-            yield Observation(run.seq, run.run_id, run.started_at, span["status"], fresh)
+            first = max(first, start)
+            if first > position:
+                yield from self._split(position, first, "absent")
+            if span["status"] == "pass":
+                carried = self.carried_at(span.get("batch"))
+                for index in carried[bisect_left(carried, first) : bisect_left(carried, end)]:
+                    if index > first:
+                        yield from self._split(first, index, "pass")
+                    yield Stretch(self.refs[index : index + 1], "pass", fresh=False)
+                    first = index + 1
+                if first < end:
+                    yield from self._split(first, end, "pass")
+            else:
+                yield from self._split(first, end, span["status"])
+            position = end
+        if position < len(self.refs):
+            yield from self._split(position, len(self.refs), "absent")
+
+    def _split(self, first: int, end: int, status: str) -> Iterator[Stretch]:
+        """Runs first..end-1 as one stretch, or two where the period starts among them."""
+        middle = self.period_start
+        if first < middle < end:
+            yield Stretch(self.refs[first:middle], status)
+            yield Stretch(self.refs[middle:end], status)
+        else:
+            yield Stretch(self.refs[first:end], status)
 
 
 def _gaps(timeline: _Timeline, spans: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -196,15 +227,14 @@ def _gaps(timeline: _Timeline, spans: Sequence[Mapping[str, Any]]) -> list[dict[
     run that evaluated the rule (`evaluated_again`; None while it has not been)."""
     out: list[dict[str, Any]] = []
     current: dict[str, Any] | None = None
-    previous = -2
-    for index, span in timeline.indexed(spans):
-        run = timeline.runs[index]
+    previous_end = -1
+    for first, end, span in timeline.ranges(spans):
         if span["status"] != "error":
             for gap in out:
-                gap["evaluated_again"] = gap["evaluated_again"] or run.started_at
+                gap["evaluated_again"] = gap["evaluated_again"] or timeline.refs[first].at
             current = None
         else:
-            if current is None or index != previous + 1:  # a run without a result ends a stretch too
+            if current is None or first != previous_end:  # a run without a result ends a stretch too
                 current = {
                     "rule": span["rule"],
                     "title": span["title"] or "",
@@ -212,15 +242,16 @@ def _gaps(timeline: _Timeline, spans: Sequence[Mapping[str, Any]]) -> list[dict[
                     "kind": span["kind"] or "",
                     "resource": span["resource"],
                     "scope": json.loads(span["scope"] or "{}"),
-                    "from": run.started_at,
-                    "first_run": run.run_id,
+                    "from": timeline.refs[first].at,
+                    "first_run": timeline.refs[first].run_id,
                     "runs": 0,
                     "evaluated_again": None,
                 }
                 out.append(current)
-            current.update(to=run.started_at, last_run=run.run_id, message=span["message"], last_index=index)
-            current["runs"] += 1
-        previous = index
+            last = timeline.refs[end - 1]
+            current.update(to=last.at, last_run=last.run_id, message=span["message"], last_index=end - 1)
+            current["runs"] += end - first
+        previous_end = end
     return [{c: g[c] for c in (*GAP_COLUMNS, "last_index")} for g in out]
 
 

@@ -23,7 +23,7 @@ from annexa.mappings.rules import load_rules
 from annexa.pipeline.attestations import record_attestation
 from annexa.pipeline.corrective import update_item
 from annexa.pipeline.workspace import Workspace, load_workspace
-from annexa.reports.corrective import Observation, follow, nc_id
+from annexa.reports.corrective import RunRef, Stretch, follow, nc_id
 from annexa.reports.nonconformities import Register, alert_lines, build_register
 from annexa.reports.pack import PackOptions, build_pack
 from annexa.reports.period import resolve_period
@@ -259,11 +259,17 @@ def test_an_item_verified_before_the_period_is_not_in_it(world: Workspace) -> No
 # -- the lifecycle alone ------------------------------------------------------------
 
 
-def _obs(*statuses: str) -> list[Observation]:
-    out = []
+def _obs(*statuses: str, grouped: bool = True) -> list[Stretch]:
+    """Stretches from one status per run (`pass~`: a carried pass), consecutive equal ones grouped."""
+    out: list[Stretch] = []
     for n, status in enumerate(statuses, 1):
+        run = RunRef(n * 2, f"r{n}", f"2026-08-{n:02d}T00:00:00Z")
         fresh = not status.endswith("~")
-        out.append(Observation(n * 2, f"r{n}", f"2026-08-{n:02d}T00:00:00Z", status.rstrip("~"), fresh))
+        last = out[-1] if out else None
+        if grouped and last is not None and (last.status, last.fresh) == (status.rstrip("~"), fresh):
+            out[-1] = Stretch([*last.runs, run], last.status, fresh)
+        else:
+            out.append(Stretch([run], status.rstrip("~"), fresh))
     return out
 
 
@@ -278,12 +284,23 @@ def _obs(*statuses: str) -> list[Observation]:
         (("fail", "pass"), 1, "verified", 1),
         (("fail", "pass", "pass", "pass", "fail"), 3, "open", 0),  # reopened after verified
         (("fail", "error", "absent"), 3, "open", 0),  # not evaluated is not fixed
+        (("fail", "fail", "pass", "pass", "pass", "pass", "pass"), 3, "verified", 5),
+        (("fail", "pass", "pass", "pass~", "pass", "pass", "pass"), 2, "verified", 5),  # once verified, it stays
     ],
 )
 def test_lifecycle(statuses: tuple[str, ...], verify_after: int, state: str, passing: int) -> None:
-    item = follow("r", "x", _obs(*statuses), [], verify_after, 1)
     as_of = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    item = follow("r", "x", _obs(*statuses), [], verify_after, 1)
     assert (item.state(as_of), item.passing_runs) == (state, passing)
+    # run by run gives the same as by stretches
+    single = follow("r", "x", _obs(*statuses, grouped=False), [], verify_after, 1)
+    assert (single.state(as_of), single.passing_runs, single.verified_at, single.fixed_at, single.last_seen) == (
+        item.state(as_of),
+        item.passing_runs,
+        item.verified_at,
+        item.fixed_at,
+        item.last_seen,
+    )
 
 
 def test_records_apply_in_chain_order_and_an_acceptance_ends_with_the_fix() -> None:
