@@ -6,7 +6,7 @@ result spans alone (Store.result_spans from run 1: the floor), B = the whole reg
 (build_register). Prints medians and min-max of both and B's peak Python memory (tracemalloc) at
 each number of nights, so growth in nights shows.
 
-    .venv/bin/python bench/nc_register.py [--resources 10000] [--repeat 3]
+    .venv/bin/python bench/nc_register.py [--resources 2000] [--repeat 3]   (10000: ~7 min to write the store)
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def figures(values: list[float]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--resources", type=int, default=10000)
+    parser.add_argument("--resources", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="annexa-bench-") as tmp:

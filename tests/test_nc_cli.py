@@ -96,6 +96,12 @@ def test_an_update_is_a_signed_chained_run_and_shows_in_the_register(
     assert row["notes"][0].endswith(": T-1")
     code, out, err = _cli(capsys, "verify", "--config", str(config))
     assert code == 0, out + err
+    # the record run is no collection: `latest`, drift and the SoA still read the last collection run
+    code, out, err = _cli(capsys, "runs", "--config", str(config), "--format", "json")
+    assert [r["type"] for r in json.loads(out)] == ["collection"] * 4 + ["corrective_action"]
+    code, out, err = _cli(capsys, "findings", "--config", str(config), "--format", "json")
+    assert code == 0 and len(json.loads(out)) == 6, err
+    assert _cli(capsys, "drift", "--config", str(config))[0] == 0
     # a risk acceptance, approved by a configured attester
     code, out, err = _update(
         capsys, config, FAILING, "--accept-risk", "--approver", "dana chief", "--expires", FUTURE, "--note", "why"
