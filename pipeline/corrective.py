@@ -125,7 +125,9 @@ def plan_update(
     else:
         for name in ("approver", "expires"):
             if fields.get(name):
-                raise UsageError(f"{where(name)}: only with a risk acceptance ({where('state')} risk_accepted)")
+                raise UsageError(
+                    f"{where(name)}: only with a risk acceptance (--accept-risk; in a CSV, state risk_accepted)"
+                )
     if not changes and not note:
         raise UsageError(f"{row['id']}: nothing to record (give at least one of the fields to change, or a note)")
     return {"nc": row["id"], "rule": row["rule"], "resource": row["resource"], "set": changes, "note": note}
