@@ -25,6 +25,7 @@ from annexa.mappings.legacy_ids import unknown_control
 from annexa.mappings.risks import load_risks
 from annexa.mappings.scope import (
     DEFAULT_MAX_AGE,
+    DEFAULT_VERIFY_AFTER,
     AttestationPolicy,
     Attester,
     Risk,
@@ -34,6 +35,7 @@ from annexa.mappings.scope import (
     parse_attestation_policy,
     parse_attesters,
     parse_decision,
+    parse_nc_policy,
     parse_soa_approval,
 )
 from annexa.model import parse_duration
@@ -61,6 +63,7 @@ _TOP_KEYS = (
     "attesters",
     "attestations",
     "soa",
+    "nonconformities",
 )
 _STORE_KEYS = ("url", "object_lock")
 _MAX_RETENTION_DAYS = 36500  # S3's own limit is 100 years
@@ -84,6 +87,7 @@ class Config:
     attesters: Mapping[str, Attester] = field(default_factory=dict)  # who may attest, by name
     attestation_policy: AttestationPolicy = field(default_factory=AttestationPolicy)
     soa: SoaApproval | None = None  # `soa: {version, approved_by, approved_at}` (clause 6.1.3 f)
+    verify_after: int = DEFAULT_VERIFY_AFTER  # `nonconformities: {verify_after: N}`: runs a fix must hold
 
 
 def _plain(value: Any) -> Any:
@@ -183,6 +187,11 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
     signing_key = attempt(lambda: _signing_key(doc.get("signing"), base, at))
     scope = attempt(lambda: _scope(doc.get("scope", {}), catalog, path, risks), {})
     soa = attempt(lambda: parsed("soa", parse_soa_approval)) if "soa" in doc else None
+    verify_after = (
+        attempt(lambda: parsed("nonconformities", parse_nc_policy), DEFAULT_VERIFY_AFTER)
+        if "nonconformities" in doc
+        else DEFAULT_VERIFY_AFTER
+    )
     if problems:
         raise UsageErrors(problems)
 
@@ -203,6 +212,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         attesters=attesters,
         attestation_policy=policy,
         soa=soa,
+        verify_after=verify_after,
     )
 
 

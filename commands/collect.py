@@ -66,6 +66,8 @@ def _alert(ws: Workspace, store: Store, run: RunInfo, log: Any) -> None:
     change the run's exit code, so even an unexpected failure is logged, not raised."""
     from annexa.notify.send import notify_run  # imports requests: only when alerting
     from annexa.reports.drift import drift_between, previous_collection
+    from annexa.reports.nonconformities import alert_lines, build_register
+    from annexa.reports.period import resolve_period
 
     assert ws.config.notify is not None
     try:
@@ -73,6 +75,10 @@ def _alert(ws: Workspace, store: Store, run: RunInfo, log: Any) -> None:
         before = previous_collection(store, run)
         if before is not None:
             drift = drift_between(store, before, run, ws.catalog, ws.registry.max_age_by_kind())
-        notify_run(ws.config.notify, drift, store.url, log, head=f"{run.seq}:{run.manifest_sha256}")
+        # overdue non-conformities and expired risk acceptances, as of this run
+        attention = alert_lines(build_register(store, resolve_period(store, None, None)))
+        notify_run(
+            ws.config.notify, drift, store.url, log, head=f"{run.seq}:{run.manifest_sha256}", attention=attention
+        )
     except Exception:  # alerting must never lose or fail a run that is already published
         log.error("notify_failed", target="all", error="could not build or send the drift summary", exc_info=True)

@@ -5,11 +5,21 @@ from __future__ import annotations
 import argparse
 
 from annexa.commands.common import add_output, add_store_options, emit, render_rows, workspace
-from annexa.reports.nonconformities import NC_COLUMNS, TABLE_COLUMNS, nonconformities, nonconformity_workbook
+from annexa.reports.nonconformities import (
+    GAP_COLUMNS,
+    GAP_TABLE_COLUMNS,
+    NC_COLUMNS,
+    TABLE_COLUMNS,
+    build_register,
+    nonconformity_workbook,
+)
 from annexa.reports.period import parse_date, resolve_period
 
 NAME = "nonconformities"
-HELP = "the non-conformity register; each failing rule x resource with first seen, last seen, days open, fixed at"
+HELP = (
+    "the non-conformity register and the evidence gaps; each failing rule x resource with its id, state, owner, "
+    "due date, corrective action, risk acceptance, first seen, fixed and verified; overdue and expired items flagged"
+)
 
 
 def add_period_options(parser: argparse.ArgumentParser, required: bool) -> None:
@@ -35,13 +45,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_store_options(parser)
     add_period_options(parser, required=False)
     add_output(parser, ("table", "json", "csv", "xlsx"), "table")
+    parser.add_argument(
+        "--gaps",
+        action="store_true",
+        help="list the evidence gaps instead: the runs in which a rule could not be evaluated on a resource "
+        "(`error`); the xlsx workbook always has both sheets",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     store = workspace(args, config_required=False).read_store()
-    rows = nonconformities(store, resolve_period(store, args.start, args.end))
+    register = build_register(store, resolve_period(store, args.start, args.end))
     if args.format == "xlsx":
-        emit(nonconformity_workbook(rows), args.output, store.url)
+        emit(nonconformity_workbook(register.items, register.gaps), args.output, store.url)
+    elif args.gaps:
+        emit(render_rows(register.gaps, args.format, GAP_COLUMNS, GAP_TABLE_COLUMNS), args.output, store.url)
     else:
-        emit(render_rows(rows, args.format, NC_COLUMNS, TABLE_COLUMNS), args.output, store.url)
+        emit(render_rows(register.items, args.format, NC_COLUMNS, TABLE_COLUMNS), args.output, store.url)
     return 0

@@ -68,7 +68,8 @@ class RunInfo:
     facts: int
     results: int
     errors: int
-    type: str = "collection"  # or `attestation`: a run that records one attestation (`annexa attest`)
+    # or a recorded statement's run: `attestation` (`annexa attest`), `corrective_action` (`annexa nc`)
+    type: str = "collection"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -575,15 +576,20 @@ class Store:
     def attestations(self, before: RunInfo | None = None) -> list[dict[str, Any]]:
         """Attestation records (oldest first) from the runs chained before `before` (all when None):
         a run's SoA counts the statements recorded before it, never later ones."""
+        return self.statements("attestation", "attestation.control", before.seq - 1 if before is not None else None)
+
+    def statements(self, run_type: str, kind: str, up_to: int | None = None) -> list[dict[str, Any]]:
+        """Recorded statements of `kind` (oldest first) from the `run_type` runs up to run `up_to`
+        (all when None): each fact's data with its object hash (`fact`) and run (`sequence`)."""
         runs = self.runs()  # every run's type from its manifest: the index must not hide one
-        up_to = before.seq - 1 if before is not None else (runs[-1].seq if runs else 0)
+        last = up_to if up_to is not None else (runs[-1].seq if runs else 0)
         records = []
         for run in runs:
-            if run.type != "attestation" or run.seq > up_to:
+            if run.type != run_type or run.seq > last:
                 continue
             state = self.fact_state(run.seq)
-            for (kind, _resource), (digest, _batch, since) in sorted(state.items()):
-                if kind == "attestation.control" and since == run.seq:
+            for (fact_kind, _resource), (digest, _batch, since) in sorted(state.items()):
+                if fact_kind == kind and since == run.seq:
                     body = self.get_json(digest)
                     records.append({**body["data"], "fact": digest, "sequence": run.seq})
         return records
@@ -627,7 +633,7 @@ class Store:
     def result_spans(self, first: int, last: int) -> list[dict[str, Any]]:
         """Result intervals overlapping runs first..last, by rule, resource and time: `first_seq`,
         `last_seq` (at most `last`), status and message, the rule as of the span's last run in the
-        period (kind, controls, severity, title, remediation) and the scope of its batch.
+        period (kind, controls, severity, title, remediation), its batch key (`batch`) and that batch's scope.
 
         Replayed from the verified state of run `first` and the deltas after it, and checked to end
         in the state run `last` commits to."""
@@ -652,10 +658,15 @@ class Store:
         spans.extend((key, value[0], value[1], last) for key, value in live.items())
         spans.sort(key=lambda s: (s[0], s[2]))
         out = []
+        rules_at: dict[int, dict[str, dict[str, Any]]] = {}  # per run, read once (spans far outnumber runs)
+        batches_at: dict[int, dict[str, Any]] = {}
         for key, value, start, end in spans:
-            manifest = self.manifest(end)
-            rule = self._rules_of(manifest).get(key[0]) or {}
-            batch = self.manifest(start).get("batches", {}).get(value[2]) if value[2] else None
+            if end not in rules_at:
+                rules_at[end] = self._rules_of(self.manifest(end))
+            if start not in batches_at:
+                batches_at[start] = self.manifest(start).get("batches", {})
+            rule = rules_at[end].get(key[0]) or {}
+            batch = batches_at[start].get(value[2]) if value[2] else None
             out.append(
                 {
                     "rule": key[0],
@@ -670,6 +681,7 @@ class Store:
                     "title": rule.get("title"),
                     "remediation": rule.get("remediation"),
                     "scope": json.dumps(batch["scope"], sort_keys=True) if batch else None,
+                    "batch": value[2],
                 }
             )
         return out

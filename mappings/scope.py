@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_MAX_AGE",
     "DEFAULT_MAX_VALIDITY",
     "DEFAULT_REQUIRE_FILE",
+    "DEFAULT_VERIFY_AFTER",
     "MAX_VALIDITY_LIMIT",
     "REASON_KINDS",
     "RISK_TREATMENTS",
@@ -35,6 +36,7 @@ __all__ = [
     "parse_attestation_policy",
     "parse_attesters",
     "parse_decision",
+    "parse_nc_policy",
     "parse_reasons",
     "parse_risk",
     "parse_soa_approval",
@@ -50,6 +52,11 @@ REASON_KINDS = ("risk", "legal", "regulatory", "contractual", "business", "best-
 RISK_TREATMENTS = ("modify", "mitigate", "reduce", "retain", "accept", "avoid", "share", "transfer")
 DEFAULT_MAX_AGE = timedelta(days=7)  # evidence freshness when neither the control, the config nor the collector says
 DEFAULT_MAX_VALIDITY = timedelta(days=365)
+# A fix is `verified` once its passing result held for this many collection runs in a row
+# (`nonconformities: {verify_after: N}`): three nights by default, long enough to see that a
+# fix survived the next deployments, short enough to close items within the week.
+DEFAULT_VERIFY_AFTER = 3
+MAX_VERIFY_AFTER = 366
 # An attestation is a point-in-time statement: never valid beyond one certification cycle.
 MAX_VALIDITY_LIMIT = timedelta(days=3 * 365)
 DEFAULT_REQUIRE_FILE = ("A.7.*",)  # physical controls: a statement alone is not enough
@@ -334,6 +341,23 @@ def parse_attestation_policy(node: Any, control_ids: Sequence[str] | None = None
             if not any(_matches(pattern, c) for c in control_ids):
                 raise ScopeError(f"require_file: no Annex A 2022 control matches {pattern!r}", "require_file", node)
     return AttestationPolicy(max_validity, tuple(p.strip() for p in patterns))
+
+
+def parse_nc_policy(node: Any) -> int:
+    """`nonconformities: {verify_after: 3}`: collection runs a passing result must hold before a fix is verified."""
+    if not isinstance(node, dict):
+        raise ScopeError("`nonconformities` must be a mapping with verify_after", None, node)
+    for key in node:
+        if key != "verify_after":
+            raise ScopeError(f"unknown nonconformities key {key!r} (allowed: verify_after)", key, node)
+    value = node.get("verify_after", DEFAULT_VERIFY_AFTER)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_VERIFY_AFTER:
+        raise ScopeError(
+            f"verify_after must be a whole number of collection runs from 1 to {MAX_VERIFY_AFTER}, not {value!r}",
+            "verify_after",
+            node,
+        )
+    return value
 
 
 def _matches(pattern: str, control: str) -> bool:

@@ -1,5 +1,8 @@
 """Alert bodies built from a Drift: Slack, Teams (Adaptive Card), generic JSON and email text. Pure.
 
+`attention` lines (reports.nonconformities.alert_lines: overdue non-conformities, expired risk
+acceptances) follow the drift's lines, so the nightly alert keeps reminding until someone acts.
+
 Resource names and tags come from the systems annexa reads, so they are
 untrusted: Slack control characters (`&`, `<`, `>`) are escaped so a hostile
 bucket name cannot smuggle a link or a mention into the channel.
@@ -8,6 +11,7 @@ bucket name cannot smuggle a link or a mention into the channel.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from annexa.reports.drift import Drift
@@ -17,7 +21,7 @@ __all__ = ["MAX_LINES", "email_text", "payload", "subject", "summary_lines"]
 MAX_LINES = 20
 
 
-def subject(drift: Drift, store_url: str) -> str:
+def subject(drift: Drift, store_url: str, attention: Sequence[str] = ()) -> str:
     to = drift.to_run
     if drift.regressions:
         head = f"{drift.regressions} regression{'s' if drift.regressions != 1 else ''}"
@@ -25,6 +29,9 @@ def subject(drift: Drift, store_url: str) -> str:
         head = "changes, no regressions"
     else:
         head = "no changes"
+    items = sum(1 for line in attention if not line.startswith("..."))
+    if items:
+        head += f", {items} non-conformit{'ies' if items != 1 else 'y'} overdue or past its risk acceptance"
     return f"annexa: {head} in run #{to.sequence} {to.run_id} ({to.status}) of {store_url}"
 
 
@@ -59,9 +66,15 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def payload(fmt: str, drift: Drift, store_url: str, head: str | None = None) -> dict[str, Any]:
-    title = subject(drift, store_url)
-    lines = summary_lines(drift) + ([head_line(head)] if head else [])
+def _attention_lines(attention: Sequence[str]) -> list[str]:
+    return [f"ATTENTION {line}" for line in attention]
+
+
+def payload(
+    fmt: str, drift: Drift, store_url: str, head: str | None = None, attention: Sequence[str] = ()
+) -> dict[str, Any]:
+    title = subject(drift, store_url, attention)
+    lines = summary_lines(drift) + _attention_lines(attention) + ([head_line(head)] if head else [])
     if fmt == "slack":
         body = "\n".join(f"• {_slack_escape(line)}" for line in lines)
         return {"text": f"*{_slack_escape(title)}*" + (f"\n{body}" if body else "")}
@@ -80,9 +93,22 @@ def payload(fmt: str, drift: Drift, store_url: str, head: str | None = None) -> 
                 {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
             ],
         }
-    return {"event": "annexa.drift", "title": title, "store": store_url, "head": head, **drift.to_dict()}
+    return {
+        "event": "annexa.drift",
+        "title": title,
+        "store": store_url,
+        "head": head,
+        **drift.to_dict(),
+        "attention": list(attention),
+    }
 
 
-def email_text(drift: Drift, store_url: str, head: str | None = None) -> str:
-    lines = [subject(drift, store_url), "", *summary_lines(drift), *([head_line(head)] if head else [])]
+def email_text(drift: Drift, store_url: str, head: str | None = None, attention: Sequence[str] = ()) -> str:
+    lines = [
+        subject(drift, store_url, attention),
+        "",
+        *summary_lines(drift),
+        *_attention_lines(attention),
+        *([head_line(head)] if head else []),
+    ]
     return "\n".join([*lines, "", json.dumps(drift.counts(), sort_keys=True)]) + "\n"

@@ -13,7 +13,7 @@ import os
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -40,23 +40,31 @@ class Delivery:
     detail: str
 
 
-def should_notify(settings: NotifySettings, drift: Drift) -> bool:
-    if settings.when == "always":
+def should_notify(settings: NotifySettings, drift: Drift, attention: Sequence[str] = ()) -> bool:
+    """Per `notify.when`; an item that needs attention (overdue, risk acceptance expired) always alerts."""
+    if settings.when == "always" or attention:
         return True
     if settings.when == "regressions":
         return drift.regressions > 0
     return drift.has_changes()
 
 
-def notify(settings: NotifySettings, drift: Drift, store_url: str, log: Any, head: str | None = None) -> list[Delivery]:
-    """Send the drift summary (and the chain's `head`, an anchor a third party then holds) to every
-    configured receiver; returns what happened to each."""
+def notify(
+    settings: NotifySettings,
+    drift: Drift,
+    store_url: str,
+    log: Any,
+    head: str | None = None,
+    attention: Sequence[str] = (),
+) -> list[Delivery]:
+    """Send the drift summary (the non-conformities that need `attention`, and the chain's `head`, an
+    anchor a third party then holds) to every configured receiver; returns what happened to each."""
     jobs: list[Callable[[], Delivery]] = [
-        functools.partial(_webhook, hook, payload(hook.format, drift, store_url, head), settings)
+        functools.partial(_webhook, hook, payload(hook.format, drift, store_url, head, attention), settings)
         for hook in settings.webhooks
     ]
     if settings.email is not None:
-        jobs.append(functools.partial(_email, settings.email, drift, store_url, settings, head))
+        jobs.append(functools.partial(_email, settings.email, drift, store_url, settings, head, attention))
     # In parallel, so one hanging receiver delays the others by nothing.
     with ThreadPoolExecutor(max_workers=min(8, len(jobs) or 1)) as pool:
         deliveries = list(pool.map(lambda job: job(), jobs))
@@ -107,14 +115,19 @@ def _webhook(hook: Webhook, body: dict[str, Any], settings: NotifySettings) -> D
 
 
 def _email(
-    email: EmailSettings, drift: Drift, store_url: str, settings: NotifySettings, head: str | None = None
+    email: EmailSettings,
+    drift: Drift,
+    store_url: str,
+    settings: NotifySettings,
+    head: str | None = None,
+    attention: Sequence[str] = (),
 ) -> Delivery:
     target = f"email via {email.host}:{email.port} to {', '.join(email.to)}"
     message = EmailMessage()
-    message["Subject"] = subject(drift, store_url)
+    message["Subject"] = subject(drift, store_url, attention)
     message["From"] = email.sender
     message["To"] = ", ".join(email.to)
-    message.set_content(email_text(drift, store_url, head))
+    message.set_content(email_text(drift, store_url, head, attention))
     detail = ""
     for attempt in range(settings.retries + 1):
         if attempt:
@@ -133,13 +146,19 @@ def _email(
 
 
 def notify_run(
-    settings: NotifySettings, drift: Drift | None, store_url: str, log: Any, head: str | None = None
+    settings: NotifySettings,
+    drift: Drift | None,
+    store_url: str,
+    log: Any,
+    head: str | None = None,
+    attention: Sequence[str] = (),
 ) -> list[Delivery]:
-    """Notify about a finished run's drift when `settings.when` asks for it (None: no earlier run)."""
+    """Notify about a finished run's drift when `settings.when` asks for it, or when non-conformities
+    need `attention` (None: no earlier run)."""
     if drift is None:
         log.info("notify_skipped", reason="first run in the store: nothing to compare")
         return []
-    if not should_notify(settings, drift):
+    if not should_notify(settings, drift, attention):
         log.info("notify_skipped", reason=f"notify.when is {settings.when!r} and the drift has none", **drift.counts())
         return []
-    return notify(settings, drift, store_url, log, head)
+    return notify(settings, drift, store_url, log, head, attention)

@@ -35,43 +35,46 @@ from annexa.pipeline.runner import new_run_id
 from annexa.pipeline.statements import record_statements
 from annexa.pipeline.workspace import Workspace
 
-__all__ = ["ATTESTATION_KIND", "MAX_FILE_BYTES", "record_attestation"]
+__all__ = ["ATTESTATION_KIND", "MAX_FILE_BYTES", "find_attester", "record_attestation", "statement_expiry"]
 
 ATTESTATION_KIND = "attestation.control"
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a report, a scan, a photo; refuse to slurp a disk image
 
 
-def _expiry(text: str | None, now: datetime, ws: Workspace) -> str:
+def statement_expiry(text: str | None, now: datetime, ws: Workspace, option: str = "--expires") -> str:
+    """A statement's end of validity: a future date within `attestations: max_validity` (the
+    maximum when `text` is None), as an RFC 3339 instant; UsageError naming `option` otherwise."""
     limit = now + ws.config.attestation_policy.max_validity
     if text is None:
         return limit.strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         expires = parse_timestamp(text)
     except ValueError:
-        raise UsageError(f"--expires: {text!r} is not a date such as 2027-05-01") from None
+        raise UsageError(f"{option}: {text!r} is not a date such as 2027-05-01") from None
     if expires <= now:
-        raise UsageError(f"--expires: {text} is not in the future")
+        raise UsageError(f"{option}: {text} is not in the future")
     if expires > limit:
         days = ws.config.attestation_policy.max_validity.days
         raise UsageError(
-            f"--expires: {text} is beyond the maximum validity of {days} days (until {limit:%Y-%m-%d}); "
-            "attest again when it runs out"
+            f"{option}: {text} is beyond the maximum validity of {days} days (until {limit:%Y-%m-%d}); "
+            "record it again when it runs out"
         )
     return expires.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _attester(ws: Workspace, by: str) -> Attester:
+def find_attester(ws: Workspace, by: str, option: str = "--by") -> Attester:
+    """The `attesters:` entry named `by` (case and spacing aside); UsageError naming `option` otherwise."""
     wanted = " ".join(by.split()).casefold()
     if not ws.config.attesters:
         raise UsageError(
-            f"--by: {ws.config.path or 'annexa.yaml'} lists no `attesters:`; name who may attest "
-            "(name, role, optionally public_key) before recording attestations"
+            f"{option}: {ws.config.path or 'annexa.yaml'} lists no `attesters:`; name who may attest or approve "
+            "(name, role, optionally public_key) first"
         )
     for attester in ws.config.attesters.values():
         if attester.name.casefold() == wanted:
             return attester
     names = ", ".join(sorted(ws.config.attesters))
-    raise UsageError(f"--by: {by!r} is not one of the attesters in {ws.config.path or 'annexa.yaml'} ({names})")
+    raise UsageError(f"{option}: {by!r} is not one of the attesters in {ws.config.path or 'annexa.yaml'} ({names})")
 
 
 def _read(file: Path) -> bytes:
@@ -111,7 +114,7 @@ def record_attestation(
         raise UsageError(f"CONTROL: {unknown_control(control, ws.catalog.ids())} (see `annexa controls`)")
     if result not in ATTESTATION_RESULTS:
         raise UsageError(f"--result: {result!r} is not one of {', '.join(ATTESTATION_RESULTS)}")
-    attester = _attester(ws, by)
+    attester = find_attester(ws, by)
     if not note.strip() and file is None:
         raise UsageError("--note or --file: an attestation needs a statement or a file")
     if result == "exception" and not note.strip():
@@ -128,7 +131,7 @@ def record_attestation(
     if attester.public_key is None and sign_key is not None:
         raise UsageError(f"--sign-key: annexa.yaml has no public key for {attester.name} to check the signature with")
     key = _signing_key(sign_key, attester) if sign_key is not None else None
-    expires_at = _expiry(expires, now, ws)
+    expires_at = statement_expiry(expires, now, ws)
     content = _read(file) if file is not None else None
 
     attested_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,27 +1,61 @@
-"""The non-conformity register: each failing rule x resource, when it was first and last
-seen failing, how long it stayed open, and when it passed again.
+"""The non-conformity register (ISO/IEC 27001:2022 clause 10.2) and the evidence gaps.
 
-Read from the verified state of the period's first run and the deltas after it
-(Store.result_spans), so the cost grows with the number of changes, not with the
-number of nightly runs.
+One row per non-conformity (a rule failing on a resource, id `NC-...`, see corrective.py) that
+concerns the period: failing in it, or not yet verified when it began. Each row carries what
+people recorded with `annexa nc update` / `annexa nc import` (owner, root cause, correction,
+corrective action, due date, risk acceptance, notes) and what the results say (state, first and
+last seen failing, fixed at, verified at, reopenings), and flags what needs attention as of the
+period's end: an overdue item, an expired risk acceptance.
+
+Evidence gaps are listed apart: the runs in which a rule could not be evaluated on a resource
+(`error`), from the first to the last such collection run, and when it was evaluated again. A gap
+is not a non-conformity (nothing was shown to fail) and not a pass (nothing was shown to work).
+
+Read from the verified result spans of the chain (Store.result_spans, from run 1 so that an item
+opened before the period keeps its history), so the cost grows with the number of changes, not
+with the number of nightly runs. Only collection runs count: attestation and corrective-action
+runs hold no results.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from itertools import groupby
 from typing import Any
 
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.model import parse_timestamp
+from annexa.reports.corrective import FAILING_STATES, Item, RunRef, Stretch, follow, nc_id
 from annexa.reports.period import Period
+from annexa.reports.settings import run_settings
 from annexa.reports.xlsx import Column, Sheet, workbook_bytes
 
-__all__ = ["NC_COLUMNS", "TABLE_COLUMNS", "nonconformities", "nonconformity_workbook"]
+__all__ = [
+    "FAILING_STATES",
+    "GAP_COLUMNS",
+    "GAP_TABLE_COLUMNS",
+    "NC_COLUMNS",
+    "NC_KIND",
+    "NC_RUN_TYPE",
+    "TABLE_COLUMNS",
+    "Register",
+    "alert_lines",
+    "build_register",
+    "nonconformities",
+    "nonconformity_workbook",
+]
+
+NC_RUN_TYPE = "corrective_action"  # the run type of `annexa nc update` / `nc import`
+NC_KIND = "nc.update"  # one fact per updated item
 
 NC_COLUMNS = (
+    "id",
+    "state",
+    "flags",
     "rule",
     "title",
     "controls",
@@ -29,105 +63,298 @@ NC_COLUMNS = (
     "kind",
     "resource",
     "scope",
-    "state",
+    "owner",
+    "due",
+    "root_cause",
+    "correction",
+    "corrective_action",
+    "accepted_by",
+    "acceptance_expires",
+    "acceptance_reason",
     "first_seen",
     "last_seen",
     "fixed_at",
+    "verified_at",
+    "passing_runs",
+    "reopened",
     "days_open",
+    "last_result",
     "first_run",
     "last_run",
     "message",
     "remediation",
+    "notes",
+    "updated_at",
 )
-TABLE_COLUMNS = ("state", "severity", "rule", "resource", "first_seen", "fixed_at", "days_open")
+TABLE_COLUMNS = ("id", "state", "severity", "rule", "resource", "owner", "due", "flags")
+GAP_COLUMNS = (
+    "rule",
+    "title",
+    "controls",
+    "kind",
+    "resource",
+    "scope",
+    "from",
+    "to",
+    "first_run",
+    "last_run",
+    "runs",
+    "evaluated_again",
+    "message",
+)
+GAP_TABLE_COLUMNS = ("rule", "resource", "from", "to", "runs", "evaluated_again")
 
-# What happened after the last failing run, when it did not pass again.
-_AFTER = {"error": "not evaluated (collection error)", "not_applicable": "not applicable"}
+
+@dataclass(frozen=True)
+class Register:
+    items: list[dict[str, Any]]
+    gaps: list[dict[str, Any]]
+    verify_after: int
+    as_of: str  # flags (overdue, expired) are judged at this instant: the period's end, or now if earlier
 
 
 def nonconformities(store: Store, period: Period) -> list[dict[str, Any]]:
-    """One row per uninterrupted failing span of a rule x resource that overlaps the period."""
-    first, last = period.first.seq, period.last.seq
-    runs: Mapping[int, RunInfo] = {r.seq: r for r in store.runs()}
-    rows = []
-    spans = store.result_spans(first, last)
-    for _key, group in groupby(spans, key=lambda s: (s["rule"], s["resource"])):
-        items = list(group)
-        index = 0
-        while index < len(items):
-            if items[index]["status"] != "fail":
-                index += 1
+    """The register's rows for the period (see build_register)."""
+    return build_register(store, period).items
+
+
+def build_register(store: Store, period: Period, now: datetime | None = None) -> Register:
+    last = period.last.seq
+    collections = [r for r in store.runs() if r.type == "collection" and r.seq <= last]
+    as_of = min(period.end_of, (now or datetime.now(timezone.utc)).replace(microsecond=0))
+    stamp = as_of.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not collections:
+        return Register([], [], 0, stamp)
+    verify_after = run_settings(store, collections[-1]).verify_after
+    records: dict[str, list[dict[str, Any]]] = {}
+    for record in store.statements(NC_RUN_TYPE, NC_KIND, last):
+        records.setdefault(record["nc"], []).append(record)
+    timeline = _Timeline(store, collections, period.first.seq)
+    items, gaps = [], []
+    for (rule, resource), group in groupby(store.result_spans(1, last), key=lambda s: (s["rule"], s["resource"])):
+        spans = list(group)
+        statuses = {s["status"] for s in spans}
+        if "error" in statuses:
+            gaps += [g for g in _gaps(timeline, spans) if g["last_index"] >= timeline.period_start]
+        if "fail" not in statuses:
+            continue
+        item = follow(
+            rule,
+            resource,
+            timeline.stretches(spans),
+            records.get(nc_id(rule, resource), []),
+            verify_after,
+            period.first.seq,
+        )
+        if item.in_period:
+            items.append(_row(item, spans[-1], spans, as_of))
+    items.sort(key=lambda r: (r["state"] not in FAILING_STATES, r["first_seen"], r["rule"], r["resource"]))
+    for gap in gaps:
+        del gap["last_index"]
+    gaps.sort(key=lambda g: (g["from"], g["rule"], g["resource"]))
+    return Register(items, gaps, verify_after, stamp)
+
+
+class _Timeline:
+    """The collection runs in chain order, where the period starts among them, and which batches
+    each one carried forward. Attestation and corrective-action runs hold no results, so no
+    result span covers them: a span's runs are the collection runs within its sequence range."""
+
+    def __init__(self, store: Store, collections: Sequence[RunInfo], period_first_seq: int) -> None:
+        self.store = store
+        self.refs = [RunRef(r.seq, r.run_id, r.started_at) for r in collections]
+        self.seqs = [r.seq for r in collections]
+        self.period_start = bisect_left(self.seqs, period_first_seq)  # index of the period's first collection
+        self._carried: dict[str, list[int]] | None = None
+
+    def carried_at(self, batch: str | None) -> list[int]:
+        """Indexes of the runs that carried batch `batch` forward instead of collecting it."""
+        if self._carried is None:
+            found: dict[str, list[int]] = {}
+            for index, seq in enumerate(self.seqs):
+                for key, entry in self.store.manifest(seq).get("batches", {}).items():
+                    if entry.get("carried_from"):
+                        found.setdefault(key, []).append(index)
+            self._carried = found
+        return self._carried.get(batch or "", [])
+
+    def ranges(self, spans: Sequence[Mapping[str, Any]]) -> Iterator[tuple[int, int, Mapping[str, Any]]]:
+        """(first, end) indexes of the collection runs each span covers, in order (end exclusive)."""
+        for span in spans:
+            first, end = bisect_left(self.seqs, span["first_seq"]), bisect_right(self.seqs, span["last_seq"])
+            if first < end:
+                yield first, end, span
+
+    def stretches(self, spans: Sequence[Mapping[str, Any]]) -> Iterator[Stretch]:
+        """The stretches from the first failing run to the last run (runs without a result as
+        `absent`; a carried pass as a stretch of its own)."""
+        ranges = list(self.ranges(spans))
+        start = min(first for first, _end, span in ranges if span["status"] == "fail")
+        position = start
+        for first, end, span in ranges:
+            if end <= start:
                 continue
-            start = items[index]
-            end = start
-            while (
-                index + 1 < len(items)
-                and items[index + 1]["status"] == "fail"
-                and (items[index + 1]["first_seq"] == end["last_seq"] + 1)
-            ):
-                index += 1
-                end = items[index]
-            after = items[index + 1] if index + 1 < len(items) else None
-            if after is not None and after["first_seq"] != min(end["last_seq"], last) + 1:
-                after = None  # a gap: the rule x resource was not evaluated in between
-            rows.append(_row(start, end, after, runs, period, last))
-            index += 1
-    rows.sort(key=lambda r: (r["state"] != "open", r["first_seen"], r["rule"], r["resource"]))
-    return rows
+            first = max(first, start)
+            if first > position:
+                yield from self._split(position, first, "absent")
+            if span["status"] == "pass":
+                carried = self.carried_at(span.get("batch"))
+                for index in carried[bisect_left(carried, first) : bisect_left(carried, end)]:
+                    if index > first:
+                        yield from self._split(first, index, "pass")
+                    yield Stretch(self.refs[index : index + 1], "pass", fresh=False)
+                    first = index + 1
+                if first < end:
+                    yield from self._split(first, end, "pass")
+            else:
+                yield from self._split(first, end, span["status"])
+            position = end
+        if position < len(self.refs):
+            yield from self._split(position, len(self.refs), "absent")
+
+    def _split(self, first: int, end: int, status: str) -> Iterator[Stretch]:
+        """Runs first..end-1 as one stretch, or two where the period starts among them."""
+        middle = self.period_start
+        if first < middle < end:
+            yield Stretch(self.refs[first:middle], status)
+            yield Stretch(self.refs[middle:end], status)
+        else:
+            yield Stretch(self.refs[first:end], status)
 
 
-def _row(start: Any, end: Any, after: Any, runs: Mapping[int, RunInfo], period: Period, last: int) -> dict[str, Any]:
-    last_seq = min(end["last_seq"], last)  # state as of the period's end: nothing later leaks in
-    first_seen = runs[start["first_seq"]].started_at
-    last_seen = runs[last_seq].started_at
-    fixed_at = None
-    if after is not None and after["status"] == "pass":
-        state, fixed_at = "fixed", runs[after["first_seq"]].started_at
-    elif after is not None:
-        state = _AFTER.get(after["status"], after["status"])
-    elif last_seq == last:
-        state = "open"
-    else:
-        state = "no longer evaluated"  # the resource or the rule went away
-    until: datetime = parse_timestamp(fixed_at or last_seen) if state != "open" else period.end_of
+def _gaps(timeline: _Timeline, spans: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each stretch of consecutive collection runs whose result was `error`, with the first later
+    run that evaluated the rule (`evaluated_again`; None while it has not been)."""
+    out: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    previous_end = -1
+    for first, end, span in timeline.ranges(spans):
+        if span["status"] != "error":
+            for gap in out:
+                gap["evaluated_again"] = gap["evaluated_again"] or timeline.refs[first].at
+            current = None
+        else:
+            if current is None or first != previous_end:  # a run without a result ends a stretch too
+                current = {
+                    "rule": span["rule"],
+                    "title": span["title"] or "",
+                    "controls": json.loads(span["controls"] or "[]"),
+                    "kind": span["kind"] or "",
+                    "resource": span["resource"],
+                    "scope": json.loads(span["scope"] or "{}"),
+                    "from": timeline.refs[first].at,
+                    "first_run": timeline.refs[first].run_id,
+                    "runs": 0,
+                    "evaluated_again": None,
+                }
+                out.append(current)
+            last = timeline.refs[end - 1]
+            current.update(to=last.at, last_run=last.run_id, message=span["message"], last_index=end - 1)
+            current["runs"] += end - first
+        previous_end = end
+    return [{c: g[c] for c in (*GAP_COLUMNS, "last_index")} for g in out]
+
+
+def _row(item: Item, last: Mapping[str, Any], spans: Sequence[Mapping[str, Any]], as_of: datetime) -> dict[str, Any]:
+    state = item.state(as_of)
+    failing = [s for s in spans if s["status"] == "fail"]
+    until = parse_timestamp(item.fixed_at) if item.fixed_at else as_of
+    assert item.opened_at is not None and item.first_seen is not None
+    acceptance = item.acceptance or {}
     return {
-        "rule": end["rule"],
-        "title": end["title"] or "",
-        "controls": json.loads(end["controls"] or "[]"),
-        "severity": end["severity"] or "",
-        "kind": end["kind"] or "",
-        "resource": end["resource"],
-        "scope": json.loads(start["scope"] or "{}"),
+        "id": item.id,
         "state": state,
-        "first_seen": first_seen,
-        "last_seen": last_seen,
-        "fixed_at": fixed_at,
-        "days_open": round((until - parse_timestamp(first_seen)).total_seconds() / 86400, 1),
-        "first_run": runs[start["first_seq"]].run_id,
-        "last_run": runs[last_seq].run_id,
-        "message": end["message"],
-        "remediation": end["remediation"] or "",
+        "flags": item.flags(as_of),
+        "rule": item.rule,
+        "title": last["title"] or "",
+        "controls": json.loads(last["controls"] or "[]"),
+        "severity": last["severity"] or "",
+        "kind": last["kind"] or "",
+        "resource": item.resource,
+        "scope": json.loads(failing[-1]["scope"] or "{}"),
+        "owner": item.owner,
+        "due": item.due,
+        "root_cause": item.root_cause,
+        "correction": item.correction,
+        "corrective_action": item.corrective_action,
+        "accepted_by": acceptance.get("approver", ""),
+        "acceptance_expires": acceptance.get("expires_at", ""),
+        "acceptance_reason": acceptance.get("reason", ""),
+        "first_seen": item.first_seen,
+        "last_seen": item.last_seen,
+        "fixed_at": item.fixed_at,
+        "verified_at": item.verified_at,
+        "passing_runs": item.passing_runs,
+        "reopened": item.reopened,
+        "days_open": round((until - parse_timestamp(item.opened_at)).total_seconds() / 86400, 1),
+        "last_result": item.last_result,
+        "first_run": item.first_run,
+        "last_run": item.last_run,
+        "message": failing[-1]["message"],
+        "remediation": last["remediation"] or "",
+        "notes": item.notes,
+        "updated_at": item.updated_at,
     }
 
 
+def alert_lines(register: Register, limit: int = 20) -> list[str]:
+    """One line per flagged item (overdue, expired risk acceptance) for the nightly alert."""
+    lines = [
+        f"{row['id']} {row['rule']} on {row['resource']} ({row['state']}"
+        + (f", owner {row['owner']}" if row["owner"] else "")
+        + f"): {'; '.join(row['flags'])}"
+        for row in register.items
+        if row["flags"]
+    ]
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"... and {len(lines) - limit} more (annexa nonconformities)"]
+    return lines
+
+
 _WORKBOOK = (
-    Column("state", "State", 12),
+    Column("id", "Id", 17),
+    Column("state", "State", 13),
+    Column("flags", "Attention", 28, wrap=True),
     Column("severity", "Severity", 10),
     Column("controls", "Controls", 14),
     Column("rule", "Rule", 30),
     Column("title", "Title", 36, wrap=True),
     Column("resource", "Resource", 44, wrap=True),
     Column("scope", "Scope", 30, wrap=True),
+    Column("owner", "Owner", 20),
+    Column("due", "Due", 11),
+    Column("root_cause", "Root cause", 36, wrap=True),
+    Column("correction", "Correction", 36, wrap=True),
+    Column("corrective_action", "Corrective action", 36, wrap=True),
+    Column("accepted_by", "Risk accepted by", 20),
+    Column("acceptance_expires", "Acceptance expires", 21),
+    Column("acceptance_reason", "Acceptance reason", 36, wrap=True),
     Column("first_seen", "First seen", 21),
-    Column("last_seen", "Last seen", 21),
+    Column("last_seen", "Last seen failing", 21),
     Column("fixed_at", "Fixed at", 21),
+    Column("verified_at", "Verified at", 21),
+    Column("reopened", "Reopened", 9),
     Column("days_open", "Days open", 10),
+    Column("last_result", "Last result", 12),
     Column("message", "Observed", 44, wrap=True),
     Column("remediation", "Remediation", 44, wrap=True),
+    Column("notes", "Notes", 44, wrap=True),
+    Column("first_run", "First run", 24),
+    Column("last_run", "Last run", 24),
+)
+_GAP_WORKBOOK = (
+    Column("controls", "Controls", 14),
+    Column("rule", "Rule", 30),
+    Column("resource", "Resource", 44, wrap=True),
+    Column("from", "Not evaluated from", 21),
+    Column("to", "to", 21),
+    Column("runs", "Runs", 7),
+    Column("evaluated_again", "Evaluated again", 21),
+    Column("message", "Reason", 44, wrap=True),
     Column("first_run", "First run", 24),
     Column("last_run", "Last run", 24),
 )
 
 
-def nonconformity_workbook(rows: Sequence[Mapping[str, Any]]) -> bytes:
-    return workbook_bytes([Sheet("Non-conformities", _WORKBOOK, rows)])
+def nonconformity_workbook(rows: Sequence[Mapping[str, Any]], gaps: Sequence[Mapping[str, Any]] = ()) -> bytes:
+    return workbook_bytes([Sheet("Non-conformities", _WORKBOOK, rows), Sheet("Evidence gaps", _GAP_WORKBOOK, gaps)])

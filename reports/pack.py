@@ -49,7 +49,7 @@ from annexa.mappings.catalog import Catalog
 from annexa.mappings.rollup import CONTROL_STATUSES
 from annexa.reports.findings import SEVERITY_ORDER, STATUS_ORDER
 from annexa.reports.html import render_page
-from annexa.reports.nonconformities import NC_COLUMNS, nonconformities, nonconformity_workbook
+from annexa.reports.nonconformities import FAILING_STATES, NC_COLUMNS, build_register, nonconformity_workbook
 from annexa.reports.period import Period, resolve_period
 from annexa.reports.render import to_csv
 from annexa.reports.soa import build_soa, soa_cells, soa_workbook
@@ -220,7 +220,8 @@ def _write_pack(
     results = store.results(judged)
     soa_of_run = build_soa(store, judged, catalog, options.fallback_max_age_by_kind)
     soa = soa_of_run.rows
-    register = nonconformities(store, period)
+    built = build_register(store, period)
+    register = built.items
     keys = _write_evidence_chain(archive, store, period)
     objects = _write_objects(archive, store, period)
     generated = datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -243,7 +244,8 @@ def _write_pack(
     archive.add("soa.xlsx", soa_workbook(soa_of_run, controls=controls))
     wanted = set(controls)
     register = [r for r in register if wanted & set(r["controls"])]
-    archive.add("nonconformities.xlsx", nonconformity_workbook(register))
+    gaps = [g for g in built.gaps if wanted & set(g["controls"])]
+    archive.add("nonconformities.xlsx", nonconformity_workbook(register, gaps))
     archive.add("nonconformities.csv", to_csv(register, NC_COLUMNS))
     archive.add("nonconformities.json", json.dumps(register, indent=2, ensure_ascii=False) + "\n")
     archive.add("VERIFY.md", verify_markdown(meta, root=archive.root))
@@ -348,7 +350,7 @@ def _write_pages(
                 **row,
                 "fresh": share,
                 "findings": len(findings),
-                "open_ncs": sum(1 for n in nc_by_control[control] if n["state"] == "open"),
+                "open_ncs": sum(1 for n in nc_by_control[control] if n["state"] in FAILING_STATES),
             }
         )
         archive.add(
@@ -384,7 +386,8 @@ def _write_pages(
             controls=overview,
             counts=[(s, counts[s]) for s in CONTROL_STATUSES if counts[s]],
             statuses=CONTROL_STATUSES,
-            open_ncs=sum(1 for r in register if r["state"] == "open"),
+            open_ncs=sum(1 for r in register if r["state"] in FAILING_STATES),
+            flagged_ncs=sum(1 for r in register if r["flags"]),
             ncs=len(register),
         ),
     )

@@ -22,6 +22,7 @@ from annexa.errors import StoreError
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.scope import (
     DEFAULT_MAX_AGE,
+    DEFAULT_VERIFY_AFTER,
     AttestationPolicy,
     Attester,
     Risk,
@@ -31,6 +32,7 @@ from annexa.mappings.scope import (
     parse_attestation_policy,
     parse_attesters,
     parse_decision,
+    parse_nc_policy,
     parse_risk,
     parse_soa_approval,
 )
@@ -50,6 +52,7 @@ class RunSettings:
     risks: Mapping[str, Risk] = field(default_factory=dict)
     targets: tuple[Mapping[str, Any], ...] = ()  # the run's `targets:` as stored ({provider: options})
     collectors_by_kind: Mapping[str, str] = field(default_factory=dict)
+    verify_after: int = DEFAULT_VERIFY_AFTER  # collection runs a passing result holds before a fix is verified
     stored: bool = False  # False: the run stored no configuration; defaults apply
 
 
@@ -93,6 +96,9 @@ def settings_from(
         risks=risks or {},
         targets=tuple(t for t in config.get("targets") or () if isinstance(t, Mapping)),
         collectors_by_kind=producers,
+        verify_after=parse_nc_policy(config["nonconformities"])
+        if "nonconformities" in config
+        else DEFAULT_VERIFY_AFTER,
         stored=True,
     )
 

@@ -37,6 +37,8 @@ def test_valid_config(tmp_path: Path, fake_registry: Registry) -> None:
     assert not config.scope["A.7.4"].applicable and config.scope["A.7.4"].owner == "CISO"
     assert config.scope["A.8.24"].max_age == timedelta(hours=36)
     assert config.max_age == timedelta(days=2)
+    assert config.verify_after == 3  # the default
+    assert _load(tmp_path, GOOD + "nonconformities: {verify_after: 5}\n", fake_registry).verify_after == 5
 
 
 @pytest.mark.parametrize(
@@ -54,6 +56,9 @@ def test_valid_config(tmp_path: Path, fake_registry: Registry) -> None:
         (GOOD + "store: again\n", 8, "duplicate key 'store'"),
         ("targets: [\n", 2, "annexa.yaml:"),
         ("- just a list\n", 1, "must be a mapping"),
+        (GOOD + "nonconformities: {verify_after: 0}\n", 8, "verify_after must be a whole number of collection runs"),
+        (GOOD + "nonconformities: {verify_after: 3d}\n", 8, "verify_after must be a whole number"),
+        (GOOD + "nonconformities:\n  verify_afer: 3\n", 9, "unknown nonconformities key 'verify_afer'"),
     ],
 )
 def test_config_errors_are_one_line_with_file_and_line(

@@ -25,11 +25,12 @@ def _by_key(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
 def test_a_fixed_failure_has_first_seen_last_seen_and_fixed_at(signed_store: Store) -> None:
     rows = _by_key(nonconformities(signed_store, resolve_period(signed_store, None, None)))
     (good,) = rows[("fake.bucket-encrypted", "good")]
-    assert (good["state"], good["first_seen"], good["last_seen"], good["fixed_at"]) == (
-        "fixed",
+    assert (good["state"], good["first_seen"], good["last_seen"], good["fixed_at"], good["verified_at"]) == (
+        "verified",  # the pass held for three collection runs (nights 5, 6, 7)
         "2026-08-03T02:00:00Z",
         "2026-08-04T02:00:00Z",
         "2026-08-05T02:00:00Z",
+        "2026-08-07T02:00:00Z",
     )
     assert good["days_open"] == 2.0 and good["controls"] == ["A.8.24"] and good["severity"] == "high"
     (script,) = rows[("fake.bucket-encrypted", "<script>alert(1)</script>")]
@@ -55,7 +56,8 @@ def test_cli_formats_neutralise_and_keep_text(
     assert {r["resource"] for r in json.loads(capsys.readouterr().out)} >= {"=cmd|' /C calc'!A0", "../../etc/passwd"}
     assert cli.main([*base, "--format", "xlsx", "-o", str(tmp_path / "nc.xlsx")]) == 0
     sheet = openpyxl.load_workbook(tmp_path / "nc.xlsx").active
-    resources = [cell for cell in sheet["F"][1:]]
+    column = next(c.column_letter for c in sheet[1] if c.value == "Resource")
+    resources = [cell for cell in sheet[column][1:]]
     assert {c.value for c in resources} >= {"=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)"}
     assert all(c.data_type == "s" for c in resources)
     assert cli.main([*base, "--from", "2026-09-01", "--to", "2026-09-02"]) == 2
