@@ -96,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         for problem in report.problems:
             print(f"problem: {problem}")
+        for warning in report.warnings:
+            print(f"warning: {warning}")
         for note in report.notes:
             print(f"note: {note}")
         for key, (first, last) in report.keys.items():

@@ -611,14 +611,29 @@ class Store:
         period (kind, controls, severity, title, remediation) and the scope of its batch.
 
         Replayed from the verified state of run `first` and the deltas after it, and checked to end
-        in the state run `last` commits to."""
-        live: dict[tuple[str, str], list[Any]] = {
-            key: [value, value[4]] for key, value in self.result_state(first).items()
-        }
+        in the state run `last` commits to.
+
+        Statement runs (attestations, imports of statements, corrective actions) hold no results:
+        they are transparent here. A result live before one and unchanged in the next collection
+        run is one span through it, never closed and reopened (a register that did so would show
+        every non-conformity as gone on the night someone attested). A span closed by a change in
+        collection run N ends at N - 1, like the index's intervals."""
+        kinds = {run.seq: run.type for run in self.runs()}
+        live: dict[tuple[str, str], list[Any]] = {}
+        if kinds.get(first) == "collection":
+            live = {key: [value, value[4]] for key, value in self.result_state(first).items()}
         spans: list[tuple[tuple[str, str], tuple[Any, ...], int, int]] = []
+        after_statement = kinds.get(first) != "collection"
         for seq, delta in self._period_deltas(first, last, "results"):
             if (delta.get("base") or 0) != seq - 1:
                 raise self._tampered(f"run {seq}: its results delta is against run {delta.get('base')}, not {seq - 1}")
+            if kinds.get(seq) != "collection":
+                after_statement = True
+                continue
+            if after_statement:  # the delta is against an empty statement run: compare whole states
+                after_statement = False
+                self._advance(live, spans, self.result_state(seq), seq)
+                continue
             for key in delta.get("remove", []):
                 gone = live.pop((key[0], key[1]), None)
                 if gone is not None:
@@ -628,13 +643,20 @@ class Store:
                 if key in live:
                     spans.append((key, live[key][0], live[key][1], seq - 1))
                 live[key] = [_state_value("results", entry, seq), seq]
-        if {key: value[0] for key, value in live.items()} != self.result_state(last):
-            raise self._tampered(f"runs {first} to {last}: the deltas do not give the results run {last} commits to")
+        judged = next((n for n in range(last, first - 1, -1) if kinds.get(n) == "collection"), None)
+        if judged is not None and {key: value[0][:4] for key, value in live.items()} != {
+            key: value[:4] for key, value in self.result_state(judged).items()
+        }:
+            raise self._tampered(f"runs {first} to {last}: the deltas do not give the results run {judged} commits to")
         spans.extend((key, value[0], value[1], last) for key, value in live.items())
         spans.sort(key=lambda s: (s[0], s[2]))
         out = []
         for key, value, start, end in spans:
-            manifest = self.manifest(end)
+            # the rule as the last collection run of the span used it (a statement run holds no rules)
+            ruled = end
+            while kinds.get(ruled, "collection") != "collection" and ruled > start:
+                ruled -= 1
+            manifest = self.manifest(ruled)
             rule = self._rules_of(manifest).get(key[0]) or {}
             batch = self.manifest(start).get("batches", {}).get(value[2]) if value[2] else None
             out.append(
@@ -654,6 +676,25 @@ class Store:
                 }
             )
         return out
+
+    @staticmethod
+    def _advance(
+        live: dict[tuple[str, str], list[Any]],
+        spans: list[tuple[tuple[str, str], tuple[Any, ...], int, int]],
+        state: Mapping[tuple[str, str], tuple[Any, ...]],
+        seq: int,
+    ) -> None:
+        """Move `live` to collection run `seq`'s whole `state`, closing the spans that changed."""
+        for key in [k for k in live if k not in state]:
+            gone = live.pop(key)
+            spans.append((key, gone[0], gone[1], seq - 1))
+        for key, value in state.items():
+            current = live.get(key)
+            if current is not None and tuple(current[0][:4]) == tuple(value[:4]):
+                continue
+            if current is not None:
+                spans.append((key, current[0], current[1], seq - 1))
+            live[key] = [value, seq]
 
     # -- writing -----------------------------------------------------------------
 
