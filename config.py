@@ -36,6 +36,7 @@ from annexa.mappings.scope import (
 )
 from annexa.model import parse_duration
 from annexa.notify.settings import NotifySettings, parse_notify, redact_notify
+from annexa.reports.sampling import FREQUENCIES
 from annexa.yamlio import LineDict, line_of, load_yaml
 
 __all__ = ["Config", "DEFAULT_STORE", "load_config", "parse_duration"]
@@ -58,6 +59,7 @@ _TOP_KEYS = (
     "attesters",
     "attestations",
     "soa",
+    "pack",
 )
 _STORE_KEYS = ("url", "object_lock")
 _MAX_RETENTION_DAYS = 36500  # S3's own limit is 100 years
@@ -81,6 +83,8 @@ class Config:
     attesters: Mapping[str, Attester] = field(default_factory=dict)  # who may attest, by name
     attestation_policy: AttestationPolicy = field(default_factory=AttestationPolicy)
     soa: SoaApproval | None = None  # `soa: {version, approved_by, approved_at}` (clause 6.1.3 f)
+    # `pack: {sample_sizes: {daily: 40}}`: audit-pack sample sizes by frequency (reports/sampling.py)
+    sample_sizes: Mapping[str, int] = field(default_factory=dict)
 
 
 def _plain(value: Any) -> Any:
@@ -189,7 +193,28 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         attesters=attesters,
         attestation_policy=policy,
         soa=parsed("soa", parse_soa_approval) if "soa" in doc else None,
+        sample_sizes=_pack(doc.get("pack"), at) if "pack" in doc else {},
     )
+
+
+def _pack(node: Any, at: Any) -> dict[str, int]:
+    """`pack: {sample_sizes: {daily: 25, weekly: 5, monthly: 2, quarterly: 2, annual: 1}}`."""
+    if not isinstance(node, dict):
+        raise UsageError(f"{at(node)}: `pack` must be a mapping such as {{sample_sizes: {{daily: 40}}}}")
+    for key in node:
+        if key != "sample_sizes":
+            raise UsageError(f"{at(node, key)}: unknown pack key {key!r} (allowed: sample_sizes)")
+    sizes = node.get("sample_sizes") or {}
+    if not isinstance(sizes, dict):
+        raise UsageError(f"{at(node, 'sample_sizes')}: `sample_sizes` must map a frequency to a number")
+    out = {}
+    for key, value in sizes.items():
+        if key not in FREQUENCIES:
+            raise UsageError(f"{at(sizes, key)}: unknown frequency {key!r} (allowed: {', '.join(FREQUENCIES)})")
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10000:
+            raise UsageError(f"{at(sizes, key)}: {key}: {value!r} is not a sample size from 1 to 10000")
+        out[str(key)] = value
+    return out
 
 
 def _trust(doc: Any, at: Any) -> tuple[tuple[str, ...], bool | None]:
