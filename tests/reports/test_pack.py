@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import zipfile
@@ -11,6 +10,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from browser import chromium_path as _chromium
+from browser import load as _load
 
 from annexa import cli
 from annexa.evidence_store.packfile import check_entry_name
@@ -222,41 +223,6 @@ def test_verify_md_commands_work_with_standard_tools(unpacked: Path) -> None:
             check=True,
             capture_output=True,
         )
-
-
-def _chromium() -> str | None:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None and not os.environ.get("CI"):
-        pytest.skip("chromium is not installed (CI installs it: .ci/run)")
-    assert found, "CI must have chromium: .ci/run installs it"
-    return found
-
-
-def _load(chromium: str, page: Path, profile: Path) -> tuple[str, str]:
-    """The page's DOM after load and chromium's log (console messages appear as `:CONSOLE` lines)."""
-    done = subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout, done.stderr
 
 
 def test_index_opens_offline_in_a_real_browser_without_console_errors(unpacked: Path, tmp_path: Path) -> None:
