@@ -13,13 +13,14 @@ from annexa.evidence_store.signing import fingerprint, load_public_key
 from annexa.evidence_store.trust import Trust, parse_fingerprint
 from annexa.evidence_store.verify import Head, StoreSource, parse_head, verify_chain
 from annexa.inputfiles import KEY_LIMIT, read_input
+from annexa.reports.pack_check import check_pack_soa
 
 NAME = "verify"
 HELP = "check hashes, the hash chain, signatures and the head; exit 4 on any problem"
 
-# Checks of a pack's reports against its signed evidence (evidence_store/packfile.py, PackCheck).
-# Recomputing the SoA and control statuses from the pack's evidence lands here with the audit-pack work.
-PACK_CHECKS: tuple[PackCheck, ...] = ()
+# Checks of a pack's reports against its signed evidence (evidence_store/packfile.py, PackCheck):
+# the SoA is recomputed from the pack's evidence and compared (reports/pack_check.py).
+PACK_CHECKS: tuple[PackCheck, ...] = (check_pack_soa,)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

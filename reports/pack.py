@@ -341,6 +341,8 @@ def _write_objects(archive: _Zip, store: Store, period: Period) -> int:
             if "config" in manifest:
                 digests.add(manifest["config"]["object"])
     digests.update(store.fact_hashes(period.first.seq, period.last.seq))
+    # every attestation up to the period's end: the SoA counts those recorded before the period too
+    digests.update(record["fact"] for record in store.attestations() if record["sequence"] <= period.last.seq)
     for digest in sorted(digests):
         archive.add(f"evidence/objects/{digest[:2]}/{digest}", store.get_object(digest))
     return len(digests)

@@ -3,6 +3,7 @@ scope change, a document, attestations after the last collection and with a skew
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import struct
@@ -277,3 +278,51 @@ def test_pages_at_1400_px_have_no_horizontal_overflow(unpacked: Path, tmp_path: 
     assert measured["scroll"] <= measured["inner"] == 1400  # nothing sticks out to the right
     assert measured["widest_table"] <= 1400
     assert measured["narrowest"] >= 30  # no column squeezed to a letter per line
+
+
+def _resum(root: Path) -> None:
+    """Rewrite SHA256SUMS as a tool would that wrote the doctored reports (an unsealed pack)."""
+    lines = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name not in ("SHA256SUMS", "SEAL.json")):
+        lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.relative_to(root).as_posix()}\n")
+    (root / "SHA256SUMS").write_text("".join(lines))
+    (root / "SEAL.json").unlink(missing_ok=True)
+
+
+def test_verify_recomputes_the_packs_soa_from_its_evidence(
+    period_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the period starts after the A.5.1 attestation: the pack still holds it, so the SoA recomputes
+    argv = [
+        "pack",
+        "--store",
+        str(period_store.backend.root),
+        "--config",
+        "/nonexistent.yaml",
+        "-o",
+        str(tmp_path / "p.zip"),
+    ]
+    argv += ["--from", "2026-09-01", "--to", "2026-10-29", "--controls", "A.5.*", "--controls", "A.8.24"]
+    assert cli.main(argv) == 0
+    zipfile.ZipFile(tmp_path / "p.zip").extractall(tmp_path / "p")
+    root = tmp_path / "p" / "annexa-pack-2026-09-01_2026-10-29"
+    assert cli.main(["verify", str(root)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("OK (")
+    # a doctored workbook whose checksums were rewritten to match: the evidence says otherwise
+    book = openpyxl.load_workbook(root / "soa.xlsx")
+    sheet = book["Statement of Applicability"]
+    column = [c.value for c in sheet[1]].index("Implementation status") + 1
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "A.8.24")
+    assert sheet.cell(row, column).value == "partial"
+    sheet.cell(row, column).value = "implemented"
+    book.save(root / "soa.xlsx")
+    html = (root / "soa.html").read_text()
+    (root / "soa.html").write_text(html.replace(">partial</span>", ">implemented</span>", 1))
+    _resum(root)
+    assert cli.main(["verify", str(root)]) == 4
+    problems = [line for line in capsys.readouterr().out.splitlines() if line.startswith("problem: ")]
+    assert problems == [
+        "problem: soa.html is not the SoA of run 88 recomputed from the pack's evidence (`annexa soa --run 88`)",
+        f"problem: soa.xlsx differs from the SoA its evidence gives: sheet 'Statement of Applicability' row {row} "
+        "(A.8.24) Implementation status: it says 'implemented', the evidence gives 'partial'",
+    ]
