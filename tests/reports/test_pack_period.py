@@ -326,3 +326,24 @@ def test_verify_recomputes_the_packs_soa_from_its_evidence(
         f"problem: soa.xlsx differs from the SoA its evidence gives: sheet 'Statement of Applicability' row {row} "
         "(A.8.24) Implementation status: it says 'implemented', the evidence gives 'partial'",
     ]
+
+
+def test_drift_never_compares_with_a_statement_run(period_store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ["--store", str(period_store.backend.root), "--config", "/nonexistent.yaml"]
+    assert cli.main(["drift", *store, "--to", "89"]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(
+            "--to 89: run #89 is an attestation run, drift compares collection runs; "
+            "the collection run before it is #88 (night-089)"
+        )
+    )
+    # between the two collections around the skewed attestation: nothing regressed, nothing removed
+    assert cli.main(["drift", *store, "--from", "59", "--to", "61", "--format", "json"]) == 0
+    drift = json.loads(capsys.readouterr().out)
+    assert drift["results"] == [] and [(c["control"], c["old_status"], c["new_status"]) for c in drift["controls"]] == [
+        ("A.6.3", "no_evidence", "attested")  # the attestation between them counts from run 61
+    ]
+    assert cli.main(["drift", *store, "--from", "60", "--to", "61"]) == 2
+    assert "--from 60: run #60 is an attestation run" in capsys.readouterr().err
