@@ -347,3 +347,15 @@ def test_drift_never_compares_with_a_statement_run(period_store: Store, capsys: 
     ]
     assert cli.main(["drift", *store, "--from", "60", "--to", "61"]) == 2
     assert "--from 60: run #60 is an attestation run" in capsys.readouterr().err
+
+
+def test_a_control_page_prints_to_landscape_a4(unpacked: Path, tmp_path: Path) -> None:
+    chromium = _chromium()
+    assert chromium
+    pdf = tmp_path / "page.pdf"
+    page = (unpacked / "controls" / "A.8.24.html").as_uri()
+    _chromium_run(chromium, tmp_path / "profile", "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page)
+    data = pdf.read_bytes()
+    boxes = {tuple(round(float(v)) for v in box.split()) for box in re.findall(rb"/MediaBox\s*\[([^\]]*)\]", data)}
+    assert boxes == {(0, 0, 842, 595)}  # the print CSS's `@page { size: A4 landscape }`: wide tables fit
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) >= 3  # the day-by-day table is printed, not folded away
