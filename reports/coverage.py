@@ -104,11 +104,13 @@ def run_rows(store: Store, runs: Sequence[RunInfo]) -> list[RunRow]:
         manifest = store.manifest(run.seq)
         config = store.get_json(manifest["config"]["object"]) if "config" in manifest else None
         signed = _signed_by(manifest.get("signature"))
-        problems = tuple(
+        problems = [
             f"{c.get('collector')} on {c.get('target')}: {c.get('status')}"
             for c in manifest.get("collectors", [])
             if c.get("status") != "ok"
-        ) + tuple(f"{len(manifest['errors'])} collection errors" for _ in (1,) if manifest.get("errors"))
+        ]
+        if manifest.get("errors"):
+            problems.append(f"{len(manifest['errors'])} collection errors")
         rows.append(
             RunRow(
                 seq=run.seq,
@@ -120,7 +122,7 @@ def run_rows(store: Store, runs: Sequence[RunInfo]) -> list[RunRow]:
                 operator=str(manifest.get("operator") or "(not recorded)"),
                 targets=_targets_text(config) if run.type == "collection" else "",
                 signature=signed,
-                problems=problems,
+                problems=tuple(problems),
                 backwards=previous is not None and previous.seq == run.seq - 1 and run.started_at < previous.started_at,
             )
         )
