@@ -164,6 +164,12 @@ class Store:
             self._synced = True
         return self._index
 
+    def close(self) -> None:
+        """Close the index (a store over a temporary index folder closes it before removing it)."""
+        if self._index is not None:
+            self._index.close()
+            self._index, self._synced = None, False
+
     def _open_index(self, path: Path) -> Index:
         try:
             return Index(path)

@@ -112,8 +112,7 @@ def check_pack_soa(source: PackSource, meta: Mapping[str, Any], report: VerifyRe
                 soa = build_soa(store, store.resolve(str(run_ref)), load_catalog())
                 html, workbook = soa_html(soa, controls=controls), soa_workbook(soa, controls=controls)
             finally:
-                if store._index is not None:
-                    store._index.close()
+                store.close()
     except (StoreError, VerifyError, KeyError, TypeError, ValueError) as err:
         report.problems.append(f"soa: the SoA of run {run_ref} cannot be recomputed from the pack's evidence: {err}")
         return

@@ -22,7 +22,7 @@ from typing import Any
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.rollup import Attestation
-from annexa.model import Result, parse_timestamp
+from annexa.model import Result
 from annexa.reports.attested import attestations_for
 from annexa.reports.period import Period
 from annexa.reports.settings import RunSettings, run_settings
@@ -109,7 +109,7 @@ def daily_statuses(
             settings = run_settings(store, run, fallback_max_age_by_kind)
             results = store.results(run)
             attested = attestations_for(store, run, settings)
-            cached = (run.seq, results, settings, attested, _carried_controls(run, results))
+            cached = (run.seq, results, settings, attested, _carried_controls(store, run, results))
         judged_by.append(run.seq)
         not_of_the_day = date.fromisoformat(run.started_at[:10]) != day
         end_of_day = datetime.combine(day + timedelta(days=1), time(), timezone.utc)
@@ -122,14 +122,15 @@ def daily_statuses(
     return Timeline(days, statuses, judged_by, carried)
 
 
-def _carried_controls(run: RunInfo, results: Sequence[Result]) -> set[str]:
-    """Controls whose evidence in `run` was collected more than an hour before the run started
-    (batches carried forward from an earlier run; the hour allows for shards' clocks)."""
-    started = parse_timestamp(run.started_at)
+def _carried_controls(store: Store, run: RunInfo, results: Sequence[Result]) -> set[str]:
+    """Controls with evidence in `run` from batches carried forward from an earlier run (carry.py)."""
+    carried = {key for key, batch in store.manifest(run.seq).get("batches", {}).items() if batch.get("carried_from")}
+    if not carried:
+        return set()
+    state = store.result_state(run.seq)
     out: set[str] = set()
     for result in results:
-        if result.status == "not_applicable" or not result.collected_at:
-            continue
-        if parse_timestamp(result.collected_at) < started - timedelta(hours=1):
+        entry = state.get((result.rule, result.resource))
+        if result.status != "not_applicable" and entry is not None and entry[2] in carried:
             out.update(result.controls)
     return out

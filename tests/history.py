@@ -67,6 +67,7 @@ PERIOD_RULES_TEXT = (
 )
 MISSED = (10, 11, 40, 77)
 PARTIAL = (20, 55)  # region r2's listing is denied
+CARRIED = 65  # the documents collector does not run: its batch is carried forward (carry.py)
 SCOPE_CHANGE = 45  # region r3 added, A.7.4 excluded
 ATTESTER = {"name": "Jo Park", "role": "Office Manager"}
 
@@ -164,25 +165,30 @@ def _period_night(store: Store, rules: list[Any], night: int) -> RunInfo:
                 at,
             )
             stored.append(writer.add_fact(fact, "fake.buckets"))
-    policy = Fact(
-        "documents.policy",
-        "policies/information-security.md",
-        {"provider": "documents", "org": "acme"},
-        {
-            "title": "Information security policy",
-            "version": "3" if night >= 70 else "2",
-            "approved_by": "CEO",
-            "approved_at": "2026-07-01",
-            "sha256": "ab" * 32,
-        },
-        Source(operations=("read",), principal="ci@example.org"),
-        at,
-    )
-    stored.append(writer.add_fact(policy, "documents.policies"))
+    if night != CARRIED:
+        policy = Fact(
+            "documents.policy",
+            "policies/information-security.md",
+            {"provider": "documents", "org": "acme"},
+            {
+                "title": "Information security policy",
+                "version": "3" if night >= 70 else "2",
+                "approved_by": "CEO",
+                "approved_at": "2026-07-01",
+                "sha256": "ab" * 32,
+            },
+            Source(operations=("read",), principal="ci@example.org"),
+            at,
+        )
+        stored.append(writer.add_fact(policy, "documents.policies"))
     collectors.append({"collector": "fake.buckets", "target": "targets[0]", "status": "partial" if errors else "ok"})
-    results = evaluate(stored, errors, rules, when, {"fake.bucket", "documents.policy"})
+    kinds = {"fake.bucket"} if night == CARRIED else {"fake.bucket", "documents.policy"}
+    results = evaluate(stored, errors, rules, when, kinds)
     return writer.commit(
-        results, stamp(when + timedelta(minutes=5)), {"callers": [], "collectors": collectors, "problems": []}
+        results,
+        stamp(when + timedelta(minutes=5)),
+        {"callers": [], "collectors": collectors, "problems": []},
+        carry=lambda collector, _scope: collector == "documents.policies",  # a collector expected but not run
     )
 
 

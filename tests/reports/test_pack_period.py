@@ -126,7 +126,11 @@ def test_index_lists_every_run_and_every_night_without_a_complete_collection(
             f"{day} partial {run} run {run} is partial; 2 scope items missing fake region r2 (configured): no evidence "
             f"fake.buckets@fake/111111111111/r2: 1 errors" in index
         )
-    assert "Nights in the period: 90; with a complete collection: 84; partial: 2; without a collection (gaps): 4" in (
+    assert (
+        "2026-10-05 partial 65 run 65 is partial; 1 scope items missing "
+        "documents.policies@documents/acme: carried from run 64, not collected" in index
+    )
+    assert "Nights in the period: 90; with a complete collection: 83; partial: 3; without a collection (gaps): 4" in (
         index
     )
     # after the scope change the third region is expected (and produced)
@@ -148,6 +152,10 @@ def test_carried_days_are_marked_carried_not_fresh(unpacked: Path) -> None:
     ]
     assert "of the days had fresh evidence of that day; 4 days carried" in _text(unpacked / "controls" / "A.8.24.html")
     assert 'fill-opacity="0.4"><title>A.8.24 2026-08-11 to 2026-08-12: partial (carried, not fresh)' in page
+    # the night the documents collector did not run, its batch was carried forward: A.5.1 is carried that day
+    policy = (unpacked / "controls" / "A.5.1.html").read_text()
+    carried = re.findall(r"<tr class=\"carried\"><td>(2026-\d\d-\d\d)</td>", policy)
+    assert carried == ["2026-08-11", "2026-08-12", "2026-09-10", "2026-10-05", "2026-10-17"]
 
 
 def test_population_spans_the_period_and_the_sample_draws_days_across_it(unpacked: Path, period_store: Store) -> None:
