@@ -14,6 +14,22 @@ def verify_markdown(meta: dict[str, Any], root: str, sealed: bool = True) -> str
     return _signed(meta, root, sealed)
 
 
+def _recomputed(meta: dict[str, Any]) -> str:
+    run = (meta.get("soa_run") or {}).get("sequence", "?")
+    return (
+        f"annexa also recomputes the SoA of run {run} (the period's last collection run) from the evidence\n"
+        "in this pack and compares it with `soa.html` and `soa.xlsx`: a report that does not say what the\n"
+        "evidence says is a problem, even in a sealed pack. A run dated before the run chained before it\n"
+        "is a `warning:` line (a skewed clock or a backdated statement)."
+    )
+
+
+def _sampled(meta: dict[str, Any]) -> str:
+    if meta["sample"] is None:
+        return ""
+    return f"A sample was drawn: {meta['sample']} (resource, day) pairs per control across the period, seed {meta['seed']}."
+
+
 def _unsigned(meta: dict[str, Any], root: str) -> str:
     runs = meta["runs"]
     last = runs["last"]
@@ -22,7 +38,7 @@ def _unsigned(meta: dict[str, Any], root: str) -> str:
 
 Period {meta["period"]["from"]} to {meta["period"]["to"]} (UTC): runs {runs["first"]} (`{runs["first_id"]}`)
 to {last} (`{runs["last_id"]}`). Generated {meta["generated_at"]} by annexa {meta["tool"]["version"]}.
-{f"Resources were sampled: {meta['sample']} per control, seed {meta['seed']}." if meta["sample"] else ""}
+{_sampled(meta)}
 
 ## This pack is not signed
 
@@ -52,6 +68,7 @@ fingerprint out of band. If it publishes the head of its evidence chain (`annexa
 
 Exit code 0: everything verifies, and the result line says `integrity only, origin not proven`.
 Exit code 4: each problem is printed on its own line, naming the run, object, file or link at fault.
+{_recomputed(meta)}
 
 ## With standard tools (unzip, sha256sum, jq)
 
@@ -94,7 +111,7 @@ def _signed(meta: dict[str, Any], root: str, sealed: bool) -> str:
 
 Period {meta["period"]["from"]} to {meta["period"]["to"]} (UTC): runs {runs["first"]} (`{runs["first_id"]}`)
 to {last} (`{runs["last_id"]}`). Generated {meta["generated_at"]} by annexa {meta["tool"]["version"]}.
-{f"Resources were sampled: {meta['sample']} per control, seed {meta['seed']}." if meta["sample"] else ""}
+{_sampled(meta)}
 
 ## Before anything else: get the key fingerprint out of band
 
@@ -134,6 +151,7 @@ The last run in this pack is run {head.get("sequence", last)}, manifest sha256 `
 
 Exit code 0: everything verifies, and the result line says `integrity and origin`. Exit code 4:
 each problem is printed on its own line, naming the run, object, file or link at fault.
+{_recomputed(meta)}
 Without `--trusted-key` annexa can only prove integrity, not origin (anyone can sign a rewritten
 chain with a key of their own), and its result line says so. `--expect-head` fails when runs up
 to a head the organisation published earlier are missing or different.
