@@ -19,7 +19,7 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -610,6 +610,36 @@ class Store:
         for _seq, delta in self._period_deltas(first, last, "facts"):
             digests.update(entry[2] for entry in delta.get("add", []))
         return digests
+
+    def fact_history(
+        self, first: int, last: int, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[tuple[int, tuple[Any, ...] | None]]]:
+        """For each (kind, resource) in `keys`: its (run, value) changes from run `first` to `last`
+        (value (hash, batch, since), None when absent), oldest first. Replayed from the verified
+        state of run `first` and the hash-checked deltas after it, and checked to end in the state
+        run `last` commits to, so one pass serves any number of runs."""
+        wanted = set(keys)
+        start = self.fact_state(first)
+        history: dict[tuple[str, str], list[tuple[int, tuple[Any, ...] | None]]] = {
+            key: [(first, start.get(key))] for key in wanted
+        }
+        for seq, delta in self._period_deltas(first, last, "facts"):
+            if (delta.get("base") or 0) != seq - 1:
+                raise self._tampered(f"run {seq}: its facts delta is against run {delta.get('base')}, not {seq - 1}")
+            for key in delta.get("remove", []):
+                if (key[0], key[1]) in wanted:
+                    history[(key[0], key[1])].append((seq, None))
+            for entry in delta.get("add", []):
+                if (entry[0], entry[1]) in wanted:
+                    history[(entry[0], entry[1])].append((seq, _state_value("facts", entry, seq)))
+        end = self.fact_state(last)
+        for key, changes in history.items():
+            value = changes[-1][1]
+            if (value[:2] if value else None) != (end[key][:2] if key in end else None):
+                raise self._tampered(
+                    f"runs {first} to {last}: the fact deltas do not give the facts run {last} commits to"
+                )
+        return history
 
     def result_spans(self, first: int, last: int) -> list[dict[str, Any]]:
         """Result intervals overlapping runs first..last, by rule, resource and time: `first_seq`,

@@ -235,7 +235,6 @@ def _write_pack(
     for span in spans:
         span["controls"] = json.loads(span["controls"] or "[]")
     pop = population(spans, timeline.days, timeline.runs, controls)
-    del spans
     runs = run_rows(store, period.runs)
     nights = night_rows(store, period, collections)
     cadence = frequency(date.fromisoformat(r.started_at[:10]) for r in collections)
@@ -270,7 +269,12 @@ def _write_pack(
     archive.add("nonconformities.json", json.dumps(register, indent=2, ensure_ascii=False) + "\n")
     archive.add("VERIFY.md", verify_markdown(meta, root=archive.root, sealed=sealed))
     attestations = _attestation_rows(store, judged, soa_of_run.settings, last)
-    context = _Context(store, judged, period, controls, timeline, soa, results, register, meta, pop, attestations)
+    picks = {c: draw(pop, c, size, seed) for c in controls} if size is not None else {}
+    sampled = _sampled_evidence(store, period, judged, timeline, spans, picks)
+    del spans
+    context = _Context(
+        store, judged, period, controls, timeline, soa, results, register, meta, pop, attestations, sampled
+    )
     _write_pages(archive, context, runs, nights, sizes)
     return (objects, last.seq), meta
 
@@ -361,6 +365,7 @@ class _Context:
     meta: dict[str, Any]
     population: Population
     attestations: list[dict[str, Any]]
+    sampled: dict[str, list[dict[str, Any]]]
 
 
 def _day_rows(ctx: _Context, control: str) -> list[dict[str, Any]]:
@@ -377,50 +382,76 @@ def _day_rows(ctx: _Context, control: str) -> list[dict[str, Any]]:
     ]
 
 
-def _sampled_evidence(ctx: _Context, picks: dict[str, list[tuple[str, date]]]) -> dict[str, list[dict[str, Any]]]:
+def _sampled_evidence(
+    store: Store,
+    period: Period,
+    judged: RunInfo,
+    timeline: Timeline,
+    spans: list[dict[str, Any]],
+    picks: Mapping[str, list[tuple[str, date]]],
+) -> dict[str, list[dict[str, Any]]]:
     """For each sampled (resource, day): the run that judged the day, the control's results on the
-    resource in it and the stored facts behind them. Read run by run, so each run's state once."""
-    store, timeline = ctx.store, ctx.timeline
-    by_run: dict[int, list[tuple[str, str, date]]] = defaultdict(list)
+    resource in it (from the verified result spans) and the stored facts behind them (from one
+    replay of the verified fact deltas), so the cost does not grow with the number of runs sampled."""
     index = {day: i for i, day in enumerate(timeline.days)}
+    resources = {resource for pairs in picks.values() for resource, _day in pairs}
+    by_resource: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for span in spans:
+        if span["resource"] in resources:
+            by_resource[span["resource"]].append(span)
+    keys = {(str(span["kind"]), resource) for resource, found in by_resource.items() for span in found}
+    history = store.fact_history(period.first.seq, judged.seq, keys) if keys else {}
+    runs = {run.seq: run for run in period.runs}
+    out: dict[str, list[dict[str, Any]]] = {}
     for control, pairs in picks.items():
+        rows = []
         for resource, day in pairs:
             seq = timeline.runs[index[day]]
-            if seq is not None:
-                by_run[seq].append((control, resource, day))
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for seq in sorted(by_run):
-        run = next(r for r in ctx.period.runs if r.seq == seq)
-        rules = store.rules(run)
-        state = store.result_state(seq)
-        refs = store.fact_refs(run)
-        for control, resource, day in by_run[seq]:
-            results, facts = [], []
-            for rule_id, rule in sorted(rules.items()):
-                found = state.get((rule_id, resource))
-                if found is None:
-                    continue
-                controls = found[3] if found[3] is not None else rule.get("controls", [])
-                if control not in controls:
-                    continue
-                results.append({"rule": rule_id, "status": found[0], "message": found[1]})
-                ref = refs.get((str(rule.get("fact")), resource))
-                if ref is not None and all(f["hash"] != ref[0] for f in facts):
-                    body = store.get_json(ref[0])
-                    facts.append({"hash": ref[0], "collected_at": ref[1], "kind": body["kind"], "data": body["data"]})
-            out[control].append(
+            if seq is None:
+                continue
+            run = runs[seq]
+            found = [
+                s for s in by_resource[resource] if s["first_seq"] <= seq <= s["last_seq"] and control in s["controls"]
+            ]
+            facts = []
+            for kind in sorted({str(s["kind"]) for s in found}):
+                value = _value_at(history.get((kind, resource), []), seq)
+                if value is not None:
+                    batch = store.manifest(seq).get("batches", {}).get(value[1]) or {}
+                    body = store.get_json(value[0])
+                    facts.append(
+                        {
+                            "hash": value[0],
+                            "collected_at": batch.get("collected_at", ""),
+                            "kind": kind,
+                            "data": body["data"],
+                        }
+                    )
+            rows.append(
                 {
                     "resource": resource,
                     "day": day,
                     "run": run,
                     "carried": date.fromisoformat(run.started_at[:10]) != day,
-                    "results": results,
+                    "results": [
+                        {"rule": s["rule"], "status": s["status"], "message": s["message"]}
+                        for s in sorted(found, key=lambda s: s["rule"])
+                    ],
                     "facts": facts,
                 }
             )
-    for rows in out.values():
-        rows.sort(key=lambda r: (r["day"], r["resource"]))
+        out[control] = rows
     return out
+
+
+def _value_at(history: Sequence[tuple[int, tuple[Any, ...] | None]], seq: int) -> tuple[Any, ...] | None:
+    """The value a (kind, resource) had in run `seq`, from its changes (oldest first)."""
+    value = None
+    for changed, entry in history:
+        if changed > seq:
+            break
+        value = entry
+    return value
 
 
 def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any], sizes: Mapping[str, int]) -> None:
@@ -443,12 +474,7 @@ def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any
             nc_by_control[control].append(row)
     facts = store.fact_refs(judged)
     rules = store.rules(judged)
-    picks = (
-        {c: draw(ctx.population, c, meta["sample"], meta["seed"]) for c in controls}
-        if meta["sample"] is not None
-        else {}
-    )
-    sampled = _sampled_evidence(ctx, picks)
+    sampled = ctx.sampled
     overview = []
     for control in controls:
         control_results = sorted(

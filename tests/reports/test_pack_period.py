@@ -9,6 +9,7 @@ import re
 import struct
 import subprocess
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -51,7 +52,12 @@ def unpacked(period_store: Store, tmp_path_factory: pytest.TempPathFactory) -> P
 def _text(page: Path) -> str:
     """The page's text, tags removed and spaces collapsed (what a reader sees)."""
     html = re.sub(r"<svg.*?</svg>|<style.*?</style>", "", page.read_text(), flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'").replace("&amp;", "&")
+    return (
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+        .replace("&#39;", "'")
+        .replace("&#34;", '"')
+        .replace("&amp;", "&")
+    )
 
 
 def test_status_comes_from_the_last_collection_not_the_attestation_after_it(unpacked: Path) -> None:
@@ -173,7 +179,14 @@ def test_population_spans_the_period_and_the_sample_draws_days_across_it(unpacke
     for day, _resource, seq in drawn:
         run = next(r for r in period_store.runs() if r.seq == int(seq))
         assert run.started_at[:10] <= day
-    assert sample.count("fake.bucket-encrypted") >= 20 and "collected 2026-0" in sample
+    assert sample.count("fake.bucket-encrypted") >= 20
+    # each pair's fact is the one its own night collected, not the last run's
+    blocks = re.findall(r"started (\S+)\).*?fake\.bucket collected (\S+) · object", sample)
+    assert len(blocks) >= 20 and all(started == collected for started, collected in blocks)
+    fixed = [b for b in re.split(r"(?=2026-\d\d-\d\d · )", sample) if " · b-r1-03 " in b]
+    for block in fixed:  # b-r1-03 was unencrypted on nights 5 to 25, encrypted otherwise
+        night = (date.fromisoformat(block[:10]) - date(2026, 8, 1)).days
+        assert ('"encrypted": false' in block) == (5 <= night <= 25), block[:60]
 
 
 def test_sample_is_reproducible_and_sizes_come_from_the_option(period_store: Store, tmp_path: Path) -> None:
