@@ -19,6 +19,7 @@ from typing import Any
 
 from annexa.evidence_store.signing import fingerprint, load_public_key
 from annexa.evidence_store.store import RunInfo, Store
+from annexa.model import parse_timestamp
 from annexa.reports.period import Period
 from annexa.reports.settings import run_settings
 
@@ -123,7 +124,9 @@ def run_rows(store: Store, runs: Sequence[RunInfo]) -> list[RunRow]:
                 targets=_targets_text(config) if run.type == "collection" else "",
                 signature=signed,
                 problems=tuple(problems),
-                backwards=previous is not None and previous.seq == run.seq - 1 and run.started_at < previous.started_at,
+                backwards=previous is not None
+                and previous.seq == run.seq - 1
+                and parse_timestamp(run.started_at) < parse_timestamp(previous.started_at),
             )
         )
         previous = run
