@@ -40,6 +40,7 @@ from annexa.mappings.scope import (
 )
 from annexa.model import parse_duration
 from annexa.notify.settings import NotifySettings, parse_notify, redact_notify
+from annexa.reports.sampling import FREQUENCIES
 from annexa.words import did_you_mean
 from annexa.yamlio import LineDict, line_of, load_yaml
 
@@ -64,6 +65,7 @@ _TOP_KEYS = (
     "attestations",
     "soa",
     "nonconformities",
+    "pack",
 )
 _STORE_KEYS = ("url", "object_lock")
 _MAX_RETENTION_DAYS = 36500  # S3's own limit is 100 years
@@ -88,6 +90,8 @@ class Config:
     attestation_policy: AttestationPolicy = field(default_factory=AttestationPolicy)
     soa: SoaApproval | None = None  # `soa: {version, approved_by, approved_at}` (clause 6.1.3 f)
     verify_after: int = DEFAULT_VERIFY_AFTER  # `nonconformities: {verify_after: N}`: runs a fix must hold
+    # `pack: {sample_sizes: {daily: 40}}`: audit-pack sample sizes by frequency (reports/sampling.py)
+    sample_sizes: Mapping[str, int] = field(default_factory=dict)
 
 
 def _plain(value: Any) -> Any:
@@ -192,6 +196,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         if "nonconformities" in doc
         else DEFAULT_VERIFY_AFTER
     )
+    sample_sizes = attempt(lambda: _pack(doc.get("pack"), at), {}) if "pack" in doc else {}
     if problems:
         raise UsageErrors(problems)
 
@@ -213,6 +218,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         attestation_policy=policy,
         soa=soa,
         verify_after=verify_after,
+        sample_sizes=sample_sizes,
     )
 
 
@@ -236,6 +242,26 @@ def _max_age(doc: Any, at: Any) -> timedelta:
         return parse_duration(doc["max_age"]) if "max_age" in doc else DEFAULT_MAX_AGE
     except ValueError as err:
         raise UsageError(f"{at(doc, 'max_age')}: max_age: {err}") from None
+
+
+def _pack(node: Any, at: Any) -> dict[str, int]:
+    """`pack: {sample_sizes: {daily: 25, weekly: 5, monthly: 2, quarterly: 2, annual: 1}}`."""
+    if not isinstance(node, dict):
+        raise UsageError(f"{at(node)}: `pack` must be a mapping such as {{sample_sizes: {{daily: 40}}}}")
+    for key in node:
+        if key != "sample_sizes":
+            raise UsageError(f"{at(node, key)}: unknown pack key {key!r} (allowed: sample_sizes)")
+    sizes = node.get("sample_sizes") or {}
+    if not isinstance(sizes, dict):
+        raise UsageError(f"{at(node, 'sample_sizes')}: `sample_sizes` must map a frequency to a number")
+    out = {}
+    for key, value in sizes.items():
+        if key not in FREQUENCIES:
+            raise UsageError(f"{at(sizes, key)}: unknown frequency {key!r} (allowed: {', '.join(FREQUENCIES)})")
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10000:
+            raise UsageError(f"{at(sizes, key)}: {key}: {value!r} is not a sample size from 1 to 10000")
+        out[str(key)] = value
+    return out
 
 
 def _trust(doc: Any, at: Any) -> tuple[tuple[str, ...], bool | None]:

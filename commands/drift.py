@@ -10,6 +10,7 @@ import structlog
 from annexa.commands.common import add_store_options, emit, workspace
 from annexa.commands.terminal import terminal_safe
 from annexa.errors import UsageError
+from annexa.evidence_store.store import RunInfo, Store
 from annexa.reports.drift import drift_between, previous_collection, render_drift
 
 NAME = "drift"
@@ -25,14 +26,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notify", action="store_true", help="also send the summary to the configured `notify:`")
 
 
+def _collection(store: Store, ref: str | None, option: str) -> RunInfo:
+    """The run `ref` names, which must be a collection run: a statement run (attestation, import of
+    statements) holds no results, and comparing with it would show every result as removed."""
+    run = store.resolve(ref)
+    if run.type != "collection":
+        before = store.previous_collection(run)
+        hint = f"; the collection run before it is #{before.seq} ({before.run_id})" if before else ""
+        raise UsageError(f"{option} {ref}: run #{run.seq} is an {run.type} run, drift compares collection runs{hint}")
+    return run
+
+
 def run(args: argparse.Namespace) -> int:
     ws = workspace(args, config_required=args.notify)
     if args.notify and ws.config.notify is None:
         raise UsageError(f"--notify: {args.config} has no `notify:` section")
     store = ws.read_store()
-    after = store.resolve(args.to_run)
+    after = _collection(store, args.to_run, "--to")
     if args.from_run:
-        before = store.resolve(args.from_run)
+        before = _collection(store, args.from_run, "--from")
         if before.seq >= after.seq:
             raise UsageError(f"--from: run #{before.seq} is not earlier than --to run #{after.seq}")
     else:

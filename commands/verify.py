@@ -13,6 +13,7 @@ from annexa.evidence_store.signing import fingerprint, load_public_key
 from annexa.evidence_store.trust import Trust, parse_fingerprint
 from annexa.evidence_store.verify import Head, StoreSource, parse_head, verify_chain
 from annexa.inputfiles import KEY_LIMIT, read_input
+from annexa.reports.pack_check import check_pack_soa
 
 # Not tampering: the store holds no finished run yet (see cli.EXIT_CODES and the README).
 EXIT_NO_COMPLETE_RUN = 5
@@ -20,9 +21,9 @@ EXIT_NO_COMPLETE_RUN = 5
 NAME = "verify"
 HELP = "check hashes, the hash chain, signatures and the head; exit 4 on any problem"
 
-# Checks of a pack's reports against its signed evidence (evidence_store/packfile.py, PackCheck).
-# Recomputing the SoA and control statuses from the pack's evidence lands here with the audit-pack work.
-PACK_CHECKS: tuple[PackCheck, ...] = ()
+# Checks of a pack's reports against its signed evidence (evidence_store/packfile.py, PackCheck):
+# the SoA is recomputed from the pack's evidence and compared (reports/pack_check.py).
+PACK_CHECKS: tuple[PackCheck, ...] = (check_pack_soa,)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         for problem in report.problems:
             print(f"problem: {problem}")
+        for warning in report.warnings:
+            print(f"warning: {warning}")
         for note in report.notes:
             print(f"note: {note}")
         for key, (first, last) in report.keys.items():

@@ -19,7 +19,7 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -183,6 +183,12 @@ class Store:
             self._sync(self._index)
             self._synced = True
         return self._index
+
+    def close(self) -> None:
+        """Close the index (a store over a temporary index folder closes it before removing it)."""
+        if self._index is not None:
+            self._index.close()
+            self._index, self._synced = None, False
 
     def _open_index(self, path: Path) -> Index:
         try:
@@ -630,20 +636,65 @@ class Store:
             digests.update(entry[2] for entry in delta.get("add", []))
         return digests
 
+    def fact_history(
+        self, first: int, last: int, keys: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[tuple[int, tuple[Any, ...] | None]]]:
+        """For each (kind, resource) in `keys`: its (run, value) changes from run `first` to `last`
+        (value (hash, batch, since), None when absent), oldest first. Replayed from the verified
+        state of run `first` and the hash-checked deltas after it, and checked to end in the state
+        run `last` commits to, so one pass serves any number of runs."""
+        wanted = set(keys)
+        start = self.fact_state(first)
+        history: dict[tuple[str, str], list[tuple[int, tuple[Any, ...] | None]]] = {
+            key: [(first, start.get(key))] for key in wanted
+        }
+        for seq, delta in self._period_deltas(first, last, "facts"):
+            if (delta.get("base") or 0) != seq - 1:
+                raise self._tampered(f"run {seq}: its facts delta is against run {delta.get('base')}, not {seq - 1}")
+            for key in delta.get("remove", []):
+                if (key[0], key[1]) in wanted:
+                    history[(key[0], key[1])].append((seq, None))
+            for entry in delta.get("add", []):
+                if (entry[0], entry[1]) in wanted:
+                    history[(entry[0], entry[1])].append((seq, _state_value("facts", entry, seq)))
+        end = self.fact_state(last)
+        for key, changes in history.items():
+            value = changes[-1][1]
+            if (value[:2] if value else None) != (end[key][:2] if key in end else None):
+                raise self._tampered(
+                    f"runs {first} to {last}: the fact deltas do not give the facts run {last} commits to"
+                )
+        return history
+
     def result_spans(self, first: int, last: int) -> list[dict[str, Any]]:
         """Result intervals overlapping runs first..last, by rule, resource and time: `first_seq`,
         `last_seq` (at most `last`), status and message, the rule as of the span's last run in the
         period (kind, controls, severity, title, remediation), its batch key (`batch`) and that batch's scope.
 
         Replayed from the verified state of run `first` and the deltas after it, and checked to end
-        in the state run `last` commits to."""
-        live: dict[tuple[str, str], list[Any]] = {
-            key: [value, value[4]] for key, value in self.result_state(first).items()
-        }
+        in the state run `last` commits to.
+
+        Statement runs (attestations, imports of statements, corrective actions) hold no results:
+        they are transparent here. A result live before one and unchanged in the next collection
+        run is one span through it, never closed and reopened (a register that did so would show
+        every non-conformity as gone on the night someone attested). A span closed by a change in
+        collection run N ends at N - 1, like the index's intervals."""
+        kinds = {run.seq: run.type for run in self.runs()}
+        live: dict[tuple[str, str], list[Any]] = {}
+        if kinds.get(first) == "collection":
+            live = {key: [value, value[4]] for key, value in self.result_state(first).items()}
         spans: list[tuple[tuple[str, str], tuple[Any, ...], int, int]] = []
+        after_statement = kinds.get(first) != "collection"
         for seq, delta in self._period_deltas(first, last, "results"):
             if (delta.get("base") or 0) != seq - 1:
                 raise self._tampered(f"run {seq}: its results delta is against run {delta.get('base')}, not {seq - 1}")
+            if kinds.get(seq) != "collection":
+                after_statement = True
+                continue
+            if after_statement:  # the delta is against an empty statement run: compare whole states
+                after_statement = False
+                self._advance(live, spans, self.result_state(seq), seq)
+                continue
             for key in delta.get("remove", []):
                 gone = live.pop((key[0], key[1]), None)
                 if gone is not None:
@@ -653,19 +704,26 @@ class Store:
                 if key in live:
                     spans.append((key, live[key][0], live[key][1], seq - 1))
                 live[key] = [_state_value("results", entry, seq), seq]
-        if {key: value[0] for key, value in live.items()} != self.result_state(last):
-            raise self._tampered(f"runs {first} to {last}: the deltas do not give the results run {last} commits to")
+        judged = next((n for n in range(last, first - 1, -1) if kinds.get(n) == "collection"), None)
+        if judged is not None and {key: value[0][:4] for key, value in live.items()} != {
+            key: value[:4] for key, value in self.result_state(judged).items()
+        }:
+            raise self._tampered(f"runs {first} to {last}: the deltas do not give the results run {judged} commits to")
         spans.extend((key, value[0], value[1], last) for key, value in live.items())
         spans.sort(key=lambda s: (s[0], s[2]))
         out = []
         rules_at: dict[int, dict[str, dict[str, Any]]] = {}  # per run, read once (spans far outnumber runs)
         batches_at: dict[int, dict[str, Any]] = {}
         for key, value, start, end in spans:
-            if end not in rules_at:
-                rules_at[end] = self._rules_of(self.manifest(end))
+            # the rule as the last collection run of the span used it (a statement run holds no rules)
+            ruled = end
+            while kinds.get(ruled, "collection") != "collection" and ruled > start:
+                ruled -= 1
+            if ruled not in rules_at:
+                rules_at[ruled] = self._rules_of(self.manifest(ruled))
             if start not in batches_at:
                 batches_at[start] = self.manifest(start).get("batches", {})
-            rule = rules_at[end].get(key[0]) or {}
+            rule = rules_at[ruled].get(key[0]) or {}
             batch = batches_at[start].get(value[2]) if value[2] else None
             out.append(
                 {
@@ -685,6 +743,25 @@ class Store:
                 }
             )
         return out
+
+    @staticmethod
+    def _advance(
+        live: dict[tuple[str, str], list[Any]],
+        spans: list[tuple[tuple[str, str], tuple[Any, ...], int, int]],
+        state: Mapping[tuple[str, str], tuple[Any, ...]],
+        seq: int,
+    ) -> None:
+        """Move `live` to collection run `seq`'s whole `state`, closing the spans that changed."""
+        for key in [k for k in live if k not in state]:
+            gone = live.pop(key)
+            spans.append((key, gone[0], gone[1], seq - 1))
+        for key, value in state.items():
+            current = live.get(key)
+            if current is not None and tuple(current[0][:4]) == tuple(value[:4]):
+                continue
+            if current is not None:
+                spans.append((key, current[0], current[1], seq - 1))
+            live[key] = [value, seq]
 
     # -- writing -----------------------------------------------------------------
 

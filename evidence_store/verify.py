@@ -28,6 +28,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from annexa.errors import StoreError
@@ -35,6 +36,7 @@ from annexa.evidence_store.canonical import canonical_bytes
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.state import entries_digest
 from annexa.evidence_store.trust import Trust
+from annexa.model import parse_timestamp
 from annexa.words import plural
 
 __all__ = ["EvidenceSource", "Head", "StoreSource", "VerifyReport", "parse_head", "verify_chain"]
@@ -139,6 +141,9 @@ class VerifyReport:
     keys: dict[str, list[int]] = field(default_factory=dict)  # fingerprint -> [first, last] run signed
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Not integrity problems, but what an auditor must be told (a run dated before the one chained
+    # before it: a skewed clock, or a backdated statement).
+    warnings: list[str] = field(default_factory=list)
     pinned: bool = False  # whether the signatures were checked against keys the verifier trusts
     head: Head | None = None  # the last run of the chain checked, and its manifest's sha256
     # A store with no manifest at all: no run has finished (the only one was interrupted, or none
@@ -188,6 +193,7 @@ class VerifyReport:
             "keys": [{"fingerprint": k, "first_run": v[0], "last_run": v[1]} for k, v in self.keys.items()],
             "problems": self.problems,
             "notes": self.notes,
+            "warnings": self.warnings,
         }
 
 
@@ -216,6 +222,7 @@ class _Chain:
     checked_live_facts: bool = False
     shas: dict[int, str] = field(default_factory=dict)
     last_manifest: Mapping[str, Any] | None = None
+    prev_started: tuple[int, str, datetime] | None = None  # the run before: its sequence, id, start
 
 
 def verify_chain(
@@ -370,6 +377,7 @@ def _check_manifest(
 
     _check_signature(manifest, seq, where, chain, trust, report)
     chain.last_manifest = manifest
+    _check_clock(manifest, seq, where, chain, report)
 
     for path in (
         ("facts", "delta"),
@@ -385,6 +393,25 @@ def _check_manifest(
                 chain.facts = chain.results = None
     if chain.facts is not None and chain.results is not None:
         _replay(source, manifest, seq, where, full, chain, report)
+
+
+def _check_clock(manifest: Mapping[str, Any], seq: int, where: str, chain: _Chain, report: VerifyReport) -> None:
+    """Time going backwards between chained runs is reported, never silently accepted: reports
+    order runs by the chain, so a backdated run is where its sequence puts it, not where its date says."""
+    try:
+        started = parse_timestamp(str(manifest.get("started_at")))
+    except ValueError:
+        report.warnings.append(f"{where}: started_at {manifest.get('started_at')!r} is not a timestamp")
+        chain.prev_started = None
+        return
+    before = chain.prev_started
+    if before is not None and before[0] == seq - 1 and started < before[2]:
+        report.warnings.append(
+            f"{where}: started {manifest.get('started_at')}, {before[2] - started} before run {before[0]} "
+            f"({before[1]}) chained before it: time goes backwards (a skewed clock or a backdated run); "
+            "reports order runs by the chain"
+        )
+    chain.prev_started = (seq, str(manifest.get("run_id", "?")), started)
 
 
 def _check_signature(

@@ -14,7 +14,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-__all__ = ["STATUS_COLOURS", "render_page"]
+from annexa.reports.xlsx import text_cell
+
+__all__ = ["STATUS_COLOURS", "render_page", "status_words"]
 
 # Control and result statuses -> fill colour (chart cells, badges).
 STATUS_COLOURS = {
@@ -32,6 +34,12 @@ STATUS_COLOURS = {
     "excluded": "#eceff1",
 }
 
+
+def status_words(status: str | None) -> str:
+    """A status as an auditor reads it: `not_implemented` -> `not implemented` (identifiers stay in JSON and CSV)."""
+    return (status or "").replace("_", " ")
+
+
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
@@ -41,6 +49,8 @@ _ENV = Environment(
 )
 _ENV.filters["pretty_json"] = lambda value: json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 _ENV.globals["colours"] = STATUS_COLOURS
+_ENV.filters["words"] = status_words
+_ENV.filters["cell"] = text_cell  # the text a workbook cell shows, so HTML and XLSX say the same
 
 
 def render_page(template: str, **context: Any) -> str:

@@ -9,9 +9,11 @@ VERIFY.md and SHA256SUMS, and (with a signing key) SEAL.json: the signed seal ov
 the period, the runs and the last run's manifest hash, so no file, period or run can be changed
 or dropped without `annexa verify` noticing.
 
-`sample` picks a reproducible random sample of resources per control, as auditors
-do: random.Random seeded with (seed, control id) over the sorted resource ids, so
-the same seed always gives the same sample and adding a control changes no other.
+The period day by day: every run in it (who, when, on what, how it ended, signed or not), every
+night without a complete collection as a gap, per night the scope expected against the scope that
+produced evidence (coverage.py), and per control a timeline whose carried days are marked.
+`sample` draws a reproducible sample of (resource, day) pairs across the period (sampling.py),
+each shown with the stored evidence of that day.
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ import base64
 import hashlib
 import json
 import os
-import random
 import secrets
 import tempfile
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -47,12 +48,16 @@ from annexa.evidence_store.signing import fingerprint, load_public_key, public_p
 from annexa.evidence_store.store import RunInfo, Signer, Store
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.rollup import CONTROL_STATUSES
+from annexa.reports.attested import judge_attestation
+from annexa.reports.coverage import night_rows, run_rows
 from annexa.reports.findings import SEVERITY_ORDER, STATUS_ORDER
-from annexa.reports.html import render_page
+from annexa.reports.html import render_page, status_words
 from annexa.reports.nonconformities import FAILING_STATES, NC_COLUMNS, build_register, nonconformity_workbook
 from annexa.reports.period import Period, resolve_period
 from annexa.reports.render import to_csv
-from annexa.reports.soa import build_soa, soa_cells, soa_workbook
+from annexa.reports.sampling import SAMPLE_SIZES, Population, draw, frequency, population
+from annexa.reports.settings import RunSettings
+from annexa.reports.soa import build_soa, soa_cells, soa_html, soa_workbook
 from annexa.reports.timeline import Timeline, daily_statuses, segments
 from annexa.reports.verify_doc import verify_markdown
 
@@ -67,10 +72,11 @@ class PackOptions:
     start: date
     end: date
     controls: Sequence[str] = ()  # glob patterns (`A.8.*`); empty = every control
-    sample: int | None = None
+    sample: int | None = None  # (resource, day) pairs per control; 0: by frequency (sampling.SAMPLE_SIZES)
     seed: int | None = None
     # Freshness per fact kind for runs stored before they recorded their collectors' defaults.
     fallback_max_age_by_kind: Mapping[str, timedelta] | None = None
+    sample_sizes: Mapping[str, int] | None = None  # by frequency, overriding sampling.SAMPLE_SIZES (config)
 
 
 @dataclass(frozen=True)
@@ -117,26 +123,25 @@ def _select_controls(catalog: Catalog, patterns: Sequence[str]) -> list[str]:
     return [c for c in catalog.ids() if c in chosen]
 
 
-def _sample(resources: Iterable[str], control: str, size: int | None, seed: int | None) -> list[str]:
-    ordered = sorted(set(resources))
-    if size is None or len(ordered) <= size:
-        return ordered
-    return sorted(random.Random(f"{seed}\x00{control}").sample(ordered, size))
-
-
 def _chart(timeline: Timeline, controls: Sequence[str], link: bool) -> dict[str, Any]:
     """Geometry for the inline SVG chart: one row per control, one run-length rectangle per status span."""
     cell_w = max(3, min(14, 1000 // max(1, len(timeline.days))))
     rows = []
     for row, control in enumerate(controls):
+        carried = timeline.carried.get(control) or [False] * len(timeline.days)
+        keys = list(zip(timeline.statuses[control], carried, strict=True))
         rects = [
             {
                 "x": _LABEL_W + s.first * cell_w,
                 "w": s.length * cell_w,
-                "status": s.status,
-                "label": f"{control} {s.start}" + (f" to {s.end}" if s.end != s.start else "") + f": {s.status}",
+                "status": s.status[0],
+                "carried": s.status[1],
+                "label": f"{control} {s.start}"
+                + (f" to {s.end}" if s.end != s.start else "")
+                + f": {status_words(s.status[0])}"
+                + (" (carried, not fresh)" if s.status[1] else ""),
             }
-            for s in segments(timeline.days, timeline.statuses[control])
+            for s in segments(timeline.days, keys)
         ]
         rows.append(
             {
@@ -162,9 +167,10 @@ def build_pack(
     store: Store, catalog: Catalog, options: PackOptions, output: Path, signer: Signer | None = None
 ) -> PackSummary:
     """Write the pack to `output` atomically (a failure leaves no partial zip); `signer` seals it."""
-    if options.sample is not None and options.sample < 1:
-        raise UsageError("--sample must be a positive number of resources per control")
-    seed = options.seed if options.seed is not None else (secrets.randbelow(2**32) if options.sample else None)
+    if options.sample is not None and options.sample < 0:
+        raise UsageError("--sample must be a positive number of (resource, day) pairs per control")
+    sampling = options.sample is not None
+    seed = options.seed if options.seed is not None else (secrets.randbelow(2**32) if sampling else None)
     period = resolve_period(store, options.start, options.end)
     controls = _select_controls(catalog, options.controls)
     root = f"annexa-pack-{period.start}_{period.end}"
@@ -176,7 +182,7 @@ def build_pack(
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as handle:
             archive = _Zip(handle, root)
-            counts, meta = _write_pack(archive, store, catalog, period, controls, options, seed)
+            counts, meta = _write_pack(archive, store, catalog, period, controls, options, seed, signer is not None)
             files = len(archive.sums)
             sums = archive.add(SUMS, "".join(f"{digest}  {name}\n" for digest, name in archive.sums))
             if signer is not None:
@@ -210,18 +216,31 @@ def _write_pack(
     controls: list[str],
     options: PackOptions,
     seed: int | None,
+    sealed: bool,
 ) -> tuple[tuple[int, int], dict[str, Any]]:
     last = period.last
     collections = [r for r in period.runs if r.type == "collection"]
     if not collections:
         raise UsageError(f"no collection run started between {period.start} and {period.end} (see `annexa runs`)")
-    judged = collections[-1]  # the SoA and the findings are those of the period's last collection run
+    # Status at the period's end is that of its last collection run (statement runs after it hold no
+    # results and never mask it), with that run's scope and the attestations recorded before it.
+    judged = collections[-1]
+    judged_period = Period(period.start, period.end, tuple(r for r in period.runs if r.seq <= judged.seq))
     timeline = daily_statuses(store, period, catalog, controls, options.fallback_max_age_by_kind)
     results = store.results(judged)
     soa_of_run = build_soa(store, judged, catalog, options.fallback_max_age_by_kind)
     soa = soa_of_run.rows
-    built = build_register(store, period)
+    built = build_register(store, judged_period)
     register = built.items
+    spans = store.result_spans(period.first.seq, judged.seq)
+    for span in spans:
+        span["controls"] = json.loads(span["controls"] or "[]")
+    pop = population(spans, timeline.days, timeline.runs, controls)
+    runs = run_rows(store, period.runs)
+    nights = night_rows(store, period, collections)
+    cadence = frequency(date.fromisoformat(r.started_at[:10]) for r in collections)
+    sizes = {**SAMPLE_SIZES, **(options.sample_sizes or {})}
+    size = None if options.sample is None else (options.sample or sizes[cadence])
     keys = _write_evidence_chain(archive, store, period)
     objects = _write_objects(archive, store, period)
     generated = datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -230,11 +249,12 @@ def _write_pack(
         "period": {"from": str(period.start), "to": str(period.end)},
         "runs": {"first": period.first.seq, "last": last.seq, "first_id": period.first.run_id, "last_id": last.run_id},
         "head": {"sequence": last.seq, "sha256": last.manifest_sha256},
-        # The SoA (soa.xlsx, the control pages) is that of this run, as `annexa soa --run` prints it.
+        # The SoA (soa.xlsx, soa.html, the control pages) is that of this run, as `annexa soa --run` prints it.
         "soa_run": {"sequence": judged.seq, "run_id": judged.run_id, "judged_at": judged.finished_at},
         "soa": soa_of_run.settings.soa.to_dict() if soa_of_run.settings.soa else None,
         "controls": controls,
-        "sample": options.sample,
+        "sample": size,
+        "frequency": cadence,
         "seed": seed,
         "keys": sorted(keys),
         "generated_at": generated,
@@ -242,15 +262,53 @@ def _write_pack(
     }
     archive.add(PACK_JSON, json.dumps(meta, indent=2) + "\n")
     archive.add("soa.xlsx", soa_workbook(soa_of_run, controls=controls))
+    archive.add("soa.html", soa_html(soa_of_run, controls=controls))
     wanted = set(controls)
     register = [r for r in register if wanted & set(r["controls"])]
     gaps = [g for g in built.gaps if wanted & set(g["controls"])]
     archive.add("nonconformities.xlsx", nonconformity_workbook(register, gaps))
     archive.add("nonconformities.csv", to_csv(register, NC_COLUMNS))
     archive.add("nonconformities.json", json.dumps(register, indent=2, ensure_ascii=False) + "\n")
-    archive.add("VERIFY.md", verify_markdown(meta, root=archive.root))
-    _write_pages(archive, store, judged, period, controls, timeline, soa, results, register, meta, catalog)
+    archive.add("VERIFY.md", verify_markdown(meta, root=archive.root, sealed=sealed))
+    attestations = _attestation_rows(store, judged, soa_of_run.settings, last)
+    picks = {c: draw(pop, c, size, seed) for c in controls} if size is not None else {}
+    sampled = _sampled_evidence(store, period, judged, timeline, spans, picks)
+    del spans
+    context = _Context(
+        store, judged, period, controls, timeline, soa, results, register, meta, pop, attestations, sampled
+    )
+    _write_pages(archive, context, runs, nights, sizes)
     return (objects, last.seq), meta
+
+
+def _attestation_rows(store: Store, judged: RunInfo, settings: RunSettings, last: RunInfo) -> list[dict[str, Any]]:
+    """Every attestation recorded up to the pack's last run, judged with the SoA run's settings;
+    those recorded after the SoA run are listed as counting from the next collection run."""
+    rows = []
+    for record in store.attestations():
+        if record["sequence"] > last.seq:
+            continue
+        judged_as = judge_attestation(record, settings)
+        after = record["sequence"] > judged.seq
+        rows.append(
+            {
+                "sequence": record["sequence"],
+                "control": judged_as.control,
+                "outcome": judged_as.outcome,
+                "attested_by": judged_as.attested_by,
+                "role": judged_as.role,
+                "attested_at": judged_as.attested_at,
+                "expires_at": judged_as.expires_at,
+                "note": judged_as.note,
+                "file": judged_as.file,
+                "counted": (
+                    f"no: recorded after run {judged.seq}, counts from the next collection run"
+                    if after
+                    else ("yes" if judged_as.counted else f"no: {judged_as.reason}")
+                ),
+            }
+        )
+    return rows
 
 
 def _write_evidence_chain(archive: _Zip, store: Store, period: Period) -> set[str]:
@@ -289,45 +347,145 @@ def _write_objects(archive: _Zip, store: Store, period: Period) -> int:
             if "config" in manifest:
                 digests.add(manifest["config"]["object"])
     digests.update(store.fact_hashes(period.first.seq, period.last.seq))
+    # every attestation up to the period's end: the SoA counts those recorded before the period too
+    digests.update(record["fact"] for record in store.attestations() if record["sequence"] <= period.last.seq)
     for digest in sorted(digests):
         archive.add(f"evidence/objects/{digest[:2]}/{digest}", store.get_object(digest))
     return len(digests)
 
 
-def _write_pages(
-    archive: _Zip,
+@dataclass(frozen=True)
+class _Context:
+    store: Store
+    judged: RunInfo
+    period: Period
+    controls: list[str]
+    timeline: Timeline
+    soa: list[dict[str, Any]]
+    results: list[Any]
+    register: list[dict[str, Any]]
+    meta: dict[str, Any]
+    population: Population
+    attestations: list[dict[str, Any]]
+    sampled: dict[str, list[dict[str, Any]]]
+
+
+def _day_rows(ctx: _Context, control: str) -> list[dict[str, Any]]:
+    """The control's timeline as a table: each day, its status, the run it comes from, carried or fresh."""
+    timeline = ctx.timeline
+    return [
+        {
+            "day": day,
+            "status": timeline.statuses[control][i],
+            "run": timeline.runs[i],
+            "carried": timeline.carried[control][i],
+        }
+        for i, day in enumerate(timeline.days)
+    ]
+
+
+def _sampled_evidence(
     store: Store,
-    judged: RunInfo,
     period: Period,
-    controls: list[str],
+    judged: RunInfo,
     timeline: Timeline,
-    soa: list[dict[str, Any]],
-    results: list[Any],
-    register: list[dict[str, Any]],
-    meta: dict[str, Any],
-    catalog: Catalog,
-) -> None:
-    soa_by_control = {row["control"]: row for row in soa}
+    spans: list[dict[str, Any]],
+    picks: Mapping[str, list[tuple[str, date]]],
+) -> dict[str, list[dict[str, Any]]]:
+    """For each sampled (resource, day): the run that judged the day, the control's results on the
+    resource in it (from the verified result spans) and the stored facts behind them (from one
+    replay of the verified fact deltas), so the cost does not grow with the number of runs sampled."""
+    index = {day: i for i, day in enumerate(timeline.days)}
+    resources = {resource for pairs in picks.values() for resource, _day in pairs}
+    by_resource: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for span in spans:
+        if span["resource"] in resources:
+            by_resource[span["resource"]].append(span)
+    keys = {(str(span["kind"]), resource) for resource, found in by_resource.items() for span in found}
+    history = store.fact_history(period.first.seq, judged.seq, keys) if keys else {}
+    runs = {run.seq: run for run in period.runs}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for control, pairs in picks.items():
+        rows = []
+        for resource, day in pairs:
+            seq = timeline.runs[index[day]]
+            if seq is None:
+                continue
+            run = runs[seq]
+            found = [
+                s for s in by_resource[resource] if s["first_seq"] <= seq <= s["last_seq"] and control in s["controls"]
+            ]
+            facts = []
+            for kind in sorted({str(s["kind"]) for s in found}):
+                value = _value_at(history.get((kind, resource), []), seq)
+                if value is not None:
+                    batch = store.manifest(seq).get("batches", {}).get(value[1]) or {}
+                    body = store.get_json(value[0])
+                    facts.append(
+                        {
+                            "hash": value[0],
+                            "collected_at": batch.get("collected_at", ""),
+                            "kind": kind,
+                            "data": body["data"],
+                        }
+                    )
+            rows.append(
+                {
+                    "resource": resource,
+                    "day": day,
+                    "run": run,
+                    "carried": date.fromisoformat(run.started_at[:10]) != day,
+                    "results": [
+                        {"rule": s["rule"], "status": s["status"], "message": s["message"]}
+                        for s in sorted(found, key=lambda s: s["rule"])
+                    ],
+                    "facts": facts,
+                }
+            )
+        out[control] = rows
+    return out
+
+
+def _value_at(history: Sequence[tuple[int, tuple[Any, ...] | None]], seq: int) -> tuple[Any, ...] | None:
+    """The value a (kind, resource) had in run `seq`, from its changes (oldest first)."""
+    value = None
+    for changed, entry in history:
+        if changed > seq:
+            break
+        value = entry
+    return value
+
+
+def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any], sizes: Mapping[str, int]) -> None:
+    store, judged, period, controls, timeline, meta = (
+        ctx.store,
+        ctx.judged,
+        ctx.period,
+        ctx.controls,
+        ctx.timeline,
+        ctx.meta,
+    )
+    soa_by_control = {row["control"]: row for row in ctx.soa}
     by_control: dict[str, list[Any]] = defaultdict(list)
-    for result in results:
+    for result in ctx.results:
         for control in result.controls:
             by_control[control].append(result)
     nc_by_control: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in register:
+    for row in ctx.register:
         for control in row["controls"]:
             nc_by_control[control].append(row)
     facts = store.fact_refs(judged)
     rules = store.rules(judged)
+    sampled = ctx.sampled
     overview = []
     for control in controls:
-        shown = _sample((r.resource for r in by_control[control]), control, meta["sample"], meta["seed"])
-        keep = set(shown)
         control_results = sorted(
-            (r for r in by_control[control] if r.resource in keep),
+            by_control[control],
             key=lambda r: (STATUS_ORDER.get(r.status, 9), SEVERITY_ORDER.get(r.severity, 9), r.rule, r.resource),
         )
+        findings = [r for r in control_results if r.status in ("fail", "error")]
         fact_blocks = []
-        for kind, resource in sorted({(r.kind, r.resource) for r in control_results}):
+        for kind, resource in sorted({(r.kind, r.resource) for r in findings}):
             found = facts.get((kind, resource))
             if found:
                 body = store.get_json(found[0])
@@ -344,11 +502,13 @@ def _write_pages(
                 )
         share = timeline.fresh_share(control)
         row = soa_cells(soa_by_control[control])
-        findings = [r for r in control_results if r.status in ("fail", "error")]
+        carried_days = sum(timeline.carried[control])
         overview.append(
             {
                 **row,
                 "fresh": share,
+                "carried_days": carried_days,
+                "population": ctx.population.resources(control),
                 "findings": len(findings),
                 "open_ncs": sum(1 for n in nc_by_control[control] if n["state"] in FAILING_STATES),
             }
@@ -363,18 +523,34 @@ def _write_pages(
                 structured=soa_by_control[control],
                 meta=meta,
                 period=period,
-                chart=_chart(Timeline(timeline.days, {control: timeline.statuses[control]}), [control], link=False),
+                chart=_chart(
+                    Timeline(
+                        timeline.days,
+                        {control: timeline.statuses[control]},
+                        timeline.runs,
+                        {control: timeline.carried[control]},
+                    ),
+                    [control],
+                    link=False,
+                ),
                 fresh=share,
+                days=_day_rows(ctx, control),
+                carried_days=carried_days,
                 results=control_results,
                 findings=findings,
                 facts=fact_blocks,
                 rules=rules,
                 ncs=nc_by_control[control],
-                total_resources=len({r.resource for r in by_control[control]}),
-                shown_resources=len(shown),
+                later_attestations=[
+                    a for a in ctx.attestations if a["control"] == control and a["sequence"] > judged.seq
+                ],
+                population_resources=ctx.population.resources(control),
+                population_pairs=ctx.population.pairs(control),
+                sample=sampled.get(control, []),
             ),
         )
     counts = Counter(row["status"] for row in overview)
+    gaps = [n for n in nights if n.state != "complete"]
     archive.add(
         "index.html",
         render_page(
@@ -386,8 +562,13 @@ def _write_pages(
             controls=overview,
             counts=[(s, counts[s]) for s in CONTROL_STATUSES if counts[s]],
             statuses=CONTROL_STATUSES,
-            open_ncs=sum(1 for r in register if r["state"] in FAILING_STATES),
-            flagged_ncs=sum(1 for r in register if r["flags"]),
-            ncs=len(register),
+            open_ncs=sum(1 for r in ctx.register if r["state"] in FAILING_STATES),
+            flagged_ncs=sum(1 for r in ctx.register if r["flags"]),
+            ncs=len(ctx.register),
+            runs=runs,
+            nights=nights,
+            gaps=gaps,
+            attestations=ctx.attestations,
+            sizes=sizes,
         ),
     )

@@ -26,7 +26,7 @@ from annexa.mappings.rollup import Attestation, ControlStatus, rollup
 from annexa.model import Result, parse_timestamp
 from annexa.reports import render
 from annexa.reports.attested import attestations_for
-from annexa.reports.html import render_page
+from annexa.reports.html import render_page, status_words
 from annexa.reports.settings import RunSettings, run_settings
 from annexa.reports.xlsx import Column, Sheet, workbook_bytes
 
@@ -427,9 +427,13 @@ def _about_rows(soa: Soa) -> list[dict[str, str]]:
     ]
 
 
+def _cells(soa: Soa, wanted: set[str] | None) -> list[dict[str, Any]]:
+    return [soa_cells(r) for r in soa.rows if wanted is None or r["control"] in wanted]
+
+
 def soa_workbook(soa: Soa, extra_columns: Sequence[str] = (), controls: Iterable[str] | None = None) -> bytes:
     wanted = set(controls) if controls is not None else None
-    rows = [soa_cells(r) for r in soa.rows if wanted is None or r["control"] in wanted]
+    rows = [{**cells, "status": status_words(cells["status"])} for cells in _cells(soa, wanted)]
     columns = (*_WORKBOOK, *(Column(c, c.replace("_", " ").capitalize(), 24, wrap=True) for c in extra_columns))
     sheets = [Sheet("Statement of Applicability", columns, rows), Sheet("About this SoA", _ABOUT, _about_rows(soa))]
     if soa.settings.risks:
@@ -437,11 +441,14 @@ def soa_workbook(soa: Soa, extra_columns: Sequence[str] = (), controls: Iterable
     return workbook_bytes(sheets)
 
 
-def soa_html(soa: Soa) -> str:
+def soa_html(soa: Soa, controls: Iterable[str] | None = None) -> str:
+    """The SoA as HTML: the workbook's columns, in its order, with its cells (one source: _WORKBOOK)."""
+    wanted = set(controls) if controls is not None else None
     return render_page(
         "soa.html",
         title="Statement of Applicability",
-        rows=[soa_cells(r) for r in soa.rows],
+        columns=_WORKBOOK,
+        rows=_cells(soa, wanted),
         about=_about_rows(soa),
         risks=_risk_rows(soa.settings),
     )

@@ -7,7 +7,91 @@ from typing import Any
 __all__ = ["verify_markdown"]
 
 
-def verify_markdown(meta: dict[str, Any], root: str) -> str:
+def verify_markdown(meta: dict[str, Any], root: str, sealed: bool = True) -> str:
+    """VERIFY.md; a pack without signing keys gets the steps that apply to it, and says what it cannot prove."""
+    if not meta["keys"]:
+        return _unsigned(meta, root)
+    return _signed(meta, root, sealed)
+
+
+def _recomputed(meta: dict[str, Any]) -> str:
+    run = (meta.get("soa_run") or {}).get("sequence", "?")
+    return (
+        f"annexa also recomputes the SoA of run {run} (the period's last collection run) from the evidence\n"
+        "in this pack and compares it with `soa.html` and `soa.xlsx`: a report that does not say what the\n"
+        "evidence says is a problem, even in a sealed pack. A run dated before the run chained before it\n"
+        "is a `warning:` line (a skewed clock or a backdated statement)."
+    )
+
+
+def _sampled(meta: dict[str, Any]) -> str:
+    if meta["sample"] is None:
+        return ""
+    return f"A sample was drawn: {meta['sample']} (resource, day) pairs per control across the period, seed {meta['seed']}."
+
+
+def _unsigned(meta: dict[str, Any], root: str) -> str:
+    runs = meta["runs"]
+    last = runs["last"]
+    head = meta.get("head") or {}
+    return f"""# Verifying this audit pack
+
+Period {meta["period"]["from"]} to {meta["period"]["to"]} (UTC): runs {runs["first"]} (`{runs["first_id"]}`)
+to {last} (`{runs["last_id"]}`). Generated {meta["generated_at"]} by annexa {meta["tool"]["version"]}.
+{_sampled(meta)}
+
+## This pack is not signed
+
+None of its runs is signed and the pack has no seal, so there is no key to check. What can be
+verified is **integrity only**: every file matches `SHA256SUMS`, every object matches its name and
+the runs form an unbroken hash chain. That proves the pack is consistent with itself, not who
+produced it: anyone could have written a consistent pack. To prove origin, the organisation
+configures a signing key (`annexa keygen`, then `signing:` in annexa.yaml) and gives you its
+fingerprint out of band. If it publishes the head of its evidence chain (`annexa head` prints
+`SEQ:SHA256`), compare it with run {head.get("sequence", last)}, manifest sha256 `{head.get("sha256", "?")}`.
+
+## What the evidence is
+
+- `evidence/manifests/NNNNNNNN.json`: one manifest per run, from run 1 to run {last}, so the hash
+  chain can be checked from its start. Runs before {runs["first"]} are included for the chain only.
+- `evidence/objects/xx/<sha256>`: facts, fact and result deltas, rules and configuration, as
+  canonical JSON (sorted keys, no insignificant white space, UTF-8). Each file is named by the
+  sha256 of its bytes.
+- Each manifest records the sha256 of the manifest before it (`previous.sha256`): deleting,
+  editing or reordering a run breaks the chain.
+- `index.html`, `controls/`, `soa.xlsx` and `nonconformities.*` are reports derived from the
+  evidence; `SHA256SUMS` lists every file.
+
+## With annexa
+
+    annexa verify {root}.zip [--expect-head SEQ:SHA256]
+
+Exit code 0: everything verifies, and the result line says `integrity only, origin not proven`.
+Exit code 4: each problem is printed on its own line, naming the run, object, file or link at fault.
+{_recomputed(meta)}
+
+## With standard tools (unzip, sha256sum, jq)
+
+Run these from the unzipped folder `{root}/`. Each prints nothing when all is well.
+
+1. Every file is as listed, and every object's name is the sha256 of its bytes:
+
+       sha256sum -c --quiet SHA256SUMS
+       for f in evidence/objects/*/*; do echo "${{f##*/}}  $f"; done | sha256sum -c --quiet
+
+2. The chain is unbroken, with no run missing:
+
+       for n in $(seq 2 {last}); do
+         cur=evidence/manifests/$(printf %08d "$n").json; prev=evidence/manifests/$(printf %08d $((n - 1))).json
+         [ "$(jq -r .previous.sha256 "$cur")" = "$(sha256sum < "$prev" | cut -d' ' -f1)" ] || echo "BROKEN LINK at run $n"
+       done
+
+3. Each run's objects are present: `jq -r '.facts.delta, .results.delta, .mappings.object' MANIFEST`
+   names them; the fact objects of a run are the `add` entries (third field) of the fact deltas.
+"""
+
+
+def _signed(meta: dict[str, Any], root: str, sealed: bool) -> str:
     runs = meta["runs"]
     last = runs["last"]
     keys = meta["keys"]
@@ -15,12 +99,19 @@ def verify_markdown(meta: dict[str, Any], root: str) -> str:
         "\n".join(f"- `{k}`: `keys/{k.removeprefix('sha256:')}.pem`" for k in keys) or "- none: the runs are not signed"
     )
     key_file = "keys/FINGERPRINT.pem"
+    seal_text = (
+        "`SEAL.json` is the signed seal over `SHA256SUMS` (so over every file), the period, the runs and that\n"
+        "last manifest: a file edited, the period changed or a run dropped breaks it."
+        if sealed
+        else "This pack has no `SEAL.json` (it was built without a signing key): the runs are signed, the\n"
+        "pack's reports and file list are not, so step 6 below does not apply."
+    )
     head = meta.get("head") or {}
     return f"""# Verifying this audit pack
 
 Period {meta["period"]["from"]} to {meta["period"]["to"]} (UTC): runs {runs["first"]} (`{runs["first_id"]}`)
 to {last} (`{runs["last_id"]}`). Generated {meta["generated_at"]} by annexa {meta["tool"]["version"]}.
-{f"Resources were sampled: {meta['sample']} per control, seed {meta['seed']}." if meta["sample"] else ""}
+{_sampled(meta)}
 
 ## Before anything else: get the key fingerprint out of band
 
@@ -37,8 +128,7 @@ you were given:
 {key_lines}
 
 The last run in this pack is run {head.get("sequence", last)}, manifest sha256 `{head.get("sha256", "?")}`.
-`SEAL.json` is the signed seal over `SHA256SUMS` (so over every file), the period, the runs and that
-last manifest: a file edited, the period changed or a run dropped breaks it.
+{seal_text}
 
 ## What the evidence is
 
@@ -61,6 +151,7 @@ last manifest: a file edited, the period changed or a run dropped breaks it.
 
 Exit code 0: everything verifies, and the result line says `integrity and origin`. Exit code 4:
 each problem is printed on its own line, naming the run, object, file or link at fault.
+{_recomputed(meta)}
 Without `--trusted-key` annexa can only prove integrity, not origin (anyone can sign a rewritten
 chain with a key of their own), and its result line says so. `--expect-head` fails when runs up
 to a head the organisation published earlier are missing or different.

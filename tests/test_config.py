@@ -225,14 +225,15 @@ _SCALARS = st.one_of(
 )  # fmt: skip
 _KEYS = st.sampled_from(
     ["name", "role", "public_key", "max_validity", "require_file", "version", "approved_by", "approved_at",
-     "reasons", "risk", "legal", "contractual", "note", "applicable", "justification", "owner", "x"]
+     "reasons", "risk", "legal", "contractual", "note", "applicable", "justification", "owner", "x",
+     "sample_sizes", "daily", "weekly", "hourly"]
 )  # fmt: skip
 _NODES = st.recursive(_SCALARS, lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(_KEYS, c, max_size=4)))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    section=st.sampled_from(["attesters", "attestations", "soa", "scope"]),
+    section=st.sampled_from(["attesters", "attestations", "soa", "scope", "pack"]),
     value=st.one_of(_NODES, st.dictionaries(st.sampled_from(["A.8.24", "A.7.4"]), _NODES, max_size=2)),
 )
 def test_hostile_attesters_attestations_soa_and_reasons_load_or_fail_in_one_line(

@@ -167,9 +167,14 @@ def test_sample_is_reproducible_and_recorded(signed_store: Store, tmp_path: Path
     _, again = build("b.zip", "42")
     _, other = build("c.zip", "43")
     assert meta["sample"] == 3 and meta["seed"] == 42 and meta["controls"][0] == "A.8.2"
-    assert "Sample of 3 of 8 resources (seed 42)" in first
-    cut = first.index("<h2>Findings")
-    assert first[cut:] == again[again.index("<h2>Findings") :] and first[cut:] != other[other.index("<h2>Findings") :]
+    # 8 resources judged on each of the 8 nights: 64 (resource, day) pairs to draw from
+    assert "Sample of 3 of 64 (resource, day) pairs over 8 resources (seed 42)" in first
+
+    def sample(page: str) -> str:
+        return page[page.index("<h2>Sample across") : page.index("<h2>Findings")]
+
+    assert sample(first) == sample(again) and sample(first) != sample(other)
+    assert sample(first).count("<h3") == 3 and "judged by run" in sample(first)
 
 
 def test_pack_rejects_bad_arguments(signed_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -242,7 +247,11 @@ def test_pack_shows_the_soa_of_its_last_collection_run_with_evidence_classes(
     assert "<th>Evidence class</th><td>automated</td>" in page
     # the pack's workbook is the SoA `annexa soa --run 8` gives: same statuses, same classes
     assert cli.main(["soa", "--store", str(signed_store.backend.root), "--run", "8", "--format", "json"]) == 0
-    soa = {row["control"]: (row["status"], row["evidence_class"]) for row in json.loads(capsys.readouterr().out)}
+    # the workbook shows statuses as words (`no evidence`), JSON keeps the identifiers (`no_evidence`)
+    soa = {
+        row["control"]: (row["status"].replace("_", " "), row["evidence_class"])
+        for row in json.loads(capsys.readouterr().out)
+    }
     sheet = openpyxl.load_workbook(unpacked / "soa.xlsx")["Statement of Applicability"]
     headers = [c.value for c in sheet[1]]
     status, cls = headers.index("Implementation status"), headers.index("Evidence class")
