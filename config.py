@@ -20,6 +20,7 @@ from annexa.evidence_store.backend import RETENTION_MODES, Retention
 from annexa.evidence_store.trust import parse_fingerprint
 from annexa.inputfiles import KEY_LIMIT, InputFileError, read_input
 from annexa.mappings.catalog import Catalog
+from annexa.mappings.policy import POLICY_DEFAULTS, parse_policy, policy_record
 from annexa.mappings.risks import load_risks
 from annexa.mappings.scope import (
     DEFAULT_MAX_AGE,
@@ -58,6 +59,7 @@ _TOP_KEYS = (
     "attesters",
     "attestations",
     "soa",
+    "policy",
 )
 _STORE_KEYS = ("url", "object_lock")
 _MAX_RETENTION_DAYS = 36500  # S3's own limit is 100 years
@@ -81,6 +83,9 @@ class Config:
     attesters: Mapping[str, Attester] = field(default_factory=dict)  # who may attest, by name
     attestation_policy: AttestationPolicy = field(default_factory=AttestationPolicy)
     soa: SoaApproval | None = None  # `soa: {version, approved_by, approved_at}` (clause 6.1.3 f)
+    # `policy: {password_max_age_days: none | N}`: the organisation's decisions rules judge against
+    # (mappings/policy.py); defaults filled in, `none` as None.
+    policy: Mapping[str, Any] = field(default_factory=lambda: dict(POLICY_DEFAULTS))
 
 
 def _plain(value: Any) -> Any:
@@ -171,6 +176,9 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         if "attestations" in doc
         else AttestationPolicy()
     )
+    organisation_policy = parsed("policy", parse_policy) if "policy" in doc else dict(POLICY_DEFAULTS)
+    # The run records the policy its rules judged against, defaults included (`none` spelled out).
+    raw["policy"] = policy_record(organisation_policy)
 
     return Config(
         trusted_keys=trusted_keys,
@@ -189,6 +197,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         attesters=attesters,
         attestation_policy=policy,
         soa=parsed("soa", parse_soa_approval) if "soa" in doc else None,
+        policy=organisation_policy,
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from annexa.errors import StoreError
 from annexa.evidence_store.store import RunInfo, Store
+from annexa.mappings.policy import parse_policy, policy_record
 from annexa.mappings.scope import (
     DEFAULT_MAX_AGE,
     AttestationPolicy,
@@ -50,6 +51,9 @@ class RunSettings:
     risks: Mapping[str, Risk] = field(default_factory=dict)
     targets: tuple[Mapping[str, Any], ...] = ()  # the run's `targets:` as stored ({provider: options})
     collectors_by_kind: Mapping[str, str] = field(default_factory=dict)
+    # The organisation policy the run's rules judged against (`policy:`, as recorded: `none` spelled
+    # out); None for a run that recorded none (stored before policy settings existed).
+    policy: Mapping[str, Any] | None = None
     stored: bool = False  # False: the run stored no configuration; defaults apply
 
 
@@ -93,6 +97,7 @@ def settings_from(
         risks=risks or {},
         targets=tuple(t for t in config.get("targets") or () if isinstance(t, Mapping)),
         collectors_by_kind=producers,
+        policy=policy_record(parse_policy(config["policy"])) if "policy" in config else None,
         stored=True,
     )
 

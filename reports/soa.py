@@ -424,7 +424,15 @@ def _about_rows(soa: Soa) -> list[dict[str, str]]:
         {"item": "Run", "value": f"{soa.run.run_id} (#{soa.run.seq})"},
         {"item": "Judged as of", "value": soa.run.finished_at},
         {"item": "Manifest sha256", "value": soa.run.manifest_sha256},
+        {"item": "Organisation policy", "value": _policy_text(soa.settings)},
     ]
+
+
+def _policy_text(settings: RunSettings) -> str:
+    """The policy settings the run's rules judged against (mappings/policy.py), as recorded."""
+    if settings.policy is None:
+        return "(none recorded)"
+    return "; ".join(f"{key}: {value}" for key, value in sorted(settings.policy.items()))
 
 
 def soa_workbook(soa: Soa, extra_columns: Sequence[str] = (), controls: Iterable[str] | None = None) -> bytes:

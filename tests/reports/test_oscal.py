@@ -28,7 +28,10 @@ def _python_patterns(node: Any) -> Any:
     """The schema with `\\p{L}`/`\\p{N}` (which Python's re lacks) rewritten to re's Unicode classes."""
     if isinstance(node, dict):
         # `pattern` is also a property name in 1.2 (include-controls' glob): only string values are regexes.
-        return {k: (_translate(v) if k == "pattern" and isinstance(v, str) else _python_patterns(v)) for k, v in node.items()}
+        return {
+            k: (_translate(v) if k == "pattern" and isinstance(v, str) else _python_patterns(v))
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_python_patterns(v) for v in node]
     return node
@@ -50,7 +53,9 @@ pytestmark = pytest.mark.usefixtures("fake_collector_installed")
 
 def test_the_vendored_schema_is_nists_release_and_the_export_claims_its_version() -> None:
     assert hashlib.sha256(SCHEMA.read_bytes()).hexdigest() == SCHEMA_SHA256
-    assert json.loads(SCHEMA.read_text())["$id"] == f"http://csrc.nist.gov/ns/oscal/{OSCAL_VERSION}/oscal-ar-schema.json"
+    assert (
+        json.loads(SCHEMA.read_text())["$id"] == f"http://csrc.nist.gov/ns/oscal/{OSCAL_VERSION}/oscal-ar-schema.json"
+    )
     assert OSCAL_VERSION == "1.2.1"
 
 
