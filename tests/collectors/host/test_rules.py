@@ -36,7 +36,9 @@ def _results(collect, host_collectors, root, policy=None) -> dict[str, str]:
 def test_hardened_host_passes_every_rule(collect, host_collectors, host_rules, fixtures_dir):
     """The hardened host follows a password policy of expiry within 365 days (PASS_MAX_DAYS 365)."""
     policy = {"password_max_age_days": 365}
-    assert _results(collect, host_collectors, fixtures_dir / "hardened", policy) == {rule: "pass" for rule in host_rules}
+    assert _results(collect, host_collectors, fixtures_dir / "hardened", policy) == {
+        rule: "pass" for rule in host_rules
+    }
 
 
 def test_password_expiry_is_judged_against_the_organisation_policy(collect, host_collectors, fixtures_dir):
