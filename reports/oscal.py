@@ -163,6 +163,8 @@ def _observation(
         "collected": collected,
         "expires": _stamp(expires),
     }
+    if rule.get("rationale"):  # why the rule evidences its controls (ISO/IEC 27002:2022 guidance)
+        observation["remarks"] = str(rule["rationale"])
     if result.resource != "-":
         subject_uuid = _uuid(run.run_id, "subject", result.resource)
         subjects.setdefault(

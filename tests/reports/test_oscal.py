@@ -67,6 +67,9 @@ def test_a_history_with_hostile_resource_names_exports_valid_oscal(
         errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
         assert [f"{list(e.path)}: {e.message}" for e in errors[:3]] == []
         (result,) = document["assessment-results"]["results"]
+        remarks = {o["props"][0]["value"]: o.get("remarks") for o in result["observations"]}
+        assert remarks["fake.bucket-encrypted"] == "27002:2022 8.24 asks that cryptography protect stored information."
+        assert remarks["fake.bucket-versioned"] is None  # a rule without rationale adds no remarks
         titles = {o["subjects"][0]["title"] for o in result["observations"] if "subjects" in o}
         assert {"<script>alert(1)</script>", "=cmd|' /C calc'!A0", "../../etc/passwd"} <= titles
 
