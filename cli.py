@@ -38,7 +38,7 @@ from annexa.commands.crash import EXIT_INTERNAL, report_crash
 from annexa.commands.logging_setup import configure_logging
 from annexa.commands.signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Interrupted, Terminated, handling_signals
 from annexa.commands.terminal import TerminalText, terminal_safe
-from annexa.errors import AnnexaError
+from annexa.errors import AnnexaError, UsageErrors
 
 __all__ = ["COMMANDS", "EXIT_CODES", "build_parser", "main"]
 
@@ -49,6 +49,8 @@ EXIT_CODES = {
     "naming the file and line or the argument; nothing written",
     3: "`drift` found regressions",
     4: "`verify` (or a report reading tampered data) found a problem",
+    verify.EXIT_NO_COMPLETE_RUN: "`verify` found no complete run to check (none finished yet, e.g. the only one was "
+    "interrupted): not tampering, but nothing is proven",
     EXIT_INTERNAL: "internal error (a bug): one line and the path of a crash log",
     EXIT_INTERRUPTED: "interrupted (SIGINT, Ctrl-C): logged; nothing unfinished is published",
     EXIT_TERMINATED: "terminated (SIGTERM): logged, the run lock released; nothing unfinished is published",
@@ -132,7 +134,8 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
     try:
         return int(args.handler(args))
     except AnnexaError as err:
-        print(f"annexa: error: {terminal_safe(' '.join(str(err).split()))}", file=sys.stderr)
+        for line in err.lines if isinstance(err, UsageErrors) else [str(err)]:
+            print(f"annexa: error: {terminal_safe(' '.join(line.split()))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt as stop:
         return _stopped(EXIT_INTERRUPTED, "SIGINT", isinstance(stop, Interrupted))

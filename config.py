@@ -15,11 +15,13 @@ from typing import Any
 
 from annexa.collectors.base import Target
 from annexa.collectors.registry import Registry
-from annexa.errors import UsageError
+from annexa.errors import UsageError, UsageErrors
 from annexa.evidence_store.backend import RETENTION_MODES, Retention
 from annexa.evidence_store.trust import parse_fingerprint
+from annexa.evidence_store.urls import store_url_problem
 from annexa.inputfiles import KEY_LIMIT, InputFileError, read_input
 from annexa.mappings.catalog import Catalog
+from annexa.mappings.legacy_ids import unknown_control
 from annexa.mappings.policy import POLICY_DEFAULTS, parse_policy, policy_record
 from annexa.mappings.risks import load_risks
 from annexa.mappings.scope import (
@@ -37,6 +39,7 @@ from annexa.mappings.scope import (
 )
 from annexa.model import parse_duration
 from annexa.notify.settings import NotifySettings, parse_notify, redact_notify
+from annexa.words import did_you_mean
 from annexa.yamlio import LineDict, line_of, load_yaml
 
 __all__ = ["Config", "DEFAULT_STORE", "load_config", "parse_duration"]
@@ -112,19 +115,109 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
     def at(node: Any, key: Any = None) -> str:
         return f"{path}:{line_of(node, key)}"
 
+    # Every problem of the file in one pass (UsageErrors), each phase on its own: a bad store
+    # does not hide a misspelt target option. A phase that failed leaves its default behind.
+    problems: list[str] = []
+
+    def attempt(parse: Any, default: Any = None) -> Any:
+        try:
+            return parse()
+        except UsageErrors as err:
+            problems.extend(err.lines)
+        except UsageError as err:
+            problems.append(str(err))
+        return default
+
     for key in doc:
         if key not in _TOP_KEYS:
-            raise UsageError(f"{at(doc, key)}: unknown key {key!r} (allowed: {', '.join(_TOP_KEYS)})")
+            hint = did_you_mean(str(key), _TOP_KEYS)
+            problems.append(f"{at(doc, key)}: unknown key {key!r}{hint} (allowed: {', '.join(_TOP_KEYS)})")
     base = path.parent
 
-    store, retention = _store(doc.get("store", DEFAULT_STORE), lambda node, key=None: at(node, key), doc)
+    store, retention = attempt(
+        lambda: _store(doc.get("store", DEFAULT_STORE), lambda node, key=None: at(node, key), doc),
+        (DEFAULT_STORE, None),
+    )
     if "://" not in store:
         store = str((base / store).resolve()) if not Path(store).is_absolute() else store
 
+    targets: tuple[Target, ...] = ()
     if "targets" not in doc:
-        raise UsageError(f"{path}:{line_of(doc)}: `targets` is required (e.g. `targets: [{{host: {{}}}}]`)")
-    targets = _targets(doc["targets"], registry, lambda k=None, n=doc: at(n, k), path, base)
+        problems.append(f"{path}:{line_of(doc)}: `targets` is required (e.g. `targets: [{{host: {{}}}}]`)")
+    else:
+        targets = attempt(lambda: _targets(doc["targets"], registry, lambda k=None, n=doc: at(n, k), path, base), ())
 
+    mapping_paths = attempt(lambda: _mapping_paths(doc, base, at), [])
+    max_age = attempt(lambda: _max_age(doc, at), DEFAULT_MAX_AGE)
+    notify = attempt(lambda: parse_notify(doc["notify"], path, parse_duration) if "notify" in doc else None)
+    raw = _plain(doc)
+    if notify is not None:
+        raw["notify"] = redact_notify(raw["notify"])  # webhook URLs embed credentials
+
+    trusted_keys, require_signatures = attempt(lambda: _trust(doc, at), ((), None))
+
+    def parsed(key: str, parse: Any) -> Any:
+        try:
+            return parse(doc[key])
+        except ScopeError as err:
+            node = err.node if err.node is not None else doc[key]
+            raise UsageError(f"{path}:{line_of(node, err.key, line_of(doc, key))}: {key}: {err.message}") from None
+
+    risks: dict[str, Risk] | None = None
+    if "risks" in doc:
+        risks = attempt(lambda: load_risks(_input_file(doc, "risks", base, at)))
+        if risks is not None:
+            # The run keeps the register itself: its SoA must not change when the file does.
+            raw["risks"] = {"file": doc["risks"], "entries": [r.to_dict() for r in risks.values()]}
+    attesters = (
+        attempt(lambda: parsed("attesters", lambda n: parse_attesters(n, lambda k: _public_key(base, k))), {})
+        if "attesters" in doc
+        else {}
+    )
+    if attesters:
+        # The run keeps each attester's key itself (not its path), so its SoA can check signatures.
+        raw["attesters"] = [
+            {"name": a.name, "role": a.role, **({"public_key": a.public_key} if a.public_key else {})}
+            for a in attesters.values()
+        ]
+    policy = (
+        attempt(lambda: parsed("attestations", lambda n: parse_attestation_policy(n, catalog.ids())), None)
+        if "attestations" in doc
+        else None
+    ) or AttestationPolicy()
+    signing_key = attempt(lambda: _signing_key(doc.get("signing"), base, at))
+    scope = attempt(lambda: _scope(doc.get("scope", {}), catalog, path, risks), {})
+    soa = attempt(lambda: parsed("soa", parse_soa_approval)) if "soa" in doc else None
+    organisation_policy = dict(POLICY_DEFAULTS)
+    if "policy" in doc:
+        organisation_policy = attempt(lambda: parsed("policy", parse_policy), organisation_policy)
+    # The run records the policy its rules judged against, defaults included (`none` spelled out).
+    raw["policy"] = policy_record(organisation_policy)
+    if problems:
+        raise UsageErrors(problems)
+
+    return Config(
+        trusted_keys=trusted_keys,
+        require_signatures=require_signatures,
+        signing_key=signing_key,
+        path=path,
+        store=store,
+        targets=targets,
+        mappings=tuple(mapping_paths),
+        scope=scope,
+        max_age=max_age,
+        raw=raw,
+        notify=notify,
+        retention=retention,
+        risks=risks or {},
+        attesters=attesters,
+        attestation_policy=policy,
+        soa=soa,
+        policy=organisation_policy,
+    )
+
+
+def _mapping_paths(doc: Any, base: Path, at: Any) -> list[Path]:
     mappings = doc.get("mappings", [])
     if isinstance(mappings, str):
         mappings = [mappings]
@@ -136,69 +229,14 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         if not mapping_path.exists():
             raise UsageError(f"{at(mappings, index)}: mapping path {item!r} does not exist")
         mapping_paths.append(mapping_path)
+    return mapping_paths
 
+
+def _max_age(doc: Any, at: Any) -> timedelta:
     try:
-        max_age = parse_duration(doc["max_age"]) if "max_age" in doc else DEFAULT_MAX_AGE
+        return parse_duration(doc["max_age"]) if "max_age" in doc else DEFAULT_MAX_AGE
     except ValueError as err:
         raise UsageError(f"{at(doc, 'max_age')}: max_age: {err}") from None
-
-    notify = parse_notify(doc["notify"], path, parse_duration) if "notify" in doc else None
-    raw = _plain(doc)
-    if notify is not None:
-        raw["notify"] = redact_notify(raw["notify"])  # webhook URLs embed credentials
-
-    trusted_keys, require_signatures = _trust(doc, at)
-
-    def parsed(key: str, parse: Any) -> Any:
-        try:
-            return parse(doc[key])
-        except ScopeError as err:
-            node = err.node if err.node is not None else doc[key]
-            raise UsageError(f"{path}:{line_of(node, err.key, line_of(doc, key))}: {key}: {err.message}") from None
-
-    risks: dict[str, Risk] | None = None
-    if "risks" in doc:
-        risks_path = _input_file(doc, "risks", base, at)
-        risks = load_risks(risks_path)
-        # The run keeps the register itself: its SoA must not change when the file does.
-        raw["risks"] = {"file": doc["risks"], "entries": [r.to_dict() for r in risks.values()]}
-    attesters = (
-        parsed("attesters", lambda n: parse_attesters(n, lambda k: _public_key(base, k))) if "attesters" in doc else {}
-    )
-    if attesters:
-        # The run keeps each attester's key itself (not its path), so its SoA can check signatures.
-        raw["attesters"] = [
-            {"name": a.name, "role": a.role, **({"public_key": a.public_key} if a.public_key else {})}
-            for a in attesters.values()
-        ]
-    policy = (
-        parsed("attestations", lambda n: parse_attestation_policy(n, catalog.ids()))
-        if "attestations" in doc
-        else AttestationPolicy()
-    )
-    organisation_policy = parsed("policy", parse_policy) if "policy" in doc else dict(POLICY_DEFAULTS)
-    # The run records the policy its rules judged against, defaults included (`none` spelled out).
-    raw["policy"] = policy_record(organisation_policy)
-
-    return Config(
-        trusted_keys=trusted_keys,
-        require_signatures=require_signatures,
-        signing_key=_signing_key(doc.get("signing"), base, at),
-        path=path,
-        store=store,
-        targets=targets,
-        mappings=tuple(mapping_paths),
-        scope=_scope(doc.get("scope", {}), catalog, path, risks),
-        max_age=max_age,
-        raw=raw,
-        notify=notify,
-        retention=retention,
-        risks=risks or {},
-        attesters=attesters,
-        attestation_policy=policy,
-        soa=parsed("soa", parse_soa_approval) if "soa" in doc else None,
-        policy=organisation_policy,
-    )
 
 
 def _trust(doc: Any, at: Any) -> tuple[tuple[str, ...], bool | None]:
@@ -262,15 +300,24 @@ def _signing_key(section: Any, base: Path, at: Any) -> Path | None:
 def _store(value: Any, at: Any, doc: Any) -> tuple[str, Retention | None]:
     """`store: URL` or `store: {url: s3://..., object_lock: {mode: governance|compliance, days: N}}`."""
     if isinstance(value, str) and value.strip():
+        problem = store_url_problem(value)
+        if problem is not None:
+            raise UsageError(f"{at(doc, 'store')}: {problem}")
         return value, None
     if not isinstance(value, dict):
         raise UsageError(f"{at(doc, 'store')}: `store` must be a path or a URL such as s3://bucket/prefix")
     for key in value:
         if key not in _STORE_KEYS:
-            raise UsageError(f"{at(value, key)}: unknown store key {key!r} (allowed: {', '.join(_STORE_KEYS)})")
+            raise UsageError(
+                f"{at(value, key)}: unknown store key {key!r}{did_you_mean(str(key), _STORE_KEYS)} "
+                f"(allowed: {', '.join(_STORE_KEYS)})"
+            )
     url = value.get("url")
     if not isinstance(url, str) or not url.strip():
         raise UsageError(f"{at(doc, 'store')}: `store.url` must be a path or a URL such as s3://bucket/prefix")
+    problem = store_url_problem(url)
+    if problem is not None:
+        raise UsageError(f"{at(value, 'url')}: {problem}")
     lock = value.get("object_lock")
     if lock is None:
         return url, None
@@ -292,57 +339,90 @@ def _targets(items: Any, registry: Registry, at: Any, path: Path, base: Path) ->
         raise UsageError(
             f"{at('targets')}: `targets` must be a non-empty list such as `- aws: {{regions: [us-east-1]}}`"
         )
-    providers = sorted(registry.providers())
     targets = []
+    problems: list[str] = []
     for index, item in enumerate(items):
-        where = f"{path}:{line_of(items, index)}"
-        if not isinstance(item, dict) or len(item) != 1:
-            raise UsageError(f"{where}: each target is one provider with its options, e.g. `- host: {{}}`")
-        ((provider, options),) = item.items()
-        if provider not in providers:
-            raise UsageError(f"{where}: unknown target type {provider!r} (available: {', '.join(providers) or 'none'})")
-        if options is None:
-            options = {}
-        if not isinstance(options, dict):
-            raise UsageError(f"{where}: the options of a {provider} target must be a mapping")
-        allowed = {"collectors": list, **registry.target_options(provider)}
-        for key, value in options.items():
-            line = f"{path}:{line_of(options, key, line_of(items, index))}"
-            if key not in allowed:
-                raise UsageError(f"{line}: unknown {provider} option {key!r} (allowed: {', '.join(sorted(allowed))})")
-            if allowed[key] is Path:  # a file or folder, relative to this configuration file
-                if not isinstance(value, str) or not value.strip():
-                    raise UsageError(f"{line}: {provider} option {key!r} must be a path")
-                options[key] = str(base / value) if not Path(value).is_absolute() else value
-            elif not isinstance(value, allowed[key]):
-                expected = allowed[key] if isinstance(allowed[key], tuple) else (allowed[key],)
-                names = " or ".join(t.__name__ for t in expected)
-                raise UsageError(f"{line}: {provider} option {key!r} must be a {names}")
-        for collector in registry.for_provider(provider):
-            try:
-                collector.check_options(options)
-            except ValueError as err:
-                raise UsageError(f"{where}: {err}") from None
-        known = {c.name for c in registry.for_provider(provider)}
-        for name in options.get("collectors", []):
-            if name not in known:
-                raise UsageError(
-                    f"{where}: unknown {provider} collector {name!r} (available: {', '.join(sorted(known))})"
-                )
-        targets.append(Target(provider=provider, options=_plain(options), index=index))
+        try:
+            targets.append(_target(item, index, items, registry, path, base))
+        except UsageErrors as err:
+            problems.extend(err.lines)
+        except UsageError as err:
+            problems.append(str(err))
+    if problems:
+        raise UsageErrors(problems)
     return tuple(targets)
+
+
+def _target(item: Any, index: int, items: Any, registry: Registry, path: Path, base: Path) -> Target:
+    providers = sorted(registry.providers())
+    where = f"{path}:{line_of(items, index)}"
+    if not isinstance(item, dict) or len(item) != 1:
+        raise UsageError(f"{where}: each target is one provider with its options, e.g. `- host: {{}}`")
+    ((provider, options),) = item.items()
+    if provider not in providers:
+        raise UsageError(
+            f"{where}: unknown target type {provider!r}{did_you_mean(str(provider), providers)} "
+            f"(available: {', '.join(providers) or 'none'})"
+        )
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        raise UsageError(f"{where}: the options of a {provider} target must be a mapping")
+    allowed = {"collectors": list, **registry.target_options(provider)}
+    problems: list[str] = []  # all of this target's, not just its first
+    mistyped = False
+    for key, value in options.items():
+        line = f"{path}:{line_of(options, key, line_of(items, index))}"
+        if key not in allowed:
+            problems.append(
+                f"{line}: unknown {provider} option {key!r}{did_you_mean(str(key), allowed)} "
+                f"(allowed: {', '.join(sorted(allowed))})"
+            )
+        elif allowed[key] is Path:  # a file or folder, relative to this configuration file
+            if not isinstance(value, str) or not value.strip():
+                mistyped = True
+                problems.append(f"{line}: {provider} option {key!r} must be a path")
+            else:
+                options[key] = str(base / value) if not Path(value).is_absolute() else value
+        elif not isinstance(value, allowed[key]):
+            expected = allowed[key] if isinstance(allowed[key], tuple) else (allowed[key],)
+            names = " or ".join(t.__name__ for t in expected)
+            mistyped = True
+            problems.append(f"{line}: {provider} option {key!r} must be a {names}")
+    if mistyped:  # the checks below assume options of the right types
+        raise UsageErrors(problems)
+    for collector in registry.for_provider(provider):
+        try:
+            collector.check_options(options)
+        except ValueError as err:
+            if f"{where}: {err}" not in problems:  # collectors of one provider often share a check
+                problems.append(f"{where}: {err}")
+    known = {c.name for c in registry.for_provider(provider)}
+    for name in options.get("collectors", []):
+        if name not in known:
+            problems.append(
+                f"{where}: unknown {provider} collector {name!r}{did_you_mean(str(name), known)} "
+                f"(available: {', '.join(sorted(known))})"
+            )
+    if problems:
+        raise UsageErrors(problems)
+    return Target(provider=provider, options=_plain(options), index=index)
 
 
 def _scope(items: Any, catalog: Catalog, path: Path, risks: Mapping[str, Risk] | None) -> dict[str, ScopeDecision]:
     if not isinstance(items, dict):
         raise UsageError(f"{path}:{line_of(items)}: `scope` must map control ids to decisions")
     decisions = {}
+    problems = []
     for control, decision in items.items():
         if control not in catalog:
-            raise UsageError(f"{path}:{line_of(items, control)}: unknown Annex A 2022 control id {control!r}")
+            problems.append(f"{path}:{line_of(items, control)}: {unknown_control(str(control), catalog.ids())}")
+            continue
         try:
             decisions[control] = parse_decision(control, decision, risks)
         except ScopeError as err:
             node = err.node if err.node is not None else decision
-            raise UsageError(f"{path}:{line_of(node, err.key, line_of(items, control))}: {err.message}") from None
+            problems.append(f"{path}:{line_of(node, err.key, line_of(items, control))}: {err.message}")
+    if problems:
+        raise UsageErrors(problems)
     return decisions

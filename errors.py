@@ -6,7 +6,7 @@ so nothing below the CLI calls `sys.exit`.
 
 from __future__ import annotations
 
-__all__ = ["AnnexaError", "UsageError", "StoreError", "ConcurrentRunError", "VerifyError"]
+__all__ = ["AnnexaError", "UsageError", "UsageErrors", "StoreError", "ConcurrentRunError", "VerifyError"]
 
 
 class AnnexaError(Exception):
@@ -17,6 +17,19 @@ class AnnexaError(Exception):
 
 class UsageError(AnnexaError):
     """Bad arguments, configuration or mappings (exit 2, nothing written)."""
+
+
+class UsageErrors(UsageError):
+    """Every problem found in one pass over input files (exit 2), so a user fixes them all at once
+    instead of one per run; `lines` has one line per problem, at most `limit`, then how many more."""
+
+    limit = 20
+
+    def __init__(self, problems: list[str]) -> None:
+        shown = problems[: self.limit]
+        more = len(problems) - len(shown)
+        self.lines = [*shown, *([f"... and {more} more problems"] if more else [])]
+        super().__init__("\n".join(self.lines))
 
 
 class StoreError(AnnexaError):

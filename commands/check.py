@@ -9,6 +9,7 @@ from annexa.commands.common import add_config_option, workspace
 from annexa.commands.terminal import terminal_safe
 from annexa.pipeline.runner import selected_collectors
 from annexa.pipeline.workspace import Workspace
+from annexa.words import plural
 
 NAME = "check"
 HELP = "validate the configuration and all mappings without collecting"
@@ -38,7 +39,8 @@ def soa_warnings(ws: Workspace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     ws = workspace(args)
-    for target, collector_cls in selected_collectors(ws.config, ws.registry):
+    selected = list(selected_collectors(ws.config, ws.registry))
+    for target, collector_cls in selected:
         collector_cls.preflight(target)
     for problem in ws.registry.problems:
         print(f"warning: {terminal_safe(problem)}", file=sys.stderr)
@@ -47,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
     kinds = {rule.fact for rule in ws.rules}
     controls = {c for rule in ws.rules for c in rule.controls}
     print(
-        f"ok: {args.config}: {len(ws.config.targets)} targets, {len(ws.registry.collectors)} collectors, "
-        f"{len(ws.rules)} rules over {len(kinds)} fact kinds covering {len(controls)} of {len(ws.catalog)} controls"
+        f"ok: {args.config}: {plural(len(ws.config.targets), 'target')}, "
+        f"{plural(len(selected), 'collector')} will run, "
+        f"{plural(len(ws.rules), 'rule')} over {plural(len(kinds), 'fact kind')} covering {len(controls)} of "
+        f"{len(ws.catalog)} controls"
     )
+    for target in ws.config.targets:
+        names = [c.name for t, c in selected if t.index == target.index]
+        print(f"  {target.label}: {plural(len(names), 'collector')}: {', '.join(names) or 'none'}")
     return 0

@@ -15,6 +15,7 @@ from annexa.errors import UsageError
 from annexa.mappings.crosswalk import Crosswalk, load_crosswalk
 from annexa.pipeline.workspace import Workspace, load_workspace
 from annexa.reports import render
+from annexa.words import plural
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -128,7 +129,7 @@ def run_summary(outcome: Any, store_url: str) -> str:
     """One line about a written run (a `runner.RunOutcome`): status, facts, results by status, errors."""
     counts = {s: sum(1 for r in outcome.results if r.status == s) for s in ("pass", "fail", "error", "not_applicable")}
     return (
-        f"run {outcome.run.run_id} (#{outcome.run.seq}) {outcome.run.status}: {outcome.run.facts} facts, "
+        f"run {outcome.run.run_id} (#{outcome.run.seq}) {outcome.run.status}: {plural(outcome.run.facts, 'fact')}, "
         + ", ".join(f"{n} {s}" for s, n in counts.items())
-        + f"; {len(outcome.errors)} collection errors; store {store_url}"
+        + f"; {plural(len(outcome.errors), 'collection error')}; store {store_url}"
     )

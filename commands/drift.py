@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     ws = workspace(args, config_required=args.notify)
     if args.notify and ws.config.notify is None:
         raise UsageError(f"--notify: {args.config} has no `notify:` section")
-    store = ws.open_store()
+    store = ws.read_store()
     after = store.resolve(args.to_run)
     if args.from_run:
         before = store.resolve(args.from_run)

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ws = workspace(args, config_required=False)
-    store = ws.open_store()
+    store = ws.read_store()
     run_info = store.resolve(args.run)
     if args.format == "oscal":
         document = assessment_results(store, run_info, ws.catalog, ws.registry.max_age_by_kind())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 
 from annexa.commands.common import (
     add_crosswalk_option,
@@ -16,7 +17,9 @@ from annexa.commands.common import (
 )
 from annexa.errors import UsageError
 from annexa.mappings.evaluate import STATUSES
-from annexa.reports.findings import FINDING_COLUMNS, TABLE_COLUMNS, finding_rows
+from annexa.reports.findings import FINDING_COLUMNS, finding_rows, load_findings
+from annexa.reports.findings_html import findings_html
+from annexa.reports.findings_text import findings_text
 
 NAME = "findings"
 HELP = "rule results of a run"
@@ -26,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_store_options(parser)
     add_run_option(parser)
     parser.add_argument("--status", help="only these statuses, comma-separated (pass,fail,error,not_applicable)")
-    add_output(parser, ("table", "json", "csv"), "table")
+    add_output(parser, ("table", "json", "csv", "html"), "table")
     add_crosswalk_option(parser)
 
 
@@ -39,12 +42,26 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--status: unknown status {sorted(unknown)[0]!r} (use {', '.join(STATUSES)})")
     ws = workspace(args, config_required=False)
     crosswalk = crosswalk_column(args, ws)
-    store = ws.open_store()
-    rows = finding_rows(store, store.resolve(args.run), statuses)
-    columns, table = FINDING_COLUMNS, TABLE_COLUMNS
+    store = ws.read_store()
+    run_info = store.resolve(args.run)
+    if args.format in ("table", "html"):
+        findings = load_findings(store, run_info, statuses)
+        if crosswalk is not None:
+            for row in findings.rows:
+                row["crosswalk"] = crosswalk.ids(row["controls"])
+        if args.format == "html":
+            emit(findings_html(findings), args.output, store.url)
+            return 0
+        # The terminal's width when printing to one; wide enough not to wrap lines in a file or a pipe.
+        width = shutil.get_terminal_size((100, 24)).columns if not args.output else 100
+        show_passed = statuses is not None and bool(statuses & {"pass", "not_applicable"})
+        emit(findings_text(findings, width, show_passed), args.output, store.url)
+        return 0
+    rows = finding_rows(store, run_info, statuses)
+    columns = FINDING_COLUMNS
     if crosswalk is not None:
         for row in rows:
             row["crosswalk"] = crosswalk.ids(row["controls"])
-        columns, table = (*columns, "crosswalk"), (*table[:5], "crosswalk", *table[5:])
-    emit(render_rows(rows, args.format, columns, table), args.output, store.url)
+        columns = (*columns, "crosswalk")
+    emit(render_rows(rows, args.format, columns, columns), args.output, store.url)
     return 0

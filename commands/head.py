@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ws = workspace(args, config_required=False)
-    store = ws.open_store()
+    store = ws.read_store()
     head = store.head()  # the newest manifest, checked against the trust policy before it is published
     if head is None:
         raise StoreError(f"{store.url}: the store has no runs yet (run `annexa collect` first)")

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    store = workspace(args, config_required=False).open_store()
+    store = workspace(args, config_required=False).read_store()
     rows = nonconformities(store, resolve_period(store, args.start, args.end))
     if args.format == "xlsx":
         emit(nonconformity_workbook(rows), args.output, store.url)

@@ -6,7 +6,9 @@ import argparse
 
 from annexa.commands.common import add_store_options, check_output, workspace
 from annexa.commands.nonconformities import add_period_options
+from annexa.errors import UsageError
 from annexa.reports.pack import PackOptions, build_pack
+from annexa.words import plural
 
 NAME = "pack"
 HELP = "audit pack for a period; offline HTML, SoA workbook, non-conformities, evidence, VERIFY.md"
@@ -15,7 +17,7 @@ HELP = "audit pack for a period; offline HTML, SoA workbook, non-conformities, e
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_store_options(parser)
     add_period_options(parser, required=True)
-    parser.add_argument("-o", "--output", required=True, help="the pack file to write (.zip)")
+    parser.add_argument("-o", "--output", required=True, help="the pack file to write; a zip, so its name ends in .zip")
     parser.add_argument(
         "--controls",
         action="append",
@@ -28,16 +30,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.output.lower().endswith(".zip"):  # `-o p.tar` must not quietly get a zip named .tar
+        raise UsageError(f"--output {args.output}: an audit pack is a zip file; give a name ending in .zip")
     ws = workspace(args, config_required=False)
     output = check_output(args.output, ws.store_url)
     options = PackOptions(
         args.start, args.end, tuple(args.controls), args.sample, args.seed, ws.registry.max_age_by_kind()
     )
-    summary = build_pack(ws.open_store(), ws.catalog, options, output, ws.signer())
+    summary = build_pack(ws.read_store(), ws.catalog, options, output, ws.signer())
     seed = f", sample seed {summary.seed}" if summary.seed is not None else ""
     sealed = "sealed" if summary.sealed else "not sealed (no `signing:` key)"
     print(
-        f"wrote {summary.path} ({summary.bytes} bytes, {sealed}): runs {summary.first_run} to {summary.last_run}, "
-        f"{summary.controls} controls, {summary.manifests} manifests, {summary.objects} objects{seed}"
+        f"wrote {summary.path} ({plural(summary.bytes, 'byte')}, {sealed}): runs {summary.first_run} to "
+        f"{summary.last_run}, {plural(summary.controls, 'control')}, {plural(summary.manifests, 'manifest')}, "
+        f"{plural(summary.objects, 'object')}{seed}"
     )
     return 0

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    store = workspace(args, config_required=False).open_store()
+    store = workspace(args, config_required=False).read_store()
     rows = [run.to_dict() for run in store.runs()]
     emit(render_rows(rows, args.format, _COLUMNS, _COLUMNS), args.output, store.url)
     return 0

@@ -15,6 +15,7 @@ from annexa.commands.common import (
     workspace,
 )
 from annexa.reports.soa import build_soa, render_soa
+from annexa.words import plural
 
 NAME = "soa"
 HELP = "Statement of Applicability of a run (status, evidence class)"
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     ws = workspace(args, config_required=False)  # only for the store and the catalog: the run holds its settings
     crosswalk = crosswalk_column(args, ws)
-    store = ws.open_store()
+    store = ws.read_store()
     soa = build_soa(store, store.resolve(args.run), ws.catalog, ws.registry.max_age_by_kind())
     extra: tuple[str, ...] = ()
     if crosswalk is not None:
@@ -41,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     emit(render_soa(soa, args.format, extra), args.output, store.url)
     if soa.later_attestations:
         print(
-            f"annexa: {soa.later_attestations} attestation(s) recorded after run {soa.run.run_id} count from the next "
-            "collection run's SoA",
+            f"annexa: {plural(soa.later_attestations, 'attestation')} recorded after run {soa.run.run_id} count from "
+            "the next collection run's SoA",
             file=sys.stderr,
         )
     return 0

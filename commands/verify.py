@@ -14,6 +14,9 @@ from annexa.evidence_store.trust import Trust, parse_fingerprint
 from annexa.evidence_store.verify import Head, StoreSource, parse_head, verify_chain
 from annexa.inputfiles import KEY_LIMIT, read_input
 
+# Not tampering: the store holds no finished run yet (see cli.EXIT_CODES and the README).
+EXIT_NO_COMPLETE_RUN = 5
+
 NAME = "verify"
 HELP = "check hashes, the hash chain, signatures and the head; exit 4 on any problem"
 
@@ -85,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         report = verify_path(Path(args.target), trust, head, PACK_CHECKS)
     else:
         assert ws is not None
-        store = ws.open_store()
+        store = ws.read_store()
         report = verify_chain(StoreSource(store.backend), trust=trust, expect_head=head)
         if ws.config.retention is not None and ws.store_url.startswith("s3://"):
             from annexa.evidence_store.s3 import check_object_lock  # only S3 users pay for boto3
@@ -101,4 +104,6 @@ def run(args: argparse.Namespace) -> int:
         for key, (first, last) in report.keys.items():
             print(f"signed by {key}: runs {first} to {last}")
         print(report.summary())
-    return 0 if report.ok else 4
+    if not report.ok:
+        return 4
+    return EXIT_NO_COMPLETE_RUN if report.no_complete_run else 0

@@ -34,10 +34,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from annexa.errors import StoreError
 from annexa.evidence_store.backend import Retention, SlotTaken
 from annexa.evidence_store.lock import LockHolder
+from annexa.evidence_store.urls import parse_s3_url, store_url_problem
 
 __all__ = ["S3Backend", "index_cache_dir"]
 
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _MANIFEST = re.compile(r"^(\d{8})\.json$")
 _SHARD = re.compile(r"^(\d+-of-\d+)\.json$")
@@ -75,9 +75,10 @@ class S3Backend:
 
     @classmethod
     def from_url(cls, url: str, retention: Retention | None = None) -> S3Backend:
-        bucket, _, prefix = url[len("s3://") :].partition("/")
-        if not _BUCKET.match(bucket) or ".." in prefix or "//" in prefix.strip("/"):
-            raise StoreError(f"invalid store URL {url!r} (use s3://BUCKET/PREFIX with a valid bucket name)")
+        parsed = parse_s3_url(url)
+        if parsed is None:
+            raise StoreError(store_url_problem(url) or f"invalid store URL {url!r}")
+        bucket, prefix = parsed
         config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
         try:
             client = boto3.session.Session().client("s3", config=config)

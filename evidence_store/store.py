@@ -34,6 +34,7 @@ from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.redact import redact
 from annexa.evidence_store.state import FactState, ResultState, state_digest
 from annexa.evidence_store.trust import Trust
+from annexa.evidence_store.urls import store_url_problem
 from annexa.model import CollectionError, Fact, Result, Source, evidence_class_for_kind, scope_key
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Store",
     "StoredFact",
     "open_store",
+    "require_existing_store",
 ]
 
 MANIFEST_FORMAT = "annexa.run/2"  # 2: facts.state and results.state commit to the run's live state
@@ -102,6 +104,9 @@ def open_store(
     `retention` (S3 Object Lock) applies to every object written; only S3 has it. `trust`
     says which signatures the store's readers and writers accept (trust.py).
     """
+    problem = store_url_problem(url)
+    if problem is not None:
+        raise StoreError(problem)
     if url.startswith("s3://"):
         from annexa.evidence_store.s3 import S3Backend  # imported lazily: only S3 users pay for it
 
@@ -115,6 +120,20 @@ def open_store(
     if Path(url).exists() and not Path(url).is_dir():  # a config file or a device given as the store
         raise StoreError(f"{url}: not a folder; an evidence store is a folder (or an s3:// URL)")
     return Store(LocalBackend(Path(url)), signer, trust)
+
+
+def require_existing_store(url: str) -> None:
+    """For commands that only read: a local store must already be there. A mistyped `--store`
+    would otherwise open (and create) an empty store and report "no runs" with exit 0.
+    An existing folder that holds anything but a store (a home folder, a project) is refused
+    too: reading it would write index.sqlite there. StoreError (exit 2) before anything is created."""
+    if url.startswith("s3://"):
+        return  # the bucket's absence is reported by the S3 backend's first read
+    path = Path(url.removeprefix("file://"))
+    if not path.exists():
+        raise StoreError(f"{url}: no evidence store here (the folder does not exist); check --store or `store:`")
+    if path.is_dir() and any(path.iterdir()) and not any((path / name).is_dir() for name in ("manifests", "objects")):
+        raise StoreError(f"{url}: not an evidence store (no manifests/ or objects/ folder); check --store or `store:`")
 
 
 _CACHED_MANIFESTS = 64

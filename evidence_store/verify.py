@@ -35,6 +35,7 @@ from annexa.evidence_store.canonical import canonical_bytes
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.state import entries_digest
 from annexa.evidence_store.trust import Trust
+from annexa.words import plural
 
 __all__ = ["EvidenceSource", "Head", "StoreSource", "VerifyReport", "parse_head", "verify_chain"]
 
@@ -140,6 +141,9 @@ class VerifyReport:
     notes: list[str] = field(default_factory=list)
     pinned: bool = False  # whether the signatures were checked against keys the verifier trusts
     head: Head | None = None  # the last run of the chain checked, and its manifest's sha256
+    # A store with no manifest at all: no run has finished (the only one was interrupted, or none
+    # ran). Not a problem by itself; without `--expect-head` it cannot be told from every run deleted.
+    no_complete_run: bool = False
 
     @property
     def ok(self) -> bool:
@@ -152,7 +156,13 @@ class VerifyReport:
 
     def summary(self) -> str:
         if not self.ok:
-            verdict = f"FAILED ({len(self.problems)} problems)"
+            verdict = f"FAILED ({plural(len(self.problems), 'problem')})"
+        elif self.no_complete_run:
+            leftovers = f" ({self.objects} objects of unfinished runs)" if self.objects else ""
+            return (
+                f"NO COMPLETE RUN YET: {self.source}: no run has finished{leftovers}; nothing to verify until "
+                "`annexa collect` completes one (an interrupted run publishes nothing)"
+            )
         elif self.origin_proven:
             verdict = "OK (integrity and origin: signed by the trusted " + ", ".join(self.keys) + ")"
         else:
@@ -160,13 +170,14 @@ class VerifyReport:
             verdict = f"OK (integrity only, origin not proven: {why})"
         head = f", head {self.head[0]}:{self.head[1]}" if self.head else ""
         return (
-            f"{verdict}: {self.source}: {self.runs} runs, {self.objects} objects ({self.bytes} bytes), "
-            f"{self.signed} signed manifests{head}"
+            f"{verdict}: {self.source}: {plural(self.runs, 'run')}, {plural(self.objects, 'object')} "
+            f"({plural(self.bytes, 'byte')}), {plural(self.signed, 'signed manifest')}{head}"
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "no_complete_run": self.no_complete_run,
             "origin_proven": self.origin_proven,
             "head": f"{self.head[0]}:{self.head[1]}" if self.head else None,
             "source": self.source,
@@ -247,7 +258,14 @@ def _walk(
     seqs = source.list_manifests()
     report.runs = len(seqs)
     if not seqs:
-        report.problems.append(f"{source.label}: no manifests found")
+        if expect_head is not None:
+            report.problems.append(
+                f"{source.label}: no manifests, but the expected head is run {expect_head[0]}: runs were removed"
+            )
+        elif isinstance(source, StoreSource):
+            report.no_complete_run = True
+        else:
+            report.problems.append(f"{source.label}: no manifests found")
         return
     for low, high in _ranges(set(range(1, seqs[-1] + 1)) - set(seqs)):
         gap = f"{low:08d}.json" if low == high else f"{low:08d}.json to {high:08d}.json"

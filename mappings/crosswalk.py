@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from annexa.errors import UsageError
+from annexa.mappings.legacy_ids import unknown_control
 from annexa.yamlio import line_of, load_yaml
 
 __all__ = ["Crosswalk", "load_crosswalk"]
@@ -52,7 +53,7 @@ def load_crosswalk(path: Path, control_ids: set[str]) -> Crosswalk:
     for control, others in items.items():
         where = f"{path}:{line_of(items, control)}"
         if control not in control_ids:
-            raise UsageError(f"{where}: unknown Annex A 2022 control id {control!r}")
+            raise UsageError(f"{where}: {unknown_control(str(control), control_ids)}")
         if not isinstance(others, list) or not others or not all(isinstance(o, str) and o.strip() for o in others):
             raise UsageError(f"{where}: the ids mapped to {control} must be a non-empty list of text")
         mappings[control] = tuple(o.strip() for o in others)

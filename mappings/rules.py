@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from annexa.errors import UsageError
+from annexa.errors import UsageError, UsageErrors
 from annexa.mappings.jmes import Expression, compile_expression
+from annexa.mappings.legacy_ids import unknown_control
 from annexa.mappings.properties import Path as PropertyPath
 from annexa.mappings.properties import Requirement, parse_path, path_text, required_paths
+from annexa.words import did_you_mean
 from annexa.yamlio import LineDict, line_of, load_yaml
 
 __all__ = ["Join", "Rule", "SEVERITIES", "builtin_rule_files", "expand_rule_paths", "load_rules", "rules_digest"]
@@ -121,29 +123,48 @@ def rules_digest(rules: Sequence[Rule]) -> str:
 
 
 def load_rules(paths: Iterable[Path], known_kinds: set[str], control_ids: set[str]) -> list[Rule]:
-    """Load and validate every rule in `paths` (in order) or raise UsageError."""
+    """Load and validate every rule in `paths` (in order). Every problem is collected, one per
+    rule (a rule's later keys may depend on its earlier ones), and all are raised together as
+    UsageErrors (up to its limit), so one `annexa check` shows everything to fix."""
     rules: list[Rule] = []
+    problems: list[str] = []
     seen: dict[str, str] = {}
     for path in paths:
-        for rule in _load_file(path, known_kinds, control_ids):
+        try:
+            items = _load_file(path)
+        except UsageError as err:
+            problems.append(str(err))
+            continue
+        for item in items:
+            try:
+                rule = _parse_rule(path, item, known_kinds, control_ids)
+            except UsageError as err:
+                problems.append(str(err))
+                continue
             if rule.id in seen:
-                raise UsageError(f"{rule.origin}: duplicate rule id {rule.id!r} (first defined at {seen[rule.id]})")
+                problems.append(f"{rule.origin}: duplicate rule id {rule.id!r} (first defined at {seen[rule.id]})")
+                continue
             seen[rule.id] = rule.origin
             rules.append(rule)
+    if problems:
+        raise UsageErrors(problems)
     return rules
 
 
-def _load_file(path: Path, known_kinds: set[str], control_ids: set[str]) -> list[Rule]:
+def _load_file(path: Path) -> list[Any]:
     doc = load_yaml(path)
     if not isinstance(doc, LineDict) or "rules" not in doc:
         raise UsageError(f"{path}:{line_of(doc)}: a rule file needs a top-level `rules:` list")
     extra = sorted(set(doc) - {"rules"}, key=str)
     if extra:
-        raise UsageError(f"{path}:{line_of(doc, extra[0])}: unknown top-level key {extra[0]!r} (expected only `rules`)")
+        hint = did_you_mean(str(extra[0]), ["rules"])
+        raise UsageError(
+            f"{path}:{line_of(doc, extra[0])}: unknown top-level key {extra[0]!r}{hint} (expected only `rules`)"
+        )
     items = doc["rules"]
     if not isinstance(items, list):
         raise UsageError(f"{path}:{line_of(doc, 'rules')}: `rules` must be a list")
-    return [_parse_rule(path, item, known_kinds, control_ids) for item in items]
+    return items
 
 
 def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[str]) -> Rule:
@@ -156,7 +177,10 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
 
     for key in item:
         if key not in _REQUIRED and key not in _OPTIONAL:
-            raise UsageError(f"{at(key)}: unknown rule key {key!r} (allowed: {', '.join(_REQUIRED + _OPTIONAL)})")
+            raise UsageError(
+                f"{at(key)}: unknown rule key {key!r}{did_you_mean(str(key), _REQUIRED + _OPTIONAL)} "
+                f"(allowed: {', '.join(_REQUIRED + _OPTIONAL)})"
+            )
     for key in _REQUIRED:
         if key not in item:
             raise UsageError(f"{where}: rule is missing required key {key!r}")
@@ -181,7 +205,10 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
     if item["severity"] not in SEVERITIES:
         raise UsageError(f"{at('severity')}: severity {item['severity']!r} is not one of {', '.join(SEVERITIES)}")
     if item["fact"] not in known_kinds:
-        raise UsageError(f"{at('fact')}: unknown fact kind {item['fact']!r} (no registered collector produces it)")
+        raise UsageError(
+            f"{at('fact')}: unknown fact kind {item['fact']!r}{did_you_mean(item['fact'], known_kinds)} "
+            "(no registered collector produces it)"
+        )
 
     controls = item["controls"]
     if isinstance(controls, str):
@@ -198,7 +225,7 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
         )
     for control in controls:
         if control not in control_ids:
-            raise UsageError(f"{at('controls')}: unknown Annex A 2022 control id {control!r}")
+            raise UsageError(f"{at('controls')}: {unknown_control(control, control_ids)}")
 
     def expression(key: str, node: Any = item, name: str = "") -> Expression | None:
         if key not in node:

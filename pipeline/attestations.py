@@ -28,6 +28,7 @@ from annexa.errors import UsageError
 from annexa.evidence_store.signing import fingerprint, load_public_key
 from annexa.evidence_store.store import RunInfo
 from annexa.inputfiles import read_input
+from annexa.mappings.legacy_ids import unknown_control
 from annexa.mappings.scope import ATTESTATION_RESULTS, Attester, requires_file, statement_bytes
 from annexa.model import Fact, Source, parse_timestamp
 from annexa.pipeline.runner import new_run_id
@@ -107,7 +108,7 @@ def record_attestation(
     """Validate everything first, then write the file object and the attestation run."""
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     if control not in ws.catalog:
-        raise UsageError(f"CONTROL: unknown Annex A 2022 control id {control!r} (see `annexa controls`)")
+        raise UsageError(f"CONTROL: {unknown_control(control, ws.catalog.ids())} (see `annexa controls`)")
     if result not in ATTESTATION_RESULTS:
         raise UsageError(f"--result: {result!r} is not one of {', '.join(ATTESTATION_RESULTS)}")
     attester = _attester(ws, by)

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from annexa import __version__
+from annexa.causes import cause_of
 from annexa.collectors.base import Collector, Context, Target
 from annexa.collectors.registry import Registry
 from annexa.collectors.userfiles import reader
@@ -110,6 +111,9 @@ class Collected:
     kinds: set[str] = field(default_factory=set)
     callers: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     collectors: list[dict[str, Any]] = field(default_factory=list)
+    # Target-wide failures already logged: a target without credentials fails every collector the
+    # same way, and one warning (with its hint) says it; the repeats are logged at debug level.
+    logged: set[tuple[str, str, str]] = field(default_factory=set)
 
     def callers_list(self) -> list[dict[str, str]]:
         return [self.callers[key] for key in sorted(self.callers)]
@@ -121,7 +125,7 @@ def collect_targets(
     """Run the selected collectors; facts go to `writer` and (unless a shard, which does not judge) `evaluator`."""
     collected = Collected()
     for target, collector_cls in selected:
-        summary = _run_collector(collector_cls, target, context, writer, evaluator, collected.errors, collected.callers)
+        summary = _run_collector(collector_cls, target, context, writer, evaluator, collected)
         collected.kinds.update(collector_cls.kinds)
         collected.collectors.append(summary)
         context.log.info("collector_finished", **summary)
@@ -209,6 +213,32 @@ def expected_but_missing(config: Config, ran: set[str]) -> Callable[[str, Mappin
     return wanted
 
 
+def _log_error(
+    context: Context, logged: set[tuple[str, str, str]], target: Target, collector: str, error: CollectionError
+) -> None:
+    """One `collection_error` line per failed call; a target-wide failure (no resource: the
+    credentials, the endpoint) is a warning once per target, with its cause and what to do."""
+    fields: dict[str, Any] = {
+        "collector": collector,
+        "target": target.label,
+        "scope": scope_key(error.scope),
+        "operation": error.operation,
+        "code": error.code,
+        "resource": error.resource,
+        "error": error.message,
+    }
+    cause = cause_of(target.provider, error.code)
+    if cause is not None:
+        fields.update(cause=cause.summary, hint=cause.hint)
+    if error.resource is None:
+        key = (target.label, error.code or "", error.message)
+        if key in logged:
+            context.log.debug("collection_error", repeated=True, **fields)
+            return
+        logged.add(key)
+    context.log.warning("collection_error", **fields)
+
+
 def _causes(errors: Sequence[CollectionError]) -> dict[str, int]:
     """Collection errors counted by cause (the provider's error code), for log pipelines."""
     causes: dict[str, int] = {}
@@ -241,10 +271,10 @@ def _run_collector(
     context: Context,
     writer: Any,
     evaluator: Evaluator | None,
-    errors: list[CollectionError],
-    callers: dict[tuple[str, str], dict[str, str]],
+    collected: Collected,
 ) -> dict[str, Any]:
     name = collector_cls.name
+    errors, callers = collected.errors, collected.callers
     began = time.monotonic()
     facts = failed = 0
     failures: list[CollectionError] = []
@@ -265,15 +295,7 @@ def _run_collector(
                 errors.append(item)
                 failures.append(item)
                 failed += 1
-                context.log.warning(
-                    "collection_error",
-                    collector=name,
-                    scope=scope_key(item.scope),
-                    operation=item.operation,
-                    code=item.code,
-                    resource=item.resource,
-                    error=item.message,
-                )
+                _log_error(context, collected.logged, target, name, item)
             else:
                 raise TypeError(f"collector yielded {type(item).__name__}, expected Fact or CollectionError")
     except Exception as err:  # a collector bug becomes error evidence for all its kinds, never a pass

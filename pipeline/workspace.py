@@ -13,7 +13,7 @@ from pathlib import Path
 from annexa.collectors.registry import Registry, load_registry
 from annexa.config import Config, load_config
 from annexa.evidence_store.signing import Ed25519Signer
-from annexa.evidence_store.store import Store, open_store
+from annexa.evidence_store.store import Store, open_store, require_existing_store
 from annexa.evidence_store.trust import Trust
 from annexa.mappings.catalog import Catalog, load_catalog
 from annexa.mappings.rules import Rule, builtin_rule_files, expand_rule_paths, load_rules
@@ -37,6 +37,12 @@ class Workspace:
         retention = self.config.retention if self.store_url.startswith("s3://") else None
         signer = self.signer() if signed else None
         return open_store(self.store_url, signer, retention=retention, trust=self.trust())
+
+    def read_store(self) -> Store:
+        """The store, for a command that only reads: StoreError (exit 2) if it is not there,
+        before anything is created (see `require_existing_store`)."""
+        require_existing_store(self.store_url)
+        return self.open_store()
 
     def signer(self) -> Ed25519Signer | None:
         """The configured signing key (`signing:`), loaded once; None without one."""

@@ -29,6 +29,7 @@ from annexa.mappings.rollup import ControlStatus
 from annexa.model import Result
 from annexa.reports import render
 from annexa.reports.soa import soa_statuses
+from annexa.words import plural
 
 __all__ = [
     "ControlChange",
@@ -424,11 +425,12 @@ def _sections(drift: Drift) -> list[tuple[str, list[dict[str, Any]], tuple[str, 
 def _headline(drift: Drift) -> str:
     counts = drift.counts()
     return (
-        f"{counts['regressions']} regressions; {counts['controls_changed']} controls changed; results: "
+        f"{plural(counts['regressions'], 'regression')}; {plural(counts['controls_changed'], 'control')} changed; "
+        "results: "
         + ", ".join(
             f"{counts['results_' + c]} {c}" for c in ("regressed", "fixed", "changed", "appeared", "disappeared")
         )
-        + f"; {counts['facts_changed']} facts changed"
+        + f"; {plural(counts['facts_changed'], 'fact')} changed"
     )
 
 

@@ -24,6 +24,8 @@ def neutralise_formula(value: Any) -> str:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, bool):  # words, as in the workbook (xlsx.text_cell): not Python's `True`
+        return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):

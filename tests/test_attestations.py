@@ -100,7 +100,7 @@ def test_attestations_count_from_the_next_collection_run_with_their_outcome(
     first = _soa(capsys, config)
     assert first["A.7.2"]["status"] == "no_evidence" and first["A.7.2"]["attestations"] == []
     code, _, err = _cli(capsys, "soa", "--config", str(config), "--format", "json")
-    assert "3 attestation(s) recorded after run" in err
+    assert "3 attestations recorded after run" in err
 
     assert _cli(capsys, "collect", "--config", str(config))[0] == 0
     code, out, err = _cli(capsys, "soa", "--config", str(config), "--format", "json")

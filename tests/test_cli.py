@@ -110,8 +110,51 @@ def test_bad_arguments_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_reading_an_empty_store_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(capsys, "findings", "--store", str(tmp_path / "none"), "--config", str(tmp_path / "x.yaml"))
+    (tmp_path / "empty").mkdir()
+    code, _, err = run_cli(capsys, "findings", "--store", str(tmp_path / "empty"), "--config", str(tmp_path / "x.yaml"))
     assert code == 2 and "no runs yet" in err
+
+
+READING_COMMANDS = (
+    ["runs"],
+    ["findings"],
+    ["soa"],
+    ["drift"],
+    ["verify"],
+    ["pack", "--from", "2026-01-01", "--to", "2026-01-31", "-o", "PACK"],
+    ["export", "oscal"],
+    ["nonconformities"],
+    ["head"],
+    ["reindex"],
+)
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=lambda c: c[0])
+def test_reading_commands_refuse_a_store_that_does_not_exist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    missing = tmp_path / "evidense"  # a typo for ./evidence
+    argv = [str(tmp_path / "pack.zip") if a == "PACK" else a for a in command]
+    code, out, err = run_cli(capsys, *argv, "--store", str(missing), "--config", str(tmp_path / "none.yaml"))
+    assert code == 2
+    assert out == ""
+    assert err == (
+        f"annexa: error: {missing}: no evidence store here (the folder does not exist); check --store or `store:`\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing created: no store, no index, no pack
+
+
+def test_reading_commands_refuse_a_folder_that_is_not_a_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes.txt").write_text("a project folder, not a store")
+    code, _, err = run_cli(capsys, "runs", "--store", str(tmp_path), "--config", str(tmp_path / "none.yaml"))
+    assert code == 2
+    assert err == (
+        f"annexa: error: {tmp_path}: not an evidence store (no manifests/ or objects/ folder); "
+        "check --store or `store:`\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
 def test_controls_lists_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,10 +179,10 @@ def test_every_exit_code_is_documented_in_help_and_readme(capsys: pytest.Capture
         cli.main(["--help"])
     help_text = capsys.readouterr().out
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    for code in (0, 1, 2, 3, 4, 70, 130, 143):
+    for code in (0, 1, 2, 3, 4, 5, 70, 130, 143):
         assert re.search(rf"^  {code}\s+\S", help_text, re.M), code
         assert f"| `{code}` |" in readme, code
-    assert set(cli.EXIT_CODES) == {0, 1, 2, 3, 4, 70, 130, 143}
+    assert set(cli.EXIT_CODES) == {0, 1, 2, 3, 4, 5, 70, 130, 143}
 
 
 def test_check_warns_once_per_applicable_control_without_reasons(
@@ -163,3 +206,15 @@ def test_check_warns_once_per_applicable_control_without_reasons(
         == f"warning: {path}: no `soa: {{version, approved_by, approved_at}}`: the SoA records no approval (6.1.3 f)"
     )
     assert len(warnings) == 92
+
+
+def test_pack_refuses_a_name_that_is_not_a_zip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(
+        capsys, "pack", "--from", "2026-01-01", "--to", "2026-01-31", "-o", str(tmp_path / "p.tar")
+    )
+    assert (code, out) == (2, "")
+    assert (
+        err
+        == f"annexa: error: --output {tmp_path / 'p.tar'}: an audit pack is a zip file; give a name ending in .zip\n"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from annexa.collectors.registry import Registry
 from annexa.config import load_config
-from annexa.errors import UsageError
+from annexa.errors import UsageError, UsageErrors
 from annexa.mappings.catalog import load_catalog
 
 GOOD = """\
@@ -239,7 +239,8 @@ def test_hostile_attesters_attestations_soa_and_reasons_load_or_fail_in_one_line
     try:
         _load(tmp_path, text, fake_registry)
     except UsageError as err:
-        assert "\n" not in str(err) and str(err).startswith(str(tmp_path / "annexa.yaml"))
+        for line in err.lines if isinstance(err, UsageErrors) else [str(err)]:  # one line per problem
+            assert "\n" not in line and line.startswith(str(tmp_path / "annexa.yaml"))
 
 
 def test_the_password_policy_is_parsed_and_the_run_records_it_defaults_included(

@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 import boto3
+import botocore
 import botocore.session
 import jmespath
 from botocore.client import BaseClient
@@ -29,6 +30,7 @@ from annexa.collectors.aws.endpoints import keep_local_endpoint_host
 from annexa.collectors.aws.errors import AwsCallError, collection_error
 from annexa.collectors.base import Context, Target
 from annexa.model import CollectionError, Source
+from annexa.words import did_you_mean
 
 __all__ = [
     "ALL_REGIONS",
@@ -41,6 +43,7 @@ __all__ = [
     "connect",
     "iso",
     "jmespath_path",
+    "known_regions",
     "new_session",
     "operation_name",
     "paginate",
@@ -140,12 +143,33 @@ class AwsAccount:
 ALL_REGIONS = "all"
 
 
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region of every partition in botocore's own data (endpoints.json and partitions.json:
+    opt-in regions such as af-south-1 included, aws-cn, aws-us-gov and the isolated partitions too;
+    the `*-global` pseudo-regions left out: no client is made for them)."""
+    regions: set[str] = set()
+    for partition in _SHARED_LOADER.load_data("endpoints")["partitions"]:
+        regions.update(partition.get("regions", {}))
+    for partition in _SHARED_LOADER.load_data("partitions")["partitions"]:
+        regions.update(partition.get("regions", {}))
+    return frozenset(r for r in regions if not r.endswith("-global"))
+
+
 def regions_problem(configured: Any) -> str | None:
-    """Why a `regions` option is unusable, or None: a non-empty list of names, or `all`."""
+    """Why a `regions` option is unusable, or None: a non-empty list of known region names, or `all`."""
     if configured is None or configured == ALL_REGIONS:
         return None
     if isinstance(configured, str) or not configured or not all(isinstance(r, str) and r for r in configured):
         return f"aws target option 'regions' must be a non-empty list of region names or 'all', got {configured!r}"
+    known = known_regions()
+    for region in configured:
+        if region not in known:
+            return (
+                f"aws target option 'regions': unknown region {region!r}{did_you_mean(region, known)} "
+                f"(botocore {botocore.__version__} knows {len(known)} regions in all partitions; "
+                "a region opened after that release needs a newer boto3)"
+            )
     return None
 
 

@@ -121,9 +121,11 @@ def test_an_edited_index_makes_every_report_refuse(world: Path, capsys: pytest.C
     for report in REPORTS[:5]:
         code, _, err = _cli(capsys, *report, *config)
         _refused(code, err, "index.sqlite: results of run", "is pass in the index, fail in the evidence")
-    code, _, err = _cli(capsys, "pack", *config, "--from", "2026-08-01", "--to", "2030-01-01", "-o", str(world / "p"))
+    code, _, err = _cli(
+        capsys, "pack", *config, "--from", "2026-08-01", "--to", "2030-01-01", "-o", str(world / "p.zip")
+    )
     _refused(code, err, "index.sqlite")
-    assert not (world / "p").exists()
+    assert not (world / "p.zip").exists()
     # the evidence itself is intact: verify is clean, and reindex (which verifies first) repairs the index
     assert _cli(capsys, "verify", *config)[0] == 0
     assert _cli(capsys, "reindex", *config)[0] == 0

@@ -173,3 +173,56 @@ def test_collect_signs_with_the_configured_key(
     config.write_text(config.read_text().replace(key.name, "missing.key"))
     assert cli.main(["--log-format", "json", "collect", "--config", str(config)]) == 2
     assert "annexa.yaml:3: signing key 'missing.key' does not exist" in capsys.readouterr().err
+
+
+def _interrupted_store(tmp_path: Path) -> Path:
+    """What an interrupted first run leaves: objects written, no manifest published."""
+    from annexa.evidence_store.canonical import sha256_hex
+    from annexa.evidence_store.local import LocalBackend
+
+    root = tmp_path / "ev"
+    backend = LocalBackend(root)
+    for body in (b'{"a":1}', b'{"b":2}'):
+        backend.put_object(sha256_hex(body), body)
+    return root
+
+
+def test_a_store_whose_only_run_was_interrupted_is_not_tampering(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _interrupted_store(tmp_path)
+    code, lines = _verify(capsys, "--store", str(root), "--config", str(tmp_path / "none.yaml"))
+    assert code == 5
+    assert lines == [
+        f"NO COMPLETE RUN YET: {root}: no run has finished (2 objects of unfinished runs); nothing to verify until "
+        "`annexa collect` completes one (an interrupted run publishes nothing)"
+    ]
+    report = verify_chain(StoreSource(open_store(str(root)).backend))
+    assert report.ok is True
+    assert report.no_complete_run is True
+    assert report.to_dict()["no_complete_run"] is True
+
+
+def test_no_run_with_an_expected_head_is_tampering(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _interrupted_store(tmp_path)
+    head = "3:" + "a" * 64
+    code, lines = _verify(capsys, str(root), "--expect-head", head)
+    assert code == 4
+    assert lines[0] == f"problem: {root}: no manifests, but the expected head is run 3: runs were removed"
+    assert lines[-1].startswith("FAILED (1 problem): ")
+
+
+def test_a_pack_without_manifests_is_still_a_problem(tmp_path: Path) -> None:
+    from annexa.evidence_store.trust import Trust
+    from annexa.evidence_store.verify import VerifyReport, _walk
+
+    class Empty:
+        label = "pack.zip"
+
+        def list_manifests(self) -> list[int]:
+            return []
+
+    report = VerifyReport("pack.zip")
+    _walk(Empty(), None, Trust(), report, None)  # type: ignore[arg-type]
+    assert report.problems == ["pack.zip: no manifests found"]
+    assert report.no_complete_run is False

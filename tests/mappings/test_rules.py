@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from annexa.errors import UsageError
+from annexa.errors import UsageError, UsageErrors
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.rules import builtin_rule_files, load_rules
 
@@ -114,3 +114,59 @@ def test_controls_may_be_empty_only_with_controls_from(tmp_path: Path) -> None:
     assert "it may be [] only with `controls_from`" in _error(
         tmp_path, GOOD.replace("controls: [A.8.24]", "controls: []")
     )
+
+
+def _rule(n: int, body: str) -> str:
+    return (
+        f"  - id: fake.r{n}\n    title: Rule {n}\n    controls: [A.8.24]\n    fact: fake.bucket\n"
+        f"    expect: encrypted\n    severity: low\n    remediation: Fix it.\n{body}"
+    )
+
+
+def test_every_error_of_a_file_is_reported_in_one_pass(tmp_path: Path) -> None:
+    text = "rules:\n" + "".join(
+        [
+            _rule(1, "    severty: high\n"),  # line 2, the bad key on line 9
+            _rule(2, ""),  # fine: still loaded past the bad rule
+            GOOD.replace("rules:\n", "").replace("A.8.24", "A.9.2.3"),  # line 17, controls on line 19
+            GOOD.replace("rules:\n", "").replace("fake.ok", "fake.r2").replace("A.8.24", "A.8.204"),
+        ]
+    )
+    with pytest.raises(UsageErrors) as info:
+        _load(tmp_path, text)
+    path = tmp_path / "rules.yaml"
+    assert info.value.lines == [
+        f"{path}:9: unknown rule key 'severty' (did you mean 'severity'?) (allowed: id, title, controls, fact, "
+        "expect, severity, remediation, where, observe, controls_from, join, rationale, defaults)",
+        f"{path}:19: unknown Annex A 2022 control id 'A.9.2.3': an ISO/IEC 27001:2013 id; in 2022 it is A.8.2 "
+        "(ISO/IEC 27002:2022 Annex B)",
+        f"{path}:26: unknown Annex A 2022 control id 'A.8.204' (did you mean 'A.8.24'?)",
+    ]
+
+
+def test_errors_stop_at_a_limit_with_a_count(tmp_path: Path) -> None:
+    text = "rules:\n" + "".join(_rule(n, "    severty: high\n") for n in range(25))
+    with pytest.raises(UsageErrors) as info:
+        _load(tmp_path, text)
+    assert len(info.value.lines) == 21
+    assert info.value.lines[-1] == "... and 5 more problems"
+    assert all("unknown rule key 'severty'" in line for line in info.value.lines[:20])
+
+
+def test_a_2013_id_without_a_verified_mapping_points_to_annex_b(tmp_path: Path) -> None:
+    message = _error(tmp_path, GOOD.replace("A.8.24", "A.13.2.1"))
+    assert message.endswith(
+        "unknown Annex A 2022 control id 'A.13.2.1': an ISO/IEC 27001:2013 id; see ISO/IEC 27002:2022 Annex B "
+        "for its 2022 id"
+    )
+
+
+def test_the_2013_mapping_names_only_2022_ids_and_2013_ids() -> None:
+    from annexa.mappings.legacy_ids import iso2013_to_2022
+
+    mapping = iso2013_to_2022()
+    assert len(mapping) == 102  # 114 controls in 2013; 12 left to the generic hint (see the file)
+    assert {new for news in mapping.values() for new in news} <= IDS
+    assert all(old.count(".") == 3 for old in mapping)
+    assert (mapping["A.9.2.3"], mapping["A.12.4.1"], mapping["A.17.2.1"]) == (("A.8.2",), ("A.8.15",), ("A.8.14",))
+    assert "A.13.2.1" not in mapping and "A.6.1.3" not in mapping

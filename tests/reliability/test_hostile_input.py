@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from annexa.collectors.registry import Registry
 from annexa.config import load_config
-from annexa.errors import UsageError
+from annexa.errors import UsageError, UsageErrors
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.jmes import compile_expression
@@ -74,9 +74,10 @@ _raw_text = st.text(alphabet=string.printable + "äß€\u2028", max_size=300)
 
 
 def _assert_one_line(err: UsageError, path: Path) -> None:
-    message = str(err)
-    assert "\n" not in message.strip()
-    assert str(path) in message
+    """One line per problem (UsageErrors holds every problem of a file, each its own line)."""
+    for message in err.lines if isinstance(err, UsageErrors) else [str(err)]:
+        assert "\n" not in message.strip()
+        assert str(path) in message
 
 
 def _check_config(tmp_path: Path, text: str) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import zipfile
 from pathlib import Path
 
+import browser
 import openpyxl
 import pytest
 
@@ -219,52 +219,15 @@ def test_verify_md_commands_work_with_standard_tools(unpacked: Path) -> None:
         )
 
 
-def _chromium() -> str | None:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None and not os.environ.get("CI"):
-        pytest.skip("chromium is not installed (CI installs it: .ci/run)")
-    assert found, "CI must have chromium: .ci/run installs it"
-    return found
-
-
-def _load(chromium: str, page: Path, profile: Path) -> tuple[str, str]:
-    """The page's DOM after load and chromium's log (console messages appear as `:CONSOLE` lines)."""
-    done = subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout, done.stderr
-
-
 def test_index_opens_offline_in_a_real_browser_without_console_errors(unpacked: Path, tmp_path: Path) -> None:
-    chromium = _chromium()
-    assert chromium
-    dom, log = _load(chromium, unpacked / "index.html", tmp_path / "profile")
-    assert [line for line in log.splitlines() if ":CONSOLE" in line] == []
+    dom, log = browser.load(unpacked / "index.html", tmp_path / "profile")
+    assert browser.console_lines(log) == []
     meta = json.loads((unpacked / "pack.json").read_text())
     for control in meta["controls"]:
         assert f'href="controls/{control}.html"' in dom, control
     assert "<svg" in dom and "Controls × days" in dom
-    dom, log = _load(chromium, unpacked / "controls" / "A.8.24.html", tmp_path / "profile")
-    assert [line for line in log.splitlines() if ":CONSOLE" in line] == []
+    dom, log = browser.load(unpacked / "controls" / "A.8.24.html", tmp_path / "profile")
+    assert browser.console_lines(log) == []
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom and "<script" not in dom and "<img" not in dom
 
 

@@ -249,7 +249,7 @@ def test_findings_show_the_evidence_class_in_every_format(project: Path, capsys:
     code, out, _ = run_cli(capsys, "findings", "--store", store, "--format", "csv")
     assert {r["evidence_class"] for r in csv.DictReader(io.StringIO(out))} == {"automated"}
     code, out, _ = run_cli(capsys, "findings", "--store", store)
-    assert out.splitlines()[0].split()[:2] == ["STATUS", "EVIDENCE_CLASS"]
+    assert "          rule fake.bucket-encrypted · A.8.24 · automated" in out.splitlines()
 
 
 def test_reasons_that_name_no_known_risk_are_config_errors(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -354,3 +354,62 @@ def test_soa_statuses_use_the_results_and_attestations_they_are_given(
     assert {s.control: s.status for s in soa_statuses(store, run, load_catalog(), attestations=[other])}["A.5.5"] == (
         "attested"
     )
+
+
+def test_applicable_is_a_word_in_table_markdown_and_csv(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = project / "evidence"
+    markdown = _soa(capsys, store, "md").splitlines()
+    columns = next(line for line in markdown if line.startswith("| control |")).strip("| ").split(" | ")
+    rows = {
+        line.split(" | ")[0].strip("| "): line.strip("| ").split(" | ") for line in markdown if line.startswith("| A.")
+    }
+    at = columns.index("applicable")
+    assert (rows["A.8.24"][at], rows["A.8.13"][at]) == ("no", "yes")
+    assert {row[at] for row in rows.values()} == {"yes", "no"}
+
+    text = _soa(capsys, store, "table").splitlines()
+    head = next(line for line in text if line.startswith("CONTROL "))
+    start = head.index("APPLICABLE")
+    cells = {line.split()[0]: line[start:].split()[0] for line in text if line.startswith("A.")}
+    assert (cells["A.8.24"], cells["A.8.13"]) == ("no", "yes")
+    assert set(cells.values()) == {"yes", "no"}
+
+    table = {r["control"]: r["applicable"] for r in csv.DictReader(io.StringIO(_soa(capsys, store, "csv")))}
+    assert set(table.values()) == {"yes", "no"}
+
+
+# Every word of the SoA table that is not a long value (hashes, ARNs) must lie on one line:
+# a squeezed column breaks words letter by letter ("C o nt ro l").
+BROKEN_WORDS = """
+result = [];
+const table = [...document.querySelectorAll('table')].find(t => t.querySelector('th').textContent === 'Control');
+for (const cell of table.querySelectorAll('th, td:not(.mono):not(.long)')) {
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const match of node.textContent.matchAll(/[^\\s-]+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      if (range.getClientRects().length > 1) result.push(match[0]);
+    }
+  }
+}
+const th = table.querySelector('th');
+const range = document.createRange();
+range.selectNodeContents(th);
+result = {broken: result, header: th.textContent, header_lines: range.getClientRects().length,
+          headers: table.querySelectorAll('th').length};
+"""
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_soa_html_columns_are_not_squashed(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], width: int
+) -> None:
+    import browser
+
+    page = tmp_path / "soa.html"
+    code, _, err = run_cli(capsys, "soa", "--store", str(project / "evidence"), "--format", "html", "-o", str(page))
+    assert code == 0, err
+    found = browser.probe(page, BROKEN_WORDS, tmp_path / "profile", width)
+    assert found == {"broken": [], "header": "Control", "header_lines": 1, "headers": 16}

@@ -268,7 +268,7 @@ def test_table_and_markdown_formats(soa: Soa) -> None:
     ]
     assert lines[12].startswith("| control | title | theme | applicable | justification | reasons |")
     assert (
-        "| A.8.24 | Use of cryptography | technological | True |  | risk R-1 (Data theft), legal; why | CTO | partial | automated |"
+        "| A.8.24 | Use of cryptography | technological | yes |  | risk R-1 (Data theft), legal; why | CTO | partial | automated |"
         in markdown
     )
     crosswalked = render_soa(soa, "table", ("crosswalk",))

@@ -169,8 +169,8 @@ def test_a_422_on_the_2fa_filter_leaves_only_the_2fa_state_unknown(github: FakeG
     rules = load_rules(builtin_rule_files(), load_registry().kinds(), set(load_catalog().ids()))
     results = evaluate([f for f in items if isinstance(f, Fact)], [], rules, NOW)
     two_factor = {r.status for r in results if r.rule == "github.member-2fa"}
-    # The property is left out: never a pass (the evaluator reports an absent property as missing).
-    assert "pass" not in two_factor and two_factor
+    # The property is left out: the evaluator reports it absent, so each member's 2FA is `error`, never a pass.
+    assert two_factor == {"error"}
     assert {r.status for r in results if r.rule == "github.org-2fa-required"} == {"pass"}
 
 

@@ -1,0 +1,36 @@
+"""`annexa findings --format html`: one self-contained page an auditor or engineer can filter.
+
+Inline CSS and one inline script (filters), nothing fetched. Every value from the run is
+escaped by the template (autoescape); the Content-Security-Policy allows only the script whose
+sha256 it names, so even a value that escaped escaping could not run code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+from annexa.reports.findings import Findings
+from annexa.reports.html import render_page
+
+__all__ = ["findings_html"]
+
+_SCRIPT = (Path(__file__).parent / "templates" / "findings.js").read_text(encoding="utf-8")
+_SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(_SCRIPT.encode("utf-8")).digest()).decode("ascii")
+_SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def findings_html(findings: Findings) -> str:
+    counts = [(status, n) for status, n in findings.counts().items() if n]
+    return render_page(
+        "findings.html",
+        title=f"annexa findings: run {findings.run.run_id}",
+        run=findings.run,
+        counts=counts,
+        groups=findings.groups,
+        rows=findings.rows,
+        severities=_SEVERITIES,
+        script=_SCRIPT,
+        script_hash=_SCRIPT_HASH,
+    )
