@@ -22,6 +22,7 @@ from annexa.evidence_store.urls import store_url_problem
 from annexa.inputfiles import KEY_LIMIT, InputFileError, read_input
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.legacy_ids import unknown_control
+from annexa.mappings.policy import POLICY_DEFAULTS, parse_policy, policy_record
 from annexa.mappings.risks import load_risks
 from annexa.mappings.scope import (
     DEFAULT_MAX_AGE,
@@ -66,6 +67,7 @@ _TOP_KEYS = (
     "soa",
     "nonconformities",
     "pack",
+    "policy",
 )
 _STORE_KEYS = ("url", "object_lock")
 _MAX_RETENTION_DAYS = 36500  # S3's own limit is 100 years
@@ -92,6 +94,9 @@ class Config:
     verify_after: int = DEFAULT_VERIFY_AFTER  # `nonconformities: {verify_after: N}`: runs a fix must hold
     # `pack: {sample_sizes: {daily: 40}}`: audit-pack sample sizes by frequency (reports/sampling.py)
     sample_sizes: Mapping[str, int] = field(default_factory=dict)
+    # `policy: {password_max_age_days: none | N}`: the organisation's decisions rules judge against
+    # (mappings/policy.py); defaults filled in, `none` as None.
+    policy: Mapping[str, Any] = field(default_factory=lambda: dict(POLICY_DEFAULTS))
 
 
 def _plain(value: Any) -> Any:
@@ -197,6 +202,11 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         else DEFAULT_VERIFY_AFTER
     )
     sample_sizes = attempt(lambda: _pack(doc.get("pack"), at), {}) if "pack" in doc else {}
+    organisation_policy = dict(POLICY_DEFAULTS)
+    if "policy" in doc:
+        organisation_policy = attempt(lambda: parsed("policy", parse_policy), organisation_policy)
+    # The run records the policy its rules judged against, defaults included (`none` spelled out).
+    raw["policy"] = policy_record(organisation_policy)
     if problems:
         raise UsageErrors(problems)
 
@@ -219,6 +229,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         soa=soa,
         verify_after=verify_after,
         sample_sizes=sample_sizes,
+        policy=organisation_policy,
     )
 
 

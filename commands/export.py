@@ -16,7 +16,7 @@ HELP = "export a run as OSCAL assessment results; or as OCSF compliance findings
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_store_options(parser)
     parser.add_argument(
-        "format", choices=("oscal", "ocsf"), help="oscal: OSCAL 1.0.4 assessment results; ocsf: OCSF 1.1.0"
+        "format", choices=("oscal", "ocsf"), help="oscal: OSCAL 1.2.1 assessment results; ocsf: OCSF 1.1.0"
     )
     add_run_option(parser)
     parser.add_argument("-o", "--output", help="write to this file instead of standard output")

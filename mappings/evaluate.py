@@ -30,6 +30,7 @@ from jmespath import exceptions as jmes_errors
 
 from annexa.mappings.catalog import control_sort_key
 from annexa.mappings.jmes import node_holds, truthy
+from annexa.mappings.policy import POLICY_DEFAULTS
 from annexa.mappings.properties import Path, Requirement, apply_defaults, path_text
 from annexa.mappings.rules import Join, Rule
 from annexa.model import RESULT_STATUSES, CollectionError, Fact, Result, evidence_class_for_kind, scope_key
@@ -57,14 +58,14 @@ def _missing_message(unmet: list[list[Path]]) -> str:
 
 
 def _prepared(
-    rule: Rule, data: Any, reads: tuple[Requirement, ...], now: datetime
+    rule: Rule, data: Any, reads: tuple[Requirement, ...], now: datetime, policy: Mapping[str, Any]
 ) -> tuple[Any, list[Path], str | None]:
     """(data with the rule's declared defaults applied, the defaults applied, the problem when a read
     property is still absent)."""
     if not reads:
         return data, [], None
     ready, applied, unmet = apply_defaults(
-        data, list(reads), rule.defaults, lambda node, value: node_holds(node, value, now)
+        data, list(reads), rule.defaults, lambda node, value: node_holds(node, value, now, policy)
     )
     return ready, applied, _missing_message(unmet) if unmet else None
 
@@ -75,8 +76,16 @@ class Evaluator:
     Only results are kept, never facts, so a large estate evaluates in bounded memory.
     """
 
-    def __init__(self, rules: Sequence[Rule], now: datetime, evidence_classes: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        now: datetime,
+        evidence_classes: Mapping[str, str] | None = None,
+        policy: Mapping[str, Any] | None = None,
+    ) -> None:
         self._now = now
+        # The organisation's policy settings rules read with `policy(name)` (policy.py; None: defaults).
+        self._policy = dict(POLICY_DEFAULTS if policy is None else policy)
         self._classes = dict(evidence_classes or {})
         self._rules_by_kind: dict[str, list[Rule]] = {}
         for rule in rules:
@@ -109,7 +118,7 @@ class Evaluator:
     def _keys(self, expression: Any, data: Any) -> list[str]:
         """Join keys: strings compared trimmed and case-insensitively (logins, e-mail addresses)."""
         try:
-            value = expression.search(data, self._now)
+            value = expression.search(data, self._now, self._policy)
         except jmes_errors.JMESPathError:
             return []
         values = value if isinstance(value, list) else [value]
@@ -128,7 +137,7 @@ class Evaluator:
         if rule.controls_from is None:
             return rule.controls, None
         try:
-            named = rule.controls_from.search(data, self._now)
+            named = rule.controls_from.search(data, self._now, self._policy)
         except jmes_errors.JMESPathError as err:
             return rule.controls, f"controls_from could not be evaluated: {' '.join(str(err).split())}"
         if named is None:
@@ -162,11 +171,11 @@ class Evaluator:
         so the result is an error, never a silent skip)."""
         if rule.where is None:
             return True, [], None
-        selecting, applied, absent = _prepared(rule, fact.data, rule.where_reads, self._now)
+        selecting, applied, absent = _prepared(rule, fact.data, rule.where_reads, self._now, self._policy)
         if absent is not None:
             return True, applied, absent
         try:
-            return truthy(rule.where.search(selecting, self._now)), applied, None
+            return truthy(rule.where.search(selecting, self._now, self._policy)), applied, None
         except jmes_errors.JMESPathError as err:
             return True, applied, f"rule could not be evaluated on this resource: {' '.join(str(err).split())}"
 
@@ -185,12 +194,16 @@ class Evaluator:
         if data is _NOT_JOINABLE:
             message = "rule could not be evaluated on this resource: its data is not an object"
             return self._result(rule, fact, controls, "error", message)
-        data, applied, absent = _prepared(rule, data, rule.expect_reads, self._now)
+        data, applied, absent = _prepared(rule, data, rule.expect_reads, self._now, self._policy)
         if absent is not None:
             return self._result(rule, fact, controls, "error", absent)
         try:
-            passed = truthy(rule.expect.search(data, self._now))
-            observed = f"; observed {_show(rule.observe.search(data, self._now))}" if rule.observe is not None else ""
+            passed = truthy(rule.expect.search(data, self._now, self._policy))
+            observed = (
+                f"; observed {_show(rule.observe.search(data, self._now, self._policy))}"
+                if rule.observe is not None
+                else ""
+            )
         except jmes_errors.JMESPathError as err:
             message = f"rule could not be evaluated on this resource: {' '.join(str(err).split())}"
             return self._result(rule, fact, controls, "error", message)
@@ -285,9 +298,10 @@ def evaluate(
     now: datetime,
     collected_kinds: Iterable[str] = (),
     evidence_classes: Mapping[str, str] | None = None,
+    policy: Mapping[str, Any] | None = None,
 ) -> list[Result]:
     """Judge every fact against every rule over its kind; see the module docstring."""
-    evaluator = Evaluator(rules, now, evidence_classes)
+    evaluator = Evaluator(rules, now, evidence_classes, policy)
     for fact in facts:
         evaluator.add(fact)
     return evaluator.finish(errors, collected_kinds)

@@ -2,10 +2,13 @@
 
 `days_since(ts)` keeps evaluation pure: facts store raw timestamps (so they stay
 identical, and deduplicated, night after night) and the evaluation time is passed in.
+`policy(name)` is the organisation's policy setting `name` (policy.py), passed in the same
+way; a name that is not a policy setting fails when the rule is loaded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -14,15 +17,25 @@ from jmespath import exceptions as jmes_errors
 from jmespath import functions
 from jmespath.visitor import TreeInterpreter
 
+from annexa.mappings.policy import POLICY_DEFAULTS
 from annexa.model import parse_timestamp
 
 __all__ = ["Expression", "compile_expression", "node_holds", "truthy"]
 
 
 class _Functions(functions.Functions):
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, policy: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self._now = now
+        self._policy = POLICY_DEFAULTS if policy is None else policy
+
+    @functions.signature({"types": ["string"]})
+    def _func_policy(self, name: str) -> Any:
+        if name not in POLICY_DEFAULTS:
+            raise jmes_errors.UnknownFunctionError(
+                f"policy({name!r}): not a policy setting (known: {', '.join(POLICY_DEFAULTS)})"
+            )
+        return self._policy.get(name, POLICY_DEFAULTS[name])
 
     @functions.signature({"types": ["string", "null"]})
     def _func_days_since(self, value: str | None) -> float | None:
@@ -43,9 +56,9 @@ def truthy(value: Any) -> bool:
     return True
 
 
-def node_holds(node: Any, value: Any, now: datetime) -> bool:
+def node_holds(node: Any, value: Any, now: datetime, policy: Mapping[str, Any] | None = None) -> bool:
     """Whether a parsed sub-expression (a syntax tree node) is truthy on `value`, with annexa's functions."""
-    interpreter = TreeInterpreter(jmespath.Options(custom_functions=_Functions(now)))
+    interpreter = TreeInterpreter(jmespath.Options(custom_functions=_Functions(now, policy)))
     return truthy(interpreter.visit(node, value))
 
 
@@ -58,8 +71,9 @@ class Expression:
         self.text = text
         self._parsed = jmespath.compile(text)
 
-    def search(self, data: Any, now: datetime) -> Any:
-        return self._parsed.search(data, options=jmespath.Options(custom_functions=_Functions(now)))
+    def search(self, data: Any, now: datetime, policy: Mapping[str, Any] | None = None) -> Any:
+        """`policy`: the organisation's policy settings (None: their defaults)."""
+        return self._parsed.search(data, options=jmespath.Options(custom_functions=_Functions(now, policy)))
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"

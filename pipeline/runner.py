@@ -151,7 +151,7 @@ def run_collection(
     for target, collector_cls in selected:
         collector_cls.preflight(target)  # bad input files: UsageError before anything is written
     writer = store.begin_run(run_id, started, run_meta(config, rules, catalog, store, registry))
-    evaluator = Evaluator(rules, datetime.now(timezone.utc), registry.evidence_class_by_kind())
+    evaluator = Evaluator(rules, datetime.now(timezone.utc), registry.evidence_class_by_kind(), config.policy)
 
     for problem in registry.problems:
         log.warning("plugin_problem", problem=problem)

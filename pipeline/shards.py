@@ -221,6 +221,7 @@ def seal_run(
         rules,
         datetime.strptime(started, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc),
         registry.evidence_class_by_kind() if registry is not None else None,
+        config.policy,
     )
     for fact in _stored_facts(store, writer):
         evaluator.add(fact)

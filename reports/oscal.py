@@ -1,4 +1,4 @@
-"""An OSCAL Assessment Results document (JSON, OSCAL 1.0.4) for one run.
+"""An OSCAL Assessment Results document (JSON, OSCAL 1.2.1) for one run.
 
 One `result` per run: the reviewed controls (applicable ones included, scoped-out
 ones excluded), one observation per rule x resource, subjects for the resources
@@ -33,7 +33,7 @@ from annexa.reports.soa import evidence_source, soa_statuses
 
 __all__ = ["OSCAL_VERSION", "NAMESPACE", "assessment_results", "SATISFIED_STATUSES"]
 
-OSCAL_VERSION = "1.0.4"
+OSCAL_VERSION = "1.2.1"
 NAMESPACE = "urn:annexa:oscal"  # props annexa defines (OSCAL requires a namespace for non-OSCAL names)
 SATISFIED_STATUSES = frozenset({"implemented", "attested"})
 _UUID_ROOT = uuid.UUID("6f1c2a53-2f5e-5b8e-9a47-0a6e6e65786a")  # fixed: the namespace of every annexa OSCAL uuid
@@ -163,6 +163,8 @@ def _observation(
         "collected": collected,
         "expires": _stamp(expires),
     }
+    if rule.get("rationale"):  # why the rule evidences its controls (ISO/IEC 27002:2022 guidance)
+        observation["remarks"] = str(rule["rationale"])
     if result.resource != "-":
         subject_uuid = _uuid(run.run_id, "subject", result.resource)
         subjects.setdefault(

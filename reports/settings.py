@@ -20,6 +20,7 @@ from typing import Any
 
 from annexa.errors import StoreError
 from annexa.evidence_store.store import RunInfo, Store
+from annexa.mappings.policy import parse_policy, policy_record
 from annexa.mappings.scope import (
     DEFAULT_MAX_AGE,
     DEFAULT_VERIFY_AFTER,
@@ -53,6 +54,9 @@ class RunSettings:
     targets: tuple[Mapping[str, Any], ...] = ()  # the run's `targets:` as stored ({provider: options})
     collectors_by_kind: Mapping[str, str] = field(default_factory=dict)
     verify_after: int = DEFAULT_VERIFY_AFTER  # collection runs a passing result holds before a fix is verified
+    # The organisation policy the run's rules judged against (`policy:`, as recorded: `none` spelled
+    # out); None for a run that recorded none (stored before policy settings existed).
+    policy: Mapping[str, Any] | None = None
     stored: bool = False  # False: the run stored no configuration; defaults apply
 
 
@@ -99,6 +103,7 @@ def settings_from(
         verify_after=parse_nc_policy(config["nonconformities"])
         if "nonconformities" in config
         else DEFAULT_VERIFY_AFTER,
+        policy=policy_record(parse_policy(config["policy"])) if "policy" in config else None,
         stored=True,
     )
 

@@ -424,11 +424,19 @@ def _about_rows(soa: Soa) -> list[dict[str, str]]:
         {"item": "Run", "value": f"{soa.run.run_id} (#{soa.run.seq})"},
         {"item": "Judged as of", "value": soa.run.finished_at},
         {"item": "Manifest sha256", "value": soa.run.manifest_sha256},
+        {"item": "Organisation policy", "value": _policy_text(soa.settings)},
     ]
 
 
 def _cells(soa: Soa, wanted: set[str] | None) -> list[dict[str, Any]]:
     return [soa_cells(r) for r in soa.rows if wanted is None or r["control"] in wanted]
+
+
+def _policy_text(settings: RunSettings) -> str:
+    """The policy settings the run's rules judged against (mappings/policy.py), as recorded."""
+    if settings.policy is None:
+        return "(none recorded)"
+    return "; ".join(f"{key}: {value}" for key, value in sorted(settings.policy.items()))
 
 
 def soa_workbook(soa: Soa, extra_columns: Sequence[str] = (), controls: Iterable[str] | None = None) -> bytes:

@@ -41,7 +41,7 @@ def test_every_problem_of_the_config_is_reported_at_once(tmp_path: Path, capsys:
     assert err == [
         "annexa: error: annexa.yaml:1: unknown key 'stor' (did you mean 'store'?) (allowed: store, targets, "
         "mappings, scope, max_age, notify, signing, trusted_keys, require_signatures, risks, attesters, "
-        "attestations, soa, nonconformities, pack)",
+        "attestations, soa, nonconformities, pack, policy)",
         "annexa: error: annexa.yaml:3: unknown aws option 'colectors' (did you mean 'collectors'?) (allowed: "
         + options
         + "regions, role_name, session_name)",

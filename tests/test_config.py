@@ -247,3 +247,33 @@ def test_hostile_attesters_attestations_soa_and_reasons_load_or_fail_in_one_line
     except UsageError as err:
         for line in err.lines if isinstance(err, UsageErrors) else [str(err)]:  # one line per problem
             assert "\n" not in line and line.startswith(str(tmp_path / "annexa.yaml"))
+
+
+def test_the_password_policy_is_parsed_and_the_run_records_it_defaults_included(
+    tmp_path: Path, fake_registry: Registry
+) -> None:
+    default = _load(tmp_path, GOOD, fake_registry)
+    assert default.policy == {"password_max_age_days": None}
+    assert default.raw["policy"] == {"password_max_age_days": "none"}  # stored with the run: what it judged with
+    ninety = _load(tmp_path, GOOD + "policy: {password_max_age_days: 90}\n", fake_registry)
+    assert ninety.policy == {"password_max_age_days": 90} and ninety.raw["policy"] == {"password_max_age_days": 90}
+    none = _load(tmp_path, GOOD + "policy:\n  password_max_age_days: none\n", fake_registry)
+    assert none.policy == {"password_max_age_days": None} and none.raw["policy"] == {"password_max_age_days": "none"}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        ("policy: {password_max_age_days: 0}\n", 8, "policy: policy password_max_age_days must be `none`"),
+        ("policy:\n  password_max_age_days: never\n", 9, "from 1 to 3650, not 'never'"),
+        ("policy:\n  max_age: 90\n", 9, "policy: unknown policy key 'max_age' (allowed: password_max_age_days)"),
+        ("policy: 90\n", 8, "policy: `policy` must be a mapping"),
+    ],
+)
+def test_bad_policy_names_file_and_line(
+    tmp_path: Path, fake_registry: Registry, text: str, line: int, needle: str
+) -> None:
+    with pytest.raises(UsageError) as info:
+        _load(tmp_path, GOOD + text, fake_registry)
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / 'annexa.yaml'}:{line}: ") and needle in message and "\n" not in message

@@ -47,6 +47,7 @@ rules:
   - id: fake.bucket-encrypted
     title: Buckets are encrypted
     controls: [A.8.24]
+    rationale: 27002:2022 8.24 asks that cryptography protect stored information.
     fact: fake.bucket
     expect: "encrypted == `true`"
     observe: encrypted

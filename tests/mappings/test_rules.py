@@ -41,6 +41,7 @@ def test_valid_rule_loads(tmp_path: Path) -> None:
     (rule,) = _load(tmp_path, GOOD)
     assert rule.id == "fake.ok" and rule.controls == ("A.8.24",) and rule.expect.text == "encrypted"
     assert rule.origin.endswith("rules.yaml:2")
+    assert rule.rationale == ""  # user rule files may leave `rationale:` out (built-in ones may not)
 
 
 @pytest.mark.parametrize(

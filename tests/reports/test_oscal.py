@@ -1,7 +1,8 @@
-"""`annexa export oscal` validates against NIST's OSCAL 1.0.4 assessment-results schema and is reproducible."""
+"""`annexa export oscal` validates against NIST's OSCAL 1.2.1 assessment-results schema and is reproducible."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -14,13 +15,23 @@ import pytest
 from fakes import run_cli
 from prowler_sample import prowler_finding, write_sample
 
+from annexa.evidence_store.store import Store
+from annexa.mappings.catalog import load_catalog
+from annexa.reports.oscal import OSCAL_VERSION, assessment_results
+
 SCHEMA = Path(__file__).resolve().parent.parent / "data" / "oscal" / "oscal_assessment-results_schema.json"
+# NIST's OSCAL v1.2.1 release asset, unmodified (tests/data/oscal/README.md says where it comes from).
+SCHEMA_SHA256 = "4f9e277a177adbcca9527612ce450a33dc6096773fa229d413d801d196c61985"
 
 
 def _python_patterns(node: Any) -> Any:
     """The schema with `\\p{L}`/`\\p{N}` (which Python's re lacks) rewritten to re's Unicode classes."""
     if isinstance(node, dict):
-        return {k: (_translate(v) if k == "pattern" else _python_patterns(v)) for k, v in node.items()}
+        # `pattern` is also a property name in 1.2 (include-controls' glob): only string values are regexes.
+        return {
+            k: (_translate(v) if k == "pattern" and isinstance(v, str) else _python_patterns(v))
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_python_patterns(v) for v in node]
     return node
@@ -38,6 +49,29 @@ def validator() -> jsonschema.Draft7Validator:
 
 
 pytestmark = pytest.mark.usefixtures("fake_collector_installed")
+
+
+def test_the_vendored_schema_is_nists_release_and_the_export_claims_its_version() -> None:
+    assert hashlib.sha256(SCHEMA.read_bytes()).hexdigest() == SCHEMA_SHA256
+    assert (
+        json.loads(SCHEMA.read_text())["$id"] == f"http://csrc.nist.gov/ns/oscal/{OSCAL_VERSION}/oscal-ar-schema.json"
+    )
+    assert OSCAL_VERSION == "1.2.1"
+
+
+def test_a_history_with_hostile_resource_names_exports_valid_oscal(
+    signed_store: Store, validator: jsonschema.Draft7Validator
+) -> None:
+    for run in signed_store.runs():
+        document = assessment_results(signed_store, run, load_catalog())
+        errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
+        assert [f"{list(e.path)}: {e.message}" for e in errors[:3]] == []
+        (result,) = document["assessment-results"]["results"]
+        remarks = {o["props"][0]["value"]: o.get("remarks") for o in result["observations"]}
+        assert remarks["fake.bucket-encrypted"] == "27002:2022 8.24 asks that cryptography protect stored information."
+        assert remarks["fake.bucket-versioned"] is None  # a rule without rationale adds no remarks
+        titles = {o["subjects"][0]["title"] for o in result["observations"] if "subjects" in o}
+        assert {"<script>alert(1)</script>", "=cmd|' /C calc'!A0", "../../etc/passwd"} <= titles
 
 
 @pytest.fixture

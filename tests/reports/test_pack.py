@@ -245,13 +245,17 @@ def test_pack_shows_the_soa_of_its_last_collection_run_with_evidence_classes(
     assert "<th>Evidence class</th>" in index and "statuses are those of run 8" in index
     page = (unpacked / "controls" / "A.8.24.html").read_text()
     assert "<th>Evidence class</th><td>automated</td>" in page
+    # each rule's rationale, as the run stored it, on the control page and in the SoA row
+    assert "<td>27002:2022 8.24 asks that cryptography protect stored information.</td>" in page
     # the pack's workbook is the SoA `annexa soa --run 8` gives: same statuses, same classes
     assert cli.main(["soa", "--store", str(signed_store.backend.root), "--run", "8", "--format", "json"]) == 0
-    # the workbook shows statuses as words (`no evidence`), JSON keeps the identifiers (`no_evidence`)
-    soa = {
-        row["control"]: (row["status"].replace("_", " "), row["evidence_class"])
-        for row in json.loads(capsys.readouterr().out)
+    rows = {row["control"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["A.8.24"]["rationale"] == {
+        "fake.bucket-encrypted": "27002:2022 8.24 asks that cryptography protect stored information."
     }
+    assert rows["A.8.13"]["rationale"] == {}  # fake.bucket-versioned gives none (user rules may omit it)
+    # the workbook shows statuses as words (`no evidence`), JSON keeps the identifiers (`no_evidence`)
+    soa = {control: (row["status"].replace("_", " "), row["evidence_class"]) for control, row in rows.items()}
     sheet = openpyxl.load_workbook(unpacked / "soa.xlsx")["Statement of Applicability"]
     headers = [c.value for c in sheet[1]]
     status, cls = headers.index("Implementation status"), headers.index("Evidence class")

@@ -73,3 +73,12 @@ def test_a_tampered_stored_configuration_is_refused_in_one_line(
     )
     with pytest.raises(StoreError, match=r"run #8: its stored configuration cannot be read: the scope of A.5.1"):
         run_settings(signed_store, run)
+
+
+def test_the_policy_a_run_judged_with_comes_from_what_it_stored() -> None:
+    assert settings_from({"policy": {"password_max_age_days": 90}}, {}).policy == {"password_max_age_days": 90}
+    assert settings_from({"policy": {"password_max_age_days": "none"}}, {}).policy == {"password_max_age_days": "none"}
+    assert settings_from({"targets": []}, {}).policy is None  # stored before policy settings existed
+    assert settings_from(None, {}).policy is None
+    with pytest.raises(ScopeError, match="password_max_age_days must be"):
+        settings_from({"policy": {"password_max_age_days": -5}}, {})

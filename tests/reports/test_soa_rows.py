@@ -32,6 +32,7 @@ SETTINGS = RunSettings(
     risks={"R-1": Risk("R-1", "Data theft", "CISO", "mitigate")},
     targets=({"aws": {"regions": ["us-east-1"]}},),
     collectors_by_kind={"aws.s3.bucket": "aws.s3"},
+    policy={"password_max_age_days": "none"},
 )
 AWS = {"provider": "aws", "account": "1", "region": "us-east-1"}
 DOCS = {"provider": "documents", "org": "isms"}
@@ -306,6 +307,7 @@ def test_workbook_and_html(soa: Soa, tmp_path) -> None:  # type: ignore[no-untyp
         ["Run", "night-7 (#7)"],
         ["Judged as of", END],
         ["Manifest sha256", "ab" * 32],
+        ["Organisation policy", "password_max_age_days: none"],
     ]
     assert [[c.value for c in row] for row in book["Risks"].iter_rows()] == [
         ["Risk", "Title", "Owner", "Treatment"],

@@ -5,14 +5,23 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from datetime import datetime, timezone
 
 import jmespath
 import pytest
 
 from annexa.collectors.host.login_defs import LoginDefsCollector, c_strtol, shadow_encrypt_method
+from annexa.mappings.jmes import compile_expression
 
 MAX_AGE = "host.login-defs.password-max-age"
 HASHING = "host.login-defs.password-hashing"
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+
+
+def _max_age_holds(host_rules, data, max_age_days=None) -> bool:
+    """The max-age rule on `data` under `policy: {password_max_age_days: ...}` (None: `none`)."""
+    policy = {"password_max_age_days": max_age_days}
+    return bool(compile_expression(host_rules[MAX_AGE]["expect"]).search(data, NOW, policy))
 
 
 def _with(debian12, old: str, new: str):
@@ -35,7 +44,8 @@ def test_debian_default_login_defs(debian12, fact_data, host_rules):
         "minlen": None,  # every setting is commented out in the package's file
         "minclass": None,
     }
-    assert not jmespath.search(host_rules[MAX_AGE]["expect"], data)  # 99999 days is no maximum
+    assert _max_age_holds(host_rules, data)  # 99999 days is no maximum: the default policy's `none`
+    assert not _max_age_holds(host_rules, data, 365)
     assert jmespath.search(host_rules[HASHING]["expect"], data)
 
 
@@ -43,9 +53,11 @@ def test_a_trailing_comment_is_part_of_the_value_so_no_maximum_applies(debian12,
     data = fact_data(LoginDefsCollector, _with(debian12, "PASS_MAX_DAYS\t99999", "PASS_MAX_DAYS\t90   # policy 5.17"))
     assert data["pass_max_days"] == -1 and data["unparsable"] == ["PASS_MAX_DAYS"]
     assert data["written"]["PASS_MAX_DAYS"] == "90   # policy 5.17"
-    assert not jmespath.search(host_rules[MAX_AGE]["expect"], data)
+    assert not _max_age_holds(host_rules, data, 90)  # the policy's 90 days do not apply
+    assert _max_age_holds(host_rules, data)  # shadow applies no maximum: what a `none` policy wants
     good = fact_data(LoginDefsCollector, _with(debian12, "PASS_MAX_DAYS\t99999", "PASS_MAX_DAYS\t90"))
-    assert good["pass_max_days"] == 90 and jmespath.search(host_rules[MAX_AGE]["expect"], good)
+    assert good["pass_max_days"] == 90 and _max_age_holds(host_rules, good, 90)
+    assert not _max_age_holds(host_rules, good)
 
 
 @pytest.mark.parametrize(
@@ -70,7 +82,7 @@ def test_last_line_wins_and_missing_file_applies_shadows_defaults(tree, fact_dat
     assert data["pass_max_days"] == 400
     missing = fact_data(LoginDefsCollector, tree())
     assert missing["present"] is False and missing["pass_max_days"] == -1 and missing["encrypt_method"] == "DES"
-    assert not jmespath.search(host_rules[MAX_AGE]["expect"], missing)
+    assert not _max_age_holds(host_rules, missing) and not _max_age_holds(host_rules, missing, 90)  # no file
 
 
 def test_c_strtol_and_md5_fallback():

@@ -17,8 +17,9 @@ _CONTROL = re.compile(r"^A\.(5\.([1-9]|[12][0-9]|3[0-7])|6\.[1-8]|7\.([1-9]|1[0-
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 
 
-def _results(collect, host_collectors, root) -> dict[str, str]:
-    """Rule id -> status for one host, collection errors included (as a run evaluates them)."""
+def _results(collect, host_collectors, root, policy=None) -> dict[str, str]:
+    """Rule id -> status for one host, collection errors included (as a run evaluates them);
+    `policy`: the organisation policy settings (None: the defaults, no periodic password expiry)."""
     facts, errors = [], []
     for collector in host_collectors:
         for item in collect(collector, root):
@@ -29,11 +30,25 @@ def _results(collect, host_collectors, root) -> dict[str, str]:
         if r.id.startswith("host.")
     ]
     kinds = {kind for c in host_collectors for kind in c.kinds}
-    return {r.rule: r.status for r in evaluate(facts, errors, rules, NOW, kinds)}
+    return {r.rule: r.status for r in evaluate(facts, errors, rules, NOW, kinds, policy=policy)}
 
 
 def test_hardened_host_passes_every_rule(collect, host_collectors, host_rules, fixtures_dir):
-    assert _results(collect, host_collectors, fixtures_dir / "hardened") == {rule: "pass" for rule in host_rules}
+    """The hardened host follows a password policy of expiry within 365 days (PASS_MAX_DAYS 365)."""
+    policy = {"password_max_age_days": 365}
+    assert _results(collect, host_collectors, fixtures_dir / "hardened", policy) == {
+        rule: "pass" for rule in host_rules
+    }
+
+
+def test_password_expiry_is_judged_against_the_organisation_policy(collect, host_collectors, fixtures_dir):
+    """One policy key decides: `none` wants no periodic expiry (-1 or 99999), N wants 1..N days."""
+    rule = "host.login-defs.password-max-age"
+    hardened, weak = fixtures_dir / "hardened", fixtures_dir / "weak"  # PASS_MAX_DAYS 365 and 99999
+    assert _results(collect, host_collectors, hardened)[rule] == "fail"
+    assert _results(collect, host_collectors, weak)[rule] == "pass"
+    assert _results(collect, host_collectors, weak, {"password_max_age_days": 365})[rule] == "fail"
+    assert _results(collect, host_collectors, hardened, {"password_max_age_days": 364})[rule] == "fail"
 
 
 def test_weak_host(collect, host_collectors, host_rules, fixtures_dir):
@@ -42,7 +57,7 @@ def test_weak_host(collect, host_collectors, host_rules, fixtures_dir):
         "host.sshd.root-login-disabled": "fail",  # PermitRootLogin yes
         "host.sshd.password-auth-disabled": "fail",  # PasswordAuthentication defaults to yes
         "host.sshd.no-empty-passwords": "pass",  # PermitEmptyPasswords defaults to no
-        "host.login-defs.password-max-age": "fail",  # PASS_MAX_DAYS 99999
+        "host.login-defs.password-max-age": "pass",  # PASS_MAX_DAYS 99999: no expiry, the default policy
         "host.login-defs.password-hashing": "pass",  # ENCRYPT_METHOD SHA512
         "host.time-sync.enabled": "fail",  # timesyncd does not run in a container
         "host.auto-updates.enabled": "fail",  # unattended-upgrades not installed

@@ -121,7 +121,7 @@ def test_training_age_screening_and_leavers_against_iam_users(tmp_path: Path, co
     assert results[("people.screened-before-start", "people:hr/E1")].status == "pass"
     assert results[("people.screened-before-start", "people:hr/E2")].status == "fail"  # screened after starting
     leaver = results[("people.leaver-aws-user-removed", "people:hr/E3")]
-    assert leaver.status == "fail" and "user/CY.OLD" in leaver.message and "A.6.5" in leaver.controls
+    assert leaver.status == "fail" and "user/CY.OLD" in leaver.message and leaver.controls == ("A.5.16", "A.5.18")
     assert results[("people.leaver-aws-user-removed", "people:hr/E4")].status == "pass"
     assert ("people.leaver-aws-user-removed", "people:hr/E1") not in results  # still employed
 
