@@ -45,7 +45,11 @@ class Target:
 class Progress:
     """What the runner tells a progress display; these no-op methods are what cron and tests get.
 
-    `target` is a target's label (`targets[0] (aws)`); `facts` and `errors` are running totals."""
+    `target` is a target's label (`targets[0] (aws)`); `facts` and `errors` are running totals;
+    `phase` names what a command is doing between collectors (loading, building the demo's fakes)."""
+
+    def phase(self, text: str) -> None:
+        return None
 
     def started(self, collector: str, target: str) -> None:
         return None

@@ -7,10 +7,7 @@ import argparse
 from pathlib import Path
 
 NAME = "demo"
-HELP = (
-    "the full picture with no credentials: fake AWS and GitHub, policies, HR and training records, "
-    "attestations, 90 nights of history, the SoA and an audit pack (--quick: AWS and this host, one run)"
-)
+HELP = "the full picture on embedded fakes with 90 nights of history; --quick: one run on fake AWS and this host"
 DEFAULT_LOG_LEVEL = "warning"  # the summary and the progress display tell the story; --log-level info for more
 
 

@@ -109,18 +109,13 @@ def _safe(text: str) -> str:
     return escape(terminal_safe(text))
 
 
-class _Silent(Progress):
-    def phase(self, text: str) -> None:
-        return None
-
-
 @contextmanager
-def progress_display(enabled: bool | None = None) -> Iterator[Any]:
-    """A live display on a terminal (standard error), else a silent one; both take `phase(text)`."""
+def progress_display(enabled: bool | None = None) -> Iterator[Progress]:
+    """A live display on a terminal (standard error), else the silent `Progress`."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
-        yield _Silent()
+        yield Progress()
         return
     with ProgressDisplay() as display:
         yield display

@@ -99,6 +99,7 @@ def run_full_demo(
     except ImportError:
         raise UsageError("the demo needs moto and freezegun: pip install 'annexa[demo]' (or run `make demo`)") from None
     from annexa.demo.aws import MOTO_UNSUPPORTED, seed
+    from annexa.demo.aws_services import self_signed
     from annexa.demo.github_fake import fake_github, seeded_org
 
     now = now or datetime.now(timezone.utc)
@@ -116,7 +117,15 @@ def run_full_demo(
     log = structlog.get_logger()
     modelled = sorted(c.name for c in load_registry().for_provider("aws") if c.name not in MOTO_UNSUPPORTED)
 
-    with _demo_environment(), fake_github() as github, freeze_time(nights[0] - timedelta(days=30)) as clock:
+    self_signed("warm-up.example", 1)  # before the clock is frozen (see self_signed)
+    with (
+        _demo_environment(),
+        fake_github() as github,
+        freeze_time(
+            nights[0] - timedelta(days=30),
+            ignore=["rich."],  # rich: the progress display's own clock
+        ) as clock,
+    ):
         say("starting the fake AWS account (moto) and the fake GitHub organisation")
         mock_random.seed(MOTO_SEED)
         with mock_aws():

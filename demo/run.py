@@ -65,6 +65,7 @@ def run_demo(store_path: Path, progress: Progress | None = None) -> str:
     except ImportError:
         raise UsageError("the demo needs moto and freezegun: pip install 'annexa[demo]' (or run `make demo`)") from None
     from annexa.demo.aws import MOTO_UNSUPPORTED, seed
+    from annexa.demo.aws_services import self_signed
     from annexa.demo.full import MOTO_SEED
 
     store_path = store_path.resolve()
@@ -77,10 +78,13 @@ def run_demo(store_path: Path, progress: Progress | None = None) -> str:
     midnight = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     # moto's clock stays at midnight (values it computes when read, such as RDS's latest restorable time,
     # included); annexa's own clock (collection and run times) is left alone.
-    frozen = freeze_time(midnight, ignore=["annexa."])
+    self_signed("warm-up.example", 1)  # before the clock is frozen (see self_signed)
+    frozen = freeze_time(midnight, ignore=["annexa.", "rich."])  # rich: the progress display's clock
     with mock.patch.dict(os.environ, clean_env, clear=True), mock_aws(), frozen:
         mock_random.seed(MOTO_SEED)
         seed(boto3.Session(region_name=DEMO_REGION), DEMO_REGION)
+        if progress is not None:
+            progress.phase("collecting the fake AWS account and this host")
         outcome = run_collection(
             config, workspace.registry, workspace.rules, workspace.catalog, store, structlog.get_logger(), progress
         )
