@@ -18,15 +18,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the folder the full demo writes (default: ./annexa-demo; a folder an earlier demo wrote is replaced)",
     )
     parser.add_argument("--quick", action="store_true", help="one run on a fake AWS account and this host")
-    parser.add_argument(
-        "--store",
-        default="./annexa-demo-quick",
-        help="with --quick: the store to add the run to (default: %(default)s)",
-    )
+    parser.add_argument("--store", help="with --quick: the store to add the run to (default: ./annexa-demo-quick)")
 
 
 def run(args: argparse.Namespace) -> int:
     from annexa.commands.progress import progress_display
+    from annexa.errors import UsageError
+
+    if args.store is not None and not args.quick:
+        raise UsageError("--store: only with --quick; the full demo writes its store inside --dir (DIR/evidence)")
 
     with progress_display() as progress:
         progress.phase("starting the demo")  # on screen at once: moto and the fakes take a few seconds to load
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
             from annexa.demo.run import run_demo  # imports moto, which only the demo needs
 
             progress.phase("building the fake AWS account (moto)")
-            text = run_demo(Path(args.store), progress)
+            text = run_demo(Path(args.store or "./annexa-demo-quick"), progress)
         else:
             from annexa.demo.full import run_full_demo, summary
 

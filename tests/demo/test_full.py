@@ -87,6 +87,27 @@ def test_reports_are_written(demo: DemoResult, capsys: pytest.CaptureFixture[str
     assert code == 0
 
 
+def test_the_store_holds_no_seeded_secret(demo: DemoResult) -> None:
+    written = [*Path(demo.store).rglob("*"), *(demo.folder / "reports").rglob("*")]
+    blob = b"".join(p.read_bytes() for p in written if p.is_file() and p.suffix != ".sqlite")
+    for planted in (b"Sup3rS3cret!", b"Demo-Passw0rd-alice", b"Demo-Passw0rd-bob", b"ghp_" + b"d" * 36):
+        assert planted not in blob
+    assert b"db_password" in blob  # the tag's key is kept: an auditor sees a secret is there
+
+
+def test_store_is_for_the_quick_demo_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["demo", "--dir", str(tmp_path / "d"), "--store", str(tmp_path / "s")])
+    assert code == 2 and "--store: only with --quick" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_the_demo_did_not_write_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    assert cli.main(["demo", "--dir", str(tmp_path)]) == 2
+    assert "was not written by `annexa demo`" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
 def test_the_summary_commands_work_as_printed(demo: DemoResult, capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.chdir(demo.folder.parent)
