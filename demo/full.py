@@ -1,6 +1,6 @@
 """`annexa demo`: the full picture on embedded fakes, with ninety nights of history.
 
-The demo folder (default `./annexa-demo`) gets the organisation's files (demo/full/, dated as of
+The demo folder (default `./annexa-demo`) gets the organisation's files (demo/acme/, dated as of
 today: material.py), a signing key and an annexa.yaml that reads every kind of target: a fake AWS
 account (moto, in-process, with seeded ids and a frozen clock so two demos see the same account),
 a loopback fake of the GitHub API on a free port, the policy documents, the HR and training
@@ -203,7 +203,7 @@ def configure(
         ("- host: {}", host),
     ):
         if old not in text:
-            raise AssertionError(f"demo/full/annexa.yaml no longer holds {old!r}")
+            raise AssertionError(f"demo/acme/annexa.yaml no longer holds {old!r}")
         text = text.replace(old, new)
     if signed:
         text += "signing: {private_key: annexa-signing.key}   # written by `annexa demo` (annexa keygen)\n"

@@ -1,5 +1,5 @@
 """The full demo's organisation on disk: annexa.yaml, policies, HR and training exports, risks and
-attestation artefacts (demo/full/), copied into the demo folder with their dates moved to today.
+attestation artefacts (demo/acme/), copied into the demo folder with their dates moved to today.
 
 The files are written as seen on `AUTHORED_ON`; `materialise` shifts every `YYYY-MM-DD` in them by
 the days since, so the story they tell (a policy review overdue for a year, a training that lapses,
@@ -15,7 +15,7 @@ from pathlib import Path
 
 __all__ = ["AUTHORED_ON", "MATERIAL", "materialise", "shift_dates"]
 
-MATERIAL = Path(__file__).parent / "full"
+MATERIAL = Path(__file__).parent / "acme"
 AUTHORED_ON = date(2026, 12, 1)
 _DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")  # also the date of a timestamp
 _DATED = (".md", ".csv", ".json", ".yaml")  # attestation artefacts keep their bytes: they are evidence files

@@ -1,4 +1,4 @@
-"""The full demo's organisation (demo/full/, dated as of today): every collector (AWS on moto without what moto does not model, a fixture host
+"""The full demo's organisation (demo/acme/, dated as of today): every collector (AWS on moto without what moto does not model, a fixture host
 tree, GitHub on a loopback fake, policy documents, HR and LMS exports) plus attest.sh. The SoA is
 asserted control by control with the evidence class that decided each status, after a run with
 zero collection errors."""
