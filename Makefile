@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench mutation clean
+.PHONY: demo demo-quick test bench mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,8 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The full picture on embedded fakes (./annexa-demo); demo-quick: one run on fake AWS and this host.
 demo: $(STAMP)
 	$(BIN)/annexa demo
+
+demo-quick: $(STAMP)
+	$(BIN)/annexa demo --quick
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -30,4 +34,4 @@ bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) annexa-demo build *.egg-info
+	rm -rf $(VENV) annexa-demo annexa-demo-quick build *.egg-info

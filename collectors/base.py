@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -20,6 +20,7 @@ __all__ = [
     "Collector",
     "Context",
     "Fact",
+    "Progress",
     "Shard",
     "Source",
     "Target",
@@ -41,8 +42,26 @@ class Target:
         return f"targets[{self.index}] ({self.provider})"
 
 
-def _no_progress(collector: str, scope: str, facts: int) -> None:
-    return None
+class Progress:
+    """What the runner tells a progress display; these no-op methods are what cron and tests get.
+
+    `target` is a target's label (`targets[0] (aws)`); `facts` and `errors` are running totals;
+    `phase` names what a command is doing between collectors (loading, building the demo's fakes)."""
+
+    def phase(self, text: str) -> None:
+        return None
+
+    def started(self, collector: str, target: str) -> None:
+        return None
+
+    def counted(self, collector: str, target: str, facts: int) -> None:
+        return None
+
+    def finished(self, collector: str, target: str, facts: int, errors: int) -> None:
+        return None
+
+    def skipped(self, collector: str, target: str, reason: str) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -67,13 +86,13 @@ class Context:
 
     `cache` is shared by the collectors of one run so provider plumbing (an AWS
     session, an HTTP client, a token) is built once per target, not per collector.
-    `progress` is called with running counts; the CLI shows it on a terminal only.
+    `progress` hears each collector start, count and finish; the CLI shows it on a terminal only.
     """
 
     run_id: str
     log: Any
     cache: dict[Any, Any] = field(default_factory=dict)
-    progress: Callable[[str, str, int], None] = _no_progress
+    progress: Progress = field(default_factory=Progress)
     shard: Shard | None = None
 
     def owns(self, *parts: str) -> bool:

@@ -36,25 +36,32 @@ def run(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard) if args.shard is not None else None
     if shard is not None or args.run_id is not None:  # a run id names folders and objects: never `../..`
         validate_run_id(args.run_id)
-    ws = workspace(args)
-    if not ws.config.targets:
-        raise UsageError(f"{args.config}: no targets configured")
     log = structlog.get_logger()
-    if shard is not None:
-        # No run lock: the N shards of a run write at the same time by design, and only `seal` chains.
-        with progress_display() as progress:
+    # On screen at once: loading the collectors (boto3, the Azure SDK) takes a moment.
+    with progress_display() as progress:
+        progress.phase("loading the configuration, the collectors and the rules")
+        ws = workspace(args)
+        if not ws.config.targets:
+            raise UsageError(f"{args.config}: no targets configured")
+        progress.phase("collecting")
+        if shard is not None:
+            # No run lock: the N shards of a run write at the same time by design, and only `seal` chains.
             part = collect_shard(
                 ws.config, ws.registry, ws.rules, ws.catalog, ws.open_store(), log, args.run_id, shard, progress
             )
+        else:
+            store = ws.open_store(signed=True)
+            run_id = args.run_id or new_run_id()
+            with holding_run_lock(store.backend.run_lock(), store.url, run_id, log):
+                outcome = run_collection(
+                    ws.config, ws.registry, ws.rules, ws.catalog, store, log, progress, run_id=run_id
+                )
+    if shard is not None:
         print(
             f"run {part.run_id} shard {shard.index}/{shard.count}: {part.facts} facts; {len(part.errors)} collection "
             f"errors; store {ws.store_url}; `annexa seal --run-id {part.run_id}` once all {shard.count} shards are in"
         )
         return part.exit_code
-    store = ws.open_store(signed=True)
-    run_id = args.run_id or new_run_id()
-    with holding_run_lock(store.backend.run_lock(), store.url, run_id, log), progress_display() as progress:
-        outcome = run_collection(ws.config, ws.registry, ws.rules, ws.catalog, store, log, progress, run_id=run_id)
     print(run_summary(outcome, ws.store_url))
     if ws.config.notify is not None and not args.no_notify:
         _alert(ws, store, outcome.run, log)

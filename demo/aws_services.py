@@ -344,6 +344,15 @@ def _network(ec2: Any, elbv2: Any, wafv2: Any, acm: Any, region: str, account: s
 
 def _import_certificate(acm: Any, domain: str, days: int) -> str:
     """A self-signed certificate valid for `days` more days, imported into ACM (moto issues none itself)."""
+    cert, key = self_signed(domain, days)
+    return acm.import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]
+
+
+def self_signed(domain: str, days: int) -> tuple[bytes, bytes]:
+    """A self-signed certificate valid from yesterday for `days` more days, and its key (PEM).
+
+    Call it once before freezing the clock (freezegun): cryptography's Rust code binds the
+    `datetime` type on first use, and must bind the real one, not freezegun's."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -362,12 +371,10 @@ def _import_certificate(acm: Any, domain: str, days: int) -> str:
         .not_valid_after(now + datetime.timedelta(days=days))
         .sign(key, hashes.SHA256())
     )
-    return acm.import_certificate(
-        Certificate=cert.public_bytes(serialization.Encoding.PEM),
-        PrivateKey=key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ),
-    )["CertificateArn"]
+    pem = serialization.Encoding.PEM
+    return cert.public_bytes(pem), key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _cloudfront(cloudfront: Any, acm: Any, account: str, expected: Any) -> None:

@@ -161,6 +161,7 @@ class Store:
         self._authentic: set[int] = set()  # runs whose manifest passed the trust policy
         self._mappings: dict[str, dict[str, Any]] = {}
         self._states: OrderedDict[tuple[str, int], dict[tuple[str, str], tuple[Any, ...]]] = OrderedDict()
+        self._runs: tuple[int, tuple[RunInfo, ...]] | None = None  # (head, every run), as `runs()` checked them
 
     @property
     def url(self) -> str:
@@ -213,6 +214,7 @@ class Store:
         self._shas.clear()
         self._authentic.clear()
         self._states.clear()
+        self._runs = None
         rebuilt = path.with_name(path.name + ".rebuild")
         _remove_sqlite(rebuilt)
         index = Index(rebuilt)
@@ -456,8 +458,12 @@ class Store:
         )
 
     def runs(self) -> list[RunInfo]:
-        """Every run, each manifest checked and linked to the one before."""
+        """Every run, each manifest checked and linked to the one before; checked once per Store and
+        head (a report that asks per day, such as the timeline, must not re-read the whole chain each time)."""
         index = self.index()
+        latest = index.latest_seq()
+        if self._runs is not None and self._runs[0] == latest:
+            return list(self._runs[1])
         rows = index.runs()
         if [row["seq"] for row in rows] != list(range(1, len(rows) + 1)):
             raise self._tampered("index.sqlite: runs are missing from the index (run `annexa reindex`)")
@@ -473,6 +479,7 @@ class Store:
             if info.seq > 1 and link != out[-1].manifest_sha256:
                 raise self._tampered(f"run {info.seq}: its link to run {info.seq - 1} is broken (run `annexa verify`)")
             out.append(info)
+        self._runs = (latest, tuple(out))
         return out
 
     def head(self) -> RunInfo | None:

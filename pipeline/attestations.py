@@ -108,7 +108,9 @@ def record_attestation(
     sign_key: Path | None = None,
     now: datetime | None = None,
 ) -> tuple[RunInfo, dict[str, Any]]:
-    """Validate everything first, then write the file object and the attestation run."""
+    """Validate everything first, then write the file object and the attestation run. A given `now`
+    dates the run as well as the statement (the demo's back-dated history)."""
+    back_dated = now is not None
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     if control not in ws.catalog:
         raise UsageError(f"CONTROL: {unknown_control(control, ws.catalog.ids())} (see `annexa controls`)")
@@ -166,6 +168,13 @@ def record_attestation(
     )
     # a signed run of its own, like every recorded statement
     run = record_statements(
-        ws, "attestation", "attest", [fact], run_id, attested_at, [content] if content is not None else []
+        ws,
+        "attestation",
+        "attest",
+        [fact],
+        run_id,
+        attested_at,
+        [content] if content is not None else [],
+        finished_at=attested_at if back_dated else None,
     )
     return run, data

@@ -17,7 +17,7 @@ from typing import Any
 
 from annexa import __version__
 from annexa.causes import cause_of
-from annexa.collectors.base import Collector, Context, Target
+from annexa.collectors.base import Collector, Context, Progress, Target
 from annexa.collectors.registry import Registry
 from annexa.collectors.userfiles import reader
 from annexa.config import Config
@@ -28,7 +28,7 @@ from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Evaluator
 from annexa.mappings.rules import Rule, rules_digest
-from annexa.model import CollectionError, Fact, Result, evidence_class_for_kind, scope_key, utc_now
+from annexa.model import CollectionError, Fact, Result, evidence_class_for_kind, scope_key
 
 __all__ = [
     "Collected",
@@ -37,12 +37,11 @@ __all__ = [
     "expected_but_missing",
     "kind_table",
     "new_run_id",
+    "report_skipped",
     "run_collection",
     "run_meta",
     "selected_collectors",
 ]
-
-Progress = Callable[[str, str, int], None]
 
 
 @dataclass(frozen=True)
@@ -141,17 +140,22 @@ def run_collection(
     log: Any,
     progress: Progress | None = None,
     run_id: str | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> RunOutcome:
-    started = utc_now()
+    """`clock` (the wall clock by default) gives the run's start, the time rules judge ages at and
+    its end; the demo passes one to write a back-dated history (demo/history.py)."""
+    clock = clock or (lambda: datetime.now(timezone.utc))
+    started = _rfc3339(clock())
     began = time.monotonic()
-    run_id = run_id or new_run_id()
+    run_id = run_id or new_run_id(clock())
     log = log.bind(run_id=run_id)
-    context = Context(run_id=run_id, log=log, progress=progress or (lambda *_: None))
+    context = Context(run_id=run_id, log=log, progress=progress or Progress())
     selected = list(selected_collectors(config, registry, context))
+    report_skipped(config, registry, selected, context)
     for target, collector_cls in selected:
         collector_cls.preflight(target)  # bad input files: UsageError before anything is written
     writer = store.begin_run(run_id, started, run_meta(config, rules, catalog, store, registry))
-    evaluator = Evaluator(rules, datetime.now(timezone.utc), registry.evidence_class_by_kind(), config.policy)
+    evaluator = Evaluator(rules, clock(), registry.evidence_class_by_kind(), config.policy)
 
     for problem in registry.problems:
         log.warning("plugin_problem", problem=problem)
@@ -162,7 +166,7 @@ def run_collection(
     ran = {summary["collector"] for summary in collector_runs}
     run = writer.commit(
         results,
-        utc_now(),
+        _rfc3339(clock()),
         {
             "callers": collected.callers_list(),
             "collectors": collector_runs,
@@ -239,12 +243,32 @@ def _log_error(
     context.log.warning("collection_error", **fields)
 
 
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _causes(errors: Sequence[CollectionError]) -> dict[str, int]:
     """Collection errors counted by cause (the provider's error code), for log pipelines."""
     causes: dict[str, int] = {}
     for error in errors:
         causes[error.code or "unknown"] = causes.get(error.code or "unknown", 0) + 1
     return causes
+
+
+def report_skipped(
+    config: Config, registry: Registry, selected: Sequence[tuple[Target, type[Collector]]], context: Context
+) -> None:
+    """Tell the progress display which collectors of each target's provider this run leaves out, and why."""
+    chosen = {(target.index, collector_cls.name) for target, collector_cls in selected}
+    for target in config.targets:
+        wanted = target.options.get("collectors")
+        for collector_cls in registry.for_provider(target.provider):
+            if (target.index, collector_cls.name) in chosen:
+                continue
+            reason = (
+                "not in the target's collectors:" if wanted and collector_cls.name not in wanted else "another shard's"
+            )
+            context.progress.skipped(collector_cls.name, target.label, reason)
 
 
 def selected_collectors(
@@ -278,7 +302,7 @@ def _run_collector(
     began = time.monotonic()
     facts = failed = 0
     failures: list[CollectionError] = []
-    per_scope: dict[str, int] = {}
+    context.progress.started(name, target.label)
     try:
         for item in collector_cls().collect(target, context):
             if isinstance(item, Fact):
@@ -288,8 +312,7 @@ def _run_collector(
                 facts += 1
                 scope = scope_key(item.scope)
                 callers.setdefault((scope, item.source.principal), {"scope": scope, "principal": item.source.principal})
-                per_scope[scope] = per_scope.get(scope, 0) + 1
-                context.progress(name, scope, per_scope[scope])
+                context.progress.counted(name, target.label, facts)
             elif isinstance(item, CollectionError):
                 writer.add_error(item, name)
                 errors.append(item)
@@ -310,6 +333,7 @@ def _run_collector(
         errors.append(error)
         failures.append(error)
         failed += 1
+    context.progress.finished(name, target.label, facts, failed)
     return {
         "collector": name,
         "target": target.label,

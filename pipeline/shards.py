@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from annexa.collectors.base import Context, Shard
+from annexa.collectors.base import Context, Progress, Shard
 from annexa.collectors.registry import Registry
 from annexa.config import Config
 from annexa.errors import StoreError, UsageError
@@ -33,10 +33,10 @@ from annexa.mappings.evaluate import Evaluator
 from annexa.mappings.rules import Rule
 from annexa.model import CollectionError, Fact, Source, utc_now
 from annexa.pipeline.runner import (
-    Progress,
     RunOutcome,
     collect_targets,
     expected_but_missing,
+    report_skipped,
     run_meta,
     selected_collectors,
 )
@@ -98,8 +98,9 @@ def collect_shard(
 ) -> ShardOutcome:
     started = utc_now()
     log = log.bind(run_id=run_id, shard=f"{shard.index}/{shard.count}")
-    context = Context(run_id=run_id, log=log, progress=progress or (lambda *_: None), shard=shard)
+    context = Context(run_id=run_id, log=log, progress=progress or Progress(), shard=shard)
     selected = list(selected_collectors(config, registry, context))
+    report_skipped(config, registry, selected, context)
     for target, collector_cls in selected:
         collector_cls.preflight(target)  # bad input files: UsageError before anything is written
     meta = run_meta(config, rules, catalog, store, registry)

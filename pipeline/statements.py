@@ -29,9 +29,11 @@ def record_statements(
     run_id: str,
     recorded_at: str,
     files: Sequence[bytes] = (),
+    finished_at: str | None = None,
 ) -> RunInfo:
     """Write `facts` (already validated) as one signed run `run_id` of type `run_type`; `files` are
-    stored first as content-addressed objects (a fact names each by its sha256)."""
+    stored first as content-addressed objects (a fact names each by its sha256). `finished_at` defaults to now
+    (the demo back-dates its history)."""
     store = ws.open_store(signed=True)
     for content in files:
         store.backend.put_object(sha256_hex(content), content)  # its name is its sha256, like every object
@@ -40,4 +42,4 @@ def record_statements(
     )
     for fact in facts:
         writer.add_fact(fact, writer_name)
-    return writer.commit([], utc_now(), {"callers": [], "collectors": [], "problems": []})
+    return writer.commit([], finished_at or utc_now(), {"callers": [], "collectors": [], "problems": []})

@@ -43,7 +43,7 @@ source_paths = ["src/annexa"]
 only_mutate = [{", ".join(f'"src/annexa/{t}"' for t in TARGETS)}]
 pytest_add_cli_args_test_selection = [{", ".join(f'"{t}"' for t in TESTS)}]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
-also_copy = ["README.md", "examples"]
+also_copy = ["README.md"]
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
@@ -64,14 +64,14 @@ def _tracked() -> list[str]:
 
 
 def stage() -> None:
-    """build/mutation: src/annexa/<the package>, tests/, README.md, examples/, a pyproject for mutmut."""
+    """build/mutation: src/annexa/<the package>, tests/, README.md, a pyproject for mutmut."""
     if STAGE.exists():
         shutil.rmtree(STAGE)
     for name in _tracked():
         source = ROOT / name
         if not source.is_file():
             continue
-        if name.startswith(("tests/", "examples/")) or name == "README.md":
+        if name.startswith("tests/") or name == "README.md":
             target = STAGE / name
         else:
             target = STAGE / "src" / "annexa" / name

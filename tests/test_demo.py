@@ -1,4 +1,5 @@
-"""`annexa demo` runs the whole flow with no credentials and agrees with the seed's expectations."""
+"""`annexa demo --quick` runs one collection with no credentials and agrees with the seed's expectations;
+a second run sees the same account (seeded ids, frozen clock), so `annexa drift` reports nothing."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def test_demo_writes_a_store_and_summarises(
 ) -> None:
     monkeypatch.setenv("AWS_PROFILE", "must-not-be-used")
     store = tmp_path / "annexa-demo"
-    assert cli.main(["--log-format", "json", "demo", "--store", str(store)]) == 0
+    assert cli.main(["--log-format", "json", "demo", "--quick", "--store", str(store)]) == 0
     out, err = capsys.readouterr()
     assert '"event": "collector_finished"' not in err  # the demo logs warnings only, unless asked
     assert "controls by status:" in out and "worst findings" in out and str(store) in out
@@ -44,6 +45,13 @@ def test_demo_writes_a_store_and_summarises(
     aws = {(f["rule"], f["resource"]): f["status"] for f in findings if f["scope"].get("provider") == "aws"}
     assert {"pass", "fail"} <= set(aws.values())
     assert "error" not in aws.values()
+
+    assert cli.main(["--log-format", "json", "demo", "--quick", "--store", str(store)]) == 0
+    capsys.readouterr()
+    none = str(tmp_path / "none.yaml")
+    assert cli.main(["drift", "--store", str(store), "--config", none, "--format", "json"]) == 0
+    drift = json.loads(capsys.readouterr().out)
+    assert (drift["results"], drift["facts"], drift["controls"]) == ([], [], [])
 
 
 def test_seed_expectations_cover_every_aws_rule() -> None:

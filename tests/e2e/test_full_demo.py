@@ -1,4 +1,4 @@
-"""examples/full-demo: every collector (AWS on moto without what moto does not model, a fixture host
+"""The full demo's organisation (demo/acme/, dated as of today): every collector (AWS on moto without what moto does not model, a fixture host
 tree, GitHub on a loopback fake, policy documents, HR and LMS exports) plus attest.sh. The SoA is
 asserted control by control with the evidence class that decided each status, after a run with
 zero collection errors."""
@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 import shlex
-import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
@@ -19,8 +19,11 @@ from moto import mock_aws
 
 from annexa import cli
 from annexa.collectors.registry import load_registry
+from annexa.demo.full import configure
+from annexa.demo.material import AUTHORED_ON, materialise, shift_dates
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "full-demo"
+TODAY = datetime.now(timezone.utc).date()
+SHIFT = (TODAY - AUTHORED_ON).days
 HOST_ROOT = Path(__file__).resolve().parents[1] / "collectors" / "host" / "fixtures" / "hardened"
 
 # (status, evidence class that decided it) for each of the 93 controls, after collect, attest.sh, collect.
@@ -65,17 +68,7 @@ def _prepare(demo: Path, github_url: str) -> Path:
     from annexa.demo.aws import MOTO_UNSUPPORTED
 
     modelled = sorted(c.name for c in load_registry().for_provider("aws") if c.name not in MOTO_UNSUPPORTED)
-    config = demo / "annexa.yaml"
-    text = config.read_text()
-    for old, new in (
-        ("http://127.0.0.1:8765", github_url),
-        ("- aws: {regions: [us-east-1]}", f"- aws: {{regions: [us-east-1], collectors: [{', '.join(modelled)}]}}"),
-        ("- host: {}", f"- host: {{root: {HOST_ROOT}, name: demo-host}}"),
-    ):
-        assert old in text, old
-        text = text.replace(old, new)
-    config.write_text(text)
-    return config
+    return configure(demo, github_url, modelled, HOST_ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +77,7 @@ def full_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from annexa.demo.aws import seed
 
     demo = tmp_path_factory.mktemp("full") / "full-demo"
-    shutil.copytree(EXAMPLE, demo)
+    materialise(demo, TODAY)
     saved = dict(os.environ)
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         del os.environ[key]
@@ -98,7 +91,7 @@ def full_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     os.chdir(demo)
     try:
         with fake_github() as github, mock_aws():
-            seeded_org(github, members=5)
+            seeded_org(github, members=5, shift_days=SHIFT)
             config = _prepare(demo, github.url)
             seed(boto3.Session(region_name="us-east-1"), "us-east-1")
             for step in ("collect", "attest", "collect"):
@@ -141,9 +134,9 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
         "Operations runbook",
         "4.0",
         "CTO",
-        "2026-04-20",
+        shift_dates("2026-04-20", SHIFT),
     )
-    policy = EXAMPLE / "policies" / "operations-runbook.md"
+    policy = full_demo / "policies" / "operations-runbook.md"
     assert runbook["sha256"] == hashlib.sha256(policy.read_bytes()).hexdigest()
     # the exception is shown with its expiry; the not-effective statement names its author
     a710 = soa["A.7.10"]
@@ -152,7 +145,8 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
     # clause 6.1.3 d and f: reasons for every applicable control, a justification for every excluded one,
     # and the approval on every row
     for control, row in soa.items():
-        assert row["soa"] == {"version": "2.0", "approved_by": "Dana Whitfield, CEO", "approved_at": "2026-09-15"}
+        approved = shift_dates("2026-09-15", SHIFT)
+        assert row["soa"] == {"version": "2.0", "approved_by": "Dana Whitfield, CEO", "approved_at": approved}
         if row["applicable"]:
             assert row["reasons"], control
         else:

@@ -86,7 +86,7 @@ def test_settings_that_merely_mention_secrets_keep_their_values() -> None:
 
 def test_demo_store_holds_no_seeded_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "demo"
-    assert cli.main(["--log-format", "json", "demo", "--store", str(store)]) == 0
+    assert cli.main(["--log-format", "json", "demo", "--quick", "--store", str(store)]) == 0
     capsys.readouterr()
     blob = b"".join(p.read_bytes() for p in store.rglob("*") if p.is_file() and p.suffix != ".sqlite")
     for planted in (b"Sup3rS3cret!", b"Demo-Passw0rd-alice", b"Demo-Passw0rd-bob"):
