@@ -24,6 +24,8 @@ MAX_DEFAULT_WORKERS = 32
 def default_workers(units: int, configured: int | None) -> int:
     """The pool size: `max_workers` when configured, else one per unit up to MAX_DEFAULT_WORKERS."""
     return configured if configured is not None else max(1, min(MAX_DEFAULT_WORKERS, units))
+
+
 U = TypeVar("U")
 R = TypeVar("R")
 _DONE = object()
