@@ -13,10 +13,12 @@ concurrent run leaves either a whole run or none.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 
 from annexa.errors import StoreError
@@ -28,22 +30,32 @@ __all__ = ["LocalBackend"]
 _MANIFEST = re.compile(r"^(\d{8})\.json$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _SHARD = re.compile(r"^(\d+-of-\d+)\.json$")
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 class LocalBackend:
+    write_threads = 2  # object writes are file creates: two threads keep the disk busy, more only contend
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.url = str(root)
         self._objects = root / "objects"
         self._manifests = root / "manifests"
         self._tmp = root / "tmp"
+        # Folders this backend has made or seen, so writing an object costs no mkdir or stat:
+        # the store's own folders once per backend, each `objects/<2 hex>/` once.
+        self._made: set[str] = set()
+        self._objects_dir, self._tmp_dir = str(self._objects), str(self._tmp)
 
     def _ensure_dirs(self) -> None:
+        if "" in self._made:
+            return
         try:
             for path in (self._objects, self._manifests, self._tmp):
                 path.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise StoreError(f"cannot create the evidence store at {self.root}: {err.strerror or err}") from None
+        self._made.add("")
 
     def _object_path(self, digest: str) -> Path:
         if not _DIGEST.match(digest):
@@ -54,14 +66,65 @@ class LocalBackend:
         return self._object_path(digest).exists()
 
     def put_object(self, digest: str, data: bytes) -> None:
-        path = self._object_path(digest)
-        if path.exists():
-            return
-        self._ensure_dirs()
-        path.parent.mkdir(exist_ok=True)
-        # No fsync per object: thousands of facts would cost thousands of disk flushes. They are
-        # made durable together by the sync in publish_manifest, before anything refers to them.
-        self._write_atomically(path, data, replace=True, durable=False)
+        """Write a new temporary file and link it under its name: five system calls (open, write,
+        close, link, unlink), none of them a mkdir or a stat. link() never replaces: an object
+        already stored keeps its bytes.
+
+        No fsync per object: thousands of facts would cost thousands of disk flushes. They are
+        made durable together by the sync in publish_manifest, before anything refers to them.
+        """
+        if not _DIGEST.match(digest):
+            raise StoreError(f"{self.root}: invalid object name {digest!r}")
+        prefix = digest[:2]
+        if prefix not in self._made:
+            self._ensure_dirs()
+            self._mkdir(os.path.join(self._objects_dir, prefix))
+            self._made.add(prefix)
+        try:
+            self._put_new(digest, data)
+        except FileNotFoundError:  # the store's folders were removed under a long-lived backend: make them again
+            self._made.clear()
+            self._ensure_dirs()
+            self._mkdir(os.path.join(self._objects_dir, prefix))
+            self._made.add(prefix)
+            try:
+                self._put_new(digest, data)
+            except FileNotFoundError as err:
+                raise StoreError(f"{self.root}: cannot write {digest}: {err.strerror or err}") from None
+
+    def _mkdir(self, path: str) -> None:
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as err:
+            raise StoreError(f"cannot create {path}: {err.strerror or err}") from None
+
+    def _put_new(self, digest: str, data: bytes) -> None:
+        # One temporary name per process, thread and object: concurrent writers never collide;
+        # a leftover from a crashed process is taken over (O_TRUNC), it was never linked anywhere.
+        tmp = os.path.join(self._tmp_dir, f".obj-{os.getpid()}-{threading.get_ident()}-{digest}")
+        path = os.path.join(self._objects_dir, digest[:2], digest)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_CLOEXEC, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # content-addressed: the same bytes are already stored
+            finally:
+                os.unlink(tmp)
+        except FileNotFoundError:
+            raise
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            if err.errno == errno.ENOSPC:
+                raise StoreError(f"{self.root}: no space left on device while writing {digest}") from None
+            raise StoreError(f"{self.root}: cannot write {digest}: {err.strerror or err}") from None
 
     def get_object(self, digest: str) -> bytes:
         try:

@@ -65,6 +65,7 @@ class _ChainOnlyLock:
 
 class S3Backend:
     page_size = 1000  # S3's maximum keys per list page
+    write_threads = 16  # object PUTs in flight at once (the client's pool holds 32 connections)
 
     def __init__(self, client: Any, bucket: str, prefix: str, retention: Retention | None = None) -> None:
         self._s3 = client

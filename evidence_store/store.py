@@ -31,6 +31,7 @@ from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
 from annexa.evidence_store.carry import CarryPolicy, carry_forward
 from annexa.evidence_store.index import Index
 from annexa.evidence_store.local import LocalBackend
+from annexa.evidence_store.object_writer import ObjectWriter
 from annexa.evidence_store.redact import redact
 from annexa.evidence_store.state import FactState, ResultState, state_digest
 from annexa.evidence_store.trust import Trust
@@ -924,8 +925,10 @@ class _Batch:
 class RunWriter:
     """Collects one run's facts as they stream in, then commits the bundle.
 
-    Facts are redacted, hashed and written as they arrive (only their keys stay in
-    memory). Thread-safe, so collectors may run in parallel.
+    Facts are redacted and hashed as they arrive and their objects written on the store's
+    writer threads (object_writer.py), so the caller never waits on the disk; only their keys
+    stay in memory. Thread-safe, so collectors may run in parallel. `commit` and `snapshot`
+    wait for every object to be stored first.
     """
 
     store: Store
@@ -937,6 +940,16 @@ class RunWriter:
     _errors: list[tuple[CollectionError, str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _known: frozenset[str] = frozenset()  # object hashes already in the store
+    _objects: ObjectWriter | None = None  # background object writes (begin_run sets one)
+
+    def __post_init__(self) -> None:
+        if self._objects is None:
+            self._objects = ObjectWriter(self.store.backend, getattr(self.store.backend, "write_threads", 1))
+
+    def flush(self) -> None:
+        """Wait until every fact object handed over so far is stored; raise the first write error."""
+        assert self._objects is not None
+        self._objects.flush()
 
     def _batch(self, collector: str, scope: Mapping[str, str], at: str) -> tuple[str, _Batch]:
         key = batch_key(collector, scope)
@@ -966,7 +979,8 @@ class RunWriter:
         data = canonical_bytes(body)
         digest = sha256_hex(data)
         if digest not in self._known:
-            self.store.backend.put_object(digest, data)
+            assert self._objects is not None
+            self._objects.put(digest, data)
         with self._lock:
             key, batch = self._batch(collector, stored.scope, fact.collected_at)
             batch.facts += 1
@@ -985,6 +999,7 @@ class RunWriter:
 
     def snapshot(self) -> dict[str, Any]:
         """What was written so far (fact keys and hashes, batches, errors), for a shard manifest."""
+        self.flush()  # a shard manifest names only stored objects
         with self._lock:
             return {
                 "facts": sorted(
@@ -1038,6 +1053,7 @@ class RunWriter:
         `carry` decides which batches of the previous run that this run did not produce
         are carried forward (see carry.py); None carries nothing.
         """
+        self.flush()  # the manifest names only stored objects
         error_batches = {}
         for error, batch in self._errors:
             for kind in error.kinds:

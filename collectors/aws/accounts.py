@@ -24,7 +24,7 @@ from typing import Any
 from botocore.credentials import RefreshableCredentials
 
 from annexa.collectors.aws.errors import AwsCallError, collection_error
-from annexa.collectors.aws.fanout import DEFAULT_WORKERS, fan_out
+from annexa.collectors.aws.fanout import default_workers, fan_out
 from annexa.collectors.aws.session import (
     ALL_REGIONS,
     AwsAccount,
@@ -68,7 +68,7 @@ class Estate:
     entered: dict[str, AwsAccount] = field(default_factory=dict)
     failed: dict[str, CollectionError] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
-    workers: int = DEFAULT_WORKERS
+    workers: int | None = None  # `max_workers`; None sizes each pool from its units (fanout.default_workers)
     organization: bool = False
 
     def accounts(self) -> list[AwsAccount]:
@@ -117,7 +117,7 @@ def resolve(target: Target, context: Context, kinds: tuple[str, ...]) -> Estate 
 
 
 def _estate(caller: AwsAccount, options: Mapping[str, Any]) -> Estate | CollectionError:
-    workers = int(options.get("max_workers", DEFAULT_WORKERS))
+    workers = int(options["max_workers"]) if "max_workers" in options else None
     if options.get("organization"):
         try:
             members = _organization_members(caller)
@@ -147,7 +147,7 @@ def _estate(caller: AwsAccount, options: Mapping[str, Any]) -> Estate | Collecti
     return estate
 
 
-def _in_order(members: list[Member], enter: Any, crashed: Any, workers: int) -> list[Any]:
+def _in_order(members: list[Member], enter: Any, crashed: Any, workers: int | None) -> list[Any]:
     """Enter accounts in parallel, but keep the members' order for stable, readable results."""
     indexed = list(enumerate(members))
     results = dict(
@@ -155,7 +155,7 @@ def _in_order(members: list[Member], enter: Any, crashed: Any, workers: int) -> 
             indexed,
             lambda pair: [(pair[0], item) for item in enter(pair[1])],
             lambda pair, exc: (pair[0], crashed(pair[1], exc)),
-            workers,
+            default_workers(len(indexed), workers),
         )
     )
     return [results[i] for i in range(len(members))]

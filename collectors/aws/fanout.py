@@ -13,9 +13,19 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
-__all__ = ["DEFAULT_WORKERS", "fan_out"]
+__all__ = ["DEFAULT_WORKERS", "MAX_DEFAULT_WORKERS", "default_workers", "fan_out"]
 
 DEFAULT_WORKERS = 10
+# Without `max_workers`, the pool is sized for I/O from the work: one thread per unit, at most
+# this many (API calls wait on the network; the threads' CPU is small beside that).
+MAX_DEFAULT_WORKERS = 32
+
+
+def default_workers(units: int, configured: int | None) -> int:
+    """The pool size: `max_workers` when configured, else one per unit up to MAX_DEFAULT_WORKERS."""
+    return configured if configured is not None else max(1, min(MAX_DEFAULT_WORKERS, units))
+
+
 U = TypeVar("U")
 R = TypeVar("R")
 _DONE = object()

@@ -132,6 +132,13 @@ class AwsAccount:
                 self._clients[key] = client
             return self._clients[key]
 
+    def release_clients(self, region: str) -> None:
+        """Forget this account's clients for `region` (its unit is done); a later `client()`
+        makes a new one, and a caller still holding one keeps a working client."""
+        with self._lock:
+            for key in [key for key in self._clients if key[1] == region]:
+                del self._clients[key]
+
     def scope(self, region: str) -> dict[str, str]:
         return {"provider": "aws", "account": self.account_id, "region": region}
 
