@@ -50,6 +50,8 @@ def _fake(shape: Shape, name: str, n: int, depth: int = 0) -> Any:
         return [_fake(shape.member, name, n, depth + 1)] if depth <= 6 else []
     if shape.type_name == "map":
         return {f"{name}-key-{n}": _fake(shape.value, name, n, depth + 1)} if depth <= 6 else {}
+    if shape.type_name == "string" and name.endswith("Document"):
+        return '{"Statement": []}'  # IAM policy documents are JSON; the model says only "string"
     if shape.type_name == "string":
         return shape.enum[0] if shape.enum else f"{name}-{n}"
     if shape.type_name in ("integer", "long"):
