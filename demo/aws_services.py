@@ -101,7 +101,17 @@ def _databases(rds: Any, dynamodb: Any, efs: Any, expected: Any) -> None:
         StorageEncrypted=True,
         BackupRetentionPeriod=7,
     )["DBCluster"]
-    expected.add(cluster["DBClusterArn"], {"aws.rds.cluster-protected": "pass"})
+    expected.add(cluster["DBClusterArn"], {"aws.rds.cluster-encrypted": "pass", "aws.rds.cluster-backups": "pass"})
+    # encrypted, but one day of backups: the finding names the retention, not the encryption
+    scratch = rds.create_db_cluster(
+        DBClusterIdentifier="scratch-aurora",
+        Engine="aurora-postgresql",
+        MasterUsername="demo",
+        MasterUserPassword="Demo-Db-Passw0rd",
+        StorageEncrypted=True,
+        BackupRetentionPeriod=1,
+    )["DBCluster"]
+    expected.add(scratch["DBClusterArn"], {"aws.rds.cluster-encrypted": "pass", "aws.rds.cluster-backups": "fail"})
 
     table = {
         "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
