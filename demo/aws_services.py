@@ -26,7 +26,15 @@ def seed_services(session: boto3.Session, region: str, account: str, expected: A
     _databases(client("rds"), client("dynamodb"), client("efs"), expected)
     _detection(client, region, account, expected)
     _monitoring(
-        client("logs"), client("cloudwatch"), client("cloudtrail"), client("iam"), region, account, trail_name, expected
+        client("logs"),
+        client("cloudwatch"),
+        client("cloudtrail"),
+        client("iam"),
+        client("sns"),
+        region,
+        account,
+        trail_name,
+        expected,
     )
     _lambda(client("lambda"), client("iam"), expected)
     _cloudformation(client("cloudformation"), expected)
@@ -168,11 +176,23 @@ def _detection(client: Any, region: str, account: str, expected: Any) -> None:
 
 
 def _monitoring(
-    logs: Any, cloudwatch: Any, cloudtrail: Any, iam: Any, region: str, account: str, trail: str, expected: Any
+    logs: Any,
+    cloudwatch: Any,
+    cloudtrail: Any,
+    iam: Any,
+    sns: Any,
+    region: str,
+    account: str,
+    trail: str,
+    expected: Any,
 ) -> None:
     group = "annexa-demo-cloudtrail"
     logs.create_log_group(logGroupName=group)
     logs.put_retention_policy(logGroupName=group, retentionInDays=400)
+    expected.add(f"arn:aws:logs:{region}:{account}:log-group:{group}", {"aws.logs.log-group-retention": "pass"})
+    logs.create_log_group(logGroupName="app-debug")  # a week of logs: less than the default year
+    logs.put_retention_policy(logGroupName="app-debug", retentionInDays=7)
+    expected.add(f"arn:aws:logs:{region}:{account}:log-group:app-debug", {"aws.logs.log-group-retention": "fail"})
     role = iam.create_role(
         RoleName="cloudtrail-to-logs",
         AssumeRolePolicyDocument=json.dumps(
@@ -199,6 +219,8 @@ def _monitoring(
         filterPattern=_ROOT_FILTER,
         metricTransformations=[{"metricName": "RootUsage", "metricNamespace": "CISBenchmark", "metricValue": "1"}],
     )
+    topic = sns.create_topic(Name="security-alerts")["TopicArn"]  # an alarm counts when it reaches someone
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="security@example.com")
     cloudwatch.put_metric_alarm(
         AlarmName="root-usage",
         MetricName="RootUsage",
@@ -208,7 +230,7 @@ def _monitoring(
         EvaluationPeriods=1,
         Threshold=1,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
-        AlarmActions=[f"arn:aws:sns:{region}:{account}:security-alerts"],
+        AlarmActions=[topic],
     )
     expected.add(
         f"{account}:global",
