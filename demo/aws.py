@@ -281,6 +281,15 @@ def _seed_ec2(ec2: Any, region: str, account: str, partition: str, key_arn: str,
     sealed = ec2.create_volume(AvailabilityZone=zone, Size=8, VolumeType="gp3", Encrypted=True, KmsKeyId=key_arn)
     sealed = sealed["VolumeId"]
     expected.add(arn(f"volume/{sealed}"), {"aws.ec2.volume-encryption": "pass"})
+    leaked = ec2.create_snapshot(VolumeId=plain, Description="annexa demo: shared with everyone")["SnapshotId"]
+    ec2.modify_snapshot_attribute(
+        SnapshotId=leaked, Attribute="createVolumePermission", OperationType="add", GroupNames=["all"]
+    )
+    expected.add(
+        arn(f"snapshot/{leaked}"), {"aws.ec2.snapshot-not-public": "fail", "aws.ec2.snapshot-encrypted": "fail"}
+    )
+    kept = ec2.create_snapshot(VolumeId=sealed, Description="annexa demo: private, encrypted")["SnapshotId"]
+    expected.add(arn(f"snapshot/{kept}"), {"aws.ec2.snapshot-not-public": "pass", "aws.ec2.snapshot-encrypted": "pass"})
 
 
 def _port_statuses(admin: Status, database: Status) -> dict[str, Status]:

@@ -101,6 +101,19 @@ def _databases(rds: Any, dynamodb: Any, efs: Any, expected: Any) -> None:
         **common,
     )["DBInstance"]
     expected.add(bad["DBInstanceArn"], _rds("fail", "fail", "fail", "fail"))
+    private = rds.create_db_snapshot(DBInstanceIdentifier="orders-db", DBSnapshotIdentifier="orders-db-before-upgrade")
+    expected.add(
+        private["DBSnapshot"]["DBSnapshotArn"],
+        {"aws.rds.snapshot-not-public": "pass", "aws.rds.snapshot-encrypted": "pass"},
+    )
+    shared = rds.create_db_snapshot(DBInstanceIdentifier="legacy-reporting-db", DBSnapshotIdentifier="reporting-export")
+    rds.modify_db_snapshot_attribute(
+        DBSnapshotIdentifier="reporting-export", AttributeName="restore", ValuesToAdd=["all"]
+    )
+    expected.add(
+        shared["DBSnapshot"]["DBSnapshotArn"],
+        {"aws.rds.snapshot-not-public": "fail", "aws.rds.snapshot-encrypted": "fail"},
+    )
     cluster = rds.create_db_cluster(
         DBClusterIdentifier="analytics-aurora",
         Engine="aurora-postgresql",
@@ -120,6 +133,16 @@ def _databases(rds: Any, dynamodb: Any, efs: Any, expected: Any) -> None:
         BackupRetentionPeriod=1,
     )["DBCluster"]
     expected.add(scratch["DBClusterArn"], {"aws.rds.cluster-encrypted": "pass", "aws.rds.cluster-backups": "fail"})
+    snapshot = rds.create_db_cluster_snapshot(
+        DBClusterIdentifier="scratch-aurora", DBClusterSnapshotIdentifier="scratch-aurora-share"
+    )["DBClusterSnapshot"]
+    rds.modify_db_cluster_snapshot_attribute(
+        DBClusterSnapshotIdentifier="scratch-aurora-share", AttributeName="restore", ValuesToAdd=["all"]
+    )
+    expected.add(
+        snapshot["DBClusterSnapshotArn"],
+        {"aws.rds.cluster-snapshot-not-public": "fail", "aws.rds.cluster-snapshot-encrypted": "pass"},
+    )
 
     table = {
         "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],

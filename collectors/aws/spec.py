@@ -167,6 +167,8 @@ class Listing:
 
     `resource`: the item's field that holds its ARN, or a callable of the item and the `Unit`.
     `data`: a callable of the item and each detail's answer (None for a detail not called).
+    `select`: which listed items are evidence (a callable of the item and the `Unit`), decided
+    before their details are read; None: every item.
     """
 
     kind: str
@@ -177,6 +179,7 @@ class Listing:
     data: Callable[..., dict[str, Any]]
     params: Mapping[str, Any] = field(default_factory=dict)
     details: tuple[Detail, ...] = ()
+    select: Callable[[Any, Unit], bool] | None = None
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -197,6 +200,8 @@ class Listing:
             return
         listed = (f"{self.service}:{self.operation}",)
         for item in items:
+            if self.select is not None and not self.select(item, unit):
+                continue
             resource = item[self.resource] if isinstance(self.resource, str) else self.resource(item, unit)
             try:
                 read = read_details(self.details, unit, self.service, item, listed)
