@@ -286,10 +286,12 @@ def _seed_ec2(ec2: Any, region: str, account: str, partition: str, key_arn: str,
         SnapshotId=leaked, Attribute="createVolumePermission", OperationType="add", GroupNames=["all"]
     )
     expected.add(
-        arn(f"snapshot/{leaked}"), {"aws.ec2.snapshot-not-public": "fail", "aws.ec2.snapshot-encrypted": "fail"}
+        arn(f"snapshot/{leaked}"), {"aws.snapshots.ebs-not-public": "fail", "aws.snapshots.ebs-encrypted": "fail"}
     )
     kept = ec2.create_snapshot(VolumeId=sealed, Description="annexa demo: private, encrypted")["SnapshotId"]
-    expected.add(arn(f"snapshot/{kept}"), {"aws.ec2.snapshot-not-public": "pass", "aws.ec2.snapshot-encrypted": "pass"})
+    expected.add(
+        arn(f"snapshot/{kept}"), {"aws.snapshots.ebs-not-public": "pass", "aws.snapshots.ebs-encrypted": "pass"}
+    )
 
 
 def _port_statuses(admin: Status, database: Status) -> dict[str, Status]:

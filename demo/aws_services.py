@@ -104,7 +104,7 @@ def _databases(rds: Any, dynamodb: Any, efs: Any, expected: Any) -> None:
     private = rds.create_db_snapshot(DBInstanceIdentifier="orders-db", DBSnapshotIdentifier="orders-db-before-upgrade")
     expected.add(
         private["DBSnapshot"]["DBSnapshotArn"],
-        {"aws.rds.snapshot-not-public": "pass", "aws.rds.snapshot-encrypted": "pass"},
+        {"aws.snapshots.rds-not-public": "pass", "aws.snapshots.rds-encrypted": "pass"},
     )
     shared = rds.create_db_snapshot(DBInstanceIdentifier="legacy-reporting-db", DBSnapshotIdentifier="reporting-export")
     rds.modify_db_snapshot_attribute(
@@ -112,7 +112,7 @@ def _databases(rds: Any, dynamodb: Any, efs: Any, expected: Any) -> None:
     )
     expected.add(
         shared["DBSnapshot"]["DBSnapshotArn"],
-        {"aws.rds.snapshot-not-public": "fail", "aws.rds.snapshot-encrypted": "fail"},
+        {"aws.snapshots.rds-not-public": "fail", "aws.snapshots.rds-encrypted": "fail"},
     )
     cluster = rds.create_db_cluster(
         DBClusterIdentifier="analytics-aurora",
@@ -141,7 +141,7 @@ def _databases(rds: Any, dynamodb: Any, efs: Any, expected: Any) -> None:
     )
     expected.add(
         snapshot["DBClusterSnapshotArn"],
-        {"aws.rds.cluster-snapshot-not-public": "fail", "aws.rds.cluster-snapshot-encrypted": "pass"},
+        {"aws.snapshots.rds-cluster-not-public": "fail", "aws.snapshots.rds-cluster-encrypted": "pass"},
     )
 
     table = {

@@ -1,4 +1,4 @@
-"""Snapshots the account owns: EBS, RDS instance and RDS cluster snapshots, whether encrypted and who may restore them."""
+"""Snapshots the account owns (EBS, RDS instance and cluster): whether encrypted, who may restore them."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.session import iso
 from annexa.collectors.aws.spec import Detail, Listing, arn
 
-EBS_SNAPSHOT = "aws.ec2.snapshot"
-RDS_SNAPSHOT = "aws.rds.snapshot"
-RDS_CLUSTER_SNAPSHOT = "aws.rds.cluster_snapshot"
+EBS_SNAPSHOT = "aws.snapshots.ebs"
+RDS_SNAPSHOT = "aws.snapshots.rds"
+RDS_CLUSTER_SNAPSHOT = "aws.snapshots.rds_cluster"
 
 
 def _ebs(snapshot: dict[str, Any], permissions: list[dict[str, Any]] | None) -> dict[str, Any]:
@@ -53,11 +53,11 @@ def _rds(
 class SnapshotsCollector(AwsCollector):
     """Backup copies that can leak data (A.8.12, A.8.24), for each configured region.
 
-    - `aws.ec2.snapshot` (snapshot ARN): EBS snapshots the account owns (DescribeSnapshots
+    - `aws.snapshots.ebs` (snapshot ARN): EBS snapshots the account owns (DescribeSnapshots
       OwnerIds=self) with `snapshot_id`, `volume_id`, `encrypted`, `kms_key_id`, `started`,
       `public` (createVolumePermission names the group `all`) and `shared_with` (account ids),
       read per snapshot with DescribeSnapshotAttribute.
-    - `aws.rds.snapshot` and `aws.rds.cluster_snapshot` (snapshot ARN): `identifier`,
+    - `aws.snapshots.rds` and `aws.snapshots.rds_cluster` (snapshot ARN): `identifier`,
       `snapshot_type`, `engine`, `encrypted`, `kms_key_id`, `created`, `public` (the `restore`
       attribute holds `all`) and `shared_with`, read per snapshot with
       DescribeDB(Cluster)SnapshotAttributes.

@@ -12,7 +12,7 @@ from annexa.collectors.aws.snapshots import SnapshotsCollector
 
 
 def test_reads_owned_snapshots_and_who_may_restore_them() -> None:
-    assert SnapshotsCollector.kinds == ("aws.ec2.snapshot", "aws.rds.snapshot", "aws.rds.cluster_snapshot")
+    assert SnapshotsCollector.kinds == ("aws.snapshots.ebs", "aws.snapshots.rds", "aws.snapshots.rds_cluster")
     assert SnapshotsCollector.permissions == (
         "ec2:DescribeSnapshots",
         "ec2:DescribeSnapshotAttribute",
@@ -46,15 +46,15 @@ def test_public_and_unencrypted_ebs_snapshots(mocked, run):
     private = ec2.create_snapshot(VolumeId=sealed, Description="private and encrypted")["SnapshotId"]
     out = run(SnapshotsCollector())
     assert out.errors == []
-    facts = {f.data["snapshot_id"]: f for f in out.of("aws.ec2.snapshot")}
+    facts = {f.data["snapshot_id"]: f for f in out.of("aws.snapshots.ebs")}
     assert set(facts) == {public, private}  # not moto's AMI snapshots, owned by another account
     assert (facts[public].data["public"], facts[public].data["encrypted"]) == (True, False)
     assert (facts[private].data["public"], facts[private].data["encrypted"]) == (False, True)
     found = verdicts(out.facts)
-    assert found[("aws.ec2.snapshot-not-public", facts[public].resource)] == "fail"
-    assert found[("aws.ec2.snapshot-encrypted", facts[public].resource)] == "fail"
-    assert found[("aws.ec2.snapshot-not-public", facts[private].resource)] == "pass"
-    assert found[("aws.ec2.snapshot-encrypted", facts[private].resource)] == "pass"
+    assert found[("aws.snapshots.ebs-not-public", facts[public].resource)] == "fail"
+    assert found[("aws.snapshots.ebs-encrypted", facts[public].resource)] == "fail"
+    assert found[("aws.snapshots.ebs-not-public", facts[private].resource)] == "pass"
+    assert found[("aws.snapshots.ebs-encrypted", facts[private].resource)] == "pass"
 
 
 def test_public_rds_snapshot(mocked, run):
@@ -75,11 +75,11 @@ def test_public_rds_snapshot(mocked, run):
     rds.create_db_snapshot(DBInstanceIdentifier="orders", DBSnapshotIdentifier="orders-private")
     out = run(SnapshotsCollector())
     assert out.errors == []
-    facts = {f.data["identifier"]: f for f in out.of("aws.rds.snapshot")}
+    facts = {f.data["identifier"]: f for f in out.of("aws.snapshots.rds")}
     assert facts["orders-shared"].data["public"] is True
     assert facts["orders-shared"].data["shared_with"] == ["444455556666"]
     assert facts["orders-private"].data["public"] is False
     found = verdicts(out.facts)
-    assert found[("aws.rds.snapshot-not-public", facts["orders-shared"].resource)] == "fail"
-    assert found[("aws.rds.snapshot-not-public", facts["orders-private"].resource)] == "pass"
-    assert found[("aws.rds.snapshot-encrypted", facts["orders-private"].resource)] == "pass"
+    assert found[("aws.snapshots.rds-not-public", facts["orders-shared"].resource)] == "fail"
+    assert found[("aws.snapshots.rds-not-public", facts["orders-private"].resource)] == "pass"
+    assert found[("aws.snapshots.rds-encrypted", facts["orders-private"].resource)] == "pass"
