@@ -83,24 +83,38 @@ def _databases(rds: Any, dynamodb: Any, efs: Any, expected: Any) -> None:
         "MasterUsername": "demo",
         "MasterUserPassword": "Demo-Db-Passw0rd",
     }
+    for group, force_ssl in (("tls-required", "1"), ("tls-optional", "0")):
+        rds.create_db_parameter_group(
+            DBParameterGroupName=group, DBParameterGroupFamily="postgres16", Description=group
+        )
+        rds.modify_db_parameter_group(
+            DBParameterGroupName=group,
+            Parameters=[{"ParameterName": "rds.force_ssl", "ParameterValue": force_ssl, "ApplyMethod": "immediate"}],
+        )
     good = rds.create_db_instance(
         DBInstanceIdentifier="orders-db",
+        DBParameterGroupName="tls-required",
         StorageEncrypted=True,
         MultiAZ=True,
         BackupRetentionPeriod=14,
         PubliclyAccessible=False,
         **common,
     )["DBInstance"]
-    expected.add(good["DBInstanceArn"], _rds("pass", "pass", "pass", "pass"))
+    expected.add(
+        good["DBInstanceArn"], {**_rds("pass", "pass", "pass", "pass"), "aws.rds.instance-tls-required": "pass"}
+    )
     bad = rds.create_db_instance(
         DBInstanceIdentifier="legacy-reporting-db",
+        DBParameterGroupName="tls-optional",
         StorageEncrypted=False,
         MultiAZ=False,
         BackupRetentionPeriod=0,
         PubliclyAccessible=True,
         **common,
     )["DBInstance"]
-    expected.add(bad["DBInstanceArn"], _rds("fail", "fail", "fail", "fail"))
+    expected.add(
+        bad["DBInstanceArn"], {**_rds("fail", "fail", "fail", "fail"), "aws.rds.instance-tls-required": "fail"}
+    )
     private = rds.create_db_snapshot(DBInstanceIdentifier="orders-db", DBSnapshotIdentifier="orders-db-before-upgrade")
     expected.add(
         private["DBSnapshot"]["DBSnapshotArn"],
