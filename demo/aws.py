@@ -68,7 +68,14 @@ def _seed_iam(iam: Any, account: str, expected: _Expectations) -> None:
 
     alice = iam.create_user(UserName="alice")["User"]["Arn"]  # console user without MFA
     iam.create_login_profile(UserName="alice", Password="Demo-Passw0rd-alice")
-    expected.add(alice, {"aws.iam.console-users-mfa": "fail", "aws.iam.inactive-console-passwords": "pass"})
+    expected.add(
+        alice,
+        {
+            "aws.iam.console-users-mfa": "fail",
+            "aws.iam.inactive-console-passwords": "pass",
+            "aws.iam.no-star-inline-policies": "pass",
+        },
+    )
 
     bob = iam.create_user(UserName="bob")["User"]["Arn"]  # console user with a virtual MFA device
     iam.create_login_profile(UserName="bob", Password="Demo-Passw0rd-bob")
@@ -76,11 +83,27 @@ def _seed_iam(iam: Any, account: str, expected: _Expectations) -> None:
     iam.enable_mfa_device(
         UserName="bob", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
     )
-    expected.add(bob, {"aws.iam.console-users-mfa": "pass", "aws.iam.inactive-console-passwords": "pass"})
+    expected.add(
+        bob,
+        {
+            "aws.iam.console-users-mfa": "pass",
+            "aws.iam.inactive-console-passwords": "pass",
+            "aws.iam.no-star-inline-policies": "pass",
+        },
+    )
 
     ci = iam.create_user(UserName="ci-deploy")["User"]["Arn"]  # programmatic user with a fresh key
     iam.create_access_key(UserName="ci-deploy")
-    expected.add(ci, {"aws.iam.access-keys-rotated": "pass", "aws.iam.unused-access-keys": "pass"})
+    everything = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}
+    iam.put_user_policy(UserName="ci-deploy", PolicyName="deploy-anything", PolicyDocument=json.dumps(everything))
+    expected.add(
+        ci,
+        {
+            "aws.iam.access-keys-rotated": "pass",
+            "aws.iam.unused-access-keys": "pass",
+            "aws.iam.no-star-inline-policies": "fail",
+        },
+    )
 
     admin = iam.create_policy(
         PolicyName="AdminEverything",
@@ -213,6 +236,9 @@ def _seed_cloudtrail(cloudtrail: Any, bucket: str, key_arn: str, account: str, e
         Name="org-audit", S3BucketName=bucket, IsMultiRegionTrail=True, EnableLogFileValidation=True, KmsKeyId=key_arn
     )["TrailARN"]
     cloudtrail.start_logging(Name="org-audit")
+    # AWS gives a new trail a selector for all management events; moto gives none, so set it as AWS does.
+    selector = {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}
+    cloudtrail.put_event_selectors(TrailName="org-audit", EventSelectors=[selector])
     expected.add(audit, _trail_statuses("pass"))
     legacy = cloudtrail.create_trail(Name="legacy-trail", S3BucketName=bucket)["TrailARN"]  # never started
     expected.add(legacy, _trail_statuses("fail"))
@@ -255,6 +281,17 @@ def _seed_ec2(ec2: Any, region: str, account: str, partition: str, key_arn: str,
     sealed = ec2.create_volume(AvailabilityZone=zone, Size=8, VolumeType="gp3", Encrypted=True, KmsKeyId=key_arn)
     sealed = sealed["VolumeId"]
     expected.add(arn(f"volume/{sealed}"), {"aws.ec2.volume-encryption": "pass"})
+    leaked = ec2.create_snapshot(VolumeId=plain, Description="annexa demo: shared with everyone")["SnapshotId"]
+    ec2.modify_snapshot_attribute(
+        SnapshotId=leaked, Attribute="createVolumePermission", OperationType="add", GroupNames=["all"]
+    )
+    expected.add(
+        arn(f"snapshot/{leaked}"), {"aws.snapshots.ebs-not-public": "fail", "aws.snapshots.ebs-encrypted": "fail"}
+    )
+    kept = ec2.create_snapshot(VolumeId=sealed, Description="annexa demo: private, encrypted")["SnapshotId"]
+    expected.add(
+        arn(f"snapshot/{kept}"), {"aws.snapshots.ebs-not-public": "pass", "aws.snapshots.ebs-encrypted": "pass"}
+    )
 
 
 def _port_statuses(admin: Status, database: Status) -> dict[str, Status]:

@@ -26,7 +26,15 @@ def seed_services(session: boto3.Session, region: str, account: str, expected: A
     _databases(client("rds"), client("dynamodb"), client("efs"), expected)
     _detection(client, region, account, expected)
     _monitoring(
-        client("logs"), client("cloudwatch"), client("cloudtrail"), client("iam"), region, account, trail_name, expected
+        client("logs"),
+        client("cloudwatch"),
+        client("cloudtrail"),
+        client("iam"),
+        client("sns"),
+        region,
+        account,
+        trail_name,
+        expected,
     )
     _lambda(client("lambda"), client("iam"), expected)
     _cloudformation(client("cloudformation"), expected)
@@ -75,24 +83,51 @@ def _databases(rds: Any, dynamodb: Any, efs: Any, expected: Any) -> None:
         "MasterUsername": "demo",
         "MasterUserPassword": "Demo-Db-Passw0rd",
     }
+    for group, force_ssl in (("tls-required", "1"), ("tls-optional", "0")):
+        rds.create_db_parameter_group(
+            DBParameterGroupName=group, DBParameterGroupFamily="postgres16", Description=group
+        )
+        rds.modify_db_parameter_group(
+            DBParameterGroupName=group,
+            Parameters=[{"ParameterName": "rds.force_ssl", "ParameterValue": force_ssl, "ApplyMethod": "immediate"}],
+        )
     good = rds.create_db_instance(
         DBInstanceIdentifier="orders-db",
+        DBParameterGroupName="tls-required",
         StorageEncrypted=True,
         MultiAZ=True,
         BackupRetentionPeriod=14,
         PubliclyAccessible=False,
         **common,
     )["DBInstance"]
-    expected.add(good["DBInstanceArn"], _rds("pass", "pass", "pass", "pass"))
+    expected.add(
+        good["DBInstanceArn"], {**_rds("pass", "pass", "pass", "pass"), "aws.rds.instance-tls-required": "pass"}
+    )
     bad = rds.create_db_instance(
         DBInstanceIdentifier="legacy-reporting-db",
+        DBParameterGroupName="tls-optional",
         StorageEncrypted=False,
         MultiAZ=False,
         BackupRetentionPeriod=0,
         PubliclyAccessible=True,
         **common,
     )["DBInstance"]
-    expected.add(bad["DBInstanceArn"], _rds("fail", "fail", "fail", "fail"))
+    expected.add(
+        bad["DBInstanceArn"], {**_rds("fail", "fail", "fail", "fail"), "aws.rds.instance-tls-required": "fail"}
+    )
+    private = rds.create_db_snapshot(DBInstanceIdentifier="orders-db", DBSnapshotIdentifier="orders-db-before-upgrade")
+    expected.add(
+        private["DBSnapshot"]["DBSnapshotArn"],
+        {"aws.snapshots.rds-not-public": "pass", "aws.snapshots.rds-encrypted": "pass"},
+    )
+    shared = rds.create_db_snapshot(DBInstanceIdentifier="legacy-reporting-db", DBSnapshotIdentifier="reporting-export")
+    rds.modify_db_snapshot_attribute(
+        DBSnapshotIdentifier="reporting-export", AttributeName="restore", ValuesToAdd=["all"]
+    )
+    expected.add(
+        shared["DBSnapshot"]["DBSnapshotArn"],
+        {"aws.snapshots.rds-not-public": "fail", "aws.snapshots.rds-encrypted": "fail"},
+    )
     cluster = rds.create_db_cluster(
         DBClusterIdentifier="analytics-aurora",
         Engine="aurora-postgresql",
@@ -101,7 +136,27 @@ def _databases(rds: Any, dynamodb: Any, efs: Any, expected: Any) -> None:
         StorageEncrypted=True,
         BackupRetentionPeriod=7,
     )["DBCluster"]
-    expected.add(cluster["DBClusterArn"], {"aws.rds.cluster-protected": "pass"})
+    expected.add(cluster["DBClusterArn"], {"aws.rds.cluster-encrypted": "pass", "aws.rds.cluster-backups": "pass"})
+    # encrypted, but one day of backups: the finding names the retention, not the encryption
+    scratch = rds.create_db_cluster(
+        DBClusterIdentifier="scratch-aurora",
+        Engine="aurora-postgresql",
+        MasterUsername="demo",
+        MasterUserPassword="Demo-Db-Passw0rd",
+        StorageEncrypted=True,
+        BackupRetentionPeriod=1,
+    )["DBCluster"]
+    expected.add(scratch["DBClusterArn"], {"aws.rds.cluster-encrypted": "pass", "aws.rds.cluster-backups": "fail"})
+    snapshot = rds.create_db_cluster_snapshot(
+        DBClusterIdentifier="scratch-aurora", DBClusterSnapshotIdentifier="scratch-aurora-share"
+    )["DBClusterSnapshot"]
+    rds.modify_db_cluster_snapshot_attribute(
+        DBClusterSnapshotIdentifier="scratch-aurora-share", AttributeName="restore", ValuesToAdd=["all"]
+    )
+    expected.add(
+        snapshot["DBClusterSnapshotArn"],
+        {"aws.snapshots.rds-cluster-not-public": "fail", "aws.snapshots.rds-cluster-encrypted": "pass"},
+    )
 
     table = {
         "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
@@ -158,11 +213,23 @@ def _detection(client: Any, region: str, account: str, expected: Any) -> None:
 
 
 def _monitoring(
-    logs: Any, cloudwatch: Any, cloudtrail: Any, iam: Any, region: str, account: str, trail: str, expected: Any
+    logs: Any,
+    cloudwatch: Any,
+    cloudtrail: Any,
+    iam: Any,
+    sns: Any,
+    region: str,
+    account: str,
+    trail: str,
+    expected: Any,
 ) -> None:
     group = "annexa-demo-cloudtrail"
     logs.create_log_group(logGroupName=group)
     logs.put_retention_policy(logGroupName=group, retentionInDays=400)
+    expected.add(f"arn:aws:logs:{region}:{account}:log-group:{group}", {"aws.logs.log-group-retention": "pass"})
+    logs.create_log_group(logGroupName="app-debug")  # a week of logs: less than the default year
+    logs.put_retention_policy(logGroupName="app-debug", retentionInDays=7)
+    expected.add(f"arn:aws:logs:{region}:{account}:log-group:app-debug", {"aws.logs.log-group-retention": "fail"})
     role = iam.create_role(
         RoleName="cloudtrail-to-logs",
         AssumeRolePolicyDocument=json.dumps(
@@ -189,6 +256,8 @@ def _monitoring(
         filterPattern=_ROOT_FILTER,
         metricTransformations=[{"metricName": "RootUsage", "metricNamespace": "CISBenchmark", "metricValue": "1"}],
     )
+    topic = sns.create_topic(Name="security-alerts")["TopicArn"]  # an alarm counts when it reaches someone
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="security@example.com")
     cloudwatch.put_metric_alarm(
         AlarmName="root-usage",
         MetricName="RootUsage",
@@ -198,7 +267,7 @@ def _monitoring(
         EvaluationPeriods=1,
         Threshold=1,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
-        AlarmActions=[f"arn:aws:sns:{region}:{account}:security-alerts"],
+        AlarmActions=[topic],
     )
     expected.add(
         f"{account}:global",

@@ -34,11 +34,13 @@ __all__ = ["assert_matches_golden", "evidence", "identities", "results_of"]
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
 _PORT = re.compile(r"(127\.0\.0\.1|localhost):\d+")
+# Names that carry their creation minute: RDS automated snapshots (`rds:orders-db-2026-12-02-14-06`).
+_STAMPED_NAME = re.compile(r"(rds:[A-Za-z0-9-]+?)-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}")
 
 
 def _canonical(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, default=str)
-    return _PORT.sub(r"\1:<port>", _TIME.sub("<time>", text))
+    return _STAMPED_NAME.sub(r"\1-<time>", _PORT.sub(r"\1:<port>", _TIME.sub("<time>", text)))
 
 
 def _fact(fact: Fact) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def test_every_problem_of_the_config_is_reported_at_once(tmp_path: Path, capsys:
     )
     assert (code, out) == (2, "")
     aws = sorted(c.name for c in load_registry().for_provider("aws"))
-    options = "accounts, call_timeout, collectors, external_id, max_attempts, max_workers, organization, profile, "
+    options = "accounts, call_timeout, collectors, external_id, log_retention_days, max_attempts, max_workers, organization, profile, "
     assert err == [
         "annexa: error: annexa.yaml:1: unknown key 'stor' (did you mean 'store'?) (allowed: store, targets, "
         "mappings, scope, max_age, notify, signing, trusted_keys, require_signatures, risks, attesters, "

@@ -95,6 +95,8 @@ def options_problem(options: Mapping[str, Any]) -> str | None:
         return "aws target option 'max_workers' must be at least 1"
     if not 0 < options.get("call_timeout", 30) <= 600:
         return "aws target option 'call_timeout' must be between 0 and 600 seconds"
+    if not 1 <= options.get("log_retention_days", 365) <= 3653:
+        return "aws target option 'log_retention_days' must be between 1 and 3653 days"
     if not 1 <= options.get("max_attempts", 5) <= 20:
         return "aws target option 'max_attempts' must be between 1 and 20"
     return None

@@ -7,20 +7,22 @@ from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.errors import AwsCallError
+from annexa.collectors.aws.event_selectors import management_events
 from annexa.collectors.aws.session import GLOBAL, AwsAccount, call
 from annexa.model import CollectionError, Fact
 
 TRAIL = "aws.cloudtrail.trail"
 ACCOUNT = "aws.cloudtrail.account"
 
-_OPERATIONS = ("cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus")
+_OPERATIONS = ("cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors")
 
 
 class CloudTrailCollector(AwsCollector):
     """Audit logging evidence: which trails exist, where they log and whether they are on.
 
     DescribeTrails runs in every configured region (shadow copies of multi-region trails
-    included, de-duplicated by ARN); GetTrailStatus runs in each trail's home region.
+    included, de-duplicated by ARN); GetTrailStatus and GetEventSelectors run in each trail's
+    home region.
 
     - `aws.cloudtrail.trail` (trail ARN, scope = home region): `name`, `home_region`,
       `is_multi_region`, `is_organization_trail`, `log_file_validation`, `kms_key_id`
@@ -34,7 +36,7 @@ class CloudTrailCollector(AwsCollector):
 
     name = "aws.cloudtrail"
     kinds = (TRAIL, ACCOUNT)
-    permissions = ("cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus")
+    permissions = _OPERATIONS
 
     per_region = False  # one unit per account: the account summary needs every region's trails
 
@@ -57,11 +59,12 @@ class CloudTrailCollector(AwsCollector):
             client = account.client("cloudtrail", home)
             try:
                 status = call(client, "get_trail_status", Name=arn)
+                selectors = call(client, "get_event_selectors", TrailName=arn)
             except AwsCallError as exc:
                 complete = False
                 yield exc.to_collection_error((TRAIL,), account.scope(home), arn)
                 continue
-            data = _trail(trail, status)
+            data = {**_trail(trail, status), "management_events": management_events(selectors)}
             summary.append(data)
             yield Fact(
                 kind=TRAIL,
@@ -76,7 +79,7 @@ class CloudTrailCollector(AwsCollector):
             yield CollectionError(
                 kinds=(ACCOUNT,),
                 scope=account.scope(GLOBAL),
-                message="trail list incomplete: a DescribeTrails or GetTrailStatus call failed "
+                message="trail list incomplete: a DescribeTrails, GetTrailStatus or GetEventSelectors call failed "
                 "(see the errors of aws.cloudtrail.trail)",
                 code="Incomplete",
                 resource=resource,

@@ -16,7 +16,10 @@ _OPERATIONS = (
     "logs:DescribeLogGroups",
     "logs:DescribeMetricFilters",
     "cloudwatch:DescribeAlarms",
+    "sns:ListSubscriptionsByTopic",
 )
+# A subscription that is not confirmed delivers nothing (SNS API Reference, ListSubscriptionsByTopic).
+_UNCONFIRMED = ("PendingConfirmation", "Deleted")
 
 
 class CloudWatchCollector(AwsCollector):
@@ -25,12 +28,16 @@ class CloudWatchCollector(AwsCollector):
     Trails are read in the home region with shadow trails (multi-region and organisation
     trails appear there); for each CloudWatch Logs group a trail delivers to: its retention,
     its metric filters, and the alarms on each filter's metric (one DescribeAlarms per
-    region of a log group, not one per metric).
+    region of a log group, not one per metric), and for each SNS topic an alarm notifies, its
+    subscriptions (every page; a topic that no longer exists has none).
 
     - `aws.cloudwatch.cloudtrail_monitoring` (`<account>:global`): `log_groups`, each with
       `arn`, `region`, `trails`, `retention_days` (null = kept forever) and `metric_filters`
-      (`name`, `pattern`, `metric`, `namespace`, `alarms`: names of alarms with actions on
-      that metric). An empty list means no trail delivers to CloudWatch Logs.
+      (`name`, `pattern`, `pattern_normalised`: the pattern without blanks and double quotes,
+      so `userIdentity.type = Root` and `= "Root"` read alike; `metric`, `namespace`, `alarms`:
+      names of the alarms on that metric that notify someone, i.e. actions enabled and an
+      action to an SNS topic with at least one confirmed subscription; `silent_alarms`: the
+      other alarms on it). An empty list means no trail delivers to CloudWatch Logs.
     """
 
     name = "aws.cloudwatch"
@@ -48,7 +55,7 @@ class CloudWatchCollector(AwsCollector):
                 arn = trail.get("CloudWatchLogsLogGroupArn")
                 if arn:
                     groups.setdefault(arn, {"arn": arn, "trails": []})["trails"].append(trail["Name"])
-            alarms_by_region: dict[str, dict[tuple[str, str], list[str]]] = {}
+            alarms_by_region: dict[str, dict[tuple[str, str], list[tuple[str, bool]]]] = {}
             log_groups = []
             for arn, group in sorted(groups.items()):
                 # arn:aws:logs:<region>:<account>:log-group:<name>[:*]
@@ -68,19 +75,39 @@ class CloudWatchCollector(AwsCollector):
         )
 
 
-def _alarms(account: AwsAccount, region: str) -> dict[tuple[str, str], list[str]]:
+def _alarms(account: AwsAccount, region: str) -> dict[tuple[str, str], list[tuple[str, bool]]]:
+    """Each metric's alarms in `region`: (name, whether it notifies someone)."""
     alarms, _ = paginate(account.client("cloudwatch", region), "describe_alarms", "MetricAlarms")
-    by_metric: dict[tuple[str, str], list[str]] = {}
+    subscribers: dict[str, int] = {}
+    by_metric: dict[tuple[str, str], list[tuple[str, bool]]] = {}
     for alarm in alarms:
-        if alarm.get("AlarmActions") and alarm.get("ActionsEnabled", True):
-            by_metric.setdefault((alarm.get("Namespace", ""), alarm.get("MetricName", "")), []).append(
-                alarm["AlarmName"]
-            )
+        topics = [a for a in alarm.get("AlarmActions") or [] if a.split(":")[2:3] == ["sns"]]
+        notifies = alarm.get("ActionsEnabled", True) and any(_subscribers(account, t, subscribers) for t in topics)
+        key = (alarm.get("Namespace", ""), alarm.get("MetricName", ""))
+        by_metric.setdefault(key, []).append((alarm["AlarmName"], bool(notifies)))
     return by_metric
 
 
+def _subscribers(account: AwsAccount, topic: str, seen: dict[str, int]) -> int:
+    """How many confirmed subscriptions `topic` has (read once per topic; NotFound: none, the topic is gone)."""
+    if topic not in seen:
+        sns = account.client("sns", topic.split(":")[3])
+        try:
+            subscriptions, _ = paginate(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic)
+        except AwsCallError as exc:
+            if exc.code != "NotFound":
+                raise
+            subscriptions = []
+        seen[topic] = sum(s.get("SubscriptionArn") not in _UNCONFIRMED for s in subscriptions)
+    return seen[topic]
+
+
 def _log_group(
-    account: AwsAccount, group: dict[str, Any], region: str, name: str, alarms: dict[tuple[str, str], list[str]]
+    account: AwsAccount,
+    group: dict[str, Any],
+    region: str,
+    name: str,
+    alarms: dict[tuple[str, str], list[tuple[str, bool]]],
 ) -> dict[str, Any]:
     logs = account.client("logs", region)
     described, _ = paginate(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=name)
@@ -90,13 +117,17 @@ def _log_group(
     for metric_filter in filters:
         for transformation in metric_filter.get("metricTransformations", []):
             key = (transformation.get("metricNamespace", ""), transformation.get("metricName", ""))
+            pattern = metric_filter.get("filterPattern", "")
+            on_metric = alarms.get(key, [])
             metric_filters.append(
                 {
                     "name": metric_filter.get("filterName"),
-                    "pattern": metric_filter.get("filterPattern", ""),
+                    "pattern": pattern,
+                    "pattern_normalised": "".join(pattern.split()).replace('"', ""),
                     "metric": key[1],
                     "namespace": key[0],
-                    "alarms": sorted(alarms.get(key, [])),
+                    "alarms": sorted(name for name, notifies in on_metric if notifies),
+                    "silent_alarms": sorted(name for name, notifies in on_metric if not notifies),
                 }
             )
     return {

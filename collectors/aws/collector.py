@@ -43,7 +43,8 @@ class AwsCollector(Collector):
     per_region: ClassVar[bool] = True
     # `regions`: a list or `all` (every enabled region); `accounts`/`organization` with
     # `role_name`, `external_id`, `session_name`: which accounts; `max_workers`: the pool size;
-    # `call_timeout` (seconds, default 30) and `max_attempts` (default 5): per API call.
+    # `call_timeout` (seconds, default 30) and `max_attempts` (default 5): per API call;
+    # `log_retention_days` (default 365): the retention every log group must keep (aws.logs).
     target_options: ClassVar[Mapping[str, type | tuple[type, ...]]] = {
         "profile": str,
         "regions": (list, str),
@@ -55,6 +56,7 @@ class AwsCollector(Collector):
         "max_workers": int,
         "call_timeout": (int, float),
         "max_attempts": int,
+        "log_retention_days": int,
     }
 
     # Collected nightly: evidence older than two days means at least one night was missed.

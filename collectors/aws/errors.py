@@ -58,6 +58,17 @@ class AwsCallError(Exception):
     def code(self) -> str:
         return error_code(self.cause)
 
+    @property
+    def message(self) -> str:
+        return _one_line(self.cause)
+
+    def means(self, answer: str) -> bool:
+        """Whether this failure is the answer `answer` names: an error code (`NoSuchEntity`), or a
+        code and what its message must say (`InvalidAccessException: not subscribed`), for codes
+        AWS uses for more than one thing."""
+        code, _, says = answer.partition(":")
+        return self.code == code.strip() and says.strip().lower() in self.message.lower()
+
     def to_collection_error(
         self, kinds: tuple[str, ...], scope: Mapping[str, str], resource: str | None = None
     ) -> CollectionError:

@@ -20,6 +20,14 @@ PASSWORD_POLICY = "aws.iam.password_policy"
 USER = "aws.iam.user"
 ROOT = "aws.iam.root_account"
 POLICY = "aws.iam.policy"
+INLINE = "aws.iam.inline_policies"
+# GetAccountAuthorizationDetails lists users, groups and roles with their inline policies:
+# (type, name key, policies key).
+_PRINCIPALS = (
+    ("User", "UserName", "UserPolicyList"),
+    ("Group", "GroupName", "GroupPolicyList"),
+    ("Role", "RoleName", "RolePolicyList"),
+)
 
 
 def _password_policy(policy: dict[str, Any] | None) -> dict[str, Any]:
@@ -39,10 +47,15 @@ class IamCollector(AwsCollector):
       `account_summary` (AccountMFAEnabled, AccountAccessKeysPresent from GetAccountSummary).
     - `aws.iam.policy` (policy ARN): every customer-managed policy with its attachment count,
       default version document, and `grants_star_on_star` (an Allow of Action `*` on Resource `*`).
+    - `aws.iam.inline_policies` (user, group or role ARN): `principal_type`, `name`, and
+      `policies`, each inline (embedded) policy's `name`, `document` and `grants_star_on_star`.
+      Read with GetAccountAuthorizationDetails (every page), which returns each principal with its
+      inline policy documents: one paged listing instead of a List*Policies and a Get*Policy call
+      per principal and policy.
     """
 
     name = "aws.iam"
-    kinds = (PASSWORD_POLICY, USER, ROOT, POLICY)
+    kinds = (PASSWORD_POLICY, USER, ROOT, POLICY, INLINE)
     per_region = False
     specs = (
         Setting(
@@ -66,6 +79,15 @@ class IamCollector(AwsCollector):
                 ),
             ),
             data=lambda policy, document: _policy(policy, as_document(document)),
+        ),
+        Listing(
+            INLINE,
+            "iam",
+            "GetAccountAuthorizationDetails",
+            "[UserDetailList[], GroupDetailList[], RoleDetailList[]][]",
+            params={"Filter": [principal for principal, _, _ in _PRINCIPALS]},
+            resource="Arn",
+            data=lambda item: _inline(item),  # defined below the class
         ),
     )
     # The credential report (users and the root user) is read by code: it is generated, polled and parsed.
@@ -142,4 +164,17 @@ def _policy(policy: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
         "update_date": iso(policy.get("UpdateDate")),
         "document": document,
         "grants_star_on_star": grants_star_on_star(document),
+    }
+
+
+def _inline(item: dict[str, Any]) -> dict[str, Any]:
+    principal, name, policies = next((p, item[n], item.get(k) or []) for p, n, k in _PRINCIPALS if n in item)
+    documents = [(p["PolicyName"], as_document(p["PolicyDocument"])) for p in policies]
+    return {
+        "principal_type": principal.lower(),
+        "name": name,
+        "policies": [
+            {"name": policy, "document": document, "grants_star_on_star": grants_star_on_star(document)}
+            for policy, document in sorted(documents, key=lambda d: d[0])
+        ],
     }

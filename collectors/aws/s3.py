@@ -39,6 +39,32 @@ _BUCKET_READS = (
 )
 
 
+# The account-level block (S3 Control), read for the account fact and again once per account for the buckets.
+_ACCOUNT_READ = Detail(
+    "GetPublicAccessBlock",
+    lambda unit: {"AccountId": unit.account_id},
+    key="PublicAccessBlockConfiguration",
+    absent=("NoSuchPublicAccessBlockConfiguration",),
+)
+_BLOCK_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def effective_block(bucket: dict[str, Any] | None, account: dict[str, Any] | None | AwsCallError) -> dict[str, bool]:
+    """The block S3 applies to a bucket: each setting on when the bucket's or the account's is on ("Amazon
+    S3 applies the most restrictive combination of the bucket-level and account-level settings", S3 User
+    Guide, Blocking public access). A setting the bucket leaves off while the account's could not be read
+    is left out: it cannot be told, and a rule reading it says `error`."""
+    out = {}
+    for flag in _BLOCK_FLAGS:
+        on_bucket = bool((bucket or {}).get(flag))
+        if isinstance(account, AwsCallError):
+            if on_bucket:
+                out[flag] = True
+            continue
+        out[flag] = on_bucket or bool((account or {}).get(flag))
+    return out
+
+
 def _bucket_region(location: str | None) -> str:
     # GetBucketLocation answers null for us-east-1 and the legacy alias "EU" for eu-west-1.
     if not location:
@@ -73,7 +99,9 @@ class S3Collector(AwsCollector):
 
     - `aws.s3.bucket` (bucket ARN): `region`, `created`, `encryption_rules` (default
       encryption rules, null when none is configured), `public_access_block` (the bucket's
-      block settings, null when none), `versioning` (`status` Enabled/Suspended/null,
+      block settings, null when none), `effective_public_access_block` (what S3 applies: each
+      setting on at the bucket or the account; a setting is left out when the bucket's is off
+      and the account's could not be read), `versioning` (`status` Enabled/Suspended/null,
       `mfa_delete`), `logging` (target bucket and prefix, null when off) and `tags`.
     - `aws.s3.account_public_access_block` (`<account>:global`): `config`, the account-level
       block settings from S3 Control, null when none is configured.
@@ -82,26 +110,12 @@ class S3Collector(AwsCollector):
     name = "aws.s3"
     kinds = (BUCKET, ACCOUNT_BLOCK)
     per_region = False
-    specs = (
-        Setting(
-            ACCOUNT_BLOCK,
-            "s3control",
-            (
-                Detail(
-                    "GetPublicAccessBlock",
-                    lambda unit: {"AccountId": unit.account_id},
-                    key="PublicAccessBlockConfiguration",
-                    absent=("NoSuchPublicAccessBlockConfiguration",),
-                ),
-            ),
-            data=lambda config: {"config": config},
-        ),
-    )
+    specs = (Setting(ACCOUNT_BLOCK, "s3control", (_ACCOUNT_READ,), data=lambda config: {"config": config}),)
     permissions = ("s3:ListAllMyBuckets", "s3:GetBucketLocation", *detail_permissions("s3", _BUCKET_READS))
 
     def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
-        yield from self._buckets(account)
         yield from super().collect_unit(account, region)
+        yield from self._buckets(account)
 
     @staticmethod
     def _buckets(account: AwsAccount) -> Iterator[Fact | CollectionError]:
@@ -111,6 +125,11 @@ class S3Collector(AwsCollector):
         except AwsCallError as exc:
             yield exc.to_collection_error((BUCKET,), account.scope(GLOBAL))
             return
+        account_block: dict[str, Any] | None | AwsCallError
+        try:
+            account_block = _ACCOUNT_READ.read(Unit(account, GLOBAL), "s3control", Unit(account, GLOBAL), [])
+        except AwsCallError as exc:
+            account_block = exc
         for bucket in buckets:
             name, arn = bucket["Name"], f"arn:{account.partition}:s3:::{bucket['Name']}"
             try:
@@ -126,10 +145,11 @@ class S3Collector(AwsCollector):
                 scope=unit.scope(),
                 data={
                     **_bucket(*read.answers),
+                    "effective_public_access_block": effective_block(read.answers[1], account_block),
                     "name": name,
                     "arn": arn,
                     "region": region,
                     "created": iso(bucket.get("CreationDate")),
                 },
-                source=unit.source(read.operations, unit.client("s3"), pages),
+                source=unit.source([*read.operations, "s3control:GetPublicAccessBlock"], unit.client("s3"), pages),
             )

@@ -14,7 +14,9 @@ MACIE = "aws.security_services.macie"
 CONFIG_RECORDER = "aws.security_services.config_recorder"
 
 # The codes these services answer when they were never enabled: a real "off", not a failed read.
-_SECURITY_HUB_OFF = ("InvalidAccessException", "ResourceNotFoundException")
+# Security Hub answers InvalidAccessException for other refusals too; only "Account ... is not
+# subscribed to AWS Security Hub" means never enabled (or disabled): anything else is an error.
+_SECURITY_HUB_OFF = ("InvalidAccessException: is not subscribed to AWS Security Hub",)
 _MACIE_OFF = ("AccessDeniedException", "ResourceNotFoundException")
 
 

@@ -100,7 +100,8 @@ class Detail:
 
     `params`: the call's parameters, a mapping or a callable of the subject and earlier answers.
     `key`: a JMESPath into the answer; an operation that pages is paged and the items under
-    `key` gathered. `absent`: error codes that mean "not configured" (the answer is None).
+    `key` gathered. `absent`: error codes that mean "not configured" (the answer is None); a code
+    AWS uses for more than one thing names what its message must say (`Code: not subscribed`).
     `when`: the call is made only when this holds (the answer is None otherwise). `keep`: after
     the answer, False drops the item: it is not evidence (an AWS-managed key). `service`:
     another service's client (wafv2 for a load balancer).
@@ -126,7 +127,7 @@ class Detail:
                 return paginate(client, method, self.key, **params)[0]
             answer = call(client, method, **params)
         except AwsCallError as exc:
-            if exc.code in self.absent:
+            if any(exc.means(answer) for answer in self.absent):
                 return None
             raise
         return answer if self.key is None else jmespath_path(self.key).search(answer)
@@ -166,6 +167,8 @@ class Listing:
 
     `resource`: the item's field that holds its ARN, or a callable of the item and the `Unit`.
     `data`: a callable of the item and each detail's answer (None for a detail not called).
+    `select`: which listed items are evidence (a callable of the item and the `Unit`), decided
+    before their details are read; None: every item.
     """
 
     kind: str
@@ -176,6 +179,7 @@ class Listing:
     data: Callable[..., dict[str, Any]]
     params: Mapping[str, Any] = field(default_factory=dict)
     details: tuple[Detail, ...] = ()
+    select: Callable[[Any, Unit], bool] | None = None
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -196,6 +200,8 @@ class Listing:
             return
         listed = (f"{self.service}:{self.operation}",)
         for item in items:
+            if self.select is not None and not self.select(item, unit):
+                continue
             resource = item[self.resource] if isinstance(self.resource, str) else self.resource(item, unit)
             try:
                 read = read_details(self.details, unit, self.service, item, listed)

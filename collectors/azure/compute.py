@@ -51,6 +51,9 @@ def _vm(raw: dict[str, Any], extensions: list[dict[str, Any]]) -> dict[str, Any]
     }
 
 
+_OMITTED_AT_DEFAULT = {"network_access_policy": "networkAccessPolicy", "public_network_access": "publicNetworkAccess"}
+
+
 def _managed_disk(raw: dict[str, Any]) -> dict[str, Any]:
     p = props(raw)
     encryption = p.get("encryption") or {}
@@ -61,8 +64,9 @@ def _managed_disk(raw: dict[str, Any]) -> dict[str, Any]:
         "encryption_type": encryption.get("type"),
         "disk_encryption_set_id": encryption.get("diskEncryptionSetId"),
         "ade_enabled": bool((p.get("encryptionSettingsCollection") or {}).get("enabled")),
-        "network_access_policy": p.get("networkAccessPolicy"),
-        "public_network_access": p.get("publicNetworkAccess"),
+        # Left out when ARM leaves them out (disks created before the property existed, or at its
+        # default): a rule judges them at their documented default (`defaults:`), never as null.
+        **{key: p[name] for key, name in _OMITTED_AT_DEFAULT.items() if name in p},
     }
 
 
@@ -78,7 +82,7 @@ class ComputeCollector(SubscriptionCollector):
     - `azure.compute.disk` (disk id): `name`, `location`, `disk_state`, `managed_by`,
       `encryption_type` (`EncryptionAtRestWithPlatformKey`, `...CustomerKey`, ...),
       `disk_encryption_set_id`, `ade_enabled` (Azure Disk Encryption), `network_access_policy`
-      and `public_network_access`.
+      and `public_network_access` (each left out when ARM omits it).
     """
 
     name = "azure.compute"

@@ -21,19 +21,73 @@ GUEST_ROLES = {
 }
 
 
-def _ca_policy(raw: dict[str, Any]) -> dict[str, Any]:
+# Conditions that narrow a policy to some sign-ins (Graph v1.0 conditionalAccessConditionSet): a policy
+# with any of them set does not require MFA for every sign-in. `platforms` and `locations` narrow only
+# when they name less than all or exclude something.
+_NARROWING = (
+    "signInRiskLevels",
+    "userRiskLevels",
+    "servicePrincipalRiskLevels",
+    "insiderRiskLevels",
+    "devices",
+    "clientApplications",
+    "authenticationFlows",
+)
+
+
+def _narrowing(conditions: dict[str, Any]) -> list[str]:
+    found = [name for name in _NARROWING if conditions.get(name)]
+    platforms = conditions.get("platforms") or {}
+    if platforms and (platforms.get("excludePlatforms") or "all" not in (platforms.get("includePlatforms") or [])):
+        found.append("platforms")
+    locations = conditions.get("locations") or {}
+    if locations and (locations.get("excludeLocations") or "All" not in (locations.get("includeLocations") or [])):
+        found.append("locations")
+    return sorted(found)
+
+
+def _grant_controls(grant: dict[str, Any]) -> list[str]:
+    """Every control of the grant, any one of which satisfies an OR policy: the built-in ones (`mfa`,
+    `compliantDevice`, ...), `authentication_strength:<requirementsSatisfied>` (`mfa` for every
+    built-in strength), `terms_of_use` and `custom_factor` entries."""
+    strength = grant.get("authenticationStrength")
+    return [
+        *(grant.get("builtInControls") or []),
+        *([f"authentication_strength:{strength.get('requirementsSatisfied')}"] if strength else []),
+        *("terms_of_use" for _ in grant.get("termsOfUse") or []),
+        *("custom_factor" for _ in grant.get("customAuthenticationFactors") or []),
+    ]
+
+
+def _ca_policy(raw: dict[str, Any], break_glass: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One Conditional Access policy as Graph v1.0 returns it (conditionalAccessPolicy), with what decides
+    whether it requires MFA for everyone: whom and which apps and client app types it covers, what it
+    excludes beyond the configured break-glass accounts, the conditions that narrow it, and its grant."""
     conditions = raw.get("conditions") or {}
     users = conditions.get("users") or {}
+    applications = conditions.get("applications") or {}
     grant = raw.get("grantControls") or {}
+    excluded = [*(users.get("excludeUsers") or []), *(users.get("excludeGroups") or [])]
+    if users.get("excludeGuestsOrExternalUsers"):
+        excluded.append("guestsOrExternalUsers")
     return {
         "id": raw.get("id"),
         "display_name": raw.get("displayName"),
         "state": raw.get("state"),
         "include_users": users.get("includeUsers") or [],
         "exclude_users": users.get("excludeUsers") or [],
-        "include_roles": users.get("includeRoles") or [],
+        "include_groups": users.get("includeGroups") or [],
         "exclude_groups": users.get("excludeGroups") or [],
-        "include_applications": (conditions.get("applications") or {}).get("includeApplications") or [],
+        "include_roles": users.get("includeRoles") or [],
+        "exclude_roles": users.get("excludeRoles") or [],
+        "excluded_beyond_break_glass": sorted(e for e in excluded if str(e).lower() not in break_glass),
+        "include_applications": applications.get("includeApplications") or [],
+        "exclude_applications": applications.get("excludeApplications") or [],
+        "include_user_actions": applications.get("includeUserActions") or [],
+        "client_app_types": conditions.get("clientAppTypes") or [],
+        "narrowing_conditions": _narrowing(conditions),
+        "grant_operator": grant.get("operator"),
+        "grant_controls": _grant_controls(grant),
         "built_in_controls": grant.get("builtInControls") or [],
         "authentication_strength": (grant.get("authenticationStrength") or {}).get("displayName"),
     }
@@ -65,9 +119,13 @@ def _domain(raw: dict[str, Any]) -> dict[str, Any]:
 class EntraPoliciesCollector(TenantCollector):
     """Tenant-wide Entra ID policies, read once per tenant through Microsoft Graph v1.0.
 
-    - `azure.entra.mfa_enforcement` (`<tenant>:mfa_enforcement`): `security_defaults_enabled`
-      and `conditional_access` (each policy's state, included/excluded users and roles,
-      applications, grant controls such as `mfa` and authentication strength). Conditional
+    - `azure.entra.mfa_enforcement` (`<tenant>:mfa_enforcement`): `security_defaults_enabled`,
+      `break_glass_accounts` (the target's configured emergency-access ids) and
+      `conditional_access`: each policy's state, included and excluded users, groups and roles,
+      `excluded_beyond_break_glass`, included and excluded applications and user actions,
+      `client_app_types`, `narrowing_conditions` (risk levels, platforms, locations, device
+      filters, ... that limit it to some sign-ins), `grant_operator` and `grant_controls`
+      (`mfa`, `authentication_strength:mfa`, ...). Conditional
       Access cannot be on while security defaults are, so when security defaults are on and
       Conditional Access is unreadable (no Entra ID P1), `conditional_access` is null.
     - `azure.entra.authorization_policy` (`<tenant>:authorization_policy`):
@@ -119,7 +177,12 @@ class EntraPoliciesCollector(TenantCollector):
             scope=tenant.scope(),
             data={
                 "security_defaults_enabled": enabled,
-                "conditional_access": [_ca_policy(p) for p in policies.body] if policies is not None else None,
+                "break_glass_accounts": list(tenant.break_glass_accounts),
+                "conditional_access": (
+                    [_ca_policy(p, tenant.break_glass_accounts) for p in policies.body]
+                    if policies is not None
+                    else None
+                ),
             },
             source=tenant.source(*replies),
         )

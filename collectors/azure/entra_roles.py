@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from annexa.collectors.azure.client import AzureCallError
@@ -13,6 +16,27 @@ from annexa.model import CollectionError, Fact
 
 DIRECTORY_ROLE = "azure.entra.directory_role"
 ROLE_ASSIGNMENT = "azure.entra.role_assignment"
+_PRIVILEGED_ROLES = Path(__file__).with_name("privileged_roles.json")
+
+
+@cache
+def privileged_role_templates() -> frozenset[str]:
+    """The template ids of the built-in roles Microsoft labels PRIVILEGED (privileged_roles.json names its source)."""
+    return frozenset(json.loads(_PRIVILEGED_ROLES.read_text())["privileged_role_template_ids"])
+
+
+def _privilege(definition: dict[str, Any]) -> dict[str, Any]:
+    """`is_privileged` and where it comes from, or nothing when it cannot be told (a custom role, or
+    a definition that was not returned): the rule then says `error`, never a silent pass.
+
+    Graph v1.0 has no `isPrivileged` (beta only); when a definition carries it, it is Graph's word.
+    Otherwise a built-in role is judged by Microsoft's published list of privileged roles."""
+    if isinstance(definition.get("isPrivileged"), bool):
+        return {"is_privileged": definition["isPrivileged"], "privilege_source": "graph isPrivileged"}
+    if definition.get("isBuiltIn") is True and definition.get("templateId"):
+        template = str(definition["templateId"]).lower()
+        return {"is_privileged": template in privileged_role_templates(), "privilege_source": "built-in roles list"}
+    return {}
 
 
 def _principal(raw: dict[str, Any]) -> dict[str, Any]:
@@ -42,8 +66,11 @@ class EntraRolesCollector(TenantCollector):
       `62e90394-69f5-4237-9190-012177145e10`), `members` (id, type, display name, UPN; a
       guest's UPN contains `#EXT#`) and `member_count`.
     - `azure.entra.role_assignment` (`<tenant>:roleAssignment/<id>`): `role` (display name),
-      `role_definition_id`, `is_privileged` (Graph's flag on the role definition),
-      `directory_scope_id` and `principal` (id, type, display name, UPN).
+      `role_definition_id`, `is_built_in`, `is_privileged` and `privilege_source` (Graph's
+      `isPrivileged` where the definition has it, which v1.0 does not; for a built-in role
+      Microsoft's published list in privileged_roles.json; left out for a custom role, so a
+      rule reading it is `error`), `directory_scope_id` and `principal` (id, type, display
+      name, UPN).
     """
 
     name = "azure.entra.roles"
@@ -85,7 +112,8 @@ class EntraRolesCollector(TenantCollector):
                 data={
                     "role": definition.get("displayName"),
                     "role_definition_id": raw.get("roleDefinitionId"),
-                    "is_privileged": definition.get("isPrivileged"),
+                    "is_built_in": definition.get("isBuiltIn"),
+                    **_privilege(definition),
                     "directory_scope_id": raw.get("directoryScopeId"),
                     "principal": _principal(raw.get("principal") or {"id": raw.get("principalId")}),
                 },

@@ -8,7 +8,7 @@ from typing import Any
 from annexa.collectors.azure.client import AzureCallError, Reply
 from annexa.collectors.azure.collector import TenantCollector
 from annexa.collectors.azure.session import Tenant
-from annexa.model import CollectionError, Fact
+from annexa.model import CollectionError, Fact, parse_timestamp
 
 USER = "azure.entra.user"
 SIGN_IN = "azure.entra.user_sign_in"
@@ -26,7 +26,9 @@ class EntraUsersCollector(TenantCollector):
       (e.g. `DisablePasswordExpiration`, `DisablePasswordStrongPassword`),
       `last_password_change`, `external_user_state` and `external_user_state_changed`.
     - `azure.entra.user_sign_in` (same resource): `user_principal_name`, `user_type`,
-      `account_enabled`, `created`, `last_sign_in`, `last_non_interactive_sign_in`. Sign-in
+      `account_enabled`, `created`, `last_sign_in` (interactive, successful or not),
+      `last_non_interactive_sign_in`, `last_successful_sign_in` (Graph's signInActivity) and
+      `last_activity`, the latest of the three (null when none is recorded). Sign-in
       activity needs Entra ID P1 and AuditLog.Read.All; without them this kind is an error
       (the evidence is missing), while `azure.entra.user` is still collected.
     """
@@ -72,6 +74,17 @@ def _user(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _latest(*stamps: str | None) -> dict[str, str | None]:
+    """`last_activity`: the latest of Graph's sign-in timestamps (a user who signs in only
+    non-interactively, by token refresh, is in use even when the last interactive sign-in is
+    old). Left out when one cannot be read: the rule then says `error`, never a guess."""
+    try:
+        known = [(parse_timestamp(stamp), stamp) for stamp in stamps if stamp]
+    except (TypeError, ValueError):
+        return {}
+    return {"last_activity": max(known)[1] if known else None}
+
+
 def _sign_in(tenant: Tenant, raw: dict[str, Any], resource: str, reply: Reply) -> Fact:
     activity = raw.get("signInActivity") or {}
     return Fact(
@@ -85,6 +98,12 @@ def _sign_in(tenant: Tenant, raw: dict[str, Any], resource: str, reply: Reply) -
             "created": raw.get("createdDateTime"),
             "last_sign_in": activity.get("lastSignInDateTime"),
             "last_non_interactive_sign_in": activity.get("lastNonInteractiveSignInDateTime"),
+            "last_successful_sign_in": activity.get("lastSuccessfulSignInDateTime"),
+            **_latest(
+                activity.get("lastSignInDateTime"),
+                activity.get("lastNonInteractiveSignInDateTime"),
+                activity.get("lastSuccessfulSignInDateTime"),
+            ),
         },
         source=tenant.source(reply),
     )

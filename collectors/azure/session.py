@@ -70,6 +70,8 @@ class Tenant:
     id: str
     graph: RestApi
     principal: str
+    # Emergency-access accounts a Conditional Access policy may exclude (target option break_glass_accounts).
+    break_glass_accounts: tuple[str, ...] = ()
 
     def scope(self) -> dict[str, str]:
         return {"provider": "azure", "tenant": self.id}
@@ -132,7 +134,12 @@ class AzureTarget:
                         "the token names no tenant (tid); set the target's tenant_id",
                         code="UnknownTenant",
                     )
-                self._tenant = Tenant(id=tenant_id.lower(), graph=self.graph, principal=principal)
+                self._tenant = Tenant(
+                    id=tenant_id.lower(),
+                    graph=self.graph,
+                    principal=principal,
+                    break_glass_accounts=self.settings.break_glass_accounts,
+                )
             except AzureCallError as exc:
                 self._tenant = exc
         return self._tenant

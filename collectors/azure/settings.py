@@ -8,7 +8,13 @@
     arm_endpoint: https://management.azure.com                # sovereign clouds: their ARM, Graph and
     graph_endpoint: https://graph.microsoft.com               # login endpoints
     authority: https://login.microsoftonline.com
+    break_glass_accounts: [33333333-3333-4333-8333-333333333333]  # emergency-access object ids
 ```
+
+`break_glass_accounts`: the object ids of emergency-access (break-glass) users or groups that
+a Conditional Access policy may exclude and still count as "MFA required for all users".
+Microsoft recommends excluding them (Manage emergency access accounts in Microsoft Entra ID);
+annexa allows no exclusion it was not told about, so the list is empty unless configured.
 
 Secrets never live in the config: a service principal names the environment
 variable that holds its secret.
@@ -31,6 +37,7 @@ TARGET_OPTIONS: Mapping[str, type] = {
     "arm_endpoint": str,
     "graph_endpoint": str,
     "authority": str,
+    "break_glass_accounts": list,
 }
 CREDENTIAL_TYPES = {
     # DefaultAzureCredential: environment, workload identity, managed identity, Azure CLI, ...
@@ -64,6 +71,7 @@ class AzureSettings:
     arm_endpoint: str = "https://management.azure.com"
     graph_endpoint: str = "https://graph.microsoft.com"
     authority: str = "https://login.microsoftonline.com"
+    break_glass_accounts: tuple[str, ...] = ()
 
 
 def _endpoint(name: str, value: Any) -> str:
@@ -120,6 +128,12 @@ def parse_settings(options: Mapping[str, Any]) -> AzureSettings:
     credential = _credential(options.get("credential") or {})
     if credential.type == "service_principal" and not tenant_id:
         raise ValueError("an azure service_principal credential needs the target's 'tenant_id'")
+    break_glass = options.get("break_glass_accounts", [])
+    if not all(isinstance(b, str) and _GUID.match(b) for b in break_glass):
+        raise ValueError(
+            f"azure option 'break_glass_accounts' must list object ids (GUIDs) of emergency-access "
+            f"users or groups, got {break_glass!r}"
+        )
     defaults = AzureSettings()
     return AzureSettings(
         subscriptions=subscriptions,
@@ -128,4 +142,5 @@ def parse_settings(options: Mapping[str, Any]) -> AzureSettings:
         arm_endpoint=_endpoint("arm_endpoint", options.get("arm_endpoint", defaults.arm_endpoint)),
         graph_endpoint=_endpoint("graph_endpoint", options.get("graph_endpoint", defaults.graph_endpoint)),
         authority=_endpoint("authority", options.get("authority", defaults.authority)),
+        break_glass_accounts=tuple(sorted(b.lower() for b in break_glass)),
     )

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from fakes.azure import fake_azure
-from fakes.azure_world import ARM_ENV, GRAPH_ENV, PROD, SANDBOX, new_world, seed
+from fakes.azure_world import ARM_ENV, BREAK_GLASS_GROUP, GRAPH_ENV, PROD, SANDBOX, new_world, seed
 
 ANNEXA = str(Path(sys.executable).with_name("annexa"))
 
@@ -34,6 +34,7 @@ def test_seeded_tenant_end_to_end(tmp_path: Path) -> None:
             f"      arm_endpoint: {world.arm_endpoint}\n"
             f"      graph_endpoint: {world.graph_endpoint}\n"
             f"      credential: {{type: access_token_env, arm_token_env: {ARM_ENV}, graph_token_env: {GRAPH_ENV}}}\n"
+            f"      break_glass_accounts: [{BREAK_GLASS_GROUP}]\n"
         )
         check = _annexa(env, tmp_path, "check")
         assert check.returncode == 0, check.stderr

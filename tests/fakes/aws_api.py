@@ -30,11 +30,9 @@ from botocore.stub import Stubber
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.session import GLOBAL, AwsAccount
 from annexa.collectors.aws.spec import Listing, Setting
-from annexa.collectors.registry import load_registry
-from annexa.mappings.catalog import load_catalog
-from annexa.mappings.evaluate import evaluate
-from annexa.mappings.rules import builtin_rule_files, load_rules
 from annexa.model import CollectionError, Fact
+
+from .verdicts import verdicts as platform_verdicts
 
 __all__ = ["ModelledApi", "assert_pages_and_errors", "modelled_account", "stubbed_account", "verdicts"]
 
@@ -52,6 +50,8 @@ def _fake(shape: Shape, name: str, n: int, depth: int = 0) -> Any:
         return [_fake(shape.member, name, n, depth + 1)] if depth <= 6 else []
     if shape.type_name == "map":
         return {f"{name}-key-{n}": _fake(shape.value, name, n, depth + 1)} if depth <= 6 else {}
+    if shape.type_name == "string" and name.endswith("Document"):
+        return '{"Statement": []}'  # IAM policy documents are JSON; the model says only "string"
     if shape.type_name == "string":
         return shape.enum[0] if shape.enum else f"{name}-{n}"
     if shape.type_name in ("integer", "long"):
@@ -150,11 +150,7 @@ def stubbed_account(service: str) -> tuple[AwsAccount, Stubber]:
 
 def verdicts(facts: list[Fact]) -> dict[tuple[str, str], str]:
     """Each built-in AWS rule's status per resource over `facts`."""
-    registry = load_registry()
-    aws_rules = [path for path in builtin_rule_files() if path.name == "aws.yaml"]
-    rules = load_rules(aws_rules, registry.kinds(), set(load_catalog().ids()))
-    now = datetime.now(timezone.utc)
-    return {(r.rule, r.resource): r.status for r in evaluate(facts, [], rules, now, registry.kinds())}
+    return platform_verdicts(facts, "aws")
 
 
 def _collect(collector: AwsCollector, api: ModelledApi, failing: str | None = None, call: int = 1) -> list[Any]:

@@ -16,6 +16,9 @@ PROD = "11111111-1111-4111-8111-111111111111"
 SANDBOX = "22222222-2222-4222-8222-222222222222"
 GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
 SECURITY_READER = "5d6b6bb7-de71-4623-b4af-96380a352509"
+# The emergency-access group the MFA policy excludes, configured as the target's break_glass_accounts.
+BREAK_GLASS_GROUP = "0f6a0b1a-0000-4000-8000-0000000000ee"
+CUSTOM_ROLE = "4e1a2b3c-0000-4000-8000-00000000c0de"
 
 
 ARM_ENV, GRAPH_ENV = "ANNEXA_TEST_ARM_TOKEN", "ANNEXA_TEST_GRAPH_TOKEN"
@@ -50,6 +53,7 @@ class Seeded:
             "arm_endpoint": self.world.arm_endpoint,
             "graph_endpoint": self.world.graph_endpoint,
             "credential": {"type": "access_token_env", "arm_token_env": ARM_ENV, "graph_token_env": GRAPH_ENV},
+            "break_glass_accounts": [BREAK_GLASS_GROUP],
             **extra,
         }
 
@@ -764,7 +768,7 @@ def _entra(world: FakeAzure) -> list[Expectation]:
                         "includeUsers": ["All"],
                         "excludeUsers": [],
                         "includeRoles": [],
-                        "excludeGroups": ["0f6a0b1a-0000-4000-8000-0000000000ee"],
+                        "excludeGroups": [BREAK_GLASS_GROUP],
                     },
                     "applications": {"includeApplications": ["All"]},
                     "clientAppTypes": ["all"],
@@ -825,6 +829,7 @@ def _entra(world: FakeAzure) -> list[Expectation]:
         created: int = 400,
         last_sign_in: int | None = 2,
         policies: str | None = None,
+        non_interactive: int | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
         body = {
@@ -842,8 +847,8 @@ def _entra(world: FakeAzure) -> list[Expectation]:
         }
         body["signInActivity"] = {
             "lastSignInDateTime": _ago(last_sign_in) if last_sign_in is not None else None,
-            "lastNonInteractiveSignInDateTime": None,
-            "lastSuccessfulSignInDateTime": None,
+            "lastNonInteractiveSignInDateTime": _ago(non_interactive) if non_interactive is not None else None,
+            "lastSuccessfulSignInDateTime": _ago(non_interactive) if non_interactive is not None else None,
         }
         return body
 
@@ -868,7 +873,9 @@ def _entra(world: FakeAzure) -> list[Expectation]:
         externalUserStateChangeDateTime=_ago(300),
     )
     frank = user("a7a7a7a7-0000-4000-8000-000000000007", "frank@contoso.com")
-    users = [alice, bob, carol, dave, eve, mallory, frank]
+    # a service account: no interactive sign-in for 200 days, token refreshes three days ago
+    gina = user("a8a8a8a8-0000-4000-8000-000000000008", "gina@contoso.com", last_sign_in=200, non_interactive=3)
+    users = [alice, bob, carol, dave, eve, mallory, frank, gina]
     world.collection("graph", "/v1.0/users", users, page_size=3)
 
     def member(u: dict[str, Any]) -> dict[str, Any]:
@@ -910,7 +917,6 @@ def _entra(world: FakeAzure) -> list[Expectation]:
                 "displayName": "Global Administrator",
                 "isBuiltIn": True,
                 "isEnabled": True,
-                "isPrivileged": True,
                 "templateId": GLOBAL_ADMIN,
             },
             {
@@ -918,8 +924,14 @@ def _entra(world: FakeAzure) -> list[Expectation]:
                 "displayName": "Security Reader",
                 "isBuiltIn": True,
                 "isEnabled": True,
-                "isPrivileged": True,
                 "templateId": SECURITY_READER,
+            },
+            {
+                "id": CUSTOM_ROLE,
+                "displayName": "Contoso app registrar",
+                "isBuiltIn": False,
+                "isEnabled": True,
+                "templateId": CUSTOM_ROLE,
             },
         ],
     )
@@ -940,6 +952,7 @@ def _entra(world: FakeAzure) -> list[Expectation]:
             assignment("ra-alice", GLOBAL_ADMIN, alice),
             assignment("ra-mallory", GLOBAL_ADMIN, mallory),
             assignment("ra-dave", SECURITY_READER, dave),
+            assignment("ra-frank", CUSTOM_ROLE, frank),
         ],
     )
 
@@ -956,10 +969,13 @@ def _entra(world: FakeAzure) -> list[Expectation]:
         Expectation("azure.entra.privileged-roles-no-guests", f"{TENANT}:roleAssignment/ra-alice", "pass"),
         Expectation("azure.entra.privileged-roles-no-guests", f"{TENANT}:roleAssignment/ra-mallory", "fail"),
         Expectation("azure.entra.privileged-roles-no-guests", f"{TENANT}:roleAssignment/ra-dave", "fail"),
+        # a custom role: whether it is privileged cannot be told from Graph v1.0
+        Expectation("azure.entra.privileged-roles-no-guests", f"{TENANT}:roleAssignment/ra-frank", "error"),
         Expectation("azure.entra.stale-guest-invitations", u_res(dave), "fail"),
         Expectation("azure.entra.strong-passwords", u_res(alice), "pass"),
         Expectation("azure.entra.strong-passwords", u_res(eve), "fail"),
         Expectation("azure.entra.stale-accounts", u_res(alice), "pass"),
         Expectation("azure.entra.stale-accounts", u_res(bob), "fail"),
+        Expectation("azure.entra.stale-accounts", u_res(gina), "pass"),  # in use non-interactively
         Expectation("azure.entra.stale-accounts", u_res(dave), "pass"),  # invited 60 days ago, never signed in
     ]

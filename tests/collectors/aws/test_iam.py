@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import botocore
 import pytest
 from fakes.aws import ACCOUNT
-from fakes.aws_api import assert_pages_and_errors
+from fakes.aws_api import assert_pages_and_errors, verdicts
 
 from annexa.collectors.aws.credential_report import fetch_credential_report, parse_credential_report
 from annexa.collectors.aws.errors import AwsCallError
@@ -162,11 +164,18 @@ def test_credential_report_polling_is_bounded():
 
 
 def test_reads_the_password_policy_policies_and_the_credential_report() -> None:
-    assert IamCollector.kinds == ("aws.iam.password_policy", "aws.iam.user", "aws.iam.root_account", "aws.iam.policy")
+    assert IamCollector.kinds == (
+        "aws.iam.password_policy",
+        "aws.iam.user",
+        "aws.iam.root_account",
+        "aws.iam.policy",
+        "aws.iam.inline_policies",
+    )
     assert IamCollector.permissions == (
         "iam:GetAccountPasswordPolicy",
         "iam:ListPolicies",
         "iam:GetPolicyVersion",
+        "iam:GetAccountAuthorizationDetails",
         "iam:GenerateCredentialReport",
         "iam:GetCredentialReport",
         "iam:GetAccountSummary",
@@ -175,5 +184,43 @@ def test_reads_the_password_policy_policies_and_the_credential_report() -> None:
 
 def test_every_page_is_read_and_a_failed_call_is_error_evidence() -> None:
     # A policy version's document is JSON (URL-encoded by the raw API); the model says only "string".
-    document = {"GetPolicyVersion": {"PolicyVersion": {"Document": '{"Statement": []}'}}}
-    assert_pages_and_errors(IamCollector(report_attempts=1, report_delay=0), document)
+    # GetAccountAuthorizationDetails: users only, so each page holds one principal (groups and roles are
+    # read by the same listing: test_inline_policies_of_users_groups_and_roles_granting_star_on_star).
+    answers = {
+        "GetPolicyVersion": {"PolicyVersion": {"Document": '{"Statement": []}'}},
+        "GetAccountAuthorizationDetails": {"GroupDetailList": [], "RoleDetailList": []},
+    }
+    assert_pages_and_errors(IamCollector(report_attempts=1, report_delay=0), answers)
+
+
+def _botocore_example(operation: str) -> dict[str, str]:
+    """The input of botocore's own example for an IAM write (botocore/data/iam/2010-05-08/examples-1.json)."""
+    path = Path(botocore.__file__).parent / "data/iam/2010-05-08/examples-1.json"
+    [example] = json.loads(path.read_text())["examples"][operation]
+    return example["input"]
+
+
+def test_inline_policies_of_users_groups_and_roles_granting_star_on_star(mocked, run):
+    """botocore's examples: user Bob's AllAccessPolicy and group Admins' AllPerms allow "*" on "*"
+    (a single Statement object, not a list); role S3Access's S3AccessPolicy allows only s3:*."""
+    iam = mocked.client("iam")
+    user = iam.create_user(UserName="Bob")["User"]["Arn"]
+    iam.put_user_policy(**_botocore_example("PutUserPolicy"))
+    group = iam.create_group(GroupName="Admins")["Group"]["Arn"]
+    iam.put_group_policy(**_botocore_example("PutGroupPolicy"))
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    role = iam.create_role(RoleName="S3Access", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(**_botocore_example("PutRolePolicy"))
+    plain = iam.create_user(UserName="no-inline")["User"]["Arn"]
+    out = run(IamCollector(report_delay=0))
+    facts = {f.resource: f for f in out.of("aws.iam.inline_policies")}
+    assert set(facts) == {user, group, role, plain}
+    assert facts[role].data["principal_type"] == "role" and facts[role].data["name"] == "S3Access"
+    assert [(p["name"], p["grants_star_on_star"]) for p in facts[role].data["policies"]] == [("S3AccessPolicy", False)]
+    assert facts[plain].data["policies"] == []
+    found = verdicts(out.facts)
+    rule = "aws.iam.no-star-inline-policies"
+    assert [found[(rule, arn)] for arn in (user, group, role, plain)] == ["fail", "fail", "pass", "pass"]

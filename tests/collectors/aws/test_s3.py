@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fakes.aws import ACCOUNT
-from fakes.aws_api import assert_pages_and_errors
+from fakes.aws_api import assert_pages_and_errors, verdicts
 
 from annexa.collectors.aws.s3 import S3Collector
 
@@ -102,3 +102,52 @@ def test_reads_every_bucket_in_its_region_and_the_account_block() -> None:
 
 def test_the_account_block_is_error_evidence_when_its_read_fails() -> None:
     assert_pages_and_errors(S3Collector())
+
+
+RULE = "aws.s3.bucket-public-access-block"
+
+
+def _public_block_verdicts(mocked, run, bucket_block, account_block):
+    mocked.client("s3").create_bucket(Bucket="shared-assets")
+    if bucket_block is not None:
+        mocked.client("s3").put_public_access_block(Bucket="shared-assets", PublicAccessBlockConfiguration=bucket_block)
+    if account_block is not None:
+        mocked.client("s3control").put_public_access_block(
+            AccountId=ACCOUNT, PublicAccessBlockConfiguration=account_block
+        )
+    out = run(S3Collector())
+    [fact] = out.of("aws.s3.bucket")
+    return fact.data["effective_public_access_block"], verdicts(out.facts).get((RULE, fact.resource))
+
+
+def test_the_account_block_protects_a_bucket_without_its_own(mocked, run):
+    """S3 applies the stricter of the bucket's and the account's block: an account fully blocked makes
+    every bucket non-public whatever the bucket says (a false fail before)."""
+    effective, status = _public_block_verdicts(mocked, run, None, BLOCK_ALL)
+    assert effective == BLOCK_ALL and status == "pass"
+
+
+def test_each_setting_is_the_stricter_of_bucket_and_account(mocked, run):
+    half = {**BLOCK_ALL, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
+    other_half = {**BLOCK_ALL, "BlockPublicAcls": False, "IgnorePublicAcls": False}
+    effective, status = _public_block_verdicts(mocked, run, half, other_half)
+    assert effective == BLOCK_ALL and status == "pass"
+
+
+def test_neither_blocks_everything(mocked, run):
+    half = {**BLOCK_ALL, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
+    effective, status = _public_block_verdicts(mocked, run, half, half)
+    assert effective == half and status == "fail"
+
+
+def test_an_unreadable_account_block_leaves_the_unblocked_settings_unknown(mocked, run, deny):
+    deny("s3control", "GetPublicAccessBlock")
+    half = {**BLOCK_ALL, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
+    effective, status = _public_block_verdicts(mocked, run, half, None)
+    assert effective == {"BlockPublicAcls": True, "IgnorePublicAcls": True} and status == "error"
+
+
+def test_a_fully_blocked_bucket_needs_no_account_block(mocked, run, deny):
+    deny("s3control", "GetPublicAccessBlock")
+    effective, status = _public_block_verdicts(mocked, run, BLOCK_ALL, None)
+    assert effective == BLOCK_ALL and status == "pass"

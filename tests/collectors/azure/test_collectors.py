@@ -76,7 +76,7 @@ def test_missing_token_is_error_evidence(seeded: Seeded, run_azure: Callable[...
 def test_sign_in_activity_without_licence(seeded: Seeded, run_azure: Callable[..., Collected]) -> None:
     seeded.world.no_premium = True
     collected = run_azure(seeded.options(), names=("azure.entra.users",))
-    assert len(collected.of("azure.entra.user")) == 7 and not collected.of("azure.entra.user_sign_in")
+    assert len(collected.of("azure.entra.user")) == 8 and not collected.of("azure.entra.user_sign_in")
     (error,) = collected.errors
     assert error.kinds == ("azure.entra.user_sign_in",)
     assert error.code == "Authentication_RequestFromNonPremiumTenantOrB2CTenant"

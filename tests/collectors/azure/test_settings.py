@@ -77,3 +77,11 @@ def test_config_load_reports_file_and_line(tmp_path: Path) -> None:
     message = str(info.value)
     assert message.startswith(f"{config}:3:") and "client_secret_env" in message and "\n" not in message
     assert "hunter2" not in message
+
+
+def test_break_glass_accounts_are_object_ids() -> None:
+    settings = parse_settings({"break_glass_accounts": ["0F6A0B1A-0000-4000-8000-0000000000EE"]})
+    assert settings.break_glass_accounts == ("0f6a0b1a-0000-4000-8000-0000000000ee",)
+    assert parse_settings({}).break_glass_accounts == ()
+    with pytest.raises(ValueError, match="break_glass_accounts' must list object ids"):
+        parse_settings({"break_glass_accounts": ["breakglass@contoso.com"]})
