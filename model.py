@@ -115,6 +115,9 @@ class Source:
     pages: int | None = None
     endpoint: str | None = None
     imported: Mapping[str, str] | None = None
+    # (requested URL, URL that answered) of each read the source redirected, e.g. a renamed repository:
+    # the evidence names where it really came from.
+    redirects: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"operations": list(self.operations), "principal": self.principal}
@@ -124,6 +127,8 @@ class Source:
             out["endpoint"] = self.endpoint
         if self.imported is not None:
             out["imported"] = dict(self.imported)
+        if self.redirects:
+            out["redirects"] = [list(pair) for pair in self.redirects]
         return out
 
     @classmethod
@@ -134,6 +139,7 @@ class Source:
             pages=raw.get("pages"),
             endpoint=raw.get("endpoint"),
             imported=raw.get("imported"),
+            redirects=tuple((str(a), str(b)) for a, b in raw.get("redirects", ())),
         )
 
 

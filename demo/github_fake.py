@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 from annexa.demo.material import shift_dates
 
-__all__ = ["EXAMPLES", "FakeGitHub", "Keyed", "error", "example", "fake_github", "seeded_org"]
+__all__ = ["EXAMPLES", "FakeGitHub", "Keyed", "Moved", "error", "example", "fake_github", "seeded_org"]
 
 EXAMPLES = json.loads((Path(__file__).parent / "data" / "github-openapi-examples.json").read_text())["examples"]
 _DOCS = "https://docs.github.com/rest"
@@ -45,6 +45,14 @@ def example(name: str) -> Any:
 def error(status: int, message: str, **extra: Any) -> tuple[int, dict[str, Any]]:
     """GitHub's error body (basic-error; validation-error with `errors`) for a status."""
     return status, {"message": message, "documentation_url": _DOCS, "status": str(status), **extra}
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A renamed or transferred repository: GitHub answers 301 with the new API location
+    (REST docs, "Best practices: follow redirects"; body `{"message": "Moved Permanently", "url": ...}`)."""
+
+    path: str
 
 
 @dataclass
@@ -117,6 +125,14 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             route = fake.routes.get(key, fake.routes.get(parsed.path))
             if route is None:
                 self._send(*error(404, "Not Found"))
+                return
+            if isinstance(route, Moved):
+                location = f"{fake.url}{route.path}"
+                self._send(
+                    301,
+                    {"message": "Moved Permanently", "url": location, "documentation_url": _DOCS},
+                    {"Location": location},
+                )
                 return
             status, body = route if isinstance(route, tuple) else (200 if self.command == "GET" else 201, route)
             if isinstance(body, (list, Keyed)) and status == 200:

@@ -124,7 +124,17 @@ class _OrgReader:
         self.production = production
 
     def _source(self, operations: list[str], pages: int | None = None) -> Source:
-        return Source(tuple(operations), self.client.principal, pages=pages, endpoint=self.client.base_url)
+        """Where the fact came from, with every read of these operations that a redirect answered elsewhere."""
+        reads = {op.removeprefix("GET ") for op in operations}
+        base = self.client.base_url.rstrip("/")
+        redirects = tuple(
+            (requested, final)
+            for requested, final in self.client.redirects
+            if requested.removeprefix(base).split("?", 1)[0] in reads
+        )
+        return Source(
+            tuple(operations), self.client.principal, pages=pages, endpoint=self.client.base_url, redirects=redirects
+        )
 
     def _error(self, kinds: tuple[str, ...], err: GitHubError, resource: str | None = None) -> CollectionError:
         return CollectionError(

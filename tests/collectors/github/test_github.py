@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from fakes.github import FakeGitHub, Keyed, error, example, fake_github, seeded_org
+from fakes.github import FakeGitHub, Keyed, Moved, error, example, fake_github, seeded_org
 
 from annexa.collectors.base import Target
 from annexa.collectors.github.client import GitHubClient, GitHubError
@@ -18,7 +18,7 @@ from annexa.collectors.registry import load_registry
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import builtin_rule_files, load_rules
-from annexa.model import CollectionError, Fact
+from annexa.model import CollectionError, Fact, Source
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 
@@ -259,3 +259,20 @@ def test_client_rejects_unreachable_hosts_as_errors() -> None:
     with pytest.raises(GitHubError) as info:
         GitHubClient("http://127.0.0.1:9", "t").get("/orgs/acme")
     assert info.value.code == "unreachable"
+
+
+def test_a_redirected_read_names_where_the_evidence_really_came_from(github: FakeGitHub, context) -> None:  # type: ignore[no-untyped-def]
+    """GitHub answers a renamed repository's URLs with 301 to /repositories/{id}/...: the fact is read
+    from there, and its source records both URLs, so the evidence names what really answered."""
+    github.routes["/repositories/42/environments"] = github.routes["/repos/acme/api/environments"]
+    github.routes["/repos/acme/api/environments"] = Moved("/repositories/42/environments")
+    items = _collect(github, context)
+    assert not [i for i in items if isinstance(i, CollectionError)]
+    sources = {f.resource.rsplit("/", 1)[-1]: f.source.to_dict() for f in items if f.kind == "github.repo"}
+    assert sources["api"]["redirects"] == [
+        [f"{github.url}/repos/acme/api/environments", f"{github.url}/repositories/42/environments"]
+    ]
+    assert "redirects" not in sources["web"]
+    assert Source.from_dict(sources["api"]).redirects == (
+        (f"{github.url}/repos/acme/api/environments", f"{github.url}/repositories/42/environments"),
+    )
