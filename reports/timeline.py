@@ -21,12 +21,11 @@ from typing import Any
 
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.rollup import Attestation
+from annexa.mappings.rollup import Attestation, control_statuses
 from annexa.model import Result
 from annexa.reports.attested import attestations_for
 from annexa.reports.period import Period
 from annexa.reports.settings import RunSettings, run_settings
-from annexa.reports.soa import soa_statuses
 
 __all__ = ["FRESH_EXCLUDED", "Segment", "Timeline", "daily_statuses", "segments"]
 
@@ -113,12 +112,20 @@ def daily_statuses(
         judged_by.append(run.seq)
         not_of_the_day = date.fromisoformat(run.started_at[:10]) != day
         end_of_day = datetime.combine(day + timedelta(days=1), time(), timezone.utc)
-        for status in soa_statuses(
-            store, run, catalog, now=end_of_day, results=cached[1], settings=cached[2], attestations=cached[3]
-        ):
-            if status.control in wanted:
-                statuses[status.control].append(status.status)
-                carried[status.control].append(not_of_the_day or status.control in cached[4])
+        settings = cached[2]
+        day_statuses = control_statuses(  # as soa_statuses judges them, the status alone
+            catalog,
+            cached[1],
+            end_of_day,
+            decisions=settings.decisions,
+            default_max_age=settings.default_max_age,
+            attestations=cached[3],
+            max_age_by_kind=settings.max_age_by_kind,
+        )
+        for control, status in day_statuses.items():
+            if control in wanted:
+                statuses[control].append(status)
+                carried[control].append(not_of_the_day or control in cached[4])
     return Timeline(days, statuses, judged_by, carried)
 
 
