@@ -553,6 +553,22 @@ class Store:
         join = _ResultJoin(rules, batches, classes)
         return [join(key, state[key]) for key in sorted(state)]
 
+    def distinct_results(self, run: RunInfo) -> list[Result]:
+        """One result per distinct (rule, status, batch, controls) of the run, without resource or
+        message: enough for a judgment that depends on nothing else (a control's status: which
+        statuses, classes and collection times its evidence has, not how many resources), without
+        one object per resource."""
+        manifest = self.manifest(run.seq)
+        join = _ResultJoin(self._rules_of(manifest), manifest.get("batches", {}), self.evidence_classes(run))
+        distinct = {
+            (rule, value[0], value[2], None if value[3] is None else tuple(value[3]))
+            for (rule, _resource), value in self.result_state(run.seq).items()
+        }
+        return [
+            join((rule, ""), (status, "", batch, controls, None))
+            for rule, status, batch, controls in sorted(distinct, key=repr)
+        ]
+
     def result_changes(self, before: RunInfo, after: RunInfo) -> list[tuple[Result | None, Result | None]]:
         """(result in `before`, result in `after`) per rule x resource that changed (None = absent)."""
         old, new = self.result_state(before.seq), self.result_state(after.seq)
