@@ -550,7 +550,24 @@ class Store:
         rules, batches = self._rules_of(manifest), manifest.get("batches", {})
         classes = self.evidence_classes(run)
         state = self.result_state(run.seq)
-        return [_result(key, state[key], rules, batches, classes) for key in sorted(state)]
+        join = _ResultJoin(rules, batches, classes)
+        return [join(key, state[key]) for key in sorted(state)]
+
+    def distinct_results(self, run: RunInfo) -> list[Result]:
+        """One result per distinct (rule, status, batch, controls) of the run, without resource or
+        message: enough for a judgment that depends on nothing else (a control's status: which
+        statuses, classes and collection times its evidence has, not how many resources), without
+        one object per resource."""
+        manifest = self.manifest(run.seq)
+        join = _ResultJoin(self._rules_of(manifest), manifest.get("batches", {}), self.evidence_classes(run))
+        distinct = {
+            (rule, value[0], value[2], None if value[3] is None else tuple(value[3]))
+            for (rule, _resource), value in self.result_state(run.seq).items()
+        }
+        return [
+            join((rule, ""), (status, "", batch, controls, None))
+            for rule, status, batch, controls in sorted(distinct, key=repr)
+        ]
 
     def result_changes(self, before: RunInfo, after: RunInfo) -> list[tuple[Result | None, Result | None]]:
         """(result in `before`, result in `after`) per rule x resource that changed (None = absent)."""
@@ -558,13 +575,12 @@ class Store:
         old_m, new_m = self.manifest(before.seq), self.manifest(after.seq)
         old_rules, new_rules = self._rules_of(old_m), self._rules_of(new_m)
         old_classes, new_classes = self.evidence_classes(before), self.evidence_classes(after)
+        old_join = _ResultJoin(old_rules, old_m.get("batches", {}), old_classes)
+        new_join = _ResultJoin(new_rules, new_m.get("batches", {}), new_classes)
         pairs = []
         for key in sorted(_changed(old, new, before.seq, after.seq, value_len=4)):
             pairs.append(
-                (
-                    _result(key, old[key], old_rules, old_m.get("batches", {}), old_classes) if key in old else None,
-                    _result(key, new[key], new_rules, new_m.get("batches", {}), new_classes) if key in new else None,
-                )
+                (old_join(key, old[key]) if key in old else None, new_join(key, new[key]) if key in new else None)
             )
         return pairs
 
@@ -875,29 +891,50 @@ def _show(value: tuple[Any, ...]) -> str:
     return str(value[0]) if len(value) == 5 else f"{value[0][:16]}… (batch {value[1]})"
 
 
-def _result(
-    key: tuple[str, str],
-    value: tuple[Any, ...],
-    rules: Mapping[str, Mapping[str, Any]],
-    batches: Mapping[str, Mapping[str, Any]],
-    classes: Mapping[str, str],
-) -> Result:
-    status, message, batch_key, controls, _since = value
-    rule = rules.get(key[0]) or {}
-    batch = (batches.get(batch_key) or {}) if batch_key else {}
-    kind = rule.get("fact", "")
-    return Result(
-        rule=key[0],
-        controls=tuple(controls if controls is not None else rule.get("controls", [])),
-        kind=kind,
-        resource=key[1],
-        scope=dict(batch.get("scope", {})),
-        status=status,
-        severity=rule.get("severity", ""),
-        message=message,
-        collected_at=batch.get("collected_at", ""),
-        evidence_class=classes.get(kind) or evidence_class_for_kind(kind),
-    )
+class _ResultJoin:
+    """Joins result-state rows with their run's rules (controls, severity), batches (scope, time)
+    and evidence classes. A run has thousands of results but few rules and batches: each is looked
+    up once, not once per result."""
+
+    def __init__(
+        self,
+        rules: Mapping[str, Mapping[str, Any]],
+        batches: Mapping[str, Mapping[str, Any]],
+        classes: Mapping[str, str],
+    ) -> None:
+        self._rules, self._batches, self._classes = rules, batches, classes
+        self._by_rule: dict[str, tuple[tuple[str, ...], str, str, str]] = {}
+        self._by_batch: dict[Any, tuple[Mapping[str, Any], str]] = {}
+
+    def __call__(self, key: tuple[str, str], value: tuple[Any, ...]) -> Result:
+        status, message, batch_key, controls, _since = value
+        joined = self._by_rule.get(key[0])
+        if joined is None:
+            rule = self._rules.get(key[0]) or {}
+            kind = rule.get("fact", "")
+            evidence_class = self._classes.get(kind) or evidence_class_for_kind(kind)
+            joined = self._by_rule[key[0]] = (
+                tuple(rule.get("controls", [])),
+                kind,
+                rule.get("severity", ""),
+                evidence_class,
+            )
+        batch = self._by_batch.get(batch_key)
+        if batch is None:
+            found = (self._batches.get(batch_key) or {}) if batch_key else {}
+            batch = self._by_batch[batch_key] = (found.get("scope", {}), found.get("collected_at", ""))
+        return Result(
+            rule=key[0],
+            controls=joined[0] if controls is None else tuple(controls),
+            kind=joined[1],
+            resource=key[1],
+            scope=dict(batch[0]),  # each result its own copy, as before
+            status=status,
+            severity=joined[2],
+            message=message,
+            collected_at=batch[1],
+            evidence_class=joined[3],
+        )
 
 
 @dataclass

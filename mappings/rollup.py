@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from annexa.mappings.catalog import Catalog
@@ -37,6 +38,7 @@ __all__ = [
     "OPERATING_CLASSES",
     "Attestation",
     "ControlStatus",
+    "control_statuses",
     "ScopeDecision",
     "rollup",
 ]
@@ -228,7 +230,7 @@ def rollup(
                 justification=decision.justification,
                 owner=decision.owner,
                 status=status,
-                last_evidence_at=max(times, key=parse_timestamp) if times else None,
+                last_evidence_at=max(times, key=_timestamp) if times else None,
                 counts=counts,
                 rules=tuple(sorted({r.rule for r in control_results})),
                 stale_since=stale_since,
@@ -246,6 +248,42 @@ def rollup(
             )
         )
     return out
+
+
+def control_statuses(
+    catalog: Catalog,
+    results: Iterable[Result],
+    now: datetime,
+    decisions: Mapping[str, ScopeDecision] | None = None,
+    default_max_age: timedelta | None = None,
+    attestations: Iterable[Attestation] = (),
+    max_age_by_kind: Mapping[str, timedelta] | None = None,
+) -> dict[str, str]:
+    """control -> status, in catalog order, exactly as `rollup` judges it, without the rest of
+    `ControlStatus` (counts, targets, flags): the daily timeline judges every day of a period
+    and needs the status alone."""
+    decisions = decisions or {}
+    evidence_of: dict[str, list[Result]] = {}
+    for result in results:
+        if result.status != "not_applicable":
+            for control in result.controls:
+                evidence_of.setdefault(control, []).append(result)
+    newest: dict[str, Attestation] = {}
+    for item in attestations:
+        if item.counted and (item.control not in newest or item.sequence > newest[item.control].sequence):
+            newest[item.control] = item
+    out: dict[str, str] = {}
+    for control in catalog:
+        decision = decisions.get(control.id, ScopeDecision())
+        if not decision.applicable:
+            out[control.id] = "excluded"
+            continue
+        ages = _Ages(now, decision.max_age, max_age_by_kind or {}, default_max_age)
+        out[control.id] = _status(evidence_of.get(control.id, []), newest.get(control.id), now, ages)[0]
+    return out
+
+
+_timestamp = lru_cache(maxsize=4096)(parse_timestamp)  # a run's results share a few collection times
 
 
 def _class_rank(evidence_class: str) -> int:
@@ -267,7 +305,7 @@ class _Ages:
         if not result.collected_at:
             return False  # a result without a collection time cannot prove it is fresh
         max_age = self.control_max_age or self.by_kind.get(result.kind) or self.default
-        return max_age is None or self.now - parse_timestamp(result.collected_at) <= max_age
+        return max_age is None or self.now - _timestamp(result.collected_at) <= max_age
 
 
 def _status(
@@ -290,7 +328,7 @@ def _status(
     stale = [r for r in evidence if not ages.fresh(r)]
     if stale:
         undated = any(not r.collected_at for r in stale)
-        since = "" if undated else min((r.collected_at for r in stale), key=parse_timestamp)
+        since = "" if undated else min((r.collected_at for r in stale), key=_timestamp)
         return "stale", _strongest(stale), since
     other_fail = [r for r in fresh if r.status == "fail"]  # documents (and attestation-class results)
     if other_fail:

@@ -21,12 +21,11 @@ from typing import Any
 
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.rollup import Attestation
+from annexa.mappings.rollup import Attestation, control_statuses
 from annexa.model import Result
 from annexa.reports.attested import attestations_for
 from annexa.reports.period import Period
 from annexa.reports.settings import RunSettings, run_settings
-from annexa.reports.soa import soa_statuses
 
 __all__ = ["FRESH_EXCLUDED", "Segment", "Timeline", "daily_statuses", "segments"]
 
@@ -107,18 +106,29 @@ def daily_statuses(
         run = runs[position]
         if cached is None or cached[0] != run.seq:  # one run's results in memory at a time
             settings = run_settings(store, run, fallback_max_age_by_kind)
-            results = store.results(run)
+            if any(batch.get("carried_from") for batch in store.manifest(run.seq).get("batches", {}).values()):
+                results = store.results(run)  # which controls' evidence was carried needs every result
+            else:
+                results = store.distinct_results(run)  # a status depends on no more than the distinct results
             attested = attestations_for(store, run, settings)
             cached = (run.seq, results, settings, attested, _carried_controls(store, run, results))
         judged_by.append(run.seq)
         not_of_the_day = date.fromisoformat(run.started_at[:10]) != day
         end_of_day = datetime.combine(day + timedelta(days=1), time(), timezone.utc)
-        for status in soa_statuses(
-            store, run, catalog, now=end_of_day, results=cached[1], settings=cached[2], attestations=cached[3]
-        ):
-            if status.control in wanted:
-                statuses[status.control].append(status.status)
-                carried[status.control].append(not_of_the_day or status.control in cached[4])
+        settings = cached[2]
+        day_statuses = control_statuses(  # as soa_statuses judges them, the status alone
+            catalog,
+            cached[1],
+            end_of_day,
+            decisions=settings.decisions,
+            default_max_age=settings.default_max_age,
+            attestations=cached[3],
+            max_age_by_kind=settings.max_age_by_kind,
+        )
+        for control, status in day_statuses.items():
+            if control in wanted:
+                statuses[control].append(status)
+                carried[control].append(not_of_the_day or control in cached[4])
     return Timeline(days, statuses, judged_by, carried)
 
 

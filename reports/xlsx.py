@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping, Sequence
+from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,13 +68,19 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
             ws.column_dimensions[get_column_letter(col)].width = column.width
         wrap = Alignment(wrap_text=True, vertical="top")
         top = Alignment(vertical="top")
+        styles: dict[bool, Any] = {}  # the body cells' two styles, registered with the book once
         for row_number, row in enumerate(sheet.rows, 2):
             for col, column in enumerate(sheet.columns, 1):
                 cell = ws.cell(row=row_number, column=col)
                 cell.value = text_cell(row.get(column.key))
                 cell.data_type = "s"  # openpyxl would otherwise make `=...` a formula
-                cell.quotePrefix = True
-                cell.alignment = wrap if column.wrap else top
+                style = styles.get(column.wrap)
+                if style is None:
+                    cell.quotePrefix = True
+                    cell.alignment = wrap if column.wrap else top
+                    styles[column.wrap] = cell._style
+                else:
+                    cell._style = copy(style)
         ws.freeze_panes = "A2"
         last = get_column_letter(len(sheet.columns))
         ws.auto_filter.ref = f"A1:{last}{max(1, len(sheet.rows) + 1)}"

@@ -14,7 +14,7 @@ from annexa.evidence_store.store import Store, open_store
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import load_rules
-from annexa.model import CollectionError
+from annexa.model import CollectionError, Result
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 
@@ -155,3 +155,21 @@ def test_missing_middle_manifest_is_reported(tmp_path: Path, fake_rules_file: Pa
     (tmp_path / "index.sqlite").unlink()
     with pytest.raises(StoreError, match="00000002.json is missing"):
         open_store(str(tmp_path)).runs()
+
+
+def test_distinct_results_are_the_results_without_resource_or_message_each_once(
+    tmp_path: Path, fake_rules_file: Path
+) -> None:
+    store = open_store(str(tmp_path / "ev"))
+    buckets = {f"b{i}": {"encrypted": i % 3 != 0, "versioning": "Enabled"} for i in range(9)}
+    run = _write_run(store, fake_rules_file, buckets)
+    full = store.results(store.resolve(str(run.seq)))
+    distinct = store.distinct_results(store.resolve(str(run.seq)))
+
+    def judged(r: Result) -> tuple:  # all but resource and message
+        return (r.rule, r.controls, r.kind, json.dumps(r.scope), r.status, r.severity, r.collected_at, r.evidence_class)
+
+    assert [(r.resource, r.message) for r in distinct] == [("", "")] * len(distinct)
+    assert len(distinct) == len({judged(r) for r in distinct}) == len({judged(r) for r in full}) < len(full)
+    assert {judged(r) for r in distinct} == {judged(r) for r in full}
+    assert [r.scope for r in distinct] == [FAKE_SCOPE] * len(distinct)

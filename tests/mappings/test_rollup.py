@@ -13,6 +13,7 @@ from annexa.mappings.rollup import (
     STATUS_MEANINGS,
     Attestation,
     ControlStatus,
+    control_statuses,
     rollup,
 )
 from annexa.mappings.scope import Reasons, ScopeDecision
@@ -187,6 +188,24 @@ def test_status_model_row_by_row(
 ) -> None:
     assert DECISION_ROWS[row - 1][1] == status  # the case exercises the row it names
     assert _status(results, attestations) == (status, basis)
+
+
+PARITY = [
+    *((r[2], r[3], {}) for r in ROWS),
+    ([_r("fail"), _r("pass")], (), {"A.8.24": ScopeDecision(applicable=False, justification="No data at rest")}),
+    ([], (_att("effective", seq=3), _att("not-effective", seq=9), _att("effective", seq=12)), {}),
+    ([], (_att("effective", seq=3), _att("not-effective", seq=20, counted=False)), {}),
+    ([], (_att("effective", seq=3), _att("not-effective", seq=3)), {}),  # a tie: the first listed, as rollup
+    ([_r("pass", at=OLD), _r("fail", control="A.5.1")], (), {"A.8.24": ScopeDecision(max_age=timedelta(days=90))}),
+]
+
+
+@pytest.mark.parametrize(("results", "attestations", "decisions"), PARITY)
+def test_control_statuses_gives_every_control_the_status_rollup_gives(
+    results: list[Result], attestations: tuple[Attestation, ...], decisions: dict[str, ScopeDecision]
+) -> None:
+    full = rollup(CATALOG, results, NOW, decisions, WEEK, attestations)
+    assert control_statuses(CATALOG, results, NOW, decisions, WEEK, attestations) == {s.control: s.status for s in full}
 
 
 def test_every_decision_row_and_every_status_has_a_case() -> None:
