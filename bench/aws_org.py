@@ -192,20 +192,25 @@ def _run_loop() -> dict[str, Any]:
     for account in accounts:
         session = _assumed(management, account["Id"], REGIONS[0])  # one session per account, all regions
         for region in REGIONS:
-            ec2, kms, dynamodb = (session.client(s, region_name=region) for s in ("ec2", "kms", "dynamodb"))
-            seen += len(_paged(ec2, "describe_security_groups", "SecurityGroups"))
-            ec2.get_ebs_encryption_by_default()
-            seen += len(_paged(ec2, "describe_volumes", "Volumes"))
-            seen += len(_paged(ec2, "describe_instances", "Reservations"))
-            for key in _paged(kms, "list_keys", "Keys"):
-                if kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyManager"] == "CUSTOMER":
-                    kms.get_key_rotation_status(KeyId=key["KeyId"])
-                seen += 1
-            for name in _paged(dynamodb, "list_tables", "TableNames"):
-                dynamodb.describe_table(TableName=name)
-                dynamodb.describe_continuous_backups(TableName=name)
-                seen += 1
+            seen += _read_region(*(session.client(s, region_name=region) for s in ("ec2", "kms", "dynamodb")))
     return {"wall_s": time.perf_counter() - began, "calls": counter.calls, "resources": seen}
+
+
+def _read_region(ec2: Any, kms: Any, dynamodb: Any) -> int:
+    """The minimal loop's reads of one account-region (the calls annexa's collectors make); resources seen."""
+    seen = len(_paged(ec2, "describe_security_groups", "SecurityGroups"))
+    ec2.get_ebs_encryption_by_default()
+    seen += len(_paged(ec2, "describe_volumes", "Volumes"))
+    seen += len(_paged(ec2, "describe_instances", "Reservations"))
+    for key in _paged(kms, "list_keys", "Keys"):
+        if kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyManager"] == "CUSTOMER":
+            kms.get_key_rotation_status(KeyId=key["KeyId"])
+        seen += 1
+    for name in _paged(dynamodb, "list_tables", "TableNames"):
+        dynamodb.describe_table(TableName=name)
+        dynamodb.describe_continuous_backups(TableName=name)
+        seen += 1
+    return seen
 
 
 def _peak_mb() -> float:
@@ -237,8 +242,8 @@ def _spawn(mode: str, env: dict[str, str], workdir: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _spread(values: list[float]) -> str:
-    return f"{statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
+def _spread(values: list[float], digits: int = 1) -> str:
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

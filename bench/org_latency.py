@@ -26,7 +26,6 @@ import json
 import os
 import random
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import boto3  # noqa: E402
-from aws_org import ROLE, _assumed, _paged, _peak_mb, _seed_unit, _start_moto, _stop  # noqa: E402
+from aws_org import ROLE, _assumed, _paged, _peak_mb, _read_region, _seed_unit, _spread, _start_moto, _stop  # noqa: E402
 
 ALL_REGIONS = ("us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2")
 COLLECTORS = ("aws.ec2", "aws.kms", "aws.dynamodb")
@@ -204,20 +203,8 @@ def _run_loop(regions: list[str]) -> dict[str, Any]:
     def unit(work: tuple[boto3.Session, str]) -> int:
         session, region = work
         with lock:  # creating clients from one session is not thread-safe
-            ec2, kms, dynamodb = (session.client(s, region_name=region) for s in ("ec2", "kms", "dynamodb"))
-        seen = len(_paged(ec2, "describe_security_groups", "SecurityGroups"))
-        ec2.get_ebs_encryption_by_default()
-        seen += len(_paged(ec2, "describe_volumes", "Volumes"))
-        seen += len(_paged(ec2, "describe_instances", "Reservations"))
-        for key in _paged(kms, "list_keys", "Keys"):
-            if kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyManager"] == "CUSTOMER":
-                kms.get_key_rotation_status(KeyId=key["KeyId"])
-            seen += 1
-        for name in _paged(dynamodb, "list_tables", "TableNames"):
-            dynamodb.describe_table(TableName=name)
-            dynamodb.describe_continuous_backups(TableName=name)
-            seen += 1
-        return seen
+            clients = [session.client(s, region_name=region) for s in ("ec2", "kms", "dynamodb")]
+        return _read_region(*clients)
 
     with ThreadPoolExecutor(_workers(len(units))) as pool:
         seen = sum(pool.map(unit, units))
@@ -247,10 +234,6 @@ def _spawn(mode: str, env: dict[str, str], regions: tuple[str, ...]) -> dict[str
     if out.returncode != 0:
         raise SystemExit(f"{mode} run failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _spread(values: list[float], digits: int = 1) -> str:
-    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
 def main() -> int:
