@@ -68,8 +68,9 @@ def test_seeded_tenant_end_to_end(tmp_path: Path) -> None:
     # Key Vault recovery evidence (soft delete, purge protection: key management, A.8.24) is missing in one
     # subscription, and a known failure elsewhere decides the status (a fresh failure is never hidden behind
     # `error`); the error still shows in the counts.
-    assert statuses["A.8.24"] in ("partial", "not_implemented") and rows["A.8.24"]["evidence_class"] == "automated"
-    assert rows["A.8.24"]["results"]["error"] >= 1 and rows["A.8.24"]["results"]["fail"] >= 1
+    # (passes beside the failures: partial)
+    assert statuses["A.8.24"] == "partial" and rows["A.8.24"]["evidence_class"] == "automated"
+    assert rows["A.8.24"]["results"] == {"pass": 14, "fail": 10, "error": 5}
     assert statuses["A.8.13"] == "partial" and rows["A.8.13"]["evidence_class"] == "automated"
 
     blob = b"".join(p.read_bytes() for p in (tmp_path / "evidence").rglob("*") if p.is_file())
