@@ -39,6 +39,7 @@ from annexa.commands import attest as attest_command
 from annexa.commands.common import emit
 from annexa.demo.history import Captured, Replay, capture, merge
 from annexa.demo.material import AUTHORED_ON, materialise, shift_dates
+from annexa.demo.sources import Served, serve_all
 from annexa.errors import UsageError
 from annexa.evidence_store.signing import generate_keypair
 from annexa.pipeline.attestations import record_attestation
@@ -79,6 +80,7 @@ class DemoResult:
     soa_counts: dict[str, int]
     evidence_classes: dict[str, int]
     outputs: dict[str, Path] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)  # the fakes served, e.g. "a fake GitHub organisation"
     regression: tuple[int, int] = (0, 0)  # the last run before the port was opened, and the first with it open
     regression_group: str = ""  # the security group opened
 
@@ -100,7 +102,6 @@ def run_full_demo(
         raise UsageError("the demo needs moto and freezegun: pip install 'annexa[demo]' (or run `make demo`)") from None
     from annexa.demo.aws import MOTO_UNSUPPORTED, seed
     from annexa.demo.aws_services import self_signed
-    from annexa.demo.github_fake import fake_github, seeded_org
 
     now = now or datetime.now(timezone.utc)
     last = datetime.combine(now.date(), NIGHTLY_AT, timezone.utc)
@@ -120,18 +121,17 @@ def run_full_demo(
     self_signed("warm-up.example", 1)  # before the clock is frozen (see self_signed)
     with (
         _demo_environment(),
-        fake_github() as github,
+        serve_all(shift) as served,
         freeze_time(
             nights[0] - timedelta(days=30),
             ignore=["rich."],  # rich: the progress display's own clock
         ) as clock,
     ):
-        say("starting the fake AWS account (moto) and the fake GitHub organisation")
+        say("starting the fake AWS account (moto) and " + ", ".join(s.name for s in served))
         mock_random.seed(MOTO_SEED)
         with mock_aws():
-            seeded_org(github, members=5, shift_days=shift)
             seed(boto3.Session(region_name=REGION), REGION)
-            config_path = configure(folder, github.url, modelled, host_root, signed=True)
+            config_path = configure(folder, served, modelled, host_root, signed=True)
             ws = load_workspace(config_path)
             worlds, group = _capture_worlds(ws, folder, nights, story, clock, log, say, shift)
 
@@ -187,18 +187,19 @@ def run_full_demo(
         outputs=outputs,
         regression=regression,
         regression_group=group,
+        sources=[source.name for source in served],
     )
 
 
 def configure(
-    folder: Path, github_url: str, aws_collectors: list[str], host_root: Path | None, signed: bool = False
+    folder: Path, served: list[Served], aws_collectors: list[str], host_root: Path | None, signed: bool = False
 ) -> Path:
     """Point the material's annexa.yaml at the fakes (and `host_root`, else this host); returns its path."""
     config = folder / "annexa.yaml"
     text = config.read_text()
     host = f"- host: {{root: {json.dumps(str(host_root))}, name: demo-host}}" if host_root is not None else "- host: {}"
     for old, new in (
-        ("http://127.0.0.1:8765", github_url),
+        *((old, new) for source in served for old, new in source.replacements.items()),
         ("- aws: {regions: [us-east-1]}", f"- aws: {{regions: [{REGION}], collectors: [{', '.join(aws_collectors)}]}}"),
         ("- host: {}", host),
     ):
@@ -236,7 +237,7 @@ def _capture_worlds(
             row["course_completed"] = shift_dates("2025-09-10", shift)
     lms.write_text(json.dumps(rows, indent=2) + "\n")
     at(story.nights - 1)
-    say("collecting the world as it was 92 nights ago: AWS, GitHub, host, policies, HR and training")
+    say("collecting the world as it was 92 nights ago: every target in annexa.yaml")
     first = capture(ws.config, ws.registry, log)
     lms.write_text(renewed)
     at(story.training_renewed - 1)
@@ -313,7 +314,6 @@ def _demo_environment() -> Iterator[None]:
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION=REGION,
-        GITHUB_TOKEN="ghp_" + "d" * 36,  # the fake GitHub accepts any token; a real one never leaves this process
     )
     with mock.patch.dict(os.environ, env, clear=True):
         yield
@@ -350,8 +350,8 @@ def summary(result: DemoResult) -> str:
     lines = [
         f"annexa demo: {result.runs} nightly runs from {result.nights[0]} to {day} "
         f"written to {_shown(Path(result.store))}",
-        "  (a fake AWS account, a fake GitHub organisation, policies, HR and training exports, attestations, this host;"
-        f" nights missed: {', '.join(str(d) for d in result.missed) or 'none'})",
+        f"  (a fake AWS account, {', '.join(result.sources)}, policies, HR and training exports, attestations,"
+        f" this host; nights missed: {', '.join(str(d) for d in result.missed) or 'none'})",
         f"  controls by status (last night): {counts}",
         f"  controls with evidence, by class: {classes}",
         f"  in the history: a training lapsed and was renewed ({day - timedelta(days=story.training_renewed)}), "

@@ -30,8 +30,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from annexa.demo.material import shift_dates
+from annexa.demo.sources import Served
 
-__all__ = ["EXAMPLES", "FakeGitHub", "Keyed", "Moved", "error", "example", "fake_github", "seeded_org"]
+__all__ = ["EXAMPLES", "FakeGitHub", "Keyed", "Moved", "error", "example", "fake_github", "seeded_org", "serve"]
 
 EXAMPLES = json.loads((Path(__file__).parent / "data" / "github-openapi-examples.json").read_text())["examples"]
 _DOCS = "https://docs.github.com/rest"
@@ -172,6 +173,19 @@ def fake_github() -> Iterator[FakeGitHub]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def serve(shift_days: int) -> Iterator[Served]:
+    """The demo's GitHub organisation (acme, five members), for demo/sources.py."""
+    with fake_github() as fake:
+        seeded_org(fake, members=5, shift_days=shift_days)
+        yield Served(
+            "a fake GitHub organisation",
+            {"http://127.0.0.1:8765": fake.url},
+            # the fake accepts any token; a real one never leaves this process
+            {"GITHUB_TOKEN": "ghp_" + "d" * 36},
+        )
 
 
 def _user(login: str, number: int) -> dict[str, Any]:

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import boto3
 import pytest
-from fakes.github import fake_github, seeded_org
 from moto import mock_aws
 
 from annexa import cli
 from annexa.collectors.registry import load_registry
 from annexa.demo.full import configure
 from annexa.demo.material import AUTHORED_ON, materialise, shift_dates
+from annexa.demo.sources import Served, serve_all
 
 TODAY = datetime.now(timezone.utc).date()
 SHIFT = (TODAY - AUTHORED_ON).days
@@ -64,11 +64,11 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
-def _prepare(demo: Path, github_url: str) -> Path:
+def _prepare(demo: Path, served: list[Served]) -> Path:
     from annexa.demo.aws import MOTO_UNSUPPORTED
 
     modelled = sorted(c.name for c in load_registry().for_provider("aws") if c.name not in MOTO_UNSUPPORTED)
-    return configure(demo, github_url, modelled, HOST_ROOT)
+    return configure(demo, served, modelled, HOST_ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -85,14 +85,12 @@ def full_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
-        GITHUB_TOKEN="ghp_" + "d" * 36,
     )
     cwd = Path.cwd()
     os.chdir(demo)
     try:
-        with fake_github() as github, mock_aws():
-            seeded_org(github, members=5, shift_days=SHIFT)
-            config = _prepare(demo, github.url)
+        with serve_all(SHIFT) as served, mock_aws():
+            config = _prepare(demo, served)
             seed(boto3.Session(region_name="us-east-1"), "us-east-1")
             for step in ("collect", "attest", "collect"):
                 if step == "collect":
