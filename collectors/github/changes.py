@@ -15,7 +15,7 @@ from annexa.model import CollectionError, Fact, Source
 
 __all__ = ["GitHubRecordsCollector"]
 
-_KINDS = ("github.record",)
+_KINDS = ("github.change", "github.incident", "github.vulnerability")
 _RECORD_KEYS = {"days": int, "repos": list, "incidents": dict, "vulnerabilities": dict, "severity_label_prefix": str}
 # A reviewer's latest review of these states is their verdict (GitHub counts the latest
 # approving or change-requesting review per reviewer; a comment changes nothing).
@@ -102,7 +102,7 @@ class _Reader:
         try:
             facts = list(self._pulls(repo, {**scope, "records": "pull_requests"}))
         except GitHubError as err:
-            facts = [self._error({**scope, "records": "pull_requests"}, err)]
+            facts = [self._error({**scope, "records": "pull_requests"}, err, "github.change")]
         yield from facts
         for kind, label in (("incident", "incidents"), ("vulnerability", "vulnerabilities")):
             if label not in self.config:
@@ -111,10 +111,10 @@ class _Reader:
             try:
                 yield from list(self._issues(full, kind, self.config[label], issue_scope))
             except GitHubError as err:
-                yield self._error(issue_scope, err)
+                yield self._error(issue_scope, err, f"github.{kind}")
 
-    def _error(self, scope: Mapping[str, str], err: GitHubError) -> CollectionError:
-        return CollectionError(kinds=_KINDS, scope=scope, message=str(err), operation=err.operation, code=err.code)
+    def _error(self, scope: Mapping[str, str], err: GitHubError, kind: str) -> CollectionError:
+        return CollectionError(kinds=(kind,), scope=scope, message=str(err), operation=err.operation, code=err.code)
 
     def _pulls(self, repo: Mapping[str, Any], scope: Mapping[str, str]) -> Iterator[Fact]:
         full, branch = repo["full_name"], str(repo.get("default_branch"))
@@ -150,7 +150,7 @@ class _Reader:
             }
             operations = (f"GET {path}", f"GET {path}/{{number}}/reviews")
             resource = f"{self.host}/{full}/pull/{number}"
-            yield Fact("github.record", resource, scope, set_resolution(data), self._source(operations, pages))
+            yield Fact("github.change", resource, scope, set_resolution(data), self._source(operations, pages))
 
     def _issues(self, full: str, kind: str, config: Mapping[str, Any], scope: Mapping[str, str]) -> Iterator[Fact]:
         path = f"/repos/{full}/issues"
@@ -182,7 +182,7 @@ class _Reader:
             if days is not None:
                 data["sla_days"] = days
             source = self._source((f"GET {path}",), pages)
-            yield Fact("github.record", f"{self.host}/{full}/issues/{number}", scope, set_resolution(data), source)
+            yield Fact(f"github.{kind}", f"{self.host}/{full}/issues/{number}", scope, set_resolution(data), source)
 
     def _source(self, operations: tuple[str, ...], pages: int) -> Source:
         return Source(operations, self.client.principal, pages=pages, endpoint=self.client.base_url)

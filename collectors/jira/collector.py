@@ -1,4 +1,5 @@
-"""The Jira records collector: one `jira.record` per ticket each configured JQL query matches."""
+"""The Jira records collector: one fact per ticket each configured JQL query matches, of the
+query's record type (`jira.change`, `jira.incident`, `jira.access_review`, `jira.vulnerability`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from annexa.origins import check_transport
 
 __all__ = ["JiraRecordsCollector"]
 
-_KINDS = ("jira.record", "jira.query")
+_KINDS = ("jira.change", "jira.incident", "jira.access_review", "jira.vulnerability", "jira.query")
 _QUERY_KEYS = {
     "type": str,
     "jql": str,
@@ -84,13 +85,16 @@ class JiraRecordsCollector(Collector):
             try:
                 records, operations, pages = _read(client, str(name), query)
             except JiraError as err:  # this query's records are unknown: an error for them, not an empty list
+                # an error for this query's records (and its summary, which only access reviews are judged on);
+                # the other queries' records stand
+                kinds = (f"jira.{query['type']}",) + (("jira.query",) if query["type"] == "access_review" else ())
                 yield CollectionError(
-                    kinds=_KINDS, scope=scope, message=str(err), operation=err.operation, code=err.code
+                    kinds=kinds, scope=scope, message=str(err), operation=err.operation, code=err.code
                 )
                 continue
             source = Source(tuple(operations), principal, pages=pages, endpoint=client.base_url)
             for record in records:
-                yield Fact("jira.record", f"jira:{host}/{record['key']}", scope, record, source)
+                yield Fact(f"jira.{query['type']}", f"jira:{host}/{record['key']}", scope, record, source)
             summary: dict[str, Any] = {
                 "name": str(name),
                 "type": query["type"],
