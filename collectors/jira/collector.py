@@ -37,8 +37,10 @@ class JiraRecordsCollector(Collector):
     transition to the approval status read from the changelog, or an approver field with its
     date) and when they were deployed; incidents with severity and a linked post-incident
     review; access review tasks with due and resolution dates; vulnerability tickets with
-    severity and the SLA the config sets for it. `jira.query` holds each query's count and
-    newest resolution (access reviews: against the configured interval). Every search is paged
+    severity and the SLA the config sets for it. Facts: `jira.change`, `jira.incident`,
+    `jira.access_review`, `jira.vulnerability` (collectors/tickets.py's record model), and
+    `jira.query`, each query's count and newest resolution (access reviews: against the
+    configured interval). Every search is paged
     to its end; a query that fails is an error for its records, never an empty pass."""
 
     name = "jira.records"
@@ -165,18 +167,15 @@ def _read(client: JiraClient, name: str, query: Mapping[str, Any]) -> tuple[list
     for page in client.search(query["jql"], _fields(query), "changelog" if needs_changelog else None):
         pages += 1
         for issue in page:
-            histories = None
-            if needs_changelog:
-                histories = _histories(client, issue)
-                if f"GET {client.api}/issue/{{key}}/changelog" not in operations and histories is not None:
-                    operations.append(f"GET {client.api}/issue/{{key}}/changelog")
+            histories = _histories(client, issue, operations) if needs_changelog else None
             records.append(_record(name, query, issue, histories))
     return records, operations, pages
 
 
-def _histories(client: JiraClient, issue: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The issue's whole status history: the search embeds at most a page of it (Cloud: 40, by
-    its `maxResults`), the rest comes from the changelog endpoint (Cloud); Data Center embeds all."""
+def _histories(client: JiraClient, issue: Mapping[str, Any], operations: list[str]) -> list[dict[str, Any]]:
+    """The issue's whole status history: the search embeds at most a page of it (`total` says how
+    many there are), the rest comes from the changelog endpoint (Cloud, noted in `operations`);
+    Data Center embeds all of it."""
     changelog = issue.get("changelog")
     if not isinstance(changelog, Mapping) or not isinstance(changelog.get("histories"), list):
         raise JiraError("GET search", 200, "bad_response", f"{issue.get('key')}: no changelog in the answer")
@@ -185,6 +184,8 @@ def _histories(client: JiraClient, issue: Mapping[str, Any]) -> list[dict[str, A
         if client.deployment != "cloud":
             raise JiraError("GET search", 200, "truncated", f"{issue.get('key')}: the changelog is incomplete")
         histories = client.changelog(str(issue["key"]))
+        if f"GET {client.api}/issue/{{key}}/changelog" not in operations:
+            operations.append(f"GET {client.api}/issue/{{key}}/changelog")
     return histories
 
 

@@ -259,3 +259,37 @@ def test_bad_queries_are_refused_at_load(queries: dict[str, Any], message: str) 
 def test_plain_http_to_another_host_is_refused() -> None:
     with pytest.raises(ValueError, match="https"):
         JiraRecordsCollector.check_options({"base_url": "http://jira.acme.example", "email": EMAIL, "queries": QUERIES})
+
+
+def test_a_redirect_is_not_followed_and_the_token_stays_home(monkeypatch: pytest.MonkeyPatch, context: Any) -> None:
+    from scripted_http import scripted_http
+
+    monkeypatch.setenv("ANNEXA_TEST_JIRA_TOKEN", TOKEN)
+    with scripted_http() as home, scripted_http() as elsewhere:
+        home.redirect("/rest/api/3/myself", f"{elsewhere.url}/rest/api/3/myself")
+        target = Target(
+            "jira", {"base_url": home.url, "email": EMAIL, "token_env": "ANNEXA_TEST_JIRA_TOKEN", "queries": QUERIES}
+        )
+        items = list(JiraRecordsCollector().collect(target, context))
+    assert len(items) == 1 and isinstance(items[0], CollectionError) and items[0].code == "redirected"
+    assert elsewhere.requests == []
+
+
+def test_forbidden_is_read_as_a_missing_permission(monkeypatch: pytest.MonkeyPatch, context: Any) -> None:
+    from scripted_http import scripted_http
+
+    monkeypatch.setenv("ANNEXA_TEST_JIRA_TOKEN", TOKEN)
+    with scripted_http() as site:
+        site.answer("/rest/api/3/myself", {"accountId": "5b10a2844c20165700ede21g"})
+        site.answer("/rest/api/3/search/jql", {"errorMessages": ["You do not have permission."], "errors": {}}, 403)
+        queries = {"v": QUERIES["vulnerabilities"]}
+        target = Target(
+            "jira", {"base_url": site.url, "email": EMAIL, "token_env": "ANNEXA_TEST_JIRA_TOKEN", "queries": queries}
+        )
+        items = list(JiraRecordsCollector().collect(target, context))
+    assert [(i.code, i.kinds) for i in items if isinstance(i, CollectionError)] == [
+        ("forbidden", ("jira.vulnerability",))
+    ]
+    assert (
+        "lacks permission (Browse projects)" in items[0].message and "You do not have permission." in items[0].message
+    )
