@@ -140,17 +140,21 @@ class JiraClient:
                 body = self.get(path, {**params, **({"nextPageToken": token} if token else {})})
                 yield _issues(body, path)
                 token = body.get("nextPageToken")
-                # isLast is the documented end; a page without a token cannot be followed either
-                if body.get("isLast", True) or not token:
-                    return
+                if body.get("isLast") is True or (token is None and "isLast" not in body):
+                    return  # the documented end (or an answer that claims no next page at all)
+                if not token:  # more pages, but no way to them: the listing would be cut short
+                    raise JiraError(f"GET {path}", 200, "truncated", "isLast is false but no nextPageToken came")
         path, start = f"{self.api}/search", 0
         while True:
             body = self.get(path, {**params, "startAt": start})
             page = _issues(body, path)
             yield page
             start += len(page)
-            if not page or start >= int(body.get("total", 0)):
+            total = int(body.get("total", 0))
+            if start >= total:
                 return
+            if not page:  # the server counts more than it hands out: the listing would be cut short
+                raise JiraError(f"GET {path}", 200, "truncated", f"an empty page at startAt={start} of total {total}")
 
     def changelog(self, key: str) -> list[dict[str, Any]]:
         """Every history of one issue (Cloud: `GET /issue/{key}/changelog`, paged by startAt/isLast)."""
@@ -162,8 +166,10 @@ class JiraClient:
                 raise JiraError(f"GET {path}", 200, "bad_response", "expected `values`, a list")
             histories.extend(values)
             start += len(values)
-            if body.get("isLast", True) or not values:
+            if body.get("isLast") is True or start >= int(body.get("total", 0)):
                 return histories
+            if not values:
+                raise JiraError(f"GET {path}", 200, "truncated", f"an empty changelog page at startAt={start}")
 
 
 def _issues(body: Any, path: str) -> list[dict[str, Any]]:

@@ -293,3 +293,28 @@ def test_forbidden_is_read_as_a_missing_permission(monkeypatch: pytest.MonkeyPat
     assert (
         "lacks permission (Browse projects)" in items[0].message and "You do not have permission." in items[0].message
     )
+
+
+@pytest.mark.parametrize(
+    ("deployment", "path", "body"),
+    [
+        ("cloud", "/rest/api/3/search/jql", {"isLast": False, "issues": []}),
+        ("data_center", "/rest/api/2/search", {"startAt": 0, "maxResults": 100, "total": 5, "issues": []}),
+    ],
+)
+def test_a_listing_that_cannot_be_followed_to_its_end_is_an_error(
+    deployment: str, path: str, body: dict[str, Any], monkeypatch: pytest.MonkeyPatch, context: Any
+) -> None:
+    from scripted_http import scripted_http
+
+    monkeypatch.setenv("ANNEXA_TEST_JIRA_TOKEN", TOKEN)
+    with scripted_http() as site:
+        site.answer(path.rsplit("/", 1)[0].replace("/search", "") + "/myself", {"name": "auditor"})
+        site.answer(path, body)
+        options = {"base_url": site.url, "email": EMAIL, "token_env": "ANNEXA_TEST_JIRA_TOKEN"}
+        options.update(deployment=deployment, queries={"v": QUERIES["vulnerabilities"]})
+        items = list(JiraRecordsCollector().collect(Target("jira", options), context))
+    assert [(i.code, i.kinds) for i in items if isinstance(i, CollectionError)] == [
+        ("truncated", ("jira.vulnerability",))
+    ]
+    assert [i for i in items if isinstance(i, Fact)] == []
