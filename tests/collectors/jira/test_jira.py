@@ -318,3 +318,40 @@ def test_a_listing_that_cannot_be_followed_to_its_end_is_an_error(
         ("truncated", ("jira.vulnerability",))
     ]
     assert [i for i in items if isinstance(i, Fact)] == []
+
+
+def test_approval_from_an_approver_field_and_its_date(jira: FakeJira, context: Any) -> None:
+    beans = [
+        issue(Ticket("CHG-7", "Change", "Done", "2026-11-01T09:00:00.000+0000", "2026-11-03T09:00:00.000+0000")),
+        issue(Ticket("CHG-8", "Change", "Done", "2026-11-01T09:00:00.000+0000", "2026-11-03T09:00:00.000+0000")),
+    ]
+    for bean, approver in zip(beans, ("lead-bea", "dev-amir"), strict=True):
+        bean["fields"].update(
+            assignee={"accountId": "dev-amir"},
+            customfield_10050=[{"accountId": approver}],
+            customfield_10051="2026-11-02T09:00:00.000+0000",
+        )
+    jira.queries["fields"] = beans
+    approval = {"field": "customfield_10050", "date_field": "customfield_10051"}
+    items = _collect(jira, context, queries={"c": {"type": "change", "jql": "fields", "approval": approval}})
+    facts = _facts(items)
+    assert facts["CHG-7"]["independent_approved_at"] == "2026-11-02T09:00:00Z"
+    assert facts["CHG-8"]["approvals"] == [{"by": "dev-amir", "at": "2026-11-02T09:00:00Z"}]
+    assert facts["CHG-8"]["independent_approved_at"] is None  # the author approved their own change
+    assert not any("expand=changelog" in path for _, path, _ in jira.requests)
+
+
+def test_a_rate_limit_longer_than_max_wait_is_an_error(monkeypatch: pytest.MonkeyPatch, context: Any) -> None:
+    from scripted_http import scripted_http
+
+    monkeypatch.setenv("ANNEXA_TEST_JIRA_TOKEN", TOKEN)
+    with scripted_http() as site:
+        site.answer("/rest/api/3/myself", {"accountId": "5b10a2844c20165700ede21g"})
+        site.answer("/rest/api/3/search/jql", {"errorMessages": [], "errors": {}}, 429, Retry_After="3600")
+        options = {"base_url": site.url, "email": EMAIL, "token_env": "ANNEXA_TEST_JIRA_TOKEN", "max_wait_seconds": 60}
+        options["queries"] = {"v": QUERIES["vulnerabilities"]}
+        items = list(JiraRecordsCollector().collect(Target("jira", options), context))
+    assert [(i.code, i.kinds) for i in items if isinstance(i, CollectionError)] == [
+        ("rate_limited", ("jira.vulnerability",))
+    ]
+    assert "3600s, more than max_wait_seconds 60" in items[0].message
