@@ -86,9 +86,9 @@ class JiraRecordsCollector(Collector):
             scope = {"provider": "jira", "site": host, "query": str(name)}
             try:
                 records, operations, pages = _read(client, str(name), query)
-            except JiraError as err:  # this query's records are unknown: an error for them, not an empty list
-                # an error for this query's records (and its summary, which only access reviews are judged on);
-                # the other queries' records stand
+            except JiraError as err:
+                # this query's records are unknown: an error for them (and for its summary, which only access
+                # reviews are judged on), never an empty list; the other queries' records stand
                 kinds = (f"jira.{query['type']}",) + (("jira.query",) if query["type"] == "access_review" else ())
                 yield CollectionError(
                     kinds=kinds, scope=scope, message=str(err), operation=err.operation, code=err.code
