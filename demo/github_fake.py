@@ -136,6 +136,8 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 )
                 return
             status, body = route if isinstance(route, tuple) else (200 if self.command == "GET" else 201, route)
+            if isinstance(body, list) and status == 200:
+                body = _filtered(body, query)
             if isinstance(body, (list, Keyed)) and status == 200:
                 items = body.items if isinstance(body, Keyed) else body
                 per_page = int(query.get("per_page", 30))
@@ -158,6 +160,22 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
         do_DELETE = _any
 
     return Handler
+
+
+def _filtered(items: list[Any], query: dict[str, str]) -> list[Any]:
+    """A pull request or issue listing filtered as GitHub documents: `state` (open, closed, all;
+    default open), `labels` (every named label), `since` (updated at or after)."""
+    if not items or not isinstance(items[0], dict) or "state" not in items[0] or "number" not in items[0]:
+        return items
+    state = query.get("state", "open")
+    wanted = [name for name in query.get("labels", "").split(",") if name]
+    return [
+        item
+        for item in items
+        if state in ("all", item.get("state"))
+        and all(name in {label.get("name") for label in item.get("labels") or []} for name in wanted)
+        and str(item.get("updated_at") or "") >= query.get("since", "")
+    ]
 
 
 @contextmanager
@@ -225,6 +243,40 @@ def _alert(number: int, severity: str, created_at: str, package: str) -> dict[st
     return alert
 
 
+def _pull(number: int, author: str, created: str, merged: str | None) -> dict[str, Any]:
+    pull = example("pull-request-simple-items")[0]
+    closed = merged or created
+    pull.update(
+        number=number, state="closed", created_at=created, updated_at=closed, closed_at=closed, merged_at=merged
+    )
+    pull["user"]["login"] = author
+    pull["base"]["ref"] = "main"
+    return pull
+
+
+def _review(reviewer: str, state: str, submitted: str) -> dict[str, Any]:
+    review = example("pull-request-review-items")[0]
+    review.update(state=state, submitted_at=submitted)
+    review["user"]["login"] = reviewer
+    return review
+
+
+def _issue(number: int, labels: list[str], created: str, closed: str | None) -> dict[str, Any]:
+    issue = example("issue-items")[0]
+    del issue["pull_request"]  # the example is a pull request's issue; these are plain issues
+    label = issue["labels"][0]
+    issue.update(
+        number=number,
+        state="closed" if closed else "open",
+        state_reason="completed" if closed else None,
+        created_at=created,
+        updated_at=closed or created,
+        closed_at=closed,
+        labels=[{**label, "name": name, "default": False} for name in labels],
+    )
+    return issue
+
+
 def _environment(name: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
     environment = example("environments")["environments"][0]
     environment.update(name=name, protection_rules=rules)
@@ -251,7 +303,9 @@ def seeded_org(fake: FakeGitHub, members: int = 150, shift_days: int = 0) -> Non
     repos `api` (GitHub's published branch-protection example, default setup configured),
     `web` (ruleset only, code scanning from a workflow, an old critical alert, an unprotected
     production environment among 40 paged environments), `legacy` (unprotected, scanning
-    off), `old` (archived). `shift_days` moves every date of the organisation by that many days."""
+    off), `old` (archived). Records: `api` has a pull request merged with a second person's approval,
+    one merged without any review, one closed unmerged, and an incident and two vulnerability issues
+    closed (or open) within their SLAs. `shift_days` moves every date of the organisation by that many days."""
     logins = [_user(f"dev{n:03d}", n) for n in range(members)]
     staging_rules = example("environments")["environments"][0]["protection_rules"]
     user = example("private-user-response-with-public-profile-information")
@@ -327,6 +381,25 @@ def seeded_org(fake: FakeGitHub, members: int = 150, shift_days: int = 0) -> Non
             ),
             "/repos/acme/legacy/dependabot/alerts": error(403, "Dependabot alerts are disabled for this repository."),
             "/repos/acme/legacy/environments": Keyed("environments", []),
+            # change records (github.records): api's #12 approved by a second person before the
+            # merge, #13 merged with no review at all, #14 closed unmerged; an incident and two
+            # vulnerability issues, each closed within its SLA
+            "/repos/acme/api/pulls": [
+                _pull(14, "dev004", "2026-11-26T09:00:00Z", None),
+                _pull(13, "dev003", "2026-11-20T09:00:00Z", "2026-11-20T17:00:00Z"),
+                _pull(12, "dev001", "2026-11-17T09:00:00Z", "2026-11-18T15:00:00Z"),
+            ],
+            "/repos/acme/api/pulls/12/reviews": [
+                _review("dev002", "CHANGES_REQUESTED", "2026-11-17T12:00:00Z"),
+                _review("dev002", "APPROVED", "2026-11-18T10:00:00Z"),
+            ],
+            "/repos/acme/api/pulls/13/reviews": [],
+            **{f"/repos/acme/{name}/{listing}": [] for name in ("web", "legacy") for listing in ("pulls", "issues")},
+            "/repos/acme/api/issues": [
+                _issue(31, ["incident", "severity:high"], "2026-11-05T08:00:00Z", "2026-11-06T12:00:00Z"),
+                _issue(32, ["vulnerability", "severity:critical"], "2026-11-10T08:00:00Z", "2026-11-13T08:00:00Z"),
+                _issue(33, ["vulnerability", "severity:medium"], "2026-11-22T08:00:00Z", None),
+            ],
         }
     )
     if shift_days:

@@ -173,11 +173,16 @@ class GitHubClient:
         raise GitHubError(operation, 0, "too_many_redirects", f"more than {MAX_REDIRECTS} redirects from {requested}")
 
     def paginate(
-        self, path: str, params: Mapping[str, Any] | None = None, key: str | None = None
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        key: str | None = None,
+        stop: Callable[[list[Any]], bool] | None = None,
     ) -> tuple[list[Any], int]:
         """Every item of a listing (following Link rel=next) and the number of pages read.
 
         `key` names the list inside an object response (`{"total_count": n, "repositories": [...]}`).
+        `stop(page)` true ends the listing after that page (a sorted listing past its window).
         """
         items: list[Any] = []
         pages = 0
@@ -190,6 +195,8 @@ class GitHubClient:
             if not isinstance(page, list):
                 raise GitHubError(f"GET {path}", response.status_code, "bad_response", "expected a list")
             items.extend(page)
+            if stop is not None and stop(page):
+                break
             found = _NEXT.search(response.headers.get("Link", ""))
             url, query = (found.group(1), None) if found else (None, None)
             if url is not None and origin(url) != origin(self.base_url):

@@ -1,0 +1,1 @@
+"""Jira Cloud and Data Center: ticket records (changes, incidents, access reviews, vulnerabilities)."""
