@@ -8,7 +8,9 @@ admin.directory_v1.json: `Users` {kind "admin#directory#users", users, nextPageT
 admin.reports_v1.json: `Activities` {kind "admin#reports#activities", items, nextPageToken} and
 `Activity` with `id.time`), field for field, with made-up people. Paging is `maxResults` and
 `pageToken`; a 403 body is Google's JSON error (`error.code`, `message`, `status`, `errors[].reason`).
-Only GET is served (any other method answers 405); every request is recorded.
+Only GET is served, and POST to `/token` (an OAuth token endpoint for a service account key whose
+`token_uri` points here, as Google's does at oauth2.googleapis.com); any other method answers 405.
+Every request is recorded.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class FakeWorkspace:
         self.errors: dict[str, tuple[int, dict[str, Any]]] = {}  # path -> (status, body)
         self.requests: list[tuple[str, str, str]] = []
         self.page_size = 500
+        self.token_requests: list[dict[str, str]] = []  # the forms POSTed to /token
 
 
 def _handler(fake: FakeWorkspace) -> type[BaseHTTPRequestHandler]:
@@ -70,6 +73,11 @@ def _handler(fake: FakeWorkspace) -> type[BaseHTTPRequestHandler]:
             fake.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
             parsed = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+            if self.command == "POST" and parsed.path == "/token":
+                length = int(self.headers.get("Content-Length", 0))
+                fake.token_requests.append({k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()})
+                self._send(200, {"access_token": TOKEN, "expires_in": 3599, "token_type": "Bearer"})
+                return
             if self.command != "GET":
                 self._send(405, {"error": {"code": 405, "message": "annexa must only read"}})
                 return
