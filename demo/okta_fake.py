@@ -165,6 +165,14 @@ def _user(user_id: str, login: str, status: str, created: str, last_login: str |
     return user
 
 
+def _app_user(user_id: str) -> dict[str, Any]:
+    app_user = example("app-users")[0]
+    app_user.update(id=user_id)
+    del app_user["_embedded"]  # only with expand=user, which annexa does not ask for
+    app_user["_links"]["user"]["href"] = f"https://acme.okta.com/api/v1/users/{user_id}"
+    return app_user
+
+
 def _policy(example_name: str, policy_id: str, **changes: Any) -> dict[str, Any]:
     policy = example(example_name)[0]
     policy.update(id=policy_id, **changes)
@@ -172,7 +180,7 @@ def _policy(example_name: str, policy_id: str, **changes: Any) -> dict[str, Any]
 
 
 def seeded_org(fake: FakeOkta, shift_days: int = 0) -> None:
-    """acme: two super admins; the HR leaver dana suspended with apps still assigned, eli
+    """acme: two super admins; the HR leaver dana suspended with two apps still assigned, eli
     deactivated; an account unused since spring and one never used; password policy without lockout
     (Okta's example: maxAttempts 0); Okta Verify required; sessions within limits; an app whose
     authentication policy is Okta's catch-all 1FA example; an EventBridge log stream."""
@@ -218,8 +226,8 @@ def seeded_org(fake: FakeOkta, shift_days: int = 0) -> None:
         {
             "/api/v1/users": users,
             "/api/v1/users?filter=status+eq+%22DEPROVISIONED%22": deprovisioned,
-            "/api/v1/users/00udana/appLinks": example("app-links"),
-            "/api/v1/users/00ueli/appLinks": [],
+            "/api/v1/apps/0oawiki/users": [_app_user(u) for u in ("00uana", "00uben", "00uchen", "00udana")],
+            "/api/v1/apps/0oacrm/users": [_app_user(u) for u in ("00uana", "00udana", "00ubuild")],
             "/api/v1/iam/assignees/users": assignees,
             "/api/v1/users/00uana/roles": [super_admin],
             "/api/v1/users/00uben/roles": [super_admin],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote, urlparse
@@ -18,9 +18,6 @@ _KINDS = ("okta.org", "okta.user", "okta.policy", "okta.app")
 # The policy types annexa reads: password, authenticator enrolment, global session (Okta sign-on)
 # and authentication (app sign-on, Identity Engine) policies.
 POLICY_TYPES = ("PASSWORD", "MFA_ENROLL", "OKTA_SIGN_ON", "ACCESS_POLICY")
-# Users whose app assignments are read one by one: they cannot sign in, so an assignment left is
-# access (and provisioned app accounts) that should have gone with them.
-_INACTIVE = ("SUSPENDED", "DEPROVISIONED")
 # Okta's list users omits DEPROVISIONED users unless a filter asks for them (listUsers notes).
 _DEPROVISIONED = 'status eq "DEPROVISIONED"'
 
@@ -32,8 +29,8 @@ def _date(value: Any) -> str | None:
 class OktaCollector(Collector):
     """One Okta org:
     `okta.user`: each user's login, id, status, creation, activation and last sign-in dates,
-    admin role types and, for suspended and deactivated users, how many apps are still assigned
-    (no names, phone numbers or other profile fields);
+    admin role types and how many active apps are assigned to them (read per app, so the cost grows
+    with apps, not with users; no names, phone numbers or other profile fields);
     `okta.policy`: each password, authenticator-enrolment, global-session and authentication
     policy with its rules (password complexity, age and lockout settings as Okta returns them;
     required and optional authenticators; session idle and lifetime limits; per-rule factor mode);
@@ -99,21 +96,25 @@ class _Reader:
             streams = [{"type": s.get("type"), "status": s.get("status")} for s in raw_streams]
         except OktaError as err:
             yield self._error(("okta.org",), err)
+        apps: list[dict[str, Any]] | None = None
+        app_pages = 0
+        try:
+            apps, app_pages = self.client.paginate("/api/v1/apps", {"filter": 'status eq "ACTIVE"', "limit": 200})
+        except OktaError as err:
+            yield self._error(("okta.app", "okta.user"), err)
         try:
             users, pages = self._users()
             roles = self._admin_roles()
         except OktaError as err:
             yield self._error(("okta.org", "okta.user"), err)
-            users, roles, pages = [], None, 0
-        if roles is not None:
+        else:
             if streams is not None:
                 yield self._org(users, roles, streams)
-            for user in users:
-                try:
-                    yield self._user(user, roles, pages)
-                except OktaError as err:
-                    yield self._error(("okta.user",), err, f"okta:{self.host}/users/{user.get('id')}")
-        yield from self._policies_and_apps()
+            if apps is not None:
+                yield from self._users_with_apps(users, roles, apps, pages)
+        access_rules = yield from self._policies()
+        if apps is not None:
+            yield from self._apps(apps, app_pages, access_rules)
 
     def _users(self) -> tuple[list[dict[str, Any]], int]:
         listed, pages = self.client.paginate("/api/v1/users", {"limit": 200})
@@ -154,24 +155,42 @@ class _Reader:
             source=self._source([*operations, "GET /api/v1/logStreams"]),
         )
 
-    def _user(self, user: Mapping[str, Any], roles: Mapping[str, list[str]], pages: int) -> Fact:
+    def _users_with_apps(
+        self, users: list[dict[str, Any]], roles: Mapping[str, list[str]], apps: list[dict[str, Any]], pages: int
+    ) -> Iterator[Fact | CollectionError]:
+        """Each user with the active apps assigned to them (directly or through a group)."""
+        assigned: dict[str, set[str]] = {}
+        try:
+            for app in apps:
+                app_id = str(app.get("id"))
+                members, _ = self.client.paginate(f"/api/v1/apps/{quote(app_id, safe='')}/users", {"limit": 500})
+                for member in members:
+                    assigned.setdefault(str(member.get("id")), set()).add(app_id)
+        except OktaError as err:  # without every app's assignments no user's count is known
+            yield self._error(("okta.user",), err)
+            return
+        for user in users:
+            yield self._user(user, roles, len(assigned.get(str(user.get("id")), ())), pages)
+
+    def _user(self, user: Mapping[str, Any], roles: Mapping[str, list[str]], apps_assigned: int, pages: int) -> Fact:
         user_id = str(user.get("id"))
-        status = user.get("status")
         data: dict[str, Any] = {
             "id": user_id,
             "login": (user.get("profile") or {}).get("login"),
-            "status": status,
+            "status": user.get("status"),
             "created": _date(user.get("created")),
             "activated": _date(user.get("activated")),
             # null: the user never signed in (Okta's User object: lastLogin is null until the first sign-in)
             "last_login": _date(user.get("lastLogin")),
             "admin_roles": roles.get(user_id, []),
+            "apps_assigned": apps_assigned,
         }
-        operations = ["GET /api/v1/users", "GET /api/v1/iam/assignees/users"]
-        if status in _INACTIVE:
-            links, _ = self.client.paginate(f"/api/v1/users/{quote(user_id, safe='')}/appLinks")
-            data["apps_assigned"] = len({link.get("appInstanceId") or link.get("id") for link in links})
-            operations.append("GET /api/v1/users/{id}/appLinks")
+        operations = [
+            "GET /api/v1/users",
+            "GET /api/v1/iam/assignees/users",
+            "GET /api/v1/apps",
+            "GET /api/v1/apps/{appId}/users",
+        ]
         return Fact(
             kind="okta.user",
             resource=f"okta:{self.host}/users/{user_id}",
@@ -180,7 +199,8 @@ class _Reader:
             source=self._source(operations, pages),
         )
 
-    def _policies_and_apps(self) -> Iterator[Fact | CollectionError]:
+    def _policies(self) -> Generator[Fact | CollectionError, None, dict[str, list[dict[str, Any]]] | None]:
+        """Yields the policies; returns the authentication policies' rules by policy id (None: unread)."""
         access_rules: dict[str, list[dict[str, Any]]] | None = {}
         for policy_type in POLICY_TYPES:
             try:
@@ -210,14 +230,11 @@ class _Reader:
                     data=summary,
                     source=self._source(["GET /api/v1/policies", "GET /api/v1/policies/{policyId}/rules"], pages),
                 )
-        yield from self._apps(access_rules)
+        return access_rules
 
-    def _apps(self, access_rules: Mapping[str, list[dict[str, Any]]] | None) -> Iterator[Fact | CollectionError]:
-        try:
-            apps, pages = self.client.paginate("/api/v1/apps", {"filter": 'status eq "ACTIVE"', "limit": 200})
-        except OktaError as err:
-            yield self._error(("okta.app",), err)
-            return
+    def _apps(
+        self, apps: list[dict[str, Any]], pages: int, access_rules: Mapping[str, list[dict[str, Any]]] | None
+    ) -> Iterator[Fact | CollectionError]:
         for app in apps:
             app_id = str(app.get("id"))
             href = (((app.get("_links") or {}).get("accessPolicy")) or {}).get("href")

@@ -13,10 +13,10 @@ __all__ = ["OPERATIONS", "TOKEN_PATH", "scope_of"]
 
 OPERATIONS: dict[str, str] = {
     "/api/v1/users": "okta.users.read",
-    "/api/v1/users/{id}/appLinks": "okta.users.read",
     "/api/v1/iam/assignees/users": "okta.roles.read",
     "/api/v1/users/{userId}/roles": "okta.roles.read",
     "/api/v1/apps": "okta.apps.read",
+    "/api/v1/apps/{appId}/users": "okta.apps.read",
     "/api/v1/policies": "okta.policies.read",
     "/api/v1/policies/{policyId}/rules": "okta.policies.read",
     "/api/v1/logStreams": "okta.logStreams.read",

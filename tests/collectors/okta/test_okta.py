@@ -57,8 +57,9 @@ def test_collects_every_page_and_only_reads(okta: FakeOkta) -> None:
         "activated": "2022-03-01",
         "last_login": "2026-08-30",
         "admin_roles": [],
-        "apps_assigned": 3,  # Okta's appLinks example: four links to three app instances
+        "apps_assigned": 2,  # still assigned to both apps, though suspended
     }
+    assert users["00ueli"]["apps_assigned"] == 0
     assert users["00unew"]["last_login"] is None
     assert "profile" not in users["00uana"] and "email" not in users["00uana"]  # personal data minimised
     (org,) = _facts(items, "okta.org").values()
