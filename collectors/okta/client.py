@@ -143,6 +143,8 @@ class OktaClient:
                 f"a link leads from {origin(self.base_url)} to another host, {origin(url)}: not followed "
                 "(the token is only sent to the configured base_url)",
             )
+        if declared is None and path.startswith("http"):  # a next link Okta sent to a path annexa never reads
+            raise OktaError(operation, 0, "undeclared_link", f"a next link leads to {relative}: not followed")
         if declared is None:  # a programming error, not evidence: every call is declared with its scope
             raise RuntimeError(f"undeclared Okta operation {relative} (add it to okta/operations.py)")
         for _attempt in range(_MAX_ATTEMPTS):

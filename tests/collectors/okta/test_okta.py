@@ -198,3 +198,16 @@ def test_settings_okta_leaves_out_are_judged_at_its_documented_defaults(okta: Fa
         "okta.password-expiry-policy": "pass",  # maxAgeDays default 0 (no limit), policy `none`
     }
     assert all("default" in message for _, message in results.values()), results
+
+
+def test_a_rate_limit_longer_than_max_wait_is_error_evidence(hosts: tuple[Scripted, Scripted]) -> None:
+    import time
+
+    home, _ = hosts
+    reset = str(int(time.time()) + 3600)
+    home.answer("/api/v1/logStreams", example("error-429"), 429, X_Rate_Limit_Reset=reset, X_Rate_Limit_Remaining="0")
+    waits: list[float] = []
+    with pytest.raises(OktaError) as info:
+        OktaClient(home.url, f"SSWS {TOKEN}", max_wait=300, sleep=waits.append).get("/api/v1/logStreams")
+    assert (info.value.code, waits) == ("rate_limited", [])
+    assert len(home.requests) == 1
