@@ -151,3 +151,15 @@ def test_rules_judge_the_seeded_customer(workspace: FakeWorkspace) -> None:
         ("workspace.inactive-users", "100000000000000000004"),  # dana: last sign-in 30 August
     ]
     assert len([r for r in results if r.rule == "workspace.2sv-enrolled"]) == 4  # the suspended user is not judged
+
+
+def test_a_redirect_is_never_followed_with_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scripted_http import scripted_http
+
+    monkeypatch.setenv("WORKSPACE_TOKEN", TOKEN)
+    with scripted_http() as home, scripted_http() as elsewhere:
+        home.redirect("/admin/admin/directory/v1/users", f"{elsewhere.url}/admin/admin/directory/v1/users")
+        items = _collect({"endpoint": home.url, "access_token_env": "WORKSPACE_TOKEN"})
+        assert elsewhere.requests == []
+    user_errors = [i for i in items if isinstance(i, CollectionError) and "workspace.user" in i.kinds]
+    assert [(e.code, "redirect not followed" in e.message) for e in user_errors] == [("Redirect", True)]
