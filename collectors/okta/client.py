@@ -4,7 +4,9 @@
   names (`token_env`, default OKTA_API_TOKEN); or an OAuth service app (`client_id`,
   `private_key`): a client-credentials request to the org's `/oauth2/v1/token` signed with a
   private-key JWT (RFC 7523), asking only for the read scopes in operations.py. That token
-  request is the only POST annexa sends to Okta; every read is a GET.
+  request is the only POST annexa sends to Okta; every read is a GET. An app that requires DPoP
+  (proof-of-possession) tokens is not supported: the token endpoint's `invalid_dpop_proof` answer
+  becomes error evidence naming it; turn DPoP off for annexa's read-only app.
 - Paging follows the `Link: <...>; rel="next"` header (Okta: "treat the link as an opaque value");
   the role-assignees list pages inside its body (`_links.next.href`), as Okta's spec shows.
 - The token goes to the configured origin only: `base_url` must be https (http on the loopback,
