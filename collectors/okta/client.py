@@ -257,7 +257,8 @@ def _service_app_token(base_url: str, options: Mapping[str, Any]) -> str:
         headers = {"kid": str(options["key_id"])} if options.get("key_id") else None
         assertion = rs256_jwt(claims, pem, headers)
     except ImportError:
-        raise OktaError("auth", 0, "no_credentials", "Okta service app auth needs the `cryptography` package") from None
+        needs = "Okta service app auth needs `pip install 'annexa[okta-app]'`"
+        raise OktaError("auth", 0, "no_credentials", needs) from None
     except (OSError, ValueError, InputFileError) as err:
         raise OktaError("auth", 0, "bad_private_key", f"cannot use the Okta service app private key: {err}") from None
     try:
