@@ -7,9 +7,20 @@ other origin is refused and becomes error evidence naming both, never followed.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-__all__ = ["LOOPBACK", "MAX_REDIRECTS", "check_transport", "origin", "redirect_target"]
+__all__ = [
+    "LOOPBACK",
+    "MAX_REDIRECTS",
+    "CrossOrigin",
+    "TooManyRedirects",
+    "check_transport",
+    "follow_within_origin",
+    "origin",
+    "redirect_target",
+]
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_REDIRECTS = 5
@@ -46,3 +57,33 @@ def check_transport(url: str, what: str) -> str:
 def redirect_target(current: str, location: str | None) -> str | None:
     """The absolute URL a 3xx answer points to (None without a Location)."""
     return urljoin(current, location) if location else None
+
+
+class CrossOrigin(Exception):
+    """A redirect or a paging link leads to another origin: `found` is where, `how` what led there."""
+
+    def __init__(self, found: str, how: str) -> None:
+        super().__init__(f"{how} leads to another host, {origin(found)}")
+        self.found = found
+        self.how = how
+
+
+class TooManyRedirects(Exception):
+    """More than MAX_REDIRECTS redirects, all within the origin."""
+
+
+def follow_within_origin(
+    send: Callable[[str, Mapping[str, Any] | None], Any], url: str, params: Mapping[str, Any] | None, allowed: str
+) -> tuple[Any, str]:
+    """(response, the URL that answered): `send(url, params)` makes one request without following
+    redirects (a requests.Response); a redirect within `allowed` (an origin) is followed, up to
+    MAX_REDIRECTS, and one to any other origin raises CrossOrigin before anything is sent there."""
+    for _hop in range(MAX_REDIRECTS + 1):
+        response = send(url, params)
+        target = redirect_target(response.url or url, response.headers.get("Location"))
+        if not response.is_redirect or target is None:
+            return response, url
+        if origin(target) != allowed:
+            raise CrossOrigin(target, f"a redirect (HTTP {response.status_code})")
+        url, params = target, None  # the Location carries its own query
+    raise TooManyRedirects(f"more than {MAX_REDIRECTS} redirects")

@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 __all__ = ["SOURCES", "Served", "serve_all"]
 
 # Modules with a `serve(shift_days)` context manager, in the order the demo starts them.
-SOURCES: tuple[str, ...] = ("annexa.demo.github_fake", "annexa.demo.jira_fake")
+SOURCES: tuple[str, ...] = (
+    "annexa.demo.github_fake",
+    "annexa.demo.jira_fake",
+    "annexa.demo.okta_fake",
+    "annexa.demo.workspace_fake",
+)
 
 
 @dataclass(frozen=True)
@@ -33,9 +38,12 @@ class Served:
 def serve_all(shift_days: int) -> Iterator[list[Served]]:
     """Every source's fake, started; their credentials are put in os.environ (the caller restores it)."""
     with ExitStack() as stack:
-        served = []
+        served: list[Served] = []
         for module in SOURCES:
             one: Served = stack.enter_context(importlib.import_module(module).serve(shift_days))
+            taken = {old for other in served for old in other.replacements}
+            if clash := taken & one.replacements.keys():
+                raise AssertionError(f"{module} points {sorted(clash)} at its fake, which another source already does")
             os.environ.update(one.env)
             served.append(one)
         yield served

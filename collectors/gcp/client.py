@@ -146,8 +146,12 @@ class GoogleApis:
         attempts: int = 4,
         timeout: tuple[float, float] = (10.0, 60.0),
         max_wait_s: float = 60.0,
+        operations: Callable[[str, str, str], Operation] = operation,
     ) -> None:
         self.principal = principal
+        # The declared operations (method, service, path template) -> Operation; another Google
+        # API family (Workspace's Admin SDK) passes its own table.
+        self._operation = operations
         self.endpoint = endpoint
         self._session = session or AuthorizedSession(credentials)
         self._sleep = sleep
@@ -210,16 +214,15 @@ class GoogleApis:
             value = body.get(field, [])
             if not isinstance(value, list):
                 raise GcpCallError(
-                    operation("GET", service, template).name, f"`{field}` is not a list", code="InvalidResponse"
+                    self._operation("GET", service, template).name, f"`{field}` is not a list", code="InvalidResponse"
                 )
             found.extend(value)
         return found, reply
 
     # --- plumbing ---------------------------------------------------------------------
-    @staticmethod
-    def _declared(method: str, service: str, template: str) -> Operation:
+    def _declared(self, method: str, service: str, template: str) -> Operation:
         try:
-            op = operation(method, service, template)
+            op = self._operation(method, service, template)
         except LookupError as exc:
             raise ReadOnlyViolation(str(exc)) from None
         if op.method != "GET" and not op.path.endswith(":getIamPolicy"):

@@ -18,8 +18,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import re
 import time
@@ -29,8 +27,9 @@ from typing import Any
 
 import requests
 
+from annexa.collectors.jwt import rs256_jwt
 from annexa.inputfiles import KEY_LIMIT, InputFileError, read_input
-from annexa.origins import MAX_REDIRECTS, check_transport, origin, redirect_target
+from annexa.origins import MAX_REDIRECTS, CrossOrigin, TooManyRedirects, check_transport, follow_within_origin, origin
 
 __all__ = ["GitHubClient", "GitHubError", "app_jwt", "check_base_url"]
 
@@ -65,23 +64,14 @@ def _cross_origin(operation: str, expected: str, found: str, how: str) -> GitHub
     )
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def app_jwt(app_id: str, private_key_pem: bytes, now: float) -> str:
     """An RS256 JWT for a GitHub App, valid 9 minutes (GitHub allows 10), backdated 60s for clock skew."""
-    from cryptography.hazmat.primitives import hashes, serialization  # optional: only GitHub App users need it
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
-    key = serialization.load_pem_private_key(private_key_pem, password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError("a GitHub App private key is an RSA key")
-    header = _b64(json.dumps({"alg": "RS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    claims = {"iat": int(now) - 60, "exp": int(now) + 540, "iss": str(app_id)}
-    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-    signature = key.sign(f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
-    return f"{header}.{payload}.{_b64(signature)}"
+    try:
+        return rs256_jwt({"iat": int(now) - 60, "exp": int(now) + 540, "iss": str(app_id)}, private_key_pem)
+    except ValueError as err:
+        if "RSA" in str(err):
+            raise ValueError("a GitHub App private key is an RSA key") from None
+        raise
 
 
 class GitHubClient:
@@ -156,21 +146,24 @@ class GitHubClient:
 
     def _fetch(self, url: str, params: Mapping[str, Any] | None, operation: str) -> requests.Response:
         """One GET, following redirects only within the configured origin."""
-        requested = url
-        for _hop in range(MAX_REDIRECTS + 1):
+
+        def send(where: str, query: Mapping[str, Any] | None) -> requests.Response:
             try:
-                response = self._session.get(url, params=params, timeout=_TIMEOUT, allow_redirects=False)
+                return self._session.get(where, params=query, timeout=_TIMEOUT, allow_redirects=False)
             except requests.RequestException as err:
                 raise GitHubError(operation, 0, "unreachable", f"{type(err).__name__}: {err}") from None
-            target = redirect_target(response.url or url, response.headers.get("Location"))
-            if not response.is_redirect or target is None:
-                if url != requested:
-                    self.redirects.append((requested, url))
-                return response
-            if origin(target) != origin(self.base_url):
-                raise _cross_origin(operation, self.base_url, target, f"a redirect (HTTP {response.status_code})")
-            url, params = target, None  # the Location carries its own query
-        raise GitHubError(operation, 0, "too_many_redirects", f"more than {MAX_REDIRECTS} redirects from {requested}")
+
+        try:
+            response, final = follow_within_origin(send, url, params, origin(self.base_url))
+        except CrossOrigin as err:
+            raise _cross_origin(operation, self.base_url, err.found, err.how) from None
+        except TooManyRedirects:
+            raise GitHubError(
+                operation, 0, "too_many_redirects", f"more than {MAX_REDIRECTS} redirects from {url}"
+            ) from None
+        if final != url:
+            self.redirects.append((url, final))
+        return response
 
     def paginate(
         self,

@@ -1,5 +1,5 @@
 """The full demo's organisation (demo/acme/, dated as of today): every collector (AWS on moto without what moto does not model, a fixture host
-tree, GitHub on a loopback fake, policy documents, HR and LMS exports) plus attest.sh. The SoA is
+tree, GitHub, Jira, Okta and Google Workspace on loopback fakes, policy documents, HR and LMS exports) plus attest.sh. The SoA is
 asserted control by control with the evidence class that decided each status, after a run with
 zero collection errors."""
 
@@ -43,13 +43,15 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     **dict.fromkeys(
         ["A.5.15", "A.5.17", "A.5.23", "A.5.33", "A.8.2", "A.8.3", "A.8.4", "A.8.5", "A.8.8", "A.8.9", "A.8.12"]
         + ["A.8.13", "A.8.14", "A.8.15", "A.8.16", "A.8.20", "A.8.21", "A.8.22", "A.8.24", "A.8.25", "A.8.28"]
-        + ["A.8.29", "A.8.31", "A.8.32"],
+        + ["A.8.29", "A.8.31", "A.8.32"]
+        # Okta and Workspace: leavers dana (suspended in Okta, active in Workspace), unused accounts
+        + ["A.5.16", "A.5.18"],
         ("partial", "automated"),
     ),
     "A.8.7": ("not_implemented", "automated"),  # no GuardDuty malware protection, documents notwithstanding
     "A.8.17": ("implemented", "automated"),  # the host's time sync
-    # HR and LMS exports: a leaver still has access, one screening was late, one training is stale
-    **dict.fromkeys(["A.5.16", "A.5.18", "A.6.1", "A.6.3"], ("partial", "record")),
+    # HR and LMS exports: one screening was late, one training is stale
+    **dict.fromkeys(["A.6.1", "A.6.3"], ("partial", "record")),
     **dict.fromkeys(["A.6.2", "A.6.6"], ("implemented", "record")),
     # tickets (Jira and GitHub): a pull request merged without review (A.5.3; A.8.32 stays partial),
     # an incident without a post-incident review (A.5.27), a vulnerability past its SLA (A.8.8 stays partial)
@@ -180,6 +182,11 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
     for (rule, _), cls in failing.items():
         classes.setdefault(rule.split(".")[0], set()).add(cls)
     assert classes == {"aws": {"automated"}, "github": {"automated", "record"}, "documents": {"document"},
-                       "people": {"record"}, "jira": {"record"}}  # fmt: skip
+                       "people": {"record"}, "jira": {"record"}, "okta": {"automated"},
+                       "workspace": {"automated"}}  # fmt: skip
+    assert failing[("people.leaver-okta-deactivated", "people:hr/E1004")] == "record"  # dana only suspended
+    assert failing[("people.leaver-workspace-suspended", "people:hr/E1004")] == "record"  # dana still active
+    assert ("people.leaver-okta-deactivated", "people:hr/E1005") not in failing  # eli deactivated
+    assert ("people.leaver-workspace-suspended", "people:hr/E1005") not in failing  # eli suspended
     code, out, _ = _cli(capsys, "findings", "--config", config, "--format", "json", "--status", "error")
     assert json.loads(out) == []

@@ -257,4 +257,8 @@ def test_reviewed_rules_keep_their_corrected_controls() -> None:
 
 def test_one_password_expiry_policy_for_every_rule_that_judges_expiry() -> None:
     readers = sorted(rule.id for rule in _builtin_rules() if "policy('password_max_age_days')" in rule.expect.text)
-    assert readers == ["azure.entra.password-expiry-policy", "host.login-defs.password-max-age"]
+    assert readers == [
+        "azure.entra.password-expiry-policy",
+        "host.login-defs.password-max-age",
+        "okta.password-expiry-policy",
+    ]

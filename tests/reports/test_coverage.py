@@ -47,3 +47,41 @@ def test_a_target_that_produced_nothing_is_missing_whole() -> None:
     check, _ = scope_check([{"github": {"org": "acme"}}, {"host": {}}], {}, None)
     assert check.missing == ("github: no evidence from this target", "host: no evidence from this target")
     assert check.expected == ("github org acme",)
+
+
+def test_population_lines_come_from_the_manifest_alone() -> None:
+    from annexa.reports.coverage import population
+
+    manifest = {
+        "population": {
+            "counts": [
+                {
+                    "kind": "fleet.coverage",
+                    "resource": "fleet:acme",
+                    "data": {"devices": 4, "with_owner": 3, "reporting": 2, "reporting_days": 7},
+                },
+                {
+                    "kind": "people.headcount",
+                    "resource": "people:hr",
+                    "data": {
+                        "as_of": "2026-12-02",
+                        "listed": 9,
+                        "active": 7,
+                        "leavers": 1,
+                        "not_started": 1,
+                        "maps_end_date": True,
+                    },
+                },
+                {"kind": "people.headcount", "resource": "people:lms", "data": {"listed": 5, "maps_end_date": False}},
+            ],
+            "staff_with_device": {"covered": 6, "judged": 7},
+        }
+    }
+    assert population(manifest) == (
+        "fleet:acme: 4 devices, 3 with an owner, 2 reporting in the last 7 days",
+        "people:hr: headcount 7 on 2026-12-02 (9 listed, 1 left, 1 not started)",
+        "people:lms: 5 people listed (the export has no leave dates)",
+        "devices reporting 2 of 4 (fleet:acme) against a headcount of 7",
+        "current staff with a managed device: 6 of 7",
+    )
+    assert population({}) == ()  # a run without HR or endpoint targets (or from before they were counted)

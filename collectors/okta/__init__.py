@@ -1,0 +1,1 @@
+"""Okta (Workforce Identity) collectors."""
