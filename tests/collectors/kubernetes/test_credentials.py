@@ -60,7 +60,7 @@ def test_exec_plugin_token(cluster, run_kube, tmp_path) -> None:  # type: ignore
         "import json, os\n"
         "assert json.loads(os.environ['KUBERNETES_EXEC_INFO'])['spec']['interactive'] is False\n"
         "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1', 'kind': 'ExecCredential',"
-        f" 'status': {{'token': os.environ['FAKE_TOKEN']}}}}))\n"
+        " 'status': {'token': os.environ['FAKE_TOKEN']}}))\n"
     )
     user = {
         "exec": {
