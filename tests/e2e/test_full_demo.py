@@ -47,15 +47,15 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
         + ["A.8.29", "A.8.31", "A.8.32"],
         ("partial", "automated"),
     ),
-    # Google Cloud: OS Login and domain-restricted sharing (A.5.16), Essential Contacts (A.5.24), Shielded VM
-    # (A.8.7, beside AWS's missing GuardDuty malware protection)
-    **dict.fromkeys(["A.5.16", "A.5.24", "A.8.7"], ("partial", "automated")),
+    # Google Cloud: OS Login and domain-restricted sharing (A.5.16), basic roles held by users (A.5.18, beside the
+    # HR leavers), Essential Contacts (A.5.24), Shielded VM (A.8.7, beside AWS's missing GuardDuty malware protection)
+    **dict.fromkeys(["A.5.16", "A.5.18", "A.5.24", "A.8.7"], ("partial", "automated")),
     # Kubernetes: resource requests and limits (A.8.6), privileged and host-access pods (A.8.18), image
     # provenance (A.8.19)
     **dict.fromkeys(["A.8.6", "A.8.18", "A.8.19"], ("partial", "automated")),
     "A.8.17": ("implemented", "automated"),  # the host's time sync
     # HR and LMS exports: a leaver still has access, one screening was late, one training is stale
-    **dict.fromkeys(["A.5.18", "A.6.1", "A.6.3"], ("partial", "record")),
+    **dict.fromkeys(["A.6.1", "A.6.3"], ("partial", "record")),
     **dict.fromkeys(["A.6.2", "A.6.6"], ("implemented", "record")),
     # attest.sh: effective statements; a not-effective one (A.7.3) and an exception (A.7.10)
     **dict.fromkeys(["A.6.4", "A.7.1", "A.7.2", "A.7.8", "A.7.9", "A.7.14"], ("attested", "attestation")),
