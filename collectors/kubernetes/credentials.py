@@ -12,7 +12,8 @@ that cluster: `insecure-skip-tls-verify` (a token sent to an unverified server),
 
 In-cluster (kubernetes.io/docs/tasks/run-application/access-api-from-pod): KUBERNETES_SERVICE_HOST
 and KUBERNETES_SERVICE_PORT, and the projected token and CA under
-/var/run/secrets/kubernetes.io/serviceaccount (the token is re-read for each cluster run, as it rotates).
+/var/run/secrets/kubernetes.io/serviceaccount, read once per run (the kubelet rotates the projected
+token; one that expires mid-run makes the remaining lists 401 errors, never passes).
 """
 
 from __future__ import annotations
@@ -63,7 +64,15 @@ def clusters(settings: KubeSettings) -> list[Cluster | ClusterError]:
         name = settings.name or settings.server
         if not token:
             return [ClusterError(name, f"the environment variable {settings.token_env} holding the token is not set")]
-        return [Cluster(name, settings.server, f"token from ${settings.token_env}", token, settings.ca_file or True)]
+        return [
+            Cluster(
+                name,
+                settings.server,
+                f"token from ${settings.token_env}",
+                token,
+                str(Path(settings.ca_file).expanduser()) if settings.ca_file else True,
+            )
+        ]
     try:
         config = _load_kubeconfig(settings.kubeconfig)
     except (OSError, ValueError, yaml.YAMLError) as exc:

@@ -14,7 +14,8 @@
 
 Any of them may add `allowed_registries: [registry.example.com, ghcr.io/acme]`: the image
 registries (or registry/path prefixes) workloads may pull from (A.8.19). Secrets never live in the
-config: a token is named by the environment variable that holds it.
+config: a token is named by the environment variable that holds it. `kubeconfig` and `ca_file` are
+read as kubectl reads `--kubeconfig`: `~` expanded, a relative path from the working directory.
 """
 
 from __future__ import annotations
