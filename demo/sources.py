@@ -22,6 +22,8 @@ SOURCES: tuple[str, ...] = (
     "annexa.demo.jira_fake",
     "annexa.demo.okta_fake",
     "annexa.demo.workspace_fake",
+    "annexa.demo.gcp_fake",
+    "annexa.demo.kubernetes_fake",
 )
 
 

@@ -1,5 +1,5 @@
 """The full demo's organisation (demo/acme/, dated as of today): every collector (AWS on moto without what moto does not model, a fixture host
-tree, GitHub, Jira, Okta and Google Workspace on loopback fakes, policy documents, HR and LMS exports) plus attest.sh. The SoA is
+tree, GitHub, Jira, Okta, Google Workspace, Google Cloud and Kubernetes on loopback fakes, policy documents, HR and LMS exports) plus attest.sh. The SoA is
 asserted control by control with the evidence class that decided each status, after a run with
 zero collection errors."""
 
@@ -33,13 +33,14 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
         ["A.5.2", "A.5.4", "A.5.5", "A.5.6", "A.5.7", "A.5.8", "A.5.9", "A.5.10", "A.5.11", "A.5.12"]
         + ["A.5.13", "A.5.14", "A.5.19", "A.5.20", "A.5.21", "A.5.22"]
         + ["A.5.28", "A.5.29", "A.5.30", "A.5.31", "A.5.32", "A.5.34", "A.5.35", "A.5.36", "A.5.37", "A.6.5"]
-        + ["A.6.7", "A.8.1", "A.8.6", "A.8.10", "A.8.11", "A.8.18", "A.8.19", "A.8.23", "A.8.26"]
+        + ["A.6.7", "A.8.1", "A.8.10", "A.8.11", "A.8.23", "A.8.26"]
         + ["A.8.27", "A.8.30", "A.8.33", "A.8.34"],
         ("documented", "document"),
     ),
     # the clear desk policy's review is overdue (A.7.7 and A.5.1, which covers every policy)
     **dict.fromkeys(["A.5.1", "A.7.7"], ("partial", "document")),
-    # the seeded AWS account, the GitHub org and the host pass some checks and fail others
+    # the seeded AWS account, the GitHub org, the Google Cloud organisation, the Kubernetes cluster and the host
+    # pass some checks and fail others
     **dict.fromkeys(
         ["A.5.15", "A.5.17", "A.5.23", "A.5.33", "A.8.2", "A.8.3", "A.8.4", "A.8.5", "A.8.8", "A.8.9", "A.8.12"]
         + ["A.8.13", "A.8.14", "A.8.15", "A.8.16", "A.8.20", "A.8.21", "A.8.22", "A.8.24", "A.8.25", "A.8.28"]
@@ -48,7 +49,12 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
         + ["A.5.16", "A.5.18"],
         ("partial", "automated"),
     ),
-    "A.8.7": ("not_implemented", "automated"),  # no GuardDuty malware protection, documents notwithstanding
+    # Google Cloud: OS Login and domain-restricted sharing (A.5.16), basic roles held by users (A.5.18, beside the
+    # HR leavers), Essential Contacts (A.5.24), Shielded VM (A.8.7, beside AWS's missing GuardDuty malware protection)
+    **dict.fromkeys(["A.5.16", "A.5.18", "A.5.24", "A.8.7"], ("partial", "automated")),
+    # Kubernetes: resource requests and limits (A.8.6), privileged and host-access pods (A.8.18), image
+    # provenance (A.8.19)
+    **dict.fromkeys(["A.8.6", "A.8.18", "A.8.19"], ("partial", "automated")),
     "A.8.17": ("implemented", "automated"),  # the host's time sync
     # HR and LMS exports: one screening was late, one training is stale
     **dict.fromkeys(["A.6.1", "A.6.3"], ("partial", "record")),
@@ -56,7 +62,8 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     # tickets (Jira and GitHub): a pull request merged without review (A.5.3; A.8.32 stays partial),
     # an incident without a post-incident review (A.5.27), a vulnerability past its SLA (A.8.8 stays partial)
     **dict.fromkeys(["A.5.3", "A.5.27"], ("partial", "record")),
-    **dict.fromkeys(["A.5.24", "A.5.25", "A.5.26", "A.6.8"], ("implemented", "record")),
+    # (A.5.24's incident records pass, but Google Cloud's Essential Contacts fail: partial, automated above)
+    **dict.fromkeys(["A.5.25", "A.5.26", "A.6.8"], ("implemented", "record")),
     # attest.sh: effective statements; a not-effective one (A.7.3) and an exception (A.7.10)
     **dict.fromkeys(["A.6.4", "A.7.1", "A.7.2", "A.7.8", "A.7.9", "A.7.14"], ("attested", "attestation")),
     **dict.fromkeys(["A.7.3", "A.7.10"], ("not_implemented", "attestation")),
@@ -129,7 +136,11 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
     assert len(EXPECTED) == 93
 
     # the planted problems, by class
-    assert soa["A.8.7"]["evidence_classes"] == {"automated": {"fail": 1}, "document": {"pass": 3}}
+    assert soa["A.8.7"]["evidence_classes"] == {
+        "automated": {"fail": 2, "pass": 1, "error": 1},
+        "document": {"pass": 3},
+    }
+    assert soa["A.8.19"]["evidence_classes"] == {"automated": {"fail": 6, "pass": 6}, "document": {"pass": 3}}
     assert soa["A.7.7"]["evidence_classes"] == {"document": {"pass": 2, "fail": 1}}
     assert soa["A.6.3"]["evidence_classes"] == {"record": {"pass": 2, "fail": 1}, "document": {"pass": 3}}
     # documents per control: title, version, approval, sha256
@@ -183,10 +194,16 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
         classes.setdefault(rule.split(".")[0], set()).add(cls)
     assert classes == {"aws": {"automated"}, "github": {"automated", "record"}, "documents": {"document"},
                        "people": {"record"}, "jira": {"record"}, "okta": {"automated"},
-                       "workspace": {"automated"}}  # fmt: skip
+                       "workspace": {"automated"}, "gcp": {"automated"}, "kubernetes": {"automated"}}  # fmt: skip
     assert failing[("people.leaver-okta-deactivated", "people:hr/E1004")] == "record"  # dana only suspended
     assert failing[("people.leaver-workspace-suspended", "people:hr/E1004")] == "record"  # dana still active
     assert ("people.leaver-okta-deactivated", "people:hr/E1005") not in failing  # eli deactivated
     assert ("people.leaver-workspace-suspended", "people:hr/E1005") not in failing  # eli suspended
+    assert (
+        failing[("kubernetes.rbac.no-privileged-bindings-to-people", "clusterrolebindings/sre-admins")] == "automated"
+    )
     code, out, _ = _cli(capsys, "findings", "--config", config, "--format", "json", "--status", "error")
-    assert json.loads(out) == []
+    # the one error is planted: a Compute instance whose response leaves out shieldedInstanceConfig
+    assert [(f["rule"], f["resource"]) for f in json.loads(out)] == [
+        ("gcp.compute.shielded-vm", "projects/sandbox-lab-2024/zones/us-central1-a/instances/test-vm")
+    ]
