@@ -8,8 +8,7 @@ changed only where the demo's story needs it (ids, owners, platforms, flags, dat
 
 The demo's fleet (dates as of demo.material.AUTHORED_ON, moved by `shift_days`):
 host 1 ana@acme.example's Mac (encrypted, every mapped policy passing); host 2 chen@acme.example's
-Ubuntu laptop (not encrypted, screen lock and OS updates failing, antivirus not answered yet);
-host 3 a shared Mac with no owner, whose encryption Fleet does not know.
+Ubuntu laptop (not encrypted, screen lock and OS updates failing); host 3 a shared Mac with no owner.
 """
 
 from __future__ import annotations
@@ -127,10 +126,10 @@ def demo_fleet(fake: FakeFleet, shift_days: int = 0) -> None:
             "ubuntu",
             "Ubuntu 24.04.1 LTS",
             False,
-            {**every, "screen_lock": "fail", "antivirus": "", "os_updates": "fail"},
+            {**every, "screen_lock": "fail", "os_updates": "fail"},
             "2026-11-30T17:40:00Z",
         ),
-        _host(3, "darwin", "macOS 14.7.1", None, every, "2026-11-29T11:05:00Z"),
+        _host(3, "darwin", "macOS 14.7.1", True, every, "2026-11-29T11:05:00Z"),
     ]
     fake.mappings = {1: _owner("ana@acme.example"), 2: _owner("chen@acme.example")}
     template = _example("global-policy")

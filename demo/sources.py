@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 __all__ = ["SOURCES", "Served", "serve_all"]
 
 # Modules with a `serve(shift_days)` context manager, in the order the demo starts them.
-SOURCES: tuple[str, ...] = ("annexa.demo.github_fake",)
+SOURCES: tuple[str, ...] = ("annexa.demo.github_fake", "annexa.demo.fleet_fake", "annexa.demo.intune_fake")
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,10 @@ UNJUDGED_KINDS = {
     # Which operating system the host facts were read on: context for the auditor and for the
     # host rules' `where`, not a control by itself.
     "host.os": "context for the other host facts",
+    # Fleet-wide counts (devices, owners, devices reporting) for the pack's completeness table; each
+    # device is judged on its own facts, and staff against devices by the people join rules.
+    "fleet.coverage": "coverage record",
+    "intune.coverage": "coverage record",
 }
 
 

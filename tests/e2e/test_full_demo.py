@@ -1,5 +1,5 @@
 """The full demo's organisation (demo/acme/, dated as of today): every collector (AWS on moto without what moto does not model, a fixture host
-tree, GitHub on a loopback fake, policy documents, HR and LMS exports) plus attest.sh. The SoA is
+tree, GitHub, Fleet and Intune on loopback fakes, policy documents, HR and LMS exports) plus attest.sh. The SoA is
 asserted control by control with the evidence class that decided each status, after a run with
 zero collection errors."""
 
@@ -30,15 +30,15 @@ HOST_ROOT = Path(__file__).resolve().parents[1] / "collectors" / "host" / "fixtu
 EXPECTED: dict[str, tuple[str, str | None]] = {
     # policies claim these controls and nothing operates them: design shown, operation not
     **dict.fromkeys(
-        ["A.5.2", "A.5.3", "A.5.4", "A.5.5", "A.5.6", "A.5.7", "A.5.8", "A.5.9", "A.5.10", "A.5.11", "A.5.12"]
+        ["A.5.2", "A.5.3", "A.5.4", "A.5.5", "A.5.6", "A.5.7", "A.5.8", "A.5.10", "A.5.12"]
         + ["A.5.13", "A.5.14", "A.5.19", "A.5.20", "A.5.21", "A.5.22", "A.5.24", "A.5.25", "A.5.26", "A.5.27"]
         + ["A.5.28", "A.5.29", "A.5.30", "A.5.31", "A.5.32", "A.5.34", "A.5.35", "A.5.36", "A.5.37", "A.6.5"]
-        + ["A.6.7", "A.6.8", "A.8.1", "A.8.6", "A.8.10", "A.8.11", "A.8.18", "A.8.19", "A.8.23", "A.8.26"]
+        + ["A.6.7", "A.6.8", "A.8.6", "A.8.10", "A.8.11", "A.8.18", "A.8.19", "A.8.23", "A.8.26"]
         + ["A.8.27", "A.8.30", "A.8.33", "A.8.34"],
         ("documented", "document"),
     ),
-    # the clear desk policy's review is overdue (A.7.7 and A.5.1, which covers every policy)
-    **dict.fromkeys(["A.5.1", "A.7.7"], ("partial", "document")),
+    # the clear desk policy's review is overdue (A.5.1, which covers every policy)
+    "A.5.1": ("partial", "document"),
     # the seeded AWS account, the GitHub org and the host pass some checks and fail others
     **dict.fromkeys(
         ["A.5.15", "A.5.17", "A.5.23", "A.5.33", "A.8.2", "A.8.3", "A.8.4", "A.8.5", "A.8.8", "A.8.9", "A.8.12"]
@@ -46,13 +46,18 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
         + ["A.8.29", "A.8.31", "A.8.32"],
         ("partial", "automated"),
     ),
-    "A.8.7": ("not_implemented", "automated"),  # no GuardDuty malware protection, documents notwithstanding
+    # the laptops (Fleet and Intune): one unencrypted, one failing screen lock and OS updates, a
+    # personal phone unencrypted and noncompliant, a host without an owner; the endpoints pass
+    # antivirus, but GuardDuty malware protection is off (A.8.7)
+    **dict.fromkeys(["A.5.9", "A.7.7", "A.7.9", "A.8.1", "A.8.7"], ("partial", "automated")),
+    # a leaver's MacBook is still enrolled in her name (HR joined with the devices)
+    "A.5.11": ("partial", "record"),
     "A.8.17": ("implemented", "automated"),  # the host's time sync
     # HR and LMS exports: a leaver still has access, one screening was late, one training is stale
     **dict.fromkeys(["A.5.16", "A.5.18", "A.6.1", "A.6.3"], ("partial", "record")),
     **dict.fromkeys(["A.6.2", "A.6.6"], ("implemented", "record")),
     # attest.sh: effective statements; a not-effective one (A.7.3) and an exception (A.7.10)
-    **dict.fromkeys(["A.6.4", "A.7.1", "A.7.2", "A.7.8", "A.7.9", "A.7.14"], ("attested", "attestation")),
+    **dict.fromkeys(["A.6.4", "A.7.1", "A.7.2", "A.7.8", "A.7.14"], ("attested", "attestation")),
     **dict.fromkeys(["A.7.3", "A.7.10"], ("not_implemented", "attestation")),
     **dict.fromkeys(["A.7.4", "A.7.5", "A.7.6", "A.7.11", "A.7.12", "A.7.13"], ("excluded", None)),
 }
@@ -123,8 +128,9 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
     assert len(EXPECTED) == 93
 
     # the planted problems, by class
-    assert soa["A.8.7"]["evidence_classes"] == {"automated": {"fail": 1}, "document": {"pass": 3}}
-    assert soa["A.7.7"]["evidence_classes"] == {"document": {"pass": 2, "fail": 1}}
+    assert soa["A.8.7"]["evidence_classes"] == {"automated": {"fail": 1, "pass": 4}, "document": {"pass": 3}}
+    assert soa["A.7.7"]["evidence_classes"] == {"automated": {"pass": 4, "fail": 1}, "document": {"pass": 2, "fail": 1}}
+    assert soa["A.5.11"]["evidence_classes"] == {"record": {"fail": 1, "pass": 1}, "document": {"pass": 3}}
     assert soa["A.6.3"]["evidence_classes"] == {"record": {"pass": 2, "fail": 1}, "document": {"pass": 3}}
     # documents per control: title, version, approval, sha256
     (runbook,) = soa["A.8.18"]["documents"]
@@ -168,8 +174,12 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
     assert failing[("documents.policy-review-current", "documents:isms-policies/clear-desk.md")] == "document"
     assert failing[("people.awareness-training-current", "people:lms/E1003")] == "record"
     assert failing[("people.screened-before-start", "people:hr/E1003")] == "record"
+    assert failing[("endpoints.leaver-devices-returned", "people:hr/E1004")] == "record"  # dana's MacBook
+    assert failing[("fleet.device-disk-encrypted", "fleet:acme-fleet/host/2")] == "automated"  # chen's laptop
+    assert ("endpoints.staff-have-managed-device", "people:hr/E1001") not in failing  # ana has her Mac
     classes = {rule.split(".")[0]: cls for (rule, _), cls in failing.items()}
     assert classes == {"aws": "automated", "github": "automated", "documents": "document",
-                       "people": "record"}  # fmt: skip
+                       "people": "record", "fleet": "automated", "intune": "automated",
+                       "endpoints": "record"}  # fmt: skip
     code, out, _ = _cli(capsys, "findings", "--config", config, "--format", "json", "--status", "error")
     assert json.loads(out) == []
