@@ -56,6 +56,7 @@ UNJUDGED_KINDS = {
     # Fleet-wide counts (devices, owners, devices reporting) for the pack's completeness table; each
     # device is judged on its own facts, and staff against devices by the people join rules.
     "fleet.coverage": "coverage record",
+    "people.headcount": "coverage record",
     "intune.coverage": "coverage record",
 }
 
