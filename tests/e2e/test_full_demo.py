@@ -183,3 +183,24 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
                        "endpoints": "record"}  # fmt: skip
     code, out, _ = _cli(capsys, "findings", "--config", config, "--format", "json", "--status", "error")
     assert json.loads(out) == []
+
+
+def test_the_pack_states_headcount_and_devices_as_numbers(full_demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import zipfile
+
+    out = full_demo / "pack.zip"
+    day = TODAY.isoformat()
+    code, _, err = _cli(
+        capsys, "pack", "--config", str(full_demo / "annexa.yaml"), "--from", day, "--to", day, "-o", str(out)
+    )
+    assert code == 0, err
+    with zipfile.ZipFile(out) as archive:
+        (index,) = [name for name in archive.namelist() if name.endswith("/index.html")]
+        html = archive.read(index).decode()
+    # HR: ana, ben and chen are current; dana and eli have left. Three laptops in Fleet, three devices in Intune.
+    assert f"people:hr: headcount 3 on {day} (5 listed, 2 left, 0 not started)" in html
+    assert "people:lms: 3 people listed (the export has no leave dates)" in html
+    assert "fleet:acme-fleet: 3 devices, 2 with an owner, 3 reporting in the last 7 days" in html
+    assert "devices reporting 6 of 6 (fleet:acme-fleet, 5f1c2b7e-8d3a-4c6e-9b2f-1a7d3e5c9b40:intune)" in html
+    assert "against a headcount of 3" in html
+    assert "current staff with a managed device: 3 of 3" in html
