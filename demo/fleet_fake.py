@@ -102,7 +102,9 @@ def _host(
     host_id: int, platform: str, os_version: str, encrypted: bool | None, responses: Mapping[str, str], seen: str
 ) -> dict[str, Any]:
     host = _example("get-host")
-    host.update(id=host_id, platform=platform, os_version=os_version, seen_time=seen, last_enrolled_at=seen[:10] + "T09:00:00Z")
+    host.update(
+        id=host_id, platform=platform, os_version=os_version, seen_time=seen, last_enrolled_at=seen[:10] + "T09:00:00Z"
+    )
     host["disk_encryption_enabled"] = encrypted  # null: Fleet does not know yet
     template = _example("get-host")["policies"][0]
     host["policies"] = [

@@ -124,12 +124,16 @@ def _assignment(policy_id: str) -> dict[str, Any]:
 def demo_tenant(fake: FakeIntune, shift_days: int = 0) -> None:
     """The demo organisation's devices and compliance policies (see the module docstring)."""
     fake.devices = [
-        _device(1, "ben@acme.example", "Windows", "10.0.22631.4460", True, "compliant", "company", "2026-12-01T07:58:00Z"),
+        _device(
+            1, "ben@acme.example", "Windows", "10.0.22631.4460", True, "compliant", "company", "2026-12-01T07:58:00Z"
+        ),
         _device(2, "ben@acme.example", "Android", "14", False, "noncompliant", "personal", "2026-11-30T19:20:00Z"),
         _device(3, "dana@acme.example", "macOS", "15.1.1", True, "compliant", "company", "2026-11-30T08:30:00Z"),
     ]
     windows = _example("windows10-compliance-policy")
-    windows.update(displayName="Windows laptops baseline", osMinimumVersion="10.0.22631", passwordMinutesOfInactivityBeforeLock=10)
+    windows.update(
+        displayName="Windows laptops baseline", osMinimumVersion="10.0.22631", passwordMinutesOfInactivityBeforeLock=10
+    )
     mac = _example("macos-compliance-policy")
     mac.update(displayName="macOS laptops baseline", osMinimumVersion="14.0", passwordMinutesOfInactivityBeforeLock=10)
     fake.policies = [{**p, "assignments": [_assignment(p["id"])]} for p in (windows, mac)]

@@ -233,7 +233,9 @@ class Evaluator:
         judged_rules = {rule_id for rule_id, _ in self._results}
         for rule in self._rules:
             if rule.id not in judged_rules and rule.fact in collected:
-                joined = f", or no {' or '.join(rule.join.kinds)} was collected to check it against" if rule.join else ""
+                joined = (
+                    f", or no {' or '.join(rule.join.kinds)} was collected to check it against" if rule.join else ""
+                )
                 empty = Result(
                     rule=rule.id,
                     controls=rule.controls,

@@ -326,5 +326,7 @@ def _parse_join(path: Path, item: Any, known_kinds: set[str], expression: Any) -
         if kind == item["fact"]:
             raise UsageError(f"{path}:{line_of(node, 'fact')}: a rule cannot join its own fact kind")
     return Join(
-        kinds=tuple(dict.fromkeys(kinds)), key=expression("key", node, "join.key"), match=expression("match", node, "join.match")
+        kinds=tuple(dict.fromkeys(kinds)),
+        key=expression("key", node, "join.key"),
+        match=expression("match", node, "join.match"),
     )

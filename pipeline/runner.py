@@ -70,7 +70,9 @@ def kind_table(rules: Sequence[Rule], registry: Registry | None) -> dict[str, di
     classes = registry.evidence_class_by_kind() if registry is not None else {}
     max_ages = registry.max_age_by_kind() if registry is not None else {}
     producers = {k: c.name for c in registry.collectors.values() for k in c.kinds} if registry is not None else {}
-    kinds = sorted({rule.fact for rule in rules} | {kind for rule in rules if rule.join is not None for kind in rule.join.kinds})
+    kinds = sorted(
+        {rule.fact for rule in rules} | {kind for rule in rules if rule.join is not None for kind in rule.join.kinds}
+    )
     return {
         kind: {
             "collector": producers.get(kind),

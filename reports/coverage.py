@@ -244,7 +244,9 @@ def population(store: Store, run: RunInfo, batches: Mapping[str, Mapping[str, An
             )
     staff = [v[0] for (rule, _), v in store.result_state(run.seq).items() if rule == _STAFF_RULE]
     if sources:
-        lines.append(f"devices reporting {reporting} of {devices} ({', '.join(sources)}) against a headcount of {headcount}")
+        lines.append(
+            f"devices reporting {reporting} of {devices} ({', '.join(sources)}) against a headcount of {headcount}"
+        )
     if any(status in ("pass", "fail", "error") for status in staff):
         covered = sum(1 for status in staff if status == "pass")
         judged = sum(1 for status in staff if status in ("pass", "fail", "error"))

@@ -132,7 +132,9 @@ def test_importing_a_package_loads_nothing_it_must_not(packages: tuple[str, ...]
 def test_every_declared_fact_kind_is_judged_by_a_rule() -> None:
     registry = load_registry()
     rules = load_rules(builtin_rule_files() + registry.rule_files(), registry.kinds(), set(load_catalog().ids()))
-    judged = {rule.fact for rule in rules} | {kind for rule in rules if rule.join is not None for kind in rule.join.kinds}
+    judged = {rule.fact for rule in rules} | {
+        kind for rule in rules if rule.join is not None for kind in rule.join.kinds
+    }
     assert sorted(registry.kinds() - judged) == sorted(UNJUDGED_KINDS)
     assert set(UNJUDGED_KINDS) <= registry.kinds()  # an exception for a kind that no longer exists is stale
 

@@ -216,5 +216,7 @@ class _Reader:
                 # mapped names that are not global policies (team policies, or a typo in the mapping)
                 "policies_not_global": sorted(n for mapped in self.mapping.values() for n in mapped if n not in names),
             },
-            source=self._source("GET /api/v1/fleet/hosts", "GET /api/v1/fleet/global/policies", pages=pages + policy_pages),
+            source=self._source(
+                "GET /api/v1/fleet/hosts", "GET /api/v1/fleet/global/policies", pages=pages + policy_pages
+            ),
         )

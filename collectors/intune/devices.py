@@ -51,7 +51,10 @@ _PLATFORMS = {
 _SETTINGS: dict[str, tuple[str, ...]] = {
     # several properties: the setting is required when any of them is true
     "password_required": ("passwordRequired", "passcodeRequired"),
-    "minutes_inactivity_before_lock": ("passwordMinutesOfInactivityBeforeLock", "passcodeMinutesOfInactivityBeforeLock"),
+    "minutes_inactivity_before_lock": (
+        "passwordMinutesOfInactivityBeforeLock",
+        "passcodeMinutesOfInactivityBeforeLock",
+    ),
     "firewall_required": ("activeFirewallRequired", "firewallEnabled"),
     "antivirus_required": ("defenderEnabled", "antivirusRequired"),
     "encryption_required": ("storageRequireEncryption", "bitLockerEnabled"),
@@ -68,8 +71,9 @@ class IntuneDevicesCollector(Collector):
     (as Intune gave it), `last_sync`, `enrolled`, `ownership` (company, personal) and
     `management_agent`.
     `intune.compliance_policy` (`<tenant>:intune/compliancePolicy/<id>`): `type`, `platform`,
-    `display_name`, `assigned` (has at least one assignment; left out if Graph did not expand them), and where the policy type has them:
-    `password_required`, `minutes_inactivity_before_lock`, `firewall_required`,
+    `display_name`, `assigned` (has at least one assignment; left out if Graph did not expand
+    them), and where the policy type has them: `password_required`,
+    `minutes_inactivity_before_lock`, `firewall_required`,
     `antivirus_required`, `encryption_required`, `os_minimum_version`. A setting the policy type
     does not have, or Graph did not return, is left out (a rule over it says `error`); one
     the policy leaves "Not configured" (null) is null.
@@ -109,7 +113,7 @@ def _devices(tenant: Tenant, scope: dict[str, str]) -> Iterator[Fact | Collectio
         yield exc.to_collection_error((DEVICE, COVERAGE), scope)
         return
     devices = [_device(raw) for raw in reply.body]
-    for raw, data in zip(reply.body, devices):
+    for raw, data in zip(reply.body, devices, strict=True):
         yield Fact(
             kind=DEVICE,
             resource=f"{tenant.id}:intune/device/{raw['id']}",
@@ -189,5 +193,7 @@ def _policy(raw: Mapping[str, Any]) -> dict[str, Any]:
             continue  # the policy type has no such setting, or Graph did not return it
         values = [raw[p] for p in returned if raw[p] is not None]
         # null is Intune's "Not configured": the policy does not require it
-        data[setting] = (any(v is True for v in values) if isinstance(values[0], bool) else values[0]) if values else None
+        data[setting] = (
+            (any(v is True for v in values) if isinstance(values[0], bool) else values[0]) if values else None
+        )
     return data

@@ -58,7 +58,9 @@ class PeopleRecordsCollector(Collector):
                 data=record,
                 source=source,
             )
-        yield Fact(kind="people.headcount", resource=f"people:{label}", scope=scope, data=headcount(records), source=source)
+        yield Fact(
+            kind="people.headcount", resource=f"people:{label}", scope=scope, data=headcount(records), source=source
+        )
 
 
 def headcount(records: list[dict[str, Any]], today: str | None = None) -> dict[str, Any]:

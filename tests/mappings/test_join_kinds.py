@@ -26,7 +26,9 @@ RULE = """rules:
 """
 
 
-def _results(tmp_path: Path, facts: list, collected: set[str], errors: list | None = None) -> dict[str, tuple[str, str]]:
+def _results(
+    tmp_path: Path, facts: list, collected: set[str], errors: list | None = None
+) -> dict[str, tuple[str, str]]:
     path = tmp_path / "rules.yaml"
     path.write_text(RULE)
     rules = load_rules([path], KINDS, set(load_catalog().ids()))

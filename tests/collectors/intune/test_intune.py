@@ -69,7 +69,9 @@ def test_devices_and_compliance_policies_are_read_across_pages(intune: FakeIntun
         "encryption_required": True,
         "os_minimum_version": "10.0.22631",
     }
-    assert "antivirus_required" not in facts[f"{TENANT}:intune/compliancePolicy/ddbadff3-dff3-ddba-f3df-baddf3dfbadd"].data
+    assert (
+        "antivirus_required" not in facts[f"{TENANT}:intune/compliancePolicy/ddbadff3-dff3-ddba-f3df-baddf3dfbadd"].data
+    )
     assert facts[f"{TENANT}:intune"].data["devices"] == 3
     assert {method for method, *_ in intune.requests} == {"GET"}
 
