@@ -114,8 +114,19 @@ class _Reader:
             return
         devices: list[dict[str, Any]] = []
         for listed in hosts:
+            if not isinstance(listed, dict) or not isinstance(listed.get("id"), int):
+                yield CollectionError(
+                    kinds=(DEVICE,),
+                    scope=self.scope,
+                    message=f"GET /api/v1/fleet/hosts listed a host without a numeric id: {str(listed)[:80]}",
+                    operation="GET /api/v1/fleet/hosts",
+                    code="bad_response",
+                )
+                continue
             try:
                 body = self.client.get("/api/v1/fleet/hosts/{id}", {"exclude_software": "true"}, id=listed["id"])
+                if not isinstance(body, dict) or not isinstance(body.get("host"), dict):
+                    raise FleetError("GET /api/v1/fleet/hosts/{id}", 200, "bad_response", "the response has no `host`")
             except FleetError as err:
                 yield CollectionError(
                     kinds=(DEVICE,),
@@ -126,7 +137,7 @@ class _Reader:
                     resource=self._resource(listed["id"]),
                 )
                 continue
-            data = self._device(listed, body.get("host") or {})
+            data = self._device(listed, body["host"])
             devices.append(data)
             yield Fact(
                 kind=DEVICE,

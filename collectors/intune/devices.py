@@ -112,8 +112,13 @@ def _devices(tenant: Tenant, scope: dict[str, str]) -> Iterator[Fact | Collectio
     except AzureCallError as exc:  # 403 Authorization_RequestDenied: the permission is missing
         yield exc.to_collection_error((DEVICE, COVERAGE), scope)
         return
-    devices = [_device(raw) for raw in reply.body]
-    for raw, data in zip(reply.body, devices, strict=True):
+    listed = [raw for raw in reply.body if isinstance(raw, dict) and isinstance(raw.get("id"), str)]
+    if len(listed) < len(reply.body):
+        bad = len(reply.body) - len(listed)
+        message = f"GET /v1.0/deviceManagement/managedDevices returned {bad} devices without an id"
+        yield CollectionError(kinds=(DEVICE, COVERAGE), scope=scope, message=message, code="InvalidResponse")
+    devices = [_device(raw) for raw in listed]
+    for raw, data in zip(listed, devices, strict=True):
         yield Fact(
             kind=DEVICE,
             resource=f"{tenant.id}:intune/device/{raw['id']}",
@@ -169,6 +174,10 @@ def _policies(tenant: Tenant, scope: dict[str, str]) -> Iterator[Fact | Collecti
         yield exc.to_collection_error((POLICY,), scope)
         return
     for raw in reply.body:
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            message = "GET /v1.0/deviceManagement/deviceCompliancePolicies returned a policy without an id"
+            yield CollectionError(kinds=(POLICY,), scope=scope, message=message, code="InvalidResponse")
+            continue
         yield Fact(
             kind=POLICY,
             resource=f"{tenant.id}:intune/compliancePolicy/{raw['id']}",

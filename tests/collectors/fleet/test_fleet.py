@@ -148,3 +148,18 @@ def test_without_a_token_nothing_is_called(fleet: FakeFleet, monkeypatch: pytest
 def test_bad_options_are_refused_when_the_config_is_loaded(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         FleetDevicesCollector.check_options(options)
+
+
+def test_device_facts_survive_redaction_unchanged(fleet: FakeFleet) -> None:
+    from annexa.evidence_store.redact import redact
+
+    facts = _facts(_collect(fleet)).values()
+    assert [f.resource for f in facts if redact(f.data) != f.data or redact(f.resource) != f.resource] == []
+
+
+def test_a_malformed_host_is_an_error_not_a_crash(fleet: FakeFleet) -> None:
+    fleet.hosts[1]["id"] = "two"  # listed with a non-numeric id
+    items = _collect(fleet)
+    errors = [i for i in items if isinstance(i, CollectionError)]
+    assert [(e.code, e.kinds) for e in errors] == [("bad_response", ("fleet.device",))]
+    assert sorted(_facts(items)) == ["fleet:acme", "fleet:acme/host/1", "fleet:acme/host/3"]

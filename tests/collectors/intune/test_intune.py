@@ -124,3 +124,18 @@ def test_the_published_permissions_cover_every_call(intune: FakeIntune) -> None:
     _collect(intune)
     made = {f"GET {path.removeprefix('/graph')}" for _, path, _ in intune.requests}
     assert made == set(published["calls"])
+
+
+def test_device_facts_survive_redaction_unchanged(intune: FakeIntune) -> None:
+    from annexa.evidence_store.redact import redact
+
+    facts = _facts(_collect(intune)).values()
+    assert [f.resource for f in facts if redact(f.data) != f.data or redact(f.resource) != f.resource] == []
+
+
+def test_a_device_without_an_id_is_an_error_for_devices_not_a_crash(intune: FakeIntune) -> None:
+    del intune.devices[1]["id"]
+    items = _collect(intune)
+    (error,) = [i for i in items if isinstance(i, CollectionError)]
+    assert (error.code, error.kinds) == ("InvalidResponse", ("intune.device", "intune.coverage"))
+    assert len([f for f in _facts(items).values() if f.kind == "intune.device"]) == 2
