@@ -29,6 +29,7 @@ from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Evaluator
 from annexa.mappings.rules import Rule, rules_digest
 from annexa.model import CollectionError, Fact, Result, evidence_class_for_kind, scope_key
+from annexa.pipeline.population import population
 
 __all__ = [
     "Collected",
@@ -173,6 +174,7 @@ def run_collection(
             "callers": collected.callers_list(),
             "collectors": collector_runs,
             "problems": [redact_text(problem) for problem in registry.problems],
+            **population(store, writer, results),
         },
         # A sharded run collects only its share: the other shards' collectors did not "stop".
         carry=expected_but_missing(config, ran) if context.shard is None else None,

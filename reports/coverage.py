@@ -10,10 +10,9 @@ missing rather than shrinking the population unnoticed. A batch with errors or c
 from an earlier run did not produce fresh evidence and counts as missing too.
 
 Populations are numbers, not claims: for HR targets the headcount (people active on the collection
-date, from the people collector's `people.headcount` fact) against the current staff the
-`endpoints.staff-have-managed-device` rule found a managed device for, and for endpoint targets the
-devices each source reported (`fleet.coverage`, `intune.coverage`), with one line setting the
-devices reporting against the headcount.
+date) and the current staff with a managed device, for endpoint targets the devices each source
+reported, with one line setting the devices reporting against the headcount. The run recorded them
+in its manifest when it was committed (pipeline/population.py), so no night's facts are read.
 """
 
 from __future__ import annotations
@@ -43,10 +42,6 @@ SCOPE_OPTIONS = {
     "orgs": "org",
 }
 _DIMENSIONS = ("account", "subscription", "tenant", "org", "repo", "host", "region")
-# The summary facts that count a target's population, and the rule that joins staff with devices.
-_POPULATION_KINDS = ("people.headcount", "fleet.coverage", "intune.coverage")
-_POPULATION_PROVIDERS = {kind.split(".")[0] for kind in _POPULATION_KINDS}
-_STAFF_RULE = "endpoints.staff-have-managed-device"
 
 
 @dataclass(frozen=True)
@@ -213,18 +208,17 @@ def scope_check(
     return ScopeCheck(tuple(lines_expected), tuple(lines_produced), tuple(missing)), produced
 
 
-def population(store: Store, run: RunInfo, batches: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
-    """Headcount and device counts of one collection run; nothing is read unless it has HR or
-    endpoint targets (the facts and results states are the index's, cached for the pack)."""
-    if not {str((b.get("scope") or {}).get("provider")) for b in batches.values()} & _POPULATION_PROVIDERS:
+def population(manifest: Mapping[str, Any]) -> tuple[str, ...]:
+    """Headcount and device counts of one collection run, as its manifest records them
+    (pipeline/population.py); nothing for runs without HR or endpoint targets."""
+    recorded = manifest.get("population")
+    if not isinstance(recorded, Mapping):
         return ()
     lines: list[str] = []
     headcount = devices = reporting = 0
     sources: list[str] = []
-    for (kind, resource), value in sorted(store.fact_state(run.seq).items()):
-        if kind not in _POPULATION_KINDS:
-            continue
-        data = store.get_json(value[0]).get("data") or {}
+    for count in recorded.get("counts") or ():
+        kind, resource, data = count.get("kind"), count.get("resource"), count.get("data") or {}
         if kind == "people.headcount":
             if not data.get("maps_end_date"):
                 lines.append(f"{resource}: {data.get('listed')} people listed (the export has no leave dates)")
@@ -237,20 +231,18 @@ def population(store: Store, run: RunInfo, batches: Mapping[str, Mapping[str, An
         else:
             devices += int(data.get("devices") or 0)
             reporting += int(data.get("reporting") or 0)
-            sources.append(resource)
+            sources.append(str(resource))
             lines.append(
                 f"{resource}: {data.get('devices')} devices, {data.get('with_owner')} with an owner, "
                 f"{data.get('reporting')} reporting in the last {data.get('reporting_days')} days"
             )
-    staff = [v[0] for (rule, _), v in store.result_state(run.seq).items() if rule == _STAFF_RULE]
     if sources:
         lines.append(
             f"devices reporting {reporting} of {devices} ({', '.join(sources)}) against a headcount of {headcount}"
         )
-    if any(status in ("pass", "fail", "error") for status in staff):
-        covered = sum(1 for status in staff if status == "pass")
-        judged = sum(1 for status in staff if status in ("pass", "fail", "error"))
-        lines.append(f"current staff with a managed device: {covered} of {judged}")
+    staff = recorded.get("staff_with_device")
+    if isinstance(staff, Mapping):
+        lines.append(f"current staff with a managed device: {staff.get('covered')} of {staff.get('judged')}")
     return tuple(lines)
 
 
@@ -268,7 +260,7 @@ def night_rows(store: Store, period: Period, collections: Sequence[RunInfo]) -> 
         manifest = store.manifest(run.seq)
         settings = run_settings(store, run)
         check, produced = scope_check(settings.targets, manifest.get("batches", {}), previous)
-        checks[run.seq] = replace(check, population=population(store, run, manifest.get("batches", {})))
+        checks[run.seq] = replace(check, population=population(manifest))
         previous = produced
     nights = []
     last_collection: int | None = None
