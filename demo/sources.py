@@ -24,6 +24,8 @@ SOURCES: tuple[str, ...] = (
     "annexa.demo.workspace_fake",
     "annexa.demo.gcp_fake",
     "annexa.demo.kubernetes_fake",
+    "annexa.demo.fleet_fake",
+    "annexa.demo.intune_fake",
 )
 
 

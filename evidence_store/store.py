@@ -1034,6 +1034,14 @@ class RunWriter:
     def fact_count(self) -> int:
         return len(self._facts)
 
+    def fact_digests(self, kinds: Sequence[str]) -> list[tuple[str, str, str]]:
+        """(kind, resource, object hash) of the stored facts of `kinds`, sorted; their objects are written."""
+        self.flush()
+        with self._lock:
+            return sorted(
+                (kind, resource, digest) for (kind, resource), (digest, _b) in self._facts.items() if kind in kinds
+            )
+
     def snapshot(self) -> dict[str, Any]:
         """What was written so far (fact keys and hashes, batches, errors), for a shard manifest."""
         self.flush()  # a shard manifest names only stored objects

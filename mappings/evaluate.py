@@ -96,8 +96,8 @@ class Evaluator:
         # only) and the other kind is indexed by key (resource and data of each match).
         self._lookups_by_kind: dict[str, list[Rule]] = {}
         for rule in rules:
-            if rule.join is not None:
-                self._lookups_by_kind.setdefault(rule.join.fact, []).append(rule)
+            for kind in rule.join.kinds if rule.join is not None else ():
+                self._lookups_by_kind.setdefault(kind, []).append(rule)
         self._pending: dict[str, list[Fact]] = {}
         self._lookup: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
@@ -233,7 +233,9 @@ class Evaluator:
         judged_rules = {rule_id for rule_id, _ in self._results}
         for rule in self._rules:
             if rule.id not in judged_rules and rule.fact in collected:
-                joined = f", or no {rule.join.fact} was collected to check it against" if rule.join else ""
+                joined = (
+                    f", or no {' or '.join(rule.join.kinds)} was collected to check it against" if rule.join else ""
+                )
                 empty = Result(
                     rule=rule.id,
                     controls=rule.controls,
@@ -251,12 +253,13 @@ class Evaluator:
 
     def _finish_join(self, rule: Rule, join: Join, collected: set[str], failed_kinds: set[str]) -> None:
         for fact in self._pending.pop(rule.id, []):
-            if join.fact in failed_kinds:
+            failed = [kind for kind in join.kinds if kind in failed_kinds]
+            if failed:
                 if self._selects(rule, fact)[0]:  # it cannot be checked against what was not read: an error
-                    message = f"{join.fact} could not be collected, so this cannot be checked against it"
+                    message = f"{' and '.join(failed)} could not be collected, so this cannot be checked against it"
                     controls = self._controls(rule, fact.data)[0]
                     self._results[(rule.id, fact.resource)] = self._result(rule, fact, controls, "error", message)
-            elif join.fact in collected:
+            elif any(kind in collected for kind in join.kinds):
                 joined = self._joined(rule, fact)
                 result = self._judge(rule, fact, _NOT_JOINABLE if joined is None else joined)
                 if result is not None:

@@ -35,18 +35,21 @@ _JOIN_KEYS = ("fact", "key", "match")
 
 @dataclass(frozen=True)
 class Join:
-    """Facts of another kind matched to the judged fact: `key` (on them) equals `match` (on it).
+    """Facts of other kinds matched to the judged fact: `key` (on them) equals `match` (on it).
 
     The matches are handed to `expect` as the list `joined`; this is how a rule checks
-    one source against another (an HR leaver against the identities collected).
+    one source against another (an HR leaver against the identities collected). `kinds` is
+    one kind, or several that describe the same things (devices from Fleet and from Intune):
+    YAML `fact:` takes a kind or a list of kinds.
     """
 
-    fact: str
+    kinds: tuple[str, ...]
     key: Expression
     match: Expression
 
-    def to_dict(self) -> dict[str, str]:
-        return {"fact": self.fact, "key": self.key.text, "match": self.match.text}
+    def to_dict(self) -> dict[str, Any]:
+        fact: Any = self.kinds[0] if len(self.kinds) == 1 else list(self.kinds)
+        return {"fact": fact, "key": self.key.text, "match": self.match.text}
 
 
 @dataclass(frozen=True)
@@ -313,13 +316,17 @@ def _parse_join(path: Path, item: Any, known_kinds: set[str], expression: Any) -
     where = f"{path}:{line_of(item, 'join')}"
     if not isinstance(node, dict) or set(node) != set(_JOIN_KEYS):
         raise UsageError(f"{where}: `join` must be a mapping with exactly {', '.join(_JOIN_KEYS)}")
-    for key in _JOIN_KEYS:
-        if not isinstance(node[key], str) or not node[key].strip():
+    kinds = node["fact"] if isinstance(node["fact"], list) and node["fact"] else [node["fact"]]
+    for key, value in [*(("fact", kind) for kind in kinds), ("key", node["key"]), ("match", node["match"])]:
+        if not isinstance(value, str) or not value.strip():
             raise UsageError(f"{path}:{line_of(node, key)}: join {key!r} must be a non-empty string")
-    if node["fact"] not in known_kinds:
-        raise UsageError(f"{path}:{line_of(node, 'fact')}: unknown fact kind {node['fact']!r} in `join`")
-    if node["fact"] == item["fact"]:
-        raise UsageError(f"{path}:{line_of(node, 'fact')}: a rule cannot join its own fact kind")
+    for kind in kinds:
+        if kind not in known_kinds:
+            raise UsageError(f"{path}:{line_of(node, 'fact')}: unknown fact kind {kind!r} in `join`")
+        if kind == item["fact"]:
+            raise UsageError(f"{path}:{line_of(node, 'fact')}: a rule cannot join its own fact kind")
     return Join(
-        fact=node["fact"], key=expression("key", node, "join.key"), match=expression("match", node, "join.match")
+        kinds=tuple(dict.fromkeys(kinds)),
+        key=expression("key", node, "join.key"),
+        match=expression("match", node, "join.match"),
     )

@@ -29,6 +29,7 @@ from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Evaluator
 from annexa.mappings.rules import Rule, rules_digest
 from annexa.model import CollectionError, Fact, Result, evidence_class_for_kind, scope_key
+from annexa.pipeline.population import population
 
 __all__ = [
     "Collected",
@@ -70,7 +71,9 @@ def kind_table(rules: Sequence[Rule], registry: Registry | None) -> dict[str, di
     classes = registry.evidence_class_by_kind() if registry is not None else {}
     max_ages = registry.max_age_by_kind() if registry is not None else {}
     producers = {k: c.name for c in registry.collectors.values() for k in c.kinds} if registry is not None else {}
-    kinds = sorted({rule.fact for rule in rules} | {rule.join.fact for rule in rules if rule.join is not None})
+    kinds = sorted(
+        {rule.fact for rule in rules} | {kind for rule in rules if rule.join is not None for kind in rule.join.kinds}
+    )
     return {
         kind: {
             "collector": producers.get(kind),
@@ -171,6 +174,7 @@ def run_collection(
             "callers": collected.callers_list(),
             "collectors": collector_runs,
             "problems": [redact_text(problem) for problem in registry.problems],
+            **population(store, writer, results),
         },
         # A sharded run collects only its share: the other shards' collectors did not "stop".
         carry=expected_but_missing(config, ran) if context.shard is None else None,

@@ -32,6 +32,7 @@ from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Evaluator
 from annexa.mappings.rules import Rule
 from annexa.model import CollectionError, Fact, Source, utc_now
+from annexa.pipeline.population import population
 from annexa.pipeline.runner import (
     RunOutcome,
     collect_targets,
@@ -236,6 +237,7 @@ def seal_run(
             "collectors": collectors,
             "problems": problems,
             "shards": [{"shard": label, "object": store.put_json(body)} for label, body in shards],
+            **population(store, writer, results),
         },
         # As an unsharded run: evidence of a collector that no shard ran is carried forward.
         carry=expected_but_missing(config, {summary["collector"] for summary in collectors}),

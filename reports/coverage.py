@@ -8,12 +8,17 @@ accounts from the organisation listing, `regions: all`), the values the previous
 produced are expected again, so an account or region that silently drops out is listed as
 missing rather than shrinking the population unnoticed. A batch with errors or carried forward
 from an earlier run did not produce fresh evidence and counts as missing too.
+
+Populations are numbers, not claims: for HR targets the headcount (people active on the collection
+date) and the current staff with a managed device, for endpoint targets the devices each source
+reported, with one line setting the devices reporting against the headcount. The run recorded them
+in its manifest when it was committed (pipeline/population.py), so no night's facts are read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -23,7 +28,7 @@ from annexa.model import parse_timestamp
 from annexa.reports.period import Period
 from annexa.reports.settings import run_settings
 
-__all__ = ["Night", "RunRow", "SCOPE_OPTIONS", "night_rows", "run_rows", "scope_check"]
+__all__ = ["Night", "RunRow", "SCOPE_OPTIONS", "night_rows", "population", "run_rows", "scope_check"]
 
 # Target option -> the scope dimension its values name (collectors' Fact.scope keys).
 SCOPE_OPTIONS = {
@@ -36,7 +41,7 @@ SCOPE_OPTIONS = {
     "org": "org",
     "orgs": "org",
 }
-_DIMENSIONS = ("account", "subscription", "org", "repo", "host", "region")
+_DIMENSIONS = ("account", "subscription", "tenant", "org", "repo", "host", "region")
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class ScopeCheck:
     expected: tuple[str, ...]  # `fake region r1`, one per expected value
     produced: tuple[str, ...]
     missing: tuple[str, ...]  # each with the reason
+    population: tuple[str, ...] = ()  # headcount and device counts (see `population`)
 
 
 @dataclass(frozen=True)
@@ -202,6 +208,44 @@ def scope_check(
     return ScopeCheck(tuple(lines_expected), tuple(lines_produced), tuple(missing)), produced
 
 
+def population(manifest: Mapping[str, Any]) -> tuple[str, ...]:
+    """Headcount and device counts of one collection run, as its manifest records them
+    (pipeline/population.py); nothing for runs without HR or endpoint targets."""
+    recorded = manifest.get("population")
+    if not isinstance(recorded, Mapping):
+        return ()
+    lines: list[str] = []
+    headcount = devices = reporting = 0
+    sources: list[str] = []
+    for count in recorded.get("counts") or ():
+        kind, resource, data = count.get("kind"), count.get("resource"), count.get("data") or {}
+        if kind == "people.headcount":
+            if not data.get("maps_end_date"):
+                lines.append(f"{resource}: {data.get('listed')} people listed (the export has no leave dates)")
+                continue
+            headcount += int(data.get("active") or 0)
+            lines.append(
+                f"{resource}: headcount {data.get('active')} on {data.get('as_of')} "
+                f"({data.get('listed')} listed, {data.get('leavers')} left, {data.get('not_started')} not started)"
+            )
+        else:
+            devices += int(data.get("devices") or 0)
+            reporting += int(data.get("reporting") or 0)
+            sources.append(str(resource))
+            lines.append(
+                f"{resource}: {data.get('devices')} devices, {data.get('with_owner')} with an owner, "
+                f"{data.get('reporting')} reporting in the last {data.get('reporting_days')} days"
+            )
+    if sources:
+        lines.append(
+            f"devices reporting {reporting} of {devices} ({', '.join(sources)}) against a headcount of {headcount}"
+        )
+    staff = recorded.get("staff_with_device")
+    if isinstance(staff, Mapping):
+        lines.append(f"current staff with a managed device: {staff.get('covered')} of {staff.get('judged')}")
+    return tuple(lines)
+
+
 def night_rows(store: Store, period: Period, collections: Sequence[RunInfo]) -> list[Night]:
     """Each day of the period: its runs, its state (complete, partial or gap) and its scope check."""
     by_day: dict[date, list[RunInfo]] = {}
@@ -216,7 +260,7 @@ def night_rows(store: Store, period: Period, collections: Sequence[RunInfo]) -> 
         manifest = store.manifest(run.seq)
         settings = run_settings(store, run)
         check, produced = scope_check(settings.targets, manifest.get("batches", {}), previous)
-        checks[run.seq] = check
+        checks[run.seq] = replace(check, population=population(manifest))
         previous = produced
     nights = []
     last_collection: int | None = None

@@ -167,3 +167,34 @@ def test_bad_shard_arguments_exit_2(argv: list[str], message: str, capsys: pytes
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_sealed_run_records_the_same_population_as_an_unsharded_one(tmp_path: Path) -> None:
+    from annexa.collectors.registry import load_registry
+    from annexa.mappings.rules import builtin_rule_files
+
+    (tmp_path / "hr.csv").write_text(
+        "id,email,start,end\nE1,ana@example.com,2024-01-15,\nE2,ben@example.com,2023-02-01,2024-06-30\n"
+    )
+    (tmp_path / "lms.csv").write_text("id,done\nE1,2026-01-10\n")
+    path = tmp_path / "annexa.yaml"
+    columns = "{id: id, email: email, start_date: start, end_date: end}"
+    path.write_text(
+        "targets:\n"
+        f"  - people: {{path: hr.csv, name: hr, columns: {columns}}}\n"
+        "  - people: {path: lms.csv, name: lms, columns: {id: id, training_date: done}}\n"
+    )
+    registry, catalog = load_registry(), load_catalog()
+    config = load_config(path, registry, catalog)
+    rules = load_rules(builtin_rule_files(), registry.kinds(), set(catalog.ids()))
+    plain = open_store(str(tmp_path / "plain"))
+    run_collection(config, registry, rules, catalog, plain, LOG)
+    sharded = open_store(str(tmp_path / "sharded"))
+    for index in range(2):
+        collect_shard(config, registry, rules, catalog, sharded, LOG, "night-1", Shard(index, 2))
+    seal_run(config, rules, catalog, sharded, LOG, "night-1", registry)
+    recorded = plain.manifest(1)["population"]
+    assert sharded.manifest(1)["population"] == recorded
+    assert [(c["resource"], c["data"]["listed"]) for c in recorded["counts"]] == [("people:hr", 2), ("people:lms", 1)]
+    assert recorded["counts"][0]["data"]["active"] == 1
+    assert "staff_with_device" not in recorded  # no endpoint source: the staff rule judged nobody

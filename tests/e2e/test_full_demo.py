@@ -1,5 +1,5 @@
 """The full demo's organisation (demo/acme/, dated as of today): every collector (AWS on moto without what moto does not model, a fixture host
-tree, GitHub, Jira, Okta, Google Workspace, Google Cloud and Kubernetes on loopback fakes, policy documents, HR and LMS exports) plus attest.sh. The SoA is
+tree, GitHub, Jira, Okta, Google Workspace, Google Cloud, Kubernetes, Fleet and Intune on loopback fakes, policy documents, HR and LMS exports) plus attest.sh. The SoA is
 asserted control by control with the evidence class that decided each status, after a run with
 zero collection errors."""
 
@@ -30,15 +30,15 @@ HOST_ROOT = Path(__file__).resolve().parents[1] / "collectors" / "host" / "fixtu
 EXPECTED: dict[str, tuple[str, str | None]] = {
     # policies claim these controls and nothing operates them: design shown, operation not
     **dict.fromkeys(
-        ["A.5.2", "A.5.4", "A.5.5", "A.5.6", "A.5.7", "A.5.8", "A.5.9", "A.5.10", "A.5.11", "A.5.12"]
+        ["A.5.2", "A.5.4", "A.5.5", "A.5.6", "A.5.7", "A.5.8", "A.5.10", "A.5.12"]
         + ["A.5.13", "A.5.14", "A.5.19", "A.5.20", "A.5.21", "A.5.22"]
         + ["A.5.28", "A.5.29", "A.5.30", "A.5.31", "A.5.32", "A.5.34", "A.5.35", "A.5.36", "A.5.37", "A.6.5"]
-        + ["A.6.7", "A.8.1", "A.8.10", "A.8.11", "A.8.23", "A.8.26"]
+        + ["A.6.7", "A.8.10", "A.8.11", "A.8.23", "A.8.26"]
         + ["A.8.27", "A.8.30", "A.8.33", "A.8.34"],
         ("documented", "document"),
     ),
-    # the clear desk policy's review is overdue (A.7.7 and A.5.1, which covers every policy)
-    **dict.fromkeys(["A.5.1", "A.7.7"], ("partial", "document")),
+    # the clear desk policy's review is overdue (A.5.1, which covers every policy)
+    "A.5.1": ("partial", "document"),
     # the seeded AWS account, the GitHub org, the Google Cloud organisation, the Kubernetes cluster and the host
     # pass some checks and fail others
     **dict.fromkeys(
@@ -55,6 +55,12 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     # Kubernetes: resource requests and limits (A.8.6), privileged and host-access pods (A.8.18), image
     # provenance (A.8.19)
     **dict.fromkeys(["A.8.6", "A.8.18", "A.8.19"], ("partial", "automated")),
+    # the laptops (Fleet and Intune): one unencrypted, one failing screen lock and OS updates, a
+    # personal phone unencrypted and noncompliant, a host without an owner; the endpoints pass
+    # antivirus, but GuardDuty malware protection is off (A.8.7)
+    **dict.fromkeys(["A.5.9", "A.7.7", "A.7.9", "A.8.1", "A.8.7"], ("partial", "automated")),
+    # a leaver's MacBook is still enrolled in her name (HR joined with the devices)
+    "A.5.11": ("partial", "record"),
     "A.8.17": ("implemented", "automated"),  # the host's time sync
     # HR and LMS exports: one screening was late, one training is stale
     **dict.fromkeys(["A.6.1", "A.6.3"], ("partial", "record")),
@@ -65,7 +71,7 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     # (A.5.24's incident records pass, but Google Cloud's Essential Contacts fail: partial, automated above)
     **dict.fromkeys(["A.5.25", "A.5.26", "A.6.8"], ("implemented", "record")),
     # attest.sh: effective statements; a not-effective one (A.7.3) and an exception (A.7.10)
-    **dict.fromkeys(["A.6.4", "A.7.1", "A.7.2", "A.7.8", "A.7.9", "A.7.14"], ("attested", "attestation")),
+    **dict.fromkeys(["A.6.4", "A.7.1", "A.7.2", "A.7.8", "A.7.14"], ("attested", "attestation")),
     **dict.fromkeys(["A.7.3", "A.7.10"], ("not_implemented", "attestation")),
     **dict.fromkeys(["A.7.4", "A.7.5", "A.7.6", "A.7.11", "A.7.12", "A.7.13"], ("excluded", None)),
 }
@@ -137,11 +143,12 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
 
     # the planted problems, by class
     assert soa["A.8.7"]["evidence_classes"] == {
-        "automated": {"fail": 2, "pass": 1, "error": 1},
+        "automated": {"fail": 2, "pass": 5, "error": 1},
         "document": {"pass": 3},
     }
     assert soa["A.8.19"]["evidence_classes"] == {"automated": {"fail": 6, "pass": 6}, "document": {"pass": 3}}
-    assert soa["A.7.7"]["evidence_classes"] == {"document": {"pass": 2, "fail": 1}}
+    assert soa["A.7.7"]["evidence_classes"] == {"automated": {"pass": 4, "fail": 1}, "document": {"pass": 2, "fail": 1}}
+    assert soa["A.5.11"]["evidence_classes"] == {"record": {"fail": 1, "pass": 1}, "document": {"pass": 3}}
     assert soa["A.6.3"]["evidence_classes"] == {"record": {"pass": 2, "fail": 1}, "document": {"pass": 3}}
     # documents per control: title, version, approval, sha256
     (runbook,) = soa["A.8.18"]["documents"]
@@ -194,7 +201,8 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
         classes.setdefault(rule.split(".")[0], set()).add(cls)
     assert classes == {"aws": {"automated"}, "github": {"automated", "record"}, "documents": {"document"},
                        "people": {"record"}, "jira": {"record"}, "okta": {"automated"},
-                       "workspace": {"automated"}, "gcp": {"automated"}, "kubernetes": {"automated"}}  # fmt: skip
+                       "workspace": {"automated"}, "gcp": {"automated"}, "kubernetes": {"automated"},
+                       "fleet": {"automated"}, "intune": {"automated"}, "endpoints": {"record"}}  # fmt: skip
     assert failing[("people.leaver-okta-deactivated", "people:hr/E1004")] == "record"  # dana only suspended
     assert failing[("people.leaver-workspace-suspended", "people:hr/E1004")] == "record"  # dana still active
     assert ("people.leaver-okta-deactivated", "people:hr/E1005") not in failing  # eli deactivated
@@ -202,8 +210,32 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
     assert (
         failing[("kubernetes.rbac.no-privileged-bindings-to-people", "clusterrolebindings/sre-admins")] == "automated"
     )
+    assert failing[("endpoints.leaver-devices-returned", "people:hr/E1004")] == "record"  # dana's MacBook
+    assert failing[("fleet.device-disk-encrypted", "fleet:acme-fleet/host/2")] == "automated"  # chen's laptop
+    assert ("endpoints.staff-have-managed-device", "people:hr/E1001") not in failing  # ana has her Mac
     code, out, _ = _cli(capsys, "findings", "--config", config, "--format", "json", "--status", "error")
     # the one error is planted: a Compute instance whose response leaves out shieldedInstanceConfig
     assert [(f["rule"], f["resource"]) for f in json.loads(out)] == [
         ("gcp.compute.shielded-vm", "projects/sandbox-lab-2024/zones/us-central1-a/instances/test-vm")
     ]
+
+
+def test_the_pack_states_headcount_and_devices_as_numbers(full_demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import zipfile
+
+    out = full_demo / "pack.zip"
+    day = TODAY.isoformat()
+    code, _, err = _cli(
+        capsys, "pack", "--config", str(full_demo / "annexa.yaml"), "--from", day, "--to", day, "-o", str(out)
+    )
+    assert code == 0, err
+    with zipfile.ZipFile(out) as archive:
+        (index,) = [name for name in archive.namelist() if name.endswith("/index.html")]
+        html = archive.read(index).decode()
+    # HR: ana, ben and chen are current; dana and eli have left. Three laptops in Fleet, three devices in Intune.
+    assert f"people:hr: headcount 3 on {day} (5 listed, 2 left, 0 not started)" in html
+    assert "people:lms: 3 people listed (the export has no leave dates)" in html
+    assert "fleet:acme-fleet: 3 devices, 2 with an owner, 3 reporting in the last 7 days" in html
+    assert "devices reporting 6 of 6 (fleet:acme-fleet, 5f1c2b7e-8d3a-4c6e-9b2f-1a7d3e5c9b40:intune)" in html
+    assert "against a headcount of 3" in html
+    assert "current staff with a managed device: 3 of 3" in html

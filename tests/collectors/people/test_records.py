@@ -10,7 +10,7 @@ import pytest
 
 from annexa import cli
 from annexa.collectors.base import Target
-from annexa.collectors.people.collector import PeopleRecordsCollector
+from annexa.collectors.people.collector import PeopleRecordsCollector, headcount
 from annexa.collectors.registry import load_registry
 from annexa.errors import UsageError
 from annexa.mappings.catalog import load_catalog
@@ -44,8 +44,13 @@ def _target(tmp_path: Path, text: str, suffix: str = ".csv", **options: object) 
 
 
 def test_rows_become_facts_with_normalised_fields(tmp_path: Path, context) -> None:  # type: ignore[no-untyped-def]
-    facts = list(PeopleRecordsCollector().collect(_target(tmp_path, HR, training_interval="180d"), context))
+    everything = list(PeopleRecordsCollector().collect(_target(tmp_path, HR, training_interval="180d"), context))
+    facts = [f for f in everything if f.kind == "people.person"]
     assert [f.resource for f in facts] == ["people:hr/E1", "people:hr/E2", "people:hr/E3", "people:hr/E4"]
+    (count,) = [f for f in everything if f.kind == "people.headcount"]
+    assert count.resource == "people:hr" and set(count.data) == {
+        "as_of", "listed", "active", "leavers", "not_started", "maps_end_date"
+    }  # fmt: skip
     first = facts[0].data
     assert first["start_date"] == "2024-01-15" and first["end_date"] is None and first["aws_user"] == "ana"
     assert first["training_interval_days"] == 180 and "terms_signed_date" not in first["mapped"]
@@ -63,7 +68,7 @@ def test_json_exports_work_too(tmp_path: Path, context) -> None:  # type: ignore
             "AWS login": None,
         }
     ]
-    (fact,) = PeopleRecordsCollector().collect(_target(tmp_path, json.dumps(records), ".json"), context)
+    fact, _headcount = PeopleRecordsCollector().collect(_target(tmp_path, json.dumps(records), ".json"), context)
     assert fact.data["start_date"] == "2025-01-01T08:00:00Z"
 
 
@@ -144,3 +149,21 @@ def test_stale_training_shows_on_a6_3_and_a_bad_export_writes_nothing(
     err = capsys.readouterr().err
     assert f"{tmp_path / 'hr.csv'}:2: Awareness done (training_date)" in err
     assert len(list((tmp_path / "evidence" / "manifests").iterdir())) == 1
+
+
+def test_the_headcount_counts_people_active_on_the_collection_date() -> None:
+    records = [
+        {"mapped": ["id", "start_date", "end_date"], "start_date": "2024-01-15", "end_date": None},
+        {"mapped": [], "start_date": "2026-11-22", "end_date": "2026-11-22"},  # starts and leaves today: active
+        {"mapped": [], "start_date": "2023-02-01", "end_date": "2026-11-21"},  # left yesterday
+        {"mapped": [], "start_date": "2026-12-01", "end_date": None},  # not started yet
+        {"mapped": [], "start_date": None, "end_date": None},  # no dates: active
+    ]
+    assert headcount(records, "2026-11-22T10:00:00Z") == {
+        "as_of": "2026-11-22",
+        "listed": 5,
+        "active": 3,
+        "leavers": 1,
+        "not_started": 1,
+        "maps_end_date": True,
+    }

@@ -1,0 +1,1 @@
+"""Collectors for devices managed by Microsoft Intune, read through Microsoft Graph."""
