@@ -33,7 +33,7 @@ from annexa.evidence_store.index import Index
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.object_writer import ObjectWriter
 from annexa.evidence_store.redact import redact
-from annexa.evidence_store.state import FactState, ResultState, state_digest
+from annexa.evidence_store.state import FactState, ResultState, state_digest, streamed_digest
 from annexa.evidence_store.trust import Trust
 from annexa.evidence_store.urls import store_url_problem
 from annexa.model import CollectionError, Fact, Result, Source, evidence_class_for_kind, scope_key
@@ -552,6 +552,33 @@ class Store:
         state = self.result_state(run.seq)
         join = _ResultJoin(rules, batches, classes)
         return [join(key, state[key]) for key in sorted(state)]
+
+    def iter_results(
+        self, run: RunInfo, statuses: Collection[str] | None = None, rank: Callable[[str, str], int] | None = None
+    ) -> Iterator[Result]:
+        """The run's results as `results` gives them, one at a time, so a report over a million
+        results holds one: by (rule, resource), or by `rank(rule, status)` first; only `statuses`
+        when given. The index's rows are checked against the run's commitment in a first pass
+        and read in a second, both in one read transaction (the same snapshot), so nothing is
+        yielded from an index that does not match the signed manifest."""
+        manifest = self.manifest(run.seq)
+        join = _ResultJoin(self._rules_of(manifest), manifest.get("batches", {}), self.evidence_classes(run))
+        index = self.index()
+        with index.reading():
+            claimed = manifest["results"].get("state")
+            try:
+                matches = claimed is not None and streamed_digest(index.result_rows(run.seq)) == claimed
+            except (sqlite3.DatabaseError, ValueError, TypeError) as err:
+                raise self._tampered(f"the index cannot be read ({err}): run `annexa reindex`") from None
+            if not matches:  # a legacy run or a mismatch: the whole check in memory names the difference
+                state = self.result_state(run.seq)
+                keys = [key for key in state if statuses is None or state[key][0] in statuses]
+                keys.sort(key=lambda key: (rank(key[0], state[key][0]) if rank else 0, key))
+                for key in keys:
+                    yield join(key, state[key])
+                return
+            for key, value in index.result_rows(run.seq, statuses, rank):
+                yield join(key, value)
 
     def distinct_results(self, run: RunInfo) -> list[Result]:
         """One result per distinct (rule, status, batch, controls) of the run, without resource or
