@@ -765,6 +765,9 @@ class Store:
         out = []
         rules_at: dict[int, dict[str, dict[str, Any]]] = {}  # per run, read once (spans far outnumber runs)
         batches_at: dict[int, dict[str, Any]] = {}
+        # The JSON text of a controls list or a scope, made once and shared by every span that has it:
+        # spans grow with the period's changes, their controls and scopes with its rules and batches.
+        texts: dict[Any, str] = {}
         for key, value, start, end in spans:
             # the rule as the last collection run of the span used it (a statement run holds no rules)
             ruled = end
@@ -776,6 +779,13 @@ class Store:
                 batches_at[start] = self.manifest(start).get("batches", {})
             rule = rules_at[ruled].get(key[0]) or {}
             batch = batches_at[start].get(value[2]) if value[2] else None
+            controls = value[3] if value[3] is not None else rule.get("controls", [])
+            controls_key = ("controls", tuple(controls))
+            if controls_key not in texts:
+                texts[controls_key] = json.dumps(controls)
+            scope_at = ("scope", start, value[2])
+            if batch and scope_at not in texts:
+                texts[scope_at] = json.dumps(batch["scope"], sort_keys=True)
             out.append(
                 {
                     "rule": key[0],
@@ -785,11 +795,11 @@ class Store:
                     "first_seq": start,
                     "last_seq": end,
                     "kind": rule.get("fact"),
-                    "controls": json.dumps(value[3] if value[3] is not None else rule.get("controls", [])),
+                    "controls": texts[controls_key],
                     "severity": rule.get("severity"),
                     "title": rule.get("title"),
                     "remediation": rule.get("remediation"),
-                    "scope": json.dumps(batch["scope"], sort_keys=True) if batch else None,
+                    "scope": texts[scope_at] if batch else None,
                     "batch": value[2],
                 }
             )
