@@ -22,7 +22,7 @@ from typing import Any
 
 from annexa.evidence_store.canonical import sha256_hex
 
-__all__ = ["FactState", "ResultState", "entries_digest", "state_digest", "streamed_digest"]
+__all__ = ["FactState", "ResultState", "StateHasher", "entries_digest", "state_digest", "streamed_digest"]
 
 # (kind, resource) -> (object hash, batch, since)
 FactState = dict[tuple[str, str], tuple[Any, ...]]
@@ -46,10 +46,24 @@ def entries_digest(entries: list[list[Any]]) -> str:
 def streamed_digest(items: Iterable[tuple[tuple[str, str], tuple[Any, ...]]]) -> str:
     """`state_digest` of a state given as (key, value) pairs in key order, one at a time: the same
     bytes hashed as they are encoded, so checking a run does not hold it in memory."""
-    digest = hashlib.sha256(b"[")
-    separator = b""
+    hasher = StateHasher()
     for key, value in items:
-        digest.update(separator + _encode([*key, *value]).encode("utf-8"))
-        separator = b","
-    digest.update(b"]")
-    return digest.hexdigest()
+        hasher.add(key, value)
+    return hasher.hexdigest()
+
+
+class StateHasher:
+    """`state_digest` fed one (key, value) pair at a time, in key order."""
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256(b"[")
+        self._separator = b""
+
+    def add(self, key: tuple[str, str], value: tuple[Any, ...]) -> None:
+        self._sha.update(self._separator + _encode([*key, *value]).encode("utf-8"))
+        self._separator = b","
+
+    def hexdigest(self) -> str:
+        sha = self._sha.copy()
+        sha.update(b"]")
+        return sha.hexdigest()

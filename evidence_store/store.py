@@ -33,7 +33,7 @@ from annexa.evidence_store.index import Index
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.object_writer import ObjectWriter
 from annexa.evidence_store.redact import redact
-from annexa.evidence_store.state import FactState, ResultState, state_digest, streamed_digest
+from annexa.evidence_store.state import FactState, ResultState, StateHasher, state_digest, streamed_digest
 from annexa.evidence_store.trust import Trust
 from annexa.evidence_store.urls import store_url_problem
 from annexa.model import CollectionError, Fact, Result, Source, evidence_class_for_kind, scope_key
@@ -587,10 +587,23 @@ class Store:
         one object per resource."""
         manifest = self.manifest(run.seq)
         join = _ResultJoin(self._rules_of(manifest), manifest.get("batches", {}), self.evidence_classes(run))
-        distinct = {
-            (rule, value[0], value[2], None if value[3] is None else tuple(value[3]))
-            for (rule, _resource), value in self.result_state(run.seq).items()
-        }
+        # One pass over the index keeps the distinct rows and hashes every row; they are used only
+        # if the hash is the run's commitment (else the whole check in memory names the difference).
+        claimed = manifest["results"].get("state")
+        hasher, distinct = StateHasher(), set()
+        index = self.index()
+        try:
+            with index.reading():
+                for (rule, resource), value in index.result_rows(run.seq):
+                    hasher.add((rule, resource), value)
+                    distinct.add((rule, value[0], value[2], None if value[3] is None else tuple(value[3])))
+        except (sqlite3.DatabaseError, ValueError, TypeError) as err:
+            raise self._tampered(f"the index cannot be read ({err}): run `annexa reindex`") from None
+        if claimed is None or hasher.hexdigest() != claimed:
+            distinct = {
+                (rule, value[0], value[2], None if value[3] is None else tuple(value[3]))
+                for (rule, _resource), value in self.result_state(run.seq).items()
+            }
         return [
             join((rule, ""), (status, "", batch, controls, None))
             for rule, status, batch, controls in sorted(distinct, key=repr)
