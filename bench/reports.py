@@ -5,13 +5,13 @@ resources changing each night): one night of each `--sizes` number of resources 
 resource), and `--nights` (e.g. 30,90) of `--pack-resources` for the pack, whose periods are the
 first 30 and 90 days of the same store. Each measurement is the `annexa` command line in its own
 process, of one side: `before` is `--before` (a git ref, exported with `git archive`), `after` this
-working tree (or `--after`, a git ref). The process is reaped with os.wait4, so its peak RSS and CPU seconds are its own. Within
-each round the two sides run one after the other on the same store (the order flips every round),
+working tree (or `--after`, a git ref). The process reports its own peak RSS (VmHWM) and is reaped
+with os.wait4, so its CPU seconds are its own. Within each round the two sides run one after the other on the same store (the order flips every round),
 so both see the same machine load; prints per report, size and side the median (min, max) of peak
 RSS, wall and CPU seconds, the after/before ratio of peak RSS per round, and how peak RSS grows
 from the smaller size to the larger (issue 18: flat, within 1.2x).
 
-    .venv/bin/python bench/reports.py [--before main] [--sizes 10000,30000] [--pack-resources 2000]
+    .venv/bin/python bench/reports.py [--before REF] [--sizes 10000,30000] [--pack-resources 2000]
                                       [--nights 30,90] [--rounds 3] [--only findings-json,pack]
 """
 
@@ -34,8 +34,20 @@ sys.path.insert(0, str(Path(__file__).parent))
 from pack_and_verify import _spread, write_store  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-# The command line of one side: its code first on sys.path (a folder holding `annexa`), then cli.main.
-_RUN = "import sys; sys.path.insert(0, sys.argv.pop(1)); from annexa.cli import main; sys.exit(main(sys.argv[1:]))"
+# The command line of one side: its code first on sys.path (a folder holding `annexa`), then cli.main;
+# on its way out it writes its own peak RSS (VmHWM). Not ru_maxrss: Linux carries the forking parent's
+# peak across exec into the child's ru_maxrss, so a bench process that wrote a big store would set a floor.
+_RUN = """import sys
+peak_file = sys.argv.pop(1)
+sys.path.insert(0, sys.argv.pop(1))
+from annexa.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    with open("/proc/self/status") as status, open(peak_file, "w") as out:
+        out.write(next(line for line in status if line.startswith("VmHWM:")).split()[1])
+sys.exit(code)
+"""
 FIRST_DAY = date(2026, 8, 1)  # pack_and_verify.START
 
 
@@ -64,18 +76,22 @@ class Figures:
 
 
 def measure(code: Path, argv: Sequence[str], log: Path) -> Figures:
-    """One command in its own process: wall seconds, its CPU seconds and its peak RSS (os.wait4)."""
+    """One command in its own process: wall seconds, its CPU seconds (os.wait4) and its peak RSS."""
+    peak = log.with_suffix(".peak")
     began = time.perf_counter()
     with log.open("wb") as err:
         child = subprocess.Popen(
-            [sys.executable, "-c", _RUN, str(code), *argv], stdout=subprocess.DEVNULL, stderr=err, cwd=log.parent
+            [sys.executable, "-c", _RUN, str(peak), str(code), *argv],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            cwd=log.parent,
         )
         _pid, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - began
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode not in (0, 3):  # 3: the report has failing results, as the bench store does
         raise SystemExit(f"{' '.join(argv)} exited {child.returncode}:\n{log.read_text()[-2000:]}")
-    return Figures(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)  # KiB on Linux
+    return Figures(wall, usage.ru_utime + usage.ru_stime, int(peak.read_text()) / 1024)  # VmHWM is in kB
 
 
 def export_ref(ref: str, into: Path) -> Path:
@@ -97,7 +113,11 @@ def this_tree(into: Path) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", default="main", help="git ref of the code to compare with (default: main)")
+    parser.add_argument(
+        "--before",
+        help="git ref of the code to compare with (default: where this branch left main, so that main's newer "
+        "sources, whose collectors this tree's installed entry points do not register, stay out)",
+    )
     parser.add_argument("--after", help="git ref of the code measured (default: this working tree, as it is)")
     parser.add_argument("--sizes", default="10000,30000", help="resources per store, comma-separated")
     parser.add_argument("--pack-resources", type=int, default=2000)
@@ -107,6 +127,9 @@ def main() -> int:
         "--only", default="", help="comma-separated report names: " + ", ".join(r.name for r in REPORTS)
     )
     args = parser.parse_args()
+    if args.before is None:
+        base = subprocess.run(["git", "-C", str(REPO), "merge-base", "main", "HEAD"], capture_output=True, text=True)
+        args.before = base.stdout.strip()[:12] or "main"
     try:
         sizes = [int(n) for n in args.sizes.split(",")]
         nights = [int(n) for n in args.nights.split(",")]
