@@ -7,7 +7,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "check_output",
     "crosswalk_column",
     "emit",
+    "emit_chunks",
     "render_rows",
     "run_summary",
     "workspace",
@@ -96,17 +97,25 @@ def _local_store_root(store_url: str | None) -> Path | None:
 
 def emit(content: str | bytes, output: str | None, store_url: str | None = None) -> None:
     """Print, or write `output` (see `check_output`) atomically so a failed command never leaves half a file."""
+    if not output and isinstance(content, bytes):
+        raise UsageError("this format is binary: write it to a file with -o FILE")
+    emit_chunks([content], output, store_url)
+
+
+def emit_chunks(chunks: Iterable[str | bytes], output: str | None, store_url: str | None = None) -> None:
+    """`emit` for a report produced piece by piece: each piece is written as it comes, never the
+    whole report in memory; a file still appears only once complete."""
     if not output:
-        if isinstance(content, bytes):
-            raise UsageError("this format is binary: write it to a file with -o FILE")
-        sys.stdout.write(content)
+        for chunk in chunks:
+            sys.stdout.write(chunk if isinstance(chunk, str) else chunk.decode("utf-8"))
         return
     target = check_output(output, store_url)
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+                for chunk in chunks:
+                    handle.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):

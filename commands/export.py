@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from annexa.commands.common import add_run_option, add_store_options, emit, workspace
-from annexa.reports.ocsf import compliance_findings, to_json_lines
+from annexa.commands.common import add_run_option, add_store_options, emit, emit_chunks, workspace
+from annexa.reports.ocsf import compliance_findings, json_lines
 from annexa.reports.oscal import assessment_results
 
 NAME = "export"
@@ -30,5 +30,5 @@ def run(args: argparse.Namespace) -> int:
         document = assessment_results(store, run_info, ws.catalog, ws.registry.max_age_by_kind())
         emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", args.output, store.url)
     else:
-        emit(to_json_lines(compliance_findings(store, run_info)), args.output, store.url)
+        emit_chunks(json_lines(compliance_findings(store, run_info)), args.output, store.url)
     return 0

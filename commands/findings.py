@@ -12,14 +12,15 @@ from annexa.commands.common import (
     add_store_options,
     crosswalk_column,
     emit,
-    render_rows,
+    emit_chunks,
     workspace,
 )
 from annexa.errors import UsageError
 from annexa.mappings.evaluate import STATUSES
-from annexa.reports.findings import FINDING_COLUMNS, finding_rows, load_findings
+from annexa.reports.findings import FINDING_COLUMNS, iter_finding_rows, load_findings
 from annexa.reports.findings_html import findings_html
 from annexa.reports.findings_text import findings_text
+from annexa.reports.render import iter_csv, iter_json
 
 NAME = "findings"
 HELP = "rule results of a run"
@@ -57,11 +58,11 @@ def run(args: argparse.Namespace) -> int:
         show_passed = statuses is not None and bool(statuses & {"pass", "not_applicable"})
         emit(findings_text(findings, width, show_passed), args.output, store.url)
         return 0
-    rows = finding_rows(store, run_info, statuses)
+    rows = iter_finding_rows(store, run_info, statuses)  # streamed: memory flat in the number of results
     columns = FINDING_COLUMNS
     if crosswalk is not None:
-        for row in rows:
-            row["crosswalk"] = crosswalk.ids(row["controls"])
+        rows = ({**row, "crosswalk": crosswalk.ids(row["controls"])} for row in rows)
         columns = (*columns, "crosswalk")
-    emit(render_rows(rows, args.format, columns, columns), args.output, store.url)
+    chunks = iter_json(rows) if args.format == "json" else iter_csv(rows, columns)
+    emit_chunks(chunks, args.output, store.url)
     return 0

@@ -13,10 +13,11 @@ index: the existing file is copied into memory, or one is built there.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,44 @@ class Index:
             {"seq": seq},
         )
         return {(r[0], r[1]): (r[2], r[3], r[4], json.loads(r[5]) if r[5] else None, r[6]) for r in rows}
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the same snapshot (a run checked in one
+        pass and read in the next is the run that was checked). Nested uses share the outer one."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self._db.in_transaction:
+                self._db.execute("COMMIT")
+
+    def result_rows(
+        self,
+        seq: int,
+        statuses: Collection[str] | None = None,
+        rank: Callable[[str, str], int] | None = None,
+    ) -> Iterator[tuple[tuple[str, str], tuple[Any, ...]]]:
+        """Run `seq`'s result rows one at a time, as `result_state` has them: by (rule, resource),
+        or by `rank(rule, status)` first; only `statuses` when given. SQLite sorts (spilling to
+        disk when large), so memory does not grow with the number of rows."""
+        where = _live(seq == self.latest_seq())
+        params: dict[str, Any] = {"seq": seq}
+        if statuses is not None:
+            names = [f"s{n}" for n in range(len(statuses))]
+            where += f" AND status IN ({', '.join(':' + n for n in names)})"
+            params.update(zip(names, sorted(statuses), strict=True))
+        order = "rule, resource"
+        if rank is not None:
+            self._db.create_function("annexa_rank", 2, rank, deterministic=True)
+            order = "annexa_rank(rule, status), rule, resource"
+        rows = self._db.execute(
+            f"SELECT rule, resource, status, message, batch, controls, first_seq FROM results WHERE {where} "
+            f"ORDER BY {order}",
+            params,
+        )
+        for r in rows:
+            yield (r[0], r[1]), (r[2], r[3], r[4], json.loads(r[5]) if r[5] else None, r[6])

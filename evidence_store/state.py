@@ -15,13 +15,14 @@ it so that "failing since run N" is as bound to the signature as the status is.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from annexa.evidence_store.canonical import sha256_hex
 
-__all__ = ["FactState", "ResultState", "entries_digest", "state_digest"]
+__all__ = ["FactState", "ResultState", "StateHasher", "entries_digest", "state_digest", "streamed_digest"]
 
 # (kind, resource) -> (object hash, batch, since)
 FactState = dict[tuple[str, str], tuple[Any, ...]]
@@ -40,3 +41,29 @@ def state_digest(state: Mapping[tuple[str, str], tuple[Any, ...]]) -> str:
 def entries_digest(entries: list[list[Any]]) -> str:
     """The commitment to a state given as its entries, already sorted by key."""
     return sha256_hex(_encode(entries).encode("utf-8"))
+
+
+def streamed_digest(items: Iterable[tuple[tuple[str, str], tuple[Any, ...]]]) -> str:
+    """`state_digest` of a state given as (key, value) pairs in key order, one at a time: the same
+    bytes hashed as they are encoded, so checking a run does not hold it in memory."""
+    hasher = StateHasher()
+    for key, value in items:
+        hasher.add(key, value)
+    return hasher.hexdigest()
+
+
+class StateHasher:
+    """`state_digest` fed one (key, value) pair at a time, in key order."""
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256(b"[")
+        self._separator = b""
+
+    def add(self, key: tuple[str, str], value: tuple[Any, ...]) -> None:
+        self._sha.update(self._separator + _encode([*key, *value]).encode("utf-8"))
+        self._separator = b","
+
+    def hexdigest(self) -> str:
+        sha = self._sha.copy()
+        sha.update(b"]")
+        return sha.hexdigest()

@@ -33,7 +33,7 @@ from annexa.evidence_store.index import Index
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.object_writer import ObjectWriter
 from annexa.evidence_store.redact import redact
-from annexa.evidence_store.state import FactState, ResultState, state_digest
+from annexa.evidence_store.state import FactState, ResultState, StateHasher, state_digest, streamed_digest
 from annexa.evidence_store.trust import Trust
 from annexa.evidence_store.urls import store_url_problem
 from annexa.model import CollectionError, Fact, Result, Source, evidence_class_for_kind, scope_key
@@ -553,6 +553,33 @@ class Store:
         join = _ResultJoin(rules, batches, classes)
         return [join(key, state[key]) for key in sorted(state)]
 
+    def iter_results(
+        self, run: RunInfo, statuses: Collection[str] | None = None, rank: Callable[[str, str], int] | None = None
+    ) -> Iterator[Result]:
+        """The run's results as `results` gives them, one at a time, so a report over a million
+        results holds one: by (rule, resource), or by `rank(rule, status)` first; only `statuses`
+        when given. The index's rows are checked against the run's commitment in a first pass
+        and read in a second, both in one read transaction (the same snapshot), so nothing is
+        yielded from an index that does not match the signed manifest."""
+        manifest = self.manifest(run.seq)
+        join = _ResultJoin(self._rules_of(manifest), manifest.get("batches", {}), self.evidence_classes(run))
+        index = self.index()
+        with index.reading():
+            claimed = manifest["results"].get("state")
+            try:
+                matches = claimed is not None and streamed_digest(index.result_rows(run.seq)) == claimed
+            except (sqlite3.DatabaseError, ValueError, TypeError) as err:
+                raise self._tampered(f"the index cannot be read ({err}): run `annexa reindex`") from None
+            if not matches:  # a legacy run or a mismatch: the whole check in memory names the difference
+                state = self.result_state(run.seq)
+                keys = [key for key in state if statuses is None or state[key][0] in statuses]
+                keys.sort(key=lambda key: (rank(key[0], state[key][0]) if rank else 0, key))
+                for key in keys:
+                    yield join(key, state[key])
+                return
+            for key, value in index.result_rows(run.seq, statuses, rank):
+                yield join(key, value)
+
     def distinct_results(self, run: RunInfo) -> list[Result]:
         """One result per distinct (rule, status, batch, controls) of the run, without resource or
         message: enough for a judgment that depends on nothing else (a control's status: which
@@ -560,10 +587,23 @@ class Store:
         one object per resource."""
         manifest = self.manifest(run.seq)
         join = _ResultJoin(self._rules_of(manifest), manifest.get("batches", {}), self.evidence_classes(run))
-        distinct = {
-            (rule, value[0], value[2], None if value[3] is None else tuple(value[3]))
-            for (rule, _resource), value in self.result_state(run.seq).items()
-        }
+        # One pass over the index keeps the distinct rows and hashes every row; they are used only
+        # if the hash is the run's commitment (else the whole check in memory names the difference).
+        claimed = manifest["results"].get("state")
+        hasher, distinct = StateHasher(), set()
+        index = self.index()
+        try:
+            with index.reading():
+                for (rule, resource), value in index.result_rows(run.seq):
+                    hasher.add((rule, resource), value)
+                    distinct.add((rule, value[0], value[2], None if value[3] is None else tuple(value[3])))
+        except (sqlite3.DatabaseError, ValueError, TypeError) as err:
+            raise self._tampered(f"the index cannot be read ({err}): run `annexa reindex`") from None
+        if claimed is None or hasher.hexdigest() != claimed:
+            distinct = {
+                (rule, value[0], value[2], None if value[3] is None else tuple(value[3]))
+                for (rule, _resource), value in self.result_state(run.seq).items()
+            }
         return [
             join((rule, ""), (status, "", batch, controls, None))
             for rule, status, batch, controls in sorted(distinct, key=repr)
@@ -738,6 +778,9 @@ class Store:
         out = []
         rules_at: dict[int, dict[str, dict[str, Any]]] = {}  # per run, read once (spans far outnumber runs)
         batches_at: dict[int, dict[str, Any]] = {}
+        # The JSON text of a controls list or a scope, made once and shared by every span that has it:
+        # spans grow with the period's changes, their controls and scopes with its rules and batches.
+        texts: dict[Any, str] = {}
         for key, value, start, end in spans:
             # the rule as the last collection run of the span used it (a statement run holds no rules)
             ruled = end
@@ -749,6 +792,13 @@ class Store:
                 batches_at[start] = self.manifest(start).get("batches", {})
             rule = rules_at[ruled].get(key[0]) or {}
             batch = batches_at[start].get(value[2]) if value[2] else None
+            controls = value[3] if value[3] is not None else rule.get("controls", [])
+            controls_key = ("controls", tuple(controls))
+            if controls_key not in texts:
+                texts[controls_key] = json.dumps(controls)
+            scope_at = ("scope", start, value[2])
+            if batch and scope_at not in texts:
+                texts[scope_at] = json.dumps(batch["scope"], sort_keys=True)
             out.append(
                 {
                     "rule": key[0],
@@ -758,11 +808,11 @@ class Store:
                     "first_seq": start,
                     "last_seq": end,
                     "kind": rule.get("fact"),
-                    "controls": json.dumps(value[3] if value[3] is not None else rule.get("controls", [])),
+                    "controls": texts[controls_key],
                     "severity": rule.get("severity"),
                     "title": rule.get("title"),
                     "remediation": rule.get("remediation"),
-                    "scope": json.dumps(batch["scope"], sort_keys=True) if batch else None,
+                    "scope": texts[scope_at] if batch else None,
                     "batch": value[2],
                 }
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ __all__ = [
     "Findings",
     "error_groups",
     "finding_rows",
+    "iter_finding_rows",
     "load_findings",
     "SEVERITY_ORDER",
     "STATUS_ORDER",
@@ -107,10 +108,19 @@ def _row(result: Result, rule: Mapping[str, Any], run: RunInfo) -> dict[str, Any
 
 def finding_rows(store: Store, run: RunInfo, statuses: set[str] | None = None) -> list[dict[str, Any]]:
     """Rows ordered worst first: failures, then errors, each by severity, rule and resource."""
+    return list(iter_finding_rows(store, run, statuses))
+
+
+def iter_finding_rows(store: Store, run: RunInfo, statuses: set[str] | None = None) -> Iterator[dict[str, Any]]:
+    """`finding_rows` one at a time, sorted by the index rather than in memory."""
     rules = store.rules(run)
-    results = [r for r in store.results(run) if statuses is None or r.status in statuses]
-    results.sort(key=lambda r: (STATUS_ORDER.get(r.status, 9), SEVERITY_ORDER.get(r.severity, 9), r.rule, r.resource))
-    return [_row(r, rules.get(r.rule, {}), run) for r in results]
+
+    def rank(rule: str, status: str) -> int:  # (status, severity) as one number; rule, resource follow
+        severity = (rules.get(rule) or {}).get("severity", "")
+        return STATUS_ORDER.get(status, 9) * 10 + SEVERITY_ORDER.get(severity, 9)
+
+    for result in store.iter_results(run, statuses, rank):
+        yield _row(result, rules.get(result.rule, {}), run)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from annexa.evidence_store.store import RunInfo, Store
 from annexa.model import Result, parse_timestamp
 from annexa.reports.soa import evidence_source
 
-__all__ = ["OCSF_VERSION", "compliance_findings", "to_json_lines"]
+__all__ = ["OCSF_VERSION", "compliance_findings", "json_lines"]
 
 OCSF_VERSION = "1.1.0"
 STANDARD = "ISO/IEC 27001:2022"
@@ -86,10 +86,11 @@ def _event(run: RunInfo, result: Result, rule: dict[str, Any]) -> dict[str, Any]
 
 def compliance_findings(store: Store, run: RunInfo) -> Iterator[dict[str, Any]]:
     rules = store.rules(run)
-    for result in store.results(run):
-        if result.status in _COMPLIANCE_STATUS:
-            yield _event(run, result, rules.get(result.rule, {}))
+    for result in store.iter_results(run, set(_COMPLIANCE_STATUS)):  # one at a time, checked first
+        yield _event(run, result, rules.get(result.rule, {}))
 
 
-def to_json_lines(events: Iterator[dict[str, Any]]) -> str:
-    return "".join(json.dumps(event, sort_keys=True, ensure_ascii=False) + "\n" for event in events)
+def json_lines(events: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """One line of JSON per event, as they come."""
+    for event in events:
+        yield json.dumps(event, sort_keys=True, ensure_ascii=False) + "\n"

@@ -233,14 +233,23 @@ def _write_pack(
     built = build_register(store, judged_period)
     register = built.items
     spans = store.result_spans(period.first.seq, judged.seq)
+    parsed: dict[str, list[str]] = {}  # one list per distinct text, shared (read only) by its spans
     for span in spans:
-        span["controls"] = json.loads(span["controls"] or "[]")
+        text = span["controls"] or "[]"
+        if text not in parsed:
+            parsed[text] = json.loads(text)
+        span["controls"] = parsed[text]
     pop = population(spans, timeline.days, timeline.runs, controls)
-    runs = run_rows(store, period.runs)
-    nights = night_rows(store, period, collections)
     cadence = frequency(date.fromisoformat(r.started_at[:10]) for r in collections)
     sizes = {**SAMPLE_SIZES, **(options.sample_sizes or {})}
     size = None if options.sample is None else (options.sample or sizes[cadence])
+    picks = {c: draw(pop, c, size, seed) for c in controls} if size is not None else {}
+    sampled = _sampled_evidence(store, period, judged, timeline, spans, picks)
+    # The period's spans (one per change of a result) are done with: freed before the objects are
+    # packed, so the two largest things that grow with the period are never held together.
+    del spans
+    runs = run_rows(store, period.runs)
+    nights = night_rows(store, period, collections)
     keys = _write_evidence_chain(archive, store, period)
     objects = _write_objects(archive, store, period)
     generated = datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -271,9 +280,6 @@ def _write_pack(
     archive.add("nonconformities.json", json.dumps(register, indent=2, ensure_ascii=False) + "\n")
     archive.add("VERIFY.md", verify_markdown(meta, root=archive.root, sealed=sealed))
     attestations = _attestation_rows(store, judged, soa_of_run.settings, last)
-    picks = {c: draw(pop, c, size, seed) for c in controls} if size is not None else {}
-    sampled = _sampled_evidence(store, period, judged, timeline, spans, picks)
-    del spans
     context = _Context(
         store, judged, period, controls, timeline, soa, results, register, meta, pop, attestations, sampled
     )

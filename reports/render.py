@@ -9,10 +9,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["FORMULA_PREFIXES", "md_escape", "neutralise_formula", "to_csv", "to_json", "to_markdown", "to_table"]
+__all__ = [
+    "FORMULA_PREFIXES",
+    "iter_csv",
+    "iter_json",
+    "md_escape",
+    "neutralise_formula",
+    "to_csv",
+    "to_json",
+    "to_markdown",
+    "to_table",
+]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,16 +44,35 @@ def _cell(value: Any) -> str:
 
 
 def to_json(rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(list(rows), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    return "".join(iter_json(rows))
+
+
+def iter_json(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """`json.dumps(rows, indent=2)` and a newline, element by element: the same text, without the list."""
+    opened = False
+    for row in rows:
+        # Inside the array every line of an element is indented one level more; a JSON string holds
+        # no raw newline, so prefixing each line is exact.
+        yield ("[\n  " if not opened else ",\n  ") + json.dumps(row, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        opened = True
+    yield "\n]\n" if opened else "[]\n"
 
 
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    return "".join(iter_csv(rows, columns))
+
+
+def iter_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> Iterator[str]:
+    """The CSV text, header first, a row at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([neutralise_formula(_cell(row.get(c))) for c in columns])
-    return buffer.getvalue()
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
 
 
 def md_escape(text: str) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -37,7 +38,7 @@ class Column:
 class Sheet:
     title: str
     columns: Sequence[Column]
-    rows: Sequence[Mapping[str, Any]]
+    rows: Iterable[Mapping[str, Any]]  # consumed once
 
 
 def text_cell(value: Any) -> str:
@@ -57,33 +58,44 @@ def text_cell(value: Any) -> str:
 
 
 def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
+    """The workbook, written row by row (openpyxl's write-only mode): no cell objects are kept, so
+    memory grows with the distinct strings (Excel's shared string table), not with the cells.
+    `Sheet.rows` may be any iterable, consumed once."""
+    book = Workbook(write_only=True)
     for sheet in sheets:
         ws = book.create_sheet(sheet.title[:31])
         for col, column in enumerate(sheet.columns, 1):
-            cell = ws.cell(row=1, column=col, value=column.header)
-            cell.font = Font(bold=True)
-            cell.fill = _HEADER_FILL
             ws.column_dimensions[get_column_letter(col)].width = column.width
-        wrap = Alignment(wrap_text=True, vertical="top")
-        top = Alignment(vertical="top")
-        styles: dict[bool, Any] = {}  # the body cells' two styles, registered with the book once
-        for row_number, row in enumerate(sheet.rows, 2):
-            for col, column in enumerate(sheet.columns, 1):
-                cell = ws.cell(row=row_number, column=col)
-                cell.value = text_cell(row.get(column.key))
-                cell.data_type = "s"  # openpyxl would otherwise make `=...` a formula
-                style = styles.get(column.wrap)
-                if style is None:
-                    cell.quotePrefix = True
-                    cell.alignment = wrap if column.wrap else top
-                    styles[column.wrap] = cell._style
-                else:
-                    cell._style = copy(style)
         ws.freeze_panes = "A2"
         last = get_column_letter(len(sheet.columns))
-        ws.auto_filter.ref = f"A1:{last}{max(1, len(sheet.rows) + 1)}"
+        if isinstance(sheet.rows, Sized):  # the <dimension> hint, as a book built in memory has it
+            size = f"A1:{last}{len(sheet.rows) + 1}"
+            ws.calculate_dimension = lambda size=size: size  # read once, when the sheet's top is written
+        header = []
+        for column in sheet.columns:
+            cell = WriteOnlyCell(ws, value=column.header)
+            cell.font = Font(bold=True)
+            cell.fill = _HEADER_FILL
+            header.append(cell)
+        ws.append(header)
+        # The body cells' two styles, registered with the book once and shared by reference.
+        styles: dict[bool, Any] = {}
+        for wrap in (False, True):
+            model = WriteOnlyCell(ws)
+            model.quotePrefix = True
+            model.alignment = Alignment(wrap_text=True, vertical="top") if wrap else Alignment(vertical="top")
+            styles[wrap] = model._style
+        count = 0
+        for row in sheet.rows:
+            cells = []
+            for column in sheet.columns:
+                cell = WriteOnlyCell(ws, value=text_cell(row.get(column.key)))
+                cell.data_type = "s"  # openpyxl would otherwise make `=...` a formula
+                cell._style = copy(styles[column.wrap])
+                cells.append(cell)
+            ws.append(cells)
+            count += 1
+        ws.auto_filter.ref = f"A1:{last}{count + 1}"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -118,9 +118,10 @@ def test_an_edited_index_makes_every_report_refuse(world: Path, capsys: pytest.C
     config = ["--config", str(world / "annexa.yaml")]
     with sqlite3.connect(world / "ev" / "index.sqlite") as db:
         assert db.execute("UPDATE results SET status='pass' WHERE status IN ('fail','error')").rowcount > 0
-    for report in REPORTS[:5]:
-        code, _, err = _cli(capsys, *report, *config)
+    for report in (*REPORTS[:5], ("findings", "--format", "csv")):
+        code, out, err = _cli(capsys, *report, *config)
         _refused(code, err, "index.sqlite: results of run", "is pass in the index, fail in the evidence")
+        assert out == []  # streamed reports check the run before their first byte
     code, _, err = _cli(
         capsys, "pack", *config, "--from", "2026-08-01", "--to", "2030-01-01", "-o", str(world / "p.zip")
     )

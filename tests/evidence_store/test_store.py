@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fakes import FAKE_SCOPE, fake_fact
 
-from annexa.errors import StoreError
+from annexa.errors import StoreError, VerifyError
 from annexa.evidence_store.backend import SlotTaken
 from annexa.evidence_store.store import Store, open_store
 from annexa.mappings.catalog import load_catalog
@@ -173,3 +173,23 @@ def test_distinct_results_are_the_results_without_resource_or_message_each_once(
     assert len(distinct) == len({judged(r) for r in distinct}) == len({judged(r) for r in full}) < len(full)
     assert {judged(r) for r in distinct} == {judged(r) for r in full}
     assert [r.scope for r in distinct] == [FAKE_SCOPE] * len(distinct)
+
+
+def test_iter_results_streams_the_checked_results_in_the_order_asked(tmp_path: Path, fake_rules_file: Path) -> None:
+    store = open_store(str(tmp_path / "ev"))
+    buckets = {f"b{i}": {"encrypted": i % 3 != 0, "versioning": "Enabled"} for i in range(9)}
+    _write_run(store, fake_rules_file, buckets)
+    run = store.resolve(str(_write_run(store, fake_rules_file, {**buckets, "b1": {"encrypted": False}}).seq))
+    full = store.results(run)
+    assert list(store.iter_results(run)) == full
+    assert list(store.iter_results(run, {"fail"})) == [r for r in full if r.status == "fail"]
+    worst_first = list(store.iter_results(run, rank=lambda rule, status: 0 if status == "fail" else 1))
+    assert worst_first == sorted(full, key=lambda r: (r.status != "fail", r.rule, r.resource))
+
+    # an edited index: refused before the first result, by the same check `results` makes
+    fresh = open_store(str(tmp_path / "ev"))
+    fresh.index()._db.execute("UPDATE results SET status='pass' WHERE status='fail'")
+    with pytest.raises(VerifyError, match="is pass in the index, fail in the evidence"):
+        next(fresh.iter_results(run))
+    with pytest.raises(VerifyError, match="is pass in the index, fail in the evidence"):
+        fresh.distinct_results(run)  # read in one pass with the check, used only if it holds
