@@ -62,6 +62,7 @@ EVIDENCE = "evidence"
 _MANIFEST = re.compile(r"^evidence/manifests/(\d{8})\.json$")
 _OBJECT = re.compile(r"^evidence/objects/[0-9a-f]{2}/([0-9a-f]{64})$")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_SUMS_LINES = re.compile(r"(?:[0-9a-f]{64}  [A-Za-z0-9._:/-]+\n)*")  # names as check_entry_name allows them
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 
 
@@ -91,8 +92,9 @@ class PackSource:
         self._read = read
         self._folders = folders  # an unzipped pack's files by folder, hashed with plain os calls
         self.hashes: dict[str, str] = {}
-        self.manifests = {int(m.group(1)): n for n in files if (m := _MANIFEST.match(n))}
-        self.objects = {m.group(1): n for n in files if (m := _OBJECT.match(n))}
+        evidence = [n for n in files if n.startswith("evidence/")]  # the regular expressions only where they can match
+        self.manifests = {int(m.group(1)): n for n in evidence if (m := _MANIFEST.match(n))}
+        self.objects = {m.group(1): n for n in evidence if (m := _OBJECT.match(n))}
 
     def list_manifests(self) -> list[int]:
         return sorted(self.manifests)
@@ -193,7 +195,7 @@ def _open_folder(path: Path) -> PackSource:
         listed, subfolders = list_folder(folder, prefix)
         folders.append(listed)
         pending.extend((os.path.join(folder, name), f"{prefix}{name}/") for name in reversed(subfolders))
-    files = {folder.prefix + name: os.path.join(folder.path, name) for folder in folders for name in folder.names}
+    files = {folder.prefix + name: f"{folder.path}/{name}" for folder in folders for name in folder.names}
     return PackSource(str(path), files, _read_file, folders)
 
 
@@ -308,13 +310,22 @@ def _check_sums(source: PackSource, report: VerifyReport) -> None:
     if SUMS not in source.files:
         report.problems.append(f"{SUMS} is missing")
         return
+    text = source.read(SUMS).decode("utf-8", "replace")
     listed: dict[str, str] = {}
-    for number, line in enumerate(source.read(SUMS).decode("utf-8", "replace").splitlines(), 1):
-        digest, sep, name = line.partition("  ")
-        if not sep or not _HEX64.fullmatch(digest):
-            report.problems.append(f"{SUMS}:{number}: not a `sha256sum` line")
-            continue
-        listed[name] = digest
+    if _SUMS_LINES.fullmatch(text):  # the usual case, every line well formed: parsed without a loop per line
+        listed = {line[66:]: line[:64] for line in text.splitlines()}
+    else:
+        for number, line in enumerate(text.splitlines(), 1):
+            digest, sep, name = line.partition("  ")
+            if not sep or not _HEX64.fullmatch(digest):
+                report.problems.append(f"{SUMS}:{number}: not a `sha256sum` line")
+                continue
+            listed[name] = digest
+    hashed = dict(source.hashes)
+    hashed.pop(SUMS, None)
+    hashed.pop(SEAL, None)
+    if listed == hashed:
+        return  # every file listed with its sha256, nothing else listed
     for name, actual in sorted(source.hashes.items()):
         if name in (SUMS, SEAL):  # the seal covers SHA256SUMS, so it cannot be listed in it
             continue
