@@ -49,8 +49,10 @@ def hash_folders(folders: Iterable[Folder]) -> Iterator[tuple[str, str, int]]:
     on the calling thread as the result is consumed.
 
     Not on worker threads: in a store the objects are small (facts are kilobytes), so the cost
-    per file is Python's work around the system calls, which holds the GIL; threads only add
-    switching to it (measured: more CPU for no less wall time, see bench/pack_and_verify.py).
+    per file is the system calls and Python's work around them, which holds the GIL; threads
+    only add switching. Measured (2 busy cores): verifying a store of 15,862 objects of 530 bytes
+    took 0.20-0.25 s CPU with the former pool of 5 threads, 0.18 s on one, and no less wall time;
+    600 objects of 256 KiB hash in the same CPU (0.13 s) and wall time either way.
     """
     for folder in folders:
         yield from _hash_folder(folder)
