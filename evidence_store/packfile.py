@@ -21,12 +21,13 @@ import os
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from annexa.errors import StoreError, UsageError
 from annexa.evidence_store.canonical import canonical_bytes
+from annexa.evidence_store.filehash import Folder, hash_folders, list_folder, read_file
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.signing import signed_bytes
 from annexa.evidence_store.trust import Trust
@@ -60,6 +61,8 @@ _MAX_RATIO = 1000  # deflate rarely beats 1000:1 on real files; a bomb does by d
 EVIDENCE = "evidence"
 _MANIFEST = re.compile(r"^evidence/manifests/(\d{8})\.json$")
 _OBJECT = re.compile(r"^evidence/objects/[0-9a-f]{2}/([0-9a-f]{64})$")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_SUMS_LINES = re.compile(r"(?:[0-9a-f]{64}  [A-Za-z0-9._:/-]+\n)*")  # names as check_entry_name allows them
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 
 
@@ -83,13 +86,15 @@ def signature_paths(seq: int) -> tuple[str, str]:
 class PackSource:
     """A pack's evidence as an EvidenceSource; hashes every entry once, for objects and SHA256SUMS alike."""
 
-    def __init__(self, label: str, files: dict[str, Any], read: Any) -> None:
+    def __init__(self, label: str, files: dict[str, Any], read: Any, folders: list[Folder] | None = None) -> None:
         self.label = label
         self.files = files  # relative name -> handle for `read`
         self._read = read
+        self._folders = folders  # an unzipped pack's files by folder, hashed with plain os calls
         self.hashes: dict[str, str] = {}
-        self.manifests = {int(m.group(1)): n for n in files if (m := _MANIFEST.match(n))}
-        self.objects = {m.group(1): n for n in files if (m := _OBJECT.match(n))}
+        evidence = [n for n in files if n.startswith("evidence/")]  # the regular expressions only where they can match
+        self.manifests = {int(m.group(1)): n for n in evidence if (m := _MANIFEST.match(n))}
+        self.objects = {m.group(1): n for n in evidence if (m := _OBJECT.match(n))}
 
     def list_manifests(self) -> list[int]:
         return sorted(self.manifests)
@@ -102,6 +107,9 @@ class PackSource:
     def has_object(self, digest: str) -> bool:
         return digest in self.objects
 
+    def missing_objects(self, digests: Collection[str]) -> set[str]:
+        return set(digests).difference(self.objects)
+
     def get_object(self, digest: str) -> bytes:
         if digest not in self.objects:
             raise StoreError(f"object {digest} is missing")
@@ -112,11 +120,18 @@ class PackSource:
 
     def object_hashes(self) -> Iterator[tuple[str, str, int]]:
         """Hash every file (SHA256SUMS needs them all); yield the objects among them."""
+        digests = {name: digest for digest, name in self.objects.items()}
+        if self._folders is not None:
+            for name, actual, size in hash_folders(self._folders):
+                self.hashes[name] = actual
+                if name in digests:
+                    yield digests[name], actual, size
+            return
         for name in sorted(self.files):
             data = self.read(name)
             self.hashes[name] = hashlib.sha256(data).hexdigest()
-            if (m := _OBJECT.match(name)) is not None:
-                yield m.group(1), self.hashes[name], len(data)
+            if name in digests:
+                yield digests[name], self.hashes[name], len(data)
 
 
 def _oversized(size: int, compressed: int) -> str | None:
@@ -166,21 +181,22 @@ def _open_zip(path: Path, report: VerifyReport) -> PackSource:
 
 
 def _read_file(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size > MAX_MEMBER_BYTES:
-            raise StoreError(f"{path} is larger than {MAX_MEMBER_BYTES} bytes")
-        return handle.read()
+    if os.stat(path).st_size > MAX_MEMBER_BYTES:
+        raise StoreError(f"{path} is larger than {MAX_MEMBER_BYTES} bytes")
+    return read_file(path)
 
 
 def _open_folder(path: Path) -> PackSource:
-    files: dict[str, str] = {}
-    for folder, _dirs, names in os.walk(path):  # plain os calls: pathlib per file costs more than hashing it
-        rel = os.path.relpath(folder, path).replace(os.sep, "/")
-        for name in names:
-            full = os.path.join(folder, name)
-            if os.path.isfile(full) and not os.path.islink(full):  # no links, devices or FIFOs
-                files[name if rel == "." else f"{rel}/{name}"] = full
-    return PackSource(str(path), files, _read_file)
+    """Every regular file under the folder (no links, devices or FIFOs), listed folder by folder."""
+    folders: list[Folder] = []
+    pending = [(str(path), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        listed, subfolders = list_folder(folder, prefix)
+        folders.append(listed)
+        pending.extend((os.path.join(folder, name), f"{prefix}{name}/") for name in reversed(subfolders))
+    files = {folder.prefix + name: f"{folder.path}/{name}" for folder in folders for name in folder.names}
+    return PackSource(str(path), files, _read_file, folders)
 
 
 # A check of a pack's reports against its evidence: (the pack, its pack.json, the report to add problems to).
@@ -294,13 +310,22 @@ def _check_sums(source: PackSource, report: VerifyReport) -> None:
     if SUMS not in source.files:
         report.problems.append(f"{SUMS} is missing")
         return
+    text = source.read(SUMS).decode("utf-8", "replace")
     listed: dict[str, str] = {}
-    for number, line in enumerate(source.read(SUMS).decode("utf-8", "replace").splitlines(), 1):
-        digest, sep, name = line.partition("  ")
-        if not sep or not re.fullmatch(r"[0-9a-f]{64}", digest):
-            report.problems.append(f"{SUMS}:{number}: not a `sha256sum` line")
-            continue
-        listed[name] = digest
+    if _SUMS_LINES.fullmatch(text):  # the usual case, every line well formed: parsed without a loop per line
+        listed = {line[66:]: line[:64] for line in text.splitlines()}
+    else:
+        for number, line in enumerate(text.splitlines(), 1):
+            digest, sep, name = line.partition("  ")
+            if not sep or not _HEX64.fullmatch(digest):
+                report.problems.append(f"{SUMS}:{number}: not a `sha256sum` line")
+                continue
+            listed[name] = digest
+    hashed = dict(source.hashes)
+    hashed.pop(SUMS, None)
+    hashed.pop(SEAL, None)
+    if listed == hashed:
+        return  # every file listed with its sha256, nothing else listed
     for name, actual in sorted(source.hashes.items()):
         if name in (SUMS, SEAL):  # the seal covers SHA256SUMS, so it cannot be listed in it
             continue

@@ -29,8 +29,9 @@ FactState = dict[tuple[str, str], tuple[Any, ...]]
 # (rule, resource) -> (status, message, batch, controls or None, since)
 ResultState = dict[tuple[str, str], tuple[Any, ...]]
 
-# The same bytes as canonical_bytes (sorted keys are moot: entries are arrays), without its per-call overhead.
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+# The same bytes as canonical_bytes (sorted keys are moot: entries are arrays), without its per-call overhead,
+# nor the circular-reference check (an id kept per array; entries are parsed JSON, which has no cycles).
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False).encode
 
 
 def state_digest(state: Mapping[tuple[str, str], tuple[Any, ...]]) -> str:

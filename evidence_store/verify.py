@@ -15,26 +15,27 @@ Checks, naming the run, object or link at fault:
 - the live state the last run commits to (state.py) is what its deltas give;
 - with an expected head (`SEQ:SHA256`, from `annexa head`), that run is present with
   that hash: runs removed from the end of the chain are found.
-Objects are streamed: read whole with plain os calls, hashed with hashlib over raw bytes, on
-worker threads (for a store of more than a few thousand objects) while the chain is walked.
+Objects are hashed folder by folder with plain os calls (filehash.py) after the chain is walked;
+the replay builds each state entry in place from the parsed delta, so the state is encoded once.
 Without a pinned key, a clean result proves integrity, not origin: anyone can sign a
 rewritten chain with a key of their own, and the result line says so.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from annexa.errors import StoreError
 from annexa.evidence_store.canonical import canonical_bytes
+from annexa.evidence_store.filehash import hash_folders, list_folder, read_file
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.state import entries_digest
 from annexa.evidence_store.trust import Trust
@@ -65,6 +66,9 @@ class EvidenceSource(Protocol):
 
     def has_object(self, digest: str) -> bool: ...
 
+    def missing_objects(self, digests: Collection[str]) -> set[str]:
+        """Those of `digests` that are not stored."""
+
     def get_object(self, digest: str) -> bytes: ...
 
     def object_hashes(self) -> Iterator[tuple[str, str, int]]:
@@ -80,29 +84,38 @@ class StoreSource:
         self._present: set[str] = set()
         # A local store is read with plain os calls: per-object pathlib overhead would
         # otherwise cost more than hashing the (small) objects themselves.
-        root = getattr(backend, "root", None)
-        self._objects = os.path.join(str(root), "objects") if isinstance(backend, LocalBackend) else None
+        root = str(backend.root) if isinstance(backend, LocalBackend) else None
+        self._objects = os.path.join(root, "objects") if root else None
+        self._manifests = os.path.join(root, "manifests") if root else None
 
     def list_manifests(self) -> list[int]:
         return list(self.backend.list_manifests())
 
     def get_manifest(self, sequence: int) -> bytes:
-        return bytes(self.backend.get_manifest(sequence))
+        if self._manifests is not None:
+            with contextlib.suppress(FileNotFoundError):
+                return read_file(os.path.join(self._manifests, f"{sequence:08d}.json"))
+        return bytes(self.backend.get_manifest(sequence))  # or its error, naming what is missing
 
     def has_object(self, digest: str) -> bool:
         return digest in self._present
 
+    def missing_objects(self, digests: Collection[str]) -> set[str]:
+        return set() if self._present.issuperset(digests) else set(digests) - self._present
+
     def get_object(self, digest: str) -> bytes:
-        return bytes(self.backend.get_object(digest))
+        # a listed name (no "/" in it) of a digest's length: its path cannot leave objects/
+        if self._objects is not None and len(digest) == 64 and digest in self._present:
+            with contextlib.suppress(FileNotFoundError):
+                return read_file(os.path.join(self._objects, digest[:2], digest))
+        return bytes(self.backend.get_object(digest))  # or its error, naming what is missing
 
     def object_hashes(self) -> Iterator[tuple[str, str, int]]:
         if self._objects is None:
             return self._remote_hashes()
-        entries = [(entry.name, entry.path) for entry in _scan(self._objects)]
-        self._present.update(name for name, _ in entries)
-        if len(entries) < _PARALLEL_FROM:
-            return iter(_hash_files(entries))
-        return _hash_in_background(entries)
+        folders = [list_folder(os.path.join(self._objects, shard))[0] for shard in _shards(self._objects)]
+        self._present.update(name for folder in folders for name in folder.names)
+        return hash_folders(folders)
 
     def _remote_hashes(self) -> Iterator[tuple[str, str, int]]:
         # Listed now, hashed lazily: the chain walk (which runs before the hashes are consumed)
@@ -114,55 +127,11 @@ class StoreSource:
         )
 
 
-def _scan(objects: str) -> Iterator[os.DirEntry[str]]:
-    """Every object file under objects/xx/ (names that are not a digest are reported as mismatches)."""
+def _shards(objects: str) -> list[str]:
+    """The objects/xx/ folders (their files whose names are not a digest are reported as mismatches)."""
     if not os.path.isdir(objects):
-        return
-    for shard in sorted(os.scandir(objects), key=lambda e: e.name):
-        if shard.is_dir(follow_symlinks=False):
-            yield from sorted(
-                (e for e in os.scandir(shard.path) if e.is_file(follow_symlinks=False)), key=lambda e: e.name
-            )
-
-
-_PARALLEL_FROM = 2048  # objects; fewer are hashed on the calling thread (threads would cost more than they save)
-_CHUNK = 512  # objects per background task
-_READ = 1 << 20  # bytes per read(): objects are read whole, a large one in 1 MiB steps
-_O_BINARY = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
-
-
-def _hash_in_background(entries: list[tuple[str, str]]) -> Iterator[tuple[str, str, int]]:
-    """Hash the objects on worker threads while the caller walks the chain, in order.
-
-    The reads release the GIL (and hashlib does for buffers above 2 KiB), so the file system,
-    the hashing and the chain walk's JSON work overlap. All tasks are queued now: they run
-    while verify_chain walks the manifests, and the pool winds down once they are done.
-    """
-    pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1) + 1, thread_name_prefix="annexa-verify")
-    futures = [pool.submit(_hash_files, entries[i : i + _CHUNK]) for i in range(0, len(entries), _CHUNK)]
-    pool.shutdown(wait=False)  # the queued tasks still run; nothing new is accepted
-    return (item for future in futures for item in future.result())
-
-
-def _hash_files(entries: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
-    """(name, sha256 of the bytes, size) per file. Plain os calls (open, read until EOF, close):
-    a Python file object costs an fstat, an ioctl and an lseek more per file, and more time than
-    hashing a small object. A matching digest is kept as the name itself (no second string)."""
-    out = []
-    sha256, read = hashlib.sha256, os.read
-    for name, path in entries:
-        fd = os.open(path, _O_BINARY)
-        try:
-            digest = sha256()
-            size = 0
-            while chunk := read(fd, _READ):
-                digest.update(chunk)
-                size += len(chunk)
-        finally:
-            os.close(fd)
-        actual = digest.hexdigest()
-        out.append((name, name if actual == name else actual, size))
-    return out
+        return []
+    return list_folder(objects)[1]
 
 
 @dataclass
@@ -247,9 +216,10 @@ class _Chain:
 
     prev_seq: int = 0
     prev_sha: str | None = None
-    # the live state as state.py defines it; None once a delta is unusable
-    facts: dict[tuple[str, str], tuple[list[Any], int]] | None = field(default_factory=dict)
-    results: dict[tuple[str, str], tuple[list[Any], int]] | None = field(default_factory=dict)
+    # the live state: (kind or rule, resource) -> its state entry (state.py), the delta entry as read,
+    # padded to its full width and with the run that added it appended; None once a delta is unusable
+    facts: dict[tuple[str, str], list[Any]] | None = field(default_factory=dict)
+    results: dict[tuple[str, str], list[Any]] | None = field(default_factory=dict)
     last_key: str | None = None
     first_signed: int | None = None
     unsigned_before: int = 0  # runs unsigned before the first signed one
@@ -347,20 +317,10 @@ def _check_state(manifest: Mapping[str, Any], seq: int, chain: _Chain, report: V
     """The last run's commitment to its live state (state.py) must be what the deltas gave."""
     for part, live in (("facts", chain.facts), ("results", chain.results)):
         claimed = (manifest.get(part) or {}).get("state")
-        if claimed is not None and live is not None and entries_digest(_state_entries(part, live)) != claimed:
+        if claimed is not None and live is not None and entries_digest([live[key] for key in sorted(live)]) != claimed:
             report.problems.append(
                 f"run {seq} ({manifest.get('run_id', '?')}): its {part}.state does not match the state its deltas give"
             )
-
-
-def _state_entries(part: str, live: Mapping[tuple[str, str], tuple[list[Any], int]]) -> list[list[Any]]:
-    """The state entries (state.py) of replayed (delta entry, run that added it) pairs, sorted by key."""
-    width = 4 if part == "facts" else 6  # a result entry's 6th member (its own controls) is optional
-    out = []
-    for key in sorted(live):
-        entry, seq = live[key]
-        out.append([*entry, seq] if len(entry) == width else [*entry, *[None] * (width - len(entry)), seq])
-    return out
 
 
 def _check_head(expect: Head, last: int, chain: _Chain, report: VerifyReport) -> None:
@@ -494,15 +454,17 @@ def _replay(
     base = fact_delta.get("base")
     if (base or 0) != seq - 1 or (result_delta.get("base") or 0) != seq - 1:
         report.problems.append(f"{where}: its deltas are against run {base}, not run {seq - 1}")
-    added: list[tuple[str, str, str]] = []
     for live, delta, name in ((chain.facts, fact_delta, "facts"), (chain.results, result_delta, "results")):
         for key in delta.get("remove", []):
             if live.pop((key[0], key[1]), None) is None:
                 report.problems.append(f"{where}: {name} delta removes {key[0]} {key[1]}, which was not present")
-        for entry in delta.get("add", []):
-            live[(entry[0], entry[1])] = (entry, seq)  # as read: the state's form is built only once, at the end
-            if name == "facts":
-                added.append((entry[0], entry[1], entry[2]))
+        width = 4 if name == "facts" else 6  # a result entry's 6th member (its own controls) is optional
+        adds = delta.get("add", [])
+        for entry in adds:  # each becomes its state entry (state.py), in place: the parsed delta is ours alone
+            if len(entry) < width:
+                entry.extend([None] * (width - len(entry)))
+            entry.append(seq)  # an entry that is not an array fails here (AttributeError: malformed)
+        live.update({(entry[0], entry[1]): entry for entry in adds})
         count = manifest[name]["count"]
         if len(live) != count:
             report.problems.append(
@@ -510,8 +472,10 @@ def _replay(
             )
     if not full:
         return
-    check = added if chain.checked_live_facts else [(k[0], k[1], v[0][2]) for k, v in chain.facts.items()]
+    # the facts this run added (the delta's entries, now state entries), or on the first full run all live ones
+    check = fact_delta.get("add", []) if chain.checked_live_facts else chain.facts.values()
     chain.checked_live_facts = True
-    for kind, resource, digest in check:
-        if not source.has_object(digest):
-            report.problems.append(f"{where}: fact object {digest} ({kind} {resource}) is missing")
+    missing = source.missing_objects([entry[2] for entry in check])
+    for entry in check if missing else ():
+        if entry[2] in missing:
+            report.problems.append(f"{where}: fact object {entry[2]} ({entry[0]} {entry[1]}) is missing")

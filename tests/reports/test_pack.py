@@ -103,6 +103,24 @@ def test_a_flipped_byte_in_a_packed_object_is_named(
     assert any(f"{digest}: sha256" in line and "does not match SHA256SUMS" in line for line in out)
 
 
+def test_sha256sums_edits_in_an_unzipped_pack_are_each_named(
+    unpacked: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / ROOT
+    shutil.copytree(unpacked, folder)
+    (folder / "extra.txt").write_text("not in the list")
+    sums = folder / "SHA256SUMS"
+    lines = sums.read_text().splitlines()
+    dropped = lines[-1].split("  ", 1)[1]
+    (folder / dropped).unlink()  # listed but missing
+    sums.write_text("\n".join([lines[0], "not a line", *lines[1:]]) + "\n")
+    code, out = _verify(capsys, folder)
+    assert code == 4
+    assert "problem: SHA256SUMS:2: not a `sha256sum` line" in out
+    assert "problem: extra.txt: not listed in SHA256SUMS" in out
+    assert f"problem: {dropped}: listed in SHA256SUMS but missing from the pack" in out
+
+
 def test_zip_entries_that_escape_are_reported(pack: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "escape.zip"
     shutil.copy(pack, bad)
