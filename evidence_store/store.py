@@ -826,7 +826,11 @@ class Store:
     # -- shards of a sharded run -------------------------------------------------
 
     def publish_shard(self, run_id: str, name: str, body: Mapping[str, Any]) -> None:
-        """Publish shard manifest `name` (`K-of-N`) once; StoreError if that shard already arrived."""
+        """Publish shard manifest `name` (`K-of-N`) once, signed when a key is configured (signed as
+        a run manifest is: its canonical bytes without `signature`); StoreError if it already arrived."""
+        body = {k: v for k, v in body.items() if k != "signature"}
+        if self.signer is not None:
+            body["signature"] = self.signer(canonical_bytes(body))
         try:
             self.backend.publish_shard(run_id, name, canonical_bytes(body))
         except SlotTaken:

@@ -8,7 +8,8 @@ Checks, naming the run, object or link at fault:
 - every object a run references exists (deltas; for runs in the checked period
   also the mappings, config and every fact live in that run), and replaying the
   deltas gives the fact and result counts the manifest records;
-- every signature is valid for the manifest's signed bytes (signing.signed_bytes),
+- every signature is valid for the manifest's signed bytes (signing.signed_bytes), and every
+  shard manifest a sealed run names is signed the same way (under a signed run, or when required),
   by a pinned key (trust.py) or, with none pinned, by one key across the whole chain;
   once a chain is signed no later run is unsigned, and with signatures required the
   newest run is signed (runs before the first signed one are vouched for by it);
@@ -37,7 +38,7 @@ from annexa.errors import StoreError
 from annexa.evidence_store.canonical import canonical_bytes
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.state import entries_digest
-from annexa.evidence_store.trust import Trust
+from annexa.evidence_store.trust import Trust, shard_signature_problem
 from annexa.model import parse_timestamp
 from annexa.words import plural
 
@@ -427,6 +428,27 @@ def _check_manifest(
                 chain.facts = chain.results = None
     if chain.facts is not None and chain.results is not None:
         _replay(source, manifest, seq, where, full, chain, report)
+    if full:
+        _check_shards(source, manifest, where, trust, report)
+
+
+def _check_shards(
+    source: EvidenceSource, manifest: Mapping[str, Any], where: str, trust: Trust, report: VerifyReport
+) -> None:
+    """A sealed run's shard manifests: each present, of this run, and signed as trust.py asks (under a
+    signed run every shard must be signed too: a shard is written before the run that names it)."""
+    for entry in manifest.get("shards") or ():
+        label, digest = entry.get("shard"), entry.get("object")
+        if not isinstance(digest, str) or not source.has_object(digest):
+            report.problems.append(f"{where}: shard {label} object {digest} is missing")
+            continue
+        body = json.loads(source.get_object(digest))
+        if not isinstance(body, dict) or body.get("run_id") != manifest.get("run_id"):
+            report.problems.append(f"{where}: shard {label} object {digest} is not a shard of this run")
+            continue
+        problem = shard_signature_problem(trust, body, run_signed="signature" in manifest)
+        if problem is not None:
+            report.problems.append(f"{where}: shard {label} {problem}")
 
 
 def _check_clock(manifest: Mapping[str, Any], seq: int, where: str, chain: _Chain, report: VerifyReport) -> None:
