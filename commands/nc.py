@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime, timezone
 from pathlib import Path
 
-from annexa.commands.common import add_store_options, emit, workspace
+from annexa.commands.common import add_store_options, emit, timestamp_exit, workspace
 from annexa.errors import UsageError
 from annexa.pipeline.corrective import current_register, export_csv, import_csv, update_item
 from annexa.reports.corrective import NC_STATES
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
                 f"recorded {run_info.facts} changed items of {rows} rows from {args.file}: "
                 f"run {run_info.run_id} (#{run_info.seq}) in {ws.store_url}"
             )
-        return 0
+        return timestamp_exit(ws, 0)
     fields = {
         name: value
         for name, value in (
@@ -115,4 +115,4 @@ def run(args: argparse.Namespace) -> int:
     run_info, plan = update_item(ws, args.nc, fields)
     changed = ", ".join(sorted(plan["set"])) or "note"
     print(f"recorded {plan['nc']} ({changed}): run {run_info.run_id} (#{run_info.seq}) in {ws.store_url}")
-    return 0
+    return timestamp_exit(ws, 0)

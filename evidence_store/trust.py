@@ -60,12 +60,16 @@ class Signed:
 class Trust:
     keys: frozenset[str] = frozenset()
     require_signatures: bool = False
+    # Pinned TSA certificates (DER) that RFC 3161 tokens must be signed by (timestamps.py).
+    tsa_certificates: tuple[bytes, ...] = ()
 
     @classmethod
-    def of(cls, keys: Iterable[str] = (), require_signatures: bool | None = None) -> Trust:
+    def of(
+        cls, keys: Iterable[str] = (), require_signatures: bool | None = None, tsa_certificates: Iterable[bytes] = ()
+    ) -> Trust:
         """Pinned keys; `require_signatures` defaults to on when any key is pinned."""
         pinned = frozenset(keys)
-        return cls(pinned, bool(pinned) if require_signatures is None else require_signatures)
+        return cls(pinned, bool(pinned) if require_signatures is None else require_signatures, tuple(tsa_certificates))
 
     @property
     def pinned(self) -> bool:

@@ -71,6 +71,9 @@ class EvidenceSource(Protocol):
     def object_hashes(self) -> Iterator[tuple[str, str, int]]:
         """(name, actual sha256 of its bytes, size) for every stored object."""
 
+    def get_timestamp(self, sequence: int) -> bytes | None:
+        """The RFC 3161 timestamp record beside manifest `sequence` (timestamps.py), or None."""
+
 
 class StoreSource:
     """A store backend (local directory or S3) as an evidence source."""
@@ -95,6 +98,9 @@ class StoreSource:
 
     def get_object(self, digest: str) -> bytes:
         return bytes(self.backend.get_object(digest))
+
+    def get_timestamp(self, sequence: int) -> bytes | None:
+        return self.backend.get_timestamp(sequence)
 
     def object_hashes(self) -> Iterator[tuple[str, str, int]]:
         if self._objects is None:
@@ -256,6 +262,7 @@ class _Chain:
     unsigned_before: int = 0  # runs unsigned before the first signed one
     checked_live_facts: bool = False
     shas: dict[int, str] = field(default_factory=dict)
+    timestamped: int = 0  # runs whose manifest commits to an RFC 3161 token
     last_manifest: Mapping[str, Any] | None = None
     prev_started: tuple[int, str, datetime] | None = None  # the run before: its sequence, id, start
 
@@ -338,6 +345,12 @@ def _walk(
             f"runs 1 to {chain.first_signed - 1} are not signed (they predate signing); run {chain.first_signed}, "
             "signed, commits to them through the hash chain"
         )
+    if chain.timestamped and not trust.tsa_certificates:
+        report.notes.append(
+            f"{plural(chain.timestamped, 'timestamp token')} checked against the certificate each token carries: "
+            "pin the TSA's certificate (`signing: {tsa_certificate: F}`, --tsa-certificate) to prove which TSA "
+            "issued them"
+        )
     if chain.last_manifest is not None:
         _check_state(chain.last_manifest, seqs[-1], chain, report)
     if expect_head is not None:
@@ -411,6 +424,9 @@ def _check_manifest(
             )
 
     _check_signature(manifest, seq, where, chain, trust, report)
+    if "timestamp" in manifest:
+        chain.timestamped += 1
+        _check_timestamp(source, manifest, seq, sha, where, trust, report)
     chain.last_manifest = manifest
     _check_clock(manifest, seq, where, chain, report)
 
@@ -449,6 +465,36 @@ def _check_shards(
         problem = shard_signature_problem(trust, body, run_signed="signature" in manifest)
         if problem is not None:
             report.problems.append(f"{where}: shard {label} {problem}")
+
+
+def _check_timestamp(
+    source: EvidenceSource,
+    manifest: Mapping[str, Any],
+    seq: int,
+    sha: str,
+    where: str,
+    trust: Trust,
+    report: VerifyReport,
+) -> None:
+    """The RFC 3161 token the signed manifest commits to (timestamps.py), checked offline."""
+    from annexa.evidence_store.timestamps import check_record, load_tsa_certificate  # asn1crypto only when stamped
+
+    raw = source.get_timestamp(seq)
+    try:
+        record = None if raw is None else json.loads(raw)
+        started = parse_timestamp(str(manifest.get("started_at")))
+    except ValueError as err:
+        report.problems.append(f"{where}: its timestamp record is unreadable ({err})")
+        return
+    if record is not None and not isinstance(record, dict):
+        report.problems.append(f"{where}: its timestamp record is not an object")
+        return
+    certificates = [load_tsa_certificate(der) for der in trust.tsa_certificates]
+    problem, warning = check_record(record, manifest, sha, started, certificates)
+    if problem:
+        report.problems.append(f"{where}: {problem}")
+    if warning:
+        report.warnings.append(f"{where}: {warning}")
 
 
 def _check_clock(manifest: Mapping[str, Any], seq: int, where: str, chain: _Chain, report: VerifyReport) -> None:
