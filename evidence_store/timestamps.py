@@ -44,8 +44,11 @@ __all__ = [
     "TIMESTAMP_FORMAT",
     "TimestampError",
     "Timestamper",
+    "certificate_der",
+    "certificate_fingerprint",
     "check_record",
     "check_token",
+    "fetch_response",
     "load_tsa_certificate",
     "request_der",
 ]
