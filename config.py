@@ -7,6 +7,7 @@ Relative paths are resolved against the config file's folder.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -84,6 +85,10 @@ class Config:
     raw: Mapping[str, Any] = field(default_factory=dict)
     notify: NotifySettings | None = None  # alerts after collect (see notify/settings.py)
     signing_key: Path | None = None  # Ed25519 private key (`signing: {private_key: F}`); manifests are signed
+    # `signing: {timestamp_url: URL, tsa_certificate: F}`: an RFC 3161 token for every manifest, from
+    # that TSA, whose certificate (DER) is pinned (evidence_store/timestamps.py)
+    timestamp_url: str | None = None
+    tsa_certificate: bytes | None = None
     retention: Retention | None = None  # `store: {object_lock: ...}`: S3 Object Lock for every object written
     trusted_keys: tuple[str, ...] = ()  # `trusted_keys:` fingerprints whose signatures are trusted
     require_signatures: bool | None = None  # None: on when a key is pinned or `signing:` is set
@@ -193,7 +198,9 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         if "attestations" in doc
         else None
     ) or AttestationPolicy()
-    signing_key = attempt(lambda: _signing_key(doc.get("signing"), base, at))
+    signing_key, timestamp_url, tsa_certificate = attempt(
+        lambda: _signing(doc.get("signing"), base, at), (None, None, None)
+    )
     scope = attempt(lambda: _scope(doc.get("scope", {}), catalog, path, risks), {})
     soa = attempt(lambda: parsed("soa", parse_soa_approval)) if "soa" in doc else None
     verify_after = (
@@ -214,6 +221,8 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         trusted_keys=trusted_keys,
         require_signatures=require_signatures,
         signing_key=signing_key,
+        timestamp_url=timestamp_url,
+        tsa_certificate=tsa_certificate,
         path=path,
         store=store,
         targets=targets,
@@ -319,18 +328,54 @@ def _public_key(base: Path, value: str) -> str:
     return public_pem(load_public_key(pem)).decode("ascii")
 
 
-def _signing_key(section: Any, base: Path, at: Any) -> Path | None:
+_SIGNING_SHAPE = (
+    "`signing` must be `{private_key: PATH}`, optionally with `timestamp_url: URL` and `tsa_certificate: PATH` "
+    "(create a key with `annexa keygen`)"
+)
+
+
+def _signing(section: Any, base: Path, at: Any) -> tuple[Path | None, str | None, bytes | None]:
+    """`signing: {private_key: F[, timestamp_url: URL, tsa_certificate: F]}`: the key, the TSA, its certificate."""
     if section is None:
-        return None
-    if not isinstance(section, dict) or set(section) != {"private_key"} or not isinstance(section["private_key"], str):
-        raise UsageError(
-            f"{at('signing')}: `signing` must be `{{private_key: PATH}}` (create a key with `annexa keygen`)"
-        )
+        return None, None, None
+    if (
+        not isinstance(section, dict)
+        or "private_key" not in section
+        or not set(section) <= {"private_key", "timestamp_url", "tsa_certificate"}
+        or not all(isinstance(value, str) for value in section.values())
+    ):
+        raise UsageError(f"{at(section) if isinstance(section, dict) else at('signing')}: {_SIGNING_SHAPE}")
     key = Path(section["private_key"])
     key = key if key.is_absolute() else (base / key).resolve()
     if not key.is_file():
         raise UsageError(f"{at(section, 'private_key')}: signing key {section['private_key']!r} does not exist")
-    return key
+    if ("timestamp_url" in section) != ("tsa_certificate" in section):
+        missing = "tsa_certificate" if "timestamp_url" in section else "timestamp_url"
+        raise UsageError(
+            f"{at(section, 'timestamp_url' if missing == 'tsa_certificate' else 'tsa_certificate')}: signing: "
+            f"`{missing}` is needed too (a token is checked against the TSA's pinned certificate)"
+        )
+    if "timestamp_url" not in section:
+        return key, None, None
+    url = section["timestamp_url"]
+    # http is allowed: a token is signed by the TSA and carries no secret (most public TSAs serve http).
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https") or not urllib.parse.urlsplit(url).hostname:
+        raise UsageError(f"{at(section, 'timestamp_url')}: signing: timestamp_url {url!r} is not an http(s) URL")
+    return key, url, _tsa_certificate(section, base, at)
+
+
+def _tsa_certificate(section: Any, base: Path, at: Any) -> bytes:
+    from annexa.evidence_store.timestamps import certificate_der, load_tsa_certificate
+
+    value = section["tsa_certificate"]
+    file = Path(value) if Path(value).is_absolute() else base / value
+    try:
+        return certificate_der(load_tsa_certificate(read_input(file, KEY_LIMIT, None, "a certificate")))
+    except (InputFileError, ValueError) as err:
+        raise UsageError(
+            f"{at(section, 'tsa_certificate')}: signing: tsa_certificate {value!r} is not a PEM or DER certificate "
+            f"({err})"
+        ) from None
 
 
 def _store(value: Any, at: Any, doc: Any) -> tuple[str, Retention | None]:

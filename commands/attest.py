@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from annexa.commands.common import add_store_options, workspace
+from annexa.commands.common import add_store_options, timestamp_exit, workspace
 from annexa.mappings.scope import ATTESTATION_RESULTS
 from annexa.pipeline.attestations import record_attestation
 
@@ -53,4 +53,4 @@ def run(args: argparse.Namespace) -> int:
         f"valid until {data['expires_at']}; run {run.run_id} (#{run.seq}) in {ws.store_url}; "
         "it counts in the SoA of the next collection run"
     )
-    return 0
+    return timestamp_exit(ws, 0)

@@ -7,7 +7,7 @@ from typing import Any
 
 import structlog
 
-from annexa.commands.common import add_store_options, run_summary, workspace
+from annexa.commands.common import add_store_options, run_summary, timestamp_exit, workspace
 from annexa.commands.progress import progress_display
 from annexa.errors import UsageError
 from annexa.evidence_store.lock import holding_run_lock
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     print(run_summary(outcome, ws.store_url))
     if ws.config.notify is not None and not args.no_notify:
         _alert(ws, store, outcome.run, log)
-    return outcome.exit_code
+    return timestamp_exit(ws, outcome.exit_code)
 
 
 def _alert(ws: Workspace, store: Store, run: RunInfo, log: Any) -> None:

@@ -142,3 +142,12 @@ def run_summary(outcome: Any, store_url: str) -> str:
         + ", ".join(f"{n} {s}" for s, n in counts.items())
         + f"; {plural(len(outcome.errors), 'collection error')}; store {store_url}"
     )
+
+
+def timestamp_exit(ws: Workspace, code: int) -> int:
+    """A TSA that failed after a run was published: the run stays (sealed, signed, chained, its error
+    recorded beside it for verify), but the command says so on stderr and exits at least 1, never 0:
+    an unproven time must not pass unnoticed, and dropping a night's evidence would be worse."""
+    for seq, error in sorted(ws.timestamp_errors.items()):
+        print(f"timestamp: run #{seq} is not timestamped: {error}", file=sys.stderr)
+    return max(code, 1) if ws.timestamp_errors else code

@@ -10,7 +10,7 @@ import structlog
 
 from annexa.collectors.base import Target
 from annexa.collectors.imports.files import ImportCollector, ImportFileError
-from annexa.commands.common import add_store_options, workspace
+from annexa.commands.common import add_store_options, timestamp_exit, workspace
 from annexa.errors import UsageError
 from annexa.evidence_store.lock import holding_run_lock
 from annexa.pipeline.runner import new_run_id, run_collection
@@ -67,4 +67,4 @@ def run(args: argparse.Namespace) -> int:
         + ", ".join(f"{n} {s}" for s, n in counts.items())
         + f"; store {ws.store_url}"
     )
-    return outcome.exit_code
+    return timestamp_exit(ws, outcome.exit_code)

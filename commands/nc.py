@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime, timezone
 from pathlib import Path
 
-from annexa.commands.common import add_store_options, emit, workspace
+from annexa.commands.common import add_store_options, emit, timestamp_exit, workspace
 from annexa.errors import UsageError
 from annexa.pipeline.corrective import current_register, export_csv, import_csv, update_item
 from annexa.reports.corrective import NC_STATES
@@ -21,9 +21,14 @@ stored as a signed, hash-chained run of its own; nothing is written when any par
 
 An item's id (NC- and 12 hex digits) comes from its rule and resource, so it never changes; a
 rule that fails again on the same resource reopens the same id. States: open and in_progress
-(set by people while the rule fails), risk_accepted (--accept-risk, with an approver from
-`attesters:` and an expiry), fixed (computed: the rule passes again) and verified (computed: the
-pass held for `nonconformities: {{verify_after: N}}` collection runs in a row, 3 by default)."""
+(set by people while the rule fails), risk_accepted (--accept-risk --risk RISK-ID: the owner of
+that risk in the `risks:` register accepts the finding's residual risk until --expires),
+exception (--exception: an approved, time-bounded deviation from the control, with
+--compensating-control), fixed (computed: the rule passes again), verified (computed: the pass
+held for `nonconformities: {{verify_after: N}}` collection runs in a row, 3 by default) and closed
+(computed: a run that read the resource's whole scope no longer finds the resource). Both
+decisions need --approver (one of `attesters:`), --expires and --note, and are flagged once
+expired."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions.required = True
 
     update = actions.add_parser(
-        "update", help="record owner, root cause, actions, due date, state or a risk acceptance"
+        "update", help="record owner, root cause, actions, due date, state, a risk acceptance or an exception"
     )
     add_store_options(update)
     update.add_argument(
@@ -48,20 +53,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--state",
         metavar="STATE",
         help=f"one of {', '.join(NC_STATES)}; people set open or in_progress while the rule fails, "
-        "risk_accepted as --accept-risk; fixed and verified are computed from results",
+        "risk_accepted as --accept-risk, exception as --exception; fixed, verified and closed are computed",
     )
-    update.add_argument(
+    decision = update.add_mutually_exclusive_group()
+    decision.add_argument(
         "--accept-risk",
         action="store_true",
-        help="accept the risk of this failure until --expires, approved by --approver (needs --note: what and why)",
+        help="the owner of risk --risk accepts the residual risk of this finding until --expires "
+        "(--approver: that owner; --note: why)",
     )
-    update.add_argument("--approver", help="who accepts the risk: one of the `attesters:` in annexa.yaml")
+    decision.add_argument(
+        "--exception",
+        action="store_true",
+        help="an approved deviation from the control until --expires, with --compensating-control "
+        "(--approver, --note: why)",
+    )
+    update.add_argument("--risk", metavar="RISK-ID", help="the risk accepted: an id of the `risks:` register")
+    update.add_argument("--compensating-control", help="what reduces the risk while the exception lasts")
+    update.add_argument("--approver", help="who accepts the risk or approves the exception: one of `attesters:`")
     update.add_argument(
         "--expires",
         metavar="DATE",
-        help="when the risk acceptance ends, e.g. 2027-01-31 (at most `attestations: max_validity`, 365 days)",
+        help="when the acceptance or exception ends, e.g. 2027-01-31 (at most `attestations: max_validity`, 365 days)",
     )
-    update.add_argument("--note", help="a note for the record (the reason, for a risk acceptance)")
+    update.add_argument("--note", help="a note for the record (the reason, for a risk acceptance or an exception)")
 
     export = actions.add_parser(
         "export", help="the register as CSV: id, editable columns, then context (read only on import)"
@@ -94,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
                 f"recorded {run_info.facts} changed items of {rows} rows from {args.file}: "
                 f"run {run_info.run_id} (#{run_info.seq}) in {ws.store_url}"
             )
-        return 0
+        return timestamp_exit(ws, 0)
     fields = {
         name: value
         for name, value in (
@@ -103,16 +118,20 @@ def run(args: argparse.Namespace) -> int:
             ("correction", args.correction),
             ("corrective_action", args.action),
             ("due", args.due),
-            ("state", "risk_accepted" if args.accept_risk else args.state),
+            ("state", "risk_accepted" if args.accept_risk else "exception" if args.exception else args.state),
             ("approver", args.approver),
             ("expires", args.expires),
+            ("risk", args.risk),
+            ("compensating_control", args.compensating_control),
             ("note", args.note),
         )
         if value is not None
     }
     if args.accept_risk and args.state not in (None, "risk_accepted"):
         raise UsageError(f"--state {args.state}: --accept-risk sets the state risk_accepted; give one of them")
+    if args.exception and args.state not in (None, "exception"):
+        raise UsageError(f"--state {args.state}: --exception sets the state exception; give one of them")
     run_info, plan = update_item(ws, args.nc, fields)
     changed = ", ".join(sorted(plan["set"])) or "note"
     print(f"recorded {plan['nc']} ({changed}): run {run_info.run_id} (#{run_info.seq}) in {ws.store_url}")
-    return 0
+    return timestamp_exit(ws, 0)

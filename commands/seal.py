@@ -6,7 +6,7 @@ import argparse
 
 import structlog
 
-from annexa.commands.common import add_store_options, run_summary, workspace
+from annexa.commands.common import add_store_options, run_summary, timestamp_exit, workspace
 from annexa.evidence_store.lock import holding_run_lock
 from annexa.pipeline.shards import seal_run, validate_run_id
 
@@ -27,4 +27,4 @@ def run(args: argparse.Namespace) -> int:
     with holding_run_lock(store.backend.run_lock(), store.url, args.run_id, log):
         outcome = seal_run(ws.config, ws.rules, ws.catalog, store, log, args.run_id, ws.registry)
     print(run_summary(outcome, ws.store_url))
-    return outcome.exit_code
+    return timestamp_exit(ws, outcome.exit_code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from annexa.commands.common import DEFAULT_CONFIG, add_store_options, workspace
@@ -51,7 +52,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SEQ:SHA256",
         help="the head published earlier (`annexa head`): fail if that run is missing or different",
     )
+    parser.add_argument(
+        "--tsa-certificate",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the timestamp authority's certificate (PEM or DER, obtained out of band): RFC 3161 tokens must be "
+        "signed by it (repeatable; `signing: {tsa_certificate: F}` in the configuration counts too)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _tsa_certificates(args: argparse.Namespace) -> list[bytes]:
+    from annexa.evidence_store.timestamps import certificate_der, load_tsa_certificate
+
+    out = []
+    for path in args.tsa_certificate:
+        try:
+            out.append(certificate_der(load_tsa_certificate(read_input(Path(path), KEY_LIMIT, "--tsa-certificate"))))
+        except ValueError as err:
+            raise UsageError(f"--tsa-certificate {path}: not a PEM or DER certificate ({err})") from None
+    return out
 
 
 def _pinned(args: argparse.Namespace) -> list[str]:
@@ -85,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
     has_config = args.config != DEFAULT_CONFIG or Path(args.config).exists() or not args.target
     ws = workspace(args, config_required=False) if has_config else None
     trust = ws.trust(pinned) if ws is not None else Trust.of(pinned)
+    tsa = _tsa_certificates(args)
+    if tsa:
+        trust = replace(trust, tsa_certificates=(*trust.tsa_certificates, *tsa))
     if args.target:
         report = verify_path(Path(args.target), trust, head, PACK_CHECKS)
     else:

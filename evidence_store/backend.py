@@ -62,6 +62,12 @@ class Backend(Protocol):
     def list_shards(self, run_id: str) -> list[str]:
         """Names of the shard manifests of run `run_id` that have arrived."""
 
+    def publish_timestamp(self, sequence: int, data: bytes) -> None:
+        """Write the timestamp record of manifest `sequence` once (timestamps.py), or raise SlotTaken."""
+
+    def get_timestamp(self, sequence: int) -> bytes | None:
+        """The timestamp record of manifest `sequence`, or None when there is none."""
+
     def index_path(self) -> Path:
         """Where this store's derived SQLite index lives (always a local file)."""
 

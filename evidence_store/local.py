@@ -4,6 +4,7 @@ Layout:
     objects/<2 hex>/<sha256>     canonical JSON, `sha256sum` of the file = its name
     manifests/<sequence>.json     one per run, 8-digit zero-padded sequence
     shards/<run_id>/<K>-of-<N>.json  shard manifests of a sharded run, until sealed
+    timestamps/<sequence>.json    RFC 3161 timestamp record of a manifest (timestamps.py), when configured
     index.sqlite                  derived, rebuildable (`annexa reindex`)
     lock                          the run lock: who is collecting now (empty when nobody)
 Objects are written to a temporary file and renamed into place; a manifest is
@@ -174,6 +175,20 @@ class LocalBackend:
         if not folder.is_dir():
             return []
         return sorted(m.group(1) for p in folder.iterdir() if (m := _SHARD.match(p.name)))
+
+    def publish_timestamp(self, sequence: int, data: bytes) -> None:
+        folder = self.root / "timestamps"
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as err:
+            raise StoreError(f"cannot create {folder}: {err.strerror or err}") from None
+        self._write_atomically(folder / f"{sequence:08d}.json", data, replace=False)
+
+    def get_timestamp(self, sequence: int) -> bytes | None:
+        try:
+            return (self.root / "timestamps" / f"{sequence:08d}.json").read_bytes()
+        except FileNotFoundError:
+            return None
 
     def index_path(self) -> Path:
         return self.root / "index.sqlite"

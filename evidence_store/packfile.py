@@ -6,6 +6,7 @@ A pack is one zip whose entries all sit under one folder (`annexa-pack-FROM_TO/`
     SEAL.json                     the signed seal: SHA256SUMS's sha256, the period, the runs and the
                                   last run's manifest sha256 (so no file, period or run can change)
     evidence/manifests/N.json     the chain from run 1 to the period's last run
+    evidence/timestamps/N.json    a manifest's RFC 3161 timestamp record, when the store has one
     evidence/objects/xx/<sha256>  the period's objects (and the deltas of earlier runs)
     evidence/signatures/N.*       each signed manifest's signed bytes and raw signature
     keys/<fingerprint>.pem        the public keys that signed the period
@@ -114,6 +115,10 @@ class PackSource:
         if digest not in self.objects:
             raise StoreError(f"object {digest} is missing")
         return self.read(self.objects[digest])
+
+    def get_timestamp(self, sequence: int) -> bytes | None:
+        name = f"evidence/timestamps/{sequence:08d}.json"
+        return self.read(name) if name in self.files else None
 
     def read(self, name: str) -> bytes:
         return bytes(self._read(self.files[name]))

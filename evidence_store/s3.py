@@ -4,6 +4,7 @@ Same layout as the local store under the prefix:
     objects/<2 hex>/<sha256>               canonical JSON, content-addressed
     manifests/<sequence>.json              one per run, 8-digit zero-padded sequence
     shards/<run_id>/<K>-of-<N>.json        shard manifests of a sharded run
+    timestamps/<sequence>.json             RFC 3161 timestamp record of a manifest, when configured
 Every object is written once with a conditional put (`If-None-Match: *`): S3
 refuses to replace an existing key, so a second writer can never overwrite
 evidence, and a taken manifest slot is detected atomically by the service itself.
@@ -202,6 +203,18 @@ class S3Backend:
 
     def list_shards(self, run_id: str) -> list[str]:
         return sorted(m.group(1) for name in self._list(f"shards/{run_id}") if (m := _SHARD.match(name)))
+
+    def publish_timestamp(self, sequence: int, data: bytes) -> None:
+        self._put_once(self._key("timestamps", f"{sequence:08d}.json"), data)
+
+    def get_timestamp(self, sequence: int) -> bytes | None:
+        key = self._key("timestamps", f"{sequence:08d}.json")
+        try:
+            return bytes(self._call("get_object", key, Key=key)["Body"].read())
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in _MISSING:
+                return None
+            raise StoreError(f"{self.url}: get_object timestamps/{sequence:08d}.json failed: {err}") from None
 
     def index_path(self) -> Path:
         endpoint = self._s3.meta.endpoint_url or ""

@@ -21,8 +21,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from annexa.errors import ConcurrentRunError, StoreError, UsageError, VerifyError
 from annexa.evidence_store.backend import Backend, Retention, SlotTaken
@@ -37,6 +38,9 @@ from annexa.evidence_store.state import FactState, ResultState, StateHasher, sta
 from annexa.evidence_store.trust import Trust
 from annexa.evidence_store.urls import store_url_problem
 from annexa.model import CollectionError, Fact, Result, Source, evidence_class_for_kind, scope_key
+
+if TYPE_CHECKING:
+    from annexa.evidence_store.timestamps import Timestamper  # asn1crypto is loaded only by stores that stamp
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -99,12 +103,17 @@ class StoredFact:
 
 
 def open_store(
-    url: str, signer: Signer | None = None, retention: Retention | None = None, trust: Trust | None = None
+    url: str,
+    signer: Signer | None = None,
+    retention: Retention | None = None,
+    trust: Trust | None = None,
+    timestamper: Timestamper | None = None,
 ) -> Store:
     """Open the store at a path, `file://` URL or (with the S3 backend) `s3://` URL.
 
     `retention` (S3 Object Lock) applies to every object written; only S3 has it. `trust`
-    says which signatures the store's readers and writers accept (trust.py).
+    says which signatures the store's readers and writers accept (trust.py); `timestamper`
+    (a writer's) gets an RFC 3161 token for every manifest it publishes (timestamps.py).
     """
     problem = store_url_problem(url)
     if problem is not None:
@@ -112,7 +121,7 @@ def open_store(
     if url.startswith("s3://"):
         from annexa.evidence_store.s3 import S3Backend  # imported lazily: only S3 users pay for it
 
-        return Store(S3Backend.from_url(url, retention), signer, trust)
+        return Store(S3Backend.from_url(url, retention), signer, trust, timestamper)
     if retention is not None:
         raise StoreError(f"{url}: Object Lock retention needs an s3:// store")
     if url.startswith("file://"):
@@ -121,7 +130,7 @@ def open_store(
         raise StoreError(f"unsupported store URL {url!r} (use a path, file://PATH or s3://BUCKET/PREFIX)")
     if Path(url).exists() and not Path(url).is_dir():  # a config file or a device given as the store
         raise StoreError(f"{url}: not a folder; an evidence store is a folder (or an s3:// URL)")
-    return Store(LocalBackend(Path(url)), signer, trust)
+    return Store(LocalBackend(Path(url)), signer, trust, timestamper)
 
 
 def require_existing_store(url: str) -> None:
@@ -151,10 +160,20 @@ class Store:
     commits to (state.py). Anything that does not match raises VerifyError (exit 4), naming it.
     """
 
-    def __init__(self, backend: Backend, signer: Signer | None = None, trust: Trust | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        signer: Signer | None = None,
+        trust: Trust | None = None,
+        timestamper: Timestamper | None = None,
+    ) -> None:
         self.backend = backend
         self.signer = signer
         self.trust = trust or Trust()
+        self.timestamper = timestamper
+        # sequence -> why its manifest has no timestamp token (the TSA failed): the writer's command
+        # reports it and exits non-zero; the record beside the manifest keeps it for verify.
+        self.timestamp_errors: dict[int, str] = {}
         self._index: Index | None = None
         self._synced = False
         self._manifests: OrderedDict[int, dict[str, Any]] = OrderedDict()
@@ -873,10 +892,31 @@ class Store:
         while len(self._states) > _CACHED_STATES:
             self._states.popitem(last=False)
 
+    def _timestamp(self, seq: int, manifest_sha256: str, nonce: int, started_at: str) -> None:
+        """Get and store the TSA's token for the manifest just published. The run is already in the
+        chain: a failure is recorded beside it (verify warns) and in `timestamp_errors`, never raised."""
+        assert self.timestamper is not None
+        started = datetime.strptime(started_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        record = self.timestamper.stamp(seq, manifest_sha256, nonce, started)
+        try:
+            self.backend.publish_timestamp(seq, canonical_bytes(record))
+        except (StoreError, SlotTaken) as err:
+            record.setdefault("error", f"the timestamp record could not be stored: {err}")
+        if "error" in record:
+            self.timestamp_errors[seq] = record["error"]
+
+    def timestamp_record(self, seq: int) -> bytes | None:
+        """The stored timestamp record of run `seq` (for the pack; verify checks it)."""
+        return self.backend.get_timestamp(seq)
+
     # -- shards of a sharded run -------------------------------------------------
 
     def publish_shard(self, run_id: str, name: str, body: Mapping[str, Any]) -> None:
-        """Publish shard manifest `name` (`K-of-N`) once; StoreError if that shard already arrived."""
+        """Publish shard manifest `name` (`K-of-N`) once, signed when a key is configured (signed as
+        a run manifest is: its canonical bytes without `signature`); StoreError if it already arrived."""
+        body = {k: v for k, v in body.items() if k != "signature"}
+        if self.signer is not None:
+            body["signature"] = self.signer(canonical_bytes(body))
         try:
             self.backend.publish_shard(run_id, name, canonical_bytes(body))
         except SlotTaken:
@@ -1227,6 +1267,11 @@ class RunWriter:
                 },
                 "previous": self._previous(previous_seq),
             }
+            nonce = None
+            if self.store.timestamper is not None:
+                # Signed into the manifest, so verify knows a token is due and that it answers this request.
+                nonce = self.store.timestamper.nonce()
+                manifest["timestamp"] = {"tsa": self.store.timestamper.url, "nonce": str(nonce)}
             if self.store.signer is not None:
                 manifest["signature"] = self.store.signer(canonical_bytes(manifest))
             raw = canonical_bytes(manifest)
@@ -1235,6 +1280,8 @@ class RunWriter:
             except SlotTaken:
                 continue  # another run landed first: chain onto it and try the next slot
             self.store._remember(seq, raw, manifest, fact_state, result_state)
+            if nonce is not None:
+                self.store._timestamp(seq, sha256_hex(raw), nonce, self.started_at)
             try:
                 index.apply(manifest, sha256_hex(raw), fact_delta, result_delta)
             except sqlite3.OperationalError:

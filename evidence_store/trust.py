@@ -21,7 +21,7 @@ from typing import Any
 
 from annexa.evidence_store.signing import verify_signature
 
-__all__ = ["FINGERPRINT", "Signed", "Trust", "parse_fingerprint"]
+__all__ = ["FINGERPRINT", "Signed", "Trust", "parse_fingerprint", "shard_signature_problem"]
 
 FINGERPRINT = re.compile(r"^sha256:[0-9a-f]{64}$")
 
@@ -60,12 +60,16 @@ class Signed:
 class Trust:
     keys: frozenset[str] = frozenset()
     require_signatures: bool = False
+    # Pinned TSA certificates (DER) that RFC 3161 tokens must be signed by (timestamps.py).
+    tsa_certificates: tuple[bytes, ...] = ()
 
     @classmethod
-    def of(cls, keys: Iterable[str] = (), require_signatures: bool | None = None) -> Trust:
+    def of(
+        cls, keys: Iterable[str] = (), require_signatures: bool | None = None, tsa_certificates: Iterable[bytes] = ()
+    ) -> Trust:
         """Pinned keys; `require_signatures` defaults to on when any key is pinned."""
         pinned = frozenset(keys)
-        return cls(pinned, bool(pinned) if require_signatures is None else require_signatures)
+        return cls(pinned, bool(pinned) if require_signatures is None else require_signatures, tuple(tsa_certificates))
 
     @property
     def pinned(self) -> bool:
@@ -85,3 +89,15 @@ class Trust:
         if not self.keys:
             return "no trusted key pinned"
         return "trusted " + ", ".join(sorted(self.keys))
+
+
+def shard_signature_problem(trust: Trust, body: Mapping[str, Any], run_signed: bool = False) -> str | None:
+    """Why a shard manifest must not be merged or accepted, or None. A shard is outside the hash
+    chain until sealed, so nothing later vouches for an unsigned one: with signatures required, or
+    under a signed run, it must carry its own signature."""
+    signed = trust.check(body)
+    if signed.refusal():
+        return f"is {signed.refusal()}" if signed.untrusted else f"has a bad signature: {signed.refusal()}"
+    if signed.unsigned and (trust.require_signatures or run_signed):
+        return "is not signed" + (f" (signatures are required: {trust.describe()})" if trust.require_signatures else "")
+    return None

@@ -8,7 +8,8 @@ Checks, naming the run, object or link at fault:
 - every object a run references exists (deltas; for runs in the checked period
   also the mappings, config and every fact live in that run), and replaying the
   deltas gives the fact and result counts the manifest records;
-- every signature is valid for the manifest's signed bytes (signing.signed_bytes),
+- every signature is valid for the manifest's signed bytes (signing.signed_bytes), and every
+  shard manifest a sealed run names is signed the same way (under a signed run, or when required),
   by a pinned key (trust.py) or, with none pinned, by one key across the whole chain;
   once a chain is signed no later run is unsigned, and with signatures required the
   newest run is signed (runs before the first signed one are vouched for by it);
@@ -38,7 +39,7 @@ from annexa.evidence_store.canonical import canonical_bytes
 from annexa.evidence_store.filehash import hash_folders, list_folder, read_file
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.state import entries_digest
-from annexa.evidence_store.trust import Trust
+from annexa.evidence_store.trust import Trust, shard_signature_problem
 from annexa.model import parse_timestamp
 from annexa.words import plural
 
@@ -73,6 +74,9 @@ class EvidenceSource(Protocol):
 
     def object_hashes(self) -> Iterator[tuple[str, str, int]]:
         """(name, actual sha256 of its bytes, size) for every stored object."""
+
+    def get_timestamp(self, sequence: int) -> bytes | None:
+        """The RFC 3161 timestamp record beside manifest `sequence` (timestamps.py), or None."""
 
 
 class StoreSource:
@@ -109,6 +113,9 @@ class StoreSource:
             with contextlib.suppress(FileNotFoundError):
                 return read_file(os.path.join(self._objects, digest[:2], digest))
         return bytes(self.backend.get_object(digest))  # or its error, naming what is missing
+
+    def get_timestamp(self, sequence: int) -> bytes | None:
+        return self.backend.get_timestamp(sequence)
 
     def object_hashes(self) -> Iterator[tuple[str, str, int]]:
         if self._objects is None:
@@ -225,6 +232,7 @@ class _Chain:
     unsigned_before: int = 0  # runs unsigned before the first signed one
     checked_live_facts: bool = False
     shas: dict[int, str] = field(default_factory=dict)
+    timestamped: int = 0  # runs whose manifest commits to an RFC 3161 token
     last_manifest: Mapping[str, Any] | None = None
     prev_started: tuple[int, str, datetime] | None = None  # the run before: its sequence, id, start
 
@@ -307,6 +315,12 @@ def _walk(
             f"runs 1 to {chain.first_signed - 1} are not signed (they predate signing); run {chain.first_signed}, "
             "signed, commits to them through the hash chain"
         )
+    if chain.timestamped and not trust.tsa_certificates:
+        report.notes.append(
+            f"{plural(chain.timestamped, 'timestamp token')} checked against the certificate each token carries: "
+            "pin the TSA's certificate (`signing: {tsa_certificate: F}`, --tsa-certificate) to prove which TSA "
+            "issued them"
+        )
     if chain.last_manifest is not None:
         _check_state(chain.last_manifest, seqs[-1], chain, report)
     if expect_head is not None:
@@ -370,6 +384,9 @@ def _check_manifest(
             )
 
     _check_signature(manifest, seq, where, chain, trust, report)
+    if "timestamp" in manifest:
+        chain.timestamped += 1
+        _check_timestamp(source, manifest, seq, sha, where, trust, report)
     chain.last_manifest = manifest
     _check_clock(manifest, seq, where, chain, report)
 
@@ -387,6 +404,57 @@ def _check_manifest(
                 chain.facts = chain.results = None
     if chain.facts is not None and chain.results is not None:
         _replay(source, manifest, seq, where, full, chain, report)
+    if full:
+        _check_shards(source, manifest, where, trust, report)
+
+
+def _check_shards(
+    source: EvidenceSource, manifest: Mapping[str, Any], where: str, trust: Trust, report: VerifyReport
+) -> None:
+    """A sealed run's shard manifests: each present, of this run, and signed as trust.py asks (under a
+    signed run every shard must be signed too: a shard is written before the run that names it)."""
+    for entry in manifest.get("shards") or ():
+        label, digest = entry.get("shard"), entry.get("object")
+        if not isinstance(digest, str) or not source.has_object(digest):
+            report.problems.append(f"{where}: shard {label} object {digest} is missing")
+            continue
+        body = json.loads(source.get_object(digest))
+        if not isinstance(body, dict) or body.get("run_id") != manifest.get("run_id"):
+            report.problems.append(f"{where}: shard {label} object {digest} is not a shard of this run")
+            continue
+        problem = shard_signature_problem(trust, body, run_signed="signature" in manifest)
+        if problem is not None:
+            report.problems.append(f"{where}: shard {label} {problem}")
+
+
+def _check_timestamp(
+    source: EvidenceSource,
+    manifest: Mapping[str, Any],
+    seq: int,
+    sha: str,
+    where: str,
+    trust: Trust,
+    report: VerifyReport,
+) -> None:
+    """The RFC 3161 token the signed manifest commits to (timestamps.py), checked offline."""
+    from annexa.evidence_store.timestamps import check_record, load_tsa_certificate  # asn1crypto only when stamped
+
+    raw = source.get_timestamp(seq)
+    try:
+        record = None if raw is None else json.loads(raw)
+        started = parse_timestamp(str(manifest.get("started_at")))
+    except ValueError as err:
+        report.problems.append(f"{where}: its timestamp record is unreadable ({err})")
+        return
+    if record is not None and not isinstance(record, dict):
+        report.problems.append(f"{where}: its timestamp record is not an object")
+        return
+    certificates = [load_tsa_certificate(der) for der in trust.tsa_certificates]
+    problem, warning = check_record(record, manifest, sha, started, certificates)
+    if problem:
+        report.problems.append(f"{where}: {problem}")
+    if warning:
+        report.warnings.append(f"{where}: {warning}")
 
 
 def _check_clock(manifest: Mapping[str, Any], seq: int, where: str, chain: _Chain, report: VerifyReport) -> None:

@@ -4,10 +4,12 @@ stored as a signed, hash-chained run of type `corrective_action` (pipeline/state
 `annexa nc update NC-ID ...` records one item; `annexa nc import FILE.csv` records every changed
 row of a register exported with `annexa nc export` and edited in a ticket system. Both check
 everything before writing anything: the id exists in the register; dates are dates; the state is
-one a person may set (`open`, `in_progress` while the rule fails; `risk_accepted` with an
-approver from `attesters:` and an expiry within `attestations: max_validity`; never `fixed` or
-`verified`, which come from results); an import names `file:line` of the first bad row and
-writes nothing when any row is bad.
+one a person may set (`open`, `in_progress` while the rule fails; `risk_accepted`: the residual
+risk of the finding accepted by the owner of a risk in the risk register (`risks:`), naming that
+risk; `exception`: an approved, time-bounded deviation from the control with its compensating
+control; both with an approver from `attesters:` and an expiry within `attestations:
+max_validity`; never `fixed`, `verified` or `closed`, which come from results); an import names
+`file:line` of the first bad row and writes nothing when any row is bad.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from annexa.collectors.userfiles import reader
 from annexa.errors import UsageError
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.inputfiles import MiB, read_input_text
+from annexa.mappings.scope import Attester
 from annexa.model import Fact, Source, parse_timestamp
 from annexa.pipeline.attestations import find_attester, statement_expiry
 from annexa.pipeline.runner import new_run_id
 from annexa.pipeline.statements import record_statements
 from annexa.pipeline.workspace import Workspace
-from annexa.reports.corrective import ACCEPTED, COMPUTED_STATES, FAILING_STATES, NC_STATES, TEXT_FIELDS
+from annexa.reports.corrective import ACCEPTED, COMPUTED_STATES, EXCEPTION, FAILING_STATES, NC_STATES, TEXT_FIELDS
 from annexa.reports.nonconformities import NC_KIND, NC_RUN_TYPE, Register, build_register
 from annexa.reports.period import resolve_period
 from annexa.reports.render import FORMULA_PREFIXES, to_csv
@@ -55,9 +58,17 @@ FIELDS = (
     ("state", "--state", "state"),
     ("approver", "--approver", "accepted_by"),
     ("expires", "--expires", "acceptance_expires"),
+    ("risk", "--risk", "risk_id"),
+    ("compensating_control", "--compensating-control", "compensating_control"),
     ("note", "--note", "note"),
 )
-EDITABLE_COLUMNS = tuple(column for _field, _option, column in FIELDS)
+# An exception's approver and expiry have columns of their own in a CSV (the FIELDS are the acceptance's).
+EXCEPTION_COLUMNS = {"approver": "exception_approved_by", "expires": "exception_expires"}
+DECISION_FIELDS = ("approver", "expires", "risk", "compensating_control")  # only with one of the two decisions
+EDITABLE_COLUMNS = (
+    *(column for _field, _option, column in FIELDS),
+    *EXCEPTION_COLUMNS.values(),
+)
 # `nc export`: the id, the editable columns, then context an editor needs (ignored on import).
 EXPORT_COLUMNS = (
     "id",
@@ -69,6 +80,10 @@ EXPORT_COLUMNS = (
     "corrective_action",
     "accepted_by",
     "acceptance_expires",
+    "risk_id",
+    "exception_approved_by",
+    "exception_expires",
+    "compensating_control",
     "note",
     "flags",
     "severity",
@@ -104,50 +119,106 @@ def plan_update(
         changes["due"] = _due(fields["due"], where("due"))
     note = _text(fields.get("note", ""), where("note"))
     state = fields.get("state")
+    state = state.strip() if state is not None else None
+    for name, only in (("risk", ACCEPTED), ("compensating_control", EXCEPTION)):
+        if fields.get(name) and state != only:
+            raise UsageError(
+                f"{where(name)}: only with {'a risk acceptance' if only == ACCEPTED else 'an exception'} (state {only})"
+            )
+    if state not in (ACCEPTED, EXCEPTION):
+        for name in DECISION_FIELDS:
+            if fields.get(name):
+                raise UsageError(
+                    f"{where(name)}: only with a risk acceptance (--accept-risk; in a CSV, state risk_accepted) "
+                    "or an exception (--exception; in a CSV, state exception)"
+                )
     if state is not None:
-        state = state.strip()
         if state not in NC_STATES:
             raise UsageError(f"{where('state')}: {state!r} is not one of {', '.join(NC_STATES)}")
         if state in COMPUTED_STATES:
             raise UsageError(
-                f"{where('state')}: `{state}` is computed, never set: an item is fixed when its rule passes again "
-                f"and verified once the pass held for {verify_after} collection runs"
+                f"{where('state')}: `{state}` is computed, never set: an item is fixed when its rule passes again, "
+                f"verified once the pass held for {verify_after} collection runs, and closed when a run that read "
+                "its resource's whole scope no longer finds the resource"
             )
         if row["state"] not in FAILING_STATES:
+            since = (
+                f"its resource no longer exists since {row['closed_at']}"
+                if row["state"] == "closed"
+                else f"its rule passes since {row['fixed_at']}"
+            )
             raise UsageError(
-                f"{where('state')}: {row['id']} is {row['state']} (its rule passes since {row['fixed_at']}): only a "
+                f"{where('state')}: {row['id']} is {row['state']} ({since}): only a "
                 f"failing item can be set {state}; it reopens by itself if the rule fails again"
             )
         if state == ACCEPTED:
             changes["risk_acceptance"] = _acceptance(fields, note, ws, now, where)
+        elif state == EXCEPTION:
+            changes["exception"] = _exception(fields, note, ws, now, where)
         else:
             changes["state"] = state
-    else:
-        for name in ("approver", "expires"):
-            if fields.get(name):
-                raise UsageError(
-                    f"{where(name)}: only with a risk acceptance (--accept-risk; in a CSV, state risk_accepted)"
-                )
     if not changes and not note:
         raise UsageError(f"{row['id']}: nothing to record (give at least one of the fields to change, or a note)")
     return {"nc": row["id"], "rule": row["rule"], "resource": row["resource"], "set": changes, "note": note}
 
 
-def _acceptance(fields: Mapping[str, str], note: str, ws: Workspace, now: datetime, where: Where) -> dict[str, Any]:
+def _decision(
+    what: str, fields: Mapping[str, str], note: str, ws: Workspace, now: datetime, where: Where
+) -> tuple[Attester, str]:
+    """The approver and expiry every decision needs (a risk acceptance, an exception)."""
     approver_name = (fields.get("approver") or "").strip()
     if not approver_name:
-        raise UsageError(f"{where('approver')}: a risk acceptance needs its approver (one of the `attesters:`)")
+        raise UsageError(f"{where('approver')}: {what} needs its approver (one of the `attesters:`)")
     expires = (fields.get("expires") or "").strip()
     if not expires:
-        raise UsageError(f"{where('expires')}: a risk acceptance needs an expiry date, e.g. 2027-01-31")
+        raise UsageError(f"{where('expires')}: {what} needs an expiry date, e.g. 2027-01-31")
     if not note:
-        raise UsageError(f"{where('note')}: a risk acceptance must say what risk is accepted and why")
+        raise UsageError(f"{where('note')}: {what} must say why (--note)")
     approver = find_attester(ws, approver_name, where("approver"))
+    return approver, statement_expiry(expires, now, ws, where("expires"))
+
+
+def _acceptance(fields: Mapping[str, str], note: str, ws: Workspace, now: datetime, where: Where) -> dict[str, Any]:
+    """A risk owner accepting the residual risk of this finding: the risk is one of the risk register's
+    (`risks:`), and the approver is its owner (the attester's name or role is the register's owner)."""
+    risk_id = (fields.get("risk") or "").strip()
+    if not risk_id:
+        raise UsageError(f"{where('risk')}: a risk acceptance names the risk it accepts (an id of the `risks:` file)")
+    risk = ws.config.risks.get(risk_id)
+    if risk is None:
+        known = ", ".join(sorted(ws.config.risks)[:10]) or "the configuration has no `risks:` file"
+        raise UsageError(f"{where('risk')}: {risk_id[:40]!r} is not in the risk register ({known})")
+    approver, expires_at = _decision("a risk acceptance", fields, note, ws, now, where)
+    owner = " ".join(risk.owner.split()).casefold()
+    if owner not in (approver.name.casefold(), " ".join(approver.role.split()).casefold()):
+        raise UsageError(
+            f"{where('approver')}: {approver.name} ({approver.role}) does not own risk {risk.id}; its owner "
+            f"{risk.owner!r} accepts it"
+        )
     return {
         "approver": approver.name,
         "role": approver.role,
-        "expires_at": statement_expiry(expires, now, ws, where("expires")),
+        "expires_at": expires_at,
         "reason": note,
+        "risk": {"id": risk.id, "title": risk.title, "owner": risk.owner},
+    }
+
+
+def _exception(fields: Mapping[str, str], note: str, ws: Workspace, now: datetime, where: Where) -> dict[str, Any]:
+    """An approved, time-bounded deviation from the control, with the control that compensates."""
+    compensating = _text(fields.get("compensating_control") or "", where("compensating_control"))
+    if not compensating:
+        raise UsageError(
+            f"{where('compensating_control')}: an exception names its compensating control (what reduces the risk "
+            "while the control is not met)"
+        )
+    approver, expires_at = _decision("an exception", fields, note, ws, now, where)
+    return {
+        "approver": approver.name,
+        "role": approver.role,
+        "expires_at": expires_at,
+        "reason": note,
+        "compensating_control": compensating,
     }
 
 
@@ -236,6 +307,8 @@ def import_csv(ws: Workspace, file: Path, now: datetime | None = None) -> tuple[
             if row is None:
                 raise UsageError(f"{file}:{line}: id: no non-conformity {given[:40]!r} in {ws.store_url}")
             fields = _changed(row, cells)
+            if fields.get("state") == EXCEPTION:  # an exception's approver and expiry have their own columns
+                where = functools.partial(_cell_location, f"{file}:{line}", columns=EXCEPTION_COLUMNS)
             if fields:
                 plans.append(plan_update(row, fields, ws, now, register.verify_after, where))
         except UsageError as err:
@@ -251,8 +324,8 @@ def import_csv(ws: Workspace, file: Path, now: datetime | None = None) -> tuple[
 _COLUMN_OF = {name: column for name, _option, column in FIELDS}
 
 
-def _cell_location(line: str, name: str) -> str:
-    return f"{line}: {_COLUMN_OF[name]}"
+def _cell_location(line: str, name: str, columns: Mapping[str, str] | None = None) -> str:
+    return f"{line}: {(columns or {}).get(name) or _COLUMN_OF[name]}"
 
 
 def _csv_rows(text: str, file: Path) -> list[tuple[int, dict[str, str]]]:
@@ -296,11 +369,18 @@ def _unneutralise(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_PREFIXES) else cell
 
 
+# A decision's fields and their CSV columns, by the state that records it.
+_DECISION_COLUMNS = {
+    ACCEPTED: {"approver": "accepted_by", "expires": "acceptance_expires", "risk": "risk_id"},
+    EXCEPTION: {**EXCEPTION_COLUMNS, "compensating_control": "compensating_control"},
+}
+
+
 def _changed(row: Mapping[str, Any], cells: Mapping[str, str]) -> dict[str, str]:
     """The FIELDS a row changes against the register (an absent column changes nothing)."""
     fields: dict[str, str] = {}
     for name, _option, column in FIELDS:
-        if column not in cells or name in ("state", "approver", "expires", "note"):
+        if column not in cells or name in ("state", "note", *DECISION_FIELDS):
             continue
         if not _same(cells[column], row.get(column)):
             fields[name] = cells[column]
@@ -308,20 +388,23 @@ def _changed(row: Mapping[str, Any], cells: Mapping[str, str]) -> dict[str, str]
     if note:
         fields["note"] = note
     state = cells.get("state", "").strip()
-    acceptance = {
-        name: cells[column].strip()
-        for name, column in (("approver", "accepted_by"), ("expires", "acceptance_expires"))
-        if column in cells and not _same(cells[column], row.get(column))
+    edited = {
+        decision: {
+            name: cells[column].strip()
+            for name, column in columns.items()
+            if column in cells and not _same(cells[column], row.get(column))
+        }
+        for decision, columns in _DECISION_COLUMNS.items()
     }
     if "state" in cells and state != row["state"]:
         fields["state"] = state
-    elif acceptance and row["state"] == ACCEPTED and state == ACCEPTED:
-        fields["state"] = ACCEPTED  # a new approver or expiry: a new acceptance
-    if fields.get("state") == ACCEPTED:
-        fields["approver"] = cells.get("accepted_by", "")
-        fields["expires"] = cells.get("acceptance_expires", "")
+    elif state in edited and row["state"] == state and edited[state]:
+        fields["state"] = state  # a new approver, expiry, risk or compensating control: a new decision
+    if fields.get("state") in _DECISION_COLUMNS:
+        fields.update({name: cells.get(column, "") for name, column in _DECISION_COLUMNS[state].items()})
     else:
-        fields.update({name: value for name, value in acceptance.items() if value})
+        for changes in edited.values():
+            fields.update({name: value for name, value in changes.items() if value})
     return fields
 
 

@@ -4,10 +4,13 @@
 target, or collector x account x region for collectors that fan out themselves),
 writes their facts as usual and then one shard manifest, once:
 `shards/<run_id>/<K>-of-<N>.json` with the fact keys and hashes, batches, errors
-and collector summaries. Nothing is judged there.
+and collector summaries, signed with the configured key as it is written (a shard
+waits in the store, outside the chain, until seal: unsigned, anyone with write access
+could swap it). Nothing is judged there.
 
-`seal_run` refuses until all N shards have arrived and ran with the same
-configuration and rules; it then merges them, evaluates the rules over the stored
+`seal_run` refuses until all N shards have arrived, each signed by a trusted key
+when signatures are required (trust.py), and ran with the same configuration and rules;
+it then merges them, evaluates the rules over the stored
 (redacted) facts exactly as an unsharded run would (errors and `not_applicable`
 included, since both need the whole run) and commits the ordinary run manifest
 through `RunWriter.commit`, so the hash chain and the index stay one mechanism.
@@ -26,8 +29,9 @@ from typing import Any
 from annexa.collectors.base import Context, Progress, Shard
 from annexa.collectors.registry import Registry
 from annexa.config import Config
-from annexa.errors import StoreError, UsageError
+from annexa.errors import StoreError, UsageError, VerifyError
 from annexa.evidence_store.store import SHARD_FORMAT, RunWriter, Store
+from annexa.evidence_store.trust import shard_signature_problem
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.evaluate import Evaluator
 from annexa.mappings.rules import Rule
@@ -123,7 +127,7 @@ def collect_shard(
         "collectors": collected.collectors,
         "problems": list(registry.problems),
     }
-    store.publish_shard(run_id, shard_name(shard), body)
+    store.publish_shard(run_id, shard_name(shard), body)  # signed by the store's signer, if any
     log.info("shard_finished", facts=writer.fact_count, errors=len(collected.errors), store=store.url)
     return ShardOutcome(run_id, shard, writer.fact_count, collected.errors)
 
@@ -193,6 +197,9 @@ def seal_run(
     for name in names:
         body = store.shard(run_id, name)
         label = name.replace("-of-", "/")
+        problem = shard_signature_problem(store.trust, body)
+        if problem is not None:
+            raise VerifyError(f"{store.url}: cannot seal run {run_id}: shard {label} {problem}")
         if body.get("run_id") != run_id or f"{body['shard']['index']}-of-{body['shard']['count']}" != name:
             raise StoreError(f"{store.url}: shard {label} of run {run_id} names another run or shard")
         for part in ("config", "mappings"):

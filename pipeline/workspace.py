@@ -29,6 +29,8 @@ class Workspace:
     rules: list[Rule]
     store_url: str
     _signer_cache: Ed25519Signer | None = field(default=None, repr=False)
+    # sequence -> why the TSA gave that run no token, for every store this workspace wrote (Store.timestamp_errors)
+    timestamp_errors: dict[int, str] = field(default_factory=dict)
 
     def open_store(self, signed: bool = False) -> Store:
         """The store; `signed=True` (writers) signs manifests with the configured key, if any.
@@ -36,7 +38,14 @@ class Workspace:
         Readers and writers alike accept only the signatures `trust()` allows."""
         retention = self.config.retention if self.store_url.startswith("s3://") else None
         signer = self.signer() if signed else None
-        return open_store(self.store_url, signer, retention=retention, trust=self.trust())
+        timestamper = None
+        if signed and self.config.timestamp_url is not None and self.config.tsa_certificate is not None:
+            from annexa.evidence_store.timestamps import Timestamper  # asn1crypto only for stores that stamp
+
+            timestamper = Timestamper(self.config.timestamp_url, self.config.tsa_certificate)
+        store = open_store(self.store_url, signer, retention=retention, trust=self.trust(), timestamper=timestamper)
+        store.timestamp_errors = self.timestamp_errors  # one record per workspace: the command reports them
+        return store
 
     def read_store(self) -> Store:
         """The store, for a command that only reads: StoreError (exit 2) if it is not there,
@@ -57,7 +66,8 @@ class Workspace:
         required once any key is known, unless `require_signatures: false`."""
         signer = self.signer()
         keys = {*self.config.trusted_keys, *extra_keys, *([signer.fingerprint] if signer else [])}
-        return Trust.of(keys, self.config.require_signatures)
+        tsa = (self.config.tsa_certificate,) if self.config.tsa_certificate is not None else ()
+        return Trust.of(keys, self.config.require_signatures, tsa)
 
 
 def load_workspace(config_path: Path, store_url: str | None = None, config_required: bool = True) -> Workspace:

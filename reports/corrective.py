@@ -8,10 +8,17 @@ regression reopens the same id (the register counts reopenings). 48 bits keep a 
 between two items of one register below one in ten million up to 10,000 items.
 
 States: `open` (failing), `in_progress` (failing; someone said the fix is under way),
-`risk_accepted` (failing; an approver accepted the risk until a date), `fixed` (results pass
+`risk_accepted` (failing; the owner of a risk in the risk register accepted the residual risk of
+this finding until a date, the acceptance naming that risk), `exception` (failing; an approved,
+time-bounded deviation from the control: approver, expiry, the compensating control), `fixed` (results pass
 again), `verified` (the pass held for `verify_after` collection runs in a row). `fixed` and
-`verified` come from results only; nobody can set them. Only collection runs count: an
-attestation or corrective-action run holds no results and neither opens nor closes an item.
+`verified` come from results only; nobody can set them. `closed` too: the resource no longer
+exists, as of the first collection run that enumerated the resource's whole scope (its collector's
+batch over the same provider/account/region, collected, not carried, without an error) and found
+neither it nor a result for it. A run that did not enumerate that scope, or errored in it, proves
+nothing, so the item stays open (no false pass); a resource that comes back failing reopens it.
+Only collection runs count: an attestation or corrective-action run holds no results and
+neither opens nor closes an item.
 A run in which the result was not a fresh pass (an error, no result, or a result carried
 forward from an earlier run because its collector did not run) restarts the count: a fix is
 verified on evidence that it held, not on the absence of evidence. Results are replayed by
@@ -31,6 +38,8 @@ from annexa.model import parse_timestamp
 __all__ = [
     "ACCEPTED",
     "COMPUTED_STATES",
+    "EXCEPTION",
+    "GONE",
     "FAILING_STATES",
     "MANUAL_STATES",
     "NC_STATES",
@@ -42,11 +51,13 @@ __all__ = [
     "nc_id",
 ]
 
-NC_STATES = ("open", "in_progress", "fixed", "verified", "risk_accepted")
+NC_STATES = ("open", "in_progress", "fixed", "verified", "risk_accepted", "exception", "closed")
 MANUAL_STATES = ("open", "in_progress")  # what a person may set while the rule fails
-COMPUTED_STATES = ("fixed", "verified")  # from results only
+COMPUTED_STATES = ("fixed", "verified", "closed")  # from results (and the scope enumerated) only
+GONE = "resource no longer exists"  # why an item is closed
 ACCEPTED = "risk_accepted"
-FAILING_STATES = ("open", "in_progress", ACCEPTED)
+EXCEPTION = "exception"
+FAILING_STATES = ("open", "in_progress", ACCEPTED, EXCEPTION)
 TEXT_FIELDS = ("owner", "root_cause", "correction", "corrective_action")
 
 
@@ -71,7 +82,7 @@ class Stretch:
     A stretch never spans the period's first run (the caller splits there)."""
 
     runs: Sequence[RunRef]
-    status: str
+    status: str  # or `gone`: the resource's scope was enumerated in these runs without it
     fresh: bool = True
 
 
@@ -88,6 +99,8 @@ class Item:
     opened_at: str | None = None
     fixed_at: str | None = None
     verified_at: str | None = None
+    closed_at: str | None = None  # the resource was gone as of this run (see `closed` above)
+    closed_run: str | None = None
     first_run: str | None = None
     last_run: str | None = None
     reopened: int = 0
@@ -97,24 +110,32 @@ class Item:
     correction: str = ""
     corrective_action: str = ""
     due: str = ""
-    acceptance: dict[str, Any] | None = None
+    acceptance: dict[str, Any] | None = None  # a risk acceptance: approver, role, expires_at, reason, risk
+    exception: dict[str, Any] | None = None  # an exception: approver, role, expires_at, reason, compensating_control
     notes: list[str] = field(default_factory=list)
     updated_at: str | None = None
     in_period: bool = False  # failing or fixed-not-verified at the period's start, or failing in it
 
     def state(self, as_of: datetime) -> str:
         if self.phase == "failing":
-            return ACCEPTED if self.acceptance_valid(as_of) else self.manual
+            if self.acceptance_valid(as_of):
+                return ACCEPTED
+            return EXCEPTION if self.exception_valid(as_of) else self.manual
         return self.phase or "open"
 
     def acceptance_valid(self, as_of: datetime) -> bool:
         return self.acceptance is not None and parse_timestamp(self.acceptance["expires_at"]) > as_of
+
+    def exception_valid(self, as_of: datetime) -> bool:
+        return self.exception is not None and parse_timestamp(self.exception["expires_at"]) > as_of
 
     def flags(self, as_of: datetime) -> list[str]:
         """What needs someone's attention as of `as_of`: an overdue item, an expired acceptance."""
         flags = []
         if self.phase == "failing" and self.acceptance is not None and not self.acceptance_valid(as_of):
             flags.append(f"risk acceptance expired {self.acceptance['expires_at'][:10]}")
+        if self.phase == "failing" and self.exception is not None and not self.exception_valid(as_of):
+            flags.append(f"exception expired {self.exception['expires_at'][:10]}")
         if self.due and self.state(as_of) in MANUAL_STATES and self.due < as_of.strftime("%Y-%m-%d"):
             flags.append(f"overdue (due {self.due})")
         return flags
@@ -165,16 +186,22 @@ def _observe(item: Item, stretch: Stretch, verify_after: int) -> None:
             if item.phase:
                 item.reopened += 1
             item.phase, item.manual, item.opened_at = "failing", "open", first.at
-            item.fixed_at = item.verified_at = None
+            item.fixed_at = item.verified_at = item.closed_at = item.closed_run = None
             item.passing_runs = 0
         if item.first_seen is None:
             item.first_seen, item.first_run = first.at, first.run_id
         item.last_seen, item.last_run = last.at, last.run_id
         return
+    if stretch.status == "gone":
+        if item.phase == "failing":
+            item.phase, item.closed_at, item.closed_run = "closed", first.at, first.run_id
+            item.acceptance = item.exception = None
+        return
     if stretch.status == "pass" and stretch.fresh:
         if item.phase == "failing":
-            # A risk acceptance covers the failure it was recorded for; a later regression needs a new one.
-            item.phase, item.fixed_at, item.passing_runs, item.acceptance = "fixed", first.at, 0, None
+            # A risk acceptance or exception covers the failure it was recorded for; a regression needs a new one.
+            item.phase, item.fixed_at, item.passing_runs = "fixed", first.at, 0
+            item.acceptance = item.exception = None
         if item.phase == "fixed":
             needed = verify_after - item.passing_runs  # runs of this stretch until the fix held long enough
             if needed <= len(runs):
@@ -194,9 +221,11 @@ def _apply(item: Item, record: dict[str, Any]) -> None:
             setattr(item, name, changes[name])
     if "state" in changes and item.phase == "failing":
         item.manual = changes["state"]
-        item.acceptance = None  # setting open or in_progress ends a risk acceptance
+        item.acceptance = item.exception = None  # setting open or in_progress ends either
     if "risk_acceptance" in changes and item.phase == "failing":
-        item.acceptance = dict(changes["risk_acceptance"])
+        item.acceptance, item.exception = dict(changes["risk_acceptance"]), None  # one decision at a time
+    if "exception" in changes and item.phase == "failing":
+        item.exception, item.acceptance = dict(changes["exception"]), None
     if record.get("note"):
         item.notes.append(f"{record['recorded_at']} {record['recorded_by']}: {record['note']}")
     item.updated_at = record["recorded_at"]

@@ -3,9 +3,10 @@
 One row per non-conformity (a rule failing on a resource, id `NC-...`, see corrective.py) that
 concerns the period: failing in it, or not yet verified when it began. Each row carries what
 people recorded with `annexa nc update` / `annexa nc import` (owner, root cause, correction,
-corrective action, due date, risk acceptance, notes) and what the results say (state, first and
+corrective action, due date, risk acceptance or exception, notes) and what the results say (state, first and
 last seen failing, fixed at, verified at, reopenings), and flags what needs attention as of the
-period's end: an overdue item, an expired risk acceptance.
+period's end: an overdue item, an expired risk acceptance or exception. An item whose resource
+no longer exists is `closed` (see corrective.py for when that is proven).
 
 Evidence gaps are listed apart: the runs in which a rule could not be evaluated on a resource
 (`error`), from the first to the last such collection run, and when it was evaluated again. A gap
@@ -29,7 +30,7 @@ from typing import Any
 
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.model import parse_timestamp
-from annexa.reports.corrective import FAILING_STATES, Item, RunRef, Stretch, follow, nc_id
+from annexa.reports.corrective import FAILING_STATES, GONE, Item, RunRef, Stretch, follow, nc_id
 from annexa.reports.period import Period
 from annexa.reports.settings import run_settings
 from annexa.reports.xlsx import Column, Sheet, workbook_bytes
@@ -71,10 +72,18 @@ NC_COLUMNS = (
     "accepted_by",
     "acceptance_expires",
     "acceptance_reason",
+    "risk_id",
+    "risk_title",
+    "exception_approved_by",
+    "exception_expires",
+    "exception_reason",
+    "compensating_control",
     "first_seen",
     "last_seen",
     "fixed_at",
     "verified_at",
+    "closed_at",
+    "closed_reason",
     "passing_runs",
     "reopened",
     "days_open",
@@ -130,9 +139,13 @@ def build_register(store: Store, period: Period, now: datetime | None = None) ->
     for record in store.statements(NC_RUN_TYPE, NC_KIND, last):
         records.setdefault(record["nc"], []).append(record)
     timeline = _Timeline(store, collections, period.first.seq)
+    groups = [
+        ((rule, resource), list(group))
+        for (rule, resource), group in groupby(store.result_spans(1, last), key=lambda s: (s["rule"], s["resource"]))
+    ]
+    timeline.watch_facts([spans for _key, spans in groups if any(s["status"] == "fail" for s in spans)], last)
     items, gaps = [], []
-    for (rule, resource), group in groupby(store.result_spans(1, last), key=lambda s: (s["rule"], s["resource"])):
-        spans = list(group)
+    for (rule, resource), spans in groups:
         statuses = {s["status"] for s in spans}
         if "error" in statuses:
             gaps += [g for g in _gaps(timeline, spans) if g["last_index"] >= timeline.period_start]
@@ -166,6 +179,57 @@ class _Timeline:
         self.seqs = [r.seq for r in collections]
         self.period_start = bisect_left(self.seqs, period_first_seq)  # index of the period's first collection
         self._carried: dict[str, list[int]] | None = None
+        # (kind, resource) -> its fact's (run, present) changes, for the failing items that lost their result
+        self._facts: dict[tuple[str, str], list[tuple[int, bool]]] = {}
+
+    def watch_facts(self, failing: Sequence[Sequence[Mapping[str, Any]]], last: int) -> None:
+        """Read, in one pass over the fact deltas, when the facts of the items whose result went
+        missing after a failure came and went (`gone_at` needs them)."""
+        keys: set[tuple[str, str]] = set()
+        start = last
+        for spans in failing:
+            ranges = list(self.ranges(spans))
+            failed = [(first, span) for first, _end, span in ranges if span["status"] == "fail"]
+            if not failed or not failed[0][1]["kind"]:
+                continue
+            position, hole = failed[0][0], None
+            for first, end, _span in ranges:
+                if end <= position:
+                    continue
+                if first > position:
+                    hole = position
+                    break
+                position = end
+            if hole is None and position < len(self.refs):
+                hole = position
+            if hole is not None:
+                keys.add((str(failed[0][1]["kind"]), failed[0][1]["resource"]))
+                start = min(start, self.seqs[hole])
+        if keys:
+            history = self.store.fact_history(max(1, start - 1), last, keys)
+            self._facts = {key: [(seq, value is not None) for seq, value in moves] for key, moves in history.items()}
+
+    def gone_at(self, span: Mapping[str, Any], first: int, end: int) -> int | None:
+        """The first of collection runs first..end-1 (indexes) that enumerated the scope of `span`'s
+        batch completely and did not find its resource; None when none did."""
+        changes = self._facts.get((str(span["kind"]), span["resource"]))
+        batch = span.get("batch")
+        scope = json.loads(span["scope"] or "null")
+        if changes is None or not batch or not isinstance(scope, dict):
+            return None
+        for index in range(first, end):
+            seq = self.seqs[index]
+            present = next((p for s, p in reversed(changes) if s <= seq), True)
+            if present:
+                continue
+            manifest = self.store.manifest(seq)
+            entry = manifest.get("batches", {}).get(batch)
+            if not entry or entry.get("carried_from") or entry.get("errors", 0) or entry.get("scope") != scope:
+                continue  # that scope was not read, or not completely, in this run: no proof either way
+            if any(_touches(error, span["kind"], scope) for error in manifest.get("errors", [])):
+                continue
+            return index
+        return None
 
     def carried_at(self, batch: str | None) -> list[int]:
         """Indexes of the runs that carried batch `batch` forward instead of collecting it."""
@@ -191,12 +255,13 @@ class _Timeline:
         ranges = list(self.ranges(spans))
         start = min(first for first, _end, span in ranges if span["status"] == "fail")
         position = start
+        before: Mapping[str, Any] | None = None  # the span whose result went missing
         for first, end, span in ranges:
             if end <= start:
                 continue
             first = max(first, start)
             if first > position:
-                yield from self._split(position, first, "absent")
+                yield from self._absent(position, first, before)
             if span["status"] == "pass":
                 carried = self.carried_at(span.get("batch"))
                 for index in carried[bisect_left(carried, first) : bisect_left(carried, end)]:
@@ -208,9 +273,20 @@ class _Timeline:
                     yield from self._split(first, end, "pass")
             else:
                 yield from self._split(first, end, span["status"])
-            position = end
+            position, before = end, span
         if position < len(self.refs):
-            yield from self._split(position, len(self.refs), "absent")
+            yield from self._absent(position, len(self.refs), before)
+
+    def _absent(self, first: int, end: int, before: Mapping[str, Any] | None) -> Iterator[Stretch]:
+        """Runs without a result: `gone` from the first run that enumerated the scope without the
+        resource (see gone_at), `absent` before it."""
+        gone = self.gone_at(before, first, end) if before is not None and before["status"] == "fail" else None
+        if gone is None:
+            yield from self._split(first, end, "absent")
+            return
+        if gone > first:
+            yield from self._split(first, gone, "absent")
+        yield from self._split(gone, end, "gone")
 
     def _split(self, first: int, end: int, status: str) -> Iterator[Stretch]:
         """Runs first..end-1 as one stretch, or two where the period starts among them."""
@@ -220,6 +296,14 @@ class _Timeline:
             yield Stretch(self.refs[middle:end], status)
         else:
             yield Stretch(self.refs[first:end], status)
+
+
+def _touches(error: Mapping[str, Any], kind: str, scope: Mapping[str, Any]) -> bool:
+    """Whether a run's collection error may have hidden a `kind` fact in `scope`: it names the kind
+    and its scope is that scope or wider (the account, say)."""
+    kinds = error.get("kinds") or []
+    inside = all(scope.get(key) == value for key, value in (error.get("scope") or {}).items())
+    return inside and (kind in kinds or not kinds)
 
 
 def _gaps(timeline: _Timeline, spans: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -258,9 +342,12 @@ def _gaps(timeline: _Timeline, spans: Sequence[Mapping[str, Any]]) -> list[dict[
 def _row(item: Item, last: Mapping[str, Any], spans: Sequence[Mapping[str, Any]], as_of: datetime) -> dict[str, Any]:
     state = item.state(as_of)
     failing = [s for s in spans if s["status"] == "fail"]
-    until = parse_timestamp(item.fixed_at) if item.fixed_at else as_of
+    ended = item.fixed_at or item.closed_at
+    until = parse_timestamp(ended) if ended else as_of
     assert item.opened_at is not None and item.first_seen is not None
     acceptance = item.acceptance or {}
+    exception = item.exception or {}
+    risk = acceptance.get("risk") or {}
     return {
         "id": item.id,
         "state": state,
@@ -280,10 +367,18 @@ def _row(item: Item, last: Mapping[str, Any], spans: Sequence[Mapping[str, Any]]
         "accepted_by": acceptance.get("approver", ""),
         "acceptance_expires": acceptance.get("expires_at", ""),
         "acceptance_reason": acceptance.get("reason", ""),
+        "risk_id": risk.get("id", ""),
+        "risk_title": risk.get("title", ""),
+        "exception_approved_by": exception.get("approver", ""),
+        "exception_expires": exception.get("expires_at", ""),
+        "exception_reason": exception.get("reason", ""),
+        "compensating_control": exception.get("compensating_control", ""),
         "first_seen": item.first_seen,
         "last_seen": item.last_seen,
         "fixed_at": item.fixed_at,
         "verified_at": item.verified_at,
+        "closed_at": item.closed_at,
+        "closed_reason": f"{GONE} (run {item.closed_run})" if item.closed_at else "",
         "passing_runs": item.passing_runs,
         "reopened": item.reopened,
         "days_open": round((until - parse_timestamp(item.opened_at)).total_seconds() / 86400, 1),
@@ -329,10 +424,18 @@ _WORKBOOK = (
     Column("accepted_by", "Risk accepted by", 20),
     Column("acceptance_expires", "Acceptance expires", 21),
     Column("acceptance_reason", "Acceptance reason", 36, wrap=True),
+    Column("risk_id", "Risk accepted (register id)", 14),
+    Column("risk_title", "Risk", 30, wrap=True),
+    Column("exception_approved_by", "Exception approved by", 20),
+    Column("exception_expires", "Exception expires", 21),
+    Column("compensating_control", "Compensating control", 36, wrap=True),
+    Column("exception_reason", "Exception reason", 36, wrap=True),
     Column("first_seen", "First seen", 21),
     Column("last_seen", "Last seen failing", 21),
     Column("fixed_at", "Fixed at", 21),
     Column("verified_at", "Verified at", 21),
+    Column("closed_at", "Closed at", 21),
+    Column("closed_reason", "Closed because", 30, wrap=True),
     Column("reopened", "Reopened", 9),
     Column("days_open", "Days open", 10),
     Column("last_result", "Last result", 12),

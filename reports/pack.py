@@ -323,6 +323,9 @@ def _write_evidence_chain(archive: _Zip, store: Store, period: Period) -> set[st
     for seq in range(1, period.last.seq + 1):
         raw = store.manifest_bytes(seq)
         archive.add(f"evidence/manifests/{seq:08d}.json", raw)
+        stamp = store.timestamp_record(seq)
+        if stamp is not None:  # verified by `annexa verify PACK` against the manifest's commitment
+            archive.add(f"evidence/timestamps/{seq:08d}.json", stamp)
         manifest = json.loads(raw)
         signature = manifest.get("signature")
         if not isinstance(signature, dict):

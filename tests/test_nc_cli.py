@@ -26,6 +26,7 @@ targets:
 signing: {private_key: signing.key}
 attesters:
   - {name: Dana Chief, role: CISO}
+risks: risks.csv
 """
 FAILING = nc_id("fake.bucket-encrypted", "open-one")
 OTHER = nc_id("fake.bucket-encrypted", '=HYPERLINK("x")')
@@ -45,6 +46,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     (tmp_path / "annexa.yaml").write_text(CONFIG)
+    (tmp_path / "risks.csv").write_text("id,title,owner,treatment\nR-7,Unencrypted test buckets,CISO,accept\n")
     generate_keypair(tmp_path / "signing.key")
     rules = tmp_path / "rules.yaml"
     rules.write_text(FAKE_RULES)
@@ -104,7 +106,18 @@ def test_an_update_is_a_signed_chained_run_and_shows_in_the_register(
     assert _cli(capsys, "drift", "--config", str(config))[0] == 0
     # a risk acceptance, approved by a configured attester
     code, out, err = _update(
-        capsys, config, FAILING, "--accept-risk", "--approver", "dana chief", "--expires", FUTURE, "--note", "why"
+        capsys,
+        config,
+        FAILING,
+        "--accept-risk",
+        "--risk",
+        "R-7",
+        "--approver",
+        "dana chief",
+        "--expires",
+        FUTURE,
+        "--note",
+        "why",
     )
     assert code == 0, err
     row = _register(capsys, config)[FAILING]
@@ -121,24 +134,59 @@ def test_an_update_is_a_signed_chained_run_and_shows_in_the_register(
         (("NC-000000000000", "--owner", "x"), "NC-ID: no non-conformity 'NC-000000000000'"),
         ((FAILING, "--due", "2027-13-01"), "--due: '2027-13-01' is not a date such as 2027-01-31"),
         ((FAILING, "--due", "31/01/2027"), "--due: '31/01/2027' is not a date such as 2027-01-31"),
-        ((FAILING, "--state", "closed"), "--state: 'closed' is not one of open, in_progress, fixed, verified"),
+        ((FAILING, "--state", "done"), "--state: 'done' is not one of open, in_progress, fixed, verified"),
+        ((FAILING, "--state", "closed"), "--state: `closed` is computed, never set"),
         ((FAILING, "--state", "verified"), "--state: `verified` is computed, never set"),
         ((FAILING, "--state", "fixed"), "--state: `fixed` is computed, never set"),
         ((FIXED, "--state", "in_progress"), f"--state: {FIXED} is fixed (its rule passes since"),
-        ((FIXED, "--accept-risk", "--approver", "Dana Chief", "--expires", FUTURE, "--note", "n"), "is fixed"),
         (
-            (FAILING, "--accept-risk", "--approver", "Mallory", "--expires", FUTURE, "--note", "n"),
+            (FIXED, "--accept-risk", "--risk", "R-7", "--approver", "Dana Chief", "--expires", FUTURE, "--note", "n"),
+            "is fixed",
+        ),
+        (
+            (FAILING, "--accept-risk", "--risk", "R-7", "--approver", "Mallory", "--expires", FUTURE, "--note", "n"),
             "--approver: 'Mallory' is not one of the attesters",
         ),
-        ((FAILING, "--accept-risk", "--expires", FUTURE, "--note", "n"), "--approver: a risk acceptance needs"),
-        ((FAILING, "--accept-risk", "--approver", "Dana Chief", "--note", "n"), "--expires: a risk acceptance needs"),
-        ((FAILING, "--accept-risk", "--approver", "Dana Chief", "--expires", FUTURE), "--note: a risk acceptance"),
         (
-            (FAILING, "--accept-risk", "--approver", "Dana Chief", "--expires", "2020-01-01", "--note", "n"),
+            (FAILING, "--accept-risk", "--risk", "R-7", "--expires", FUTURE, "--note", "n"),
+            "--approver: a risk acceptance needs",
+        ),
+        (
+            (FAILING, "--accept-risk", "--risk", "R-7", "--approver", "Dana Chief", "--note", "n"),
+            "--expires: a risk acceptance needs",
+        ),
+        (
+            (FAILING, "--accept-risk", "--risk", "R-7", "--approver", "Dana Chief", "--expires", FUTURE),
+            "--note: a risk acceptance",
+        ),
+        (
+            (
+                FAILING,
+                "--accept-risk",
+                "--risk",
+                "R-7",
+                "--approver",
+                "Dana Chief",
+                "--expires",
+                "2020-01-01",
+                "--note",
+                "n",
+            ),
             "--expires: 2020-01-01 is not in the future",
         ),
         (
-            (FAILING, "--accept-risk", "--approver", "Dana Chief", "--expires", "2099-01-01", "--note", "n"),
+            (
+                FAILING,
+                "--accept-risk",
+                "--risk",
+                "R-7",
+                "--approver",
+                "Dana Chief",
+                "--expires",
+                "2099-01-01",
+                "--note",
+                "n",
+            ),
             "beyond the maximum validity of 365 days",
         ),
         ((FAILING, "--approver", "Dana Chief"), "--approver: only with a risk acceptance"),
@@ -156,6 +204,130 @@ def test_bad_updates_are_one_line_exit_2_and_write_nothing(
     assert needle in err and err.count("\n") == 1 and "Traceback" not in err
     assert out == ""
     assert _runs(config) == before
+
+
+def test_an_exception_and_a_risk_acceptance_are_distinct_decisions(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _update(
+        capsys, config, OTHER, "--exception", "--approver", "Dana Chief", "--expires", FUTURE,
+        "--compensating-control", "Bucket policy denies every principal but the backup role", "--note", "Vendor reader",
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = _update(
+        capsys, config, FAILING, "--accept-risk", "--risk", "R-7", "--approver", "Dana Chief", "--expires", FUTURE,
+        "--note", "Test data only",
+    )  # fmt: skip
+    assert code == 0, err
+    register = _register(capsys, config)
+    excepted, accepted = register[OTHER], register[FAILING]
+    assert {
+        k: excepted[k] for k in ("state", "exception_approved_by", "exception_expires", "compensating_control")
+    } == {
+        "state": "exception",
+        "exception_approved_by": "Dana Chief",
+        "exception_expires": f"{FUTURE}T00:00:00Z",
+        "compensating_control": "Bucket policy denies every principal but the backup role",
+    }
+    assert (excepted["exception_reason"], excepted["accepted_by"], excepted["risk_id"]) == ("Vendor reader", "", "")
+    assert {k: accepted[k] for k in ("state", "risk_id", "risk_title", "accepted_by", "exception_approved_by")} == {
+        "state": "risk_accepted",
+        "risk_id": "R-7",
+        "risk_title": "Unencrypted test buckets",
+        "accepted_by": "Dana Chief",
+        "exception_approved_by": "",
+    }
+    # One decision replaces the other: an exception recorded over the acceptance ends it.
+    code, _, err = _update(
+        capsys, config, FAILING, "--exception", "--approver", "Dana Chief", "--expires", FUTURE,
+        "--compensating-control", "Nightly restore test", "--note", "Until the migration",
+    )  # fmt: skip
+    assert code == 0, err
+    row = _register(capsys, config)[FAILING]
+    assert (row["state"], row["accepted_by"], row["risk_id"], row["compensating_control"]) == (
+        "exception",
+        "",
+        "",
+        "Nightly restore test",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (
+            ("--accept-risk", "--approver", "Dana Chief", "--expires", FUTURE, "--note", "n"),
+            "--risk: a risk acceptance names",
+        ),
+        (
+            ("--accept-risk", "--risk", "R-9", "--approver", "Dana Chief", "--expires", FUTURE, "--note", "n"),
+            "--risk: 'R-9' is not in the risk register (R-7)",
+        ),
+        (
+            ("--accept-risk", "--risk", "R-7", "--approver", "Sam Ops", "--expires", FUTURE, "--note", "n"),
+            "--approver: Sam Ops (SRE) does not own risk R-7; its owner 'CISO' accepts it",
+        ),
+        (
+            ("--exception", "--approver", "Dana Chief", "--expires", FUTURE, "--note", "n"),
+            "--compensating-control: an exception names its compensating control",
+        ),
+        (
+            ("--exception", "--compensating-control", "c", "--approver", "Dana Chief", "--note", "n"),
+            "--expires: an exception needs an expiry date",
+        ),
+        (
+            ("--exception", "--compensating-control", "c", "--approver", "Dana Chief", "--expires", FUTURE),
+            "--note: an exception must say why",
+        ),
+        (("--exception", "--risk", "R-7", "--compensating-control", "c"), "--risk: only with a risk acceptance"),
+        (
+            ("--owner", "x", "--compensating-control", "c"),
+            "--compensating-control: only with an exception (state exception)",
+        ),
+        (("--exception", "--state", "open"), "--exception sets the state exception"),
+    ],
+)
+def test_bad_decisions_are_one_line_exit_2_and_write_nothing(
+    config: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], needle: str
+) -> None:
+    text = config.read_text().replace(
+        "  - {name: Dana Chief, role: CISO}\n", "  - {name: Dana Chief, role: CISO}\n  - {name: Sam Ops, role: SRE}\n"
+    )
+    config.write_text(text)
+    before = _runs(config)
+    code, out, err = _update(capsys, config, FAILING, *args)
+    assert code == 2, err
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+    assert _runs(config) == before
+
+
+def test_an_exception_through_the_csv_uses_its_own_columns(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    listed = _export(capsys, config, tmp_path / "nc.csv")
+    line = 2 + [r["id"] for r in listed].index(OTHER)
+    rows = {r["id"]: r for r in listed}
+    rows[OTHER].update(
+        state="exception",
+        exception_approved_by="Dana Chief",
+        exception_expires=FUTURE,
+        compensating_control="Access limited to the backup role",
+        note="Vendor reader",
+    )
+    edited = tmp_path / "edited.csv"
+    _write(edited, list(rows.values()))
+    code, _, err = _cli(capsys, "nc", "import", "--config", str(config), str(edited))
+    assert code == 0, err
+    row = _register(capsys, config)[OTHER]
+    assert (row["state"], row["exception_approved_by"], row["compensating_control"]) == (
+        "exception",
+        "Dana Chief",
+        "Access limited to the backup role",
+    )
+    rows[OTHER].update(exception_approved_by="Nobody")
+    _write(edited, list(rows.values()))
+    code, _, err = _cli(capsys, "nc", "import", "--config", str(config), str(edited))
+    assert code == 2 and f"{edited}:{line}: exception_approved_by: 'Nobody' is not one of the attesters" in err
 
 
 def _export(capsys: pytest.CaptureFixture[str], config: Path, output: Path) -> list[dict[str, str]]:
@@ -209,7 +381,13 @@ def test_csv_round_trip_records_only_changed_editable_cells(
         ({"state": "verified"}, ":3: state: `verified` is computed"),
         ({"state": "done"}, ":3: state: 'done' is not one of"),
         (
-            {"state": "risk_accepted", "accepted_by": "Nobody", "acceptance_expires": FUTURE, "note": "n"},
+            {
+                "state": "risk_accepted",
+                "risk_id": "R-7",
+                "accepted_by": "Nobody",
+                "acceptance_expires": FUTURE,
+                "note": "n",
+            },
             ":3: accepted_by: 'Nobody' is not one of the attesters",
         ),
         ({"id": "NC-ffffffffffff"}, ":3: id: no non-conformity 'NC-ffffffffffff'"),

@@ -12,8 +12,10 @@ from annexa import cli
 from annexa.collectors.base import Shard
 from annexa.collectors.registry import Registry
 from annexa.config import Config, load_config
-from annexa.errors import StoreError, UsageError
+from annexa.errors import StoreError, UsageError, VerifyError
+from annexa.evidence_store.signing import Ed25519Signer, generate_keypair
 from annexa.evidence_store.store import Store, open_store
+from annexa.evidence_store.trust import Signed, Trust
 from annexa.evidence_store.verify import StoreSource, verify_chain
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.rules import Rule, load_rules
@@ -198,3 +200,70 @@ def test_a_sealed_run_records_the_same_population_as_an_unsharded_one(tmp_path: 
     assert [(c["resource"], c["data"]["listed"]) for c in recorded["counts"]] == [("people:hr", 2), ("people:lms", 1)]
     assert recorded["counts"][0]["data"]["active"] == 1
     assert "staff_with_device" not in recorded  # no endpoint source: the staff rule judged nobody
+
+
+def _signed(tmp_path: Path, name: str) -> tuple[Ed25519Signer, str]:
+    key = generate_keypair(tmp_path / name)
+    return Ed25519Signer(key.private_path), key.fingerprint
+
+
+def test_shard_manifests_are_signed_when_written_and_checked_by_seal_and_verify(
+    tmp_path: Path,
+    setup,
+    fake_registry: Registry,  # type: ignore[no-untyped-def]
+) -> None:
+    config, rules = setup
+    signer, fingerprint = _signed(tmp_path, "k")
+    trust = Trust.of([fingerprint])
+    store = open_store(str(tmp_path / "ev"), signer, trust=trust)
+    for index in range(2):
+        _shard(store, setup, fake_registry, index, count=2)
+    for name in ("0-of-2", "1-of-2"):
+        assert trust.check(store.shard("night-1", name)) == Signed(fingerprint)  # signed on arrival, before seal
+    seal_run(config, rules, load_catalog(), store, LOG, "night-1")
+    report = verify_chain(StoreSource(store.backend), trust=trust)
+    assert report.problems == [] and report.origin_proven
+
+
+def test_seal_refuses_an_unsigned_or_foreign_shard(
+    tmp_path: Path,
+    setup,
+    fake_registry: Registry,  # type: ignore[no-untyped-def]
+) -> None:
+    config, rules = setup
+    signer, fingerprint = _signed(tmp_path, "k")
+    other, other_fingerprint = _signed(tmp_path, "other")
+    trust = Trust.of([fingerprint])
+    root = str(tmp_path / "ev")
+    _shard(open_store(root, signer, trust=trust), setup, fake_registry, 0, count=3)
+    _shard(open_store(root), setup, fake_registry, 1, count=3)  # a machine without the key
+    _shard(open_store(root, other), setup, fake_registry, 2, count=3)
+    store = open_store(root, signer, trust=trust)
+    with pytest.raises(
+        VerifyError, match=r"cannot seal run night-1: shard 1/3 is not signed \(signatures are required"
+    ):
+        seal_run(config, rules, load_catalog(), store, LOG, "night-1")
+    (tmp_path / "ev" / "shards" / "night-1" / "1-of-3.json").unlink()
+    _shard(open_store(root, signer, trust=trust), setup, fake_registry, 1, count=3)
+    with pytest.raises(
+        VerifyError,
+        match=f"cannot seal run night-1: shard 2/3 is signed by {other_fingerprint}, which is not a trusted key",
+    ):
+        seal_run(config, rules, load_catalog(), store, LOG, "night-1")
+    assert store.runs() == []
+
+
+def test_verify_fails_a_signed_run_sealed_over_an_unsigned_shard(
+    tmp_path: Path,
+    setup,
+    fake_registry: Registry,  # type: ignore[no-untyped-def]
+) -> None:
+    """Without a pin, seal accepts an unsigned shard, but verify names it: the signed run vouches
+    for a shard that nobody signed when it was written."""
+    config, rules = setup
+    signer, _ = _signed(tmp_path, "k")
+    root = str(tmp_path / "ev")
+    _shard(open_store(root), setup, fake_registry, 0, count=1)
+    seal_run(config, rules, load_catalog(), open_store(root, signer), LOG, "night-1")
+    report = verify_chain(StoreSource(open_store(root).backend))
+    assert report.problems == ["run 1 (night-1): shard 0/1 is not signed"]

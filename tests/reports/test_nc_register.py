@@ -39,7 +39,9 @@ targets:
 attesters:
   - {name: Dana Chief, role: CISO}
   - {name: Jo Park, role: Office Manager}
+risks: risks.csv
 """
+RISKS = "id,title,owner,treatment\nR-7,Unencrypted legacy and public data,CISO,accept\n"
 LATER = datetime(2026, 12, 1, tzinfo=timezone.utc)  # "now" for reading: after the history
 
 
@@ -87,6 +89,7 @@ def _update(ws: Workspace, resource: str, night: int, **fields: str) -> None:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     root = tmp_path_factory.mktemp("ncworld")
     (root / "annexa.yaml").write_text(CONFIG)
+    (root / "risks.csv").write_text(RISKS)
     rules_file = root / "rules.yaml"
     rules_file.write_text(FAKE_RULES)
     ws = load_workspace(root / "annexa.yaml")
@@ -101,7 +104,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
         if night == 5:
             _update(ws, "in-progress-overdue", 5, owner="Ops team", state="in_progress", due="2026-09-01")
             _update(
-                ws, "accepted-expired", 5, state="risk_accepted", approver="dana chief", expires="2026-10-01",
+                ws, "accepted-expired", 5, state="risk_accepted", risk="R-7", approver="dana chief", expires="2026-10-01",
                 note="Legacy archive bucket; encryption breaks the vendor's reader until it is replaced",
             )  # fmt: skip
         if night == 25:
@@ -111,7 +114,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
             )  # fmt: skip
         if night == 95:
             _update(
-                ws, "accepted-valid", 95, state="risk_accepted", approver="Dana Chief", expires="2027-03-01",
+                ws, "accepted-valid", 95, state="risk_accepted", risk="R-7", approver="Dana Chief", expires="2027-03-01",
                 note="Public dataset, no confidentiality requirement",
             )  # fmt: skip
     # An attestation after the last collection run.
@@ -316,6 +319,27 @@ def test_records_apply_in_chain_order_and_an_acceptance_ends_with_the_fix() -> N
     assert (fixed_then_failed.state(as_of), fixed_then_failed.acceptance) == ("open", None)
 
 
+def test_an_exception_is_its_own_state_expires_and_is_replaced_by_an_acceptance() -> None:
+    exception = {
+        "approver": "A",
+        "role": "CISO",
+        "expires_at": "2026-10-01T00:00:00Z",
+        "reason": "vendor",
+        "compensating_control": "restore test",
+    }
+    acceptance = {"approver": "A", "role": "CISO", "expires_at": "2027-01-01T00:00:00Z", "reason": "why"}
+    first = {"sequence": 2, "recorded_at": "t2", "recorded_by": "u", "set": {"exception": exception}, "note": ""}
+    item = follow("r", "x", _obs("fail", "fail", "fail"), [first], 3, 1)
+    before, after = datetime(2026, 9, 1, tzinfo=timezone.utc), datetime(2026, 10, 2, tzinfo=timezone.utc)
+    assert (item.state(before), item.flags(before), item.acceptance) == ("exception", [], None)
+    assert (item.state(after), item.flags(after)) == ("open", ["exception expired 2026-10-01"])
+    second = {"sequence": 3, "recorded_at": "t3", "recorded_by": "u", "set": {"risk_acceptance": acceptance}}
+    replaced = follow("r", "x", _obs("fail", "fail", "fail", "fail"), [first, {**second, "note": ""}], 3, 1)
+    assert (replaced.state(after), replaced.exception, replaced.flags(after)) == ("risk_accepted", None, [])
+    fixed = follow("r", "x", _obs("fail", "fail", "pass"), [first], 3, 1)
+    assert (fixed.state(before), fixed.exception) == ("fixed", None)  # it covered the failure it was recorded for
+
+
 def test_the_pack_shows_the_register_its_flags_and_the_gaps(world: Workspace, tmp_path: Path) -> None:
     store = world.open_store()
     output = tmp_path / "pack.zip"
@@ -333,7 +357,10 @@ def test_the_pack_shows_the_register_its_flags_and_the_gaps(world: Workspace, tm
         ["risk acceptance expired 2026-10-01"],
     )
     assert states["accepted-valid"][1] == "risk_accepted"
-    assert "overdue (due 2026-09-01)" in page and "risk accepted (by Dana Chief until 2027-03-01)" in page
+    assert (
+        "overdue (due 2026-09-01)" in page
+        and "risk accepted (risk R-7 accepted by Dana Chief until 2027-03-01)" in page
+    )
     assert "(3 not fixed, 2 overdue or past their risk acceptance)" in index
     book = openpyxl.load_workbook(tmp_path / root / "nonconformities.xlsx")
     gaps = list(book["Evidence gaps"].iter_rows(min_row=2, values_only=True))
