@@ -20,9 +20,10 @@ from annexa.demo.aws_services import seed_services
 
 __all__ = ["Expectation", "MOTO_UNSUPPORTED", "seed"]
 
-# Collectors whose APIs moto does not model (SSM compliance summaries): the demo and the
-# moto-backed tests leave them out; tests/collectors/aws/test_services.py covers them with Stubber.
-MOTO_UNSUPPORTED = ("aws.ssm",)
+# Collectors whose APIs moto does not model (SSM compliance summaries; GuardDuty threat intelligence sets
+# and findings, Macie findings): the demo and the moto-backed tests leave them out; their tests
+# (tests/collectors/aws/test_ssm.py, test_findings.py) cover them with Stubber.
+MOTO_UNSUPPORTED = ("aws.ssm", "aws.findings")
 
 Status = Literal["pass", "fail"]
 
