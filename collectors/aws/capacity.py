@@ -1,4 +1,4 @@
-"""Capacity management: Auto Scaling groups and the CloudWatch alarms that watch capacity metrics."""
+"""Capacity management (A.8.6): Auto Scaling groups, and the CloudWatch alarms that watch capacity metrics."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from annexa.collectors.aws.collector import AwsCollector
 from annexa.collectors.aws.spec import Detail, Listing, Setting
 
-AUTO_SCALING_GROUP = "aws.capacity.autoscaling_group"
+AUTO_SCALING_GROUP = "aws.autoscaling.group"
 ALARMS = "aws.capacity.metric_alarms"
 
 
@@ -47,18 +47,15 @@ def _alarms(alarms: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-class CapacityCollector(AwsCollector):
-    """Capacity evidence (A.8.6) for each configured region.
+class AutoScalingCollector(AwsCollector):
+    """Capacity evidence (A.8.6): every Auto Scaling group of each configured region.
 
-    - `aws.capacity.autoscaling_group` (group ARN): `name`, `min_size`, `max_size`, `desired_capacity`,
+    - `aws.autoscaling.group` (group ARN): `name`, `min_size`, `max_size`, `desired_capacity`,
       `instances` (how many), `scaling_policies` (`name`, `type`, `enabled`; every page of
       DescribePolicies for the group).
-    - `aws.capacity.metric_alarms` (`<account>:<region>`): `alarms`, every metric alarm of the
-      region (every page of DescribeAlarms): `name`, `namespace`, `metric`, `actions_enabled`,
-      `has_actions` (at least one alarm action). Rules decide which metrics measure capacity.
     """
 
-    name = "aws.capacity"
+    name = "aws.autoscaling"
     specs = (
         Listing(
             AUTO_SCALING_GROUP,
@@ -75,5 +72,16 @@ class CapacityCollector(AwsCollector):
             ),
             data=_group,
         ),
-        Setting(ALARMS, "cloudwatch", (Detail("DescribeAlarms", key="MetricAlarms"),), data=_alarms),
     )
+
+
+class CapacityCollector(AwsCollector):
+    """Capacity alarms (A.8.6) for each configured region.
+
+    - `aws.capacity.metric_alarms` (`<account>:<region>`): `alarms`, every metric alarm of the
+      region (every page of DescribeAlarms): `name`, `namespace`, `metric`, `actions_enabled`,
+      `has_actions` (at least one alarm action). Rules decide which metrics measure capacity.
+    """
+
+    name = "aws.capacity"
+    specs = (Setting(ALARMS, "cloudwatch", (Detail("DescribeAlarms", key="MetricAlarms"),), data=_alarms),)

@@ -9,7 +9,7 @@ from pathlib import Path
 import botocore
 from fakes.aws_api import assert_pages_and_errors, verdicts
 
-from annexa.collectors.aws.capacity import CapacityCollector, _alarms, _group
+from annexa.collectors.aws.capacity import AutoScalingCollector, CapacityCollector, _alarms, _group
 from annexa.model import Fact, Source
 
 EXAMPLES = Path(botocore.__file__).parent / "data"
@@ -21,15 +21,14 @@ def _example(service: str, operation: str) -> dict:
 
 
 def test_reads_groups_policies_and_alarms() -> None:
-    assert CapacityCollector.kinds == ("aws.capacity.autoscaling_group", "aws.capacity.metric_alarms")
-    assert CapacityCollector.permissions == (
-        "autoscaling:DescribeAutoScalingGroups",
-        "autoscaling:DescribePolicies",
-        "cloudwatch:DescribeAlarms",
-    )
+    assert AutoScalingCollector.kinds == ("aws.autoscaling.group",)
+    assert AutoScalingCollector.permissions == ("autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribePolicies")
+    assert CapacityCollector.kinds == ("aws.capacity.metric_alarms",)
+    assert CapacityCollector.permissions == ("cloudwatch:DescribeAlarms",)
 
 
 def test_every_page_is_read_and_a_failed_call_is_error_evidence() -> None:
+    assert_pages_and_errors(AutoScalingCollector())
     assert_pages_and_errors(CapacityCollector())
 
 
@@ -45,9 +44,9 @@ def test_botocore_examples_judged_for_a_8_6() -> None:
     data = _group(group, policies)
     assert (data["min_size"], data["max_size"]) == (group["MinSize"], group["MaxSize"])
     assert [p["type"] for p in data["scaling_policies"]] == ["SimpleScaling", "SimpleScaling"]
-    grows = _fact("aws.capacity.autoscaling_group", data, "grows")
-    fixed = _fact("aws.capacity.autoscaling_group", {**data, "max_size": data["min_size"]}, "fixed")
-    unmanaged = _fact("aws.capacity.autoscaling_group", {**data, "max_size": 9, "scaling_policies": []}, "unmanaged")
+    grows = _fact("aws.autoscaling.group", data, "grows")
+    fixed = _fact("aws.autoscaling.group", {**data, "max_size": data["min_size"]}, "fixed")
+    unmanaged = _fact("aws.autoscaling.group", {**data, "max_size": 9, "scaling_policies": []}, "unmanaged")
     found = verdicts([fixed, grows, unmanaged])
     rule = "aws.autoscaling.group-scales"
     assert [found[(rule, f.resource)] for f in (fixed, grows, unmanaged)] == ["fail", "pass", "fail"]

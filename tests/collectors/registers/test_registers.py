@@ -96,6 +96,11 @@ def test_supplier_interval_follows_its_tier(tmp_path: Path, context) -> None:  #
     assert statuses[("register.supplier-security-clauses", "register:suppliers/S2")] == "fail"
 
 
+def test_a_review_dated_after_the_collection_has_not_happened(tmp_path: Path, context) -> None:  # type: ignore[no-untyped-def]
+    facts = list(RegisterCollector().collect(_target(tmp_path, SUPPLIERS.replace("2026-06-01", "2027-06-01")), context))
+    assert _statuses(facts)[("register.supplier-reviewed", "register:suppliers/S1")] == "fail"
+
+
 def test_yaml_registers_work_too(tmp_path: Path, context) -> None:  # type: ignore[no-untyped-def]
     text = "- {Supplier: S1, Risk tier: high, Security clauses: true, Last review: 2026-06-01}\n"
     (fact, summary) = RegisterCollector().collect(_target(tmp_path, text, ".yaml"), context)
