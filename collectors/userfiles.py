@@ -6,16 +6,23 @@ configuration error naming file and line (exit 2), not a collection error.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import pwd
 import re
 import socket
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
 
+from annexa.errors import UsageError
 from annexa.inputfiles import MiB, read_input_text
+from annexa.yamlio import line_of, parse_yaml
 
-__all__ = ["git_commit", "normalise_date", "reader"]
+__all__ = ["column_mapping", "git_commit", "normalise_date", "reader", "table_rows"]
 
 _GIT_FILE_LIMIT = 64 * MiB  # packed-refs of a very large repository
 
@@ -50,6 +57,56 @@ def normalise_date(value: object) -> str | None:
     except ValueError:
         raise ValueError(f"{text!r} is not a date such as 2026-03-01") from None
     return normalise_date(parsed)
+
+
+def column_mapping(label: str, columns: Any, fields: Sequence[str], what: str = "export") -> dict[str, str]:
+    """`columns:` (annexa field -> the file's column name) checked against `fields`; `id` is required."""
+    if not isinstance(columns, Mapping) or "id" not in columns:
+        raise UsageError(f"{label}: `columns` must map annexa's fields to the {what}'s columns, at least `id`")
+    for field, column in columns.items():
+        if field not in fields:
+            raise UsageError(f"{label}: columns: unknown field {field!r} (known: {', '.join(fields)})")
+        if not isinstance(column, str) or not column.strip():
+            raise UsageError(f"{label}: columns: {field} must name a column of the {what}")
+    return {field: column.strip() for field, column in columns.items()}
+
+
+def table_rows(path: Path, raw: bytes, columns: Mapping[str, str]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The rows of a CSV, JSON or YAML table (a list of records) as (where, row) pairs: `where` is
+    `file:line` (CSV, YAML) or `file: record N` (JSON). UsageError naming the file and line when the
+    text is not such a table or lacks a column `columns` declares."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}:1: not UTF-8 text") from None
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".yaml", ".yml"):
+        if suffix == ".json":
+            try:
+                items = json.loads(text)
+            except ValueError as err:
+                raise UsageError(f"{path}:{getattr(err, 'lineno', 1)}: not valid JSON: {err}") from None
+        else:
+            items = parse_yaml(text, str(path))
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            shape = "a JSON list of records (objects)" if suffix == ".json" else "a YAML list of records (mappings)"
+            raise UsageError(f"{path}:1: expected {shape}")
+        if suffix == ".json":
+            rows = [(f"{path}: record {n}", item) for n, item in enumerate(items, start=1)]
+        else:
+            rows = [(f"{path}:{line_of(items, n)}", item) for n, item in enumerate(items)]
+        header: set[str] = set().union(*(item.keys() for item in items)) if items else set(columns.values())
+    else:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = set(reader.fieldnames or [])
+        try:
+            rows = [(f"{path}:{reader.line_num}", row) for row in reader]
+        except csv.Error as err:
+            raise UsageError(f"{path}:{reader.line_num}: not valid CSV: {err}") from None
+    missing = [f"{column!r} ({field})" for field, column in columns.items() if column not in header]
+    if missing:
+        raise UsageError(f"{path}:1: declared column {', '.join(missing)} is not in the file")
+    return rows
 
 
 def git_commit(folder: Path) -> str | None:

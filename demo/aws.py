@@ -20,9 +20,12 @@ from annexa.demo.aws_services import seed_services
 
 __all__ = ["Expectation", "MOTO_UNSUPPORTED", "seed"]
 
-# Collectors whose APIs moto does not model (SSM compliance summaries): the demo and the
-# moto-backed tests leave them out; tests/collectors/aws/test_services.py covers them with Stubber.
-MOTO_UNSUPPORTED = ("aws.ssm",)
+# Collectors whose APIs moto does not model (SSM compliance summaries; GuardDuty threat intelligence sets
+# and findings, Macie findings): the demo and the moto-backed tests leave them out; their tests
+# (tests/collectors/aws/test_ssm.py, test_findings.py) cover them with Stubber. moto models Auto Scaling,
+# but a group created in one mock_aws session changes the ids moto hands out in the next sessions of the
+# same process, so two demos in one process would drift: test_capacity.py covers it on botocore's examples.
+MOTO_UNSUPPORTED = ("aws.ssm", "aws.findings", "aws.autoscaling")
 
 Status = Literal["pass", "fail"]
 
@@ -48,8 +51,11 @@ def seed(session: boto3.Session, region: str = "us-east-1") -> list[Expectation]
     expected = _Expectations()
     _seed_iam(session.client("iam", region_name=region), account, expected)
     key_arn = _seed_kms(session.client("kms", region_name=region), expected)
-    audit_bucket = _seed_s3(session.client("s3", region_name=region), region, account, partition, expected)
-    _seed_cloudtrail(session.client("cloudtrail", region_name=region), audit_bucket, key_arn, account, expected)
+    audit_bucket, legacy_bucket = _seed_s3(
+        session.client("s3", region_name=region), region, account, partition, expected
+    )
+    cloudtrail = session.client("cloudtrail", region_name=region)
+    _seed_cloudtrail(cloudtrail, audit_bucket, legacy_bucket, key_arn, account, expected)
     _seed_ec2(session.client("ec2", region_name=region), region, account, partition, key_arn, expected)
     seed_services(session, region, account, expected, trail_name="org-audit")
     return list(expected)
@@ -138,11 +144,18 @@ def _seed_kms(kms: Any, expected: _Expectations) -> str:
     return rotated
 
 
-def _create_bucket(s3: Any, name: str, region: str) -> None:
+def _create_bucket(s3: Any, name: str, region: str, **options: Any) -> None:
     if region == "us-east-1":  # us-east-1 rejects an explicit LocationConstraint
-        s3.create_bucket(Bucket=name)
+        s3.create_bucket(Bucket=name, **options)
     else:
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region}, **options)
+
+
+def _tag(s3: Any, bucket: str, **tags: str) -> None:
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+_OWNED = {"owner": "platform-team", "data-classification": "confidential"}
 
 
 _BLOCK_ALL = {
@@ -153,10 +166,10 @@ _BLOCK_ALL = {
 }
 
 
-def _seed_s3(s3: Any, region: str, account: str, partition: str, expected: _Expectations) -> str:
+def _seed_s3(s3: Any, region: str, account: str, partition: str, expected: _Expectations) -> tuple[str, str]:
     arn = f"arn:{partition}:s3:::{{}}".format
     audit = "annexa-demo-audit-logs"  # receives access logs and CloudTrail logs; is not itself logged
-    _create_bucket(s3, audit, region)
+    _create_bucket(s3, audit, region, ObjectLockEnabledForBucket=True)
     s3.put_bucket_policy(
         Bucket=audit,
         Policy=json.dumps(
@@ -169,15 +182,46 @@ def _seed_s3(s3: Any, region: str, account: str, partition: str, expected: _Expe
                         "Action": ["s3:PutObject"],
                         "Resource": f"{arn(audit)}/*",
                         "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-                    }
+                    },
+                    {  # the S3 User Guide's "enforce encryption in transit" statement
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [arn(audit), f"{arn(audit)}/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
                 ],
             }
         ),
     )
+    # Logs are kept 400 days, locked against deletion for that long, then expired.
+    s3.put_object_lock_configuration(
+        Bucket=audit,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}},
+        },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=audit,
+        LifecycleConfiguration={
+            "Rules": [{"ID": "expire-logs", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 400}}]
+        },
+    )
+    _tag(s3, audit, **_OWNED)
     _encrypt(s3, audit, "AES256")
     s3.put_public_access_block(Bucket=audit, PublicAccessBlockConfiguration=_BLOCK_ALL)
     s3.put_bucket_versioning(Bucket=audit, VersioningConfiguration={"Status": "Enabled"})
-    expected.add(arn(audit), _bucket_statuses(encryption="pass", block="pass", versioning="pass", logging="fail"))
+    expected.add(
+        arn(audit),
+        {
+            **_bucket_statuses(encryption="pass", block="pass", versioning="pass", logging="fail"),
+            **_inventory_statuses(tls="pass", owner="pass", classification="pass"),
+            "aws.s3.log-bucket-object-lock": "pass",
+            "aws.s3.log-bucket-expires-logs": "pass",
+        },
+    )
 
     records = "annexa-demo-records"  # the compliant one
     _create_bucket(s3, records, region)
@@ -187,7 +231,14 @@ def _seed_s3(s3: Any, region: str, account: str, partition: str, expected: _Expe
     s3.put_bucket_logging(
         Bucket=records, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": audit, "TargetPrefix": f"{records}/"}}
     )
-    expected.add(arn(records), _bucket_statuses(encryption="pass", block="pass", versioning="pass", logging="pass"))
+    _tag(s3, records, **_OWNED)
+    expected.add(
+        arn(records),
+        {
+            **_bucket_statuses(encryption="pass", block="pass", versioning="pass", logging="pass"),
+            **_inventory_statuses(tls="fail", owner="pass", classification="pass"),
+        },
+    )
 
     legacy = "annexa-demo-legacy-exports"  # nothing configured; a secret-looking tag tests central redaction
     _create_bucket(s3, legacy, region)
@@ -195,7 +246,13 @@ def _seed_s3(s3: Any, region: str, account: str, partition: str, expected: _Expe
         Bucket=legacy,
         Tagging={"TagSet": [{"Key": "owner", "Value": "data-team"}, {"Key": "db_password", "Value": "Sup3rS3cret!"}]},
     )
-    expected.add(arn(legacy), _bucket_statuses(encryption="fail", block="fail", versioning="fail", logging="fail"))
+    expected.add(
+        arn(legacy),
+        {
+            **_bucket_statuses(encryption="fail", block="fail", versioning="fail", logging="fail"),
+            **_inventory_statuses(tls="fail", owner="pass", classification="fail"),
+        },
+    )
 
     assets = "annexa-demo-web-assets"  # half-done: public policies still allowed, versioning suspended
     _create_bucket(s3, assets, region)
@@ -206,11 +263,17 @@ def _seed_s3(s3: Any, region: str, account: str, partition: str, expected: _Expe
     )
     s3.put_bucket_versioning(Bucket=assets, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_versioning(Bucket=assets, VersioningConfiguration={"Status": "Suspended"})
-    expected.add(arn(assets), _bucket_statuses(encryption="pass", block="fail", versioning="fail", logging="fail"))
+    expected.add(
+        arn(assets),
+        {
+            **_bucket_statuses(encryption="pass", block="fail", versioning="fail", logging="fail"),
+            **_inventory_statuses(tls="fail", owner="fail", classification="fail"),
+        },
+    )
 
     # No account-level public access block: every bucket relies on its own settings.
     expected.add(f"{account}:global", {"aws.s3.account-public-access-block": "fail"})
-    return audit
+    return audit, legacy
 
 
 def _encrypt(s3: Any, bucket: str, algorithm: str) -> None:
@@ -222,6 +285,14 @@ def _encrypt(s3: Any, bucket: str, algorithm: str) -> None:
     )
 
 
+def _inventory_statuses(tls: Status, owner: Status, classification: Status) -> dict[str, Status]:
+    return {
+        "aws.s3.bucket-tls-only": tls,
+        "aws.s3.bucket-owner-tag": owner,
+        "aws.s3.bucket-classification-tag": classification,
+    }
+
+
 def _bucket_statuses(encryption: Status, block: Status, versioning: Status, logging: Status) -> dict[str, Status]:
     return {
         "aws.s3.bucket-encryption": encryption,
@@ -231,7 +302,9 @@ def _bucket_statuses(encryption: Status, block: Status, versioning: Status, logg
     }
 
 
-def _seed_cloudtrail(cloudtrail: Any, bucket: str, key_arn: str, account: str, expected: _Expectations) -> None:
+def _seed_cloudtrail(
+    cloudtrail: Any, bucket: str, legacy_bucket: str, key_arn: str, account: str, expected: _Expectations
+) -> None:
     audit = cloudtrail.create_trail(
         Name="org-audit", S3BucketName=bucket, IsMultiRegionTrail=True, EnableLogFileValidation=True, KmsKeyId=key_arn
     )["TrailARN"]
@@ -240,7 +313,8 @@ def _seed_cloudtrail(cloudtrail: Any, bucket: str, key_arn: str, account: str, e
     selector = {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []}
     cloudtrail.put_event_selectors(TrailName="org-audit", EventSelectors=[selector])
     expected.add(audit, _trail_statuses("pass"))
-    legacy = cloudtrail.create_trail(Name="legacy-trail", S3BucketName=bucket)["TrailARN"]  # never started
+    # never started, and delivering to the legacy bucket: no Object Lock, no expiry
+    legacy = cloudtrail.create_trail(Name="legacy-trail", S3BucketName=legacy_bucket)["TrailARN"]
     expected.add(legacy, _trail_statuses("fail"))
     expected.add(f"{account}:global", {"aws.cloudtrail.multi-region-trail": "pass"})
 
@@ -250,6 +324,8 @@ def _trail_statuses(status: Status) -> dict[str, Status]:
         "aws.cloudtrail.trail-log-validation": status,
         "aws.cloudtrail.trail-kms-encryption": status,
         "aws.cloudtrail.trail-logging": status,
+        "aws.cloudtrail.trail-bucket-object-lock": status,
+        "aws.cloudtrail.trail-bucket-expires-logs": status,
     }
 
 
@@ -277,10 +353,26 @@ def _seed_ec2(ec2: Any, region: str, account: str, partition: str, key_arn: str,
     expected.add(f"{account}:{region}", {"aws.ec2.ebs-default-encryption": "fail"})  # off unless enabled
     zone = f"{region}a"
     plain = ec2.create_volume(AvailabilityZone=zone, Size=8, VolumeType="gp3")["VolumeId"]
-    expected.add(arn(f"volume/{plain}"), {"aws.ec2.volume-encryption": "fail"})
-    sealed = ec2.create_volume(AvailabilityZone=zone, Size=8, VolumeType="gp3", Encrypted=True, KmsKeyId=key_arn)
-    sealed = sealed["VolumeId"]
-    expected.add(arn(f"volume/{sealed}"), {"aws.ec2.volume-encryption": "pass"})
+    expected.add(
+        arn(f"volume/{plain}"),
+        {
+            "aws.ec2.volume-encryption": "fail",
+            "aws.ec2.volume-owner-tag": "fail",
+            "aws.ec2.volume-classification-tag": "fail",
+        },
+    )
+    tags = [{"ResourceType": "volume", "Tags": [{"Key": k, "Value": v} for k, v in _OWNED.items()]}]
+    sealed = ec2.create_volume(
+        AvailabilityZone=zone, Size=8, VolumeType="gp3", Encrypted=True, KmsKeyId=key_arn, TagSpecifications=tags
+    )["VolumeId"]
+    expected.add(
+        arn(f"volume/{sealed}"),
+        {
+            "aws.ec2.volume-encryption": "pass",
+            "aws.ec2.volume-owner-tag": "pass",
+            "aws.ec2.volume-classification-tag": "pass",
+        },
+    )
     leaked = ec2.create_snapshot(VolumeId=plain, Description="annexa demo: shared with everyone")["SnapshotId"]
     ec2.modify_snapshot_attribute(
         SnapshotId=leaked, Attribute="createVolumePermission", OperationType="add", GroupNames=["all"]

@@ -38,6 +38,7 @@ def seed_services(session: boto3.Session, region: str, account: str, expected: A
     )
     _lambda(client("lambda"), client("iam"), expected)
     _cloudformation(client("cloudformation"), expected)
+    _capacity(client("cloudwatch"), client("sns"), region, account, expected)
     _network(client("ec2"), client("elbv2"), client("wafv2"), client("acm"), region, account, expected)
     _cloudfront(client("cloudfront"), client("acm"), account, expected)
 
@@ -174,8 +175,14 @@ def _databases(rds: Any, dynamodb: Any, efs: Any, expected: Any) -> None:
     expected.add(scratch, {"aws.dynamodb.table-pitr": "fail", "aws.dynamodb.table-kms": "fail"})
 
     for token, encrypted in (("shared-home", True), ("legacy-nfs", False)):
-        fs = efs.create_file_system(CreationToken=token, Encrypted=encrypted)
-        expected.add(fs["FileSystemArn"], {"aws.efs.encrypted": "pass" if encrypted else "fail"})
+        # the encrypted one is also tagged with its owner and classification; the legacy one with neither
+        tags = [{"Key": "owner", "Value": "it-team"}, {"Key": "data-classification", "Value": "internal"}]
+        fs = efs.create_file_system(CreationToken=token, Encrypted=encrypted, Tags=tags if encrypted else [])
+        status = "pass" if encrypted else "fail"
+        expected.add(
+            fs["FileSystemArn"],
+            {"aws.efs.encrypted": status, "aws.efs.owner-tag": status, "aws.efs.classification-tag": status},
+        )
 
 
 def _rds(encrypted: str, backups: str, multi_az: str, private: str) -> dict[str, str]:
@@ -226,7 +233,15 @@ def _monitoring(
     group = "annexa-demo-cloudtrail"
     logs.create_log_group(logGroupName=group)
     logs.put_retention_policy(logGroupName=group, retentionInDays=400)
-    expected.add(f"arn:aws:logs:{region}:{account}:log-group:{group}", {"aws.logs.log-group-retention": "pass"})
+    expected.add(
+        f"arn:aws:logs:{region}:{account}:log-group:{group}",
+        {"aws.logs.log-group-retention": "pass", "aws.logs.log-group-expires": "pass"},
+    )
+    logs.create_log_group(logGroupName="app-audit-export")  # no retention policy: kept (and never deleted) forever
+    expected.add(
+        f"arn:aws:logs:{region}:{account}:log-group:app-audit-export",
+        {"aws.logs.log-group-retention": "pass", "aws.logs.log-group-expires": "fail"},
+    )
     logs.create_log_group(logGroupName="app-debug")  # a week of logs: less than the default year
     logs.put_retention_policy(logGroupName="app-debug", retentionInDays=7)
     expected.add(f"arn:aws:logs:{region}:{account}:log-group:app-debug", {"aws.logs.log-group-retention": "fail"})
@@ -303,6 +318,24 @@ def _lambda(lambda_: Any, iam: Any, expected: Any) -> None:
         expected.add(arn, {"aws.lambda.supported-runtime": status})
 
 
+def _capacity(cloudwatch: Any, sns: Any, region: str, account: str, expected: Any) -> None:
+    """A storage alarm that pages someone (Auto Scaling is left out: see MOTO_UNSUPPORTED)."""
+    topic = sns.create_topic(Name="capacity-alerts")["TopicArn"]
+    cloudwatch.put_metric_alarm(
+        AlarmName="orders-db-free-storage-low",
+        Namespace="AWS/RDS",
+        MetricName="FreeStorageSpace",
+        Dimensions=[{"Name": "DBInstanceIdentifier", "Value": "orders-db"}],
+        Statistic="Minimum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=5 * 1024**3,
+        ComparisonOperator="LessThanThreshold",
+        AlarmActions=[topic],
+    )
+    expected.add(f"{account}:{region}", {"aws.cloudwatch.capacity-alarms": "pass"})
+
+
 def _cloudformation(cloudformation: Any, expected: Any) -> None:
     template = {"Resources": {"Alerts": {"Type": "AWS::SNS::Topic"}}}
     stack = cloudformation.create_stack(StackName="network-baseline", TemplateBody=json.dumps(template))["StackId"]
@@ -314,14 +347,22 @@ def _network(ec2: Any, elbv2: Any, wafv2: Any, acm: Any, region: str, account: s
     default_vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     for _name, tokens, status in (("web-imdsv2", "required", "pass"), ("legacy-imdsv1", "optional", "fail")):
+        # the current one is tagged with its owner; the legacy one is not (A.5.9)
+        tags = (
+            [{"ResourceType": "instance", "Tags": [{"Key": "owner", "Value": "web-team"}]}] if status == "pass" else []
+        )
         instance = ec2.run_instances(
             ImageId=image,
             MinCount=1,
             MaxCount=1,
             InstanceType="t3.micro",
             MetadataOptions={"HttpTokens": tokens, "HttpEndpoint": "enabled"},
+            TagSpecifications=tags,
         )
-        expected.add(arn(f"instance/{instance['Instances'][0]['InstanceId']}"), {"aws.ec2.instance-imdsv2": status})
+        expected.add(
+            arn(f"instance/{instance['Instances'][0]['InstanceId']}"),
+            {"aws.ec2.instance-imdsv2": status, "aws.ec2.instance-owner-tag": status},
+        )
     # The instances live in the default VPC, which has no flow logs; default subnets auto-assign public IPs.
     expected.add(arn(f"vpc/{default_vpc}"), {"aws.vpc.default-vpc-unused": "fail", "aws.vpc.flow-logs": "fail"})
     default_subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [default_vpc]}])["Subnets"]

@@ -3,7 +3,9 @@
 `days_since(ts)` keeps evaluation pure: facts store raw timestamps (so they stay
 identical, and deduplicated, night after night) and the evaluation time is passed in.
 `policy(name)` is the organisation's policy setting `name` (policy.py), passed in the same
-way; a name that is not a policy setting fails when the rule is loaded.
+way; a name that is not a policy setting fails when the rule is loaded. `value_of(object, key)` is
+the object's value under a key computed at evaluation (JMESPath has no dynamic index), e.g. the
+value of the tag `policy('owner_tag')`: `value_of(tags, policy('owner_tag'))`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ class _Functions(functions.Functions):
                 f"policy({name!r}): not a policy setting (known: {', '.join(POLICY_DEFAULTS)})"
             )
         return self._policy.get(name, POLICY_DEFAULTS[name])
+
+    @functions.signature({"types": ["object", "null"]}, {"types": ["string"]})
+    def _func_value_of(self, obj: Mapping[str, Any] | None, key: str) -> Any:
+        return None if obj is None else obj.get(key)
 
     @functions.signature({"types": ["string", "null"]})
     def _func_days_since(self, value: str | None) -> float | None:

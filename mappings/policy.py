@@ -11,6 +11,9 @@ were judged against.
   only on evidence of compromise, as NIST SP 800-63B (5.1.1.2) recommends and ISO/IEC 27002:2022
   5.17 allows ("change as needed", e.g. after an incident); a number N (1-3650) means every
   password must expire within N days. Rules see `none` as null.
+- `owner_tag` (default `owner`) and `classification_tag` (default `data-classification`): the tag keys
+  that name a cloud resource's owner (A.5.9) and its information classification (A.5.12, A.5.13).
+  AWS tag keys are case-sensitive (AWS Tagging Best Practices), so the key is matched exactly.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ from annexa.mappings.scope import ScopeError
 
 __all__ = ["POLICY_DEFAULTS", "parse_policy", "policy_record"]
 
-POLICY_DEFAULTS: Mapping[str, Any] = {"password_max_age_days": None}
+POLICY_DEFAULTS: Mapping[str, Any] = {
+    "password_max_age_days": None,
+    "owner_tag": "owner",
+    "classification_tag": "data-classification",
+}
+_TAG_KEYS = ("owner_tag", "classification_tag")
+_TAG_KEY_LIMIT = 128  # AWS: "tag key ... maximum length of 128 Unicode characters"
 _MAX_AGE_LIMIT = 3650
 
 
@@ -38,13 +47,19 @@ def parse_policy(node: Any) -> dict[str, Any]:
     for key, value in node.items():
         if key not in POLICY_DEFAULTS:
             raise ScopeError(f"unknown policy key {key!r} (allowed: {', '.join(POLICY_DEFAULTS)})", key, node)
-        out[key] = _max_age(value, key, node)
+        out[key] = _tag_key(value, key, node) if key in _TAG_KEYS else _max_age(value, key, node)
     return out
 
 
 def policy_record(policy: Mapping[str, Any]) -> dict[str, Any]:
     """The effective policy as stored with the run (`none` spelled out, as the user writes it)."""
     return {key: "none" if value is None else value for key, value in policy.items()}
+
+
+def _tag_key(value: Any, key: str, node: Any) -> str:
+    if isinstance(value, str) and value.strip() and len(value) <= _TAG_KEY_LIMIT:
+        return value
+    raise ScopeError(f"policy {key} must be a tag key (1 to {_TAG_KEY_LIMIT} characters), not {value!r}", key, node)
 
 
 def _max_age(value: Any, key: str, node: Any) -> int | None:

@@ -29,7 +29,10 @@ __all__ = ["Join", "Rule", "SEVERITIES", "builtin_rule_files", "expand_rule_path
 SEVERITIES = ("low", "medium", "high", "critical")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _REQUIRED = ("id", "title", "controls", "fact", "expect", "severity", "remediation")
-_OPTIONAL = ("where", "observe", "controls_from", "join", "rationale", "defaults")
+_OPTIONAL = ("where", "observe", "controls_from", "join", "rationale", "defaults", "clauses")
+# An ISO/IEC 27001:2022 management-system clause (4 to 10, e.g. 6.1.2, 9.2, 9.3): what a register
+# of the ISMS's own operation (risk register, audit programme, management reviews) evidences.
+_CLAUSE = re.compile(r"^(?:[4-9]|10)(?:\.[1-9]\d?){0,2}$")
 _JOIN_KEYS = ("fact", "key", "match")
 
 
@@ -68,6 +71,8 @@ class Rule:
     controls_from: Expression | None = None
     join: Join | None = None
     known_controls: frozenset[str] = frozenset()
+    # ISO/IEC 27001:2022 clauses (not Annex A controls) the rule evidences, shown with its results.
+    clauses: tuple[str, ...] = ()
     origin: str = ""  # file:line, for messages
     # Why this check evidences its controls, in words an auditor reads in the SoA and the pack.
     rationale: str = ""
@@ -97,6 +102,8 @@ class Rule:
             out["controls_from"] = self.controls_from.text
         if self.join is not None:
             out["join"] = self.join.to_dict()
+        if self.clauses:
+            out["clauses"] = list(self.clauses)
         if self.rationale:
             out["rationale"] = self.rationale
         if self.defaults:
@@ -216,15 +223,19 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
     controls = item["controls"]
     if isinstance(controls, str):
         controls = [controls]
-    # `controls: []` only with controls_from: every control comes from the fact (imported findings).
+    clauses = item.get("clauses", [])
+    if not isinstance(clauses, list) or not all(isinstance(c, str) and _CLAUSE.match(c) for c in clauses):
+        raise UsageError(f"{at('clauses')}: `clauses` must be a list of ISO/IEC 27001 clauses such as 9.2 or 6.1.2")
+    # `controls: []` only with controls_from: every control comes from the fact (imported findings),
+    # or with `clauses`: the rule evidences the management system, not an Annex A control.
     if (
         not isinstance(controls, list)
         or not all(isinstance(c, str) for c in controls)
-        or (not controls and "controls_from" not in item)
+        or (not controls and "controls_from" not in item and not clauses)
     ):
         raise UsageError(
             f"{at('controls')}: `controls` must be a non-empty list of Annex A ids such as A.8.24"
-            " (it may be [] only with `controls_from`)"
+            " (it may be [] only with `controls_from` or `clauses`)"
         )
     for control in controls:
         if control not in control_ids:
@@ -255,6 +266,7 @@ def _parse_rule(path: Path, item: Any, known_kinds: set[str], control_ids: set[s
         controls_from=expression("controls_from"),
         join=_parse_join(path, item, known_kinds, expression) if "join" in item else None,
         known_controls=frozenset(control_ids) if "controls_from" in item else frozenset(),
+        clauses=tuple(dict.fromkeys(clauses)),
         origin=where,
         rationale=" ".join(item["rationale"].split()) if "rationale" in item else "",
         defaults=_parse_defaults(path, item, (*where_reads, *expect_reads)),

@@ -103,7 +103,7 @@ def settings_from(
         verify_after=parse_nc_policy(config["nonconformities"])
         if "nonconformities" in config
         else DEFAULT_VERIFY_AFTER,
-        policy=policy_record(parse_policy(config["policy"])) if "policy" in config else None,
+        policy=_stored_policy(config["policy"]) if "policy" in config else None,
         stored=True,
     )
 
@@ -118,3 +118,10 @@ def run_settings(
         return settings_from(config, store.mappings(run), fallback_max_age_by_kind)
     except (ScopeError, KeyError, TypeError, ValueError) as err:
         raise StoreError(f"{store.url}: run #{run.seq}: its stored configuration cannot be read: {err}") from None
+
+
+def _stored_policy(stored: Any) -> dict[str, Any]:
+    """The policy a run recorded, checked, and only the keys it recorded: a run stored before a setting
+    existed (the tag keys) was not judged with that setting's default."""
+    parsed = parse_policy(stored)
+    return policy_record({key: value for key, value in parsed.items() if key in stored})

@@ -253,12 +253,16 @@ def test_the_password_policy_is_parsed_and_the_run_records_it_defaults_included(
     tmp_path: Path, fake_registry: Registry
 ) -> None:
     default = _load(tmp_path, GOOD, fake_registry)
-    assert default.policy == {"password_max_age_days": None}
-    assert default.raw["policy"] == {"password_max_age_days": "none"}  # stored with the run: what it judged with
+    tags = {"owner_tag": "owner", "classification_tag": "data-classification"}
+    assert default.policy == {**tags, "password_max_age_days": None}
+    # stored with the run: what it judged with
+    assert default.raw["policy"] == {**tags, "password_max_age_days": "none"}
     ninety = _load(tmp_path, GOOD + "policy: {password_max_age_days: 90}\n", fake_registry)
-    assert ninety.policy == {"password_max_age_days": 90} and ninety.raw["policy"] == {"password_max_age_days": 90}
+    assert ninety.policy == {**tags, "password_max_age_days": 90}
+    assert ninety.raw["policy"] == {**tags, "password_max_age_days": 90}
     none = _load(tmp_path, GOOD + "policy:\n  password_max_age_days: none\n", fake_registry)
-    assert none.policy == {"password_max_age_days": None} and none.raw["policy"] == {"password_max_age_days": "none"}
+    assert none.policy == {**tags, "password_max_age_days": None}
+    assert none.raw["policy"] == {**tags, "password_max_age_days": "none"}
 
 
 @pytest.mark.parametrize(
@@ -266,7 +270,11 @@ def test_the_password_policy_is_parsed_and_the_run_records_it_defaults_included(
     [
         ("policy: {password_max_age_days: 0}\n", 8, "policy: policy password_max_age_days must be `none`"),
         ("policy:\n  password_max_age_days: never\n", 9, "from 1 to 3650, not 'never'"),
-        ("policy:\n  max_age: 90\n", 9, "policy: unknown policy key 'max_age' (allowed: password_max_age_days)"),
+        (
+            "policy:\n  max_age: 90\n",
+            9,
+            "policy: unknown policy key 'max_age' (allowed: password_max_age_days, owner_tag, classification_tag)",
+        ),
         ("policy: 90\n", 8, "policy: `policy` must be a mapping"),
     ],
 )

@@ -6,7 +6,7 @@ import json
 import urllib.parse
 from typing import Any
 
-__all__ = ["as_document", "grants_star_on_star"]
+__all__ = ["as_document", "denies_insecure_transport", "grants_star_on_star"]
 
 
 def as_document(raw: str | dict[str, Any]) -> dict[str, Any]:
@@ -28,5 +28,46 @@ def grants_star_on_star(document: dict[str, Any]) -> bool:
         if statement.get("Effect") != "Allow":
             continue
         if "*" in _as_list(statement.get("Action")) and "*" in _as_list(statement.get("Resource")):
+            return True
+    return False
+
+
+def _lower(values: list[Any]) -> set[str]:
+    return {value.lower() for value in values if isinstance(value, str)}
+
+
+def _is_secure_transport_false(condition: Any) -> bool:
+    """The condition is exactly `{"Bool" | "BoolIfExists": {"aws:SecureTransport": "false"}}` (keys are
+    case-insensitive, IAM User Guide, condition keys): any further condition narrows the deny."""
+    if not isinstance(condition, dict) or len(condition) != 1:
+        return False
+    ((operator, keys),) = condition.items()
+    if operator.lower() not in ("bool", "boolifexists") or not isinstance(keys, dict) or len(keys) != 1:
+        return False
+    ((key, value),) = keys.items()
+    values = {str(v).lower() for v in _as_list(value)}
+    return key.lower() == "aws:securetransport" and values == {"false"}
+
+
+def denies_insecure_transport(document: dict[str, Any], bucket_arn: str) -> bool:
+    """Whether a statement denies every principal every S3 action on the bucket and its objects over
+    plain HTTP: Deny, Principal `*`, Action `s3:*` (or `*`), Resource `*` or both the bucket and `bucket/*`,
+    and only the condition `aws:SecureTransport` false (S3 User Guide, "Enforce encryption of data in
+    transit"; AWS Config rule s3-bucket-ssl-requests-only). A statement with NotPrincipal, NotAction or
+    NotResource is not counted: what it covers cannot be read from it alone."""
+    for statement in _as_list(document.get("Statement")):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Deny":
+            continue
+        if any(key in statement for key in ("NotPrincipal", "NotAction", "NotResource")):
+            continue
+        principal = statement.get("Principal")
+        if not (principal == "*" or (isinstance(principal, dict) and "*" in _as_list(principal.get("AWS")))):
+            continue
+        if not _lower(_as_list(statement.get("Action"))) & {"s3:*", "*"}:
+            continue
+        resources = set(_as_list(statement.get("Resource")))
+        if "*" not in resources and not {bucket_arn, f"{bucket_arn}/*"} <= resources:
+            continue
+        if _is_secure_transport_false(statement.get("Condition")):
             return True
     return False

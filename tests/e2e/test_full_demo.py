@@ -30,13 +30,21 @@ HOST_ROOT = Path(__file__).resolve().parents[1] / "collectors" / "host" / "fixtu
 EXPECTED: dict[str, tuple[str, str | None]] = {
     # policies claim these controls and nothing operates them: design shown, operation not
     **dict.fromkeys(
-        ["A.5.2", "A.5.4", "A.5.5", "A.5.6", "A.5.7", "A.5.8", "A.5.10", "A.5.12"]
-        + ["A.5.13", "A.5.14", "A.5.19", "A.5.20", "A.5.21", "A.5.22"]
-        + ["A.5.28", "A.5.29", "A.5.30", "A.5.31", "A.5.32", "A.5.34", "A.5.35", "A.5.36", "A.5.37", "A.6.5"]
-        + ["A.6.7", "A.8.10", "A.8.11", "A.8.23", "A.8.26"]
-        + ["A.8.27", "A.8.30", "A.8.33", "A.8.34"],
+        ["A.5.2", "A.5.4", "A.5.7", "A.5.8", "A.5.10", "A.5.28", "A.5.32", "A.5.37", "A.6.5", "A.6.7"]
+        + ["A.8.11", "A.8.23", "A.8.26", "A.8.27", "A.8.30", "A.8.33", "A.8.34"],
         ("documented", "document"),
     ),
+    # registers (demo/acme/registers/, risks.csv): contacts, suppliers, legal, audits and exercises on
+    # schedule; one supplier's review is overdue (SUP-03) and the cleaners' contract has no security clauses
+    **dict.fromkeys(
+        ["A.5.5", "A.5.6", "A.5.19", "A.5.21", "A.5.29", "A.5.30", "A.5.31", "A.5.35", "A.5.36"],
+        ("implemented", "record"),
+    ),
+    **dict.fromkeys(["A.5.20", "A.5.22"], ("partial", "record")),
+    # the asset without owner (AS-006) and untagged cloud resources; buckets not TLS-only; a log group and a
+    # trail bucket that never delete logs
+    **dict.fromkeys(["A.5.9", "A.5.12", "A.5.13", "A.5.14", "A.8.10"], ("partial", "automated")),
+    "A.5.34": ("implemented", "automated"),  # Macie is on (A.8.6's storage alarm pages, but Kubernetes fails it)
     # the clear desk policy's review is overdue (A.5.1, which covers every policy)
     "A.5.1": ("partial", "document"),
     # the seeded AWS account, the GitHub org, the Google Cloud organisation, the Kubernetes cluster and the host
@@ -202,7 +210,8 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
     assert classes == {"aws": {"automated"}, "github": {"automated", "record"}, "documents": {"document"},
                        "people": {"record"}, "jira": {"record"}, "okta": {"automated"},
                        "workspace": {"automated"}, "gcp": {"automated"}, "kubernetes": {"automated"},
-                       "fleet": {"automated"}, "intune": {"automated"}, "endpoints": {"record"}}  # fmt: skip
+                       "fleet": {"automated"}, "intune": {"automated"}, "endpoints": {"record"},
+                       "register": {"record"}}  # fmt: skip
     assert failing[("people.leaver-okta-deactivated", "people:hr/E1004")] == "record"  # dana only suspended
     assert failing[("people.leaver-workspace-suspended", "people:hr/E1004")] == "record"  # dana still active
     assert ("people.leaver-okta-deactivated", "people:hr/E1005") not in failing  # eli deactivated
@@ -213,6 +222,8 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
     assert failing[("endpoints.leaver-devices-returned", "people:hr/E1004")] == "record"  # dana's MacBook
     assert failing[("fleet.device-disk-encrypted", "fleet:acme-fleet/host/2")] == "automated"  # chen's laptop
     assert ("endpoints.staff-have-managed-device", "people:hr/E1001") not in failing  # ana has her Mac
+    assert failing[("register.asset-has-owner", "register:assets/AS-006")] == "record"
+    assert failing[("register.supplier-reviewed", "register:suppliers/SUP-03")] == "record"
     code, out, _ = _cli(capsys, "findings", "--config", config, "--format", "json", "--status", "error")
     # the one error is planted: a Compute instance whose response leaves out shieldedInstanceConfig
     assert [(f["rule"], f["resource"]) for f in json.loads(out)] == [

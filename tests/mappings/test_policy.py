@@ -18,20 +18,21 @@ from annexa.mappings.scope import ScopeError
 from annexa.model import Fact, Source
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+TAGS = {"owner_tag": "owner", "classification_tag": "data-classification"}  # the tag keys' defaults
 HOST, AZURE = "host.login-defs.password-max-age", "azure.entra.password-expiry-policy"
 
 
 @pytest.mark.parametrize(
     ("node", "expected"),
     [
-        (None, {"password_max_age_days": None}),
-        ({}, {"password_max_age_days": None}),
-        ({"password_max_age_days": "none"}, {"password_max_age_days": None}),
-        ({"password_max_age_days": "None"}, {"password_max_age_days": None}),
-        ({"password_max_age_days": None}, {"password_max_age_days": None}),
-        ({"password_max_age_days": 90}, {"password_max_age_days": 90}),
-        ({"password_max_age_days": 1}, {"password_max_age_days": 1}),
-        ({"password_max_age_days": 3650}, {"password_max_age_days": 3650}),
+        (None, {**TAGS, "password_max_age_days": None}),
+        ({}, {**TAGS, "password_max_age_days": None}),
+        ({"password_max_age_days": "none"}, {**TAGS, "password_max_age_days": None}),
+        ({"password_max_age_days": "None"}, {**TAGS, "password_max_age_days": None}),
+        ({"password_max_age_days": None}, {**TAGS, "password_max_age_days": None}),
+        ({"password_max_age_days": 90}, {**TAGS, "password_max_age_days": 90}),
+        ({"password_max_age_days": 1}, {**TAGS, "password_max_age_days": 1}),
+        ({"password_max_age_days": 3650}, {**TAGS, "password_max_age_days": 3650}),
     ],
 )
 def test_policy_values(node: Any, expected: dict[str, Any]) -> None:
@@ -40,8 +41,14 @@ def test_policy_values(node: Any, expected: dict[str, Any]) -> None:
 
 
 def test_the_record_spells_none_out() -> None:
-    assert policy_record(POLICY_DEFAULTS) == {"password_max_age_days": "none"}
+    assert policy_record(POLICY_DEFAULTS) == {**TAGS, "password_max_age_days": "none"}
     assert policy_record({"password_max_age_days": 60}) == {"password_max_age_days": 60}
+
+
+def test_tag_keys_are_the_organisations_choice() -> None:
+    assert parse_policy({"owner_tag": "Owner"})["owner_tag"] == "Owner"  # AWS tag keys are case-sensitive
+    with pytest.raises(ScopeError, match="policy classification_tag must be a tag key"):
+        parse_policy({"classification_tag": ""})
 
 
 @pytest.mark.parametrize(

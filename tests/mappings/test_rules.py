@@ -111,9 +111,17 @@ def test_controls_from_and_join_are_validated(tmp_path: Path, extra: str, expect
 def test_controls_may_be_empty_only_with_controls_from(tmp_path: Path) -> None:
     (rule,) = _load(tmp_path, GOOD.replace("controls: [A.8.24]", "controls: []") + "    controls_from: names\n")
     assert rule.controls == () and rule.controls_from is not None
-    assert "it may be [] only with `controls_from`" in _error(
+    assert "it may be [] only with `controls_from` or `clauses`" in _error(
         tmp_path, GOOD.replace("controls: [A.8.24]", "controls: []")
     )
+
+
+def test_clauses_name_iso_27001_clauses_and_are_stored_with_the_rule(tmp_path: Path) -> None:
+    (rule,) = _load(tmp_path, GOOD.replace("controls: [A.8.24]", 'controls: []\n    clauses: ["9.2", "6.1.2"]'))
+    assert (rule.controls, rule.clauses, rule.to_dict()["clauses"]) == ((), ("9.2", "6.1.2"), ["9.2", "6.1.2"])
+    for bad in ('["A.5.1"]', '["11.1"]', "9.2"):
+        message = _error(tmp_path, GOOD.replace("controls: [A.8.24]", f"controls: []\n    clauses: {bad}"))
+        assert "rules.yaml:5: `clauses` must be a list of ISO/IEC 27001 clauses such as 9.2 or 6.1.2" in message
 
 
 def _rule(n: int, body: str) -> str:
@@ -137,7 +145,7 @@ def test_every_error_of_a_file_is_reported_in_one_pass(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     assert info.value.lines == [
         f"{path}:9: unknown rule key 'severty' (did you mean 'severity'?) (allowed: id, title, controls, fact, "
-        "expect, severity, remediation, where, observe, controls_from, join, rationale, defaults)",
+        "expect, severity, remediation, where, observe, controls_from, join, rationale, defaults, clauses)",
         f"{path}:19: unknown Annex A 2022 control id 'A.9.2.3': an ISO/IEC 27001:2013 id; in 2022 it is A.8.2 "
         "(ISO/IEC 27002:2022 Annex B)",
         f"{path}:26: unknown Annex A 2022 control id 'A.8.204' (did you mean 'A.8.24'?)",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from fakes.aws import ACCOUNT
 from fakes.aws_api import assert_pages_and_errors, verdicts
 
+from annexa.collectors.aws.policy_document import denies_insecure_transport
 from annexa.collectors.aws.s3 import S3Collector
 
 BLOCK_ALL = {
@@ -26,6 +30,8 @@ def test_unconfigured_bucket_reports_nulls_not_errors(mocked, run):
     assert fact.data["public_access_block"] is None
     assert fact.data["versioning"] == {"status": None, "mfa_delete": None}
     assert fact.data["logging"] is None and fact.data["tags"] == {}
+    assert (fact.data["has_policy"], fact.data["tls_only"], fact.data["object_lock"]) == (False, False, None)
+    assert (fact.data["lifecycle_rules"], fact.data["log_sources"]) == (None, [])
     assert "s3:GetBucketEncryption" in fact.source.operations and fact.source.pages == 1
 
 
@@ -96,6 +102,9 @@ def test_reads_every_bucket_in_its_region_and_the_account_block() -> None:
         "s3:GetBucketVersioning",
         "s3:GetBucketLogging",
         "s3:GetBucketTagging",
+        "s3:GetBucketPolicy",
+        "s3:GetBucketObjectLockConfiguration",
+        "s3:GetLifecycleConfiguration",
         "s3:GetAccountPublicAccessBlock",
     }
 
@@ -151,3 +160,105 @@ def test_a_fully_blocked_bucket_needs_no_account_block(mocked, run, deny):
     deny("s3control", "GetPublicAccessBlock")
     effective, status = _public_block_verdicts(mocked, run, BLOCK_ALL, None)
     assert effective == BLOCK_ALL and status == "pass"
+
+
+# The S3 User Guide's "Enforce encryption of data in transit" statement (Security best practices for Amazon S3).
+BUCKET = "arn:aws:s3:::amzn-s3-demo-bucket"
+TLS_DENY = {
+    "Sid": "RestrictToTLSRequestsOnly",
+    "Action": "s3:*",
+    "Effect": "Deny",
+    "Resource": [BUCKET, f"{BUCKET}/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    "Principal": "*",
+}
+# botocore s3 examples-1.json, GetBucketPolicy ("To get bucket policy"): an Allow for log delivery, no Deny.
+BOTOCORE_LOG_POLICY = json.loads(
+    '{"Version":"2008-10-17","Id":"LogPolicy","Statement":[{"Sid":"Enables the log delivery group to publish logs'
+    ' to your bucket ","Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":["s3:GetBucketAcl",'
+    '"s3:GetObjectAcl","s3:PutObject"],"Resource":["arn:aws:s3:::policytest1/*","arn:aws:s3:::policytest1"]}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (TLS_DENY, True),
+        (
+            {**TLS_DENY, "Principal": {"AWS": ["*"]}, "Condition": {"BoolIfExists": {"aws:securetransport": False}}},
+            True,
+        ),
+        ({**TLS_DENY, "Action": ["s3:GetObject", "s3:*"], "Resource": "*"}, True),
+        ({**TLS_DENY, "Effect": "Allow"}, False),
+        ({**TLS_DENY, "Action": "s3:GetObject"}, False),  # only reads are refused over HTTP
+        ({**TLS_DENY, "Resource": BUCKET}, False),  # the objects are not covered
+        ({**TLS_DENY, "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}, False),
+        (
+            {
+                **TLS_DENY,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}, "IpAddress": {"aws:SourceIp": "1.2.3.4/32"}},
+            },
+            False,
+        ),
+        ({**TLS_DENY, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}, False),
+        (
+            {k: v for k, v in TLS_DENY.items() if k != "Principal"} | {"NotPrincipal": {"AWS": "arn:aws:iam::1:root"}},
+            False,
+        ),
+    ],
+)
+def test_tls_only_needs_the_whole_deny(statement, expected):
+    assert denies_insecure_transport({"Statement": [statement]}, BUCKET) is expected
+    assert denies_insecure_transport(BOTOCORE_LOG_POLICY, BUCKET) is False
+
+
+def test_policy_object_lock_lifecycle_and_log_sources(mocked, run):
+    s3 = mocked.client("s3")
+    s3.create_bucket(Bucket="access-logs", ObjectLockEnabledForBucket=True)
+    tls = {**TLS_DENY, "Resource": ["arn:aws:s3:::access-logs", "arn:aws:s3:::access-logs/*"]}
+    # S3 access logs need the logging service allowed first (S3 User Guide, "Enabling Amazon S3 server access logging")
+    delivery = {
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::access-logs/*",
+    }
+    policy = {"Version": "2012-10-17", "Statement": [delivery, tls]}
+    s3.put_bucket_policy(Bucket="access-logs", Policy=json.dumps(policy))
+    s3.put_object_lock_configuration(
+        Bucket="access-logs",
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 1}},
+        },
+    )
+    # botocore s3 examples-1.json, GetBucketLifecycleConfiguration: a transition only, which deletes nothing
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="access-logs",
+        LifecycleConfiguration={
+            "Rules": [
+                {"ID": "Rule for TaxDocs/", "Filter": {"Prefix": "TaxDocs"}, "Status": "Enabled",
+                 "Transitions": [{"Days": 365, "StorageClass": "STANDARD_IA"}]},
+            ]
+        },
+    )  # fmt: skip
+    s3.create_bucket(Bucket="app-data")
+    s3.put_bucket_logging(
+        Bucket="app-data", BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "access-logs", "TargetPrefix": "d/"}}
+    )
+    out = run(S3Collector())
+    assert out.errors == []
+    facts = {f.data["name"]: f.data for f in out.of("aws.s3.bucket")}
+    logs = facts["access-logs"]
+    assert (logs["has_policy"], logs["tls_only"], logs["log_sources"]) == (True, True, ["app-data"])
+    assert logs["object_lock"] == {"enabled": True, "mode": "COMPLIANCE", "days": None, "years": 1}
+    assert logs["lifecycle_rules"] == [
+        {"id": "Rule for TaxDocs/", "enabled": True, "expires_current": False, "expiration_days": None,
+         "noncurrent_expiration_days": None}
+    ]  # fmt: skip
+    assert facts["app-data"]["log_sources"] == []
+    found = verdicts(out.facts)
+    assert found[("aws.s3.log-bucket-object-lock", "arn:aws:s3:::access-logs")] == "pass"
+    assert found[("aws.s3.log-bucket-expires-logs", "arn:aws:s3:::access-logs")] == "fail"  # transitions delete nothing
+    assert found[("aws.s3.bucket-tls-only", "arn:aws:s3:::app-data")] == "fail"
+    assert ("aws.s3.log-bucket-object-lock", "arn:aws:s3:::app-data") not in found

@@ -1,0 +1,1 @@
+"""Collectors for registers the organisation keeps as files in its ISMS repository."""
