@@ -148,6 +148,8 @@ def test_full_demo_soa_control_by_control(full_demo: Path, capsys: pytest.Captur
     soa = {row["control"]: row for row in json.loads(out)}
     assert {control: (row["status"], row["evidence_class"]) for control, row in soa.items()} == EXPECTED
     assert len(EXPECTED) == 93
+    # issue 22's goal: at least 60 controls decided by credible automated or record evidence
+    assert sum(cls in ("automated", "record") for _, cls in EXPECTED.values()) == 62
 
     # the planted problems, by class
     assert soa["A.8.7"]["evidence_classes"] == {
