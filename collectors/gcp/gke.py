@@ -60,7 +60,7 @@ class GkeCollector(GcpCollector):
             yield CollectionError(
                 kinds=self.kinds,
                 scope=project.scope(),
-                message=f"{reply.url}: the API could not reach zones {', '.join(missing)}: clusters there are not listed",
+                message=f"{reply.url} could not reach zones {', '.join(missing)}: their clusters may be missing",
                 operation=f"GET https://container.googleapis.com{_LIST}",
                 code="MissingZones",
                 resource=project.resource,
