@@ -8,7 +8,7 @@ from typing import Any
 from annexa.collectors.gcp.client import GcpCallError, Reply
 from annexa.collectors.gcp.collector import GcpCollector, Yield, fact, pick
 from annexa.collectors.gcp.session import GcpTarget, Project
-from annexa.model import CollectionError
+from annexa.model import CollectionError, Fact
 
 CLUSTER = "gcp.container.cluster"
 # One call lists every cluster of the project: location `-` "matches all zones and all regions", and
@@ -52,7 +52,15 @@ class GkeCollector(GcpCollector):
         except GcpCallError as exc:
             yield exc.to_collection_error(self.kinds, project.scope(), project.resource)
             return
-        body = reply.body if isinstance(reply.body, dict) else {}
+        body = reply.body
+        if not isinstance(body, dict):  # never read as "no clusters"
+            error = GcpCallError(
+                f"GET https://container.googleapis.com{_LIST}",
+                "the response is not a JSON object",
+                code="InvalidResponse",
+            )
+            yield error.to_collection_error(self.kinds, project.scope(), project.resource)
+            return
         for raw in body.get("clusters") or []:
             yield self._cluster(gcp, project, raw, reply)
         missing = [str(zone) for zone in body.get("missingZones") or []]
@@ -66,7 +74,7 @@ class GkeCollector(GcpCollector):
                 resource=project.resource,
             )
 
-    def _cluster(self, gcp: GcpTarget, project: Project, raw: dict[str, Any], reply: Reply) -> Any:
+    def _cluster(self, gcp: GcpTarget, project: Project, raw: dict[str, Any], reply: Reply) -> Fact:
         location = str(raw.get("location") or "global")
         resource = f"{project.resource}/locations/{location}/clusters/{raw.get('name', '')}"
         return fact(gcp, CLUSTER, resource, project.scope(location), pick(raw, _KEPT), reply)

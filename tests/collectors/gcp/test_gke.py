@@ -76,3 +76,10 @@ def test_a_denied_list_is_an_error_for_the_project(seeded, run_gcp) -> None:  # 
     assert (error.kinds, error.resource) == (("gcp.container.cluster",), f"projects/{SANDBOX}")
     assert "container.clusters.list" in error.message
     assert [f.resource for f in collected.facts] == [SHOP]
+
+
+def test_a_body_that_is_not_an_object_is_an_error_not_no_clusters(seeded, run_gcp) -> None:  # type: ignore[no-untyped-def]
+    seeded.world.document("container", LIST.format(SANDBOX), [])
+    collected = run_gcp(seeded.options(organization=None, projects=[SANDBOX]), names=("gcp.container",))
+    [error] = collected.errors
+    assert (error.resource, error.code, collected.facts) == (f"projects/{SANDBOX}", "InvalidResponse", [])
