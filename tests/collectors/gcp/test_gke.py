@@ -44,7 +44,7 @@ def test_one_call_per_project_lists_every_location(seeded, run_gcp) -> None:  # 
 
 def test_absent_settings_are_read_at_their_documented_defaults(seeded, run_gcp) -> None:  # type: ignore[no-untyped-def]
     """A cluster answered with none of the optional configs: no secrets encryption, no private endpoint
-    or authorised networks, legacy ABAC off; without loggingConfig annexa cannot tell (error)."""
+    or authorised networks; without loggingConfig or legacyAbac annexa cannot tell (error)."""
     bare = {"name": "bare", "location": "europe-west1", "status": "RUNNING", "currentMasterVersion": "1.30.1"}
     seeded.world.document("container", LIST.format(SANDBOX), {"clusters": [bare]})
     collected = run_gcp(seeded.options(organization=None, projects=[SANDBOX]), names=("gcp.container",))
@@ -52,7 +52,7 @@ def test_absent_settings_are_read_at_their_documented_defaults(seeded, run_gcp) 
         "gcp.container.apiserver-logs": "error",
         "gcp.container.secrets-encryption": "fail",
         "gcp.container.control-plane-not-open": "fail",
-        "gcp.container.legacy-abac-disabled": "pass",
+        "gcp.container.legacy-abac-disabled": "error",
     }
 
 
