@@ -57,7 +57,7 @@ def seed(session: boto3.Session, region: str = "us-east-1") -> list[Expectation]
     cloudtrail = session.client("cloudtrail", region_name=region)
     _seed_cloudtrail(cloudtrail, audit_bucket, legacy_bucket, key_arn, account, expected)
     _seed_ec2(session.client("ec2", region_name=region), region, account, partition, key_arn, expected)
-    seed_services(session, region, account, expected, trail_name="org-audit")
+    seed_services(session, region, account, expected, trail_name="org-audit", key_arn=key_arn)
     return list(expected)
 
 

@@ -19,7 +19,9 @@ __all__ = ["seed_services"]
 _ROOT_FILTER = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS }'
 
 
-def seed_services(session: boto3.Session, region: str, account: str, expected: Any, trail_name: str) -> None:
+def seed_services(
+    session: boto3.Session, region: str, account: str, expected: Any, trail_name: str, key_arn: str
+) -> None:
     client = lambda service: session.client(service, region_name=region)  # noqa: E731
     _organization(client("organizations"), expected)
     _backup(client("backup"), expected)
@@ -41,6 +43,7 @@ def seed_services(session: boto3.Session, region: str, account: str, expected: A
     _capacity(client("cloudwatch"), client("sns"), region, account, expected)
     _network(client("ec2"), client("elbv2"), client("wafv2"), client("acm"), region, account, expected)
     _cloudfront(client("cloudfront"), client("acm"), account, expected)
+    _eks(client("eks"), client("ec2"), account, key_arn, expected)
 
 
 def _organization(organizations: Any, expected: Any) -> None:
@@ -522,3 +525,30 @@ def _cloudfront(cloudfront: Any, acm: Any, account: str, expected: Any) -> None:
         distribution = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]["ARN"]
         status = "pass" if hardened else "fail"
         expected.add(distribution, {"aws.cloudfront.waf": status, "aws.cloudfront.tls": status})
+
+
+def _eks(eks: Any, ec2: Any, account: str, key_arn: str, expected: Any) -> None:
+    """A hardened cluster (audit logs, secrets under the demo's KMS key, endpoint limited to one range)
+    and one left as created from the console defaults. Seeded last: moto draws its cluster ids from
+    the seeded random generator, so the resources seeded before keep theirs."""
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+    role = f"arn:aws:iam::{account}:role/annexa-demo-eks"
+    for name, hardened in (("shop-eks", True), ("legacy-eks", False)):
+        settings: dict[str, Any] = {}
+        if hardened:
+            settings = {
+                "logging": {"clusterLogging": [{"types": ["api", "audit", "authenticator"], "enabled": True}]},
+                "encryptionConfig": [{"resources": ["secrets"], "provider": {"keyArn": key_arn}}],
+            }
+        cidrs = ["203.0.113.0/24"] if hardened else ["0.0.0.0/0"]
+        vpc = {"subnetIds": subnets, "endpointPublicAccess": True, "publicAccessCidrs": cidrs}
+        arn = eks.create_cluster(name=name, version="1.31", roleArn=role, resourcesVpcConfig=vpc, **settings)
+        status = "pass" if hardened else "fail"
+        expected.add(
+            arn["cluster"]["arn"],
+            {
+                "aws.eks.audit-logging": status,
+                "aws.eks.secrets-kms-encryption": status,
+                "aws.eks.endpoint-not-open": status,
+            },
+        )

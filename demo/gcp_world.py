@@ -35,6 +35,11 @@ discovery documents by tests/collectors/gcp/test_fixtures.py, using tests/data/g
 - Security Command Center v1 ListSourcesResponse (securitycenter.v1 discovery document; the built-in
   sources' display names as the SCC documentation names them).
 - Essential Contacts v1 ComputeContactsResponse (essentialcontacts.v1 discovery document).
+- Kubernetes Engine v1 ListClustersResponse and Cluster (container.v1 discovery document, revision 20261027:
+  databaseEncryption state ENCRYPTED/DECRYPTED with a Cloud KMS keyName, loggingConfig.componentConfig
+  enableComponents, masterAuthorizedNetworksConfig cidrBlocks, privateClusterConfig, legacyAbac). The sandbox
+  cluster has the logging components GKE enables by default (SYSTEM_COMPONENTS, WORKLOADS; GKE docs,
+  "About GKE logs") and legacy ABAC turned on (off by default for clusters created on 1.8 or later).
 - BigQuery v2 DatasetList and Dataset (bigquery.v2 discovery document; access entries with
   specialGroup projectOwners/projectWriters/projectReaders/allAuthenticatedUsers and iamMember).
 """
@@ -820,6 +825,62 @@ def _sql(world: FakeGoogle) -> None:
     world.collection("sqladmin", f"/v1/projects/{SANDBOX}/instances", "items", [legacy])
 
 
+def _gke_cluster(project_id: str, name: str, location: str, **settings: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "location": location,
+        "zone": location,
+        "status": "RUNNING",
+        "currentMasterVersion": settings.pop("version"),
+        "network": "default",
+        "subnetwork": "default",
+        "endpoint": settings.pop("endpoint"),
+        "createTime": "2024-03-04T05:06:07+00:00",
+        "selfLink": f"https://container.googleapis.com/v1/projects/{project_id}/locations/{location}/clusters/{name}",
+        **settings,
+    }
+
+
+def _gke(world: FakeGoogle) -> None:
+    shop = _gke_cluster(
+        PROD,
+        "shop-gke",
+        "europe-west1",
+        version="1.31.5-gke.1023000",
+        endpoint="10.0.0.2",
+        databaseEncryption={
+            "state": "ENCRYPTED",
+            "currentState": "CURRENT_STATE_ENCRYPTED",
+            "keyName": f"projects/{PROD}/locations/europe-west1/keyRings/app/cryptoKeys/data",
+        },
+        loggingConfig={"componentConfig": {"enableComponents": ["SYSTEM_COMPONENTS", "WORKLOADS", "APISERVER"]}},
+        masterAuthorizedNetworksConfig={
+            "enabled": True,
+            "cidrBlocks": [{"displayName": "office", "cidrBlock": "203.0.113.0/24"}],
+        },
+        privateClusterConfig={
+            "enablePrivateNodes": True,
+            "enablePrivateEndpoint": True,
+            "masterIpv4CidrBlock": "172.16.0.0/28",
+            "privateEndpoint": "10.0.0.2",
+        },
+        legacyAbac={},
+    )
+    lab = _gke_cluster(
+        SANDBOX,
+        "lab-gke",
+        "us-central1-a",
+        version="1.29.8-gke.1211000",
+        endpoint="198.51.100.7",
+        databaseEncryption={"state": "DECRYPTED", "currentState": "CURRENT_STATE_DECRYPTED"},
+        loggingConfig={"componentConfig": {"enableComponents": ["SYSTEM_COMPONENTS", "WORKLOADS"]}},
+        legacyAbac={"enabled": True},
+    )
+    # One call per project lists every location; the response has no paging (ListClustersResponse).
+    world.document("container", f"/v1/projects/{PROD}/locations/-/clusters", {"clusters": [shop]})
+    world.document("container", f"/v1/projects/{SANDBOX}/locations/-/clusters", {"clusters": [lab]})
+
+
 def _kms(world: FakeGoogle) -> None:
     for project_id in (PROD, SANDBOX):
         locations = [
@@ -1030,6 +1091,7 @@ def seed(world: FakeGoogle) -> FakeGoogle:
         _logging,
         _compute,
         _sql,
+        _gke,
         _kms,
         _contacts,
         _bigquery,

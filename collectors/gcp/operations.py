@@ -54,6 +54,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "compute", "/compute/v1/projects/{project}/global/firewalls", "compute.firewalls.list"),
     Operation("GET", "compute", "/compute/v1/projects/{project}/aggregated/subnetworks", "compute.subnetworks.list"),
     Operation("GET", "sqladmin", "/v1/projects/{project}/instances", "cloudsql.instances.list"),
+    Operation("GET", "container", "/v1/projects/{project}/locations/-/clusters", "container.clusters.list"),
     Operation("GET", "cloudkms", "/v1/projects/{project}/locations", "cloudkms.locations.list"),
     Operation("GET", "cloudkms", "/v1/projects/{project}/locations/{location}/keyRings", "cloudkms.keyRings.list"),
     Operation(

@@ -11,6 +11,8 @@ from annexa.collectors.gcp.operations import OPERATIONS
 from annexa.collectors.registry import load_registry
 
 GCP = load_registry().for_provider("gcp")
+SHOP_GKE = f"projects/{PROD}/locations/europe-west1/clusters/shop-gke"
+LAB_GKE = f"projects/{SANDBOX}/locations/us-central1-a/clusters/lab-gke"
 ALL_KINDS = {kind for collector in GCP for kind in collector.kinds}
 
 
@@ -121,6 +123,14 @@ def test_a_named_project_that_cannot_be_read_is_an_error_for_every_kind(seeded, 
         ("gcp.sql.ssl-required", f"projects/{PROD}/instances/orders-db", "fail"),
         ("gcp.sql.automated-backups", f"projects/{SANDBOX}/instances/legacy-mysql", "fail"),
         ("gcp.sql.point-in-time-recovery", f"projects/{SANDBOX}/instances/legacy-mysql", "fail"),
+        ("gcp.container.apiserver-logs", SHOP_GKE, "pass"),
+        ("gcp.container.apiserver-logs", LAB_GKE, "fail"),
+        ("gcp.container.secrets-encryption", SHOP_GKE, "pass"),
+        ("gcp.container.secrets-encryption", LAB_GKE, "fail"),
+        ("gcp.container.control-plane-not-open", SHOP_GKE, "pass"),
+        ("gcp.container.control-plane-not-open", LAB_GKE, "fail"),
+        ("gcp.container.legacy-abac-disabled", SHOP_GKE, "pass"),
+        ("gcp.container.legacy-abac-disabled", LAB_GKE, "fail"),
         ("gcp.kms.rotation-period", f"projects/{PROD}/locations/europe-west1/keyRings/app/cryptoKeys/data", "pass"),
         ("gcp.kms.rotation-period", f"projects/{PROD}/locations/europe-west1/keyRings/app/cryptoKeys/legacy", "fail"),
         ("gcp.kms.rotation-period", f"projects/{PROD}/locations/europe-west1/keyRings/app/cryptoKeys/yearly", "fail"),
@@ -229,6 +239,7 @@ def test_every_list_operation_is_covered_by_the_paging_test() -> None:
         "/bigquery/v2/projects/{project}/datasets/{dataset}",
         "/v1/projects/{project}/serviceAccounts/{account}/keys",
         "/v2/projects/{project}/policies/{constraint}:getEffectivePolicy",
+        "/v1/projects/{project}/locations/-/clusters",  # ListClustersResponse has no nextPageToken
     }
     assert gets - documents == set(LAST_PAGE)
 

@@ -33,6 +33,7 @@ RESPONSES = {
     ("compute", "/compute/v1/projects/{}/global/firewalls"): ("compute.v1", "FirewallList"),
     ("compute", "/compute/v1/projects/{}/aggregated/subnetworks"): ("compute.v1", "SubnetworkAggregatedList"),
     ("sqladmin", "/v1/projects/{}/instances"): ("sqladmin.v1", "InstancesListResponse"),
+    ("container", "/v1/projects/{}/locations/-/clusters"): ("container.v1", "ListClustersResponse"),
     ("cloudkms", "/v1/projects/{}/locations"): ("cloudkms.v1", "ListLocationsResponse"),
     ("cloudkms", "/v1/projects/{}/locations/{}/keyRings"): ("cloudkms.v1", "ListKeyRingsResponse"),
     ("cloudkms", "/v1/projects/{}/locations/{}/keyRings/{}/cryptoKeys"): ("cloudkms.v1", "ListCryptoKeysResponse"),
