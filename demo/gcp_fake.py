@@ -27,10 +27,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from annexa.demo.loopback import serve_handler
 from annexa.demo.sources import Served
 
 __all__ = ["FakeGoogle", "Request", "fake_google", "list_key", "serve"]
@@ -199,16 +200,9 @@ def fake_google(world: FakeGoogle) -> Iterator[FakeGoogle]:
         def log_message(self, *args: Any) -> None:  # keep test output clean
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    world.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serve_handler(Handler) as url:
+        world.base_url = url
         yield world
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 @contextmanager

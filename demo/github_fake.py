@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
+from annexa.demo.loopback import serve_handler
 from annexa.demo.material import shift_dates
 from annexa.demo.sources import Served
 
@@ -181,16 +181,9 @@ def _filtered(items: list[Any], query: dict[str, str]) -> list[Any]:
 @contextmanager
 def fake_github() -> Iterator[FakeGitHub]:
     fake = FakeGitHub("")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))  # port 0: the system picks a free port
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_handler(_handler(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @contextmanager

@@ -21,15 +21,15 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from annexa.demo.loopback import serve_handler
 from annexa.demo.material import shift_dates
 from annexa.demo.sources import Served
 
@@ -266,16 +266,9 @@ def _handler(fake: FakeJira) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def fake_jira() -> Iterator[FakeJira]:
     fake = FakeJira("")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))  # port 0: the system picks a free port
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_handler(_handler(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 # The demo's JQL, as demo/acme/annexa.yaml writes it.

@@ -38,14 +38,14 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from annexa.demo.loopback import serve_handler
 from annexa.demo.sources import Served
 
 __all__ = ["CLUSTER", "TOKEN", "FakeKubernetes", "Request", "fake_kubernetes", "seed_cluster", "serve", "status"]
@@ -211,16 +211,9 @@ def _handler(fake: FakeKubernetes) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def fake_kubernetes() -> Iterator[FakeKubernetes]:
     fake = FakeKubernetes()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))  # port 0: the system picks a free port
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_handler(_handler(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 # --- the demo's cluster ------------------------------------------------------------------------

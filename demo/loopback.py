@@ -1,7 +1,9 @@
-"""A threaded JSON server on 127.0.0.1 (a free port) for the demo's fakes of SaaS APIs.
+"""Threaded servers on 127.0.0.1 (a free port) for the demo's fakes of SaaS and cloud APIs.
 
-A fake supplies `respond(method, path, query, headers) -> (status, headers, body)`; this module
-serves it, records nothing itself and stops cleanly. Fakes built on it: fleet_fake, intune_fake.
+`serve_handler` runs any request handler class until its block ends and stops it cleanly; every
+fake in demo/ starts its server through it. `serve_json` builds the handler too, for fakes that
+only supply `respond(method, path, query, headers) -> (status, headers, body)` (fleet_fake,
+intune_fake).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["Respond", "serve_json"]
+__all__ = ["Respond", "serve_handler", "serve_json"]
 
 Respond = Callable[[str, str, dict[str, str], Mapping[str, str]], tuple[int, dict[str, str], Any]]
 
@@ -41,12 +43,20 @@ def serve_json(respond: Respond) -> Iterator[str]:
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # port 0: the system picks a free port
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    with serve_handler(Handler) as url:
+        yield url
+
+
+@contextmanager
+def serve_handler(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve `handler` until the block ends; yields the base URL (`http://127.0.0.1:PORT`)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)  # port 0: the system picks a free port
+    # a short poll interval: shutdown() waits for the loop's next poll, and demos and tests stop many servers
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
-        thread.join(timeout=5)
+        thread.join(timeout=10)

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
+from annexa.demo.loopback import serve_handler
 from annexa.demo.material import shift_dates
 from annexa.demo.sources import Served
 
@@ -137,16 +137,9 @@ def _handler(fake: FakeOkta) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def fake_okta() -> Iterator[FakeOkta]:
     fake = FakeOkta("")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_handler(_handler(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @contextmanager

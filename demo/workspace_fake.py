@@ -16,13 +16,13 @@ Every request is recorded.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from annexa.demo.loopback import serve_handler
 from annexa.demo.material import shift_dates
 from annexa.demo.sources import Served
 
@@ -115,16 +115,9 @@ def _handler(fake: FakeWorkspace) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def fake_workspace() -> Iterator[FakeWorkspace]:
     fake = FakeWorkspace("")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_handler(_handler(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @contextmanager
