@@ -20,7 +20,6 @@ import base64
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -30,6 +29,7 @@ import requests
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 
+from annexa.collectors.replies import Reply
 from annexa.model import CollectionError, Source
 from annexa.origins import MAX_REDIRECTS, check_transport, origin, redirect_target
 
@@ -68,16 +68,6 @@ class AzureCallError(Exception):
             code=self.code,
             resource=resource,
         )
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What one logical read returned: the body (or every page's items), the first
-    request's URL and how many pages were read."""
-
-    body: Any
-    url: str
-    pages: int = 1
 
 
 def token_claims(token: str) -> dict[str, Any]:

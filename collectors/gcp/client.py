@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -36,6 +35,7 @@ from google.auth.exceptions import GoogleAuthError
 from google.auth.transport.requests import AuthorizedSession
 
 from annexa.collectors.gcp.operations import Operation, operation
+from annexa.collectors.replies import Reply
 from annexa.model import CollectionError, Source
 
 __all__ = ["GcpCallError", "GoogleApis", "ReadOnlyViolation", "Reply"]
@@ -83,16 +83,6 @@ class GcpCallError(Exception):
             code=self.code,
             resource=resource,
         )
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What one logical read returned: the body (or the list of every page's bodies), the first
-    request's URL and how many pages were read."""
-
-    body: Any
-    url: str
-    pages: int = 1
 
 
 def _error_of(response: requests.Response) -> tuple[str | None, str, str]:
