@@ -6,19 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 from fakes.kubernetes import CLUSTER, TOKEN, FakeKubernetes, fake_kubernetes, seed_cluster
+from provider_run import provider_runner
 
-from annexa.collectors.base import Context, Target
-from annexa.collectors.registry import load_registry
-from annexa.mappings.catalog import load_catalog
-from annexa.mappings.evaluate import evaluate
-from annexa.mappings.rules import builtin_rule_files, load_rules
 from annexa.model import CollectionError, Fact, Result
 
 TOKEN_ENV = "ANNEXA_TEST_KUBE_TOKEN"
@@ -68,21 +62,4 @@ def options(cluster: FakeKubernetes) -> Callable[..., dict[str, Any]]:
 @pytest.fixture
 def run_kube() -> Callable[..., Collected]:
     """Run the Kubernetes collectors (all, or those named) over targets, then evaluate the built-in rules."""
-    registry = load_registry()
-    rules = load_rules(builtin_rule_files(), registry.kinds(), set(load_catalog().ids()))
-
-    def run(*targets: dict[str, Any], names: tuple[str, ...] = ()) -> Collected:
-        context = Context(run_id="test", log=structlog.get_logger())
-        out = Collected()
-        kinds: set[str] = set()
-        for index, target in enumerate(targets):
-            for collector in registry.for_provider("kubernetes"):
-                if names and collector.name not in names:
-                    continue
-                kinds.update(collector.kinds)
-                for item in collector().collect(Target("kubernetes", target, index), context):
-                    (out.facts if isinstance(item, Fact) else out.errors).append(item)
-        out.results = evaluate(out.facts, out.errors, rules, datetime.now(timezone.utc), kinds)
-        return out
-
-    return run
+    return provider_runner("kubernetes", Collected)
