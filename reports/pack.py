@@ -250,7 +250,7 @@ def _write_pack(
     del spans
     runs = run_rows(store, period.runs)
     nights = night_rows(store, period, collections)
-    keys = _write_evidence_chain(archive, store, period)
+    keys, stamped = _write_evidence_chain(archive, store, period)
     objects = _write_objects(archive, store, period)
     generated = datetime.now(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
     meta = {
@@ -266,6 +266,7 @@ def _write_pack(
         "frequency": cadence,
         "seed": seed,
         "keys": sorted(keys),
+        "timestamped": stamped,  # runs with an RFC 3161 timestamp record in evidence/timestamps/
         "generated_at": generated,
         "tool": {"name": "annexa", "version": __version__},
     }
@@ -317,15 +318,18 @@ def _attestation_rows(store: Store, judged: RunInfo, settings: RunSettings, last
     return rows
 
 
-def _write_evidence_chain(archive: _Zip, store: Store, period: Period) -> set[str]:
-    """Manifests 1..last (the whole chain, so it verifies from its start), detached signatures, keys."""
+def _write_evidence_chain(archive: _Zip, store: Store, period: Period) -> tuple[set[str], list[int]]:
+    """Manifests 1..last (the whole chain, so it verifies from its start), detached signatures, keys;
+    the signing keys and the runs whose timestamp record was packed."""
     keys: set[str] = set()
+    stamped: list[int] = []
     for seq in range(1, period.last.seq + 1):
         raw = store.manifest_bytes(seq)
         archive.add(f"evidence/manifests/{seq:08d}.json", raw)
         stamp = store.timestamp_record(seq)
         if stamp is not None:  # verified by `annexa verify PACK` against the manifest's commitment
             archive.add(f"evidence/timestamps/{seq:08d}.json", stamp)
+            stamped.append(seq)
         manifest = json.loads(raw)
         signature = manifest.get("signature")
         if not isinstance(signature, dict):
@@ -342,7 +346,7 @@ def _write_evidence_chain(archive: _Zip, store: Store, period: Period) -> set[st
         if fp not in keys:
             keys.add(fp)
             archive.add(f"keys/{fp.removeprefix('sha256:')}.pem", public_pem(key))
-    return keys
+    return keys, stamped
 
 
 def _write_objects(archive: _Zip, store: Store, period: Period) -> int:

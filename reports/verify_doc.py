@@ -142,7 +142,7 @@ The last run in this pack is run {head.get("sequence", last)}, manifest sha256 `
 - A signed manifest has a `signature` member (Ed25519). It signs exactly the canonical JSON of
   the manifest **without** its `signature` member. Those bytes are in
   `evidence/signatures/NNNNNNNN.signed.json`, the raw 64-byte signature in `NNNNNNNN.sig`.
-- `index.html`, `controls/`, `soa.xlsx` and `nonconformities.*` are reports derived from the
+{_timestamp_evidence(meta)}- `index.html`, `controls/`, `soa.xlsx` and `nonconformities.*` are reports derived from the
   evidence; `SHA256SUMS` lists every file.
 
 ## With annexa
@@ -154,7 +154,7 @@ each problem is printed on its own line, naming the run, object, file or link at
 {_recomputed(meta)}
 Without `--trusted-key` annexa can only prove integrity, not origin (anyone can sign a rewritten
 chain with a key of their own), and its result line says so. `--expect-head` fails when runs up
-to a head the organisation published earlier are missing or different.
+to a head the organisation published earlier are missing or different.{_timestamp_option(meta)}
 
 ## With standard tools (unzip, sha256sum, openssl 3, jq)
 
@@ -196,4 +196,44 @@ Run these from the unzipped folder `{root}/`. Each prints nothing, or `OK`, when
        jq -cSj 'del(.signature)' SEAL.json > /tmp/seal.signed.json
        openssl pkeyutl -verify -pubin -inkey {key_file} -rawin -in /tmp/seal.signed.json -sigfile /tmp/seal.sig
        jq -S '{{period, runs}}' SEAL.json | cmp -s - <(jq -S '{{period, runs}}' pack.json) || echo "PERIOD OR RUNS CHANGED"
+{_timestamp_steps(meta)}"""
+
+
+def _timestamp_evidence(meta: dict[str, Any]) -> str:
+    stamped = meta.get("timestamped") or []
+    if not stamped:
+        return ""
+    return f"""- `evidence/timestamps/NNNNNNNN.json`: RFC 3161 timestamp records, for {len(stamped)} of the runs.
+  A signed manifest that was timestamped commits to `timestamp: {{tsa, nonce}}`; its record holds the
+  timestamp authority's answer over the sha256 of the manifest's bytes (`response`, base64 DER). A
+  signature proves who wrote a manifest; the token proves it existed at the TSA's `genTime`.
+"""
+
+
+def _timestamp_option(meta: dict[str, Any]) -> str:
+    if not meta.get("timestamped"):
+        return ""
+    return (
+        "\nAdd `--tsa-certificate tsa.pem` (the timestamp authority's certificate, obtained from the TSA)\n"
+        "to check the timestamps against it (step 7); without it annexa checks each token against the\n"
+        "certificate the token carries, which proves the token is intact, not who issued it."
+    )
+
+
+def _timestamp_steps(meta: dict[str, Any]) -> str:
+    if not meta.get("timestamped"):
+        return ""
+    return """
+7. The timestamps. Get the timestamp authority's certificate (the `tsa` URL in the manifests names
+   it) from the TSA itself, never from this pack or from the organisation, as `tsa.pem`; then, for
+   every manifest that commits to a timestamp, the token must verify over that manifest's sha256
+   and carry the manifest's nonce (a record with `error` and no `response` is a run whose TSA
+   failed at collect time: its time is unproven, its integrity still rests on the signed chain):
+
+       for m in evidence/manifests/*.json; do n=$(jq -r '.timestamp.nonce // empty' "$m"); [ -n "$n" ] || continue
+         t=evidence/timestamps/${m##*/}; jq -r '.response // empty' "$t" | base64 -d > /tmp/token.tsr
+         [ -s /tmp/token.tsr ] || { echo "NOT TIMESTAMPED $m: $(jq -r .error "$t")"; continue; }
+         openssl ts -verify -in /tmp/token.tsr -digest "$(sha256sum < "$m" | cut -d' ' -f1)" -CAfile tsa.pem >/dev/null 2>&1 || echo "BAD TIMESTAMP $m"
+         openssl ts -reply -in /tmp/token.tsr -text | grep -qx "Nonce: $(printf '0x%X' "$n")" || echo "WRONG NONCE $m"
+       done
 """

@@ -78,14 +78,19 @@ def issue(request: bytes, identity: TsaIdentity, mode: str = "good", gen_time: d
         }
     )
     tst_der = info.dump()
+    cert_der = identity.cert.public_bytes(serialization.Encoding.DER)
+    cert = asn1_x509.Certificate.load(cert_der)
+    # RFC 3161 section 2.4.1 (as updated by RFC 5816): the signer's certificate is named in a
+    # signing-certificate attribute; OpenSSL's `ts -verify` refuses a token without it.
+    ess_cert_id = {"hash_algorithm": {"algorithm": "sha256"}, "cert_hash": hashlib.sha256(cert_der).digest()}
     attrs = cms.CMSAttributes(
         [
             cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]}),
             cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(tst_der).digest()]}),
+            cms.CMSAttribute({"type": "signing_certificate_v2", "values": [{"certs": [ess_cert_id]}]}),
         ]
     )
     signature = identity.key.sign(attrs.dump(), ec.ECDSA(hashes.SHA256()))
-    cert = asn1_x509.Certificate.load(identity.cert.public_bytes(serialization.Encoding.DER))
     signer = cms.SignerInfo(
         {
             "version": "v1",
