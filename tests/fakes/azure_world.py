@@ -3,8 +3,11 @@ in two subscriptions and one tenant, and the result each rule must give for each
 
 from __future__ import annotations
 
+import copy
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from annexa.model import CollectionError, Fact, Result
@@ -22,6 +25,8 @@ CUSTOM_ROLE = "4e1a2b3c-0000-4000-8000-00000000c0de"
 
 
 ARM_ENV, GRAPH_ENV = "ANNEXA_TEST_ARM_TOKEN", "ANNEXA_TEST_GRAPH_TOKEN"
+# Published AKS and diagnostic-settings response bodies; the file names each one's source.
+AKS_EXAMPLES = json.loads((Path(__file__).parents[1] / "data/azure/arm-managed-clusters.json").read_text())
 
 
 class Expectation(NamedTuple):
@@ -95,7 +100,7 @@ def seed(world: FakeAzure) -> list[Expectation]:
     for subscription in subscriptions:
         world.document("arm", subscription["id"], subscription)
     expect += _storage(world) + _keyvault(world) + _sql(world) + _network(world) + _compute(world)
-    expect += _defender(world) + _monitor(world) + _backup(world) + _sandbox(world) + _entra(world)
+    expect += _aks(world) + _defender(world) + _monitor(world) + _backup(world) + _sandbox(world) + _entra(world)
     return expect
 
 
@@ -574,6 +579,88 @@ def _compute(world: FakeAzure) -> list[Expectation]:
 PRICINGS_PATH = f"/subscriptions/{PROD}/providers/Microsoft.Security/pricings"
 
 
+def aks_cluster(example: str, cluster_id: str) -> dict[str, Any]:
+    """A published managed-cluster body (`clusters.<example>` of tests/data/azure/arm-managed-clusters.json)
+    placed at `cluster_id` in westeurope; everything else as published."""
+    body: dict[str, Any] = copy.deepcopy(AKS_EXAMPLES["clusters"][example]["body"])
+    body.update(id=cluster_id, name=cluster_id.rsplit("/", 1)[1], location="westeurope")
+    return body
+
+
+def aks_diagnostic_setting(example: str, cluster_id: str, logs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A published diagnostic setting (`diagnostic_settings.<example>`) placed under `cluster_id`, its `logs`
+    replaced by AKS log categories when given (the published examples are a Logic App's)."""
+    body: dict[str, Any] = copy.deepcopy(AKS_EXAMPLES["diagnostic_settings"][example]["body"])
+    body["id"] = f"{cluster_id}/providers/microsoft.insights/diagnosticSettings/{body['name']}"
+    if logs is not None:
+        body["properties"]["logs"] = logs
+    return body
+
+
+def _aks_log(**selector: str) -> dict[str, Any]:
+    return {**selector, "enabled": True, "retentionPolicy": {"enabled": False, "days": 0}}
+
+
+def _aks(world: FakeAzure) -> list[Expectation]:
+    """Four published clusters, two per page. The examples have no KMS, no authorized IP ranges and no
+    disableLocalAccounts: those are added to two of them in the shapes of managedClusters.json 2024-09-01
+    (AzureKeyVaultKms, ManagedClusterAPIServerAccessProfile)."""
+    strict, private, open_, legacy = (
+        rid(PROD, "Microsoft.ContainerService", "managedClusters", name)
+        for name in ("aks-strict", "aks-private", "aks-open", "aks-legacy")
+    )
+    hardened = aks_cluster("azure_rbac", strict)  # Entra ID with Azure RBAC, as published
+    hardened["properties"].update(
+        disableLocalAccounts=True,
+        apiServerAccessProfile={"authorizedIPRanges": ["203.0.113.0/24"]},
+        securityProfile={
+            "azureKeyVaultKms": {
+                "enabled": True,
+                "keyId": "https://kv-good.vault.azure.net/keys/aks-kms/7c3e1f0a9b2d4c5e8f6a1b3c5d7e9f01",
+                "keyVaultNetworkAccess": "Public",
+            }
+        },
+    )
+    exposed = aks_cluster("security_profile", open_)  # a securityProfile without azureKeyVaultKms, as published
+    exposed["properties"].update(
+        disableLocalAccounts=False,
+        apiServerAccessProfile={"authorizedIPRanges": ["0.0.0.0/0"]},
+        aadProfile={"managed": True, "enableAzureRBAC": False, "tenantID": TENANT},
+    )
+    clusters = [hardened, aks_cluster("private_cluster", private), exposed, aks_cluster("list", legacy)]
+    _sub_list(world, PROD, "Microsoft.ContainerService/managedClusters", clusters, page_size=2)
+    settings = "/providers/Microsoft.Insights/diagnosticSettings"
+    world.collection("arm", strict + settings, [aks_diagnostic_setting("all_logs", strict)])
+    world.collection(
+        "arm",
+        private + settings,
+        [aks_diagnostic_setting("one_category", private, [_aks_log(category="kube-audit-admin")])],
+    )
+    # the audit category group alone: its AKS members are not published, so it is not counted
+    world.collection(
+        "arm", open_ + settings, [aks_diagnostic_setting("one_category", open_, [_aks_log(categoryGroup="audit")])]
+    )
+    world.collection("arm", legacy + settings, [])
+    statuses = {
+        strict: ("pass", "pass", "pass", "pass", "pass"),
+        private: ("fail", "pass", "pass", "fail", "fail"),
+        open_: ("fail", "fail", "fail", "fail", "fail"),
+        legacy: ("fail", "fail", "fail", "fail", "fail"),  # every property absent: judged at its default
+    }
+    rules = (
+        "secrets-kms-encryption",
+        "api-server-not-open",
+        "audit-logging",
+        "local-accounts-disabled",
+        "entra-azure-rbac",
+    )
+    return [
+        Expectation(f"azure.aks.{rule}", cluster, status)
+        for cluster, row in statuses.items()
+        for rule, status in zip(rules, row, strict=True)
+    ]
+
+
 def _defender(world: FakeAzure) -> list[Expectation]:
     def pricing(name: str, tier: str, **extra: Any) -> dict[str, Any]:
         return {
@@ -730,6 +817,7 @@ def _sandbox(world: FakeAzure) -> list[Expectation]:
         "Microsoft.Security/secureScores",
         "Microsoft.Insights/diagnosticSettings",
         "Microsoft.RecoveryServices/vaults",
+        "Microsoft.ContainerService/managedClusters",
     ):
         _sub_list(world, SANDBOX, path, [])
     world.deny("arm", f"/subscriptions/{SANDBOX}/providers/Microsoft.KeyVault/vaults")
