@@ -46,7 +46,8 @@ class IamCollector(AwsCollector):
       (`mfa_active`, `access_key_N_active`, null when the report has no root row) and
       `account_summary` (AccountMFAEnabled, AccountAccessKeysPresent from GetAccountSummary).
     - `aws.iam.policy` (policy ARN): every customer-managed policy with its attachment count,
-      default version document, and `grants_star_on_star` (an Allow of Action `*` on Resource `*`).
+      default version document, and `grants_star_on_star` (an Allow of every action on every resource:
+      Action `*` or a NotAction leaving iam:* allowed, on Resource `*` or a NotResource).
     - `aws.iam.inline_policies` (user, group or role ARN): `principal_type`, `name`, and
       `policies`, each inline (embedded) policy's `name`, `document` and `grants_star_on_star`.
       Read with GetAccountAuthorizationDetails (every page), which returns each principal with its

@@ -22,12 +22,29 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _allows_every_action(statement: dict[str, Any]) -> bool:
+    """Action `*`, or a NotAction that leaves IAM open: an Allow of NotAction grants every action it does
+    not list (IAM User Guide, "IAM JSON policy elements: NotAction"), and whoever holds iam:* can grant
+    themselves the rest. A NotAction excluding `iam:*` (as AWS's PowerUserAccess does) is not counted."""
+    if "*" in _as_list(statement.get("Action")):
+        return True
+    return "NotAction" in statement and not _lower(_as_list(statement["NotAction"])) & {"*", "iam:*"}
+
+
+def _on_every_resource(statement: dict[str, Any]) -> bool:
+    """Resource `*`, or a NotResource (every resource but those listed; NotResource `*` matches none)."""
+    if "*" in _as_list(statement.get("Resource")):
+        return True
+    return "NotResource" in statement and "*" not in _as_list(statement["NotResource"])
+
+
 def grants_star_on_star(document: dict[str, Any]) -> bool:
-    """Whether any Allow statement has Action `*` and Resource `*` (full administrative access)."""
+    """Whether any Allow statement grants full administrative access: every action (Action `*`, or a
+    NotAction leaving iam:* allowed) on every resource (Resource `*`, or a NotResource)."""
     for statement in _as_list(document.get("Statement")):
-        if statement.get("Effect") != "Allow":
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
             continue
-        if "*" in _as_list(statement.get("Action")) and "*" in _as_list(statement.get("Resource")):
+        if _allows_every_action(statement) and _on_every_resource(statement):
             return True
     return False
 

@@ -109,6 +109,15 @@ def test_policies_with_default_document_and_star_flag(mocked, run):
         ({"Effect": "Deny", "Action": "*", "Resource": "*"}, False),
         ({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"}, False),
         ({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}, False),
+        # NotAction allows every action it does not list: with IAM left open, that is full access.
+        ({"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}, True),
+        ({"Effect": "Allow", "NotAction": ["iam:CreateUser"], "Resource": "*"}, True),
+        ({"Effect": "Allow", "NotAction": ["IAM:*", "organizations:*"], "Resource": "*"}, False),
+        ({"Effect": "Allow", "NotAction": "s3:*", "Resource": "arn:aws:s3:::b"}, False),
+        # NotResource matches every resource but those listed; NotResource "*" matches none.
+        ({"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::b"}, True),
+        ({"Effect": "Allow", "Action": "*", "NotResource": "*"}, False),
+        ({"Effect": "Deny", "NotAction": "s3:*", "NotResource": "arn:aws:s3:::b"}, False),
     ],
 )
 def test_grants_star_on_star(statement, expected):
