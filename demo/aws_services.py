@@ -528,9 +528,10 @@ def _cloudfront(cloudfront: Any, acm: Any, account: str, expected: Any) -> None:
 
 
 def _eks(eks: Any, ec2: Any, account: str, key_arn: str, expected: Any) -> None:
-    """A hardened cluster (audit logs, secrets under the demo's KMS key, endpoint limited to one range)
-    and one left as created from the console defaults. Seeded last: moto draws its cluster ids from
-    the seeded random generator, so the resources seeded before keep theirs."""
+    """A hardened cluster (audit logs, secrets under the demo's KMS key, endpoint limited to one range,
+    a supported release) and one left as created from the console defaults on an old release. Seeded
+    last: moto draws its cluster ids from the seeded random generator, so the resources seeded before
+    keep theirs."""
     subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
     role = f"arn:aws:iam::{account}:role/annexa-demo-eks"
     for name, hardened in (("shop-eks", True), ("legacy-eks", False)):
@@ -542,7 +543,9 @@ def _eks(eks: Any, ec2: Any, account: str, key_arn: str, expected: Any) -> None:
             }
         cidrs = ["203.0.113.0/24"] if hardened else ["0.0.0.0/0"]
         vpc = {"subnetIds": subnets, "endpointPublicAccess": True, "publicAccessCidrs": cidrs}
-        arn = eks.create_cluster(name=name, version="1.31", roleArn=role, resourcesVpcConfig=vpc, **settings)
+        # 1.34: EKS extended support to 2027-12-02; 1.31: extended support ended 2026-11-26 (EKS release calendar)
+        version = "1.34" if hardened else "1.31"
+        arn = eks.create_cluster(name=name, version=version, roleArn=role, resourcesVpcConfig=vpc, **settings)
         status = "pass" if hardened else "fail"
         expected.add(
             arn["cluster"]["arn"],
@@ -550,5 +553,6 @@ def _eks(eks: Any, ec2: Any, account: str, key_arn: str, expected: Any) -> None:
                 "aws.eks.audit-logging": status,
                 "aws.eks.secrets-kms-encryption": status,
                 "aws.eks.endpoint-not-open": status,
+                "aws.eks.supported-release": status,
             },
         )

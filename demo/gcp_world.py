@@ -37,7 +37,9 @@ discovery documents by tests/collectors/gcp/test_fixtures.py, using tests/data/g
 - Essential Contacts v1 ComputeContactsResponse (essentialcontacts.v1 discovery document).
 - Kubernetes Engine v1 ListClustersResponse and Cluster (container.v1 discovery document, revision 20261027:
   databaseEncryption state ENCRYPTED/DECRYPTED with a Cloud KMS keyName, loggingConfig.componentConfig
-  enableComponents, masterAuthorizedNetworksConfig cidrBlocks, privateClusterConfig, legacyAbac). The sandbox
+  enableComponents, masterAuthorizedNetworksConfig cidrBlocks and gcpPublicCidrsAccessEnabled, privateClusterConfig,
+  legacyAbac, nodePools with NodePool name/version/status/initialNodeCount/config). Versions in GKE's
+  form (1.31.5-gke.1023000): the production cluster and its pool on 1.37, the sandbox's on 1.29. The sandbox
   cluster has the logging components GKE enables by default (SYSTEM_COMPONENTS, WORKLOADS; GKE docs,
   "About GKE logs") and legacy ABAC turned on (off by default for clusters created on 1.8 or later).
 - BigQuery v2 DatasetList and Dataset (bigquery.v2 discovery document; access entries with
@@ -831,12 +833,21 @@ def _gke_cluster(project_id: str, name: str, location: str, **settings: Any) -> 
         "location": location,
         "zone": location,
         "status": "RUNNING",
-        "currentMasterVersion": settings.pop("version"),
+        "currentMasterVersion": settings["version"],
         "network": "default",
         "subnetwork": "default",
         "endpoint": settings.pop("endpoint"),
         "createTime": "2024-03-04T05:06:07+00:00",
         "selfLink": f"https://container.googleapis.com/v1/projects/{project_id}/locations/{location}/clusters/{name}",
+        "nodePools": [
+            {
+                "name": "default-pool",
+                "config": {"machineType": "e2-medium", "diskSizeGb": 100, "imageType": "COS_CONTAINERD"},
+                "initialNodeCount": 3,
+                "version": settings.pop("version"),
+                "status": "RUNNING",
+            }
+        ],
         **settings,
     }
 
@@ -846,7 +857,7 @@ def _gke(world: FakeGoogle) -> None:
         PROD,
         "shop-gke",
         "europe-west1",
-        version="1.31.5-gke.1023000",
+        version="1.37.1-gke.1023000",
         endpoint="10.0.0.2",
         databaseEncryption={
             "state": "ENCRYPTED",
@@ -857,6 +868,7 @@ def _gke(world: FakeGoogle) -> None:
         masterAuthorizedNetworksConfig={
             "enabled": True,
             "cidrBlocks": [{"displayName": "office", "cidrBlock": "203.0.113.0/24"}],
+            "gcpPublicCidrsAccessEnabled": False,
         },
         privateClusterConfig={
             "enablePrivateNodes": True,

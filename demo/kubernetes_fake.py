@@ -10,6 +10,8 @@ that answers cluster-wide lists as the API server does, and nothing else.
   without the bearer token, 403 Forbidden for a resource in `forbidden` (the RBAC authorizer's
   message), 410 Expired for a continue token in `expire` ("The provided continue parameter is too
   old ..."), 404 NotFound for anything not stored, 405 MethodNotAllowed for any method but GET.
+- `GET /version` answers the API server's version.Info (`version`; None answers 404 NotFound,
+  as a server that does not serve it would).
 - Every request is recorded (method, path, query, Accept), so tests can prove what annexa asked.
 
 `seed_cluster` builds the demo's cluster `acme-prod` from material nobody on this project wrote,
@@ -25,9 +27,15 @@ each body naming its source:
 - kubernetes/kubernetes cmd/kubeadm/app/phases/addons: proxy/manifests.go (the kube-proxy
   DaemonSet's pod: hostNetwork, privileged, hostPath xtables-lock and lib-modules) and
   dns/manifests.go (the CoreDNS pod's resources and securityContext);
-- the API reference (api/openapi-spec/v3: io.k8s.api.core.v1.Pod, Namespace, ServiceAccount,
-  io.k8s.api.networking.v1.NetworkPolicy, io.k8s.api.rbac.v1.*) for the list envelopes, the
-  `status.phase` values and `ownerReferences`.
+- kubernetes/website content/en/examples/service/networking: tls-example-ingress.yaml (host
+  https-example.foo.com under TLS secret testsecret-tls) and minimal-ingress.yaml (a rule without a
+  host, no TLS);
+- the API reference (api/openapi-spec/v3: io.k8s.api.core.v1.Pod, Namespace, ServiceAccount, Node,
+  NodeSystemInfo, io.k8s.api.networking.v1.NetworkPolicy, Ingress, io.k8s.api.rbac.v1.*,
+  io.k8s.apimachinery.pkg.version.Info) for the list envelopes, the `status.phase` values,
+  `ownerReferences`, the node's `status.nodeInfo` (its field descriptions' examples
+  "containerd://1.4.2" style runtime versions and `uname -r` kernels) and `/version`'s fields;
+  kubernetes-sigs/kwok pkg/controllers/templates/node.status.tpl for which nodeInfo fields a node reports.
 Changed only where a scenario needs it (names, namespaces, labels, the acme workloads).
 
 `annexa demo` serves it (hence a package module); tests reuse it through tests/fakes/kubernetes.py.
@@ -55,9 +63,11 @@ CLUSTER = "acme-prod"
 # The kinds of the lists the fake knows, by path (PodList etc., API reference).
 _KINDS = {
     "/api/v1/namespaces": ("NamespaceList", "v1"),
+    "/api/v1/nodes": ("NodeList", "v1"),
     "/api/v1/pods": ("PodList", "v1"),
     "/api/v1/serviceaccounts": ("ServiceAccountList", "v1"),
     "/api/v1/secrets": ("SecretList", "v1"),
+    "/apis/networking.k8s.io/v1/ingresses": ("IngressList", "networking.k8s.io/v1"),
     "/apis/networking.k8s.io/v1/networkpolicies": ("NetworkPolicyList", "networking.k8s.io/v1"),
     "/apis/rbac.authorization.k8s.io/v1/clusterroles": ("ClusterRoleList", "rbac.authorization.k8s.io/v1"),
     "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings": (
@@ -101,6 +111,7 @@ class FakeKubernetes:
     forbidden: set[str] = field(default_factory=set)  # paths answering 403
     expire: set[str] = field(default_factory=set)  # paths whose continue tokens have expired (410)
     page_cap: int = 500
+    version: dict[str, Any] | None = None  # the body of GET /version
     user: str = "system:serviceaccount:annexa:annexa"
     requests: list[Request] = field(default_factory=list)
 
@@ -154,9 +165,16 @@ def _handler(fake: FakeKubernetes) -> type[BaseHTTPRequestHandler]:
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 self._send(401, status(401, "Unauthorized", "Unauthorized"))
                 return
+            if parsed.path == "/version" and parsed.path not in fake.forbidden and fake.version is not None:
+                self._send(200, fake.version)
+                return
             kind = _KINDS.get(parsed.path)
             resource = parsed.path.rsplit("/", 1)[-1]
             group = parsed.path.split("/")[2] if parsed.path.startswith("/apis/") else ""
+            if parsed.path == "/version" and parsed.path in fake.forbidden:  # a non-resource URL (RBAC authorizer)
+                message = f'forbidden: User "{fake.user}" cannot get path "/version"'
+                self._send(403, status(403, "Forbidden", message))
+                return
             if parsed.path in fake.forbidden:
                 self._send(
                     403,
@@ -500,7 +518,99 @@ def seed_cluster(fake: FakeKubernetes) -> FakeKubernetes:
             "ci-deployer", ("ClusterRole", "deployer"), [subject("ServiceAccount", "default", "payments")], "payments"
         ),
     )
+    seed_versions(fake)
+    fake.put(
+        "/apis/networking.k8s.io/v1/ingresses",
+        {  # website service/networking/tls-example-ingress.yaml, in payments: its one host is under TLS
+            "metadata": _meta("tls-example-ingress", "payments"),
+            "spec": {
+                "tls": [{"hosts": ["https-example.foo.com"], "secretName": "testsecret-tls"}],
+                "rules": [
+                    {
+                        "host": "https-example.foo.com",
+                        "http": {"paths": [_ingress_path("/", "service1")]},
+                    }
+                ],
+            },
+            "status": {"loadBalancer": {}},
+        },
+        {  # website service/networking/minimal-ingress.yaml, in web: a rule without a host and no TLS
+            "metadata": _meta("minimal-ingress", "web"),
+            "spec": {
+                "ingressClassName": "nginx-example",
+                "rules": [{"http": {"paths": [_ingress_path("/testpath", "test")]}}],
+            },
+            "status": {"loadBalancer": {}},
+        },
+    )
     return fake
+
+
+KUBERNETES_VERSION = "v1.37.1"  # kubernetes.io/releases/1.37: 1.37.1 released 2026-09-15
+
+
+def seed_versions(fake: FakeKubernetes) -> None:
+    """The API server's /version and three nodes: two on the control plane's release, one left on 1.33
+    (end of life 2026-06-28, kubernetes.io/releases/1.33), as a node pool nobody upgraded."""
+    fake.version = {  # version.Info, as kubectl version --output=json shows serverVersion
+        "major": "1",
+        "minor": "37",
+        "gitVersion": KUBERNETES_VERSION,
+        "gitCommit": "5f8e5a2b3c4d6e7f8091a2b3c4d5e6f708192a3b",
+        "gitTreeState": "clean",
+        "buildDate": "2026-09-15T12:00:00Z",
+        "goVersion": "go1.25.1",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
+    fake.put(
+        "/api/v1/nodes",
+        _node("acme-prod-control-plane", KUBERNETES_VERSION, control_plane=True),
+        _node("acme-prod-worker-7f9c", KUBERNETES_VERSION),
+        _node("acme-prod-worker-legacy-2b4d", "v1.33.5"),
+    )
+
+
+def _node(name: str, kubelet: str, control_plane: bool = False) -> dict[str, Any]:
+    labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
+    if control_plane:
+        labels["node-role.kubernetes.io/control-plane"] = ""
+    spec: dict[str, Any] = {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"]}
+    if control_plane:
+        spec["taints"] = [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]
+    return {
+        "metadata": _meta(name, labels=labels),
+        "spec": spec,
+        "status": {
+            "addresses": [{"type": "InternalIP", "address": "10.0.0." + str(sum(map(ord, name)) % 200 + 10)}],
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "message": "kubelet is posting ready status",
+                    "lastHeartbeatTime": "2026-06-01T09:00:00Z",
+                    "lastTransitionTime": "2026-06-01T09:00:00Z",
+                }
+            ],
+            "nodeInfo": {
+                "machineID": _uid("machine", name).replace("-", ""),
+                "systemUUID": _uid("system", name),
+                "bootID": _uid("boot", name),
+                "kernelVersion": "6.1.0-27-amd64",
+                "osImage": "Debian GNU/Linux 12 (bookworm)",
+                "containerRuntimeVersion": "containerd://1.7.24",
+                "kubeletVersion": kubelet,
+                "kubeProxyVersion": kubelet,
+                "operatingSystem": "linux",
+                "architecture": "amd64",
+            },
+        },
+    }
+
+
+def _ingress_path(path: str, service: str) -> dict[str, Any]:
+    return {"path": path, "pathType": "Prefix", "backend": {"service": {"name": service, "port": {"number": 80}}}}
 
 
 @contextmanager

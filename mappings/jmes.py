@@ -6,6 +6,10 @@ identical, and deduplicated, night after night) and the evaluation time is passe
 way; a name that is not a policy setting fails when the rule is loaded. `value_of(object, key)` is
 the object's value under a key computed at evaluation (JMESPath has no dynamic index), e.g. the
 value of the tag `policy('owner_tag')`: `value_of(tags, policy('owner_tag'))`.
+`release_support(version, calendar)` is `{minor, ends, supported}` of a Kubernetes version on one of
+the shipped release calendars (releases.py), at the evaluation time: `release_support(version,
+'kubernetes').supported`. A calendar that does not exist fails when the rule is loaded; a version
+that cannot be read or is not in the calendar makes the result `error` with the reason.
 """
 
 from __future__ import annotations
@@ -20,9 +24,14 @@ from jmespath import functions
 from jmespath.visitor import TreeInterpreter
 
 from annexa.mappings.policy import POLICY_DEFAULTS
+from annexa.mappings.releases import ReleaseError, calendars, support
 from annexa.model import parse_timestamp
 
 __all__ = ["Expression", "compile_expression", "node_holds", "truthy"]
+
+
+class _Unjudgeable(jmes_errors.JMESPathError):
+    """A value annexa's function cannot judge: the rule's result is `error` with this message."""
 
 
 class _Functions(functions.Functions):
@@ -42,6 +51,19 @@ class _Functions(functions.Functions):
     @functions.signature({"types": ["object", "null"]}, {"types": ["string"]})
     def _func_value_of(self, obj: Mapping[str, Any] | None, key: str) -> Any:
         return None if obj is None else obj.get(key)
+
+    @functions.signature({"types": ["string", "null"]}, {"types": ["string"]})
+    def _func_release_support(self, version: str | None, calendar: str) -> dict[str, Any]:
+        if calendar not in calendars():
+            raise jmes_errors.UnknownFunctionError(
+                f"release_support(..., {calendar!r}): not a release calendar (known: {', '.join(calendars())})"
+            )
+        if version is None:  # present but null: nothing to judge (an absent one never gets here)
+            raise jmes_errors.JMESPathTypeError("release_support", version, "null", ["string"])
+        try:
+            return support(version, calendar, self._now)
+        except ReleaseError as err:
+            raise _Unjudgeable(str(err)) from None
 
     @functions.signature({"types": ["string", "null"]})
     def _func_days_since(self, value: str | None) -> float | None:

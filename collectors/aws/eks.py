@@ -33,6 +33,8 @@ def _cluster(name: str, cluster: dict[str, Any]) -> dict[str, Any]:
                 if "secrets" in (c.get("resources") or []) and (c.get("provider") or {}).get("keyArn")
             }
         )
+    if "upgradePolicy" in cluster and "supportType" in (cluster["upgradePolicy"] or {}):
+        data["support_type"] = cluster["upgradePolicy"]["supportType"]
     vpc = cluster.get("resourcesVpcConfig") or {}
     for field, key in (
         ("endpointPublicAccess", "endpoint_public_access"),
@@ -45,7 +47,7 @@ def _cluster(name: str, cluster: dict[str, Any]) -> dict[str, Any]:
 
 
 class EksCollector(AwsCollector):
-    """Kubernetes control-plane evidence (A.8.15, A.8.24, A.8.20) for each configured region.
+    """Kubernetes control-plane evidence (A.8.15, A.8.24, A.8.20, A.8.8) for each configured region.
 
     ListClusters names the clusters (paged through `nextToken`); one DescribeCluster each (no
     batch API) gives the settings.
@@ -54,7 +56,8 @@ class EksCollector(AwsCollector):
       `enabled_log_types` (the control-plane log types `logging.clusterLogging` enables: api,
       audit, authenticator, controllerManager, scheduler), `secrets_kms_keys` (the KMS keys of
       `encryptionConfig` entries whose resources include `secrets`), `endpoint_public_access`,
-      `endpoint_private_access`, `public_access_cidrs`: each only when the answer held it.
+      `endpoint_private_access`, `public_access_cidrs`, `support_type` (`upgradePolicy.supportType`:
+      STANDARD or EXTENDED): each only when the answer held it.
     """
 
     name = "aws.eks"

@@ -26,6 +26,8 @@ _KEPT = (
     "privateClusterConfig",
     "legacyAbac",
 )
+# NodePool.version: "The version of Kubernetes running on this NodePool's nodes".
+_POOL_KEPT = ("name", "version", "status")
 
 
 class GkeCollector(GcpCollector):
@@ -34,8 +36,9 @@ class GkeCollector(GcpCollector):
     - `gcp.container.cluster` (`projects/<id>/locations/<location>/clusters/<name>`): as the API
       returned them, `name`, `location`, `status`, `currentMasterVersion`, `databaseEncryption`
       (`state`, `keyName`), `loggingConfig` (`componentConfig.enableComponents`),
-      `masterAuthorizedNetworksConfig` (`enabled`, `cidrBlocks`), `privateClusterConfig`,
-      `legacyAbac` (`enabled`).
+      `masterAuthorizedNetworksConfig` (`enabled`, `cidrBlocks`, `gcpPublicCidrsAccessEnabled`),
+      `privateClusterConfig`, `legacyAbac` (`enabled`); `node_pools`: each node pool's `name`,
+      `version` and `status` as returned (absent when the cluster answered without `nodePools`).
 
     A response naming `missingZones` ("the list of clusters returned may be missing those zones",
     ListClustersResponse) is an error for the project naming the zones: the clusters it did return
@@ -77,4 +80,7 @@ class GkeCollector(GcpCollector):
     def _cluster(self, gcp: GcpTarget, project: Project, raw: dict[str, Any], reply: Reply) -> Fact:
         location = str(raw.get("location") or "global")
         resource = f"{project.resource}/locations/{location}/clusters/{raw.get('name', '')}"
-        return fact(gcp, CLUSTER, resource, project.scope(location), pick(raw, _KEPT), reply)
+        data = pick(raw, _KEPT)
+        if "nodePools" in raw:
+            data["node_pools"] = [pick(pool, _POOL_KEPT) for pool in raw.get("nodePools") or []]
+        return fact(gcp, CLUSTER, resource, project.scope(location), data, reply)

@@ -1,12 +1,14 @@
 """One small, read-only REST client for a Kubernetes API server, on plain `requests`.
 
-Why not the official `kubernetes` package: annexa needs eight cluster-wide lists, each paged; the
+Why not the official `kubernetes` package: annexa needs ten cluster-wide lists, each paged, and
+the API server's `/version`; the
 official client is large (every API group's models, a generated configuration layer), can write to
 the cluster as easily as read, and turns bodies into model objects that would be turned back into
 dicts. A `requests.Session` with the kubeconfig's CA, client certificate or bearer token, and a
-table of the reads annexa makes (READS), is read-only by construction: the client has no method
-but GET, refuses any read not in the table, and the ClusterRole in policies/ is tested to cover
-exactly that table. Secrets are not in it: annexa never reads a Secret, not even its metadata.
+table of the reads annexa makes (READS, and the non-resource URLs in PATHS), is read-only by
+construction: the client has no method but GET, refuses any read not in the tables, and the
+ClusterRole in policies/ is tested to cover exactly those tables. Secrets are not in them: annexa
+never reads a Secret, not even its metadata.
 
 Every list is paged (api-concepts, "Retrieving large results sets in chunks": `limit`, then
 `continue` from `metadata.continue` until it is empty); a continue token that expired answers
@@ -27,7 +29,7 @@ import requests
 from annexa.collectors.kubernetes.credentials import Cluster
 from annexa.model import CollectionError, Source
 
-__all__ = ["KubeApi", "KubeCallError", "READS", "Read", "ReadOnlyViolation", "Reply"]
+__all__ = ["PATHS", "KubeApi", "KubeCallError", "READS", "Read", "ReadOnlyViolation", "Reply"]
 
 PAGE_SIZE = 500
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -57,8 +59,10 @@ READS: Mapping[str, Read] = {
     read.resource: read
     for read in (
         Read("", "v1", "namespaces"),
+        Read("", "v1", "nodes"),
         Read("", "v1", "pods"),
         Read("", "v1", "serviceaccounts"),
+        Read("networking.k8s.io", "v1", "ingresses"),
         Read("networking.k8s.io", "v1", "networkpolicies"),
         Read("rbac.authorization.k8s.io", "v1", "clusterroles"),
         Read("rbac.authorization.k8s.io", "v1", "clusterrolebindings"),
@@ -66,6 +70,9 @@ READS: Mapping[str, Read] = {
         Read("rbac.authorization.k8s.io", "v1", "rolebindings"),
     )
 }
+# Non-resource URLs annexa GETs (verb `get` on `nonResourceURLs` in the ClusterRole): the API
+# server's build (version.Info: major, minor, gitVersion ...), served by `GET /version`.
+PATHS: tuple[str, ...] = ("/version",)
 
 
 class ReadOnlyViolation(RuntimeError):
@@ -151,6 +158,13 @@ class KubeApi:
             pages=sum(reply.pages for reply in replies),
             endpoint=self.cluster.server,
         )
+
+    def get(self, path: str) -> Reply:
+        """A non-resource URL (PATHS): its body is the reply's one item."""
+        if path not in PATHS:
+            raise ReadOnlyViolation(f"annexa reads only {', '.join(PATHS)} outside lists; refusing {path!r}")
+        url = f"{self.cluster.server}{path}"
+        return Reply([self._get(f"get {path}", url)], f"GET {url}", 1)
 
     def list(self, resource: str) -> Reply:
         """Every item of a cluster-wide list, page after page."""

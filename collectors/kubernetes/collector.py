@@ -8,16 +8,16 @@ the collectors that need them (pods feed both namespaces and pods).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from annexa.collectors.base import Collector, Context, Target
-from annexa.collectors.kubernetes.client import READS, KubeApi, KubeCallError, Reply
+from annexa.collectors.kubernetes.client import PATHS, READS, KubeApi, KubeCallError, Reply
 from annexa.collectors.kubernetes.credentials import Cluster, ClusterError, clusters
 from annexa.collectors.kubernetes.settings import TARGET_OPTIONS, KubeSettings, parse_settings
 from annexa.model import CollectionError, Fact
 
-__all__ = ["ClusterReads", "KubernetesCollector", "Yield", "permission"]
+__all__ = ["ClusterReads", "KubernetesCollector", "Yield", "path_permission", "permission"]
 
 Yield = Iterator[Fact | CollectionError]
 
@@ -25,6 +25,13 @@ Yield = Iterator[Fact | CollectionError]
 def permission(resource: str) -> str:
     """How a collector declares a read: `<apiGroup or core>/<resource>:list`."""
     return f"{READS[resource].group or 'core'}/{resource}:list"
+
+
+def path_permission(path: str) -> str:
+    """How a collector declares a non-resource read: `<url>:get` (PATHS)."""
+    if path not in PATHS:
+        raise KeyError(path)
+    return f"{path}:get"
 
 
 class ClusterReads:
@@ -37,12 +44,18 @@ class ClusterReads:
         self._lists: dict[str, Reply | KubeCallError] = {}
 
     def list(self, resource: str) -> Reply:
-        if resource not in self._lists:
+        return self._once(resource, lambda: self.api.list(resource))
+
+    def get(self, path: str) -> Reply:
+        return self._once(path, lambda: self.api.get(path))
+
+    def _once(self, key: str, read: Callable[[], Reply]) -> Reply:
+        if key not in self._lists:
             try:
-                self._lists[resource] = self.api.list(resource)
+                self._lists[key] = read()
             except KubeCallError as exc:
-                self._lists[resource] = exc
-        found = self._lists[resource]
+                self._lists[key] = exc
+        found = self._lists[key]
         if isinstance(found, KubeCallError):
             raise found
         return found

@@ -14,6 +14,7 @@ from annexa.collectors.aws.eks import EksCollector
 from annexa.model import Fact, Source
 
 RULES = ("aws.eks.audit-logging", "aws.eks.secrets-kms-encryption", "aws.eks.endpoint-not-open")
+# aws.eks.supported-release is judged in its own tests below: it depends on the version and the date
 ROLE = "arn:aws:iam::123456789012:role/eks-service-role"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -76,6 +77,34 @@ def test_botocore_example_cluster_reads_every_absent_setting_at_its_default() ->
     assert fact.resource == "arn:aws:eks:eu-west-1:111122223333:cluster/devel"
     assert set(fact.data) == {"name", "arn", "version", "platform_version", "status"}
     assert _statuses(facts, fact.resource) == ("fail", "fail", "fail")
+    # its version 1.10 is not in EKS's release calendar as annexa ships it: an error, never a pass
+    assert verdicts(facts)[("aws.eks.supported-release", fact.resource)] == "error"
+
+
+def test_versions_are_judged_on_the_eks_calendar_of_the_clusters_support_type() -> None:
+    """EKS release calendar: 1.31 standard support ended 2025-11-26, extended 2026-11-26; 1.33 standard
+    ends 2026-07-29; 1.34 extended ends 2027-12-02. An absent upgradePolicy reads as EXTENDED (EKS user
+    guide: the default for all new and existing clusters)."""
+    example = _botocore_example("DescribeCluster")["cluster"]
+    cases = {
+        "current": ("1.34", {"upgradePolicy": {"supportType": "EXTENDED"}}, "pass"),
+        "default-extended": ("1.34", {}, "pass"),
+        "standard-ended": ("1.33", {"upgradePolicy": {"supportType": "STANDARD"}}, "fail"),
+        "extended-ended": ("1.31", {"upgradePolicy": {"supportType": "EXTENDED"}}, "fail"),
+        "not-in-calendar": ("1.35", {}, "error"),  # released on EKS after the calendar annexa ships was taken
+    }
+    account, stubber = stubbed_account("eks")
+    stubber.add_response("list_clusters", {"clusters": list(cases)})
+    for name, (version, extra, _) in cases.items():
+        cluster = {**example, "name": name, "arn": f"arn:aws:eks:eu-west-1:111122223333:cluster/{name}"}
+        stubber.add_response("describe_cluster", {"cluster": {**cluster, "version": version, **extra}}, {"name": name})
+    facts = list(EksCollector().collect_unit(account, "eu-west-1"))
+    stubber.assert_no_pending_responses()
+    found = verdicts(facts)
+    assert {f.data["name"]: found[("aws.eks.supported-release", f.resource)] for f in facts} == {
+        name: expected for name, (_, _, expected) in cases.items()
+    }
+    assert {f.data["name"]: f.data.get("support_type") for f in facts}["standard-ended"] == "STANDARD"
 
 
 def test_an_allow_list_passes_and_an_open_one_fails() -> None:

@@ -63,6 +63,16 @@ def test_verdicts_on_the_seeded_cluster(cluster, options, run_kube) -> None:  # 
         API_1: "pass",
         API_2: "pass",
     }
+    assert v("kubernetes.control-plane.supported-release") == {"version": "pass"}  # v1.37.1
+    assert v("kubernetes.node.supported-release") == {
+        "nodes/acme-prod-control-plane": "pass",
+        "nodes/acme-prod-worker-7f9c": "pass",
+        "nodes/acme-prod-worker-legacy-2b4d": "fail",  # v1.33.5: end of life 2026-06-28
+    }
+    assert v("kubernetes.ingress.tls-for-every-host") == {
+        "namespaces/payments/ingresses/tls-example-ingress": "pass",
+        "namespaces/web/ingresses/minimal-ingress": "fail",  # a rule without a host, no TLS
+    }
     assert {fact.scope["cluster"] for fact in out.facts} == {CLUSTER}
 
 
@@ -120,14 +130,15 @@ def test_a_wrong_token_is_an_error_for_every_kind(cluster, options, run_kube, mo
     monkeypatch.setenv("ANNEXA_TEST_KUBE_TOKEN", "not-the-token")
     out = run_kube(options())
     assert out.facts == []
-    assert sorted(e.code for e in out.errors) == ["Unauthorized"] * 3
+    # one per list-reading collector, and versions' two kinds (/version and nodes) fail apart
+    assert sorted(e.code for e in out.errors) == ["Unauthorized"] * 6
     assert {r.status for r in out.results} == {"error"}
 
 
 def test_an_unset_token_variable_is_an_error_and_nothing_is_sent(cluster, options, run_kube, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("ANNEXA_TEST_KUBE_TOKEN")
     out = run_kube(options())
-    assert [e.code for e in out.errors] == ["CredentialsError"] * 3
+    assert [e.code for e in out.errors] == ["CredentialsError"] * 5
     assert cluster.requests == []
 
 
@@ -135,7 +146,7 @@ def test_only_get_and_each_list_once_per_run(cluster, options, run_kube) -> None
     run_kube(options())
     assert {r.method for r in cluster.requests} == {"GET"}
     paths = [r.path for r in cluster.requests]
-    assert len(paths) == len(set(paths)) == 8  # pods feed both namespaces and pods: read once
+    assert len(paths) == len(set(paths)) == 11  # pods feed both namespaces and pods: read once
 
 
 def test_image_names_resolve_as_the_runtime_does() -> None:

@@ -61,31 +61,33 @@ def test_every_page_the_fake_serves_fits_the_schema(cluster, path) -> None:  # t
         body = requests.get(cluster.url + path, params=query, headers=headers, timeout=5).json()
         assert _check(body, SPEC["roots"][path], path) == []
         pages += 1
-        if not body["metadata"].get("continue"):
+        if not (body.get("metadata") or {}).get("continue"):  # /version is one object, not a list
             break
         query["continue"] = body["metadata"]["continue"]
     assert pages >= 1
 
 
 def test_failures_are_status_bodies(cluster) -> None:  # type: ignore[no-untyped-def]
-    cluster.forbidden.add("/api/v1/pods")
+    cluster.forbidden.update({"/api/v1/pods", "/version"})
     cluster.page_cap = 1
     cluster.expire.add("/api/v1/namespaces")
     headers = {"Authorization": f"Bearer {TOKEN}"}
     first = requests.get(f"{cluster.url}/api/v1/namespaces?limit=1", headers=headers, timeout=5).json()
     answers = [
         requests.get(f"{cluster.url}/api/v1/pods", headers=headers, timeout=5),
+        requests.get(f"{cluster.url}/version", headers=headers, timeout=5),
         requests.get(
             f"{cluster.url}/api/v1/namespaces",
             params={"continue": first["metadata"]["continue"]},
             headers=headers,
             timeout=5,
         ),
-        requests.get(f"{cluster.url}/api/v1/nodes", headers=headers, timeout=5),
+        requests.get(f"{cluster.url}/api/v1/configmaps", headers=headers, timeout=5),
         requests.get(f"{cluster.url}/api/v1/pods", timeout=5),
         requests.delete(f"{cluster.url}/api/v1/pods", headers=headers, timeout=5),
     ]
     assert [(a.status_code, a.json()["reason"]) for a in answers] == [
+        (403, "Forbidden"),
         (403, "Forbidden"),
         (410, "Expired"),
         (404, "NotFound"),
