@@ -234,6 +234,7 @@ def _timestamp_steps(meta: dict[str, Any]) -> str:
          t=evidence/timestamps/${m##*/}; jq -r '.response // empty' "$t" | base64 -d > /tmp/token.tsr
          [ -s /tmp/token.tsr ] || { echo "NOT TIMESTAMPED $m: $(jq -r .error "$t")"; continue; }
          openssl ts -verify -in /tmp/token.tsr -digest "$(sha256sum < "$m" | cut -d' ' -f1)" -CAfile tsa.pem >/dev/null 2>&1 || echo "BAD TIMESTAMP $m"
-         openssl ts -reply -in /tmp/token.tsr -text | grep -qx "Nonce: $(printf '0x%X' "$n")" || echo "WRONG NONCE $m"
+         h=$(printf '%X' "$n"); [ $((${#h} % 2)) -eq 0 ] || h=0$h  # OpenSSL prints whole bytes: 0x0ABC
+         openssl ts -reply -in /tmp/token.tsr -text | grep -qx "Nonce: 0x$h" || echo "WRONG NONCE $m"
        done
 """

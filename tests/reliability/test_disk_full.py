@@ -85,11 +85,11 @@ def test_a_disk_already_full_writes_nothing_and_exits_2(
     store = disk / "evidence"
     assert cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / "a.yaml", store, 2))]) == 0
     capsys.readouterr()
-    with open(disk / "filler", "wb") as filler:  # fill every last block
+    # Unbuffered: a buffered file would retry the leftover bytes on close and raise ENOSPC there.
+    with open(disk / "filler", "wb", buffering=0) as filler:  # fill every last block
         try:
             while True:
                 filler.write(b"\0" * 65536)
-                filler.flush()
         except OSError as err:
             assert err.errno == errno.ENOSPC
     before = sorted(p.name for p in (store / "manifests").iterdir())
