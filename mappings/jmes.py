@@ -107,10 +107,35 @@ class Expression:
         return f"Expression({self.text!r})"
 
 
+# Node types whose first child is the value the rest reads from: `!` binds tighter than `.`, `[`
+# and `|`, so `!a.b` parses as `(!a).b`, a field of a boolean, which is always null; inside a
+# filter (`xs[?!a.b]`) that silently matches nothing, and a rule counting offenders passes.
+_READS_FROM_LEFT = {"subexpression", "index_expression", "pipe", "projection", "value_projection", "flatten"}
+
+
+def _negation_read_as_object(node: Any) -> str | None:
+    """The first `!x` that something then reads a field, index or pipe from, or None."""
+    children = node.get("children", []) if isinstance(node, dict) else []
+    if node.get("type") in _READS_FROM_LEFT and children and children[0].get("type") == "not_expression":
+        inner = children[0]["children"][0]
+        return inner.get("value") if inner.get("type") == "field" else inner.get("type")
+    for child in children:
+        found = _negation_read_as_object(child)
+        if found is not None:
+            return found
+    return None
+
+
 def compile_expression(text: str) -> Expression:
     """Compile or raise ValueError with JMESPath's own explanation."""
     try:
         expression = Expression(text)
+        negated = _negation_read_as_object(expression._parsed.parsed)
+        if negated is not None:
+            raise ValueError(
+                f"`!{negated}` is negated before the rest is read (JMESPath reads `!a.b` as `(!a).b`,"
+                " which is always null); write `!(a.b)`"
+            )
         # A dry run on empty data finds unknown functions and wrong argument counts,
         # which JMESPath only reports when a function is called; type errors on
         # missing fields are data-dependent and left to evaluation.

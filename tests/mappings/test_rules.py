@@ -51,6 +51,9 @@ def test_valid_rule_loads(tmp_path: Path) -> None:
         (("fact: fake.bucket", "fact: fake.bukket"), 5, "unknown fact kind 'fake.bukket'"),
         (('expect: "encrypted"', 'expect: "encrypted ==="'), 6, "invalid JMESPath in 'expect'"),
         (('expect: "encrypted"', 'expect: "nosuch(encrypted)"'), 6, "Unknown function"),
+        # `!a.b` is `(!a).b`, always null: a filter on it matches nothing and a count of offenders passes.
+        (('expect: "encrypted"', 'expect: "length(keys[?!rotation.enabled]) == `0`"'), 6, "write `!(a.b)`"),
+        (('expect: "encrypted"', 'expect: "!policy.public | `true`"'), 6, "`!policy` is negated before"),
         (("severity: low", "severity: urgent"), 7, "severity 'urgent' is not one of"),
         (("remediation: Fix it.", "remediation: Fix it.\n    remedy: x"), 9, "unknown rule key 'remedy'"),
         (("title: A rule", "title: A rule\n    title: Again"), 4, "duplicate key 'title'"),
