@@ -216,7 +216,7 @@ def main() -> int:
         return 2
     root, described = cached_store(args.cache, args.resources, args.nights)
     small, small_info = cached_store(args.cache, 20, 1)
-    ev, files = root / "ev", store_files(root / "ev")
+    files = store_files(root / "ev")
     size = sum(os.path.getsize(f) for f in files)
     verify = [args.annexa, "verify", "--config", str(_config(root, described))]
     startup = [args.annexa, "verify", "--config", str(_config(small, small_info))]
@@ -252,8 +252,12 @@ def main() -> int:
     met = "met" if statistics.median(walls) <= TARGET else "MISSED"
     print(f"  wall ratio verify / sha256sum per round: {spread(walls)} (target <= {TARGET}: {met})")
     print(f"  CPU ratio verify / sha256sum per round:  {spread(cpus) if cpus else 'n/a'}")
-    print(f"  startup (`annexa verify` of a one-run store): wall {spread(sides['start'], 3)}, CPU {spread(sides['start cpu'], 3)}")
-    print(f"  load average {load[0]:.2f} / {load[1]:.2f} before, {after[0]:.2f} / {after[1]:.2f} after, {os.cpu_count()} cores")
+    print(
+        f"  startup (`annexa verify` of a one-run store): wall {spread(sides['start'], 3)}, CPU {spread(sides['start cpu'], 3)}"
+    )
+    print(
+        f"  load average {load[0]:.2f} / {load[1]:.2f} before, {after[0]:.2f} / {after[1]:.2f} after, {os.cpu_count()} cores"
+    )
     if args.cache is None:
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(small, ignore_errors=True)

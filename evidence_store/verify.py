@@ -16,7 +16,8 @@ Checks, naming the run, object or link at fault:
 - the live state the last run commits to (state.py) is what its deltas give;
 - with an expected head (`SEQ:SHA256`, from `annexa head`), that run is present with
   that hash: runs removed from the end of the chain are found.
-Objects are hashed folder by folder with plain os calls (filehash.py) after the chain is walked;
+Objects are hashed folder by folder with plain os calls (filehash.py), on a large store in child
+processes while the chain is walked, on a small one after it;
 the replay builds each state entry in place from the parsed delta, so the state is encoded once.
 Without a pinned key, a clean result proves integrity, not origin: anyone can sign a
 rewritten chain with a key of their own, and the result line says so.
@@ -253,8 +254,9 @@ def verify_chain(
     # would rescan them again and again, adding half to the time. Nothing here makes cycles.
     collecting = gc.isenabled()
     gc.disable()
+    hashes = None
     try:
-        hashes = source.object_hashes()
+        hashes = source.object_hashes()  # on a large store, hashing starts now in child processes
         _walk(source, period, trust, report, expect_head)
         for name, actual, size in hashes:
             report.objects += 1
@@ -262,6 +264,9 @@ def verify_chain(
             if actual != name:
                 report.problems.append(f"object {name}: content does not match its name (its sha256 is {actual})")
     finally:
+        close = getattr(hashes, "close", None)
+        if close is not None:
+            close()  # an error mid-walk: end the hashing processes
         if collecting:
             gc.enable()
     return report
