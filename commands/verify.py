@@ -124,9 +124,11 @@ def run(args: argparse.Namespace) -> int:
     if tsa:
         trust = replace(trust, tsa_certificates=(*trust.tsa_certificates, *tsa))
     if args.target:
-        from annexa.evidence_store.packfile import verify_path
+        from annexa.evidence_store.packfile import PACK_JSON, verify_path
 
-        report = verify_path(Path(args.target), trust, head, pack_checks())
+        target = Path(args.target)
+        store_folder = target.is_dir() and not (target / PACK_JSON).is_file()  # as verify_path tells them apart
+        report = verify_path(target, trust, head, () if store_folder else pack_checks())
     else:
         assert ws is not None
         store = ws.read_store()
