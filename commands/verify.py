@@ -131,12 +131,12 @@ def run(args: argparse.Namespace) -> int:
         report = verify_path(target, trust, head, () if store_folder else pack_checks())
     else:
         assert ws is not None
-        store = ws.read_store()
-        report = verify_chain(StoreSource(store.backend), trust=trust, expect_head=head)
+        backend = ws.read_backend()
+        report = verify_chain(StoreSource(backend), trust=trust, expect_head=head)
         if ws.config.retention is not None and ws.store_url.startswith("s3://"):
             from annexa.evidence_store.s3 import check_object_lock  # only S3 users pay for boto3
 
-            check_object_lock(store.backend, ws.config.retention, report)
+            check_object_lock(backend, ws.config.retention, report)
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2))
     else:

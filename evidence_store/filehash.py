@@ -14,6 +14,7 @@ import hashlib
 import os
 import pickle
 import signal
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,7 +73,9 @@ def hash_folders(folders: Sequence[Folder], workers: int | None = None) -> Itera
 
 
 def _default_workers(files: int) -> int:
-    if files < PARALLEL_FROM or not hasattr(os, "fork"):
+    # Forked only from a single thread: a fork copies no other thread, and a lock another held at
+    # that moment (in the allocator, OpenSSL) would stay held in the child.
+    if files < PARALLEL_FROM or not hasattr(os, "fork") or threading.active_count() > 1:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return min(cores, 4)

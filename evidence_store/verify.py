@@ -36,7 +36,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from annexa.errors import StoreError
-from annexa.evidence_store.canonical import canonical_bytes
+from annexa.evidence_store.canonical import canonical_with_and_without
 from annexa.evidence_store.filehash import hash_folders, list_folder, read_file
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.state import entries_digest
@@ -370,7 +370,8 @@ def _check_manifest(
         report.problems.append(f"run {seq}: manifest {seq:08d}.json is not valid JSON")
         return
     where = f"run {seq} ({manifest.get('run_id', '?')})"
-    if canonical_bytes(manifest) != raw:
+    canonical, signed = canonical_with_and_without(manifest, "signature")  # each member encoded once
+    if canonical != raw:
         report.problems.append(f"{where}: manifest {seq:08d}.json is not in canonical form (edited after writing)")
     if manifest.get("sequence") != seq:
         report.problems.append(f"{where}: manifest {seq:08d}.json says it is run {manifest.get('sequence')!r}")
@@ -388,7 +389,7 @@ def _check_manifest(
                 f"but manifest {seq - 1:08d}.json hashes to {previous_sha}"
             )
 
-    _check_signature(manifest, seq, where, chain, trust, report)
+    _check_signature(manifest, signed, seq, where, chain, trust, report)
     if "timestamp" in manifest:
         chain.timestamped += 1
         _check_timestamp(source, manifest, seq, sha, where, trust, report)
@@ -482,9 +483,15 @@ def _check_clock(manifest: Mapping[str, Any], seq: int, where: str, chain: _Chai
 
 
 def _check_signature(
-    manifest: Mapping[str, Any], seq: int, where: str, chain: _Chain, trust: Trust, report: VerifyReport
+    manifest: Mapping[str, Any],
+    signed_bytes: bytes,
+    seq: int,
+    where: str,
+    chain: _Chain,
+    trust: Trust,
+    report: VerifyReport,
 ) -> None:
-    signed = trust.check(manifest)
+    signed = trust.check(manifest, signed_bytes)
     if signed.unsigned:
         if chain.first_signed is not None:
             report.problems.append(f"{where}: not signed, though the chain is signed from run {chain.first_signed}")

@@ -18,6 +18,7 @@ from annexa.store_settings import StoreSettings, load_store_settings
 if TYPE_CHECKING:
     from annexa.collectors.registry import Registry
     from annexa.config import Config
+    from annexa.evidence_store.backend import Backend
     from annexa.evidence_store.signing import Ed25519Signer
     from annexa.evidence_store.store import Store
     from annexa.mappings.catalog import Catalog
@@ -60,6 +61,14 @@ class StoreAccess:
 
         require_existing_store(self.store_url)
         return self.open_store()
+
+    def read_backend(self) -> Backend:
+        """The store's backend alone, for `verify` (which reads manifests and objects, never the index):
+        checked as `read_store` checks the store, without loading the Store's reading machinery."""
+        from annexa.evidence_store.backend import open_backend, require_existing_store
+
+        require_existing_store(self.store_url)
+        return open_backend(self.store_url, self.config.retention if self.store_url.startswith("s3://") else None)
 
     def signer(self) -> Ed25519Signer | None:
         """The configured signing key (`signing:`), loaded once; None without one."""

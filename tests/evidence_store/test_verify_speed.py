@@ -68,9 +68,12 @@ def test_a_store_verified_in_forked_processes_reports_exactly_what_the_serial_on
     path = store.backend.root / "objects" / digest[:2] / digest
     path.write_bytes(path.read_bytes().replace(b"true", b"fals", 1))
     serial = verify_chain(StoreSource(store.backend)).to_dict()
+    forks = []
     monkeypatch.setattr(filehash, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(filehash.threading, "active_count", lambda: 1)  # pytest may run threads of its own
+    monkeypatch.setattr(os, "fork", lambda real=os.fork: forks.append(1) or real())
     forked = verify_chain(StoreSource(store.backend)).to_dict()
-    assert forked == serial
+    assert forked == serial and len(forks) >= 2
     assert [p for p in serial["problems"] if p.startswith(f"object {digest}: content does not match")]
     assert cli.main(["verify", str(store.backend.root)]) == 4
     assert f"problem: object {digest}: content does not match its name" in capsys.readouterr().out
@@ -93,6 +96,7 @@ def test_an_unreadable_object_is_one_line_naming_it_exit_2(
 
     if forked:
         monkeypatch.setattr(filehash, "PARALLEL_FROM", 1)
+        monkeypatch.setattr(filehash.threading, "active_count", lambda: 1)
     monkeypatch.setattr(os, "open", refusing_open)
     code = cli.main(["verify", str(store.backend.root)])
     monkeypatch.undo()
@@ -120,18 +124,43 @@ def test_verify_and_head_read_only_the_store_settings(
     assert "annexa.yaml:5: unknown key 'stor'" in err and "annexa.yaml:4: trusted_keys: " in err
 
 
-def test_verify_imports_no_rules_collectors_reports_or_logging(store: Store) -> None:
+@pytest.mark.parametrize("how", ["folder", "config"])
+def test_verify_imports_no_rules_collectors_reports_logging_or_index(store: Store, tmp_path: Path, how: str) -> None:
+    config = tmp_path / "annexa.yaml"
+    config.write_text(f"store: {store.backend.root}\ntargets: [{{host: {{}}}}]\n")
+    argv = [str(store.backend.root)] if how == "folder" else ["--config", str(config)]
     probe = (
         "import sys\nfrom annexa.cli import main\n"
-        f"code = main(['verify', {str(store.backend.root)!r}])\n"
+        f"code = main(['verify', *{argv!r}])\n"
         "print(__import__('json').dumps([code, sorted(sys.modules)]))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     code, modules = json.loads(done.stdout.splitlines()[-1])
     assert code == 0
-    loaded = [
-        m
-        for m in modules
-        if m.startswith(("annexa.mappings", "annexa.collectors", "annexa.reports", "annexa.config", "structlog"))
-    ]
-    assert loaded == []
+    heavy = ("annexa.mappings", "annexa.collectors", "annexa.reports", "annexa.config", "structlog", "sqlite3")
+    assert [m for m in modules if m.startswith(heavy) or m == "annexa.evidence_store.store"] == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        {"signature": {"value": "x"}},
+        {"a": 1, "signature": [1, "é"], "sig": None, "signaturf": {"z": 1, "a": [2.5]}, "signature2": "s"},
+        {"previous": None, "sequence": 3, "batches": {"k": {"facts": 1}}, "zz": "\u2028"},
+    ],
+)
+def test_a_manifest_and_its_signed_bytes_from_one_encoding_are_the_canonical_ones(value: dict[str, object]) -> None:
+    from annexa.evidence_store.canonical import canonical_bytes, canonical_with_and_without
+    from annexa.evidence_store.signing import signed_bytes
+
+    assert canonical_with_and_without(value, "signature") == (canonical_bytes(value), signed_bytes(value))
+
+
+@pytest.mark.parametrize("count", [0, 1, 4096, 4097, 9000])
+def test_the_state_commitment_hashed_in_chunks_is_the_whole_arrays(count: int) -> None:
+    from annexa.evidence_store.canonical import canonical_bytes
+    from annexa.evidence_store.state import entries_digest
+
+    entries = [[f"kind{i % 7}", f"résource-{i}", "a" * (i % 5), None, i] for i in range(count)]
+    assert entries_digest(entries) == hashlib.sha256(canonical_bytes(entries)).hexdigest()
