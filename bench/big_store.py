@@ -9,14 +9,15 @@ committed through the real RunWriter (`absorb` + `commit`), so the manifests, de
 commitments and signatures are what `annexa collect` writes. `--cache DIR` keeps the store (keyed
 by its parameters) so later runs skip the build.
 
-Then, for `--rounds` rounds, alternately (the order flips every round): `annexa verify` of the
+Then, for `--rounds` rounds, in turn (a different side first each round): `annexa verify` of the
 store in its own process (the command line, startup included, the store's key pinned) and
 `sha256sum` over every object and manifest (batched like `find | xargs sha256sum`). Prints the
 median and min-max of wall and CPU seconds and of the per-round ratios verify / sha256sum, with
 the load average; and, separately, the command's startup (`annexa verify` of a one-run store).
+`--before REF` adds a third side in the same rounds: `annexa verify` of that git ref (`git archive`).
 Target (issues 16 and 18): wall ratio <= 1.5.
 
-    .venv/bin/python bench/big_store.py [--cache DIR] [--resources 26000] [--nights 30] [--rounds 5]
+    .venv/bin/python bench/big_store.py [--cache DIR] [--resources 26000] [--nights 30] [--rounds 5] [--before main]
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -201,13 +203,24 @@ def spread(values: list[float], digits: int = 2) -> str:
     return f"median {statistics.median(values):.{digits}f} (min {min(values):.{digits}f}, max {max(values):.{digits}f})"
 
 
+def _checkout(ref: str, into: Path) -> list[str]:
+    """`annexa` of git ref `ref` (exported under `into`), run by this interpreter: the command line of a side."""
+    repo = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", ref, "--prefix=annexa/"], check=True, capture_output=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    code = f"import sys; sys.path.insert(0, {str(into)!r}); from annexa.cli import main; sys.exit(main(sys.argv[1:]))"
+    return [sys.executable, "-c", code]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, help="keep the built store here and reuse it")
     parser.add_argument("--resources", type=int, default=26000)
     parser.add_argument("--nights", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--annexa", default=str(Path(sys.executable).with_name("annexa")), help="the command to time")
+    parser.add_argument("--before", metavar="REF", help="also time `annexa verify` of this git ref (e.g. main)")
     args = parser.parse_args()
     if min(args.resources, args.nights, args.rounds) < 1:
         parser.error("--resources, --nights and --rounds must be at least 1")
@@ -218,42 +231,53 @@ def main() -> int:
     small, small_info = cached_store(args.cache, 20, 1)
     files = store_files(root / "ev")
     size = sum(os.path.getsize(f) for f in files)
-    verify = [args.annexa, "verify", "--config", str(_config(root, described))]
-    startup = [args.annexa, "verify", "--config", str(_config(small, small_info))]
-    timed(verify)  # warm the page cache for both sides (and write the byte code of changed modules)
-    sides: dict[str, list[float]] = {k: [] for k in ("verify", "verify cpu", "sum", "sum cpu", "start", "start cpu")}
-    load = os.getloadavg()
-    for number in range(args.rounds):
-        for step in ("verify", "sum") if number % 2 == 0 else ("sum", "verify"):
-            if step == "verify":
-                wall, cpu, code = timed(verify)
-                if code != 0:
-                    print(f"annexa verify failed (exit {code}): {' '.join(verify)}", file=sys.stderr)
-                    return 1
-            else:
-                wall, cpu = sha256sum(files)
-            sides[step].append(wall)
-            sides[step + " cpu"].append(cpu)
-        wall, cpu, _code = timed(startup)
-        sides["start"].append(wall)
-        sides["start cpu"].append(cpu)
-    after = os.getloadavg()
-    walls = [v / s for v, s in zip(sides["verify"], sides["sum"], strict=True)]
-    cpus = [v / s for v, s in zip(sides["verify cpu"], sides["sum cpu"], strict=True) if s > 0]
+    config, small_config = str(_config(root, described)), str(_config(small, small_info))
+    commands = {"verify": [str(Path(sys.executable).with_name("annexa"))]}
+    with tempfile.TemporaryDirectory(prefix="annexa-before-") as before:
+        if args.before:
+            commands["before"] = _checkout(args.before, Path(before))
+        sides: dict[str, list[float]] = defaultdict(list)
+        for command in commands.values():
+            timed([*command, "verify", "--config", config])  # warm the page cache and write byte code
+        load = os.getloadavg()
+        steps = [*commands, "sum"]
+        for number in range(args.rounds):
+            for step in steps[number % len(steps) :] + steps[: number % len(steps)]:  # each side first in turn
+                if step == "sum":
+                    wall, cpu = sha256sum(files)
+                else:
+                    wall, cpu, code = timed([*commands[step], "verify", "--config", config])
+                    if code != 0:
+                        print(f"{step}: annexa verify failed (exit {code})", file=sys.stderr)
+                        return 1
+                sides[step].append(wall)
+                sides[step + " cpu"].append(cpu)
+            for name, command in commands.items():
+                wall, cpu, _code = timed([*command, "verify", "--config", small_config])
+                sides[name + " start"].append(wall)
+                sides[name + " start cpu"].append(cpu)
+        after = os.getloadavg()
     objects = sum(1 for f in files if "/objects/" in f)
     print(
         f"store: {args.nights} nightly runs x {args.resources} resources, {objects} objects, "
         f"{size / 1e6:.1f} MB ({described['build_s']:.0f}s to build{', cached in ' + str(root) if args.cache else ''})"
     )
-    print(f"{args.rounds} rounds, `annexa verify` and sha256sum alternating (order flipped each round):")
-    print(f"  wall s: verify {spread(sides['verify'], 3)}, sha256sum {spread(sides['sum'], 3)}")
-    print(f"  CPU s:  verify {spread(sides['verify cpu'], 3)}, sha256sum {spread(sides['sum cpu'], 3)}")
-    met = "met" if statistics.median(walls) <= TARGET else "MISSED"
-    print(f"  wall ratio verify / sha256sum per round: {spread(walls)} (target <= {TARGET}: {met})")
-    print(f"  CPU ratio verify / sha256sum per round:  {spread(cpus) if cpus else 'n/a'}")
+    names = {"verify": "annexa verify (this tree)", "before": f"annexa verify ({args.before})"}
     print(
-        f"  startup (`annexa verify` of a one-run store): wall {spread(sides['start'], 3)}, CPU {spread(sides['start cpu'], 3)}"
+        f"{args.rounds} rounds, {', '.join(names[c] for c in commands)} and sha256sum in turn (order rotated each round):"
     )
+    print(f"  sha256sum: wall s {spread(sides['sum'], 3)}, CPU s {spread(sides['sum cpu'], 3)}")
+    for name in commands:
+        walls = [v / s for v, s in zip(sides[name], sides["sum"], strict=True)]
+        cpus = [v / s for v, s in zip(sides[name + " cpu"], sides["sum cpu"], strict=True) if s > 0]
+        met = "met" if statistics.median(walls) <= TARGET else "MISSED"
+        print(f"  {names[name]}: wall s {spread(sides[name], 3)}, CPU s {spread(sides[name + ' cpu'], 3)}")
+        print(f"    wall ratio to sha256sum per round: {spread(walls)} (target <= {TARGET}: {met})")
+        print(f"    CPU ratio to sha256sum per round:  {spread(cpus) if cpus else 'n/a'}")
+        print(
+            f"    startup (verify of a one-run store): wall {spread(sides[name + ' start'], 3)}, "
+            f"CPU {spread(sides[name + ' start cpu'], 3)}"
+        )
     print(
         f"  load average {load[0]:.2f} / {load[1]:.2f} before, {after[0]:.2f} / {after[1]:.2f} after, {os.cpu_count()} cores"
     )
