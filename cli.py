@@ -79,6 +79,8 @@ def _chosen(argv: Sequence[str]) -> str | None:
     for arg in argv:
         if skip:
             skip = False
+        elif arg in ("-h", "--help"):
+            return None  # `annexa --help verify`: the whole help, every command listed
         elif arg in _GLOBAL_OPTIONS_WITH_VALUE:
             skip = True
         elif not arg.startswith("-"):
