@@ -15,7 +15,7 @@ import os
 import pickle
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +53,7 @@ def list_folder(path: str, prefix: str = "") -> tuple[Folder, list[str]]:
     return Folder(path, files, prefix), folders
 
 
-def hash_folders(folders: Sequence[Folder], workers: int | None = None) -> Iterator[tuple[str, str, int]]:
+def hash_folders(folders: Sequence[Folder], workers: int | None = None) -> Iterable[tuple[str, str, int]]:
     """(prefix + name, sha256 hex of the bytes, size) for every file, folder by folder.
 
     Few files (under PARALLEL_FROM) are hashed on the calling thread as the result is consumed:

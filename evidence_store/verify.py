@@ -73,8 +73,9 @@ class EvidenceSource(Protocol):
 
     def get_object(self, digest: str) -> bytes: ...
 
-    def object_hashes(self) -> Iterator[tuple[str, str, int]]:
-        """(name, actual sha256 of its bytes, size) for every stored object."""
+    def object_hashes(self) -> Iterable[tuple[str, str, int]]:
+        """(name, actual sha256 of its bytes, size) for every stored object; the hashing may start at
+        once (before it is iterated): if it has `close`, verify_chain calls it when done."""
 
     def get_timestamp(self, sequence: int) -> bytes | None:
         """The RFC 3161 timestamp record beside manifest `sequence` (timestamps.py), or None."""
@@ -118,7 +119,7 @@ class StoreSource:
     def get_timestamp(self, sequence: int) -> bytes | None:
         return self.backend.get_timestamp(sequence)
 
-    def object_hashes(self) -> Iterator[tuple[str, str, int]]:
+    def object_hashes(self) -> Iterable[tuple[str, str, int]]:
         if self._objects is None:
             return self._remote_hashes()
         folders = [list_folder(os.path.join(self._objects, shard))[0] for shard in _shards(self._objects)]
