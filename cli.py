@@ -6,6 +6,7 @@ contract for cron and CI).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import threading
@@ -13,35 +14,12 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from annexa import __version__
-from annexa.commands import (
-    attest,
-    check,
-    collect,
-    controls,
-    demo,
-    drift,
-    export,
-    findings,
-    head,
-    imports,
-    keygen,
-    nc,
-    nonconformities,
-    pack,
-    reindex,
-    runs,
-    seal,
-    soa,
-    verify,
-)
 from annexa.commands.crash import EXIT_INTERNAL, report_crash
-from annexa.commands.logging_setup import configure_logging
 from annexa.commands.signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Interrupted, Terminated, handling_signals
 from annexa.commands.terminal import TerminalText, terminal_safe
 from annexa.errors import AnnexaError, UsageErrors
 
-__all__ = ["COMMANDS", "EXIT_CODES", "build_parser", "main"]
+__all__ = ["COMMANDS", "EXIT_CODES", "build_parser", "main"]  # noqa: F822 (COMMANDS: see __getattr__)
 
 EXIT_CODES = {
     0: "done",
@@ -50,35 +28,75 @@ EXIT_CODES = {
     "naming the file and line or the argument; nothing written",
     3: "`drift` found regressions",
     4: "`verify` (or a report reading tampered data) found a problem",
-    verify.EXIT_NO_COMPLETE_RUN: "`verify` found no complete run to check (none finished yet, e.g. the only one was "
+    5: "`verify` found no complete run to check (none finished yet, e.g. the only one was "
     "interrupted): not tampering, but nothing is proven",
     EXIT_INTERNAL: "internal error (a bug): one line and the path of a crash log",
     EXIT_INTERRUPTED: "interrupted (SIGINT, Ctrl-C): logged; nothing unfinished is published",
     EXIT_TERMINATED: "terminated (SIGTERM): logged, the run lock released; nothing unfinished is published",
 }
 
-# Each command module has NAME, HELP, add_arguments(parser) and run(args) -> exit code.
-COMMANDS: tuple[ModuleType, ...] = (
-    collect,
-    seal,
-    runs,
-    findings,
-    soa,
-    drift,
-    controls,
-    check,
-    reindex,
-    attest,
-    demo,
-    keygen,
-    verify,
-    head,
-    nonconformities,
-    nc,
-    pack,
-    imports,
-    export,
-)
+# Each command module has NAME, HELP, add_arguments(parser) and run(args) -> exit code. Only the
+# command being run is imported (a short command such as `verify` must not pay for every report's
+# imports); `annexa --help` and an unknown command import them all. In the order help lists them.
+_COMMAND_MODULES = {  # command name -> module under annexa.commands
+    "collect": "collect",
+    "seal": "seal",
+    "runs": "runs",
+    "findings": "findings",
+    "soa": "soa",
+    "drift": "drift",
+    "controls": "controls",
+    "check": "check",
+    "reindex": "reindex",
+    "attest": "attest",
+    "demo": "demo",
+    "keygen": "keygen",
+    "verify": "verify",
+    "head": "head",
+    "nonconformities": "nonconformities",
+    "nc": "nc",
+    "pack": "pack",
+    "import": "imports",
+    "export": "export",
+}
+_GLOBAL_OPTIONS_WITH_VALUE = ("--log-level", "--log-format")
+
+
+def _command(name: str) -> ModuleType:
+    return importlib.import_module(f"annexa.commands.{_COMMAND_MODULES[name]}")
+
+
+def __getattr__(name: str) -> object:
+    """`COMMANDS`: every command module, imported on first use (tests and help walk them)."""
+    if name == "COMMANDS":
+        return tuple(_command(n) for n in _COMMAND_MODULES)
+    raise AttributeError(name)
+
+
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (the first argument that is not a global option)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("-h", "--help"):
+            return None  # `annexa --help verify`: the whole help, every command listed
+        elif arg in _GLOBAL_OPTIONS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+        elif arg == "--":
+            return None
+    return None
+
+
+class _Version(argparse.Action):
+    """--version, the version looked up only when asked for (see annexa.__getattr__)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_options: object) -> NoReturn:
+        from annexa import __version__
+
+        parser.exit(0, f"annexa {__version__}\n")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,14 +105,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {terminal_safe(message)} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given `argv` that names a command, only that command's module is imported
+    (the others are listed by name, enough to parse and to refuse a misspelt one)."""
+    chosen = _chosen(argv) if argv is not None else None
+    if chosen not in _COMMAND_MODULES:
+        chosen = None
     parser = _Parser(
         prog="annexa",
         description="Read-only evidence collection for ISO/IEC 27001:2022 Annex A.",
         epilog="exit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES.items()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"annexa {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument(
         "--log-level",
         choices=["debug", "info", "warning", "error"],
@@ -108,20 +131,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
-    for command in COMMANDS:
+    for name in _COMMAND_MODULES:
+        if chosen is not None and name != chosen:
+            subparsers.add_parser(name)
+            continue
+        command = _command(name)
         sub = subparsers.add_parser(command.NAME, help=command.HELP, description=command.HELP)
         command.add_arguments(sub)
-        sub.set_defaults(handler=command.run, default_log_level=getattr(command, "DEFAULT_LOG_LEVEL", "info"))
+        sub.set_defaults(
+            handler=command.run,
+            default_log_level=getattr(command, "DEFAULT_LOG_LEVEL", "info"),
+            logs=getattr(command, "LOGS", True),
+        )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
-    configure_logging(
-        args.log_level or args.default_log_level,
-        json_logs={"auto": None, "json": True, "console": False}[args.log_format],
-    )
+    args = build_parser(argv).parse_args(argv)
+    if args.logs:  # a command that never logs (`verify`) does not load structlog; see _stopped
+        _configure_logging(args)
     stdout = sys.stdout
     if stdout.isatty():  # names from the systems read must not drive the reader's terminal
         sys.stdout = TerminalText(stdout)  # type: ignore[assignment]
@@ -140,9 +169,9 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
             print(f"annexa: error: {terminal_safe(' '.join(line.split()))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt as stop:
-        return _stopped(EXIT_INTERRUPTED, "SIGINT", isinstance(stop, Interrupted))
+        return _stopped(EXIT_INTERRUPTED, "SIGINT", isinstance(stop, Interrupted), args)
     except Terminated:
-        return _stopped(EXIT_TERMINATED, "SIGTERM", True)
+        return _stopped(EXIT_TERMINATED, "SIGTERM", True, args)
     except BrokenPipeError:
         return 0
     except OSError as err:  # the environment, not a bug: a path too long, a permission, a full disk
@@ -153,9 +182,21 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         return report_crash(err, argv)
 
 
-def _stopped(code: int, signal_name: str, by_signal: bool) -> int:
+def _configure_logging(args: argparse.Namespace) -> None:
+    from annexa.commands.logging_setup import configure_logging
+
+    configure_logging(
+        args.log_level or args.default_log_level,
+        json_logs={"auto": None, "json": True, "console": False}[args.log_format],
+    )
+
+
+def _stopped(code: int, signal_name: str, by_signal: bool, args: argparse.Namespace) -> int:
     """One log line; then, after a real signal, leave at once (worker threads may be mid-call)."""
     import structlog
+
+    if not args.logs:
+        _configure_logging(args)
 
     structlog.get_logger().error(
         "interrupted" if code == EXIT_INTERRUPTED else "terminated",

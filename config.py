@@ -7,7 +7,6 @@ Relative paths are resolved against the config file's folder.
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,9 +16,7 @@ from typing import Any
 from annexa.collectors.base import Target
 from annexa.collectors.registry import Registry
 from annexa.errors import UsageError, UsageErrors
-from annexa.evidence_store.backend import RETENTION_MODES, Retention
-from annexa.evidence_store.trust import parse_fingerprint
-from annexa.evidence_store.urls import store_url_problem
+from annexa.evidence_store.backend import Retention
 from annexa.inputfiles import KEY_LIMIT, InputFileError, read_input
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.legacy_ids import unknown_control
@@ -43,35 +40,11 @@ from annexa.mappings.scope import (
 from annexa.model import parse_duration
 from annexa.notify.settings import NotifySettings, parse_notify, redact_notify
 from annexa.reports.sampling import FREQUENCIES
+from annexa.store_settings import DEFAULT_STORE, parse_signing, parse_store, parse_trust, unknown_keys
 from annexa.words import did_you_mean
 from annexa.yamlio import LineDict, line_of, load_yaml
 
 __all__ = ["Config", "DEFAULT_STORE", "load_config", "parse_duration"]
-
-# -- evidence integrity: pinned keys and required signatures (one block, see _trust below) --
-_TRUST_KEYS = ("trusted_keys", "require_signatures")
-
-
-DEFAULT_STORE = "./evidence"
-_TOP_KEYS = (
-    "store",
-    "targets",
-    "mappings",
-    "scope",
-    "max_age",
-    "notify",
-    "signing",
-    *_TRUST_KEYS,
-    "risks",
-    "attesters",
-    "attestations",
-    "soa",
-    "nonconformities",
-    "pack",
-    "policy",
-)
-_STORE_KEYS = ("url", "object_lock")
-_MAX_RETENTION_DAYS = 36500  # S3's own limit is 100 years
 
 
 @dataclass(frozen=True)
@@ -141,18 +114,10 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
             problems.append(str(err))
         return default
 
-    for key in doc:
-        if key not in _TOP_KEYS:
-            hint = did_you_mean(str(key), _TOP_KEYS)
-            problems.append(f"{at(doc, key)}: unknown key {key!r}{hint} (allowed: {', '.join(_TOP_KEYS)})")
+    problems.extend(unknown_keys(doc, at))
     base = path.parent
 
-    store, retention = attempt(
-        lambda: _store(doc.get("store", DEFAULT_STORE), lambda node, key=None: at(node, key), doc),
-        (DEFAULT_STORE, None),
-    )
-    if "://" not in store:
-        store = str((base / store).resolve()) if not Path(store).is_absolute() else store
+    store, retention = attempt(lambda: parse_store(doc, path, at), (DEFAULT_STORE, None))
 
     targets: tuple[Target, ...] = ()
     if "targets" not in doc:
@@ -167,7 +132,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
     if notify is not None:
         raw["notify"] = redact_notify(raw["notify"])  # webhook URLs embed credentials
 
-    trusted_keys, require_signatures = attempt(lambda: _trust(doc, at), ((), None))
+    trusted_keys, require_signatures = attempt(lambda: parse_trust(doc, at), ((), None))
 
     def parsed(key: str, parse: Any) -> Any:
         try:
@@ -199,7 +164,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         else None
     ) or AttestationPolicy()
     signing_key, timestamp_url, tsa_certificate = attempt(
-        lambda: _signing(doc.get("signing"), base, at), (None, None, None)
+        lambda: parse_signing(doc.get("signing"), base, at), (None, None, None)
     )
     scope = attempt(lambda: _scope(doc.get("scope", {}), catalog, path, risks), {})
     soa = attempt(lambda: parsed("soa", parse_soa_approval)) if "soa" in doc else None
@@ -284,28 +249,6 @@ def _pack(node: Any, at: Any) -> dict[str, int]:
     return out
 
 
-def _trust(doc: Any, at: Any) -> tuple[tuple[str, ...], bool | None]:
-    """`trusted_keys: [sha256:...]` and `require_signatures: bool`."""
-    keys = doc.get("trusted_keys", [])
-    if not isinstance(keys, list):
-        raise UsageError(f"{at(doc, 'trusted_keys')}: `trusted_keys` must be a list of sha256:FINGERPRINT")
-    trusted = []
-    for index, key in enumerate(keys):
-        try:
-            trusted.append(parse_fingerprint(str(key)))
-        except ValueError as err:
-            raise UsageError(f"{at(keys, index)}: trusted_keys: {err}") from None
-    require = doc.get("require_signatures")
-    if require is not None and not isinstance(require, bool):
-        raise UsageError(f"{at(doc, 'require_signatures')}: `require_signatures` must be true or false")
-    if require and not trusted and doc.get("signing") is None:
-        raise UsageError(
-            f"{at(doc, 'require_signatures')}: `require_signatures` needs `trusted_keys` or `signing` "
-            "(which signatures would be trusted?)"
-        )
-    return tuple(trusted), require
-
-
 def _input_file(doc: Any, key: str, base: Path, at: Any) -> Path:
     value = doc[key]
     if not isinstance(value, str) or not value.strip():
@@ -326,93 +269,6 @@ def _public_key(base: Path, value: str) -> str:
     except InputFileError as err:
         raise ValueError(f"cannot read {value!r} ({err})") from None
     return public_pem(load_public_key(pem)).decode("ascii")
-
-
-_SIGNING_SHAPE = (
-    "`signing` must be `{private_key: PATH}`, optionally with `timestamp_url: URL` and `tsa_certificate: PATH` "
-    "(create a key with `annexa keygen`)"
-)
-
-
-def _signing(section: Any, base: Path, at: Any) -> tuple[Path | None, str | None, bytes | None]:
-    """`signing: {private_key: F[, timestamp_url: URL, tsa_certificate: F]}`: the key, the TSA, its certificate."""
-    if section is None:
-        return None, None, None
-    if (
-        not isinstance(section, dict)
-        or "private_key" not in section
-        or not set(section) <= {"private_key", "timestamp_url", "tsa_certificate"}
-        or not all(isinstance(value, str) for value in section.values())
-    ):
-        raise UsageError(f"{at(section) if isinstance(section, dict) else at('signing')}: {_SIGNING_SHAPE}")
-    key = Path(section["private_key"])
-    key = key if key.is_absolute() else (base / key).resolve()
-    if not key.is_file():
-        raise UsageError(f"{at(section, 'private_key')}: signing key {section['private_key']!r} does not exist")
-    if ("timestamp_url" in section) != ("tsa_certificate" in section):
-        missing = "tsa_certificate" if "timestamp_url" in section else "timestamp_url"
-        raise UsageError(
-            f"{at(section, 'timestamp_url' if missing == 'tsa_certificate' else 'tsa_certificate')}: signing: "
-            f"`{missing}` is needed too (a token is checked against the TSA's pinned certificate)"
-        )
-    if "timestamp_url" not in section:
-        return key, None, None
-    url = section["timestamp_url"]
-    # http is allowed: a token is signed by the TSA and carries no secret (most public TSAs serve http).
-    if urllib.parse.urlsplit(url).scheme not in ("http", "https") or not urllib.parse.urlsplit(url).hostname:
-        raise UsageError(f"{at(section, 'timestamp_url')}: signing: timestamp_url {url!r} is not an http(s) URL")
-    return key, url, _tsa_certificate(section, base, at)
-
-
-def _tsa_certificate(section: Any, base: Path, at: Any) -> bytes:
-    from annexa.evidence_store.timestamps import certificate_der, load_tsa_certificate
-
-    value = section["tsa_certificate"]
-    file = Path(value) if Path(value).is_absolute() else base / value
-    try:
-        return certificate_der(load_tsa_certificate(read_input(file, KEY_LIMIT, None, "a certificate")))
-    except (InputFileError, ValueError) as err:
-        raise UsageError(
-            f"{at(section, 'tsa_certificate')}: signing: tsa_certificate {value!r} is not a PEM or DER certificate "
-            f"({err})"
-        ) from None
-
-
-def _store(value: Any, at: Any, doc: Any) -> tuple[str, Retention | None]:
-    """`store: URL` or `store: {url: s3://..., object_lock: {mode: governance|compliance, days: N}}`."""
-    if isinstance(value, str) and value.strip():
-        problem = store_url_problem(value)
-        if problem is not None:
-            raise UsageError(f"{at(doc, 'store')}: {problem}")
-        return value, None
-    if not isinstance(value, dict):
-        raise UsageError(f"{at(doc, 'store')}: `store` must be a path or a URL such as s3://bucket/prefix")
-    for key in value:
-        if key not in _STORE_KEYS:
-            raise UsageError(
-                f"{at(value, key)}: unknown store key {key!r}{did_you_mean(str(key), _STORE_KEYS)} "
-                f"(allowed: {', '.join(_STORE_KEYS)})"
-            )
-    url = value.get("url")
-    if not isinstance(url, str) or not url.strip():
-        raise UsageError(f"{at(doc, 'store')}: `store.url` must be a path or a URL such as s3://bucket/prefix")
-    problem = store_url_problem(url)
-    if problem is not None:
-        raise UsageError(f"{at(value, 'url')}: {problem}")
-    lock = value.get("object_lock")
-    if lock is None:
-        return url, None
-    if not url.startswith("s3://"):
-        raise UsageError(f"{at(value, 'object_lock')}: `object_lock` needs an s3:// store (S3 Object Lock)")
-    if not isinstance(lock, dict) or set(lock) != {"mode", "days"}:
-        raise UsageError(f"{at(value, 'object_lock')}: `object_lock` must be {{mode: governance|compliance, days: N}}")
-    mode = str(lock["mode"]).lower()
-    if mode not in RETENTION_MODES:
-        raise UsageError(f"{at(lock, 'mode')}: object_lock mode must be governance or compliance, not {lock['mode']!r}")
-    days = lock["days"]
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= _MAX_RETENTION_DAYS:
-        raise UsageError(f"{at(lock, 'days')}: object_lock days must be a whole number from 1 to {_MAX_RETENTION_DAYS}")
-    return url, Retention(mode, days)
 
 
 def _targets(items: Any, registry: Registry, at: Any, path: Path, base: Path) -> tuple[Target, ...]:

@@ -9,13 +9,15 @@ import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from annexa.errors import UsageError
-from annexa.mappings.crosswalk import Crosswalk, load_crosswalk
-from annexa.pipeline.workspace import Workspace, load_workspace
-from annexa.reports import render
 from annexa.words import plural
+
+# Imported where used: every command imports this module, and `verify` or `head` need none of these.
+if TYPE_CHECKING:
+    from annexa.mappings.crosswalk import Crosswalk
+    from annexa.pipeline.workspace import StoreAccess, Workspace
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -30,6 +32,7 @@ __all__ = [
     "emit_chunks",
     "render_rows",
     "run_summary",
+    "store_access",
     "workspace",
 ]
 
@@ -50,6 +53,8 @@ def add_crosswalk_option(parser: argparse.ArgumentParser) -> None:
 
 
 def crosswalk_column(args: argparse.Namespace, ws: Workspace) -> Crosswalk | None:
+    from annexa.mappings.crosswalk import load_crosswalk
+
     return load_crosswalk(Path(args.crosswalk), set(ws.catalog.ids())) if args.crosswalk else None
 
 
@@ -64,7 +69,16 @@ def add_output(parser: argparse.ArgumentParser, formats: Sequence[str], default:
 
 def workspace(args: argparse.Namespace, config_required: bool = True) -> Workspace:
     """Load config, registry, catalog and rules; the config file is optional for read-only commands."""
+    from annexa.pipeline.workspace import load_workspace
+
     return load_workspace(Path(args.config), getattr(args, "store", None), config_required=config_required)
+
+
+def store_access(args: argparse.Namespace, config_required: bool = True) -> StoreAccess:
+    """The store and the trust settings only, for commands that read nothing else (`verify`, `head`)."""
+    from annexa.pipeline.workspace import load_store_access
+
+    return load_store_access(Path(args.config), getattr(args, "store", None), config_required=config_required)
 
 
 def check_output(output: str, store_url: str | None = None) -> Path:
@@ -125,6 +139,8 @@ def emit_chunks(chunks: Iterable[str | bytes], output: str | None, store_url: st
 
 
 def render_rows(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str], table_columns: Sequence[str]) -> str:
+    from annexa.reports import render
+
     if fmt == "json":
         return render.to_json(rows)
     if fmt == "csv":

@@ -15,9 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from annexa import __version__
 from annexa.commands.terminal import terminal_safe
-from annexa.evidence_store.redact import redact_text
 
 __all__ = ["EXIT_INTERNAL", "crash_dir", "report_crash"]
 
@@ -41,6 +39,9 @@ def _write(folder: Path, name: str, text: str) -> Path:
 
 def report_crash(err: BaseException, argv: Sequence[str]) -> int:
     """Write the crash log, print one line naming it, return the exit code (70)."""
+    from annexa import __version__  # here, not at the top: every command imports this module
+    from annexa.evidence_store.redact import redact_text
+
     now = datetime.now(timezone.utc)
     name = f"crash-{now.strftime('%Y%m%dT%H%M%SZ')}-{os.getpid()}.log"
     body = redact_text(

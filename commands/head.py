@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from annexa.commands.common import add_store_options, workspace
+from annexa.commands.common import add_store_options, store_access
 from annexa.errors import StoreError
 
 NAME = "head"
@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    ws = workspace(args, config_required=False)
+    ws = store_access(args, config_required=False)  # the store and trust settings only, no rules
     store = ws.read_store()
     head = store.head()  # the newest manifest, checked against the trust policy before it is published
     if head is None:

@@ -6,15 +6,16 @@ import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from annexa.commands.common import DEFAULT_CONFIG, add_store_options, workspace
+from annexa.commands.common import DEFAULT_CONFIG, add_store_options, store_access
 from annexa.errors import UsageError
-from annexa.evidence_store.packfile import PackCheck, verify_path
-from annexa.evidence_store.signing import fingerprint, load_public_key
 from annexa.evidence_store.trust import Trust, parse_fingerprint
 from annexa.evidence_store.verify import Head, StoreSource, parse_head, verify_chain
 from annexa.inputfiles import KEY_LIMIT, read_input
-from annexa.reports.pack_check import check_pack_soa
+
+if TYPE_CHECKING:
+    from annexa.evidence_store.packfile import PackCheck
 
 # Not tampering: the store holds no finished run yet (see cli.EXIT_CODES and the README).
 EXIT_NO_COMPLETE_RUN = 5
@@ -22,9 +23,17 @@ EXIT_NO_COMPLETE_RUN = 5
 NAME = "verify"
 HELP = "check hashes, the hash chain, signatures and the head; exit 4 on any problem"
 
-# Checks of a pack's reports against its signed evidence (evidence_store/packfile.py, PackCheck):
-# the SoA is recomputed from the pack's evidence and compared (reports/pack_check.py).
-PACK_CHECKS: tuple[PackCheck, ...] = (check_pack_soa,)
+# Structured logging is not set up (cli.py): verify logs nothing, it prints its report.
+LOGS = False
+
+
+def pack_checks() -> tuple[PackCheck, ...]:
+    """Checks of a pack's reports against its signed evidence (evidence_store/packfile.py, PackCheck):
+    the SoA is recomputed from the pack's evidence and compared (reports/pack_check.py). Imported only
+    for a pack: the reports' imports would double the start-up of verifying a store."""
+    from annexa.reports.pack_check import check_pack_soa
+
+    return (check_pack_soa,)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,6 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _tsa_certificates(args: argparse.Namespace) -> list[bytes]:
+    if not args.tsa_certificate:
+        return []  # asn1crypto is loaded only when there is a certificate to read (or a token to check)
     from annexa.evidence_store.timestamps import certificate_der, load_tsa_certificate
 
     out = []
@@ -82,6 +93,8 @@ def _pinned(args: argparse.Namespace) -> list[str]:
             keys.append(parse_fingerprint(text))
         except ValueError as err:
             raise UsageError(f"--trusted-key: {err}") from None
+    if args.public_key:
+        from annexa.evidence_store.signing import fingerprint, load_public_key
     for path in args.public_key:
         try:
             keys.append(fingerprint(load_public_key(read_input(Path(path), KEY_LIMIT, "--public-key", "a PEM key"))))
@@ -104,21 +117,26 @@ def run(args: argparse.Namespace) -> int:
     head = _expected_head(args.expect_head)
     # The configuration's trusted keys apply too, when there is one (an auditor may have none).
     has_config = args.config != DEFAULT_CONFIG or Path(args.config).exists() or not args.target
-    ws = workspace(args, config_required=False) if has_config else None
+    # Only the store and trust settings are read (store_settings.py): rules and collectors play no part.
+    ws = store_access(args, config_required=False) if has_config else None
     trust = ws.trust(pinned) if ws is not None else Trust.of(pinned)
     tsa = _tsa_certificates(args)
     if tsa:
         trust = replace(trust, tsa_certificates=(*trust.tsa_certificates, *tsa))
     if args.target:
-        report = verify_path(Path(args.target), trust, head, PACK_CHECKS)
+        from annexa.evidence_store.packfile import PACK_JSON, verify_path
+
+        target = Path(args.target)
+        store_folder = target.is_dir() and not (target / PACK_JSON).is_file()  # as verify_path tells them apart
+        report = verify_path(target, trust, head, () if store_folder else pack_checks())
     else:
         assert ws is not None
-        store = ws.read_store()
-        report = verify_chain(StoreSource(store.backend), trust=trust, expect_head=head)
+        backend = ws.read_backend()
+        report = verify_chain(StoreSource(backend), trust=trust, expect_head=head)
         if ws.config.retention is not None and ws.store_url.startswith("s3://"):
             from annexa.evidence_store.s3 import check_object_lock  # only S3 users pay for boto3
 
-            check_object_lock(store.backend, ws.config.retention, report)
+            check_object_lock(backend, ws.config.retention, report)
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2))
     else:

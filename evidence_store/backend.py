@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from annexa.errors import StoreError
 from annexa.evidence_store.lock import RunLock
+from annexa.evidence_store.urls import store_url_problem
 
-__all__ = ["Backend", "Retention", "SlotTaken", "RETENTION_MODES"]
+__all__ = ["Backend", "Retention", "SlotTaken", "RETENTION_MODES", "open_backend", "require_existing_store"]
 
 RETENTION_MODES = ("governance", "compliance")
 
@@ -73,3 +75,40 @@ class Backend(Protocol):
 
     def run_lock(self) -> RunLock:
         """The store's run lock (one collection at a time; see lock.py)."""
+
+
+def open_backend(url: str, retention: Retention | None = None) -> Backend:
+    """The backend of the store at a path, `file://` URL or `s3://` URL (store.open_store wraps it in a
+    Store; verify reads the backend alone). `retention` (S3 Object Lock) needs an s3:// store."""
+    problem = store_url_problem(url)
+    if problem is not None:
+        raise StoreError(problem)
+    if url.startswith("s3://"):
+        from annexa.evidence_store.s3 import S3Backend  # imported lazily: only S3 users pay for it
+
+        return S3Backend.from_url(url, retention)
+    if retention is not None:
+        raise StoreError(f"{url}: Object Lock retention needs an s3:// store")
+    if url.startswith("file://"):
+        url = url[len("file://") :]
+    if "://" in url:
+        raise StoreError(f"unsupported store URL {url!r} (use a path, file://PATH or s3://BUCKET/PREFIX)")
+    if Path(url).exists() and not Path(url).is_dir():  # a config file or a device given as the store
+        raise StoreError(f"{url}: not a folder; an evidence store is a folder (or an s3:// URL)")
+    from annexa.evidence_store.local import LocalBackend  # not at the top: local.py imports this module
+
+    return LocalBackend(Path(url))
+
+
+def require_existing_store(url: str) -> None:
+    """For commands that only read: a local store must already be there. A mistyped `--store`
+    would otherwise open (and create) an empty store and report "no runs" with exit 0.
+    An existing folder that holds anything but a store (a home folder, a project) is refused
+    too: reading it would write index.sqlite there. StoreError (exit 2) before anything is created."""
+    if url.startswith("s3://"):
+        return  # the bucket's absence is reported by the S3 backend's first read
+    path = Path(url.removeprefix("file://"))
+    if not path.exists():
+        raise StoreError(f"{url}: no evidence store here (the folder does not exist); check --store or `store:`")
+    if path.is_dir() and any(path.iterdir()) and not any((path / name).is_dir() for name in ("manifests", "objects")):
+        raise StoreError(f"{url}: not an evidence store (no manifests/ or objects/ folder); check --store or `store:`")

@@ -22,7 +22,7 @@ import os
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -123,20 +123,38 @@ class PackSource:
     def read(self, name: str) -> bytes:
         return bytes(self._read(self.files[name]))
 
-    def object_hashes(self) -> Iterator[tuple[str, str, int]]:
-        """Hash every file (SHA256SUMS needs them all); yield the objects among them."""
+    def object_hashes(self) -> Iterable[tuple[str, str, int]]:
+        """Hash every file (SHA256SUMS needs them all); the objects among them. An unzipped pack's files
+        are hashed from now on (many in child processes, filehash.py) while the chain is walked."""
         digests = {name: digest for digest, name in self.objects.items()}
-        if self._folders is not None:
-            for name, actual, size in hash_folders(self._folders):
-                self.hashes[name] = actual
-                if name in digests:
-                    yield digests[name], actual, size
-            return
+        hashes = hash_folders(self._folders) if self._folders is not None else self._member_hashes()
+        return _PackObjects(hashes, digests, self.hashes)
+
+    def _member_hashes(self) -> Iterator[tuple[str, str, int]]:
         for name in sorted(self.files):
             data = self.read(name)
-            self.hashes[name] = hashlib.sha256(data).hexdigest()
-            if name in digests:
-                yield digests[name], self.hashes[name], len(data)
+            yield name, hashlib.sha256(data).hexdigest(), len(data)
+
+
+class _PackObjects:
+    """The objects among a pack's hashed files, each file's hash recorded (`record`) for SHA256SUMS.
+    `close` ends the hashing (its child processes), iterated or not."""
+
+    def __init__(
+        self, hashes: Iterable[tuple[str, str, int]], digests: Mapping[str, str], record: dict[str, str]
+    ) -> None:
+        self._hashes, self._digests, self._record = hashes, digests, record
+
+    def __iter__(self) -> Iterator[tuple[str, str, int]]:
+        for name, actual, size in self._hashes:
+            self._record[name] = actual
+            if name in self._digests:
+                yield self._digests[name], actual, size
+
+    def close(self) -> None:
+        close = getattr(self._hashes, "close", None)
+        if close is not None:
+            close()
 
 
 def _oversized(size: int, compressed: int) -> str | None:

@@ -135,8 +135,9 @@ def _recorded_key(encoded: str) -> tuple[Ed25519PublicKey, str]:
     return key, fingerprint(key)
 
 
-def verify_signature(manifest: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """Check a manifest's signature against the key it names: (fingerprint, problem or None)."""
+def verify_signature(manifest: Mapping[str, Any], signed: bytes | None = None) -> tuple[str | None, str | None]:
+    """Check a manifest's signature against the key it names: (fingerprint, problem or None).
+    `signed`: its `signed_bytes`, when the caller has them already."""
     sig = manifest.get("signature")
     if not isinstance(sig, Mapping):
         return None, "the signature member is not an object"
@@ -153,7 +154,7 @@ def verify_signature(manifest: Mapping[str, Any]) -> tuple[str | None, str | Non
             f"key_fingerprint {sig.get('key_fingerprint')!r} does not match the recorded public key ({actual})",
         )
     try:
-        key.verify(value, signed_bytes(manifest))
+        key.verify(value, signed_bytes(manifest) if signed is None else signed)
     except InvalidSignature:
         return actual, f"signature does not match the manifest (key {actual})"
     return actual, None

@@ -20,8 +20,6 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from annexa.evidence_store.canonical import sha256_hex
-
 __all__ = ["FactState", "ResultState", "StateHasher", "entries_digest", "state_digest", "streamed_digest"]
 
 # (kind, resource) -> (object hash, batch, since)
@@ -34,14 +32,23 @@ ResultState = dict[tuple[str, str], tuple[Any, ...]]
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False).encode
 
 
+_CHUNK = 4096  # entries per encode: a few hundred KB of text
+
+
 def state_digest(state: Mapping[tuple[str, str], tuple[Any, ...]]) -> str:
     """The commitment to a live state (see the module docstring)."""
     return entries_digest([[*key, *state[key]] for key in sorted(state)])
 
 
 def entries_digest(entries: list[list[Any]]) -> str:
-    """The commitment to a state given as its entries, already sorted by key."""
-    return sha256_hex(_encode(entries).encode("utf-8"))
+    """The commitment to a state given as its entries, already sorted by key: the canonical array
+    encoded and hashed _CHUNK entries at a time (the same bytes, never the whole text at once)."""
+    sha = hashlib.sha256(b"[")
+    for start in range(0, len(entries), _CHUNK):
+        text = _encode(entries[start : start + _CHUNK])[1:-1]  # the entries, without the chunk's brackets
+        sha.update(("," + text if start else text).encode("utf-8"))
+    sha.update(b"]")
+    return sha.hexdigest()
 
 
 def streamed_digest(items: Iterable[tuple[tuple[str, str], tuple[Any, ...]]]) -> str:

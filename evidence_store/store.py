@@ -26,17 +26,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from annexa.errors import ConcurrentRunError, StoreError, UsageError, VerifyError
-from annexa.evidence_store.backend import Backend, Retention, SlotTaken
+from annexa.evidence_store.backend import Backend, Retention, SlotTaken, open_backend, require_existing_store
 from annexa.evidence_store.batches import batch_collector, batch_key
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
 from annexa.evidence_store.carry import CarryPolicy, carry_forward
 from annexa.evidence_store.index import Index
-from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.object_writer import ObjectWriter
 from annexa.evidence_store.redact import redact
 from annexa.evidence_store.state import FactState, ResultState, StateHasher, state_digest, streamed_digest
 from annexa.evidence_store.trust import Trust
-from annexa.evidence_store.urls import store_url_problem
 from annexa.model import CollectionError, Fact, Result, Source, evidence_class_for_kind, scope_key
 
 if TYPE_CHECKING:
@@ -115,36 +113,7 @@ def open_store(
     says which signatures the store's readers and writers accept (trust.py); `timestamper`
     (a writer's) gets an RFC 3161 token for every manifest it publishes (timestamps.py).
     """
-    problem = store_url_problem(url)
-    if problem is not None:
-        raise StoreError(problem)
-    if url.startswith("s3://"):
-        from annexa.evidence_store.s3 import S3Backend  # imported lazily: only S3 users pay for it
-
-        return Store(S3Backend.from_url(url, retention), signer, trust, timestamper)
-    if retention is not None:
-        raise StoreError(f"{url}: Object Lock retention needs an s3:// store")
-    if url.startswith("file://"):
-        url = url[len("file://") :]
-    if "://" in url:
-        raise StoreError(f"unsupported store URL {url!r} (use a path, file://PATH or s3://BUCKET/PREFIX)")
-    if Path(url).exists() and not Path(url).is_dir():  # a config file or a device given as the store
-        raise StoreError(f"{url}: not a folder; an evidence store is a folder (or an s3:// URL)")
-    return Store(LocalBackend(Path(url)), signer, trust, timestamper)
-
-
-def require_existing_store(url: str) -> None:
-    """For commands that only read: a local store must already be there. A mistyped `--store`
-    would otherwise open (and create) an empty store and report "no runs" with exit 0.
-    An existing folder that holds anything but a store (a home folder, a project) is refused
-    too: reading it would write index.sqlite there. StoreError (exit 2) before anything is created."""
-    if url.startswith("s3://"):
-        return  # the bucket's absence is reported by the S3 backend's first read
-    path = Path(url.removeprefix("file://"))
-    if not path.exists():
-        raise StoreError(f"{url}: no evidence store here (the folder does not exist); check --store or `store:`")
-    if path.is_dir() and any(path.iterdir()) and not any((path / name).is_dir() for name in ("manifests", "objects")):
-        raise StoreError(f"{url}: not an evidence store (no manifests/ or objects/ folder); check --store or `store:`")
+    return Store(open_backend(url, retention), signer, trust, timestamper)
 
 
 _CACHED_MANIFESTS = 64

@@ -75,12 +75,12 @@ class Trust:
     def pinned(self) -> bool:
         return bool(self.keys)
 
-    def check(self, manifest: Mapping[str, Any]) -> Signed:
+    def check(self, manifest: Mapping[str, Any], signed: bytes | None = None) -> Signed:
         """The manifest's own signature against this policy (not whether an unsigned run is allowed:
-        that depends on the runs after it, see `Trust` above)."""
+        that depends on the runs after it, see `Trust` above); `signed`: its signed bytes, if known."""
         if "signature" not in manifest:
             return Signed(None)
-        key, problem = verify_signature(manifest)
+        key, problem = verify_signature(manifest, signed)
         if problem:
             return Signed(key, problem)
         return Signed(key, untrusted=bool(self.keys) and key not in self.keys)

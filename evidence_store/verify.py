@@ -16,7 +16,8 @@ Checks, naming the run, object or link at fault:
 - the live state the last run commits to (state.py) is what its deltas give;
 - with an expected head (`SEQ:SHA256`, from `annexa head`), that run is present with
   that hash: runs removed from the end of the chain are found.
-Objects are hashed folder by folder with plain os calls (filehash.py) after the chain is walked;
+Objects are hashed folder by folder with plain os calls (filehash.py), on a large store in child
+processes while the chain is walked, on a small one after it;
 the replay builds each state entry in place from the parsed delta, so the state is encoded once.
 Without a pinned key, a clean result proves integrity, not origin: anyone can sign a
 rewritten chain with a key of their own, and the result line says so.
@@ -35,7 +36,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from annexa.errors import StoreError
-from annexa.evidence_store.canonical import canonical_bytes
+from annexa.evidence_store.canonical import canonical_with_and_without
 from annexa.evidence_store.filehash import hash_folders, list_folder, read_file
 from annexa.evidence_store.local import LocalBackend
 from annexa.evidence_store.state import entries_digest
@@ -72,8 +73,9 @@ class EvidenceSource(Protocol):
 
     def get_object(self, digest: str) -> bytes: ...
 
-    def object_hashes(self) -> Iterator[tuple[str, str, int]]:
-        """(name, actual sha256 of its bytes, size) for every stored object."""
+    def object_hashes(self) -> Iterable[tuple[str, str, int]]:
+        """(name, actual sha256 of its bytes, size) for every stored object; the hashing may start at
+        once (before it is iterated): if it has `close`, verify_chain calls it when done."""
 
     def get_timestamp(self, sequence: int) -> bytes | None:
         """The RFC 3161 timestamp record beside manifest `sequence` (timestamps.py), or None."""
@@ -117,7 +119,7 @@ class StoreSource:
     def get_timestamp(self, sequence: int) -> bytes | None:
         return self.backend.get_timestamp(sequence)
 
-    def object_hashes(self) -> Iterator[tuple[str, str, int]]:
+    def object_hashes(self) -> Iterable[tuple[str, str, int]]:
         if self._objects is None:
             return self._remote_hashes()
         folders = [list_folder(os.path.join(self._objects, shard))[0] for shard in _shards(self._objects)]
@@ -253,8 +255,9 @@ def verify_chain(
     # would rescan them again and again, adding half to the time. Nothing here makes cycles.
     collecting = gc.isenabled()
     gc.disable()
+    hashes = None
     try:
-        hashes = source.object_hashes()
+        hashes = source.object_hashes()  # on a large store, hashing starts now in child processes
         _walk(source, period, trust, report, expect_head)
         for name, actual, size in hashes:
             report.objects += 1
@@ -262,6 +265,9 @@ def verify_chain(
             if actual != name:
                 report.problems.append(f"object {name}: content does not match its name (its sha256 is {actual})")
     finally:
+        close = getattr(hashes, "close", None)
+        if close is not None:
+            close()  # an error mid-walk: end the hashing processes
         if collecting:
             gc.enable()
     return report
@@ -365,7 +371,8 @@ def _check_manifest(
         report.problems.append(f"run {seq}: manifest {seq:08d}.json is not valid JSON")
         return
     where = f"run {seq} ({manifest.get('run_id', '?')})"
-    if canonical_bytes(manifest) != raw:
+    canonical, signed = canonical_with_and_without(manifest, "signature")  # each member encoded once
+    if canonical != raw:
         report.problems.append(f"{where}: manifest {seq:08d}.json is not in canonical form (edited after writing)")
     if manifest.get("sequence") != seq:
         report.problems.append(f"{where}: manifest {seq:08d}.json says it is run {manifest.get('sequence')!r}")
@@ -383,7 +390,7 @@ def _check_manifest(
                 f"but manifest {seq - 1:08d}.json hashes to {previous_sha}"
             )
 
-    _check_signature(manifest, seq, where, chain, trust, report)
+    _check_signature(manifest, signed, seq, where, chain, trust, report)
     if "timestamp" in manifest:
         chain.timestamped += 1
         _check_timestamp(source, manifest, seq, sha, where, trust, report)
@@ -477,9 +484,15 @@ def _check_clock(manifest: Mapping[str, Any], seq: int, where: str, chain: _Chai
 
 
 def _check_signature(
-    manifest: Mapping[str, Any], seq: int, where: str, chain: _Chain, trust: Trust, report: VerifyReport
+    manifest: Mapping[str, Any],
+    signed_bytes: bytes,
+    seq: int,
+    where: str,
+    chain: _Chain,
+    trust: Trust,
+    report: VerifyReport,
 ) -> None:
-    signed = trust.check(manifest)
+    signed = trust.check(manifest, signed_bytes)
     if signed.unsigned:
         if chain.first_signed is not None:
             report.problems.append(f"{where}: not signed, though the chain is signed from run {chain.first_signed}")

@@ -172,6 +172,17 @@ def test_every_command_has_help_and_is_in_the_readme(capsys: pytest.CaptureFixtu
         assert f"annexa {command.NAME}" in readme, f"README does not document `annexa {command.NAME}`"
 
 
+def test_help_lists_every_command_even_before_a_command_name(capsys: pytest.CaptureFixture[str]) -> None:
+    """cli.py imports only the command being run; asked for help, it lists them all."""
+    import re
+
+    for argv in (["--help"], ["--help", "verify"]):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        out = capsys.readouterr().out
+        assert [c.NAME for c in cli.COMMANDS if not re.search(rf"^    {c.NAME}\b", out, re.M)] == []
+
+
 def test_every_exit_code_is_documented_in_help_and_readme(capsys: pytest.CaptureFixture[str]) -> None:
     import re
 

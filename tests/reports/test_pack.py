@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import zipfile
@@ -279,3 +280,25 @@ def test_pack_shows_the_soa_of_its_last_collection_run_with_evidence_classes(
     status, cls = headers.index("Implementation status"), headers.index("Evidence class")
     workbook = {row[0].value: (row[status].value, row[cls].value or None) for row in sheet.iter_rows(min_row=2)}
     assert workbook == soa and soa["A.7.4"] == ("excluded", None)
+
+
+def test_an_unzipped_pack_hashed_in_forked_processes_reports_what_the_serial_one_does(
+    unpacked: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annexa.evidence_store import filehash
+    from annexa.evidence_store.packfile import verify_path
+
+    folder = tmp_path / ROOT
+    shutil.copytree(unpacked, folder)
+    victim = next((folder / "evidence" / "objects").rglob("*"))
+    victim = victim if victim.is_file() else next(p for p in victim.iterdir())
+    victim.write_bytes(victim.read_bytes() + b" ")
+    serial = verify_path(folder).to_dict()
+    forks: list[int] = []
+    monkeypatch.setattr(filehash, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(filehash.threading, "active_count", lambda: 1)  # pytest may run threads of its own
+    monkeypatch.setattr(os, "fork", lambda real=os.fork: forks.append(1) or real())
+    forked = verify_path(folder).to_dict()
+    assert forked == serial and forks
+    assert any(p.startswith(f"object {victim.name}: content does not match") for p in serial["problems"])
+    assert any(f"{victim.name}: sha256" in p and "does not match SHA256SUMS" in p for p in serial["problems"])
