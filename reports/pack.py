@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import os
 import secrets
@@ -51,11 +52,11 @@ from annexa.mappings.rollup import CONTROL_STATUSES
 from annexa.reports.attested import judge_attestation
 from annexa.reports.coverage import night_rows, run_rows
 from annexa.reports.findings import SEVERITY_ORDER, STATUS_ORDER
-from annexa.reports.html import render_page, status_words
+from annexa.reports.html import render_chunks, render_page, status_words
 from annexa.reports.nonconformities import FAILING_STATES, NC_COLUMNS, build_register, nonconformity_workbook
 from annexa.reports.packzip import PackZip
 from annexa.reports.period import Period, resolve_period
-from annexa.reports.render import to_csv
+from annexa.reports.render import iter_csv
 from annexa.reports.sampling import SAMPLE_SIZES, Population, draw, frequency, population
 from annexa.reports.settings import RunSettings
 from annexa.reports.soa import build_soa, soa_cells, soa_html, soa_workbook
@@ -113,6 +114,25 @@ class _Zip:
             self.files += 1
         return raw
 
+    def add_chunks(self, name: str, chunks: Iterable[str | bytes]) -> None:
+        """A listed file too large to hold whole (a long period's register or control page), streamed."""
+        digest = hashlib.sha256()
+
+        def encoded() -> Iterator[bytes]:
+            batch: list[str | bytes] = []
+            held = 0
+            for chunk in chunks:  # small pieces (JSON tokens, template output) joined to ~256 KiB
+                batch.append(chunk)
+                held += len(chunk)
+                if held >= 1 << 18:
+                    yield from _joined(batch, digest)
+                    batch, held = [], 0
+            yield from _joined(batch, digest)
+
+        self.handle.write_chunks(self._checked(name), encoded())
+        self._sums.write(f"{digest.hexdigest()}  {name}\n".encode())
+        self.files += 1
+
     def _checked(self, name: str) -> str:
         problem = check_entry_name(name)
         if problem:  # names come from digests, sequence numbers and catalog ids, never from evidence
@@ -134,6 +154,13 @@ class _Zip:
         finally:
             self._sums.close()
         return digest.hexdigest()
+
+
+def _joined(batch: list[str | bytes], digest: Any) -> Iterator[bytes]:
+    raw = b"".join(c.encode("utf-8") if isinstance(c, str) else c for c in batch)
+    if raw:
+        digest.update(raw)
+        yield raw
 
 
 def _select_controls(catalog: Catalog, patterns: Sequence[str]) -> list[str]:
@@ -294,8 +321,10 @@ def _write_pack(
     register = [r for r in register if wanted & set(r["controls"])]
     gaps = [g for g in built.gaps if wanted & set(g["controls"])]
     archive.add("nonconformities.xlsx", nonconformity_workbook(register, gaps))
-    archive.add("nonconformities.csv", to_csv(register, NC_COLUMNS))
-    archive.add("nonconformities.json", json.dumps(register, indent=2, ensure_ascii=False) + "\n")
+    archive.add_chunks("nonconformities.csv", iter_csv(register, NC_COLUMNS))
+    # as json.dumps(register, indent=2, ensure_ascii=False) + "\n", without the whole text in memory
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
+    archive.add_chunks("nonconformities.json", itertools.chain(encoder.iterencode(register), ["\n"]))
     archive.add("VERIFY.md", verify_markdown(meta, root=archive.root, sealed=sealed))
     attestations = _attestation_rows(store, judged, soa_of_run.settings, last)
     context = _Context(
@@ -555,9 +584,9 @@ def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any
                 "open_ncs": sum(1 for n in nc_by_control[control] if n["state"] in FAILING_STATES),
             }
         )
-        archive.add(
+        archive.add_chunks(
             f"controls/{control}.html",
-            render_page(
+            render_chunks(
                 "control.html",
                 title=f"{control} {row['title']}",
                 root="../",
