@@ -25,7 +25,8 @@ from typing import BinaryIO
 
 __all__ = ["PackZip"]
 
-_LIMIT = 0xFFFFFFFF  # 32-bit fields: larger values go to the ZIP64 extra field
+_FULL = 0xFFFFFFFF  # a 32-bit field that says "see the ZIP64 extra field"
+_LIMIT = _FULL  # values from here on go to the ZIP64 extra field (lowered by the tests)
 _MAX_ENTRIES = 0xFFFF
 _DEFLATED = 8
 _VERSION = 20  # deflate
@@ -106,8 +107,8 @@ class PackZip:
                 clock,
                 day,
                 crc,
-                _LIMIT if big else packed,
-                _LIMIT if big else size,
+                _FULL if big else packed,
+                _FULL if big else size,
                 len(raw),
                 len(local_extra),
             )
@@ -130,15 +131,15 @@ class PackZip:
                 clock,
                 day,
                 crc,
-                min(packed, _LIMIT),
-                min(size, _LIMIT),
+                _FULL if packed >= _LIMIT else packed,
+                _FULL if size >= _LIMIT else size,
                 len(raw),
                 len(extra),
                 0,
                 0,
                 0,
                 _MODE,
-                min(offset, _LIMIT),
+                _FULL if offset >= _LIMIT else offset,
             )
             + raw
             + extra
@@ -156,7 +157,7 @@ class PackZip:
             end = self._out.tell()
             size = end - start
             entries = self._entries
-            if self._zip64 or entries > _MAX_ENTRIES or start >= _LIMIT or size >= _LIMIT:
+            if self._zip64 or entries >= _MAX_ENTRIES or start >= _LIMIT or size >= _LIMIT:
                 self._out.write(
                     struct.pack(
                         "<IQHHIIQQQQ",
@@ -181,8 +182,8 @@ class PackZip:
                     0,
                     min(entries, _MAX_ENTRIES),
                     min(entries, _MAX_ENTRIES),
-                    min(size, _LIMIT),
-                    min(start, _LIMIT),
+                    _FULL if size >= _LIMIT else size,
+                    _FULL if start >= _LIMIT else start,
                     0,
                 )
             )
