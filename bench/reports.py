@@ -171,6 +171,7 @@ def main() -> int:
                 runs.append((report, size, argv))
 
         figures: dict[tuple[str, int, str], list[Figures]] = defaultdict(list)
+        load = os.getloadavg()
         for number in range(args.rounds):
             for report, size, argv in runs:
                 for side in ("before", "after") if number % 2 == 0 else ("after", "before"):
@@ -205,6 +206,7 @@ def main() -> int:
                 )
             ]
             print(f"  {side}: peak RSS at {large} / at {small} {unit}: {_spread(growth)} (flat: <= 1.2)")
+    print(f"(load average {load[0]:.1f} before the rounds, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores)")
     return 0
 
 
