@@ -114,20 +114,17 @@ class _Zip:
             self.files += 1
         return raw
 
-    def add_chunks(self, name: str, chunks: Iterable[str | bytes]) -> None:
+    def add_chunks(self, name: str, chunks: Iterable[str]) -> None:
         """A listed file too large to hold whole (a long period's register or control page), streamed."""
         digest = hashlib.sha256()
+        pieces = iter(chunks)
 
         def encoded() -> Iterator[bytes]:
-            batch: list[str | bytes] = []
-            held = 0
-            for chunk in chunks:  # small pieces (JSON tokens, template output) joined to ~256 KiB
-                batch.append(chunk)
-                held += len(chunk)
-                if held >= 1 << 18:
-                    yield from _joined(batch, digest)
-                    batch, held = [], 0
-            yield from _joined(batch, digest)
+            # the pieces (JSON tokens, template output) are small: joined a few thousand at a time
+            while batch := list(itertools.islice(pieces, 4096)):
+                raw = "".join(batch).encode("utf-8")
+                digest.update(raw)
+                yield raw
 
         self.handle.write_chunks(self._checked(name), encoded())
         self._sums.write(f"{digest.hexdigest()}  {name}\n".encode())
@@ -154,13 +151,6 @@ class _Zip:
         finally:
             self._sums.close()
         return digest.hexdigest()
-
-
-def _joined(batch: list[str | bytes], digest: Any) -> Iterator[bytes]:
-    raw = b"".join(c.encode("utf-8") if isinstance(c, str) else c for c in batch)
-    if raw:
-        digest.update(raw)
-        yield raw
 
 
 def _select_controls(catalog: Catalog, patterns: Sequence[str]) -> list[str]:
