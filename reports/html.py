@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from annexa.reports.xlsx import text_cell
 
-__all__ = ["STATUS_COLOURS", "render_chunks", "render_page", "status_words"]
+__all__ = ["STATUS_COLOURS", "render_page", "render_page_chunks", "status_words"]
 
 # Control and result statuses -> fill colour (chart cells, badges).
 STATUS_COLOURS = {
@@ -59,7 +59,8 @@ def render_page(template: str, **context: Any) -> str:
     return _ENV.get_template(template).render(**context)
 
 
-def render_chunks(template: str, **context: Any) -> Iterator[str]:
-    """render_page's text in pieces as the template produces them (a large page is never held whole)."""
+def render_page_chunks(template: str, **context: Any) -> Iterator[str]:
+    """`render_page` a piece at a time (Jinja's generate): a loop over a long iterable is written
+    as it runs, not collected into one string."""
     context.setdefault("root", "")
     return _ENV.get_template(template).generate(**context)

@@ -52,7 +52,7 @@ from annexa.mappings.rollup import CONTROL_STATUSES
 from annexa.reports.attested import judge_attestation
 from annexa.reports.coverage import night_rows, run_rows
 from annexa.reports.findings import SEVERITY_ORDER, STATUS_ORDER
-from annexa.reports.html import render_chunks, render_page, status_words
+from annexa.reports.html import render_page, render_page_chunks, status_words
 from annexa.reports.nonconformities import FAILING_STATES, NC_COLUMNS, build_register, nonconformity_workbook
 from annexa.reports.packzip import PackZip
 from annexa.reports.period import Period, resolve_period
@@ -576,7 +576,7 @@ def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any
         )
         archive.add_chunks(
             f"controls/{control}.html",
-            render_chunks(
+            render_page_chunks(
                 "control.html",
                 title=f"{control} {row['title']}",
                 root="../",
