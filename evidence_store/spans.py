@@ -31,6 +31,7 @@ SPAN_COLUMNS = (
     "batch",
 )
 _ORDER = "ORDER BY rule, resource, first_seq"
+_REPEATED = ("rule", "status", "kind", "controls", "severity", "title", "remediation", "scope", "batch")
 
 
 class ResultSpans:
@@ -77,8 +78,14 @@ class ResultSpans:
             self._db.executemany(f"INSERT OR IGNORE INTO {table} VALUES(?)", ((r,) for r in resources))
             where.append(f"resource IN (SELECT resource FROM {table})")
         sql = "SELECT * FROM spans" + (f" WHERE {' AND '.join(where)}" if where else "") + f" {_ORDER}"
+        # SQLite hands out a new str per cell: the values spans repeat (a rule's title, a batch's
+        # scope) are shared again, as result_spans shares them, so rows kept by a reader stay small
+        shared: dict[Any, Any] = {}
         for row in self._db.cursor().execute(sql, params):
-            yield dict(zip(SPAN_COLUMNS, row, strict=True))
+            span = dict(zip(SPAN_COLUMNS, row, strict=True))
+            for column in _REPEATED:
+                span[column] = shared.setdefault(span[column], span[column])
+            yield span
 
     def close(self) -> None:
         self._db.close()
