@@ -12,6 +12,10 @@ memory flat in the number of nights (`--nights 30,90` prints both). The pack is 
 process (multiprocessing spawn), so its peak RSS is its own, not the store writer's.
 
     .venv/bin/python bench/pack_and_verify.py [--resources 2000] [--nights 30,90] [--rounds 5]
+                                              [--pack-only] [--store-cache DIR]
+
+`--pack-only` times the pack alone (`--rounds` builds per size, the sizes alternating, each the
+first N days of one store); `--store-cache DIR` keeps the written stores there between runs.
 """
 
 from __future__ import annotations
@@ -104,18 +108,87 @@ def sha256sum_seconds(*folders: Path) -> tuple[float, float, int]:
     return time.perf_counter() - began, _children_cpu() - cpu, sum(Path(f).stat().st_size for f in files)
 
 
-def _pack_child(root: str, nights: int, answer: Any) -> None:
-    """Build the pack in this (spawned) process; send back its seconds, summary and peak RSS."""
+def _peak_mib() -> float:
+    """This process's peak RSS: VmHWM where /proc has it (ru_maxrss may carry the forking parent's)."""
+    try:
+        with open("/proc/self/status") as status:
+            return int(next(line for line in status if line.startswith("VmHWM:")).split()[1]) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _pack_child(root: str, nights: int, answer: Any, out: str = "pack.zip") -> None:
+    """Build the pack of the first `nights` days in this (spawned) process; send back its seconds,
+    summary, peak RSS and CPU seconds."""
     store = open_store(str(Path(root) / "ev"))
     store.runs()  # bring the index up to date outside the timed pack build
     last = date(2026, 8, 1) + timedelta(days=nights - 1)
-    began = time.perf_counter()
-    summary = build_pack(
-        store, load_catalog(), PackOptions(date(2026, 8, 1), last, sample=0, seed=1), Path(root) / "pack.zip"
-    )
-    seconds = time.perf_counter() - began
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    answer.send((seconds, summary.bytes, summary.objects, summary.manifests, summary.controls, peak_mib))
+    began, cpu = time.perf_counter(), time.process_time()
+    summary = build_pack(store, load_catalog(), PackOptions(date(2026, 8, 1), last, sample=0, seed=1), Path(root) / out)
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    answer.send((seconds, summary.bytes, summary.objects, summary.manifests, summary.controls, _peak_mib(), cpu))
+
+
+def _build_pack(root: Path, nights: int, out: str = "pack.zip") -> tuple[Any, ...] | None:
+    """The pack built in a fresh process (spawn), so its peak RSS is its own; None if it failed."""
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_pack_child, args=(str(root), nights, send, out))
+    child.start()
+    send.close()  # so a child that dies ends recv() with EOFError instead of a hang
+    try:
+        answer: tuple[Any, ...] = receive.recv()
+    except EOFError:
+        child.join()
+        print(f"pack build failed in its process (exit code {child.exitcode})", file=sys.stderr)
+        return None
+    child.join()
+    return answer
+
+
+def cached_store(cache: Path, resources: int, nights: int) -> Path:
+    """The bench store of `nights` x `resources` under `cache`, written once and reused (a store
+    whose writing was interrupted, with fewer manifests, is written again)."""
+    root = cache / f"store-{resources}x{nights}"
+    if len(list((root / "ev" / "manifests").glob("*.json"))) != nights:
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+        seconds = write_store(root, resources, nights)
+        print(f"store: {nights} nightly runs x {resources} resources written in {seconds:.1f}s into {root}")
+    return root
+
+
+def pack_only(resources: int, nights: list[int], rounds: int, cache: Path | None) -> int:
+    """Only the pack: built `rounds` times for the first N days of one store of max(nights) nights,
+    the sizes alternating within each round; wall and CPU seconds, peak RSS, and the peak's growth."""
+    with tempfile.TemporaryDirectory(prefix="annexa-bench-") as tmp:
+        root = cached_store(cache or Path(tmp), resources, max(nights))
+        found: dict[int, list[tuple[Any, ...]]] = {n: [] for n in nights}
+        load = os.getloadavg()
+        for number in range(rounds):
+            for count in nights if number % 2 == 0 else nights[::-1]:
+                answer = _build_pack(root, count, f"pack-{count}.zip")
+                if answer is None:
+                    return 1
+                found[count].append(answer)
+                (root / f"pack-{count}.zip").unlink()
+    print(f"pack only, {rounds} rounds, {resources} resources, a sample drawn across the period:")
+    for count in nights:
+        runs = found[count]
+        print(
+            f"  {count} nights: wall s {_spread([r[0] for r in runs])}, CPU s {_spread([r[6] for r in runs])}, "
+            f"peak RSS MiB {_spread([r[5] for r in runs], 0)}; {runs[0][1] / 1024 / 1024:.1f} MiB zip, "
+            f"{runs[0][2]} objects"
+        )
+        met = "met" if statistics.median(r[0] for r in runs) < 60 else "MISSED"
+        if count == 90 and resources == 10000:
+            print(f"    wall < 60 s for 90 nights x 10,000 resources (issue 14): {met}")
+    small, large = min(nights), max(nights)
+    if small != large:
+        growth = [b[5] / a[5] for a, b in zip(found[small], found[large], strict=True)]
+        print(f"  peak RSS at {large} / at {small} nights, per round: {_spread(growth)} (flat: <= 1.1)")
+    print(f"  (load average {load[0]:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores)")
+    return 0
 
 
 def _spread(values: list[float], digits: int = 2) -> str:
@@ -134,6 +207,8 @@ def main() -> int:
     parser.add_argument("--resources", type=int, default=2000)
     parser.add_argument("--nights", default="90", help="one number or several, comma-separated (30,90)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating verify / sha256sum rounds")
+    parser.add_argument("--pack-only", action="store_true", help="time the pack alone, `--rounds` times per size")
+    parser.add_argument("--store-cache", type=Path, help="folder keeping the written stores between runs")
     args = parser.parse_args()
     try:
         nights = [int(n) for n in args.nights.split(",")]
@@ -141,31 +216,30 @@ def main() -> int:
         parser.error(f"--nights: {args.nights!r} is not a comma-separated list of numbers")
     if min(nights, default=0) < 1 or args.rounds < 1 or args.resources < 1:
         parser.error("--resources, --nights and --rounds must be at least 1")
+    if args.pack_only:
+        return pack_only(args.resources, nights, args.rounds, args.store_cache)
     if shutil.which("sha256sum") is None:
         print("sha256sum is needed for the comparison", file=sys.stderr)
         return 2
     for count in nights:
-        if bench_once(args.resources, count, args.rounds) != 0:
+        if bench_once(args.resources, count, args.rounds, args.store_cache) != 0:
             return 1
     return 0
 
 
-def bench_once(resources: int, nights: int, rounds: int) -> int:
+def bench_once(resources: int, nights: int, rounds: int, cache: Path | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="annexa-bench-") as tmp:
         root = Path(tmp)
-        write_s = write_store(root, resources, nights)
-        context = multiprocessing.get_context("spawn")
-        receive, send = context.Pipe(duplex=False)
-        child = context.Process(target=_pack_child, args=(tmp, nights, send))
-        child.start()
-        send.close()  # so a child that dies ends recv() with EOFError instead of a hang
-        try:
-            pack_s, pack_bytes, objects, manifests, controls, peak = receive.recv()
-        except EOFError:
-            child.join()
-            print(f"pack build failed in its process (exit code {child.exitcode})", file=sys.stderr)
+        if cache is None:
+            write_s = write_store(root, resources, nights)
+        else:
+            began = time.perf_counter()
+            shutil.copytree(cached_store(cache, resources, nights), root, dirs_exist_ok=True)
+            write_s = time.perf_counter() - began  # copied from the cache
+        answer = _build_pack(root, nights)
+        if answer is None:
             return 1
-        child.join()
+        pack_s, pack_bytes, objects, manifests, controls, peak, _cpu = answer
         with zipfile.ZipFile(root / "pack.zip") as archive:
             archive.extractall(root / "unzipped")
         unzipped = next((root / "unzipped").iterdir())

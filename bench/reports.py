@@ -13,6 +13,7 @@ from the smaller size to the larger (issue 18: flat, within 1.2x).
 
     .venv/bin/python bench/reports.py [--before REF] [--sizes 10000,30000] [--pack-resources 2000]
                                       [--nights 30,90] [--rounds 3] [--only findings-json,pack]
+                                      [--store-cache DIR]
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pack_and_verify import _spread, write_store  # noqa: E402
+from pack_and_verify import _spread, cached_store, write_store  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 # The command line of one side: its code first on sys.path (a folder holding `annexa`), then cli.main;
@@ -123,6 +124,7 @@ def main() -> int:
     parser.add_argument("--pack-resources", type=int, default=2000)
     parser.add_argument("--nights", default="30,90", help="pack periods in nights, comma-separated")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--store-cache", type=Path, help="folder keeping the pack's store between runs")
     parser.add_argument(
         "--only", default="", help="comma-separated report names: " + ", ".join(r.name for r in REPORTS)
     )
@@ -151,7 +153,9 @@ def main() -> int:
                 seconds = write_store(stores[size], size, 1)
                 print(f"store: 1 night x {size} resources ({2 * size} results) written in {seconds:.1f}s")
         pack_store = root / "store-pack"
-        if any(r.pack for r in reports):
+        if any(r.pack for r in reports) and args.store_cache is not None:
+            pack_store = cached_store(args.store_cache, args.pack_resources, max(nights))
+        elif any(r.pack for r in reports):
             pack_store.mkdir()
             seconds = write_store(pack_store, args.pack_resources, max(nights))
             print(f"store: {max(nights)} nights x {args.pack_resources} resources written in {seconds:.1f}s")
@@ -167,6 +171,7 @@ def main() -> int:
                 runs.append((report, size, argv))
 
         figures: dict[tuple[str, int, str], list[Figures]] = defaultdict(list)
+        load = os.getloadavg()
         for number in range(args.rounds):
             for report, size, argv in runs:
                 for side in ("before", "after") if number % 2 == 0 else ("after", "before"):
@@ -201,6 +206,7 @@ def main() -> int:
                 )
             ]
             print(f"  {side}: peak RSS at {large} / at {small} {unit}: {_spread(growth)} (flat: <= 1.2)")
+    print(f"(load average {load[0]:.1f} before the rounds, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores)")
     return 0
 
 

@@ -272,14 +272,19 @@ def _verify_pack(
     return report
 
 
-def seal_body(meta: Mapping[str, Any], sums: bytes, head_sha256: str, files: int) -> dict[str, Any]:
-    """What a pack's seal says (signed like a manifest: signing.signed_bytes)."""
+def seal_body(meta: Mapping[str, Any], sums: bytes | str, head_sha256: str, files: int) -> dict[str, Any]:
+    """What a pack's seal says (signed like a manifest: signing.signed_bytes); `sums` is SHA256SUMS,
+    or its sha256 in hex (a writer that streamed it)."""
     return {
         "format": SEAL_FORMAT,
         "period": dict(meta["period"]),
         "runs": dict(meta["runs"]),
         "head": {"sequence": meta["runs"]["last"], "sha256": head_sha256},
-        "sums": {"file": SUMS, "sha256": hashlib.sha256(sums).hexdigest(), "files": files},
+        "sums": {
+            "file": SUMS,
+            "sha256": sums if isinstance(sums, str) else hashlib.sha256(sums).hexdigest(),
+            "files": files,
+        },
         "generated_at": meta["generated_at"],
     }
 

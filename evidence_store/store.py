@@ -33,6 +33,7 @@ from annexa.evidence_store.carry import CarryPolicy, carry_forward
 from annexa.evidence_store.index import Index
 from annexa.evidence_store.object_writer import ObjectWriter
 from annexa.evidence_store.redact import redact
+from annexa.evidence_store.spans import ResultSpans
 from annexa.evidence_store.state import FactState, ResultState, StateHasher, state_digest, streamed_digest
 from annexa.evidence_store.trust import Trust
 from annexa.model import CollectionError, Fact, Result, Source, evidence_class_for_kind, scope_key
@@ -683,10 +684,13 @@ class Store:
 
     def fact_hashes(self, first: int, last: int) -> set[str]:
         """Every fact object live in some run from `first` to `last`."""
-        digests = {value[0] for value in self.fact_state(first).values()}
+        return set(self.iter_fact_hashes(first, last))
+
+    def iter_fact_hashes(self, first: int, last: int) -> Iterator[str]:
+        """fact_hashes one at a time, not collected (an object added twice in the period comes twice)."""
+        yield from (value[0] for value in self.fact_state(first).values())
         for _seq, delta in self._period_deltas(first, last, "facts"):
-            digests.update(entry[2] for entry in delta.get("add", []))
-        return digests
+            yield from (entry[2] for entry in delta.get("add", []))
 
     def fact_history(
         self, first: int, last: int, keys: Collection[tuple[str, str]]
@@ -731,13 +735,34 @@ class Store:
         run is one span through it, never closed and reopened (a register that did so would show
         every non-conformity as gone on the night someone attested). A span closed by a change in
         collection run N ends at N - 1, like the index's intervals."""
+        return sorted(self._span_rows(first, last), key=lambda s: (s["rule"], s["resource"], s["first_seq"]))
+
+    @contextlib.contextmanager
+    def result_span_table(self, first: int, last: int) -> Iterator[ResultSpans]:
+        """The rows of `result_spans(first, last)` in a temporary SQLite file (spans.py), for a
+        period whose spans should not be held in memory; checked as result_spans checks them before
+        the table is handed out, deleted when the `with` block ends."""
+        table = ResultSpans()
+        try:
+            table.add(self._span_rows(first, last))
+            yield table
+        finally:
+            table.close()
+
+    def _span_rows(self, first: int, last: int) -> Iterator[dict[str, Any]]:
+        """result_spans's rows, unordered, each yielded once its span is closed (after the delta
+        that closed it); the check against the state run `last` commits to comes before the spans
+        still open at the end, and a consumer must not use any row before it has them all."""
         kinds = {run.seq: run.type for run in self.runs()}
         live: dict[tuple[str, str], list[Any]] = {}
         if kinds.get(first) == "collection":
             live = {key: [value, value[4]] for key, value in self.result_state(first).items()}
-        spans: list[tuple[tuple[str, str], tuple[Any, ...], int, int]] = []
+        spans: list[tuple[tuple[str, str], tuple[Any, ...], int, int]] = []  # closed, not yet yielded
+        row = _SpanRow(self, kinds)
         after_statement = kinds.get(first) != "collection"
         for seq, delta in self._period_deltas(first, last, "results"):
+            yield from (row(*span) for span in spans)
+            spans.clear()
             if (delta.get("base") or 0) != seq - 1:
                 raise self._tampered(f"run {seq}: its results delta is against run {delta.get('base')}, not {seq - 1}")
             if kinds.get(seq) != "collection":
@@ -756,55 +781,13 @@ class Store:
                 if key in live:
                     spans.append((key, live[key][0], live[key][1], seq - 1))
                 live[key] = [_state_value("results", entry, seq), seq]
+        yield from (row(*span) for span in spans)
         judged = next((n for n in range(last, first - 1, -1) if kinds.get(n) == "collection"), None)
         if judged is not None and {key: value[0][:4] for key, value in live.items()} != {
             key: value[:4] for key, value in self.result_state(judged).items()
         }:
             raise self._tampered(f"runs {first} to {last}: the deltas do not give the results run {judged} commits to")
-        spans.extend((key, value[0], value[1], last) for key, value in live.items())
-        spans.sort(key=lambda s: (s[0], s[2]))
-        out = []
-        rules_at: dict[int, dict[str, dict[str, Any]]] = {}  # per run, read once (spans far outnumber runs)
-        batches_at: dict[int, dict[str, Any]] = {}
-        # The JSON text of a controls list or a scope, made once and shared by every span that has it:
-        # spans grow with the period's changes, their controls and scopes with its rules and batches.
-        texts: dict[Any, str] = {}
-        for key, value, start, end in spans:
-            # the rule as the last collection run of the span used it (a statement run holds no rules)
-            ruled = end
-            while kinds.get(ruled, "collection") != "collection" and ruled > start:
-                ruled -= 1
-            if ruled not in rules_at:
-                rules_at[ruled] = self._rules_of(self.manifest(ruled))
-            if start not in batches_at:
-                batches_at[start] = self.manifest(start).get("batches", {})
-            rule = rules_at[ruled].get(key[0]) or {}
-            batch = batches_at[start].get(value[2]) if value[2] else None
-            controls = value[3] if value[3] is not None else rule.get("controls", [])
-            controls_key = ("controls", tuple(controls))
-            if controls_key not in texts:
-                texts[controls_key] = json.dumps(controls)
-            scope_at = ("scope", start, value[2])
-            if batch and scope_at not in texts:
-                texts[scope_at] = json.dumps(batch["scope"], sort_keys=True)
-            out.append(
-                {
-                    "rule": key[0],
-                    "resource": key[1],
-                    "status": value[0],
-                    "message": value[1],
-                    "first_seq": start,
-                    "last_seq": end,
-                    "kind": rule.get("fact"),
-                    "controls": texts[controls_key],
-                    "severity": rule.get("severity"),
-                    "title": rule.get("title"),
-                    "remediation": rule.get("remediation"),
-                    "scope": texts[scope_at] if batch else None,
-                    "batch": value[2],
-                }
-            )
-        return out
+        yield from (row(key, value[0], value[1], last) for key, value in live.items())
 
     @staticmethod
     def _advance(
@@ -948,6 +931,55 @@ def _first_difference(
 
 def _show(value: tuple[Any, ...]) -> str:
     return str(value[0]) if len(value) == 5 else f"{value[0][:16]}… (batch {value[1]})"
+
+
+class _SpanRow:
+    """One result span as a dict: the rule as the span's last collection run used it, the scope of
+    its batch in its first run. Rules and batches are read once per run (spans far outnumber runs),
+    and the JSON text of a controls list or a scope is made once and shared by every span that has it:
+    spans grow with the period's changes, their controls and scopes with its rules and batches."""
+
+    def __init__(self, store: Store, kinds: Mapping[int, str]) -> None:
+        self.store = store
+        self.kinds = kinds
+        self.rules_at: dict[int, dict[str, dict[str, Any]]] = {}
+        self.batches_at: dict[int, dict[str, Any]] = {}
+        self.texts: dict[Any, str] = {}
+
+    def __call__(self, key: tuple[str, str], value: tuple[Any, ...], start: int, end: int) -> dict[str, Any]:
+        # the rule as the last collection run of the span used it (a statement run holds no rules)
+        ruled = end
+        while self.kinds.get(ruled, "collection") != "collection" and ruled > start:
+            ruled -= 1
+        if ruled not in self.rules_at:
+            self.rules_at[ruled] = self.store._rules_of(self.store.manifest(ruled))
+        if start not in self.batches_at:
+            self.batches_at[start] = self.store.manifest(start).get("batches", {})
+        rule = self.rules_at[ruled].get(key[0]) or {}
+        batch = self.batches_at[start].get(value[2]) if value[2] else None
+        controls = value[3] if value[3] is not None else rule.get("controls", [])
+        texts = self.texts
+        controls_key = ("controls", tuple(controls))
+        if controls_key not in texts:
+            texts[controls_key] = json.dumps(controls)
+        scope_at = ("scope", start, value[2])
+        if batch and scope_at not in texts:
+            texts[scope_at] = json.dumps(batch["scope"], sort_keys=True)
+        return {
+            "rule": key[0],
+            "resource": key[1],
+            "status": value[0],
+            "message": value[1],
+            "first_seq": start,
+            "last_seq": end,
+            "kind": rule.get("fact"),
+            "controls": texts[controls_key],
+            "severity": rule.get("severity"),
+            "title": rule.get("title"),
+            "remediation": rule.get("remediation"),
+            "scope": texts[scope_at] if batch else None,
+            "batch": value[2],
+        }
 
 
 class _ResultJoin:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import groupby
@@ -139,28 +139,31 @@ def build_register(store: Store, period: Period, now: datetime | None = None) ->
     for record in store.statements(NC_RUN_TYPE, NC_KIND, last):
         records.setdefault(record["nc"], []).append(record)
     timeline = _Timeline(store, collections, period.first.seq)
-    groups = [
-        ((rule, resource), list(group))
-        for (rule, resource), group in groupby(store.result_spans(1, last), key=lambda s: (s["rule"], s["resource"]))
-    ]
-    timeline.watch_facts([spans for _key, spans in groups if any(s["status"] == "fail" for s in spans)], last)
     items, gaps = [], []
-    for (rule, resource), spans in groups:
-        statuses = {s["status"] for s in spans}
-        if "error" in statuses:
-            gaps += [g for g in _gaps(timeline, spans) if g["last_index"] >= timeline.period_start]
-        if "fail" not in statuses:
-            continue
-        item = follow(
-            rule,
-            resource,
-            timeline.stretches(spans),
-            records.get(nc_id(rule, resource), []),
-            verify_after,
-            period.first.seq,
-        )
-        if item.in_period:
-            items.append(_row(item, spans[-1], spans, as_of))
+    # The chain's spans (they grow with its changes) stay in a scratch file, read twice a (rule, resource) at a time.
+    with store.result_span_table(1, last) as table:
+
+        def groups() -> Iterator[tuple[tuple[str, str], list[dict[str, Any]]]]:
+            for key, group in groupby(table.select(), key=lambda s: (s["rule"], s["resource"])):
+                yield key, list(group)
+
+        timeline.watch_facts((spans for _key, spans in groups() if any(s["status"] == "fail" for s in spans)), last)
+        for (rule, resource), spans in groups():
+            statuses = {s["status"] for s in spans}
+            if "error" in statuses:
+                gaps += [g for g in _gaps(timeline, spans) if g["last_index"] >= timeline.period_start]
+            if "fail" not in statuses:
+                continue
+            item = follow(
+                rule,
+                resource,
+                timeline.stretches(spans),
+                records.get(nc_id(rule, resource), []),
+                verify_after,
+                period.first.seq,
+            )
+            if item.in_period:
+                items.append(_row(item, spans[-1], spans, as_of))
     items.sort(key=lambda r: (r["state"] not in FAILING_STATES, r["first_seen"], r["rule"], r["resource"]))
     for gap in gaps:
         del gap["last_index"]
@@ -182,7 +185,7 @@ class _Timeline:
         # (kind, resource) -> its fact's (run, present) changes, for the failing items that lost their result
         self._facts: dict[tuple[str, str], list[tuple[int, bool]]] = {}
 
-    def watch_facts(self, failing: Sequence[Sequence[Mapping[str, Any]]], last: int) -> None:
+    def watch_facts(self, failing: Iterable[Sequence[Mapping[str, Any]]], last: int) -> None:
         """Read, in one pass over the fact deltas, when the facts of the items whose result went
         missing after a failure came and went (`gone_at` needs them)."""
         keys: set[tuple[str, str]] = set()

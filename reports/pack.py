@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import os
 import secrets
 import tempfile
-import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -45,16 +45,18 @@ from annexa.evidence_store.packfile import (
     signature_paths,
 )
 from annexa.evidence_store.signing import fingerprint, load_public_key, public_pem, signed_bytes
+from annexa.evidence_store.spans import ResultSpans, ScratchSet
 from annexa.evidence_store.store import RunInfo, Signer, Store
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.rollup import CONTROL_STATUSES
 from annexa.reports.attested import judge_attestation
 from annexa.reports.coverage import night_rows, run_rows
 from annexa.reports.findings import SEVERITY_ORDER, STATUS_ORDER
-from annexa.reports.html import render_page, status_words
+from annexa.reports.html import render_page, render_page_chunks, status_words
 from annexa.reports.nonconformities import FAILING_STATES, NC_COLUMNS, build_register, nonconformity_workbook
+from annexa.reports.packzip import PackZip
 from annexa.reports.period import Period, resolve_period
-from annexa.reports.render import to_csv
+from annexa.reports.render import iter_csv
 from annexa.reports.sampling import SAMPLE_SIZES, Population, draw, frequency, population
 from annexa.reports.settings import RunSettings
 from annexa.reports.soa import build_soa, soa_cells, soa_html, soa_workbook
@@ -93,22 +95,62 @@ class PackSummary:
 
 
 class _Zip:
-    """Zip entries under one root folder; every name is checked, every file listed in SHA256SUMS."""
+    """Zip entries under one root folder; every name is checked, every file listed in SHA256SUMS.
 
-    def __init__(self, handle: zipfile.ZipFile, root: str) -> None:
+    The SHA256SUMS lines are spilled to a scratch file as entries are added and the zip is a
+    PackZip (packzip.py), so neither grows in memory with the number of files in the pack."""
+
+    def __init__(self, handle: PackZip, root: str) -> None:
         self.handle = handle
         self.root = root
-        self.sums: list[tuple[str, str]] = []
+        self.files = 0
+        self._sums = tempfile.TemporaryFile()  # noqa: SIM115 - closed by write_sums()
 
     def add(self, name: str, data: bytes | str, listed: bool = True) -> bytes:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        self.handle.write(self._checked(name), raw)
+        if listed:
+            self._sums.write(f"{hashlib.sha256(raw).hexdigest()}  {name}\n".encode())
+            self.files += 1
+        return raw
+
+    def add_chunks(self, name: str, chunks: Iterable[str]) -> None:
+        """A listed file too large to hold whole (a long period's register or control page), streamed."""
+        digest = hashlib.sha256()
+        pieces = iter(chunks)
+
+        def encoded() -> Iterator[bytes]:
+            # the pieces (JSON tokens, template output) are small: joined a few thousand at a time
+            while batch := list(itertools.islice(pieces, 4096)):
+                raw = "".join(batch).encode("utf-8")
+                digest.update(raw)
+                yield raw
+
+        self.handle.write_chunks(self._checked(name), encoded())
+        self._sums.write(f"{digest.hexdigest()}  {name}\n".encode())
+        self.files += 1
+
+    def _checked(self, name: str) -> str:
         problem = check_entry_name(name)
         if problem:  # names come from digests, sequence numbers and catalog ids, never from evidence
             raise ValueError(f"refusing zip entry {name!r}: {problem}")
-        raw = data.encode("utf-8") if isinstance(data, str) else data
-        self.handle.writestr(f"{self.root}/{name}", raw)
-        if listed:
-            self.sums.append((hashlib.sha256(raw).hexdigest(), name))
-        return raw
+        return f"{self.root}/{name}"
+
+    def write_sums(self) -> str:
+        """SHA256SUMS (one line per listed file, in the order added), streamed; its sha256."""
+        digest = hashlib.sha256()
+
+        def chunks() -> Iterator[bytes]:
+            self._sums.seek(0)
+            while chunk := self._sums.read(1 << 20):
+                digest.update(chunk)
+                yield chunk
+
+        try:
+            self.handle.write_chunks(self._checked(SUMS), chunks())
+        finally:
+            self._sums.close()
+        return digest.hexdigest()
 
 
 def _select_controls(catalog: Catalog, patterns: Sequence[str]) -> list[str]:
@@ -180,13 +222,13 @@ def build_pack(
     except OSError as err:
         raise UsageError(f"-o {output}: cannot write: {err.strerror or err}") from None
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as handle:
+        with PackZip(tmp, level=6) as handle:
             archive = _Zip(handle, root)
             counts, meta = _write_pack(archive, store, catalog, period, controls, options, seed, signer is not None)
-            files = len(archive.sums)
-            sums = archive.add(SUMS, "".join(f"{digest}  {name}\n" for digest, name in archive.sums))
+            files = archive.files
+            sums_sha256 = archive.write_sums()
             if signer is not None:
-                seal = seal_body(meta, sums, period.last.manifest_sha256, files)
+                seal = seal_body(meta, sums_sha256, period.last.manifest_sha256, files)
                 seal["signature"] = signer(canonical_bytes(seal))
                 archive.add(SEAL, canonical_bytes(seal), listed=False)
         os.replace(tmp, output)
@@ -232,22 +274,14 @@ def _write_pack(
     soa = soa_of_run.rows
     built = build_register(store, judged_period)
     register = built.items
-    spans = store.result_spans(period.first.seq, judged.seq)
-    parsed: dict[str, list[str]] = {}  # one list per distinct text, shared (read only) by its spans
-    for span in spans:
-        text = span["controls"] or "[]"
-        if text not in parsed:
-            parsed[text] = json.loads(text)
-        span["controls"] = parsed[text]
-    pop = population(spans, timeline.days, timeline.runs, controls)
     cadence = frequency(date.fromisoformat(r.started_at[:10]) for r in collections)
     sizes = {**SAMPLE_SIZES, **(options.sample_sizes or {})}
     size = None if options.sample is None else (options.sample or sizes[cadence])
-    picks = {c: draw(pop, c, size, seed) for c in controls} if size is not None else {}
-    sampled = _sampled_evidence(store, period, judged, timeline, spans, picks)
-    # The period's spans (one per change of a result) are done with: freed before the objects are
-    # packed, so the two largest things that grow with the period are never held together.
-    del spans
+    # The period's spans (one per change of a result) grow with it: they stay in a scratch file.
+    with store.result_span_table(period.first.seq, judged.seq) as table:
+        pop = population(_parsed(table.select()), timeline.days, timeline.runs, controls)
+        picks = {c: draw(pop, c, size, seed) for c in controls} if size is not None else {}
+        sampled = _sampled_evidence(store, period, judged, timeline, table, picks)
     runs = run_rows(store, period.runs)
     nights = night_rows(store, period, collections)
     keys, stamped = _write_evidence_chain(archive, store, period)
@@ -277,8 +311,10 @@ def _write_pack(
     register = [r for r in register if wanted & set(r["controls"])]
     gaps = [g for g in built.gaps if wanted & set(g["controls"])]
     archive.add("nonconformities.xlsx", nonconformity_workbook(register, gaps))
-    archive.add("nonconformities.csv", to_csv(register, NC_COLUMNS))
-    archive.add("nonconformities.json", json.dumps(register, indent=2, ensure_ascii=False) + "\n")
+    archive.add_chunks("nonconformities.csv", iter_csv(register, NC_COLUMNS))
+    # as json.dumps(register, indent=2, ensure_ascii=False) + "\n", without the whole text in memory
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
+    archive.add_chunks("nonconformities.json", itertools.chain(encoder.iterencode(register), ["\n"]))
     archive.add("VERIFY.md", verify_markdown(meta, root=archive.root, sealed=sealed))
     attestations = _attestation_rows(store, judged, soa_of_run.settings, last)
     context = _Context(
@@ -351,20 +387,22 @@ def _write_evidence_chain(archive: _Zip, store: Store, period: Period) -> tuple[
 
 def _write_objects(archive: _Zip, store: Store, period: Period) -> int:
     """Deltas of every run to the period's end; mappings, config and live facts of the period's runs."""
-    digests: set[str] = set()
-    for seq in range(1, period.last.seq + 1):
-        manifest = store.manifest(seq)
-        digests.update((manifest["facts"]["delta"], manifest["results"]["delta"]))
-        if seq >= period.first.seq:
-            digests.add(manifest["mappings"]["object"])
-            if "config" in manifest:
-                digests.add(manifest["config"]["object"])
-    digests.update(store.fact_hashes(period.first.seq, period.last.seq))
-    # every attestation up to the period's end: the SoA counts those recorded before the period too
-    digests.update(record["fact"] for record in store.attestations() if record["sequence"] <= period.last.seq)
-    for digest in sorted(digests):
-        archive.add(f"evidence/objects/{digest[:2]}/{digest}", store.get_object(digest))
-    return len(digests)
+    with ScratchSet() as digests:  # the period's objects grow with it: collected, sorted on disk
+        for seq in range(1, period.last.seq + 1):
+            manifest = store.manifest(seq)
+            digests.update((manifest["facts"]["delta"], manifest["results"]["delta"]))
+            if seq >= period.first.seq:
+                digests.update([manifest["mappings"]["object"]])
+                if "config" in manifest:
+                    digests.update([manifest["config"]["object"]])
+        digests.update(store.iter_fact_hashes(period.first.seq, period.last.seq))
+        # every attestation up to the period's end: the SoA counts those recorded before the period too
+        digests.update(record["fact"] for record in store.attestations() if record["sequence"] <= period.last.seq)
+        count = 0
+        for digest in digests:
+            archive.add(f"evidence/objects/{digest[:2]}/{digest}", store.get_object(digest))
+            count += 1
+    return count
 
 
 @dataclass(frozen=True)
@@ -397,12 +435,23 @@ def _day_rows(ctx: _Context, control: str) -> list[dict[str, Any]]:
     ]
 
 
+def _parsed(spans: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The spans with their controls as a list (one list per distinct text, shared read only)."""
+    parsed: dict[str, list[str]] = {}
+    for span in spans:
+        text = span["controls"] or "[]"
+        if text not in parsed:
+            parsed[text] = json.loads(text)
+        span["controls"] = parsed[text]
+        yield span
+
+
 def _sampled_evidence(
     store: Store,
     period: Period,
     judged: RunInfo,
     timeline: Timeline,
-    spans: list[dict[str, Any]],
+    spans: ResultSpans,
     picks: Mapping[str, list[tuple[str, date]]],
 ) -> dict[str, list[dict[str, Any]]]:
     """For each sampled (resource, day): the run that judged the day, the control's results on the
@@ -411,9 +460,8 @@ def _sampled_evidence(
     index = {day: i for i, day in enumerate(timeline.days)}
     resources = {resource for pairs in picks.values() for resource, _day in pairs}
     by_resource: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for span in spans:
-        if span["resource"] in resources:
-            by_resource[span["resource"]].append(span)
+    for span in _parsed(spans.select(resources=resources)):
+        by_resource[span["resource"]].append(span)
     keys = {(str(span["kind"]), resource) for resource, found in by_resource.items() for span in found}
     history = store.fact_history(period.first.seq, judged.seq, keys) if keys else {}
     runs = {run.seq: run for run in period.runs}
@@ -526,9 +574,9 @@ def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any
                 "open_ncs": sum(1 for n in nc_by_control[control] if n["state"] in FAILING_STATES),
             }
         )
-        archive.add(
+        archive.add_chunks(
             f"controls/{control}.html",
-            render_page(
+            render_page_chunks(
                 "control.html",
                 title=f"{control} {row['title']}",
                 root="../",
