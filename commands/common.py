@@ -18,6 +18,7 @@ from annexa.reports import render
 from annexa.words import plural
 
 __all__ = [
+    "BINARY",
     "DEFAULT_CONFIG",
     "add_config_option",
     "add_crosswalk_option",
@@ -95,10 +96,13 @@ def _local_store_root(store_url: str | None) -> Path | None:
     return Path(store_url.removeprefix("file://")).resolve()
 
 
+BINARY = "this format is binary: write it to a file with -o FILE"
+
+
 def emit(content: str | bytes, output: str | None, store_url: str | None = None) -> None:
     """Print, or write `output` (see `check_output`) atomically so a failed command never leaves half a file."""
     if not output and isinstance(content, bytes):
-        raise UsageError("this format is binary: write it to a file with -o FILE")
+        raise UsageError(BINARY)
     emit_chunks([content], output, store_url)
 
 
