@@ -9,6 +9,7 @@ anything, so a pack opens offline and a hostile value could not load or run code
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from annexa.reports.xlsx import text_cell
 
-__all__ = ["STATUS_COLOURS", "render_page", "status_words"]
+__all__ = ["STATUS_COLOURS", "render_page", "render_page_chunks", "status_words"]
 
 # Control and result statuses -> fill colour (chart cells, badges).
 STATUS_COLOURS = {
@@ -56,3 +57,10 @@ _ENV.filters["cell"] = text_cell  # the text a workbook cell shows, so HTML and 
 def render_page(template: str, **context: Any) -> str:
     context.setdefault("root", "")
     return _ENV.get_template(template).render(**context)
+
+
+def render_page_chunks(template: str, **context: Any) -> Iterator[str]:
+    """`render_page` a piece at a time (Jinja's generate): a loop over a long iterable is written
+    as it runs, not collected into one string."""
+    context.setdefault("root", "")
+    return _ENV.get_template(template).generate(**context)
