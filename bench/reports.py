@@ -1,8 +1,8 @@
 """Benchmark: each report's peak memory, wall and CPU time at two sizes, before and after a change.
 
 Writes the synthetic signed stores of bench/pack_and_verify.py (two rules, ~10% failing, ~2% of the
-resources changing each night): one night of each `--sizes` number of resources (two results per
-resource), and `--nights` (e.g. 30,90) of `--pack-resources` for the pack, whose periods are the
+resources changing each night): two nights of each `--sizes` number of resources (two results per
+resource; drift compares the nights), and `--nights` (e.g. 30,90) of `--pack-resources` for the pack, whose periods are the
 first 30 and 90 days of the same store. Each measurement is the `annexa` command line in its own
 process, of one side: `before` is `--before` (a git ref, exported with `git archive`), `after` this
 working tree (or `--after`, a git ref). The process reports its own peak RSS (VmHWM) and is reaped
@@ -65,6 +65,9 @@ REPORTS = (
     Report("findings-csv", ("findings", "--format", "csv"), "csv"),
     Report("soa-xlsx", ("soa", "--format", "xlsx"), "xlsx"),
     Report("nonconformities-xlsx", ("nonconformities", "--format", "xlsx"), "xlsx"),
+    Report("findings-html", ("findings", "--format", "html"), "html"),
+    Report("drift-json", ("drift", "--format", "json"), "json"),  # the second night against the first
+    Report("oscal-json", ("export", "oscal"), "json"),
     Report("pack", ("pack",), "zip", pack=True),
 )
 
@@ -150,8 +153,8 @@ def main() -> int:
             for size in sizes:
                 stores[size] = root / f"store-{size}"
                 stores[size].mkdir()
-                seconds = write_store(stores[size], size, 1)
-                print(f"store: 1 night x {size} resources ({2 * size} results) written in {seconds:.1f}s")
+                seconds = write_store(stores[size], size, 2)  # two nights: drift compares them
+                print(f"store: 2 nights x {size} resources ({2 * size} results each) written in {seconds:.1f}s")
         pack_store = root / "store-pack"
         if any(r.pack for r in reports) and args.store_cache is not None:
             pack_store = cached_store(args.store_cache, args.pack_resources, max(nights))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from annexa.pipeline.workspace import StoreAccess, Workspace
 
 __all__ = [
+    "BINARY",
     "DEFAULT_CONFIG",
     "add_config_option",
     "add_crosswalk_option",
@@ -109,10 +110,13 @@ def _local_store_root(store_url: str | None) -> Path | None:
     return Path(store_url.removeprefix("file://")).resolve()
 
 
+BINARY = "this format is binary: write it to a file with -o FILE"
+
+
 def emit(content: str | bytes, output: str | None, store_url: str | None = None) -> None:
     """Print, or write `output` (see `check_output`) atomically so a failed command never leaves half a file."""
     if not output and isinstance(content, bytes):
-        raise UsageError("this format is binary: write it to a file with -o FILE")
+        raise UsageError(BINARY)
     emit_chunks([content], output, store_url)
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from annexa.commands.common import add_run_option, add_store_options, emit, emit_chunks, workspace
+from annexa.commands.common import add_run_option, add_store_options, emit_chunks, workspace
 from annexa.reports.ocsf import compliance_findings, json_lines
-from annexa.reports.oscal import assessment_results
+from annexa.reports.oscal import assessment_results_chunks
 
 NAME = "export"
 HELP = "export a run as OSCAL assessment results; or as OCSF compliance findings (JSON lines)"
@@ -27,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
     store = ws.read_store()
     run_info = store.resolve(args.run)
     if args.format == "oscal":
-        document = assessment_results(store, run_info, ws.catalog, ws.registry.max_age_by_kind())
-        emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", args.output, store.url)
+        chunks = assessment_results_chunks(store, run_info, ws.catalog, ws.registry.max_age_by_kind())
+        emit_chunks(chunks, args.output, store.url)
     else:
         emit_chunks(json_lines(compliance_findings(store, run_info)), args.output, store.url)
     return 0

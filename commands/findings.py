@@ -11,15 +11,14 @@ from annexa.commands.common import (
     add_run_option,
     add_store_options,
     crosswalk_column,
-    emit,
     emit_chunks,
     workspace,
 )
 from annexa.errors import UsageError
 from annexa.mappings.evaluate import STATUSES
 from annexa.reports.findings import FINDING_COLUMNS, iter_finding_rows, load_findings
-from annexa.reports.findings_html import findings_html
-from annexa.reports.findings_text import findings_text
+from annexa.reports.findings_html import findings_html_chunks
+from annexa.reports.findings_text import findings_text_chunks
 from annexa.reports.render import iter_csv, iter_json
 
 NAME = "findings"
@@ -46,17 +45,17 @@ def run(args: argparse.Namespace) -> int:
     store = ws.read_store()
     run_info = store.resolve(args.run)
     if args.format in ("table", "html"):
-        findings = load_findings(store, run_info, statuses)
+        extend = None
         if crosswalk is not None:
-            for row in findings.rows:
-                row["crosswalk"] = crosswalk.ids(row["controls"])
+            extend = lambda row: {**row, "crosswalk": crosswalk.ids(row["controls"])}  # noqa: E731
+        findings = load_findings(store, run_info, statuses, extend)  # counted in one pass, rows read as written
         if args.format == "html":
-            emit(findings_html(findings), args.output, store.url)
+            emit_chunks(findings_html_chunks(findings), args.output, store.url)
             return 0
         # The terminal's width when printing to one; wide enough not to wrap lines in a file or a pipe.
         width = shutil.get_terminal_size((100, 24)).columns if not args.output else 100
         show_passed = statuses is not None and bool(statuses & {"pass", "not_applicable"})
-        emit(findings_text(findings, width, show_passed), args.output, store.url)
+        emit_chunks(findings_text_chunks(findings, width, show_passed), args.output, store.url)
         return 0
     rows = iter_finding_rows(store, run_info, statuses)  # streamed: memory flat in the number of results
     columns = FINDING_COLUMNS

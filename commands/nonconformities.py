@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from annexa.commands.common import add_output, add_store_options, emit, render_rows, workspace
+from annexa.commands.common import BINARY, add_output, add_store_options, emit, emit_chunks, render_rows, workspace
+from annexa.errors import UsageError
 from annexa.reports.nonconformities import (
     GAP_COLUMNS,
     GAP_TABLE_COLUMNS,
     NC_COLUMNS,
     TABLE_COLUMNS,
     build_register,
-    nonconformity_workbook,
+    nonconformity_workbook_chunks,
 )
 from annexa.reports.period import parse_date, resolve_period
+from annexa.reports.render import iter_csv, iter_json
 
 NAME = "nonconformities"
 HELP = (
@@ -57,9 +59,15 @@ def run(args: argparse.Namespace) -> int:
     store = workspace(args, config_required=False).read_store()
     register = build_register(store, resolve_period(store, args.start, args.end))
     if args.format == "xlsx":
-        emit(nonconformity_workbook(register.items, register.gaps), args.output, store.url)
-    elif args.gaps:
-        emit(render_rows(register.gaps, args.format, GAP_COLUMNS, GAP_TABLE_COLUMNS), args.output, store.url)
+        if not args.output:
+            raise UsageError(BINARY)
+        emit_chunks(nonconformity_workbook_chunks(register.items, register.gaps), args.output, store.url)
+        return 0
+    rows, columns, table = (
+        (register.gaps, GAP_COLUMNS, GAP_TABLE_COLUMNS) if args.gaps else (register.items, NC_COLUMNS, TABLE_COLUMNS)
+    )
+    if args.format in ("json", "csv"):  # written as they are rendered, not as one string
+        emit_chunks(iter_json(rows) if args.format == "json" else iter_csv(rows, columns), args.output, store.url)
     else:
-        emit(render_rows(register.items, args.format, NC_COLUMNS, TABLE_COLUMNS), args.output, store.url)
+        emit(render_rows(rows, args.format, columns, table), args.output, store.url)
     return 0

@@ -42,13 +42,15 @@ CREATE INDEX IF NOT EXISTS results_end ON results(last_seq, first_seq);
 """
 
 
-def _live(latest: bool) -> str:
-    """SQL that selects the rows present in run :seq (open rows when it is the latest)."""
+def _live(latest: bool, table: str = "") -> str:
+    """SQL that selects the rows present in run :seq (open rows when it is the latest), of `table`
+    (an alias, in a join)."""
+    last, first = f"{table}.last_seq" if table else "last_seq", f"{table}.first_seq" if table else "first_seq"
     if latest:
-        return "last_seq IS NULL"
+        return f"{last} IS NULL"
     # Two ranges of the (last_seq, first_seq) index: rows still open, and rows closed at or after
     # :seq. A recent run then reads about as many rows as the latest, however long the history.
-    return "((last_seq IS NULL AND first_seq <= :seq) OR (last_seq >= :seq AND first_seq <= :seq))"
+    return f"(({last} IS NULL AND {first} <= :seq) OR ({last} >= :seq AND {first} <= :seq))"
 
 
 def _writable(path: Path) -> bool:
@@ -212,17 +214,19 @@ class Index:
         seq: int,
         statuses: Collection[str] | None = None,
         rank: Callable[[str, str], int] | None = None,
+        by_resource: bool = False,
     ) -> Iterator[tuple[tuple[str, str], tuple[Any, ...]]]:
         """Run `seq`'s result rows one at a time, as `result_state` has them: by (rule, resource),
-        or by `rank(rule, status)` first; only `statuses` when given. SQLite sorts (spilling to
-        disk when large), so memory does not grow with the number of rows."""
+        by (resource, rule) with `by_resource`, or by `rank(rule, status)` first; only `statuses`
+        when given. SQLite sorts (spilling to disk when large), so memory does not grow with the
+        number of rows."""
         where = _live(seq == self.latest_seq())
         params: dict[str, Any] = {"seq": seq}
         if statuses is not None:
             names = [f"s{n}" for n in range(len(statuses))]
             where += f" AND status IN ({', '.join(':' + n for n in names)})"
             params.update(zip(names, sorted(statuses), strict=True))
-        order = "rule, resource"
+        order = "resource, rule" if by_resource else "rule, resource"
         if rank is not None:
             self._db.create_function("annexa_rank", 2, rank, deterministic=True)
             order = "annexa_rank(rule, status), rule, resource"
@@ -233,3 +237,34 @@ class Index:
         )
         for r in rows:
             yield (r[0], r[1]), (r[2], r[3], r[4], json.loads(r[5]) if r[5] else None, r[6])
+
+    def fact_rows(self, seq: int) -> Iterator[tuple[tuple[str, str], tuple[Any, ...]]]:
+        """Run `seq`'s fact rows one at a time by (kind, resource), as `fact_state` has them."""
+        rows = self._db.execute(
+            f"SELECT kind, resource, hash, batch, first_seq FROM facts WHERE {_live(seq == self.latest_seq())} "
+            "ORDER BY kind, resource",
+            {"seq": seq},
+        )
+        for r in rows:
+            yield (r[0], r[1]), (r[2], r[3], r[4])
+
+    def result_fact_rows(
+        self, seq: int, kind_of: Callable[[str], str], by_resource: bool = False
+    ) -> Iterator[tuple[tuple[str, str], tuple[Any, ...], tuple[Any, ...] | None]]:
+        """Run `seq`'s result rows as `result_rows` has them, each with the row of the fact it judged
+        (kind `kind_of(rule)`, same resource) live in that run, or None: joined by SQLite, so no
+        side of the join is held in memory."""
+        latest = seq == self.latest_seq()
+        self._db.create_function("annexa_kind", 1, kind_of, deterministic=True)
+        fact_live, result_live = _live(latest, "f"), _live(latest, "r")
+        order = "r.resource, r.rule" if by_resource else "r.rule, r.resource"
+        rows = self._db.execute(
+            "SELECT r.rule, r.resource, r.status, r.message, r.batch, r.controls, r.first_seq, "
+            "f.hash, f.batch, f.first_seq FROM results r LEFT JOIN facts f "
+            f"ON f.kind = annexa_kind(r.rule) AND f.resource = r.resource AND {fact_live} "
+            f"WHERE {result_live} ORDER BY {order}",
+            {"seq": seq},
+        )
+        for r in rows:
+            fact = None if r[7] is None else (r[7], r[8], r[9])
+            yield (r[0], r[1]), (r[2], r[3], r[4], json.loads(r[5]) if r[5] else None, r[6]), fact

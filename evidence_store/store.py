@@ -543,13 +543,18 @@ class Store:
         return [join(key, state[key]) for key in sorted(state)]
 
     def iter_results(
-        self, run: RunInfo, statuses: Collection[str] | None = None, rank: Callable[[str, str], int] | None = None
+        self,
+        run: RunInfo,
+        statuses: Collection[str] | None = None,
+        rank: Callable[[str, str], int] | None = None,
+        by_resource: bool = False,
     ) -> Iterator[Result]:
         """The run's results as `results` gives them, one at a time, so a report over a million
-        results holds one: by (rule, resource), or by `rank(rule, status)` first; only `statuses`
-        when given. The index's rows are checked against the run's commitment in a first pass
-        and read in a second, both in one read transaction (the same snapshot), so nothing is
-        yielded from an index that does not match the signed manifest."""
+        results holds one: by (rule, resource), by (resource, rule) with `by_resource`, or by
+        `rank(rule, status)` first; only `statuses` when given. The index's rows are checked
+        against the run's commitment in a first pass and read in a second, both in one read
+        transaction (the same snapshot), so nothing is yielded from an index that does not match
+        the signed manifest."""
         manifest = self.manifest(run.seq)
         join = _ResultJoin(self._rules_of(manifest), manifest.get("batches", {}), self.evidence_classes(run))
         index = self.index()
@@ -562,12 +567,48 @@ class Store:
             if not matches:  # a legacy run or a mismatch: the whole check in memory names the difference
                 state = self.result_state(run.seq)
                 keys = [key for key in state if statuses is None or state[key][0] in statuses]
-                keys.sort(key=lambda key: (rank(key[0], state[key][0]) if rank else 0, key))
+                keys.sort(key=lambda key: (rank(key[0], state[key][0]) if rank else 0, _ordered(key, by_resource)))
                 for key in keys:
                     yield join(key, state[key])
                 return
-            for key, value in index.result_rows(run.seq, statuses, rank):
+            for key, value in index.result_rows(run.seq, statuses, rank, by_resource):
                 yield join(key, value)
+
+    def iter_results_with_facts(
+        self, run: RunInfo, by_resource: bool = False
+    ) -> Iterator[tuple[Result, tuple[str, str] | None]]:
+        """The run's results as `iter_results` gives them, each with the (object hash, collected_at)
+        of the fact it judged (`fact_refs`), None when the run has none: joined by the index, one
+        result at a time, once both the results and the facts match the run's commitments."""
+        manifest = self.manifest(run.seq)
+        rules, batches = self._rules_of(manifest), manifest.get("batches", {})
+        join = _ResultJoin(rules, batches, self.evidence_classes(run))
+
+        def kind_of(rule: str) -> str:
+            return str((rules.get(rule) or {}).get("fact", ""))
+
+        def ref(fact: tuple[Any, ...] | None) -> tuple[str, str] | None:
+            return None if fact is None else (fact[0], (batches.get(fact[1]) or {}).get("collected_at", ""))
+
+        index = self.index()
+        with index.reading():
+            if self._rows_match(index, "results", run.seq) and self._rows_match(index, "facts", run.seq):
+                for key, value, fact in index.result_fact_rows(run.seq, kind_of, by_resource):
+                    yield join(key, value), ref(fact)
+                return
+            results, facts = self.result_state(run.seq), self.fact_state(run.seq)  # names the difference
+            for key in sorted(results, key=lambda key: _ordered(key, by_resource)):
+                yield join(key, results[key]), ref(facts.get((kind_of(key[0]), key[1])))
+
+    def _rows_match(self, index: Index, part: str, seq: int) -> bool:
+        """Whether the index's `part` rows of run `seq`, hashed one at a time, give the state its
+        manifest commits to (False for a legacy run without a commitment, or a mismatch)."""
+        claimed = self.manifest(seq)[part].get("state")
+        try:
+            rows = index.result_rows(seq) if part == "results" else index.fact_rows(seq)
+            return claimed is not None and streamed_digest(rows) == claimed
+        except (sqlite3.DatabaseError, ValueError, TypeError) as err:
+            raise self._tampered(f"the index cannot be read ({err}): run `annexa reindex`") from None
 
     def distinct_results(self, run: RunInfo) -> list[Result]:
         """One result per distinct (rule, status, batch, controls) of the run, without resource or
@@ -612,6 +653,70 @@ class Store:
                 (old_join(key, old[key]) if key in old else None, new_join(key, new[key]) if key in new else None)
             )
         return pairs
+
+    def iter_result_changes(self, before: RunInfo, after: RunInfo) -> Iterator[tuple[Result | None, Result | None]]:
+        """`result_changes` from one pass over both runs' rows in key order: only the changes are
+        held (until both runs are checked against their commitments), not the two runs."""
+        changes = self._row_changes("results", before.seq, after.seq)
+        if changes is None:
+            yield from self.result_changes(before, after)
+            return
+        old_m, new_m = self.manifest(before.seq), self.manifest(after.seq)
+        old_join = _ResultJoin(self._rules_of(old_m), old_m.get("batches", {}), self.evidence_classes(before))
+        new_join = _ResultJoin(self._rules_of(new_m), new_m.get("batches", {}), self.evidence_classes(after))
+        for key, old, new in changes:
+            yield (old_join(key, old) if old else None, new_join(key, new) if new else None)
+
+    def iter_fact_changes(
+        self, before: RunInfo, after: RunInfo
+    ) -> Iterator[tuple[tuple[str, str], tuple[str | None, str | None]]]:
+        """`fact_changes` as (key, (old hash, new hash)) pairs in key order, from one pass over both
+        runs' rows (see iter_result_changes)."""
+        changes = self._row_changes("facts", before.seq, after.seq)
+        if changes is None:
+            yield from self.fact_changes(before, after).items()
+            return
+        for key, old, new in changes:
+            yield key, (old[0] if old else None, new[0] if new else None)
+
+    def _row_changes(
+        self, part: str, old_seq: int, new_seq: int
+    ) -> list[tuple[tuple[str, str], tuple[Any, ...] | None, tuple[Any, ...] | None]] | None:
+        """(key, old row, new row) per key that `_changed` would name, in key order, merged from the
+        index's rows of both runs while hashing them; None unless both match their commitments
+        (the caller then takes the in-memory way, which names the difference)."""
+        index = self.index()
+        value_len = 2 if part == "facts" else 4
+        claimed = (self.manifest(old_seq)[part].get("state"), self.manifest(new_seq)[part].get("state"))
+        if None in claimed:
+            return None
+        hashers, out = (StateHasher(), StateHasher()), []
+        try:
+            with index.reading():
+                rows = [
+                    index.fact_rows(seq) if part == "facts" else index.result_rows(seq) for seq in (old_seq, new_seq)
+                ]
+                old, new = next(rows[0], None), next(rows[1], None)
+                while old is not None or new is not None:
+                    if new is None or (old is not None and old[0] < new[0]):
+                        hashers[0].add(*old)
+                        out.append((old[0], old[1], None))
+                        old = next(rows[0], None)
+                    elif old is None or new[0] < old[0]:
+                        hashers[1].add(*new)
+                        out.append((new[0], None, new[1]))
+                        new = next(rows[1], None)
+                    else:
+                        hashers[0].add(*old)
+                        hashers[1].add(*new)
+                        if new[1][:value_len] != old[1][:value_len] or old_seq < new[1][value_len] <= new_seq:
+                            out.append((new[0], old[1], new[1]))
+                        old, new = next(rows[0], None), next(rows[1], None)
+        except (sqlite3.DatabaseError, ValueError, TypeError) as err:
+            raise self._tampered(f"the index cannot be read ({err}): run `annexa reindex`") from None
+        if (hashers[0].hexdigest(), hashers[1].hexdigest()) != claimed:
+            return None
+        return out
 
     def mappings(self, run: RunInfo) -> dict[str, Any]:
         """The run's mappings object: catalog, rules as used, and (newer runs) each fact kind's
@@ -889,6 +994,11 @@ def _remove_sqlite(path: Path) -> None:
         if os.path.lexists(f"{path}{suffix}"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{path}{suffix}")
+
+
+def _ordered(key: tuple[str, str], by_resource: bool) -> tuple[str, str]:
+    """A (rule, resource) key's place: by rule, or by resource first."""
+    return (key[1], key[0]) if by_resource else key
 
 
 def _state_value(part: str, entry: Sequence[Any], seq: int) -> tuple[Any, ...]:

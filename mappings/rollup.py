@@ -41,6 +41,7 @@ __all__ = [
     "control_statuses",
     "ScopeDecision",
     "rollup",
+    "rollup_by_resource",
 ]
 
 CONTROL_STATUSES = (
@@ -190,12 +191,124 @@ def rollup(
     attestations: Iterable[Attestation] = (),
     max_age_by_kind: Mapping[str, timedelta] | None = None,
 ) -> list[ControlStatus]:
-    """One `ControlStatus` per catalog control, in catalog order, judged as of `now`."""
+    """One `ControlStatus` per catalog control, in catalog order, judged as of `now`: the results
+    put in resource order and rolled up as `rollup_by_resource` does (where a result's place in
+    `results` stands for its (rule, resource))."""
+    ordered = sorted(enumerate(results), key=lambda pair: pair[1].resource)
+    return _rollup(catalog, ordered, now, decisions, default_max_age, attestations, max_age_by_kind)
+
+
+def rollup_by_resource(
+    catalog: Catalog,
+    results: Iterable[Result],
+    now: datetime,
+    decisions: Mapping[str, ScopeDecision] | None = None,
+    default_max_age: timedelta | None = None,
+    attestations: Iterable[Attestation] = (),
+    max_age_by_kind: Mapping[str, timedelta] | None = None,
+) -> list[ControlStatus]:
+    """`rollup` of results ordered by resource, read one at a time (`Store.iter_results(run,
+    by_resource=True)`): each resource's results are summed up when the next resource starts, so
+    memory does not grow with the number of resources. The same statuses as `rollup` of the run's
+    results in (rule, resource) order, counts in the same order. ValueError when the results are
+    out of resource order (a resource counted twice would be a false count)."""
+    ranked = (((result.rule, result.resource), result) for result in results)
+    return _rollup(catalog, ranked, now, decisions, default_max_age, attestations, max_age_by_kind)
+
+
+class _Evidence:
+    """What a control's rollup needs of its results, as counts and distinct values, so that its
+    size depends on the rules, statuses and batches, not on the number of resources. Where the
+    first of equals wins (dict order, ties of time), "first" is the smallest `rank`: the result's
+    place in the order the rollup has always read them, whatever order they arrive in."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, tuple[Any, int]] = {}  # status -> (first rank, count)
+        self.classes: dict[tuple[str, str], tuple[Any, int]] = {}  # (class, status) -> (first rank, count)
+        self.rules: set[str] = set()
+        self.kinds: set[str] = set()  # of every result, `not_applicable` included
+        self.judged_kinds: set[str] = set()  # of the evidence
+        # One result per distinct (status, class, collection time, kind): all `_status` looks at.
+        self.distinct: dict[tuple[str, str, str, str], tuple[Any, Result]] = {}
+        self.targets: set[str] = set()
+        self.resources = 0
+        self.latest: tuple[str, Any] | None = None  # the newest collection time of the evidence, its rank
+        self.pending: set[str] = set()  # kinds of the evidence on the current resource
+
+    def add(self, rank: Any, result: Result) -> None:
+        _count(self.counts, result.status, rank)
+        _count(self.classes, (result.evidence_class, result.status), rank)
+        self.rules.add(result.rule)
+        self.kinds.add(result.kind)
+        if result.status == "not_applicable":
+            return
+        self.judged_kinds.add(result.kind)
+        signature = (result.status, result.evidence_class, result.collected_at, result.kind)
+        if signature not in self.distinct or rank < self.distinct[signature][0]:
+            self.distinct[signature] = (rank, result)
+        if result.scope:
+            self.targets.add(scope_key(result.scope))
+        self.pending.add(result.kind)
+        at = result.collected_at
+        if at and (self.latest is None or (_timestamp(at), self.latest[1]) > (_timestamp(self.latest[0]), rank)):
+            self.latest = (at, rank)
+
+    def end_resource(self) -> None:
+        self.resources += len(self.pending)
+        self.pending.clear()
+
+    def status_counts(self) -> dict[str, int]:
+        return {status: n for status, (_rank, n) in sorted(self.counts.items(), key=lambda item: item[1][0])}
+
+    def class_counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for (evidence_class, status), (_rank, n) in sorted(self.classes.items(), key=lambda item: item[1][0]):
+            out.setdefault(evidence_class, {})[status] = n
+        return {k: out[k] for k in sorted(out, key=_class_rank)}
+
+    def evidence(self) -> list[Result]:
+        return [result for _rank, result in sorted(self.distinct.values(), key=lambda pair: pair[0])]
+
+
+def _excepted(statement: Attestation | None, now: datetime) -> bool:
+    return statement is not None and statement.outcome == "exception" and statement.in_force(now)
+
+
+def _count(counts: dict[Any, tuple[Any, int]], key: Any, rank: Any) -> None:
+    first, n = counts.get(key, (rank, 0))
+    counts[key] = (min(first, rank), n + 1)
+
+
+def _rollup(
+    catalog: Catalog,
+    results: Iterable[tuple[Any, Result]],
+    now: datetime,
+    decisions: Mapping[str, ScopeDecision] | None,
+    default_max_age: timedelta | None,
+    attestations: Iterable[Attestation],
+    max_age_by_kind: Mapping[str, timedelta] | None,
+) -> list[ControlStatus]:
+    """The rollup of (rank, result) pairs in resource order (see _Evidence for the rank)."""
     decisions = decisions or {}
-    by_control: dict[str, list[Result]] = {}
-    for result in results:
+    evidence: dict[str, _Evidence] = {}
+    touched: set[str] = set()  # controls with results on the current resource
+    resource: str | None = None
+    for rank, result in results:
+        if result.resource != resource:
+            if resource is not None and result.resource < resource:
+                raise ValueError(f"rollup: results out of resource order ({result.resource!r} after {resource!r})")
+            for control in touched:
+                evidence[control].end_resource()
+            touched.clear()
+            resource = result.resource
         for control in result.controls:
-            by_control.setdefault(control, []).append(result)
+            found = evidence.get(control)
+            if found is None:
+                found = evidence[control] = _Evidence()
+            found.add(rank, result)
+            touched.add(control)
+    for control in touched:
+        evidence[control].end_resource()
     statements: dict[str, list[Attestation]] = {}
     for item in attestations:
         statements.setdefault(item.control, []).append(item)
@@ -203,24 +316,17 @@ def rollup(
     out = []
     for control in catalog:
         decision = decisions.get(control.id, ScopeDecision())
-        control_results = by_control.get(control.id, [])
+        found = evidence.get(control.id) or _Evidence()
         listed = tuple(sorted(statements.get(control.id, []), key=lambda a: -a.sequence))
-        current = next((a for a in listed if a.counted), None)
-        evidence = [r for r in control_results if r.status != "not_applicable"]
+        statement = next((a for a in listed if a.counted), None)
         ages = _Ages(now, decision.max_age, max_age_by_kind or {}, default_max_age)
         if decision.applicable:
-            status, basis, stale_since = _status(evidence, current, now, ages)
+            status, basis, stale_since = _status(found.evidence(), statement, now, ages)
         else:
             status, basis, stale_since = "excluded", None, None
-        counts: dict[str, int] = {}
-        classes: dict[str, dict[str, int]] = {}
-        for result in control_results:
-            counts[result.status] = counts.get(result.status, 0) + 1
-            by_status = classes.setdefault(result.evidence_class, {})
-            by_status[result.status] = by_status.get(result.status, 0) + 1
-        times = [r.collected_at for r in evidence if r.collected_at]
+        counts = found.status_counts()
+        times = [found.latest[0]] if found.latest else []
         times += [a.attested_at for a in listed if a.counted]
-        judged_kinds = {r.kind for r in evidence}
         out.append(
             ControlStatus(
                 control=control.id,
@@ -232,17 +338,17 @@ def rollup(
                 status=status,
                 last_evidence_at=max(times, key=_timestamp) if times else None,
                 counts=counts,
-                rules=tuple(sorted({r.rule for r in control_results})),
+                rules=tuple(sorted(found.rules)),
                 stale_since=stale_since,
                 evidence_class=basis,
-                classes={k: classes[k] for k in sorted(classes, key=_class_rank)},
-                resources=len({(r.kind, r.resource) for r in evidence}),
-                targets=tuple(sorted({scope_key(r.scope) for r in evidence if r.scope})),
-                empty_kinds=tuple(sorted({r.kind for r in control_results} - judged_kinds)),
+                classes=found.class_counts(),
+                resources=found.resources,
+                targets=tuple(sorted(found.targets)),
+                empty_kinds=tuple(sorted(found.kinds - found.judged_kinds)),
                 attestations=listed,
-                attestation=current,
-                exception=current if current and current.outcome == "exception" and current.in_force(now) else None,
-                flags=_flags(decision, evidence, current, listed, now),
+                attestation=statement,
+                exception=statement if _excepted(statement, now) else None,
+                flags=_flags(decision, {s: counts.get(s, 0) for s in ("fail", "error")}, statement, listed, now),
                 reasons=decision.reasons,
                 reviewed=decision.reviewed,
             )
@@ -348,13 +454,12 @@ def _status(
 
 def _flags(
     decision: ScopeDecision,
-    evidence: Sequence[Result],
+    failing: Mapping[str, int],  # how many results of the control fail, and are `error`
     current: Attestation | None,
     listed: Sequence[Attestation],
     now: datetime,
 ) -> tuple[str, ...]:
     flags = []
-    failing = {s: sum(1 for r in evidence if r.status == s) for s in ("fail", "error")}
     if not decision.applicable:
         said = current is not None and current.in_force(now) and current.outcome in _NEGATIVE_OUTCOMES
         if failing["fail"] or failing["error"] or said:

@@ -371,7 +371,7 @@ def drift_between(
     with its own stored settings (settings.py), as `annexa soa --run` shows them."""
     fact_bodies = {
         key: (store.get_json(old) if old else None, store.get_json(new) if new else None)
-        for key, (old, new) in store.fact_changes(before, after).items()
+        for key, (old, new) in store.iter_fact_changes(before, after)
     }
 
     def controls(run: RunInfo) -> list[ControlStatus]:
@@ -381,7 +381,7 @@ def drift_between(
     return build_drift(
         RunRef.of(before),
         RunRef.of(after),
-        store.result_changes(before, after),
+        store.iter_result_changes(before, after),
         controls(before),
         controls(after),
         fact_bodies,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,16 +181,52 @@ class Findings:
     """What the readable reports (terminal, HTML) show of a run."""
 
     run: RunInfo
-    rows: list[dict[str, Any]]  # every row, worst first
+    rows: Iterable[dict[str, Any]]  # every row, worst first: a list, or rows read again from the store each time
     groups: list[ErrorGroup]
+    totals: Mapping[str, int] | None = None  # rows per status, when `rows` is not a list
 
     def counts(self) -> dict[str, int]:
         out = {status: 0 for status in STATUS_ORDER}
+        if self.totals is not None:
+            out.update(self.totals)
+            return out
         for row in self.rows:
             out[row["status"]] = out.get(row["status"], 0) + 1
         return out
 
 
-def load_findings(store: Store, run: RunInfo, statuses: set[str] | None = None) -> Findings:
-    rows = finding_rows(store, run, statuses)
-    return Findings(run, rows, error_groups(rows, store.manifest(run.seq)))
+class _Rows:
+    """A run's finding rows, read from the store (one at a time) each time they are iterated, each
+    passed through `extend` (a crosswalk column)."""
+
+    def __init__(
+        self,
+        store: Store,
+        run: RunInfo,
+        statuses: set[str] | None,
+        extend: Callable[[dict[str, Any]], dict[str, Any]] | None,
+    ) -> None:
+        self._args = (store, run, statuses)
+        self._extend = extend
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        rows = iter_finding_rows(*self._args)
+        return rows if self._extend is None else map(self._extend, rows)
+
+
+def load_findings(
+    store: Store,
+    run: RunInfo,
+    statuses: set[str] | None = None,
+    extend: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Findings:
+    """The run's findings, without holding its rows: one pass counts them and keeps the `error`
+    rows (grouped by cause), the reports read the rows again as they write them."""
+    rows = _Rows(store, run, statuses, extend)
+    totals: dict[str, int] = {}
+    errors = []
+    for row in rows:
+        totals[row["status"]] = totals.get(row["status"], 0) + 1
+        if row["status"] == "error":
+            errors.append(row)
+    return Findings(run, rows, error_groups(errors, store.manifest(run.seq)), totals)

@@ -4,12 +4,13 @@ to the terminal's width (never cut: a cut expression or resource name changes it
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from typing import Any
 
 from annexa.reports.findings import Findings
 from annexa.words import plural
 
-__all__ = ["findings_text"]
+__all__ = ["findings_text", "findings_text_chunks"]
 
 _MIN_WIDTH = 40
 _INDENT = " " * 10  # under the severity column
@@ -45,43 +46,61 @@ def _failure(row: dict[str, Any], width: int) -> list[str]:
 def findings_text(findings: Findings, width: int, show_passed: bool = False) -> str:
     """The run's failures, then its errors grouped by cause; passed and not applicable results
     only with `show_passed` (else counted, with how to list them)."""
+    return "".join(findings_text_chunks(findings, width, show_passed))
+
+
+def findings_text_chunks(findings: Findings, width: int, show_passed: bool = False) -> Iterator[str]:
+    """`findings_text` a line at a time, the rows read as they are written (never all at once)."""
     width = max(width, _MIN_WIDTH)
     counts = findings.counts()
     run = findings.run
-    out = _wrap(
-        f"Findings of run {run.run_id} (#{run.seq}, finished {run.finished_at}): "
-        f"{plural(counts['fail'], 'failure')}, {plural(counts['error'], 'result')} not evaluated, "
-        f"{counts['pass']} passed, {counts['not_applicable']} not applicable",
-        width,
-        "",
-        "",
+    yield from _lines(
+        _wrap(
+            f"Findings of run {run.run_id} (#{run.seq}, finished {run.finished_at}): "
+            f"{plural(counts['fail'], 'failure')}, {plural(counts['error'], 'result')} not evaluated, "
+            f"{counts['pass']} passed, {counts['not_applicable']} not applicable",
+            width,
+            "",
+            "",
+        )
     )
-    shown = ("fail", "pass", "not_applicable") if show_passed else ("fail",)
-    listed = [row for row in findings.rows if row["status"] in shown]
-    fails = [row for row in listed if row["status"] == "fail"]
-    if fails:
-        out += ["", f"FAILURES, most severe first ({len(fails)})"]
-        for row in fails:
-            out += ["", *_failure(row, width)]
+    others = ("pass", "not_applicable") if show_passed else ()
+    listed = counts["fail"] + sum(counts[status] for status in others)
+    if counts["fail"]:
+        yield from _lines(["", f"FAILURES, most severe first ({counts['fail']})"])
+        for row in findings.rows:
+            if row["status"] == "fail":
+                yield from _lines(["", *_failure(row, width)])
     if findings.groups:
         errors = sum(len(g.rows) for g in findings.groups)
-        out += ["", f"COULD NOT BE EVALUATED ({plural(errors, 'result')}, {plural(len(findings.groups), 'cause')})"]
+        head = f"COULD NOT BE EVALUATED ({plural(errors, 'result')}, {plural(len(findings.groups), 'cause')})"
+        yield from _lines(["", head])
         for group in findings.groups:
             rules = sorted({row["rule"] for row in group.rows})
-            out += ["", *_wrap(group.line(), width, "  ", "    ")]
+            yield from _lines(["", *_wrap(group.line(), width, "  ", "    ")])
             shown = ", ".join(rules[:5]) + (f" and {len(rules) - 5} more" if len(rules) > 5 else "")
-            out += _wrap(f"rules: {shown}", width, "    ", "      ")
-    others = [row for row in listed if row["status"] != "fail"]
-    if others:
-        out += ["", f"PASSED AND NOT APPLICABLE ({len(others)})", ""]
-        for row in others:
-            out += _wrap(f"{row['title'] or row['rule']}: {row['resource']}", width, f"{row['status']:<14}  ", " " * 16)
+            yield from _lines(_wrap(f"rules: {shown}", width, "    ", "      "))
+    if listed - counts["fail"]:
+        yield from _lines(["", f"PASSED AND NOT APPLICABLE ({listed - counts['fail']})", ""])
+        for row in findings.rows:
+            if row["status"] in others:
+                yield from _lines(
+                    _wrap(
+                        f"{row['title'] or row['rule']}: {row['resource']}", width, f"{row['status']:<14}  ", " " * 16
+                    )
+                )
     if not listed and not findings.groups:
-        out += ["", "No failures and nothing that could not be evaluated." if not show_passed else "No results match."]
+        yield from _lines(
+            ["", "No failures and nothing that could not be evaluated." if not show_passed else "No results match."]
+        )
     if not show_passed and (counts["pass"] or counts["not_applicable"]):
         how = (
             "Passed and not applicable results: `annexa findings --status pass,not_applicable`; "
             "every result with its message: --format json, csv or html."
         )
-        out += ["", *_wrap(how, width, "", "")]
-    return "\n".join(out) + "\n"
+        yield from _lines(["", *_wrap(how, width, "", "")])
+
+
+def _lines(lines: list[str]) -> Iterator[str]:
+    for line in lines:
+        yield line + "\n"

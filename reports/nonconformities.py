@@ -33,7 +33,7 @@ from annexa.model import parse_timestamp
 from annexa.reports.corrective import FAILING_STATES, GONE, Item, RunRef, Stretch, follow, nc_id
 from annexa.reports.period import Period
 from annexa.reports.settings import run_settings
-from annexa.reports.xlsx import Column, Sheet, workbook_bytes
+from annexa.reports.xlsx import Column, Sheet, workbook_bytes, workbook_chunks
 
 __all__ = [
     "FAILING_STATES",
@@ -48,6 +48,7 @@ __all__ = [
     "build_register",
     "nonconformities",
     "nonconformity_workbook",
+    "nonconformity_workbook_chunks",
 ]
 
 NC_RUN_TYPE = "corrective_action"  # the run type of `annexa nc update` / `nc import`
@@ -464,3 +465,12 @@ _GAP_WORKBOOK = (
 
 def nonconformity_workbook(rows: Sequence[Mapping[str, Any]], gaps: Sequence[Mapping[str, Any]] = ()) -> bytes:
     return workbook_bytes([Sheet("Non-conformities", _WORKBOOK, rows), Sheet("Evidence gaps", _GAP_WORKBOOK, gaps)])
+
+
+def nonconformity_workbook_chunks(
+    rows: Iterable[Mapping[str, Any]], gaps: Iterable[Mapping[str, Any]] = ()
+) -> Iterator[bytes]:
+    """`nonconformity_workbook` in pieces, never whole in memory (xlsx.workbook_chunks)."""
+    yield from workbook_chunks(
+        [Sheet("Non-conformities", _WORKBOOK, rows), Sheet("Evidence gaps", _GAP_WORKBOOK, gaps)]
+    )

@@ -19,19 +19,25 @@ statuses are judged as of the end of the run, not the time of export.
 
 from __future__ import annotations
 
+import json
+import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from annexa import __version__
-from annexa.evidence_store.store import RunInfo, Store, StoredFact
+from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
-from annexa.model import Result, parse_timestamp
+from annexa.mappings.rollup import ControlStatus, rollup_by_resource
+from annexa.model import Result, Source, parse_timestamp
+from annexa.reports.attested import attestations_for
+from annexa.reports.render import Streamed, iter_json_document
 from annexa.reports.settings import RunSettings, run_settings
-from annexa.reports.soa import evidence_source, soa_statuses
+from annexa.reports.soa import evidence_source
 
-__all__ = ["OSCAL_VERSION", "NAMESPACE", "assessment_results", "SATISFIED_STATUSES"]
+__all__ = ["OSCAL_VERSION", "NAMESPACE", "assessment_results", "assessment_results_chunks", "SATISFIED_STATUSES"]
 
 OSCAL_VERSION = "1.2.1"
 NAMESPACE = "urn:annexa:oscal"  # props annexa defines (OSCAL requires a namespace for non-OSCAL names)
@@ -57,26 +63,73 @@ def assessment_results(
     catalog: Catalog,
     fallback_max_age_by_kind: Mapping[str, timedelta] | None = None,
 ) -> dict[str, Any]:
-    """The OSCAL document (a JSON-ready dict) for `run`, read through the store only."""
+    """The OSCAL document (a JSON-ready dict) for `run`, read through the store only: the text of
+    `assessment_results_chunks`, parsed (whole in memory: for tests and small runs)."""
+    return json.loads("".join(assessment_results_chunks(store, run, catalog, fallback_max_age_by_kind)))
+
+
+def assessment_results_chunks(
+    store: Store,
+    run: RunInfo,
+    catalog: Catalog,
+    fallback_max_age_by_kind: Mapping[str, timedelta] | None = None,
+) -> Iterator[str]:
+    """The OSCAL document of `run` as JSON text (indented by 2, then a newline), a piece at a time.
+
+    Memory stays flat in the number of results: two passes over the index (by resource: the
+    control statuses, the inventory items and which facts were imported; by rule and resource:
+    the observations) write the long arrays to spill files in a temporary folder, which the
+    document then streams in its order."""
     settings = run_settings(store, run, fallback_max_age_by_kind)
-    every_result = store.results(run)
-    results = [r for r in every_result if r.status != "not_applicable"]  # nothing was observed for those
     rules = store.rules(run)
-    facts = {(f.kind, f.resource): f for f in store.facts(run)}
-    statuses = soa_statuses(store, run, catalog, results=every_result, settings=settings)
+    with tempfile.TemporaryDirectory(prefix="annexa-oscal-") as folder:
+        spill = _Spill(Path(folder))
+        components: dict[str, dict[str, Any]] = {}
+        imported: dict[str, str] = {}  # object hash -> its component's label, for imported facts only
 
-    observations, subjects, components = [], {}, {}
-    by_control: dict[str, list[str]] = {}
-    for result in results:
-        fact = facts.get((result.kind, result.resource))
-        max_age = _max_age(result, settings)
-        observation = _observation(run, result, rules.get(result.rule, {}), fact, max_age, subjects, components)
-        observations.append(observation)
-        for control in result.controls:
-            by_control.setdefault(control, []).append(observation["uuid"])
+        def by_resource() -> Iterator[Result]:
+            """The results by resource, noting the subjects (the first observed result of each
+            resource, as in rule order) and the imported facts (each fact read once)."""
+            subject_of, last_fact = None, None
+            for result, fact in store.iter_results_with_facts(run, by_resource=True):
+                if result.status != "not_applicable":
+                    if result.resource != "-" and result.resource != subject_of:
+                        spill.write("inventory-items", _subject(run, result))
+                        subject_of = result.resource
+                    if fact is not None and fact[0] != last_fact:
+                        last_fact = fact[0]
+                        label = _component(run, store.get_json(fact[0]), components)
+                        if label is not None:
+                            imported[fact[0]] = label
+                yield result
 
-    findings = [_finding(run, status, by_control.get(status.control, [])) for status in statuses if status.applicable]
-    included = [{"control-id": s.control} for s in statuses if s.applicable]
+        statuses = rollup_by_resource(
+            catalog,
+            by_resource(),
+            parse_timestamp(run.finished_at),
+            decisions=settings.decisions,
+            default_max_age=settings.default_max_age,
+            attestations=attestations_for(store, run, settings),
+            max_age_by_kind=settings.max_age_by_kind,
+        )
+        for result, fact in store.iter_results_with_facts(run):
+            if result.status == "not_applicable":
+                continue  # nothing was observed
+            observation = _observation(
+                run, result, rules.get(result.rule, {}), fact, imported, components, _max_age(result, settings)
+            )
+            spill.write("observations", observation)
+            for control in result.controls:
+                spill.write_line(f"control {control}", observation["uuid"])
+        yield from iter_json_document(_document(run, statuses, components, spill))
+
+
+def _document(
+    run: RunInfo, statuses: list[ControlStatus], components: Mapping[str, dict[str, Any]], spill: _Spill
+) -> dict[str, Any]:
+    """The document, its long arrays read back from `spill` as it is written."""
+    findings = [status for status in statuses if status.applicable]
+    included = [{"control-id": s.control} for s in findings]
     excluded = [{"control-id": s.control} for s in statuses if not s.applicable]
     selection: dict[str, Any] = {
         "description": "The Annex A controls of ISO/IEC 27001:2022 in scope of the Statement of Applicability.",
@@ -104,14 +157,14 @@ def assessment_results(
     local: dict[str, Any] = {}
     if components:
         local["components"] = [components[key] for key in sorted(components)]
-    if subjects:
-        local["inventory-items"] = [subjects[key] for key in sorted(subjects)]
+    if spill.count("inventory-items"):  # written in resource order: sorted by resource
+        local["inventory-items"] = Streamed(spill.items("inventory-items"), rendered=True)
     if local:
         result["local-definitions"] = local
-    if observations:
-        result["observations"] = observations
+    if spill.count("observations"):
+        result["observations"] = Streamed(spill.items("observations"), rendered=True)
     if findings:
-        result["findings"] = findings
+        result["findings"] = Streamed(_finding(run, status, spill) for status in findings)
     return {
         "assessment-results": {
             "uuid": _uuid(run.run_id, "assessment-results"),
@@ -133,14 +186,89 @@ def assessment_results(
     }
 
 
+class _Spill:
+    """Named lists written to files in `folder` and read back in order: each item as its JSON text
+    (indented, NUL-separated: JSON text holds no raw NUL), or a line of text."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._files: dict[str, tuple[Path, IO[str]]] = {}
+        self._counts: dict[str, int] = {}
+
+    def _file(self, name: str) -> IO[str]:
+        if name not in self._files:
+            path = self._folder / f"{len(self._files)}.spill"
+            self._files[name] = (path, path.open("w", encoding="utf-8"))
+        self._counts[name] = self._counts.get(name, 0) + 1
+        return self._files[name][1]
+
+    def write(self, name: str, item: Any) -> None:
+        self._file(name).write(json.dumps(item, indent=2, ensure_ascii=False) + "\0")
+
+    def write_line(self, name: str, line: str) -> None:
+        self._file(name).write(line + "\n")
+
+    def count(self, name: str) -> int:
+        return self._counts.get(name, 0)
+
+    def items(self, name: str) -> Iterator[str]:
+        yield from self._read(name, "\0")
+
+    def lines(self, name: str) -> Iterator[str]:
+        yield from self._read(name, "\n")
+
+    def _read(self, name: str, separator: str) -> Iterator[str]:
+        if name not in self._files:
+            return
+        path, handle = self._files[name]
+        handle.close()
+        with path.open(encoding="utf-8") as reading:
+            rest = ""
+            while block := reading.read(1 << 16):
+                *items, rest = (rest + block).split(separator)
+                yield from items
+
+
+def _subject(run: RunInfo, result: Result) -> dict[str, Any]:
+    """The inventory item of a resource, with the scope of its first observed result."""
+    return {
+        "uuid": _uuid(run.run_id, "subject", result.resource),
+        "description": result.resource,
+        "props": [
+            _prop("resource-id", result.resource),
+            *(_prop(k, v) for k, v in sorted(result.scope.items())),
+        ],
+    }
+
+
+def _component(run: RunInfo, body: Mapping[str, Any], components: dict[str, dict[str, Any]]) -> str | None:
+    """The label of the tool an imported fact came from (its component added to `components`); None
+    for a fact annexa collected."""
+    tool = Source.from_dict(body["source"]).imported
+    if not tool:
+        return None
+    label = f"{tool.get('tool')} {tool.get('version')}"
+    components.setdefault(
+        label,
+        {
+            "uuid": _uuid(run.run_id, "component", label),
+            "type": "software",
+            "title": label,
+            "description": f"Imported from {tool.get('file')} (sha256 {tool.get('sha256')}).",
+            "status": {"state": "operational"},
+        },
+    )
+    return label
+
+
 def _observation(
     run: RunInfo,
     result: Result,
     rule: Mapping[str, Any],
-    fact: StoredFact | None,
+    fact: tuple[str, str] | None,
+    imported: Mapping[str, str],
+    components: Mapping[str, Mapping[str, Any]],
     max_age: timedelta,
-    subjects: dict[str, dict[str, Any]],
-    components: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     collected = result.collected_at or run.started_at
     expires = parse_timestamp(collected) + max_age
@@ -167,40 +295,18 @@ def _observation(
         observation["remarks"] = str(rule["rationale"])
     if result.resource != "-":
         subject_uuid = _uuid(run.run_id, "subject", result.resource)
-        subjects.setdefault(
-            result.resource,
-            {
-                "uuid": subject_uuid,
-                "description": result.resource,
-                "props": [
-                    _prop("resource-id", result.resource),
-                    *(_prop(k, v) for k, v in sorted(result.scope.items())),
-                ],
-            },
-        )
         observation["subjects"] = [{"subject-uuid": subject_uuid, "type": "inventory-item", "title": result.resource}]
     if fact is not None:
+        digest = fact[0]
         observation["relevant-evidence"] = [
             {
-                "href": f"objects/{fact.hash[:2]}/{fact.hash}",
-                "description": f"The {fact.kind} fact as stored in the evidence store (sha256 {fact.hash}).",
-                "props": [_prop("sha256", fact.hash)],
+                "href": f"objects/{digest[:2]}/{digest}",
+                "description": f"The {result.kind} fact as stored in the evidence store (sha256 {digest}).",
+                "props": [_prop("sha256", digest)],
             }
         ]
-        if fact.source.imported:
-            tool = fact.source.imported
-            label = f"{tool.get('tool')} {tool.get('version')}"
-            component_uuid = _uuid(run.run_id, "component", label)
-            components.setdefault(
-                label,
-                {
-                    "uuid": component_uuid,
-                    "type": "software",
-                    "title": label,
-                    "description": f"Imported from {tool.get('file')} (sha256 {tool.get('sha256')}).",
-                    "status": {"state": "operational"},
-                },
-            )
+        if digest in imported:
+            component_uuid = components[imported[digest]]["uuid"]
             observation["origins"] = [{"actors": [{"type": "tool", "actor-uuid": component_uuid}]}]
     return observation
 
@@ -215,7 +321,7 @@ def _max_age(result: Result, settings: RunSettings) -> timedelta:
     )
 
 
-def _finding(run: RunInfo, status: Any, observation_uuids: list[str]) -> dict[str, Any]:
+def _finding(run: RunInfo, status: ControlStatus, spill: _Spill) -> dict[str, Any]:
     state = "satisfied" if status.status in SATISFIED_STATUSES else "not-satisfied"
     finding: dict[str, Any] = {
         "uuid": _uuid(run.run_id, "finding", status.control),
@@ -232,6 +338,7 @@ def _finding(run: RunInfo, status: Any, observation_uuids: list[str]) -> dict[st
             "status": {"state": state},
         },
     }
-    if observation_uuids:
-        finding["related-observations"] = [{"observation-uuid": u} for u in observation_uuids]
+    name = f"control {status.control}"
+    if spill.count(name):  # the observations of the control, in their order
+        finding["related-observations"] = Streamed({"observation-uuid": u} for u in spill.lines(name))
     return finding

@@ -10,12 +10,15 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "FORMULA_PREFIXES",
+    "Streamed",
     "iter_csv",
     "iter_json",
+    "iter_json_document",
     "md_escape",
     "neutralise_formula",
     "to_csv",
@@ -56,6 +59,61 @@ def iter_json(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield ("[\n  " if not opened else ",\n  ") + json.dumps(row, indent=2, ensure_ascii=False).replace("\n", "\n  ")
         opened = True
     yield "\n]\n" if opened else "[]\n"
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A JSON array inside a document that `iter_json_document` writes item by item: `items` are
+    values, or with `rendered` their text as `json.dumps(item, indent=2, ensure_ascii=False)`
+    gives it (an item written to a spill file before the document's start is known)."""
+
+    items: Iterable[Any]
+    rendered: bool = False
+
+
+def iter_json_document(value: Any) -> Iterator[str]:
+    """`json.dumps(value, indent=2, ensure_ascii=False)` and a newline, a piece at a time: the
+    arrays given as `Streamed` are never whole in memory. The same text: JSON strings hold no raw
+    newline, so indenting an item's every line is exact."""
+    yield from _json_chunks(value, "")
+    yield "\n"
+
+
+def _json_chunks(value: Any, pad: str) -> Iterator[str]:
+    inner = pad + "  "
+    if isinstance(value, Streamed):
+        opened = False
+        for item in value.items:
+            yield ("[\n" if not opened else ",\n") + inner
+            if value.rendered:
+                yield item.replace("\n", "\n" + inner)
+            else:
+                yield from _json_chunks(item, inner)
+            opened = True
+        yield "\n" + pad + "]" if opened else "[]"
+    elif isinstance(value, dict) and _streams(value):
+        for n, (key, item) in enumerate(value.items()):
+            yield ("{\n" if n == 0 else ",\n") + inner + json.dumps(key, ensure_ascii=False) + ": "
+            yield from _json_chunks(item, inner)
+        yield "\n" + pad + "}"
+    elif isinstance(value, list) and _streams(value):
+        for n, item in enumerate(value):
+            yield ("[\n" if n == 0 else ",\n") + inner
+            yield from _json_chunks(item, inner)
+        yield "\n" + pad + "]"
+    else:
+        yield json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + pad)
+
+
+def _streams(value: Any) -> bool:
+    """Whether a `Streamed` array is somewhere inside `value`."""
+    if isinstance(value, Streamed):
+        return True
+    if isinstance(value, dict):
+        return any(_streams(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_streams(item) for item in value)
+    return False
 
 
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:

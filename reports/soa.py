@@ -14,15 +14,15 @@ when, file) and the flags an auditor must not miss.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from annexa.errors import StoreError
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.rollup import Attestation, ControlStatus, rollup
+from annexa.mappings.rollup import Attestation, ControlStatus, rollup, rollup_by_resource
 from annexa.model import Result, parse_timestamp
 from annexa.reports import render
 from annexa.reports.attested import attestations_for
@@ -33,6 +33,7 @@ from annexa.reports.xlsx import Column, Sheet, workbook_bytes
 __all__ = [
     "SOA_COLUMNS",
     "TABLE_COLUMNS",
+    "EvidenceSummary",
     "Soa",
     "SoaInputs",
     "build_soa",
@@ -88,24 +89,49 @@ def evidence_source(kind: str) -> str:
 
 def evidence_sources(results: Iterable[Result]) -> dict[str, list[str]]:
     """Control id -> the sources of its evidence (not_applicable results are not evidence)."""
-    sources: dict[str, set[str]] = {}
-    for result in results:
+    return EvidenceSummary.of(results).sources()
+
+
+@dataclass
+class EvidenceSummary:
+    """What the rows need of a run's results, gathered one result at a time: per control, the
+    sources of its evidence and the resources of its document-class results (both bounded by the
+    run's kinds and documents, not by its resources)."""
+
+    by_source: dict[str, set[str]] = field(default_factory=dict)
+    documents: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, results: Iterable[Result]) -> EvidenceSummary:
+        summary = cls()
+        for result in results:
+            summary.add(result)
+        return summary
+
+    def add(self, result: Result) -> None:
         if result.status != "not_applicable":
             for control in result.controls:
-                sources.setdefault(control, set()).add(evidence_source(result.kind))
-    return {control: sorted(found) for control, found in sources.items()}
+                self.by_source.setdefault(control, set()).add(evidence_source(result.kind))
+        if result.evidence_class == "document":
+            for control in result.controls:
+                self.documents.setdefault(control, set()).add(result.resource)
+
+    def sources(self) -> dict[str, list[str]]:
+        return {control: sorted(found) for control, found in self.by_source.items()}
 
 
 @dataclass(frozen=True)
 class SoaInputs:
-    """What the rows need besides the statuses, all read from the run (pure data)."""
+    """What the rows need besides the statuses, all read from the run (pure data): its results, or
+    their `summary` (a report that streams the results gathers it on the way)."""
 
     run: RunInfo
     settings: RunSettings
-    results: Sequence[Result]
+    results: Iterable[Result]
     rules: Mapping[str, Mapping[str, Any]]  # the run's rules by id (rationale)
     documents: Mapping[str, Mapping[str, Any]]  # document resource -> its fact data
     collectors: Sequence[Mapping[str, Any]]  # the manifest's collector summaries (which ran on which target)
+    summary: EvidenceSummary | None = None  # used instead of `results` when given
 
 
 @dataclass(frozen=True)
@@ -129,9 +155,10 @@ def soa_statuses(
 ) -> list[ControlStatus]:
     """The run's control statuses, judged with its own settings as of its end (or `now`)."""
     settings = settings or run_settings(store, run, fallback_max_age_by_kind)
-    return rollup(
+    judge = rollup if results is not None else rollup_by_resource  # the index gives them by resource
+    return judge(
         catalog,
-        store.results(run) if results is None else results,
+        store.iter_results(run, by_resource=True) if results is None else results,
         now or parse_timestamp(run.finished_at),
         decisions=settings.decisions,
         default_max_age=settings.default_max_age,
@@ -147,30 +174,41 @@ def build_soa(
     if run.type != "collection":
         raise StoreError(f"{store.url}: run #{run.seq} is an {run.type} run; an SoA is of a collection run")
     settings = run_settings(store, run, fallback_max_age_by_kind)
-    results = store.results(run)
-    statuses = soa_statuses(store, run, catalog, results=results, settings=settings)
+    summary = EvidenceSummary()
+    documents: dict[str, tuple[str, Mapping[str, Any]]] = {}  # resource -> (kind, fact data)
+
+    def gather() -> Iterator[Result]:
+        """The run's results by resource, one at a time, noting on the way what the rows need."""
+        for result, fact in store.iter_results_with_facts(run, by_resource=True):
+            summary.add(result)
+            # The fact behind a document-class result (title, version, approval, sha256), by
+            # resource; of two kinds on one resource, the later kind's, as a (kind, resource) walk has it.
+            if result.evidence_class == "document" and fact is not None:
+                known = documents.get(result.resource)
+                if known is None or known[0] < result.kind:
+                    documents[result.resource] = (result.kind, store.get_json(fact[0]).get("data") or {})
+            yield result
+
+    statuses = rollup_by_resource(
+        catalog,
+        gather(),
+        parse_timestamp(run.finished_at),
+        decisions=settings.decisions,
+        default_max_age=settings.default_max_age,
+        attestations=attestations_for(store, run, settings),
+        max_age_by_kind=settings.max_age_by_kind,
+    )
     inputs = SoaInputs(
         run=run,
         settings=settings,
-        results=results,
+        results=(),
         rules=store.rules(run),
-        documents=_documents(store, run, results),
+        documents={resource: data for resource, (_kind, data) in documents.items()},
         collectors=store.manifest(run.seq).get("collectors", []),
+        summary=summary,
     )
     later = len(store.attestations()) - len(store.attestations(before=run))
     return Soa(run, settings, statuses, soa_rows(statuses, inputs), later)
-
-
-def _documents(store: Store, run: RunInfo, results: Sequence[Result]) -> dict[str, Mapping[str, Any]]:
-    """The facts behind document-class results (title, version, approval, sha256), by resource."""
-    wanted = {(r.kind, r.resource) for r in results if r.evidence_class == "document"}
-    if not wanted:
-        return {}
-    out = {}
-    for (kind, resource), (digest, _collected_at) in store.fact_refs(run).items():
-        if (kind, resource) in wanted:
-            out[resource] = store.get_json(digest).get("data") or {}
-    return out
 
 
 # -- rows (pure) ---------------------------------------------------------------------
@@ -266,12 +304,9 @@ def soa_rows(statuses: Sequence[ControlStatus], inputs: SoaInputs) -> list[dict[
     """One row per control: the structured values (`--format json`) and, under `text`, the cells
     every other format shows."""
     settings = inputs.settings
-    sources = evidence_sources(inputs.results)
-    docs_by_control: dict[str, set[str]] = {}
-    for result in inputs.results:
-        if result.evidence_class == "document":
-            for control in result.controls:
-                docs_by_control.setdefault(control, set()).add(result.resource)
+    summary = inputs.summary or EvidenceSummary.of(inputs.results)
+    sources = summary.sources()
+    docs_by_control = summary.documents
     approval = settings.soa.to_dict() if settings.soa else None
     rows = []
     for status in statuses:

@@ -7,9 +7,9 @@ someone edits the cell. Characters XML cannot carry are replaced, not dropped si
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Iterable, Mapping, Sequence, Sized
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from copy import copy
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +20,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-__all__ = ["Column", "Sheet", "text_cell", "workbook_bytes"]
+__all__ = ["Column", "Sheet", "text_cell", "workbook_bytes", "workbook_chunks"]
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 _MAX_CELL = 32767  # Excel's limit per cell
@@ -61,6 +61,20 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
     """The workbook, written row by row (openpyxl's write-only mode): no cell objects are kept, so
     memory grows with the distinct strings (Excel's shared string table), not with the cells.
     `Sheet.rows` may be any iterable, consumed once."""
+    return b"".join(workbook_chunks(sheets))
+
+
+def workbook_chunks(sheets: Sequence[Sheet], size: int = 1 << 20) -> Iterator[bytes]:
+    """`workbook_bytes` in pieces of `size` bytes: the workbook is saved to a temporary file and
+    read back, so a large one is never whole in memory."""
+    with tempfile.TemporaryFile() as handle:
+        _workbook(sheets).save(handle)
+        handle.seek(0)
+        while chunk := handle.read(size):
+            yield chunk
+
+
+def _workbook(sheets: Sequence[Sheet]) -> Workbook:
     book = Workbook(write_only=True)
     for sheet in sheets:
         ws = book.create_sheet(sheet.title[:31])
@@ -96,6 +110,4 @@ def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
             ws.append(cells)
             count += 1
         ws.auto_filter.ref = f"A1:{last}{count + 1}"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book

@@ -193,3 +193,37 @@ def test_iter_results_streams_the_checked_results_in_the_order_asked(tmp_path: P
         next(fresh.iter_results(run))
     with pytest.raises(VerifyError, match="is pass in the index, fail in the evidence"):
         fresh.distinct_results(run)  # read in one pass with the check, used only if it holds
+
+
+def test_streamed_reads_give_what_the_whole_state_reads_give(tmp_path: Path, fake_rules_file: Path) -> None:
+    store = open_store(str(tmp_path / "ev"))
+    buckets = {f"b{i}": {"encrypted": i % 3 != 0, "versioning": "Enabled"} for i in range(9)}
+    first = store.resolve(str(_write_run(store, fake_rules_file, buckets).seq))
+    changed = {**buckets, "b1": {"encrypted": False}, "b10": {"encrypted": True}}
+    del changed["b4"]
+    run = store.resolve(str(_write_run(store, fake_rules_file, changed).seq))
+    for of in (first, run):
+        full = store.results(of)
+        assert list(store.iter_results(of, by_resource=True)) == sorted(full, key=lambda r: (r.resource, r.rule))
+        refs = store.fact_refs(of)
+        joined = [(r, refs.get((r.kind, r.resource))) for r in full]
+        assert list(store.iter_results_with_facts(of)) == joined
+        by_resource = sorted(joined, key=lambda pair: (pair[0].resource, pair[0].rule))
+        assert list(store.iter_results_with_facts(of, by_resource=True)) == by_resource
+        assert any(ref is not None for _result, ref in joined)
+    assert list(store.iter_result_changes(first, run)) == store.result_changes(first, run) != []
+    assert list(store.iter_fact_changes(first, run)) == list(store.fact_changes(first, run).items()) != []
+
+    # an edited index: refused, by the same check the whole-state reads make
+    fresh = open_store(str(tmp_path / "ev"))
+    fresh.index()._db.execute("UPDATE results SET status='pass' WHERE status='fail'")
+    with pytest.raises(VerifyError, match="is pass in the index, fail in the evidence"):
+        next(fresh.iter_results_with_facts(run))
+    with pytest.raises(VerifyError, match="is pass in the index, fail in the evidence"):
+        list(fresh.iter_result_changes(first, run))
+    edited = open_store(str(tmp_path / "ev"))
+    edited.index()._db.execute("UPDATE facts SET hash='0' || substr(hash, 2)")
+    with pytest.raises(VerifyError, match="in the index"):
+        next(edited.iter_results_with_facts(run))
+    with pytest.raises(VerifyError, match="in the index"):
+        list(edited.iter_fact_changes(first, run))

@@ -15,9 +15,10 @@ from annexa.mappings.rollup import (
     ControlStatus,
     control_statuses,
     rollup,
+    rollup_by_resource,
 )
 from annexa.mappings.scope import Reasons, ScopeDecision
-from annexa.model import Result
+from annexa.model import Result, parse_timestamp
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
 FRESH = "2026-11-22T00:00:00Z"
@@ -420,3 +421,48 @@ def test_a_passing_result_of_class_attestation_is_attested() -> None:
 def test_an_exception_without_a_note_is_flagged_without_one() -> None:
     bare = Attestation("A.8.24", "exception", "Jo", FRESH, "2027-01-01T00:00:00Z", 2)
     assert _control([], (bare,)).flags == ("documented exception until 2027-01-01T00:00:00Z by Jo",)
+
+
+def _mixed() -> list[Result]:
+    """Results over two controls and a few resources in (rule, resource) order, as a run holds them:
+    statuses and classes first seen in different orders, a resource with two kinds, the same
+    instant written two ways (which of equal times is kept must not depend on the order read)."""
+    same_instant = ("2026-11-21T00:00:00Z", "2026-11-21T00:00:00+00:00")
+    out = []
+    for n in range(24):
+        cls = ("automated", "record", "document")[n % 3]
+        status = ("pass", "fail", "error", "not_applicable", "pass")[n % 5]
+        base = _r(status, cls, at=(FRESH, OLD, *same_instant)[n % 4], resource=f"r{(n * 7) % 5}")
+        scope = {"provider": "aws", "account": str(n % 2)}
+        out.append(
+            Result(
+                **{
+                    **base.__dict__,
+                    "rule": f"rule{n % 6}",
+                    "controls": ("A.8.24", "A.5.1")[: 1 + n % 2],
+                    "scope": scope,
+                }
+            )
+        )
+    return sorted(out, key=lambda r: (r.rule, r.resource))
+
+
+def test_rollup_by_resource_is_rollup_of_the_results_in_rule_order() -> None:
+    results = _mixed()
+    decisions = {"A.5.1": ScopeDecision(max_age=WEEK)}
+    expected = rollup(CATALOG, results, NOW, decisions, timedelta(days=60), [_att()])
+    by_resource = sorted(results, key=lambda r: (r.resource, r.rule))
+    assert rollup_by_resource(CATALOG, by_resource, NOW, decisions, timedelta(days=60), [_att()]) == expected
+    chosen = {s.control: s for s in expected}
+    for control in ("A.8.24", "A.5.1"):
+        evidence = [r for r in results if control in r.controls and r.status != "not_applicable"]
+        assert chosen[control].resources == len({(r.kind, r.resource) for r in evidence}) > 5
+        assert chosen[control].last_evidence_at == max((r.collected_at for r in evidence), key=parse_timestamp)
+        # counts keep the order statuses are first seen in rule order, as JSON shows them
+        assert list(chosen[control].counts) == list(dict.fromkeys(r.status for r in results if control in r.controls))
+
+
+def test_rollup_by_resource_refuses_results_out_of_resource_order() -> None:
+    results = sorted(_mixed(), key=lambda r: (r.resource, r.rule))
+    with pytest.raises(ValueError, match="out of resource order"):
+        rollup_by_resource(CATALOG, reversed(results), NOW)

@@ -17,7 +17,7 @@ from prowler_sample import prowler_finding, write_sample
 
 from annexa.evidence_store.store import Store
 from annexa.mappings.catalog import load_catalog
-from annexa.reports.oscal import OSCAL_VERSION, assessment_results
+from annexa.reports.oscal import OSCAL_VERSION, assessment_results, assessment_results_chunks
 
 SCHEMA = Path(__file__).resolve().parent.parent / "data" / "oscal" / "oscal_assessment-results_schema.json"
 # NIST's OSCAL v1.2.1 release asset, unmodified (tests/data/oscal/README.md says where it comes from).
@@ -175,3 +175,14 @@ def test_ocsf_export_has_the_required_fields_of_compliance_finding(
     assert by_status[("fake.bucket-encrypted", "arn:fake:bucket/bad")] == 3
     assert by_status[("fake.bucket-encrypted", "arn:fake:bucket/good")] == 1
     assert len({e["finding_info"]["uid"] for e in events}) == len(events)
+
+
+def test_the_streamed_text_is_the_documents_own_indented_dump(signed_store: Store) -> None:
+    """Written in pieces (spill files, Streamed arrays), the text is what json.dumps(indent=2) of
+    the whole document would be: each array of the document streamed somewhere inside it."""
+    for run in signed_store.runs():
+        text = "".join(assessment_results_chunks(signed_store, run, load_catalog()))
+        (result,) = json.loads(text)["assessment-results"]["results"]
+        assert {"observations", "findings", "local-definitions"} <= set(result)
+        assert any("related-observations" in finding for finding in result["findings"])
+        assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
-from annexa.reports.render import neutralise_formula, to_csv, to_markdown, to_table
+from annexa.reports.render import Streamed, iter_json_document, neutralise_formula, to_csv, to_markdown, to_table
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=x", "\r=x"])
@@ -27,3 +28,14 @@ def test_markdown_escapes_table_and_html_syntax() -> None:
 def test_table_aligns_and_clips() -> None:
     out = to_table([{"a": "x" * 100, "b": "y"}], ["a", "b"], max_width=10)
     assert out.splitlines()[1].startswith("x" * 9 + "…")
+
+
+def test_a_document_with_streamed_arrays_is_json_dumps_of_it_whole() -> None:
+    item = {"x": [1, 2, {"y": "é\n<"}], "empty": {}}
+    document = {
+        "a": {"b": Streamed(iter([item, "s"])), "c": [], "d": [Streamed(iter([]))]},
+        "z": [1, {"q": Streamed(iter([json.dumps(item, indent=2, ensure_ascii=False)]), rendered=True)}],
+        "n": None,
+    }
+    whole = {"a": {"b": [item, "s"], "c": [], "d": [[]]}, "z": [1, {"q": [item]}], "n": None}
+    assert "".join(iter_json_document(document)) == json.dumps(whole, indent=2, ensure_ascii=False) + "\n"
