@@ -326,6 +326,7 @@ def main() -> int:
         f"(target <= 1.1); CPU {_spread(cpu_ms, 2)} ms per resource (target <= 0.6); "
         f"exit codes {sorted({a['exit'] for a in annexa})}; loop saw {loop[0]['resources']} resources"
     )
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     return 0
 
 
