@@ -217,3 +217,26 @@ def test_the_stored_run_does_not_depend_on_which_unit_finished_first(
     # The account that could not be entered is error evidence for every collector that reads accounts.
     assert {e["code"] for e in refused} == {"AccessDenied"} and len(refused) == len(COLLECTORS) - 1
     assert any(r[2] == "error" and sandbox in r[1] for r in first["results"])
+
+
+def test_a_unit_that_crashes_is_error_for_its_collector_account_and_region_only(
+    organization: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prod = organization["ids"]["prod"]
+    real = KmsCollector.collect_unit
+
+    def broken(self: KmsCollector, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
+        if account.account_id == prod and region == ORG_REGIONS[1]:
+            raise RuntimeError("bug")
+        yield from real(self, account, region)
+
+    monkeypatch.setattr(KmsCollector, "collect_unit", broken)
+    collectors = [Ec2Collector(), KmsCollector()]
+    items = list(collect_together(collectors, _target(), Context(run_id="t", log=structlog.get_logger())))
+    crashed = [item for _, item in items if isinstance(item, CollectionError) and item.code == "CollectorCrashed"]
+    assert [(e.kinds, e.scope) for e in crashed] == [
+        (KmsCollector.kinds, {"provider": "aws", "account": prod, "region": ORG_REGIONS[1]})
+    ]
+    facts = [item for _, item in items if isinstance(item, Fact)]
+    assert any(f.kind.startswith("aws.kms") and f.scope.get("account") == prod for f in facts)  # its other region
+    assert any(f.kind.startswith("aws.ec2") and f.scope == crashed[0].scope for f in facts)  # the other collector
