@@ -240,3 +240,18 @@ def test_a_unit_that_crashes_is_error_for_its_collector_account_and_region_only(
     facts = [item for _, item in items if isinstance(item, Fact)]
     assert any(f.kind.startswith("aws.kms") and f.scope.get("account") == prod for f in facts)  # its other region
     assert any(f.kind.startswith("aws.ec2") and f.scope == crashed[0].scope for f in facts)  # the other collector
+
+
+def test_a_pool_that_fails_is_error_evidence_for_every_collector_on_it(
+    organization: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> None:
+        raise RuntimeError("bug in the pool")
+
+    monkeypatch.setattr(aws_collector, "resolve", broken)
+    store = _run(tmp_path, "broken")
+    manifest = store.manifest(1)
+    assert manifest["status"] == "partial"
+    assert {c["collector"]: c["status"] for c in manifest["collectors"]} == {name: "error" for name in COLLECTORS}
+    assert sorted(e["code"] for e in manifest["errors"]) == ["CollectorCrashed"] * len(COLLECTORS)
+    assert {r.status for r in store.results(store.resolve("latest"))} == {"error"}
