@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/org_latency.py                      # 30 accounts x 4 regions, 30,000 resources
     .venv/bin/python bench/org_latency.py --quick              # 4 accounts x 2 regions, 800 resources
+    .venv/bin/python bench/org_latency.py --compare DIR        # also annexa from DIR/annexa (side `compare`)
 
 A proxy on 127.0.0.1 sits in front of moto_server and delays every request by `--latency` ms
 plus up to `--jitter` ms, and answers a throttling error (as AWS does: RequestLimitExceeded for
@@ -11,6 +12,7 @@ tables in every account and region (aws.ec2, aws.kms, aws.dynamodb read them).
 
 Each round runs, in turn, in its own subprocess:
 - annexa: `annexa collect` over the organisation (store written, rules judged);
+- compare (with `--compare DIR`): the same, with the `annexa` package in DIR (another checkout);
 - loop: a minimal boto3 loop making the same calls, with a thread pool of the size annexa uses
   (one thread per account x region unit, at most 32), keeping nothing.
 Printed per side (median, min-max over the rounds): wall, requests and throttled answers seen at
@@ -219,6 +221,10 @@ def _child(mode: str, workdir: str, regions: str) -> None:
         result = _run_loop(regions.split(","))
     result["cpu_s"] = time.process_time() - cpu
     result["peak_mb"] = _peak_mb()
+    if mode == "annexa":
+        import annexa
+
+        result["package"] = str(Path(annexa.__file__).parent)  # which checkout ran (--compare)
     print(json.dumps(result))
 
 
@@ -246,6 +252,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=50.0, help="requests per second per account before throttling")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="4 accounts x 2 regions x 100 resources, 3 rounds")
+    parser.add_argument("--compare", help="a folder holding another `annexa` package, run as side `compare`")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -275,15 +282,19 @@ def main() -> int:
             f"throttling above {args.rate:.0f} requests/s per account",
             flush=True,
         )
-        runs: dict[str, list[dict[str, Any]]] = {"annexa": [], "loop": []}
+        sides = ["annexa", "compare", "loop"] if args.compare else ["annexa", "loop"]
+        runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
         with _proxy(url, args.latency, args.jitter, args.rate) as proxy:
             side_env = {**env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{proxy.server_address[1]}"}
-            for _ in range(args.rounds):  # alternating: the machine's drift affects both sides alike
-                for mode in runs:
+            for _ in range(args.rounds):  # alternating: the machine's drift affects every side alike
+                for side in sides:
                     proxy.counts()
-                    result = _spawn(mode, side_env, regions)
+                    if side == "compare":
+                        result = _spawn("annexa", {**side_env, "PYTHONPATH": args.compare}, regions)
+                    else:
+                        result = _spawn(side, side_env, regions)
                     result.update(proxy.counts())
-                    runs[mode].append(result)
+                    runs[side].append(result)
     finally:
         _stop(moto)
 
@@ -300,6 +311,13 @@ def main() -> int:
             f"{_spread([r['cpu_s'] for r in results]):>20}{_spread([r['peak_mb'] for r in results], 0):>20}"
         )
     annexa, loop = runs["annexa"], runs["loop"]
+    if args.compare:
+        compare = runs["compare"]
+        per_round = [a["wall_s"] / c["wall_s"] for a, c in zip(annexa, compare, strict=True)]
+        print(
+            f"annexa wall / compare ({args.compare}), per round {_spread(per_round, 2)}; "
+            f"compare ran {sorted({c['package'] for c in compare})}"
+        )
     vs_ideal = [a["wall_s"] / (a["delay_s"] / concurrency) for a in annexa]
     vs_loop = [a["wall_s"] / b["wall_s"] for a, b in zip(annexa, loop, strict=True)]
     cpu_ms = [a["cpu_s"] * 1000 / resources for a in annexa]
@@ -308,6 +326,7 @@ def main() -> int:
         f"(target <= 1.1); CPU {_spread(cpu_ms, 2)} ms per resource (target <= 0.6); "
         f"exit codes {sorted({a['exit'] for a in annexa})}; loop saw {loop[0]['resources']} resources"
     )
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     return 0
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -20,6 +20,8 @@ __all__ = [
     "Collector",
     "Context",
     "Fact",
+    "Finished",
+    "Pool",
     "Progress",
     "Shard",
     "Source",
@@ -62,6 +64,18 @@ class Progress:
 
     def skipped(self, collector: str, target: str, reason: str) -> None:
         return None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Yielded by a `Pool` once the collector at `index` of its list has yielded its last item."""
+
+    index: int
+
+
+# Runs several collectors of one target on one shared pool of workers: yields (index of the
+# collector in the list, its next item), and (index, Finished) when that collector is done.
+Pool = Callable[[Sequence["Collector"], "Target", "Context"], Iterator[tuple[int, "Fact | CollectionError | Finished"]]]
 
 
 @dataclass(frozen=True)
@@ -159,6 +173,12 @@ class Collector(abc.ABC):
         Raise `annexa.errors.UsageError` naming file and line: bad input files are a
         configuration error (exit 2, no bundle), not a failed collection.
         """
+        return None
+
+    @classmethod
+    def pool(cls) -> Pool | None:
+        """How this collector runs on one pool with the other collectors of its target that name
+        the same pool (AWS: every collector x account x region is one unit); None: on its own."""
         return None
 
     @abc.abstractmethod

@@ -1252,7 +1252,7 @@ class RunWriter:
                     [kind, resource, digest, batch] for (kind, resource), (digest, batch) in self._facts.items()
                 ),
                 "batches": {key: b.to_dict() for key, b in sorted(self._batches.items())},
-                "errors": [{**error.to_dict(), "batch": batch} for error, batch in self._errors],
+                "errors": [{**error.to_dict(), "batch": batch} for error, batch in self._sorted_errors()],
             }
 
     def absorb(self, snapshot: Mapping[str, Any]) -> None:
@@ -1279,6 +1279,18 @@ class RunWriter:
             for raw in snapshot["errors"]:
                 self._errors.append((CollectionError.from_dict(raw), raw["batch"]))
 
+    def _sorted_errors(self) -> list[tuple[CollectionError, str]]:
+        """The errors in an order of their own content, not of arrival: units run in parallel, and
+        the same run must be stored the same way whichever finished first."""
+
+        def order(entry: tuple[CollectionError, str]) -> tuple[str, str, str]:
+            error, batch = entry
+            body = error.to_dict()
+            at = str(body.pop("collected_at", ""))
+            return batch, json.dumps(body, sort_keys=True, default=str), at
+
+        return sorted(self._errors, key=order)  # the caller holds the lock
+
     def _previous(self, seq: int) -> dict[str, Any] | None:
         if not seq:
             return None
@@ -1300,8 +1312,10 @@ class RunWriter:
         are carried forward (see carry.py); None carries nothing.
         """
         self.flush()  # the manifest names only stored objects
+        with self._lock:
+            errors = self._sorted_errors()
         error_batches = {}
-        for error, batch in self._errors:
+        for error, batch in errors:
             for kind in error.kinds:
                 error_batches[(kind, error.resource or scope_key(error.scope))] = batch
         declared = {
@@ -1364,7 +1378,7 @@ class RunWriter:
                 "batches": dict(
                     sorted({**carried.batches, **{k: b.to_dict() for k, b in self._batches.items()}}.items())
                 ),
-                "errors": [error.to_dict() for error, _ in self._errors],
+                "errors": [error.to_dict() for error, _ in errors],
                 "facts": {
                     "count": len(facts),
                     "delta": self.store.put_json(fact_delta),

@@ -221,6 +221,10 @@ class Evaluator:
         errors = list(errors)
         collected = set(collected_kinds)
         failed_kinds = {kind for error in errors for kind in error.kinds}
+        # Matches in an order of their own, not of arrival (collectors' units run in parallel).
+        for index in self._lookup.values():
+            for matches in index.values():
+                matches.sort(key=lambda match: (match["kind"], match["resource"]))
         for rule in self._rules:
             if rule.join is not None:
                 self._finish_join(rule, rule.join, collected, failed_kinds)

@@ -17,7 +17,7 @@ from typing import Any
 
 from annexa import __version__
 from annexa.causes import cause_of
-from annexa.collectors.base import Collector, Context, Progress, Target
+from annexa.collectors.base import Collector, Context, Finished, Pool, Progress, Target
 from annexa.collectors.registry import Registry
 from annexa.collectors.userfiles import reader
 from annexa.config import Config
@@ -124,14 +124,42 @@ class Collected:
 def collect_targets(
     selected: Sequence[tuple[Target, type[Collector]]], context: Context, writer: Any, evaluator: Evaluator | None
 ) -> Collected:
-    """Run the selected collectors; facts go to `writer` and (unless a shard, which does not judge) `evaluator`."""
+    """Run the selected collectors; facts go to `writer` and (unless a shard, which does not judge) `evaluator`.
+
+    The collectors of one target that name the same pool (all AWS collectors) run together on it;
+    the others run one after another. Their summaries keep the selection's order, whichever
+    finished first."""
     collected = Collected()
-    for target, collector_cls in selected:
-        summary = _run_collector(collector_cls, target, context, writer, evaluator, collected)
+    summaries: dict[int, dict[str, Any]] = {}
+    for pool, members in _groups(selected):
+        if pool is None:
+            for position, target, collector_cls in members:
+                summaries[position] = _run_collector(collector_cls, target, context, writer, evaluator, collected)
+        else:
+            summaries.update(_run_pooled(pool, members, context, writer, evaluator, collected))
+    for position, (_target, collector_cls) in enumerate(selected):
         collected.kinds.update(collector_cls.kinds)
-        collected.collectors.append(summary)
-        context.log.info("collector_finished", **summary)
+        collected.collectors.append(summaries[position])
     return collected
+
+
+Member = tuple[int, Target, type[Collector]]  # (position in the selection, target, collector)
+
+
+def _groups(selected: Sequence[tuple[Target, type[Collector]]]) -> list[tuple[Pool | None, list[Member]]]:
+    """The selection in order, the collectors of one target sharing a pool gathered where the first of them is."""
+    groups: list[tuple[Pool | None, list[Member]]] = []
+    pooled: dict[tuple[int, Pool], list[Member]] = {}
+    for position, (target, collector_cls) in enumerate(selected):
+        pool = collector_cls.pool()
+        if pool is None:
+            groups.append((None, [(position, target, collector_cls)]))
+        elif (target.index, pool) in pooled:
+            pooled[(target.index, pool)].append((position, target, collector_cls))
+        else:
+            pooled[(target.index, pool)] = [(position, target, collector_cls)]
+            groups.append((pool, pooled[(target.index, pool)]))
+    return groups
 
 
 def run_collection(
@@ -293,6 +321,76 @@ def selected_collectors(
             yield target, collector_cls
 
 
+@dataclass
+class _Tally:
+    """One collector's counts on one target while it runs (alone, or its units on a shared pool)."""
+
+    name: str
+    target: Target
+    began: float = field(default_factory=time.monotonic)
+    facts: int = 0
+    failures: list[CollectionError] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        failed = len(self.failures)
+        return {
+            "collector": self.name,
+            "target": self.target.label,
+            "facts": self.facts,
+            "errors": failed,
+            "status": "ok" if not failed else ("partial" if self.facts else "error"),
+            "duration_s": round(time.monotonic() - self.began, 3),
+            "error_causes": _causes(self.failures),
+        }
+
+
+def _take(
+    item: object, tally: _Tally, context: Context, writer: Any, evaluator: Evaluator | None, collected: Collected
+) -> None:
+    """One item a collector yielded: a fact to the writer and the evaluator, an error to both records."""
+    name, target = tally.name, tally.target
+    if isinstance(item, Fact):
+        stored = writer.add_fact(item, name)
+        if evaluator is not None:
+            evaluator.add(stored)
+        tally.facts += 1
+        scope = scope_key(item.scope)
+        collected.callers.setdefault(
+            (scope, item.source.principal), {"scope": scope, "principal": item.source.principal}
+        )
+        context.progress.counted(name, target.label, tally.facts)
+    elif isinstance(item, CollectionError):
+        writer.add_error(item, name)
+        collected.errors.append(item)
+        tally.failures.append(item)
+        _log_error(context, collected.logged, target, name, item)
+    else:
+        raise TypeError(f"collector yielded {type(item).__name__}, expected Fact or CollectionError")
+
+
+def _crash(
+    collector_cls: type[Collector], tally: _Tally, err: Exception, context: Context, writer: Any, collected: Collected
+) -> None:
+    """A collector bug becomes error evidence for all its kinds, never a pass."""
+    context.log.error("collector_crashed", collector=tally.name, target=tally.target.label, exc_info=err)
+    error = CollectionError(
+        kinds=collector_cls.kinds,
+        scope={"provider": tally.target.provider},
+        message=f"collector {tally.name} stopped unexpectedly: {type(err).__name__}: {err}",
+        code="CollectorCrashed",
+    )
+    writer.add_error(error, tally.name)
+    collected.errors.append(error)
+    tally.failures.append(error)
+
+
+def _finish(tally: _Tally, context: Context) -> dict[str, Any]:
+    summary = tally.summary()
+    context.progress.finished(tally.name, tally.target.label, tally.facts, len(tally.failures))
+    context.log.info("collector_finished", **summary)
+    return summary
+
+
 def _run_collector(
     collector_cls: type[Collector],
     target: Target,
@@ -301,49 +399,43 @@ def _run_collector(
     evaluator: Evaluator | None,
     collected: Collected,
 ) -> dict[str, Any]:
-    name = collector_cls.name
-    errors, callers = collected.errors, collected.callers
-    began = time.monotonic()
-    facts = failed = 0
-    failures: list[CollectionError] = []
-    context.progress.started(name, target.label)
+    tally = _Tally(collector_cls.name, target)
+    context.progress.started(tally.name, target.label)
     try:
         for item in collector_cls().collect(target, context):
-            if isinstance(item, Fact):
-                stored = writer.add_fact(item, name)
-                if evaluator is not None:
-                    evaluator.add(stored)
-                facts += 1
-                scope = scope_key(item.scope)
-                callers.setdefault((scope, item.source.principal), {"scope": scope, "principal": item.source.principal})
-                context.progress.counted(name, target.label, facts)
-            elif isinstance(item, CollectionError):
-                writer.add_error(item, name)
-                errors.append(item)
-                failures.append(item)
-                failed += 1
-                _log_error(context, collected.logged, target, name, item)
+            _take(item, tally, context, writer, evaluator, collected)
+    except Exception as err:
+        _crash(collector_cls, tally, err, context, writer, collected)
+    return _finish(tally, context)
+
+
+def _run_pooled(
+    pool: Pool,
+    members: Sequence[Member],
+    context: Context,
+    writer: Any,
+    evaluator: Evaluator | None,
+    collected: Collected,
+) -> dict[int, dict[str, Any]]:
+    """The collectors of one target on one shared pool; each one's summary (by selection position)
+    once its last unit is done. If the pool itself fails, every collector not yet finished gets
+    `error` evidence for all its kinds."""
+    target = members[0][1]
+    tallies = [_Tally(collector_cls.name, target) for _position, _target, collector_cls in members]
+    summaries: dict[int, dict[str, Any]] = {}
+    for tally in tallies:
+        context.progress.started(tally.name, target.label)
+    try:
+        for index, item in pool([collector_cls() for _p, _t, collector_cls in members], target, context):
+            if isinstance(item, Finished):
+                summaries[members[index][0]] = _finish(tallies[index], context)
             else:
-                raise TypeError(f"collector yielded {type(item).__name__}, expected Fact or CollectionError")
-    except Exception as err:  # a collector bug becomes error evidence for all its kinds, never a pass
-        context.log.error("collector_crashed", collector=name, target=target.label, exc_info=True)
-        error = CollectionError(
-            kinds=collector_cls.kinds,
-            scope={"provider": target.provider},
-            message=f"collector {name} stopped unexpectedly: {type(err).__name__}: {err}",
-            code="CollectorCrashed",
-        )
-        writer.add_error(error, name)
-        errors.append(error)
-        failures.append(error)
-        failed += 1
-    context.progress.finished(name, target.label, facts, failed)
-    return {
-        "collector": name,
-        "target": target.label,
-        "facts": facts,
-        "errors": failed,
-        "status": "ok" if not failed else ("partial" if facts else "error"),
-        "duration_s": round(time.monotonic() - began, 3),
-        "error_causes": _causes(failures),
-    }
+                _take(item, tallies[index], context, writer, evaluator, collected)
+    except Exception as err:
+        for (position, _target, collector_cls), tally in zip(members, tallies, strict=True):
+            if position not in summaries:
+                _crash(collector_cls, tally, err, context, writer, collected)
+    for (position, _target, _cls), tally in zip(members, tallies, strict=True):
+        if position not in summaries:  # the pool crashed, or ended without saying this one finished
+            summaries[position] = _finish(tally, context)
+    return summaries

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
 from annexa.collectors.aws.accounts import Estate, options_problem, resolve
-from annexa.collectors.aws.fanout import default_workers, fan_out
-from annexa.collectors.aws.session import GLOBAL, AwsAccount
+from annexa.collectors.aws.fanout import Limits, default_workers, fan_out
+from annexa.collectors.aws.session import GLOBAL, AwsAccount, unit_clients
 from annexa.collectors.aws.spec import Spec, Unit
-from annexa.collectors.base import Collector, Context, Target
+from annexa.collectors.base import Collector, Context, Finished, Pool, Target
 from annexa.model import CollectionError, Fact
 
-__all__ = ["AwsCollector"]
+__all__ = ["ACCOUNT_LIMIT", "AwsCollector", "collect_together"]
 
-Work = tuple[AwsAccount, str]  # (account, region): one unit of the fan-out
+# At most this many units of one account run at once (or one per region of the account, if it
+# reads more regions: AWS rates are mostly per account and region), so one account's API rates
+# are rarely hit while a large organisation keeps every worker busy.
+ACCOUNT_LIMIT = 8
+
+Item = Fact | CollectionError
+# One unit of the pool: (collector's index, account, region); account None is the collector's
+# target-wide part (`collect_estate`: accounts that could not be entered, the Organization).
+Work = tuple[int, AwsAccount | None, str]
 
 
 class AwsCollector(Collector):
@@ -25,12 +33,14 @@ class AwsCollector(Collector):
     A collector declares what it reads as `specs` (collectors/aws/spec.py): its `kinds` and
     `permissions` are derived from them. A collector that reads something no spec can say
     overrides `collect_unit` (calling `super().collect_unit` for its specs, if any) and declares
-    the permissions its own code needs in `permissions`; the specs' are added to them.
+    the permissions its own code needs in `permissions`; the specs' are added to them. Per-target
+    setup (an option every unit reads) goes in `prepare`.
 
     A work unit is (account, region), or (account, `global`) for a collector whose
-    `per_region` is False (IAM, S3, Organizations: account-wide APIs). Units run on a
-    bounded thread pool and their facts stream back to the runner. In a sharded run
-    each machine reads only the units `context.owns(name, account, region)`.
+    `per_region` is False (IAM, S3, Organizations: account-wide APIs). The runner runs the units
+    of every AWS collector of a target on one bounded thread pool (`collect_together`), and
+    their facts stream back to it. In a sharded run each machine reads only the units
+    `context.owns(name, account, region)`.
 
     When the target's identity can't be read, the collector yields one target-wide
     error for all its kinds; an account that can't be entered yields one error for
@@ -69,23 +79,19 @@ class AwsCollector(Collector):
         if problem:
             raise ValueError(problem)
 
+    @classmethod
+    def pool(cls) -> Pool | None:
+        # A subclass with its own `collect` keeps it: it runs on its own pool, as it asks.
+        return collect_together if cls.collect is AwsCollector.collect else None
+
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:
-        estate = resolve(target, context, self.kinds)
-        if isinstance(estate, CollectionError):
-            yield estate
-            return
-        yield from self.collect_estate(estate, context)
-        units = _interleaved(
-            [
-                [
-                    (account, region)
-                    for region in (account.regions if self.per_region else (GLOBAL,))
-                    if context.owns(self.name, account.account_id, region)
-                ]
-                for account in estate.accounts()
-            ]
-        )
-        yield from fan_out(units, self._unit, self._crashed, default_workers(len(units), estate.workers))
+        for _index, item in collect_together([self], target, context):
+            if not isinstance(item, Finished):
+                yield item
+
+    def prepare(self, target: Target) -> None:
+        """Per-target setup before any unit runs (e.g. read a target option every unit uses)."""
+        return None
 
     def collect_estate(self, estate: Estate, context: Context) -> Iterator[Fact | CollectionError]:
         """Errors for the accounts that could not be entered (each owned by one shard)."""
@@ -93,17 +99,10 @@ class AwsCollector(Collector):
             if context.owns(self.name, account_id):
                 yield dataclasses.replace(error, kinds=self.kinds)
 
-    def _unit(self, unit: Work) -> Iterator[Fact | CollectionError]:
-        account, region = unit
-        try:
-            yield from self.collect_unit(account, region)
-        finally:
-            # Clients live as long as their unit: kept for the whole run they cost ~0.4 MB each,
-            # per account x region x service.
-            account.release_clients(account.home_region if region == GLOBAL else region)
+    def regions_of(self, account: AwsAccount) -> tuple[str, ...]:
+        return account.regions if self.per_region else (GLOBAL,)
 
-    def _crashed(self, unit: Work, exc: Exception) -> CollectionError:
-        account, region = unit
+    def crashed(self, account: AwsAccount, region: str, exc: Exception) -> CollectionError:
         return CollectionError(
             kinds=self.kinds,
             scope=account.scope(region),
@@ -119,11 +118,86 @@ class AwsCollector(Collector):
             yield from spec.collect(unit)
 
 
-def _interleaved(per_account: list[list[Work]]) -> list[Work]:
-    """Units taken one account at a time, round robin (a1/r1, a2/r1, ..., a1/r2, ...): the pool's
-    concurrent calls spread over accounts rather than all regions of one account at once, which
-    keeps each account under the API's per-account request rates."""
-    out: list[Work] = []
-    for step in range(max((len(units) for units in per_account), default=0)):
-        out.extend(units[step] for units in per_account if step < len(units))
-    return out
+def collect_together(
+    collectors: Sequence[Collector], target: Target, context: Context
+) -> Iterator[tuple[int, Item | Finished]]:
+    """Every (collector x account x region) unit of `collectors` (AwsCollectors) on one bounded pool.
+
+    Yields (index into `collectors`, item) as units produce them, and (index, Finished) once a
+    collector's last unit is done. The pool is `max_workers` or sized from the units (up to
+    32); at most ACCOUNT_LIMIT units of one account and, with several collectors, at most half
+    the pool for one collector run at once. Each unit has its own boto3 clients, released when
+    it ends. A unit that raises is `error` evidence for that collector's kinds in that account
+    and region; the other units go on.
+    """
+    aws = [c for c in collectors if isinstance(c, AwsCollector)]
+    if len(aws) != len(collectors):
+        raise TypeError("collect_together runs AWS collectors only")
+    estate = resolve(target, context, ())
+    if isinstance(estate, CollectionError):
+        for index, collector in enumerate(aws):
+            yield index, dataclasses.replace(estate, kinds=collector.kinds)
+            yield index, Finished(index)
+        return
+    for collector in aws:
+        collector.prepare(target)
+    units = _units(aws, estate, context)
+    left = [0] * len(aws)
+    for index, _account, _region in units:
+        left[index] += 1
+    workers = default_workers(len(units), estate.workers)
+    per_collector = max(1, workers // 2) if len(aws) > 1 else workers
+
+    def limits(unit: Work) -> Limits:
+        index, account, _region = unit
+        keys: list[tuple[Any, int]] = [(("collector", index), per_collector)]
+        if account is not None:
+            keys.append((("account", account.account_id), max(ACCOUNT_LIMIT, len(account.regions))))
+        return keys
+
+    def work(unit: Work) -> Iterator[tuple[int, Item | None]]:
+        index, account, region = unit
+        collector = aws[index]
+        with unit_clients():
+            if account is None:
+                items = collector.collect_estate(estate, context)
+            else:
+                items = collector.collect_unit(account, region)
+            for item in items:
+                yield index, item
+
+    def crashed(unit: Work, exc: Exception) -> tuple[int, Item | None]:
+        index, account, region = unit
+        return index, aws[index].crashed(account or estate.caller, region, exc)
+
+    for index, item in fan_out(units, work, crashed, workers, limits=limits, ended=lambda unit: (unit[0], None)):
+        if item is not None:
+            yield index, item
+            continue
+        left[index] -= 1  # a unit of this collector ended (after its last item)
+        if not left[index]:
+            yield index, Finished(index)
+
+
+def _units(collectors: Sequence[AwsCollector], estate: Estate, context: Context) -> list[Work]:
+    """Each collector's target-wide part first, then every account's units taken one account at a
+    time, round robin (a1, a2, ..., a1, ...): concurrent units spread over accounts. An account's
+    own list starts at another collector and region than its neighbour's, so they spread over
+    collectors and regions too."""
+    per_account: list[list[Work]] = []
+    for number, account in enumerate(estate.accounts()):
+        own = [
+            (index, account, region)
+            for index, collector in enumerate(collectors)
+            for region in collector.regions_of(account)
+            if context.owns(collector.name, account.account_id, region)
+        ]
+        # Regions first, then collectors: a1 reads r1 of c1, c2, ..., so neighbours differ in both.
+        own.sort(key=lambda work: (collectors[work[0]].regions_of(account).index(work[2]), work[0]))
+        if own:
+            shift = number % len(own)
+            per_account.append(own[shift:] + own[:shift])
+    units: list[Work] = [(index, None, GLOBAL) for index in range(len(collectors))]
+    for step in range(max((len(own) for own in per_account), default=0)):
+        units.extend(own[step] for own in per_account if step < len(own))
+    return units

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from annexa.collectors.aws.collector import AwsCollector
-from annexa.collectors.aws.session import iso
+from annexa.collectors.aws.session import AwsAccount, iso
 from annexa.collectors.aws.spec import Listing
-from annexa.collectors.base import Context, Target
+from annexa.collectors.base import Target
 from annexa.model import CollectionError, Fact
 
 LOG_GROUP = "aws.logs.log_group"
@@ -55,9 +55,13 @@ class LogsCollector(AwsCollector):
         ),
     )
 
-    def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:
-        required = int(target.options.get("log_retention_days", DEFAULT_RETENTION_DAYS))
-        for item in super().collect(target, context):
+    required: int = DEFAULT_RETENTION_DAYS
+
+    def prepare(self, target: Target) -> None:
+        self.required = int(target.options.get("log_retention_days", DEFAULT_RETENTION_DAYS))
+
+    def collect_unit(self, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
+        for item in super().collect_unit(account, region):
             if isinstance(item, Fact) and item.kind == LOG_GROUP:
-                item = dataclasses.replace(item, data={**item.data, "required_retention_days": required})
+                item = dataclasses.replace(item, data={**item.data, "required_retention_days": self.required})
             yield item

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
@@ -49,6 +50,7 @@ __all__ = [
     "paginate",
     "regions_problem",
     "tag_dict",
+    "unit_clients",
 ]
 
 GLOBAL = "global"  # the region label for account-wide services and settings (IAM, S3 account settings)
@@ -91,6 +93,25 @@ def client_config(limits: CallLimits = CallLimits()) -> Config:
     )
 
 
+# The clients of the work unit running on this thread (`unit_clients`), by (account, service, region).
+_unit = threading.local()
+
+
+@contextmanager
+def unit_clients() -> Iterator[None]:
+    """Clients made on this thread inside the block belong to it and are released when it ends:
+    kept for a whole run they cost ~0.4 MB and ~13 ms CPU each, per account x region x service.
+    Units of different collectors in the same account and region never share (or drop) each
+    other's clients."""
+    mine: dict[tuple[int, str, str], BaseClient] = {}
+    _unit.clients = mine
+    try:
+        yield
+    finally:
+        if getattr(_unit, "clients", None) is mine:  # a generator closed on another thread leaves that one's alone
+            _unit.clients = None
+
+
 @dataclass
 class AwsAccount:
     """One account we entered, who we are in it, and which of its regions we read.
@@ -107,7 +128,7 @@ class AwsAccount:
     name: str | None = None
     skipped_regions: tuple[tuple[str, str], ...] = ()
     limits: CallLimits = CallLimits()
-    _clients: dict[tuple[str, str], BaseClient] = field(default_factory=dict, repr=False)
+    _clients: dict[tuple[int, str, str], BaseClient] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -121,23 +142,21 @@ class AwsAccount:
         return self.home or self.regions[0]
 
     def client(self, service: str, region: str | None = None) -> BaseClient:
+        """A client for `service` in `region` (the home region by default). Inside `unit_clients()`
+        it is the unit's own and is dropped when the unit ends; outside (entering accounts) it is
+        kept on the account."""
         region = region or self.home_region
+        scoped = getattr(_unit, "clients", None)
+        clients = self._clients if scoped is None else scoped
+        key = (id(self), service, region)
         # boto3 sessions are not thread-safe when creating clients; clients themselves are.
         with self._lock:
-            key = (service, region)
-            if key not in self._clients:
+            if key not in clients:
                 client = self.session.client(service, region_name=region, config=client_config(self.limits))
                 if service == "s3control":
                     client.meta.events.register("before-call.s3-control", keep_local_endpoint_host)
-                self._clients[key] = client
-            return self._clients[key]
-
-    def release_clients(self, region: str) -> None:
-        """Forget this account's clients for `region` (its unit is done); a later `client()`
-        makes a new one, and a caller still holding one keeps a working client."""
-        with self._lock:
-            for key in [key for key in self._clients if key[1] == region]:
-                del self._clients[key]
+                clients[key] = client
+            return clients[key]
 
     def scope(self, region: str) -> dict[str, str]:
         return {"provider": "aws", "account": self.account_id, "region": region}
