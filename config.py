@@ -40,9 +40,9 @@ from annexa.mappings.scope import (
 from annexa.model import parse_duration
 from annexa.notify.settings import NotifySettings, parse_notify, redact_notify
 from annexa.reports.sampling import FREQUENCIES
-from annexa.store_settings import DEFAULT_STORE, parse_signing, parse_store, parse_trust, unknown_keys
+from annexa.store_settings import DEFAULT_STORE, ConfigFile, parse_signing, parse_store, parse_trust
 from annexa.words import did_you_mean
-from annexa.yamlio import LineDict, line_of, load_yaml
+from annexa.yamlio import line_of
 
 __all__ = ["Config", "DEFAULT_STORE", "load_config", "parse_duration"]
 
@@ -92,29 +92,8 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
     """Load and validate `path`. A missing file is an error only when `required`."""
     if not path.exists() and not required:
         return Config(path=None, store=DEFAULT_STORE, targets=())
-    doc = load_yaml(path)
-    if doc is None:
-        doc = LineDict()
-    if not isinstance(doc, dict):
-        raise UsageError(f"{path}:{line_of(doc)}: the configuration must be a mapping of keys such as targets, store")
-
-    def at(node: Any, key: Any = None) -> str:
-        return f"{path}:{line_of(node, key)}"
-
-    # Every problem of the file in one pass (UsageErrors), each phase on its own: a bad store
-    # does not hide a misspelt target option. A phase that failed leaves its default behind.
-    problems: list[str] = []
-
-    def attempt(parse: Any, default: Any = None) -> Any:
-        try:
-            return parse()
-        except UsageErrors as err:
-            problems.extend(err.lines)
-        except UsageError as err:
-            problems.append(str(err))
-        return default
-
-    problems.extend(unknown_keys(doc, at))
+    file = ConfigFile(path)
+    doc, at, attempt, problems = file.doc, file.at, file.attempt, file.problems
     base = path.parent
 
     store, retention = attempt(lambda: parse_store(doc, path, at), (DEFAULT_STORE, None))
@@ -179,8 +158,7 @@ def load_config(path: Path, registry: Registry, catalog: Catalog, required: bool
         organisation_policy = attempt(lambda: parsed("policy", parse_policy), organisation_policy)
     # The run records the policy its rules judged against, defaults included (`none` spelled out).
     raw["policy"] = policy_record(organisation_policy)
-    if problems:
-        raise UsageErrors(problems)
+    file.raise_problems()
 
     return Config(
         trusted_keys=trusted_keys,

@@ -9,6 +9,7 @@ whole file with the same functions.
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from annexa.yamlio import LineDict, line_of, load_yaml
 __all__ = [
     "DEFAULT_STORE",
     "TOP_KEYS",
+    "ConfigFile",
     "StoreSettings",
     "load_store_settings",
     "parse_signing",
@@ -71,36 +73,52 @@ class StoreSettings:
     tsa_certificate: bytes | None = None
 
 
+class ConfigFile:
+    """An annexa.yaml read as a mapping, collecting every problem found while parsing its sections:
+    a bad section does not hide a misspelt key elsewhere (`attempt` keeps its default instead)."""
+
+    def __init__(self, path: Path) -> None:
+        doc = load_yaml(path)
+        if doc is None:
+            doc = LineDict()
+        if not isinstance(doc, dict):
+            raise UsageError(
+                f"{path}:{line_of(doc)}: the configuration must be a mapping of keys such as targets, store"
+            )
+        self.path = path
+        self.doc: dict[str, Any] = doc
+        self.problems: list[str] = unknown_keys(doc, self.at)
+
+    def at(self, node: Any, key: Any = None) -> str:
+        """`file:line` of `node` (or of its `key`), for a problem's first words."""
+        return f"{self.path}:{line_of(node, key)}"
+
+    def attempt(self, parse: Callable[[], Any], default: Any = None) -> Any:
+        """`parse()`, or `default` with its problems kept for `raise_problems`."""
+        try:
+            return parse()
+        except UsageErrors as err:
+            self.problems.extend(err.lines)
+        except UsageError as err:
+            self.problems.append(str(err))
+        return default
+
+    def raise_problems(self) -> None:
+        if self.problems:
+            raise UsageErrors(self.problems)
+
+
 def load_store_settings(path: Path, required: bool = True) -> StoreSettings:
     """The store and trust settings of `path` (UsageErrors naming every problem in them, or an
     unknown top-level key); a missing file is an error only when `required`."""
     if not path.exists() and not required:
         return StoreSettings()
-    doc = load_yaml(path)
-    if doc is None:
-        doc = LineDict()
-    if not isinstance(doc, dict):
-        raise UsageError(f"{path}:{line_of(doc)}: the configuration must be a mapping of keys such as targets, store")
-
-    def at(node: Any, key: Any = None) -> str:
-        return f"{path}:{line_of(node, key)}"
-
-    problems = unknown_keys(doc, at)
-
-    def attempt(parse: Any, default: Any) -> Any:
-        try:
-            return parse()
-        except UsageErrors as err:
-            problems.extend(err.lines)
-        except UsageError as err:
-            problems.append(str(err))
-        return default
-
-    store, retention = attempt(lambda: parse_store(doc, path, at), (DEFAULT_STORE, None))
-    trusted_keys, require_signatures = attempt(lambda: parse_trust(doc, at), ((), None))
-    key, url, certificate = attempt(lambda: parse_signing(doc.get("signing"), path.parent, at), (None, None, None))
-    if problems:
-        raise UsageErrors(problems)
+    file = ConfigFile(path)
+    doc, at = file.doc, file.at
+    store, retention = file.attempt(lambda: parse_store(doc, path, at), (DEFAULT_STORE, None))
+    trusted_keys, require_signatures = file.attempt(lambda: parse_trust(doc, at), ((), None))
+    key, url, certificate = file.attempt(lambda: parse_signing(doc.get("signing"), path.parent, at), (None, None, None))
+    file.raise_problems()
     return StoreSettings(store, retention, trusted_keys, require_signatures, key, url, certificate)
 
 
