@@ -128,6 +128,7 @@ def emit_chunks(chunks: Iterable[str | bytes], output: str | None, store_url: st
             sys.stdout.write(chunk if isinstance(chunk, str) else chunk.decode("utf-8"))
         return
     target = check_output(output, store_url)
+    tmp = None
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
@@ -139,6 +140,8 @@ def emit_chunks(chunks: Iterable[str | bytes], output: str | None, store_url: st
             if os.path.exists(tmp):
                 os.unlink(tmp)
     except OSError as err:
+        if tmp is not None and err.filename not in (None, tmp, str(target)):
+            raise  # another file (a scratch file, the store): the CLI's one line names it
         raise UsageError(f"--output {output}: cannot write: {err.strerror or err}") from None
 
 

@@ -233,6 +233,8 @@ def build_pack(
                 archive.add(SEAL, canonical_bytes(seal), listed=False)
         os.replace(tmp, output)
     except OSError as err:
+        if err.filename not in (None, tmp, str(output)):
+            raise  # another file (a scratch file, the store): the CLI's one line names it
         raise UsageError(f"-o {output}: cannot write: {err.strerror or err}") from None
     finally:
         if os.path.exists(tmp):

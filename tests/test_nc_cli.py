@@ -425,3 +425,37 @@ def test_csv_shape_errors(config: Path, tmp_path: Path, capsys: pytest.CaptureFi
         assert code == 2 and f"{path}{needle}" in err, (text, err)
     code, _out, err = _cli(capsys, "nc", "import", "--config", str(config), str(tmp_path / "missing.csv"))
     assert code == 2 and "missing.csv: file not found" in err
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        ["nonconformities", "--format", "json"],
+        ["pack", "--from", "2026-08-01", "--to", "2026-08-04", "--output", "pack.zip"],
+    ],
+)
+def test_no_usable_temporary_folder_is_one_line_and_exit_2(
+    report: list[str], config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The register and the pack spill to scratch files; without a folder for them the cron mail
+    gets one line naming it, not a traceback."""
+    missing = tmp_path / "no-such-tmp"
+    monkeypatch.setattr("tempfile.tempdir", str(missing))
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _cli(capsys, *report, "--config", str(config))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"annexa: error: {missing}") and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "pack.zip").exists()
+
+
+def test_no_usable_temporary_folder_for_a_report_file_names_that_folder(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-tmp"
+    monkeypatch.setattr("tempfile.tempdir", str(missing))
+    code, out, err = _cli(
+        capsys, "nonconformities", "--config", str(config), "--format", "csv", "--output", str(tmp_path / "nc.csv")
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith(f"annexa: error: {missing}") and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "nc.csv").exists()
