@@ -11,7 +11,15 @@ import moto
 import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
-from fakes.aws import REGION, Collected, collect, credentials_env, only_these_aws_variables
+from fakes.aws import (
+    ORG_REGIONS,
+    REGION,
+    Collected,
+    collect,
+    credentials_env,
+    only_these_aws_variables,
+    seed_organization,
+)
 from moto.moto_api._internal import mock_random
 
 from annexa.collectors.base import Collector, Context, Target
@@ -70,3 +78,23 @@ def deny(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         monkeypatch.setattr(BaseClient, "_make_api_call", failing)
 
     return _deny
+
+
+@pytest.fixture
+def e2e_organization() -> Iterator[dict[str, Any]]:
+    """The e2e organisation (tests/e2e/test_aws_org_e2e.py, fakes.aws.seed_organization) in process:
+    the `sandbox` member's role refuses to be assumed."""
+    with pytest.MonkeyPatch.context() as mp, moto.mock_aws():
+        only_these_aws_variables(mp, credentials_env())
+        mock_random.seed(19)
+        seeded = seed_organization(boto3.Session(region_name=ORG_REGIONS[0]))
+        real = BaseClient._make_api_call
+        sandbox = seeded["ids"]["sandbox"]
+
+        def refuse_sandbox(client: Any, name: str, params: dict[str, Any]) -> Any:
+            if name == "AssumeRole" and f"::{sandbox}:" in params.get("RoleArn", ""):
+                raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, name)
+            return real(client, name, params)
+
+        mp.setattr(BaseClient, "_make_api_call", refuse_sandbox)
+        yield seeded

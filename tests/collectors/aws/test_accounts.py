@@ -9,12 +9,9 @@ from typing import Any
 
 import boto3
 import botocore.client
-import moto
 import pytest
-from botocore.exceptions import ClientError
-from fakes.aws import ORG_REGIONS, collect, credentials_env, only_these_aws_variables, seed_organization
+from fakes.aws import ORG_REGIONS, collect
 from golden import assert_matches_golden, evidence, results_of
-from moto.moto_api._internal import mock_random
 
 from annexa.collectors.aws.accounts import options_problem
 from annexa.collectors.aws.fanout import fan_out
@@ -206,25 +203,6 @@ def test_fan_out_stops_workers_when_the_consumer_leaves():
     settled = len(produced)
     time.sleep(0.3)
     assert len(produced) == settled < 100
-
-
-@pytest.fixture
-def e2e_organization() -> Any:
-    """tests/e2e/test_aws_org_e2e.py in process: the sandbox member's role refuses to be assumed."""
-    with pytest.MonkeyPatch.context() as mp, moto.mock_aws():
-        only_these_aws_variables(mp, credentials_env())
-        mock_random.seed(19)
-        seeded = seed_organization(boto3.Session(region_name=ORG_REGIONS[0]))
-        real = botocore.client.BaseClient._make_api_call
-        sandbox = seeded["ids"]["sandbox"]
-
-        def refuse_sandbox(client: Any, name: str, params: dict[str, Any]) -> Any:
-            if name == "AssumeRole" and f"::{sandbox}:" in params.get("RoleArn", ""):
-                raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, name)
-            return real(client, name, params)
-
-        mp.setattr(botocore.client.BaseClient, "_make_api_call", refuse_sandbox)
-        yield seeded
 
 
 def test_organization_evidence_is_unchanged(e2e_organization: Any) -> None:

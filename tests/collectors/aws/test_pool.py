@@ -11,14 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.client
-import moto
 import pytest
 import structlog
 import structlog.testing
-from botocore.exceptions import ClientError
-from fakes.aws import ORG_REGIONS, credentials_env, only_these_aws_variables, seed_organization
-from moto.moto_api._internal import mock_random
+from fakes.aws import ORG_REGIONS
 
 from annexa.collectors.aws import collector as aws_collector
 from annexa.collectors.aws.collector import collect_together
@@ -93,32 +89,13 @@ def test_clients_belong_to_their_unit(mocked: boto3.Session) -> None:
     assert account.client("sts") is outside
 
 
-@pytest.fixture
-def organization() -> Iterator[dict[str, Any]]:
-    """The e2e organisation in process (fakes.aws.seed_organization): `sandbox` refuses the audit role."""
-    with pytest.MonkeyPatch.context() as mp, moto.mock_aws():
-        only_these_aws_variables(mp, credentials_env())
-        mock_random.seed(19)
-        seeded = seed_organization(boto3.Session(region_name=ORG_REGIONS[0]))
-        real = botocore.client.BaseClient._make_api_call
-        sandbox = seeded["ids"]["sandbox"]
-
-        def refuse_sandbox(client: Any, name: str, params: dict[str, Any]) -> Any:
-            if name == "AssumeRole" and f"::{sandbox}:" in params.get("RoleArn", ""):
-                raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, name)
-            return real(client, name, params)
-
-        mp.setattr(botocore.client.BaseClient, "_make_api_call", refuse_sandbox)
-        yield seeded
-
-
 def _target() -> Target:
     options = {"organization": True, "role_name": "annexa-audit", "regions": list(ORG_REGIONS)}
     return Target("aws", options, 0)
 
 
 def test_the_pool_keeps_its_limits_and_says_when_each_collector_is_done(
-    organization: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    e2e_organization: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     running: dict[Any, int] = {}
     most: dict[Any, int] = {}
@@ -149,7 +126,7 @@ def test_the_pool_keeps_its_limits_and_says_when_each_collector_is_done(
     for index in range(len(collectors)):
         mine = [item for i, item in items if i == index]
         assert mine[-1] == Finished(index) and mine.count(Finished(index)) == 1
-    sandbox = organization["ids"]["sandbox"]
+    sandbox = e2e_organization["ids"]["sandbox"]
     refused = [item for _, item in items if isinstance(item, CollectionError) and item.scope.get("account") == sandbox]
     assert sorted(error.kinds for error in refused) == sorted([Ec2Collector.kinds, KmsCollector.kinds])
 
@@ -191,7 +168,7 @@ def _content(store: Store) -> dict[str, Any]:
 
 
 def test_the_stored_run_does_not_depend_on_which_unit_finished_first(
-    organization: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    e2e_organization: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = _content(_run(tmp_path, "in-order"))
 
@@ -212,7 +189,7 @@ def test_the_stored_run_does_not_depend_on_which_unit_finished_first(
     manifest = first["manifest"]
     selected = [c.name for c in load_registry().for_provider("aws") if c.name in COLLECTORS]
     assert [c["collector"] for c in manifest["collectors"]] == selected  # the selection's order, not the finishing one
-    sandbox = organization["ids"]["sandbox"]
+    sandbox = e2e_organization["ids"]["sandbox"]
     refused = [e for e in manifest["errors"] if e["scope"].get("account") == sandbox]
     # The account that could not be entered is error evidence for every collector that reads accounts.
     assert {e["code"] for e in refused} == {"AccessDenied"} and len(refused) == len(COLLECTORS) - 1
@@ -220,9 +197,9 @@ def test_the_stored_run_does_not_depend_on_which_unit_finished_first(
 
 
 def test_a_unit_that_crashes_is_error_for_its_collector_account_and_region_only(
-    organization: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    e2e_organization: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    prod = organization["ids"]["prod"]
+    prod = e2e_organization["ids"]["prod"]
     real = KmsCollector.collect_unit
 
     def broken(self: KmsCollector, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
@@ -243,7 +220,7 @@ def test_a_unit_that_crashes_is_error_for_its_collector_account_and_region_only(
 
 
 def test_a_pool_that_fails_is_error_evidence_for_every_collector_on_it(
-    organization: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    e2e_organization: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*args: Any) -> None:
         raise RuntimeError("bug in the pool")
