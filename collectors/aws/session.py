@@ -25,7 +25,7 @@ import jmespath
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from botocore.loaders import create_loader
+from botocore.loaders import Loader
 
 from annexa.collectors.aws.endpoints import keep_local_endpoint_host
 from annexa.collectors.aws.errors import AwsCallError, collection_error
@@ -57,10 +57,28 @@ GLOBAL = "global"  # the region label for account-wide services and settings (IA
 DEFAULT_REGION = "us-east-1"
 
 
+class _SharedLoader(Loader):
+    """botocore's loader, safe to share between threads: its cache is a plain dict, so the pool's
+    threads asking for a model at once (every unit's first client) would each parse it, holding
+    one copy per thread at the run's start; here the first parses and the others wait for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parsing = threading.RLock()
+
+    def load_service_model(self, *args: Any, **kwargs: Any) -> Any:
+        with self._parsing:
+            return super().load_service_model(*args, **kwargs)
+
+    def load_data_with_path(self, *args: Any, **kwargs: Any) -> Any:
+        with self._parsing:
+            return super().load_data_with_path(*args, **kwargs)
+
+
 # One loader for every session of the run: a botocore session otherwise parses each service
 # model (EC2's is megabytes of JSON) again, so a session per assumed account would cost
 # tens of MB and a fraction of a second each.
-_SHARED_LOADER = create_loader()
+_SHARED_LOADER = _SharedLoader()
 
 
 def new_session(**kwargs: Any) -> boto3.Session:

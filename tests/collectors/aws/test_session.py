@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.loaders import JSONFileLoader
 from fakes.aws import DEMO_COLLECTORS, collect, failed_expectations, instance
 
 from annexa.collectors.aws.cloudtrail import CloudTrailCollector
@@ -16,7 +21,15 @@ from annexa.collectors.aws.errors import AwsCallError, collection_error
 from annexa.collectors.aws.iam import IamCollector
 from annexa.collectors.aws.kms import KmsCollector
 from annexa.collectors.aws.s3 import S3Collector
-from annexa.collectors.aws.session import AwsAccount, call, call_optional, client_config, connect, paginate
+from annexa.collectors.aws.session import (
+    AwsAccount,
+    _SharedLoader,
+    call,
+    call_optional,
+    client_config,
+    connect,
+    paginate,
+)
 from annexa.collectors.base import Context, Target
 from annexa.demo.aws import seed
 from annexa.model import CollectionError
@@ -166,3 +179,31 @@ def test_collectors_reach_a_custom_endpoint_through_aws_endpoint_url(fake_aws_cr
     assert collected.errors == []
     assert {f.source.endpoint for f in collected.facts} - {None} == {moto_endpoint}
     assert failed_expectations(expectations, collected) == []
+
+
+def test_the_shared_loader_parses_a_model_once_when_the_pool_asks_for_it_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every unit's first client wants EC2's model at the same moment: one parse, not one per
+    thread (each copy is tens of MB while it lives)."""
+    parsed: list[str] = []
+    real = JSONFileLoader.load_file
+
+    def slow_load(self: Any, file_path: str) -> Any:
+        parsed.append(file_path)
+        time.sleep(0.05)  # widens the window in which the other threads would miss the cache
+        return real(self, file_path)
+
+    monkeypatch.setattr(JSONFileLoader, "load_file", slow_load)
+    loader = _SharedLoader()
+    start = threading.Barrier(8)
+
+    def first_client() -> Any:
+        start.wait()
+        return loader.load_service_model("ec2", "service-2")
+
+    with ThreadPoolExecutor(8) as pool:
+        models = list(pool.map(lambda _: first_client(), range(8)))
+    assert all(model is models[0] for model in models)
+    service_files = [path for path in parsed if path.endswith("service-2")]
+    assert len(service_files) == 1, service_files
