@@ -861,7 +861,17 @@ class Store:
         kinds = {run.seq: run.type for run in self.runs()}
         live: dict[tuple[str, str], list[Any]] = {}
         if kinds.get(first) == "collection":
-            live = {key: [value, value[4]] for key, value in self.result_state(first).items()}
+            # The index gives each row its own strings; rule, status, message and batch repeat across
+            # rows, and `live` holds every entry for the whole replay, so they are shared.
+            shared: dict[Any, Any] = {}
+
+            def share(text: Any) -> Any:
+                return shared.setdefault(text, text)
+
+            live = {
+                (share(key[0]), key[1]): [(share(value[0]), share(value[1]), share(value[2]), *value[3:]), value[4]]
+                for key, value in self._result_items(first)
+            }
         spans: list[tuple[tuple[str, str], tuple[Any, ...], int, int]] = []  # closed, not yet yielded
         row = _SpanRow(self, kinds)
         after_statement = kinds.get(first) != "collection"
@@ -888,11 +898,33 @@ class Store:
                 live[key] = [_state_value("results", entry, seq), seq]
         yield from (row(*span) for span in spans)
         judged = next((n for n in range(last, first - 1, -1) if kinds.get(n) == "collection"), None)
-        if judged is not None and {key: value[0][:4] for key, value in live.items()} != {
-            key: value[:4] for key, value in self.result_state(judged).items()
-        }:
+        if judged is not None and not self._same_results(live, judged):
             raise self._tampered(f"runs {first} to {last}: the deltas do not give the results run {judged} commits to")
         yield from (row(key, value[0], value[1], last) for key, value in live.items())
+
+    def _result_items(self, seq: int) -> Iterator[tuple[tuple[str, str], tuple[Any, ...]]]:
+        """Run `seq`'s result state one entry at a time, by key: the index's rows once they hash to
+        the run's commitment, so a long report replaying from it neither copies nor caches the whole
+        state; a legacy run or a mismatch goes through result_state, which names the difference."""
+        index = self.index()
+        with index.reading():
+            if self._rows_match(index, "results", seq):
+                yield from index.result_rows(seq)
+                return
+        state = self.result_state(seq)
+        for key in sorted(state):
+            yield key, state[key]
+
+    def _same_results(self, live: Mapping[tuple[str, str], Sequence[Any]], seq: int) -> bool:
+        """Whether replayed `live` spans ({key: [value, since]}) hold run `seq`'s results (status,
+        message, batch, controls), compared entry by entry as the state is read."""
+        count = 0
+        for key, value in self._result_items(seq):
+            mine = live.get(key)
+            if mine is None or tuple(mine[0][:4]) != tuple(value[:4]):
+                return False
+            count += 1
+        return count == len(live)
 
     @staticmethod
     def _advance(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from history import write_period_history
@@ -64,6 +65,34 @@ def test_an_edited_index_is_refused_before_the_table_is_handed_out(history: Stor
     with pytest.raises(VerifyError), store.result_span_table(1, store.runs()[-1].seq):
         entered = True
     assert not entered
+
+
+def test_a_replay_that_does_not_end_in_the_committed_results_is_refused(
+    history: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replayed spans are compared with the last collection run's committed results entry by
+    entry: a delta that lost a change (or gained one) is named, never reported."""
+    kinds = {run.seq: run.type for run in history.runs()}
+    changed = next(
+        seq
+        for seq, delta in history._period_deltas(1, max(kinds), "results")
+        if kinds[seq] == kinds[seq - 1] == "collection" and delta.get("add")
+    )
+    real = Store._period_deltas
+    for change in ("drop", "add"):
+
+        def edited(store: Store, first: int, end: int, part: str, change: str = change) -> Any:
+            for seq, delta in real(store, first, end, part):
+                if part == "results" and seq == changed:
+                    invented = ["invented.rule", "nowhere", "pass", "made up", None]
+                    delta = {**delta, "add": delta["add"][1:] if change == "drop" else [*delta["add"], invented]}
+                yield seq, delta
+
+        monkeypatch.setattr(Store, "_period_deltas", edited)
+        with pytest.raises(VerifyError, match=f"the deltas do not give the results run {changed} commits to"):
+            history.result_spans(changed - 1, changed)
+    monkeypatch.undo()
+    assert history.result_spans(changed - 1, changed)
 
 
 def test_fact_hashes_one_at_a_time_give_the_same_set(history: Store) -> None:
