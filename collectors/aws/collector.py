@@ -14,12 +14,18 @@ from annexa.collectors.aws.spec import Spec, Unit
 from annexa.collectors.base import Collector, Context, Finished, Pool, Target
 from annexa.model import CollectionError, Fact
 
-__all__ = ["ACCOUNT_LIMIT", "AwsCollector", "collect_together"]
+__all__ = ["ACCOUNT_LIMIT", "SERVICE_LIMIT", "AwsCollector", "collect_together"]
 
 # At most this many units of one account run at once (or one per region of the account, if it
 # reads more regions: AWS rates are mostly per account and region), so one account's API rates
 # are rarely hit while a large organisation keeps every worker busy.
 ACCOUNT_LIMIT = 8
+# At most this many units calling one service in one account and region at once (the service
+# as in the collector's IAM actions). AWS rates requests per account and region: EC2 per API,
+# Describe* at a bucket of 100 refilled at 20 a second; KMS and Organizations one quota across
+# their operations. A unit reads one page after another, 10-20 a second behind real latency,
+# so two units of one service stay near those rates while other services fill the pool.
+SERVICE_LIMIT = 2
 
 Item = Fact | CollectionError
 # One unit of the pool: (collector's index, account, region); account None is the collector's
@@ -125,8 +131,9 @@ def collect_together(
 
     Yields (index into `collectors`, item) as units produce them, and (index, Finished) once a
     collector's last unit is done. The pool is `max_workers` or sized from the units (up to
-    32); at most ACCOUNT_LIMIT units of one account and, with several collectors, at most half
-    the pool for one collector run at once. Each unit has its own boto3 clients, released when
+    32); at most ACCOUNT_LIMIT units of one account, SERVICE_LIMIT calling one service in one
+    account and region and, with several collectors, at most half the pool for one collector
+    run at once. Each unit has its own boto3 clients, released when
     it ends. A unit that raises is `error` evidence for that collector's kinds in that account
     and region; the other units go on.
     """
@@ -148,11 +155,14 @@ def collect_together(
     workers = default_workers(len(units), estate.workers)
     per_collector = max(1, workers // 2) if len(aws) > 1 else workers
 
+    services = [sorted({action.split(":")[0] for action in collector.permissions}) for collector in aws]
+
     def limits(unit: Work) -> Limits:
-        index, account, _region = unit
+        index, account, region = unit
         keys: list[tuple[Any, int]] = [(("collector", index), per_collector)]
         if account is not None:
             keys.append((("account", account.account_id), max(ACCOUNT_LIMIT, len(account.regions))))
+            keys += [(("service", account.account_id, region, name), SERVICE_LIMIT) for name in services[index]]
         return keys
 
     def work(unit: Work) -> Iterator[tuple[int, Item | None]]:

@@ -22,6 +22,7 @@ from annexa.collectors.aws.ec2 import Ec2Collector
 from annexa.collectors.aws.fanout import fan_out
 from annexa.collectors.aws.kms import KmsCollector
 from annexa.collectors.aws.session import AwsAccount, new_session, unit_clients
+from annexa.collectors.aws.snapshots import SnapshotsCollector
 from annexa.collectors.base import Context, Finished, Target
 from annexa.collectors.registry import load_registry
 from annexa.config import load_config
@@ -94,8 +95,9 @@ def _target() -> Target:
     return Target("aws", options, 0)
 
 
+@pytest.mark.parametrize("service_limit", [1, 2])  # without the limit, 2 ec2 units overlap
 def test_the_pool_keeps_its_limits_and_says_when_each_collector_is_done(
-    e2e_organization: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    e2e_organization: dict[str, Any], monkeypatch: pytest.MonkeyPatch, service_limit: int
 ) -> None:
     running: dict[Any, int] = {}
     most: dict[Any, int] = {}
@@ -104,6 +106,8 @@ def test_the_pool_keeps_its_limits_and_says_when_each_collector_is_done(
 
     def counted(self: aws_collector.AwsCollector, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
         keys = [("collector", self.name), ("account", account.account_id)]
+        if self.name in ("aws.ec2", "aws.snapshots"):  # both call EC2's API
+            keys.append(("ec2", f"{account.account_id}/{region}"))
         with lock:
             for key in keys:
                 running[key] = running.get(key, 0) + 1
@@ -118,17 +122,19 @@ def test_the_pool_keeps_its_limits_and_says_when_each_collector_is_done(
 
     monkeypatch.setattr(aws_collector.AwsCollector, "collect_unit", counted)
     monkeypatch.setattr(aws_collector, "ACCOUNT_LIMIT", 1)  # two regions: at most two units per account
-    target = Target("aws", {**_target().options, "max_workers": 4}, 0)
-    collectors = [Ec2Collector(), KmsCollector()]
+    monkeypatch.setattr(aws_collector, "SERVICE_LIMIT", service_limit)
+    target = Target("aws", {**_target().options, "max_workers": 6}, 0)
+    collectors = [Ec2Collector(), KmsCollector(), SnapshotsCollector()]
     items = list(collect_together(collectors, target, Context(run_id="t", log=structlog.get_logger())))
-    assert max(n for (what, _), n in most.items() if what == "collector") <= 2  # half of max_workers
+    assert max(n for (what, _), n in most.items() if what == "collector") <= 3  # half of max_workers
     assert max(n for (what, _), n in most.items() if what == "account") <= len(ORG_REGIONS)
+    assert max(n for (what, _), n in most.items() if what == "ec2") <= service_limit
     for index in range(len(collectors)):
         mine = [item for i, item in items if i == index]
         assert mine[-1] == Finished(index) and mine.count(Finished(index)) == 1
     sandbox = e2e_organization["ids"]["sandbox"]
     refused = [item for _, item in items if isinstance(item, CollectionError) and item.scope.get("account") == sandbox]
-    assert sorted(error.kinds for error in refused) == sorted([Ec2Collector.kinds, KmsCollector.kinds])
+    assert sorted(error.kinds for error in refused) == sorted(c.kinds for c in collectors)
 
 
 def _run(tmp_path: Path, name: str) -> Store:
