@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
 from annexa.collectors.aws.accounts import Estate, options_problem, resolve
-from annexa.collectors.aws.fanout import Limits, default_workers, fan_out
+from annexa.collectors.aws.fanout import Limits, Waits, default_workers, fan_out
 from annexa.collectors.aws.session import GLOBAL, AwsAccount, unit_clients
 from annexa.collectors.aws.spec import Spec, Unit
 from annexa.collectors.base import Collector, Context, Finished, Pool, Target
@@ -180,13 +181,26 @@ def collect_together(
         index, account, region = unit
         return index, aws[index].crashed(account or estate.caller, region, exc)
 
-    for index, item in fan_out(units, work, crashed, workers, limits=limits, ended=lambda unit: (unit[0], None)):
+    waits = Waits()
+    began = time.monotonic()
+    for index, item in fan_out(
+        units, work, crashed, workers, limits=limits, ended=lambda unit: (unit[0], None), waits=waits
+    ):
         if item is not None:
             yield index, item
             continue
         left[index] -= 1  # a unit of this collector ended (after its last item)
         if not left[index]:
             yield index, Finished(index)
+    # Whether the API or annexa set the pace: workers waiting on the writer means annexa did.
+    context.log.info(
+        "aws_pool_finished",
+        target=target.label,
+        units=len(units),
+        workers=workers,
+        duration_s=round(time.monotonic() - began, 3),
+        waited_on_writer_s=round(waits.seconds, 3),
+    )
 
 
 def _units(collectors: Sequence[AwsCollector], estate: Estate, context: Context) -> list[Work]:

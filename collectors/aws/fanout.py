@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from typing import Generic, TypeVar
 
-__all__ = ["DEFAULT_WORKERS", "MAX_DEFAULT_WORKERS", "default_workers", "fan_out"]
+__all__ = ["DEFAULT_WORKERS", "MAX_DEFAULT_WORKERS", "Waits", "default_workers", "fan_out"]
 
 DEFAULT_WORKERS = 10
 # Without `max_workers`, the pool is sized for I/O from the work: one thread per unit, at most
@@ -30,6 +31,19 @@ MAX_DEFAULT_WORKERS = 32
 def default_workers(units: int, configured: int | None) -> int:
     """The pool size: `max_workers` when configured, else one per unit up to MAX_DEFAULT_WORKERS."""
     return configured if configured is not None else max(1, min(MAX_DEFAULT_WORKERS, units))
+
+
+class Waits:
+    """How long the workers, together, waited for room in the queue: time the consumer (the
+    store writer and the evaluator) held up collection. Near zero means the API is the limit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.seconds = 0.0
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self.seconds += seconds
 
 
 U = TypeVar("U")
@@ -92,13 +106,14 @@ def fan_out(
     queue_size: int = 512,
     limits: Callable[[U], Limits] | None = None,
     ended: Callable[[U], R] | None = None,
+    waits: Waits | None = None,
 ) -> Iterator[R]:
     """Run `work(unit)` for every unit on at most `workers` threads; yield items as they arrive.
 
     A unit that raises yields `crashed(unit, exc)` (error evidence for that unit) and the
     other units go on. `ended(unit)`, when given, is yielded after the unit's last item (so the
     caller can tell when a unit is complete). Closing the iterator early stops the workers at
-    their next item.
+    their next item. `waits`, when given, adds up the time workers waited on a full queue.
     """
     if not units:
         return
@@ -107,13 +122,22 @@ def fan_out(
     stop = threading.Event()
 
     def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=_POLL)
-                return True
-            except queue.Full:
-                continue
-        return False
+        try:
+            out.put_nowait(item)
+            return True
+        except queue.Full:
+            began = time.monotonic()
+        try:
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=_POLL)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+        finally:
+            if waits is not None:
+                waits.add(time.monotonic() - began)
 
     def run(unit: U) -> bool:
         try:

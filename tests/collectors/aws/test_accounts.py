@@ -14,7 +14,7 @@ from fakes.aws import ORG_REGIONS, collect
 from golden import assert_matches_golden, evidence, results_of
 
 from annexa.collectors.aws.accounts import options_problem
-from annexa.collectors.aws.fanout import fan_out
+from annexa.collectors.aws.fanout import Waits, fan_out
 from annexa.collectors.aws.kms import KmsCollector
 from annexa.collectors.aws.organizations import OrganizationsCollector
 from annexa.collectors.base import Context, Shard, Target
@@ -186,6 +186,19 @@ def test_fan_out_streams_items_and_a_slow_unit_blocks_nobody():
             release.set()
     assert seen[:3] != [] and "slow" == seen[-1]
     assert set(seen) == {"slow", "a", "b", "crashed:broken:bug"}
+
+
+def test_fan_out_counts_the_time_workers_wait_on_a_slow_consumer():
+    def work(unit: int) -> Iterator[int]:
+        yield from range(20)
+
+    quick = Waits()
+    assert len(list(fan_out([1, 2], work, lambda unit, exc: -1, workers=2, queue_size=64, waits=quick))) == 40
+    assert quick.seconds == 0  # the queue never filled
+    slow = Waits()
+    for _item in fan_out([1, 2], work, lambda unit, exc: -1, workers=2, queue_size=1, waits=slow):
+        time.sleep(0.01)  # a consumer slower than the units: each put waits for room
+    assert slow.seconds >= 0.2  # 40 items a 10 ms, two workers: most of it spent waiting
 
 
 def test_fan_out_stops_workers_when_the_consumer_leaves():
