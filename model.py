@@ -210,7 +210,7 @@ class CollectionError:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a run holds every result until it is committed
 class Result:
     """A rule's verdict on one resource. `evidence_class` is the class of the collector that
     produced the fact kind (one of EVIDENCE_CLASSES); the evaluator stamps it."""

@@ -92,6 +92,7 @@ class Evaluator:
             self._rules_by_kind.setdefault(rule.fact, []).append(rule)
         self._rules = list(rules)
         self._results: dict[tuple[str, str], Result] = {}
+        self._shared: dict[Any, Any] = {}  # see _result
         # Join rules wait for all facts: their facts are kept (after `where`, e.g. leavers
         # only) and the other kind is indexed by key (resource and data of each match).
         self._lookups_by_kind: dict[str, list[Rule]] = {}
@@ -153,16 +154,22 @@ class Evaluator:
         return self._classes.get(kind) or evidence_class_for_kind(kind)
 
     def _result(self, rule: Rule, fact: Fact, controls: tuple[str, ...], status: str, message: str) -> Result:
+        # Results live until the run is committed, one per rule and resource: the values they
+        # repeat (the scope of an account and region, a message, a batch's time) are held once.
+        try:  # keyed with each value's type: 1 and True are equal keys, but not the same scope
+            scope = self._shared.setdefault(tuple((k, type(v), v) for k, v in fact.scope.items()), fact.scope)
+        except TypeError:  # a value that cannot be a key (a list): this result keeps its own
+            scope = fact.scope
         return Result(
             rule=rule.id,
             controls=controls,
             kind=fact.kind,
             resource=fact.resource,
-            scope=fact.scope,
+            scope=scope,
             status=status,
             severity=rule.severity,
-            message=message,
-            collected_at=fact.collected_at,
+            message=self._shared.setdefault(message, message),
+            collected_at=self._shared.setdefault(fact.collected_at, fact.collected_at),
             evidence_class=self.evidence_class(fact.kind),
         )
 

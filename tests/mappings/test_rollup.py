@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -434,16 +435,7 @@ def _mixed() -> list[Result]:
         status = ("pass", "fail", "error", "not_applicable", "pass")[n % 5]
         base = _r(status, cls, at=(FRESH, OLD, *same_instant)[n % 4], resource=f"r{(n * 7) % 5}")
         scope = {"provider": "aws", "account": str(n % 2)}
-        out.append(
-            Result(
-                **{
-                    **base.__dict__,
-                    "rule": f"rule{n % 6}",
-                    "controls": ("A.8.24", "A.5.1")[: 1 + n % 2],
-                    "scope": scope,
-                }
-            )
-        )
+        out.append(replace(base, rule=f"rule{n % 6}", controls=("A.8.24", "A.5.1")[: 1 + n % 2], scope=scope))
     return sorted(out, key=lambda r: (r.rule, r.resource))
 
 
