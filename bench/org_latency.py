@@ -243,6 +243,7 @@ def _spawn(mode: str, env: dict[str, str], regions: tuple[str, ...]) -> dict[str
     # annexa's own account of the pool: how long its workers waited on the store writer
     pools = [json.loads(line) for line in out.stderr.splitlines() if '"aws_pool_finished"' in line]
     result["waited_s"] = sum(pool.get("waited_on_writer_s", 0.0) for pool in pools) if pools else None
+    result["pool_s"] = sum(pool.get("duration_s", 0.0) for pool in pools) if pools else None
     return result
 
 
@@ -330,11 +331,12 @@ def main() -> int:
         f"(target <= 1.1); CPU {_spread(cpu_ms, 2)} ms per resource (target <= 0.6); "
         f"exit codes {sorted({a['exit'] for a in annexa})}; loop saw {loop[0]['resources']} resources"
     )
-    waited = [a["waited_s"] for a in annexa if a["waited_s"] is not None]
+    waited = [a["waited_s"] for a in annexa if a.get("waited_s") is not None]
     if waited:
         print(
             f"annexa's workers waited on its store writer {_spread(waited, 2)} s in all "
-            f"(summed over {concurrency} workers; from the aws_pool_finished log line)"
+            f"(summed over {concurrency} workers; from the aws_pool_finished log line); its pool ran "
+            f"{_spread([a['pool_s'] for a in annexa], 1)} s of its wall time (the rest: start-up, judging, commit)"
         )
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     return 0
