@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import botocore.client
 import pytest
+import structlog
 from fakes.aws import ORG_REGIONS, collect
 from golden import assert_matches_golden, evidence, results_of
 
@@ -131,7 +132,7 @@ def test_regions_all_reads_enabled_regions_and_records_the_others(organization, 
 
 def test_shards_split_the_units_without_overlap(organization):
     def run(shard: Shard | None) -> set[str]:
-        context = Context(run_id="t", log=None, shard=shard)  # type: ignore[arg-type]
+        context = Context(run_id="t", log=structlog.get_logger(), shard=shard)
         facts, errors = _collect(KmsCollector(), _org_target(), context)
         assert errors == []
         return {f.resource for f in facts}
