@@ -24,6 +24,7 @@ __all__ = [
     "Pool",
     "Progress",
     "Shard",
+    "Stored",
     "Source",
     "Target",
     "scope_key",
@@ -75,7 +76,18 @@ class Finished:
 
 # Runs several collectors of one target on one shared pool of workers: yields (index of the
 # collector in the list, its next item), and (index, Finished) when that collector is done.
-Pool = Callable[[Sequence["Collector"], "Target", "Context"], Iterator[tuple[int, "Fact | CollectionError | Finished"]]]
+Pool = Callable[
+    [Sequence["Collector"], "Target", "Context"], Iterator[tuple[int, "Fact | Stored | CollectionError | Finished"]]
+]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Yielded by a `Pool` in place of a fact its worker already handed to `Context.store`:
+    the fact as collected and as stored (redacted)."""
+
+    fact: Fact
+    stored: Fact
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,9 @@ class Context:
     `cache` is shared by the collectors of one run so provider plumbing (an AWS
     session, an HTTP client, a token) is built once per target, not per collector.
     `progress` hears each collector start, count and finish; the CLI shows it on a terminal only.
+    `store(fact, collector)`, when the runner sets it, writes a fact and returns it as stored; a
+    pool's workers call it themselves (redaction, encoding, hashing and the object write then run
+    on their threads, not on the one that judges every fact) and yield `Stored`.
     """
 
     run_id: str
@@ -108,6 +123,7 @@ class Context:
     cache: dict[Any, Any] = field(default_factory=dict)
     progress: Progress = field(default_factory=Progress)
     shard: Shard | None = None
+    store: Callable[[Fact, str], Fact] | None = None
 
     def owns(self, *parts: str) -> bool:
         """Whether this run collects the work unit named by `parts` (always, when not sharded)."""

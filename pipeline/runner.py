@@ -11,13 +11,13 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
 from annexa import __version__
 from annexa.causes import cause_of
-from annexa.collectors.base import Collector, Context, Finished, Pool, Progress, Target
+from annexa.collectors.base import Collector, Context, Finished, Pool, Progress, Stored, Target
 from annexa.collectors.registry import Registry
 from annexa.collectors.userfiles import reader
 from annexa.config import Config
@@ -135,8 +135,9 @@ def collect_targets(
         if pool is None:
             for position, target, collector_cls in members:
                 summaries[position] = _run_collector(collector_cls, target, context, writer, evaluator, collected)
-        else:
-            summaries.update(_run_pooled(pool, members, context, writer, evaluator, collected))
+        else:  # the pool's workers store the facts themselves (Context.store)
+            pooled = replace(context, store=writer.add_fact)
+            summaries.update(_run_pooled(pool, members, pooled, writer, evaluator, collected))
     for position, (_target, collector_cls) in enumerate(selected):
         collected.kinds.update(collector_cls.kinds)
         collected.collectors.append(summaries[position])
@@ -347,16 +348,17 @@ class _Tally:
 def _take(
     item: object, tally: _Tally, context: Context, writer: Any, evaluator: Evaluator | None, collected: Collected
 ) -> None:
-    """One item a collector yielded: a fact to the writer and the evaluator, an error to both records."""
+    """One item a collector yielded: a fact to the writer (unless a pool's worker stored it) and the
+    evaluator, an error to both records."""
     name, target = tally.name, tally.target
-    if isinstance(item, Fact):
-        stored = writer.add_fact(item, name)
+    if isinstance(item, Fact | Stored):
+        fact, stored = (item.fact, item.stored) if isinstance(item, Stored) else (item, writer.add_fact(item, name))
         if evaluator is not None:
             evaluator.add(stored)
         tally.facts += 1
-        scope = scope_key(item.scope)
+        scope = scope_key(fact.scope)
         collected.callers.setdefault(
-            (scope, item.source.principal), {"scope": scope, "principal": item.source.principal}
+            (scope, fact.source.principal), {"scope": scope, "principal": fact.source.principal}
         )
         context.progress.counted(name, target.label, tally.facts)
     elif isinstance(item, CollectionError):

@@ -12,7 +12,7 @@ from annexa.collectors.aws.accounts import Estate, options_problem, resolve
 from annexa.collectors.aws.fanout import Limits, Waits, default_workers, fan_out
 from annexa.collectors.aws.session import GLOBAL, AwsAccount, unit_clients
 from annexa.collectors.aws.spec import Spec, Unit
-from annexa.collectors.base import Collector, Context, Finished, Pool, Target
+from annexa.collectors.base import Collector, Context, Finished, Pool, Stored, Target
 from annexa.model import CollectionError, Fact
 
 __all__ = ["ACCOUNT_LIMIT", "SERVICE_LIMIT", "AwsCollector", "collect_together"]
@@ -127,7 +127,7 @@ class AwsCollector(Collector):
 
 def collect_together(
     collectors: Sequence[Collector], target: Target, context: Context
-) -> Iterator[tuple[int, Item | Finished]]:
+) -> Iterator[tuple[int, Item | Stored | Finished]]:
     """Every (collector x account x region) unit of `collectors` (AwsCollectors) on one bounded pool.
 
     Yields (index into `collectors`, item) as units produce them, and (index, Finished) once a
@@ -166,18 +166,22 @@ def collect_together(
             keys += [(("service", account.account_id, region, name), SERVICE_LIMIT) for name in services[index]]
         return keys
 
-    def work(unit: Work) -> Iterator[tuple[int, Item | None]]:
+    def work(unit: Work) -> Iterator[tuple[int, Item | Stored | None]]:
         index, account, region = unit
         collector = aws[index]
+        store = context.store
         with unit_clients():
             if account is None:
                 items = collector.collect_estate(estate, context)
             else:
                 items = collector.collect_unit(account, region)
             for item in items:
-                yield index, item
+                if store is not None and isinstance(item, Fact):  # stored on this thread, not the runner's
+                    yield index, Stored(item, store(item, collector.name))
+                else:
+                    yield index, item
 
-    def crashed(unit: Work, exc: Exception) -> tuple[int, Item | None]:
+    def crashed(unit: Work, exc: Exception) -> tuple[int, Item | Stored | None]:
         index, account, region = unit
         return index, aws[index].crashed(account or estate.caller, region, exc)
 

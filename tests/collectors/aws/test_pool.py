@@ -3,6 +3,7 @@ run does not depend on which unit finished first; a failing account or unit stay
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
@@ -23,7 +24,7 @@ from annexa.collectors.aws.fanout import fan_out
 from annexa.collectors.aws.kms import KmsCollector
 from annexa.collectors.aws.session import AwsAccount, new_session, unit_clients
 from annexa.collectors.aws.snapshots import SnapshotsCollector
-from annexa.collectors.base import Context, Finished, Target
+from annexa.collectors.base import Context, Finished, Stored, Target
 from annexa.collectors.registry import load_registry
 from annexa.config import load_config
 from annexa.evidence_store.store import Store, open_store
@@ -238,3 +239,20 @@ def test_a_pool_that_fails_is_error_evidence_for_every_collector_on_it(
     assert {c["collector"]: c["status"] for c in manifest["collectors"]} == {name: "error" for name in COLLECTORS}
     assert sorted(e["code"] for e in manifest["errors"]) == ["CollectorCrashed"] * len(COLLECTORS)
     assert {r.status for r in store.results(store.resolve("latest"))} == {"error"}
+
+
+def test_workers_store_the_facts_themselves_when_the_runner_asks(e2e_organization: dict[str, Any]) -> None:
+    """With Context.store set, each fact is stored on the worker's thread (off the thread that
+    judges every fact) and comes back as Stored: the fact as collected and as stored."""
+    threads: set[str] = set()
+
+    def store(fact: Fact, collector: str) -> Fact:
+        threads.add(threading.current_thread().name)
+        return dataclasses.replace(fact, resource=f"stored:{fact.resource}")
+
+    context = Context(run_id="t", log=structlog.get_logger(), store=store)
+    items = [item for _i, item in collect_together([KmsCollector()], _target(), context)]
+    stored = [item for item in items if isinstance(item, Stored)]
+    assert stored and not any(isinstance(item, Fact) for item in items)
+    assert all(item.stored.resource == f"stored:{item.fact.resource}" for item in stored)
+    assert threads and threading.current_thread().name not in threads
