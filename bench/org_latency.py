@@ -240,9 +240,9 @@ def _spawn(mode: str, env: dict[str, str], regions: tuple[str, ...]) -> dict[str
     if out.returncode != 0:
         raise SystemExit(f"{mode} run failed:\n{out.stderr[-3000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    # annexa's own account of the pool: how long its workers waited on the store writer
+    # annexa's own account of the pool: how long its workers waited on the runner's thread
     pools = [json.loads(line) for line in out.stderr.splitlines() if '"aws_pool_finished"' in line]
-    result["waited_s"] = sum(pool.get("waited_on_writer_s", 0.0) for pool in pools) if pools else None
+    result["waited_s"] = sum(pool.get("waited_on_runner_s", 0.0) for pool in pools) if pools else None
     result["pool_s"] = sum(pool.get("duration_s", 0.0) for pool in pools) if pools else None
     return result
 
@@ -334,7 +334,7 @@ def main() -> int:
     waited = [a["waited_s"] for a in annexa if a.get("waited_s") is not None]
     if waited:
         print(
-            f"annexa's workers waited on its store writer {_spread(waited, 2)} s in all "
+            f"annexa's workers waited on its runner's thread (judging) {_spread(waited, 2)} s in all "
             f"(summed over {concurrency} workers; from the aws_pool_finished log line); its pool ran "
             f"{_spread([a['pool_s'] for a in annexa], 1)} s of its wall time (the rest: start-up, judging, commit)"
         )

@@ -1,7 +1,8 @@
 """One collection run: every configured collector over every target, into one bundle.
 
-Facts stream from collectors into the store writer and the evaluator; neither
-keeps the facts themselves in memory. A collector that raises is a bug, but it
+Facts stream from collectors into the store writer (on a pool's own worker threads for
+pooled collectors) and the evaluator (on this thread); neither keeps the facts themselves
+in memory. A collector that raises is a bug, but it
 must still not make a control look implemented: its kinds get `error` evidence
 and the run goes on.
 """

@@ -196,14 +196,14 @@ def collect_together(
         left[index] -= 1  # a unit of this collector ended (after its last item)
         if not left[index]:
             yield index, Finished(index)
-    # Whether the API or annexa set the pace: workers waiting on the writer means annexa did.
+    # Whether the API or annexa set the pace: workers waiting on the runner's thread means annexa did.
     context.log.info(
         "aws_pool_finished",
         target=target.label,
         units=len(units),
         workers=workers,
         duration_s=round(time.monotonic() - began, 3),
-        waited_on_writer_s=round(waits.seconds, 3),
+        waited_on_runner_s=round(waits.seconds, 3),
     )
 
 

@@ -35,7 +35,8 @@ def default_workers(units: int, configured: int | None) -> int:
 
 class Waits:
     """How long the workers, together, waited for room in the queue: time the consumer (the
-    store writer and the evaluator) held up collection. Near zero means the API is the limit."""
+    runner's thread, which judges every fact) held up collection. Near zero means the API is
+    the limit."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
