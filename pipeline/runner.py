@@ -2,9 +2,8 @@
 
 Facts stream from collectors into the store writer (on a pool's own worker threads for
 pooled collectors) and the evaluator (on this thread); neither keeps the facts themselves
-in memory. A collector that raises is a bug, but it
-must still not make a control look implemented: its kinds get `error` evidence
-and the run goes on.
+in memory. A collector that raises is a bug, but it must still not make a control look
+implemented: its kinds get `error` evidence and the run goes on.
 """
 
 from __future__ import annotations
