@@ -30,12 +30,11 @@ from typing import IO, Any
 from annexa import __version__
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.mappings.catalog import Catalog
-from annexa.mappings.rollup import ControlStatus, rollup_by_resource
+from annexa.mappings.rollup import ControlStatus
 from annexa.model import Result, Source, parse_timestamp
-from annexa.reports.attested import attestations_for
 from annexa.reports.render import Streamed, iter_json_document
 from annexa.reports.settings import RunSettings, run_settings
-from annexa.reports.soa import evidence_source
+from annexa.reports.soa import evidence_source, soa_statuses
 
 __all__ = ["OSCAL_VERSION", "NAMESPACE", "assessment_results", "assessment_results_chunks", "SATISFIED_STATUSES"]
 
@@ -103,15 +102,7 @@ def assessment_results_chunks(
                             imported[fact[0]] = label
                 yield result
 
-        statuses = rollup_by_resource(
-            catalog,
-            by_resource(),
-            parse_timestamp(run.finished_at),
-            decisions=settings.decisions,
-            default_max_age=settings.default_max_age,
-            attestations=attestations_for(store, run, settings),
-            max_age_by_kind=settings.max_age_by_kind,
-        )
+        statuses = soa_statuses(store, run, catalog, settings=settings, by_resource=by_resource())
         for result, fact in store.iter_results_with_facts(run):
             if result.status == "not_applicable":
                 continue  # nothing was observed

@@ -152,13 +152,21 @@ def soa_statuses(
     results: list[Result] | None = None,
     settings: RunSettings | None = None,
     attestations: list[Attestation] | None = None,
+    by_resource: Iterable[Result] | None = None,
 ) -> list[ControlStatus]:
-    """The run's control statuses, judged with its own settings as of its end (or `now`)."""
+    """The run's control statuses, judged with its own settings as of its end (or `now`): of
+    `results`, of `by_resource` (the run's results in resource order, read once, from a caller
+    that notes something on the way) or of the index's results by resource."""
     settings = settings or run_settings(store, run, fallback_max_age_by_kind)
-    judge = rollup if results is not None else rollup_by_resource  # the index gives them by resource
+    if results is not None:
+        judge, given = rollup, results
+    elif by_resource is not None:
+        judge, given = rollup_by_resource, by_resource
+    else:  # the index gives them by resource
+        judge, given = rollup_by_resource, store.iter_results(run, by_resource=True)
     return judge(
         catalog,
-        store.iter_results(run, by_resource=True) if results is None else results,
+        given,
         now or parse_timestamp(run.finished_at),
         decisions=settings.decisions,
         default_max_age=settings.default_max_age,
@@ -189,15 +197,7 @@ def build_soa(
                     documents[result.resource] = (result.kind, store.get_json(fact[0]).get("data") or {})
             yield result
 
-    statuses = rollup_by_resource(
-        catalog,
-        gather(),
-        parse_timestamp(run.finished_at),
-        decisions=settings.decisions,
-        default_max_age=settings.default_max_age,
-        attestations=attestations_for(store, run, settings),
-        max_age_by_kind=settings.max_age_by_kind,
-    )
+    statuses = soa_statuses(store, run, catalog, settings=settings, by_resource=gather())
     inputs = SoaInputs(
         run=run,
         settings=settings,
