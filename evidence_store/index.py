@@ -140,20 +140,22 @@ class Index:
             raise
 
     def _apply_delta(self, table: str, key: tuple[str, str], delta: Mapping[str, Any], seq: int) -> None:
+        """`delta["add"]` may be walked twice (settle.Part walks the run's entries again): rows are
+        generated, never listed, so a run of 100,000 entries is not held here a second time."""
         close = f"UPDATE {table} SET last_seq=? WHERE {key[0]}=? AND {key[1]}=? AND last_seq IS NULL"
-        self._db.executemany(close, [(seq - 1, k[0], k[1]) for k in delta.get("remove", [])])
-        self._db.executemany(close, [(seq - 1, e[0], e[1]) for e in delta.get("add", [])])
+        self._db.executemany(close, ((seq - 1, k[0], k[1]) for k in delta.get("remove", [])))
+        self._db.executemany(close, ((seq - 1, e[0], e[1]) for e in delta.get("add", [])))
         if table == "facts":
-            rows = [(e[0], e[1], e[2], e[3], seq) for e in delta.get("add", [])]
-            self._db.executemany("INSERT INTO facts VALUES(?,?,?,?,?,NULL)", rows)
+            facts = ((e[0], e[1], e[2], e[3], seq) for e in delta.get("add", []))
+            self._db.executemany("INSERT INTO facts VALUES(?,?,?,?,?,NULL)", facts)
         else:
             # A 6th element carries the result's own controls where they differ from its rule's;
             # null (or no 6th element) means the rule's controls.
-            rows = [
+            results = (
                 (e[0], e[1], e[2], e[3], e[4], seq, json.dumps(e[5]) if len(e) > 5 and e[5] is not None else None)
                 for e in delta.get("add", [])
-            ]
-            self._db.executemany("INSERT INTO results VALUES(?,?,?,?,?,?,NULL,?)", rows)
+            )
+            self._db.executemany("INSERT INTO results VALUES(?,?,?,?,?,?,NULL,?)", results)
 
     # -- reading (unverified: the store checks what it reads) ------------------------
 

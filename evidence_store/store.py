@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ from annexa.evidence_store.carry import CarryPolicy, carry_forward
 from annexa.evidence_store.index import Index
 from annexa.evidence_store.object_writer import ObjectWriter
 from annexa.evidence_store.redact import redact
+from annexa.evidence_store.settle import Part, merged
 from annexa.evidence_store.spans import ResultSpans
 from annexa.evidence_store.state import FactState, ResultState, StateHasher, state_digest, streamed_digest
 from annexa.evidence_store.trust import Trust
@@ -971,11 +973,15 @@ class Store:
             known = frozenset(value[0] for value in self.fact_state(latest).values()) if latest else frozenset()
         return RunWriter(self, run_id, started_at, meta, _known=known)
 
-    def _remember(self, seq: int, raw: bytes, manifest: dict[str, Any], facts: FactState, results: ResultState) -> None:
-        """A run this store just wrote: its manifest and states need no second check."""
+    def _remember(self, seq: int, raw: bytes, manifest: dict[str, Any]) -> None:
+        """A run this store just wrote: its manifest needs no second check. Its states are read
+        back from the index when asked for (holding them would double the commit's memory)."""
         self._shas[seq] = sha256_hex(raw)
         self._authentic.add(seq)
         self._manifests[seq] = manifest
+
+    def _remember_states(self, seq: int, facts: FactState, results: ResultState) -> None:
+        """The states of a run this store just wrote but could not index: read from here instead."""
         self._states[("facts", seq)] = facts
         self._states[("results", seq)] = results
         while len(self._states) > _CACHED_STATES:
@@ -1355,17 +1361,18 @@ class RunWriter:
             for rule in self.store.get_json(self.meta["mappings"]["object"]).get("rules", [])
         }
         rule_ids = set(declared)
-        # A result's own controls are stored only where they differ from its rule's (`controls_from`);
-        # null means "the rule's", which keeps nightly deltas small.
-        entries = {
-            (r.rule, r.resource): (
-                r.status,
-                r.message,
-                self._result_batch(r, error_batches),
-                None if list(r.controls) == declared.get(r.rule) else list(r.controls),
-            )
-            for r in results
-        }
+        ordered = _in_key_order(results)
+        fact_keys = sorted(self._facts)
+
+        def own_facts() -> Iterator[tuple[tuple[str, str], tuple[Any, ...]]]:
+            return ((key, self._facts[key]) for key in fact_keys)
+
+        def own_results() -> Iterator[tuple[tuple[str, str], tuple[Any, ...]]]:
+            # A result's own controls are stored only where they differ from its rule's (`controls_from`);
+            # null means "the rule's", which keeps nightly deltas small.
+            for r in ordered:
+                controls = None if list(r.controls) == declared.get(r.rule) else list(r.controls)
+                yield (r.rule, r.resource), (r.status, r.message, self._result_batch(r, error_batches), controls)
 
         for _attempt in range(_PUBLISH_ATTEMPTS):
             index = self.store.index(refresh=True)
@@ -1378,26 +1385,22 @@ class RunWriter:
             # an edited index must not slip into a signed run.
             before_facts = self.store.fact_state(previous_seq) if previous_seq else {}
             before_results = self.store.result_state(previous_seq) if previous_seq else {}
-            current_facts = {key: value[:2] for key, value in before_facts.items()}
-            current_results = {key: value[:4] for key, value in before_results.items()}
             carried = carry_forward(
                 previous_seq,
                 self.store.manifest(previous_seq).get("batches", {}) if previous_seq else {},
                 self._batches,
                 carry or (lambda _collector, _scope: False),
-                current_facts,
-                current_results,
+                before_facts,
+                before_results,
                 rule_ids,
             )
-            facts = {**carried.facts, **self._facts}
-            run_results = {**carried.results, **entries}
+            facts = Part(before_facts, merged(own_facts, carried.facts, 2), seq, 2)
+            run_results = Part(before_results, merged(own_results, carried.results, 4), seq, 4)
             summary: dict[str, int] = {}
-            for status, *_ in run_results.values():
+            for _key, (status, *_rest) in run_results.entries():
                 summary[status] = summary.get(status, 0) + 1
-            fact_delta = _delta(current_facts, facts, previous_seq)
-            result_delta = _delta(current_results, run_results, previous_seq)
-            fact_state = _next_state(before_facts, facts, seq)
-            result_state = _next_state(before_results, run_results, seq)
+            settled_facts = facts.settle(previous_seq, DELTA_FORMAT, self.store.backend.put_object)
+            settled_results = run_results.settle(previous_seq, DELTA_FORMAT, self.store.backend.put_object)
             manifest: dict[str, Any] = {
                 "format": MANIFEST_FORMAT,
                 "run_id": self.run_id,
@@ -1412,15 +1415,15 @@ class RunWriter:
                 ),
                 "errors": [error.to_dict() for error, _ in errors],
                 "facts": {
-                    "count": len(facts),
-                    "delta": self.store.put_json(fact_delta),
-                    "state": state_digest(fact_state),
+                    "count": settled_facts.count,
+                    "delta": settled_facts.delta,
+                    "state": settled_facts.state,
                 },
                 "results": {
-                    "count": len(run_results),
+                    "count": settled_results.count,
                     "summary": summary,
-                    "delta": self.store.put_json(result_delta),
-                    "state": state_digest(result_state),
+                    "delta": settled_results.delta,
+                    "state": settled_results.state,
                 },
                 "previous": self._previous(previous_seq),
             }
@@ -1436,38 +1439,28 @@ class RunWriter:
                 self.store.backend.publish_manifest(seq, raw)
             except SlotTaken:
                 continue  # another run landed first: chain onto it and try the next slot
-            self.store._remember(seq, raw, manifest, fact_state, result_state)
+            self.store._remember(seq, raw, manifest)
             if nonce is not None:
                 self.store._timestamp(seq, sha256_hex(raw), nonce, self.started_at)
             try:
-                index.apply(manifest, sha256_hex(raw), fact_delta, result_delta)
+                index.apply(
+                    manifest,
+                    sha256_hex(raw),
+                    {"add": facts, "remove": settled_facts.remove},
+                    {"add": run_results, "remove": settled_results.remove},
+                )
             except sqlite3.OperationalError:
                 # The run is published; the index is only a cache (a full disk, say): the next
                 # command's sync indexes the run, and this one reads it from what it just wrote.
-                pass
+                self.store._remember_states(seq, facts.state(), run_results.state())
             return self.store._run_info(seq)
         raise ConcurrentRunError(
             f"{self.store.url}: could not publish run {self.run_id}: other runs kept taking the next place in the chain"
         )
 
 
-def _next_state(
-    before: Mapping[tuple[str, str], tuple[Any, ...]], after: Mapping[tuple[str, str], tuple[Any, ...]], seq: int
-) -> dict[tuple[str, str], tuple[Any, ...]]:
-    """The run's live state (state.py): an entry keeps the run that added it unless this run changes it."""
-    width = len(next(iter(after.values()))) if after else 0
-    return {
-        key: (*value, seq if tuple(before.get(key, ())[:width]) != tuple(value) else before[key][width])
-        for key, value in after.items()
-    }
-
-
-def _delta(
-    before: Mapping[tuple[str, str], tuple[Any, ...]],
-    after: Mapping[tuple[str, str], tuple[Any, ...]],
-    base: int,
-) -> dict[str, Any]:
-    """What changed from `before` to `after`, as sorted lists (deterministic bytes)."""
-    add = sorted([*key, *value] for key, value in after.items() if tuple(before.get(key, ())) != tuple(value))
-    remove = sorted([*key] for key in before if key not in after)
-    return {"format": DELTA_FORMAT, "base": base or None, "add": add, "remove": remove}
+def _in_key_order(results: Sequence[Result]) -> Sequence[Result]:
+    """`results` by (rule, resource); a repeated key keeps its input order (the last one wins)."""
+    if all((a.rule, a.resource) < (b.rule, b.resource) for a, b in pairwise(results)):
+        return results  # as the evaluator gives them: no copy
+    return sorted(results, key=lambda r: (r.rule, r.resource))

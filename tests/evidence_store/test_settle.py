@@ -1,0 +1,129 @@
+"""settle.Part walks a run's entries instead of building its delta and state whole; what it stores
+and commits to must be byte for byte what the whole-state definitions give (state.py's format)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from fakes import fake_fact
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
+from annexa.evidence_store.settle import Part, merged
+from annexa.evidence_store.state import state_digest
+from annexa.evidence_store.store import open_store
+from annexa.mappings.catalog import load_catalog
+from annexa.mappings.evaluate import evaluate
+from annexa.mappings.rules import load_rules
+
+Key = tuple[str, str]
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+
+
+def whole_delta(before: dict[Key, tuple[Any, ...]], after: dict[Key, tuple[Any, ...]], width: int, base: int) -> bytes:
+    """The delta as it was built before settle.py: sorted lists, encoded at once."""
+    add = sorted([*key, *value] for key, value in after.items() if tuple(before.get(key, ())[:width]) != tuple(value))
+    remove = sorted([*key] for key in before if key not in after)
+    return canonical_bytes({"format": "annexa.delta/1", "base": base or None, "add": add, "remove": remove})
+
+
+def whole_state(before: dict[Key, tuple[Any, ...]], after: dict[Key, tuple[Any, ...]], width: int, seq: int) -> str:
+    state = {
+        key: (*value, seq if tuple(before.get(key, ())[:width]) != tuple(value) else before[key][width])
+        for key, value in after.items()
+    }
+    return state_digest(state)
+
+
+names = st.sampled_from(["a", "b", "ç", "r/1", "r/2", "z"])
+keys = st.tuples(names, names)
+fact_values = st.tuples(st.sampled_from(["h1", "h2", "h3"]), st.sampled_from(["b1", "b2"]))
+since = st.integers(min_value=1, max_value=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.dictionaries(keys, st.tuples(fact_values, since).map(lambda v: (*v[0], v[1])), max_size=12),
+    ours=st.dictionaries(keys, fact_values, max_size=12),
+    carried_keys=st.lists(keys, max_size=6),
+)
+def test_settled_delta_and_state_are_the_whole_ones(
+    before: dict[Key, tuple[Any, ...]], ours: dict[Key, tuple[Any, ...]], carried_keys: list[Key]
+) -> None:
+    seq, base = 5, 4
+    # carried entries come from the previous state (with their `since`); this run's win a shared key
+    carried = {key: before[key] for key in carried_keys if key in before}
+    after = {**{key: value[:2] for key, value in carried.items()}, **ours}
+    part = Part(before, merged(lambda: iter(sorted(ours.items())), carried, 2), seq, 2)
+    stored: dict[str, bytes] = {}
+
+    settled = part.settle(base, "annexa.delta/1", stored.__setitem__)
+
+    expected = whole_delta(before, after, 2, base)
+    assert stored == {sha256_hex(expected): expected}
+    assert settled.delta == sha256_hex(expected)
+    assert settled.state == whole_state(before, after, 2, seq)
+    assert settled.count == len(after)
+    assert settled.remove == sorted([*key] for key in before if key not in after)
+    assert list(part) == sorted([*k, *v] for k, v in after.items() if tuple(before.get(k, ())[:2]) != v)
+    assert part.state() == {
+        k: (*v, seq if tuple(before.get(k, ())[:2]) != v else before[k][2]) for k, v in after.items()
+    }
+
+
+def test_a_delta_longer_than_a_chunk_is_the_same_bytes() -> None:
+    """Chunks are joined with commas: 10,000 entries cross two chunk boundaries."""
+    after = {(f"kind{i % 3}", f"resource-{i:05d}"): (f"hash{i}", "batch") for i in range(10_000)}
+    before = {key: (*value, 1) for key, value in list(after.items())[::2]}  # half unchanged since run 1
+    before[("gone", "x")] = ("h", "b", 1)
+    stored: dict[str, bytes] = {}
+
+    settled = Part(before, merged(lambda: iter(sorted(after.items())), {}, 2), 2, 2).settle(
+        1, "annexa.delta/1", stored.__setitem__
+    )
+
+    expected = whole_delta(before, after, 2, 1)
+    assert stored[settled.delta] == expected
+    assert settled.state == whole_state(before, after, 2, 2)
+    assert settled.remove == [["gone", "x"]]
+
+
+def test_a_repeated_key_keeps_the_last_entry_as_a_dict_would() -> None:
+    ours = [(("r", "a"), ("pass", "first")), (("r", "a"), ("fail", "second")), (("r", "b"), ("pass", "only"))]
+    carried = {("r", "a"): ("error", "carried", 3), ("r", "c"): ("pass", "carried", 3)}
+
+    walk = merged(lambda: iter(ours), carried, 2)
+
+    assert list(walk()) == [
+        (("r", "a"), ("fail", "second")),
+        (("r", "b"), ("pass", "only")),
+        (("r", "c"), ("pass", "carried")),
+    ]
+    assert list(walk()) == list(walk())  # walked afresh each time
+
+
+def test_commit_takes_results_in_any_order_the_last_of_a_repeated_key_winning(
+    tmp_path: Path, fake_rules_file: Path
+) -> None:
+    """The evaluator gives results sorted and unique; any other caller's are put in order first."""
+    store = open_store(str(tmp_path / "ev"))
+    rules = load_rules([fake_rules_file], {"fake.bucket"}, set(load_catalog().ids()))
+    mappings = store.put_json({"rules": [r.to_dict() for r in rules]})
+    writer = store.begin_run("run-1", "2026-11-22T00:00:00Z", {"mappings": {"object": mappings, "sha256": "x"}})
+    stored = [writer.add_fact(fake_fact(name, {"encrypted": True}), "fake.buckets") for name in ("b1", "b2")]
+    judged = evaluate(stored, (), rules, NOW, {"fake.bucket"})
+    first = judged[0]
+    repeated = replace(first, status="fail", message="the later one")
+
+    run = writer.commit([*reversed(judged), repeated], "2026-11-22T00:01:00Z", {})
+
+    read = {(r.rule, r.resource): (r.status, r.message) for r in store.results(run)}
+    assert len(read) == len(judged)
+    assert read[(first.rule, first.resource)] == ("fail", "the later one")
+    assert store.manifest(run.seq)["results"]["summary"] == {
+        status: [v[0] for v in read.values()].count(status) for status in {v[0] for v in read.values()}
+    }
