@@ -86,14 +86,15 @@ class Part:
         return {key: (*value, since) for key, value, since, _changed in self.walk()}
 
     def settle(self, base: int, delta_format: str, put: Callable[[str, bytes], None]) -> Settled:
-        """Store the delta against run `base` with `put(sha256, bytes)`: the same bytes as
-        canonical_bytes of `{"format", "base", "add", "remove"}`, encoded a chunk at a time.
+        """Store the delta against run `base` with `put(sha256, data)`: the same bytes as
+        canonical_bytes of `{"format", "base", "add", "remove"}`, encoded a chunk at a time into
+        one growing buffer (joining a list of chunks would hold the text twice).
         Returns its name, the new state's commitment and what the index needs."""
-        sha, chunks = hashlib.sha256(), []
+        sha, data = hashlib.sha256(), bytearray()
 
-        def emit(data: bytes) -> None:
-            sha.update(data)
-            chunks.append(data)
+        def emit(chunk: bytes) -> None:
+            sha.update(chunk)
+            data.extend(chunk)
 
         emit(b'{"add":[')
         state, count, pending, first = StateHasher(), 0, [], True
@@ -117,7 +118,5 @@ class Part:
         rest = {"base": base or None, "format": delta_format, "remove": remove}
         emit(b"]," + canonical_bytes(rest)[1:])  # the members after "add", in sorted order
         digest = sha.hexdigest()
-        data = b"".join(chunks)
-        del chunks[:]  # the encoded chunks are freed before the object is written
-        put(digest, data)
+        put(digest, data)  # a bytearray: the local backend writes it through a memoryview, S3 as a Body
         return Settled(digest, state.hexdigest(), count, remove)

@@ -1213,6 +1213,7 @@ class RunWriter:
     meta: Mapping[str, Any]
     _facts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     _batches: dict[str, _Batch] = field(default_factory=dict)
+    _keys: dict[str, str] = field(default_factory=dict)  # each batch key, once
     _errors: list[tuple[CollectionError, str]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _known: frozenset[str] = frozenset()  # object hashes already in the store
@@ -1229,6 +1230,7 @@ class RunWriter:
 
     def _batch(self, collector: str, scope: Mapping[str, str], at: str) -> tuple[str, _Batch]:
         key = batch_key(collector, scope)
+        key = self._keys.setdefault(key, key)  # one string per batch, which every fact's entry refers to
         batch = self._batches.get(key)
         if batch is None:
             batch = self._batches[key] = _Batch(collector, dict(scope), at, at)
