@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from annexa.errors import StoreError
 from annexa.evidence_store.lock import RunLock
@@ -40,8 +40,13 @@ class Backend(Protocol):
 
     def has_object(self, digest: str) -> bool: ...
 
-    def put_object(self, digest: str, data: bytes) -> None:
-        """Store `data` under `digest` unless already present (content-addressed, so idempotent)."""
+    def put_object(self, digest: str, data: bytes | BinaryIO) -> None:
+        """Store `data` (bytes, or a file read from where it stands) under `digest` unless already
+        present (content-addressed, so idempotent)."""
+
+    def scratch(self) -> BinaryIO:
+        """A file to build a large object in before its name (its sha256) is known, then `put_object`
+        it: a run's deltas at organisation scale are tens of MB, which need not be held in memory."""
 
     def get_object(self, digest: str) -> bytes: ...
 

@@ -20,7 +20,9 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from annexa.errors import StoreError
 from annexa.evidence_store.backend import SlotTaken
@@ -66,7 +68,17 @@ class LocalBackend:
     def has_object(self, digest: str) -> bool:
         return self._object_path(digest).exists()
 
-    def put_object(self, digest: str, data: bytes) -> None:
+    def scratch(self) -> BinaryIO:
+        """An unnamed file in the store's own tmp folder: on the store's disk, gone when closed."""
+        self._ensure_dirs()
+        try:
+            return tempfile.TemporaryFile(dir=self._tmp_dir)
+        except OSError as err:
+            raise StoreError(
+                f"{self.root}: cannot write a scratch file in {self._tmp_dir}: {err.strerror or err}"
+            ) from None
+
+    def put_object(self, digest: str, data: bytes | BinaryIO) -> None:
         """Write a new temporary file and link it under its name: five system calls (open, write,
         close, link, unlink), none of them a mkdir or a stat. link() never replaces: an object
         already stored keeps its bytes.
@@ -99,7 +111,7 @@ class LocalBackend:
         except OSError as err:
             raise StoreError(f"cannot create {path}: {err.strerror or err}") from None
 
-    def _put_new(self, digest: str, data: bytes) -> None:
+    def _put_new(self, digest: str, data: bytes | BinaryIO) -> None:
         # One temporary name per process, thread and object: concurrent writers never collide;
         # a leftover from a crashed process is taken over (O_TRUNC), it was never linked anywhere.
         tmp = os.path.join(self._tmp_dir, f".obj-{os.getpid()}-{threading.get_ident()}-{digest}")
@@ -107,9 +119,10 @@ class LocalBackend:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_CLOEXEC, 0o600)
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                for block in _blocks(data):
+                    view = memoryview(block)
+                    while view:
+                        view = view[os.write(fd, view) :]
             finally:
                 os.close(fd)
             try:
@@ -220,3 +233,12 @@ class LocalBackend:
         finally:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
+
+
+def _blocks(data: bytes | BinaryIO) -> Iterator[bytes]:
+    """The bytes to write: `data` itself, or a file's from its current position, 1 MiB at a time."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        yield data
+        return
+    while block := data.read(1 << 20):
+        yield block

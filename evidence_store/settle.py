@@ -16,7 +16,7 @@ import heapq
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, BinaryIO
 
 from annexa.evidence_store.canonical import canonical_bytes
 from annexa.evidence_store.state import StateHasher
@@ -85,38 +85,42 @@ class Part:
         """The new live state, whole (only where a run must be kept in memory)."""
         return {key: (*value, since) for key, value, since, _changed in self.walk()}
 
-    def settle(self, base: int, delta_format: str, put: Callable[[str, bytes], None]) -> Settled:
-        """Store the delta against run `base` with `put(sha256, data)`: the same bytes as
-        canonical_bytes of `{"format", "base", "add", "remove"}`, encoded a chunk at a time into
-        one growing buffer (joining a list of chunks would hold the text twice).
-        Returns its name, the new state's commitment and what the index needs."""
-        sha, data = hashlib.sha256(), bytearray()
+    def settle(
+        self, base: int, delta_format: str, scratch: Callable[[], BinaryIO], put: Callable[[str, BinaryIO], None]
+    ) -> Settled:
+        """Store the delta against run `base`: the same bytes as canonical_bytes of `{"format",
+        "base", "add", "remove"}`, encoded a chunk at a time into a `scratch()` file (tens of MB at
+        organisation scale, never held whole), then `put(sha256, file)`. Returns its name, the new
+        state's commitment and what the index needs."""
+        with scratch() as out:
+            sha = hashlib.sha256()
 
-        def emit(chunk: bytes) -> None:
-            sha.update(chunk)
-            data.extend(chunk)
+            def emit(chunk: bytes) -> None:
+                sha.update(chunk)
+                out.write(chunk)
 
-        emit(b'{"add":[')
-        state, count, pending, first = StateHasher(), 0, [], True
-        gone, at, remove = sorted(self.before), 0, []  # the previous keys, walked beside ours
-        for key, value, since, changed in self.walk():
-            while at < len(gone) and gone[at] < key:
-                remove.append([*gone[at]])
-                at += 1
-            if at < len(gone) and gone[at] == key:
-                at += 1
-            state.add(key, (*value, since))
-            count += 1
-            if changed:
-                pending.append([*key, *value])
-                if len(pending) == _CHUNK:
-                    emit((b"" if first else b",") + canonical_bytes(pending)[1:-1])
-                    pending, first = [], False
-        if pending:
-            emit((b"" if first else b",") + canonical_bytes(pending)[1:-1])
-        remove.extend([*key] for key in gone[at:])
-        rest = {"base": base or None, "format": delta_format, "remove": remove}
-        emit(b"]," + canonical_bytes(rest)[1:])  # the members after "add", in sorted order
-        digest = sha.hexdigest()
-        put(digest, data)  # a bytearray: the local backend writes it through a memoryview, S3 as a Body
+            emit(b'{"add":[')
+            state, count, pending, first = StateHasher(), 0, [], True
+            gone, at, remove = sorted(self.before), 0, []  # the previous keys, walked beside ours
+            for key, value, since, changed in self.walk():
+                while at < len(gone) and gone[at] < key:
+                    remove.append([*gone[at]])
+                    at += 1
+                if at < len(gone) and gone[at] == key:
+                    at += 1
+                state.add(key, (*value, since))
+                count += 1
+                if changed:
+                    pending.append([*key, *value])
+                    if len(pending) == _CHUNK:
+                        emit((b"" if first else b",") + canonical_bytes(pending)[1:-1])
+                        pending, first = [], False
+            if pending:
+                emit((b"" if first else b",") + canonical_bytes(pending)[1:-1])
+            remove.extend([*key] for key in gone[at:])
+            rest = {"base": base or None, "format": delta_format, "remove": remove}
+            emit(b"]," + canonical_bytes(rest)[1:])  # the members after "add", in sorted order
+            digest = sha.hexdigest()
+            out.seek(0)
+            put(digest, out)
         return Settled(digest, state.hexdigest(), count, remove)

@@ -1401,8 +1401,9 @@ class RunWriter:
             summary: dict[str, int] = {}
             for _key, (status, *_rest) in run_results.entries():
                 summary[status] = summary.get(status, 0) + 1
-            settled_facts = facts.settle(previous_seq, DELTA_FORMAT, self.store.backend.put_object)
-            settled_results = run_results.settle(previous_seq, DELTA_FORMAT, self.store.backend.put_object)
+            backend = self.store.backend
+            settled_facts = facts.settle(previous_seq, DELTA_FORMAT, backend.scratch, backend.put_object)
+            settled_results = run_results.settle(previous_seq, DELTA_FORMAT, backend.scratch, backend.put_object)
             manifest: dict[str, Any] = {
                 "format": MANIFEST_FORMAT,
                 "run_id": self.run_id,

@@ -3,15 +3,20 @@ and commits to must be byte for byte what the whole-state definitions give (stat
 
 from __future__ import annotations
 
+import errno
+import io
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import pytest
 from fakes import fake_fact
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from annexa.errors import StoreError
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
 from annexa.evidence_store.settle import Part, merged
 from annexa.evidence_store.state import state_digest
@@ -22,6 +27,13 @@ from annexa.mappings.rules import load_rules
 
 Key = tuple[str, str]
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+
+
+def keep(stored: dict[str, bytes]) -> Callable[[str, BinaryIO], None]:
+    def put(digest: str, data: BinaryIO) -> None:
+        stored[digest] = data.read()
+
+    return put
 
 
 def whole_delta(before: dict[Key, tuple[Any, ...]], after: dict[Key, tuple[Any, ...]], width: int, base: int) -> bytes:
@@ -61,7 +73,7 @@ def test_settled_delta_and_state_are_the_whole_ones(
     part = Part(before, merged(lambda: iter(sorted(ours.items())), carried, 2), seq, 2)
     stored: dict[str, bytes] = {}
 
-    settled = part.settle(base, "annexa.delta/1", stored.__setitem__)
+    settled = part.settle(base, "annexa.delta/1", io.BytesIO, keep(stored))
 
     expected = whole_delta(before, after, 2, base)
     assert stored == {sha256_hex(expected): expected}
@@ -83,7 +95,7 @@ def test_a_delta_longer_than_a_chunk_is_the_same_bytes() -> None:
     stored: dict[str, bytes] = {}
 
     settled = Part(before, merged(lambda: iter(sorted(after.items())), {}, 2), 2, 2).settle(
-        1, "annexa.delta/1", stored.__setitem__
+        1, "annexa.delta/1", io.BytesIO, keep(stored)
     )
 
     expected = whole_delta(before, after, 2, 1)
@@ -127,3 +139,28 @@ def test_commit_takes_results_in_any_order_the_last_of_a_repeated_key_winning(
     assert store.manifest(run.seq)["results"]["summary"] == {
         status: [v[0] for v in read.values()].count(status) for status in {v[0] for v in read.values()}
     }
+
+
+def test_a_scratch_file_that_cannot_be_made_is_one_store_error_naming_the_folder(
+    tmp_path: Path, fake_rules_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deltas are built in the store's own tmp folder; a full disk there fails the commit with
+    one line (and publishes nothing), never a traceback."""
+    store = open_store(str(tmp_path / "ev"))
+    rules = load_rules([fake_rules_file], {"fake.bucket"}, set(load_catalog().ids()))
+    mappings = store.put_json({"rules": [r.to_dict() for r in rules]})
+    writer = store.begin_run("run-1", "2026-11-22T00:00:00Z", {"mappings": {"object": mappings, "sha256": "x"}})
+    stored = [writer.add_fact(fake_fact("b1", {"encrypted": True}), "fake.buckets")]
+
+    def full(**_kwargs: Any) -> BinaryIO:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("annexa.evidence_store.local.tempfile.TemporaryFile", full)
+    with pytest.raises(StoreError) as raised:
+        writer.commit(evaluate(stored, (), rules, NOW, {"fake.bucket"}), "2026-11-22T00:01:00Z", {})
+
+    assert (
+        str(raised.value)
+        == f"{tmp_path / 'ev'}: cannot write a scratch file in {tmp_path / 'ev' / 'tmp'}: No space left on device"
+    )
+    assert store.runs() == []
