@@ -224,7 +224,8 @@ class Evaluator:
         return self._result(rule, fact, controls, "fail", f"not satisfied: {rule.expect.text}{observed}")
 
     def finish(self, errors: Iterable[CollectionError], collected_kinds: Iterable[str]) -> list[Result]:
-        """Judge join rules, apply collection errors, add `not_applicable` for empty kinds; sorted results."""
+        """Judge join rules, apply collection errors, add `not_applicable` for empty kinds; sorted results.
+        It ends the evaluation: the results are handed over, not kept."""
         errors = list(errors)
         collected = set(collected_kinds)
         failed_kinds = {kind for error in errors for kind in error.kinds}
@@ -260,7 +261,9 @@ class Evaluator:
                     evidence_class=self.evidence_class(rule.fact),
                 )
                 self._results[(rule.id, empty.resource)] = empty
-        return [self._results[key] for key in sorted(self._results)]
+        results = [self._results[key] for key in sorted(self._results)]
+        self._results = {}  # the list holds them now: the commit that follows is the run's peak of memory
+        return results
 
     def _finish_join(self, rule: Rule, join: Join, collected: set[str], failed_kinds: set[str]) -> None:
         for fact in self._pending.pop(rule.id, []):
