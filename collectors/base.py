@@ -74,10 +74,12 @@ class Finished:
     index: int
 
 
-# Runs several collectors of one target on one shared pool of workers: yields (index of the
-# collector in the list, its next item), and (index, Finished) when that collector is done.
+# Runs several collectors, each with its target, on one shared pool of workers: yields (index of
+# the (collector, target) member in the list, its next item), and (index, Finished) when that
+# member is done.
 Pool = Callable[
-    [Sequence["Collector"], "Target", "Context"], Iterator[tuple[int, "Fact | Stored | CollectionError | Finished"]]
+    [Sequence[tuple["Collector", "Target"]], "Context"],
+    Iterator[tuple[int, "Fact | Stored | CollectionError | Finished"]],
 ]
 
 

@@ -126,8 +126,8 @@ def collect_targets(
 ) -> Collected:
     """Run the selected collectors; facts go to `writer` and (unless a shard, which does not judge) `evaluator`.
 
-    The collectors of one target that name the same pool (all AWS collectors) run together on it;
-    the others run one after another. Their summaries keep the selection's order, whichever
+    The collectors that name the same pool (all AWS collectors, of every target) run together on
+    it; the others run one after another. Their summaries keep the selection's order, whichever
     finished first."""
     collected = Collected()
     summaries: dict[int, dict[str, Any]] = {}
@@ -148,18 +148,19 @@ Member = tuple[int, Target, type[Collector]]  # (position in the selection, targ
 
 
 def _groups(selected: Sequence[tuple[Target, type[Collector]]]) -> list[tuple[Pool | None, list[Member]]]:
-    """The selection in order, the collectors of one target sharing a pool gathered where the first of them is."""
+    """The selection in order, the collectors sharing a pool (all AWS collectors, of every target)
+    gathered where the first of them is."""
     groups: list[tuple[Pool | None, list[Member]]] = []
-    pooled: dict[tuple[int, Pool], list[Member]] = {}
+    pooled: dict[Pool, list[Member]] = {}
     for position, (target, collector_cls) in enumerate(selected):
         pool = collector_cls.pool()
         if pool is None:
             groups.append((None, [(position, target, collector_cls)]))
-        elif (target.index, pool) in pooled:
-            pooled[(target.index, pool)].append((position, target, collector_cls))
+        elif pool in pooled:
+            pooled[pool].append((position, target, collector_cls))
         else:
-            pooled[(target.index, pool)] = [(position, target, collector_cls)]
-            groups.append((pool, pooled[(target.index, pool)]))
+            pooled[pool] = [(position, target, collector_cls)]
+            groups.append((pool, pooled[pool]))
     return groups
 
 
@@ -419,16 +420,15 @@ def _run_pooled(
     evaluator: Evaluator | None,
     collected: Collected,
 ) -> dict[int, dict[str, Any]]:
-    """The collectors of one target on one shared pool; each one's summary (by selection position)
-    once its last unit is done. If the pool itself fails, every collector not yet finished gets
-    `error` evidence for all its kinds."""
-    target = members[0][1]
-    tallies = [_Tally(collector_cls.name, target) for _position, _target, collector_cls in members]
+    """Collectors (each with its target) on one shared pool; each one's summary (by selection
+    position) once its last unit is done. If the pool itself fails, every collector not yet
+    finished gets `error` evidence for all its kinds."""
+    tallies = [_Tally(collector_cls.name, target) for _position, target, collector_cls in members]
     summaries: dict[int, dict[str, Any]] = {}
     for tally in tallies:
-        context.progress.started(tally.name, target.label)
+        context.progress.started(tally.name, tally.target.label)
     try:
-        for index, item in pool([collector_cls() for _p, _t, collector_cls in members], target, context):
+        for index, item in pool([(collector_cls(), target) for _p, target, collector_cls in members], context):
             if isinstance(item, Finished):
                 summaries[members[index][0]] = _finish(tallies[index], context)
             else:

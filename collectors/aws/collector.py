@@ -29,8 +29,8 @@ ACCOUNT_LIMIT = 8
 SERVICE_LIMIT = 2
 
 Item = Fact | CollectionError
-# One unit of the pool: (collector's index, account, region); account None is the collector's
-# target-wide part (`collect_estate`: accounts that could not be entered, the Organization).
+# One unit of the pool: (member's index: a collector with its target, account, region); account None
+# is the collector's target-wide part (`collect_estate`: accounts that could not be entered, the Organization).
 Work = tuple[int, AwsAccount | None, str]
 
 
@@ -45,7 +45,7 @@ class AwsCollector(Collector):
 
     A work unit is (account, region), or (account, `global`) for a collector whose
     `per_region` is False (IAM, S3, Organizations: account-wide APIs). The runner runs the units
-    of every AWS collector of a target on one bounded thread pool (`collect_together`), and
+    of every AWS collector of every AWS target on one bounded thread pool (`collect_together`), and
     their facts stream back to it. In a sharded run each machine reads only the units
     `context.owns(name, account, region)`.
 
@@ -92,7 +92,7 @@ class AwsCollector(Collector):
         return collect_together if cls.collect is AwsCollector.collect else None
 
     def collect(self, target: Target, context: Context) -> Iterator[Fact | CollectionError]:
-        for _index, item in collect_together([self], target, context):
+        for _index, item in collect_together([(self, target)], context):
             if not isinstance(item, Finished):
                 yield item
 
@@ -126,41 +126,64 @@ class AwsCollector(Collector):
 
 
 def collect_together(
-    collectors: Sequence[Collector], target: Target, context: Context
+    members: Sequence[tuple[Collector, Target]], context: Context
 ) -> Iterator[tuple[int, Item | Stored | Finished]]:
-    """Every (collector x account x region) unit of `collectors` (AwsCollectors) on one bounded pool.
+    """Every (collector x account x region) unit of `members` (AWS collectors, each with its
+    target; the targets may differ) on one bounded pool.
 
-    Yields (index into `collectors`, item) as units produce them, and (index, Finished) once a
-    collector's last unit is done. The pool is `max_workers` or sized from the units (up to
-    32); at most ACCOUNT_LIMIT units of one account, SERVICE_LIMIT calling one service in one
-    account and region and, with several collectors, at most half the pool for one collector
-    run at once. Each unit has its own boto3 clients, released when
-    it ends. A unit that raises is `error` evidence for that collector's kinds in that account
-    and region; the other units go on.
+    Yields (index into `members`, item) as units produce them, and (index, Finished) once a
+    member's last unit is done. Each target's estate is resolved first, once. The pool is as
+    large as the largest target's share: its `max_workers`, or one worker per unit up to 32; no
+    target runs more units at once than its own share. At most ACCOUNT_LIMIT units of one
+    account, SERVICE_LIMIT calling one service in one account and region and, with several
+    collectors, at most half the pool for one collector run at once. Each unit has its own boto3
+    clients, released when it ends. A unit that raises is `error` evidence for that collector's
+    kinds in that account and region; the other units go on.
     """
-    aws = [c for c in collectors if isinstance(c, AwsCollector)]
-    if len(aws) != len(collectors):
+    aws = [collector for collector, _target in members]
+    if not all(isinstance(collector, AwsCollector) for collector in aws):
         raise TypeError("collect_together runs AWS collectors only")
-    estate = resolve(target, context, ())
-    if isinstance(estate, CollectionError):
-        for index, collector in enumerate(aws):
-            yield index, dataclasses.replace(estate, kinds=collector.kinds)
-            yield index, Finished(index)
+    estates: dict[int, Estate | CollectionError] = {}  # by target
+    for _collector, target in members:
+        if target.index not in estates:
+            estates[target.index] = resolve(target, context, ())
+    units: list[Work] = []
+    shares: dict[int, int] = {}  # target -> the most units of it that run at once
+    for target_index, estate in estates.items():
+        own = [(index, aws[index]) for index, (_c, target) in enumerate(members) if target.index == target_index]
+        if isinstance(estate, CollectionError):
+            for index, collector in own:
+                yield index, dataclasses.replace(estate, kinds=collector.kinds)
+                yield index, Finished(index)
+            continue
+        for index, collector in own:
+            collector.prepare(members[index][1])
+        target_units = _units(own, estate, context)
+        shares[target_index] = default_workers(len(target_units), estate.workers)
+        units += target_units
+    if not units:
         return
-    for collector in aws:
-        collector.prepare(target)
-    units = _units(aws, estate, context)
-    left = [0] * len(aws)
+    left = [0] * len(members)
     for index, _account, _region in units:
         left[index] += 1
-    workers = default_workers(len(units), estate.workers)
-    per_collector = max(1, workers // 2) if len(aws) > 1 else workers
+    workers = max(shares.values())
+    several = len({collector.name for collector in aws}) > 1
+    per_collector = max(1, workers // 2) if several else workers
 
     services = [sorted({action.split(":")[0] for action in collector.permissions}) for collector in aws]
 
+    def estate_of(index: int) -> Estate:
+        estate = estates[members[index][1].index]
+        assert not isinstance(estate, CollectionError)  # its members have no units
+        return estate
+
     def limits(unit: Work) -> Limits:
         index, account, region = unit
-        keys: list[tuple[Any, int]] = [(("collector", index), per_collector)]
+        target_index = members[index][1].index
+        keys: list[tuple[Any, int]] = [
+            (("collector", aws[index].name), per_collector),
+            (("target", target_index), shares[target_index]),
+        ]
         if account is not None:
             keys.append((("account", account.account_id), max(ACCOUNT_LIMIT, len(account.regions))))
             keys += [(("service", account.account_id, region, name), SERVICE_LIMIT) for name in services[index]]
@@ -172,7 +195,7 @@ def collect_together(
         store = context.store
         with unit_clients():
             if account is None:
-                items = collector.collect_estate(estate, context)
+                items = collector.collect_estate(estate_of(index), context)
             else:
                 items = collector.collect_unit(account, region)
             for item in items:
@@ -183,7 +206,7 @@ def collect_together(
 
     def crashed(unit: Work, exc: Exception) -> tuple[int, Item | Stored | None]:
         index, account, region = unit
-        return index, aws[index].crashed(account or estate.caller, region, exc)
+        return index, aws[index].crashed(account or estate_of(index).caller, region, exc)
 
     waits = Waits()
     began = time.monotonic()
@@ -193,13 +216,13 @@ def collect_together(
         if item is not None:
             yield index, item
             continue
-        left[index] -= 1  # a unit of this collector ended (after its last item)
+        left[index] -= 1  # a unit of this member ended (after its last item)
         if not left[index]:
             yield index, Finished(index)
     # Whether the API or annexa set the pace: workers waiting on the runner's thread means annexa did.
     context.log.info(
         "aws_pool_finished",
-        target=target.label,
+        targets=sorted({members[index][1].label for index, _account, _region in units}),
         units=len(units),
         workers=workers,
         duration_s=round(time.monotonic() - began, 3),
@@ -207,25 +230,26 @@ def collect_together(
     )
 
 
-def _units(collectors: Sequence[AwsCollector], estate: Estate, context: Context) -> list[Work]:
-    """Each collector's target-wide part first, then every account's units taken one account at a
-    time, round robin (a1, a2, ..., a1, ...): concurrent units spread over accounts. An account's
-    own list starts at another collector and region than its neighbour's, so they spread over
-    collectors and regions too."""
+def _units(collectors: Sequence[tuple[int, AwsCollector]], estate: Estate, context: Context) -> list[Work]:
+    """One target's units, of its (member index, collector) pairs: each collector's target-wide part
+    first, then every account's units taken one account at a time, round robin (a1, a2, ..., a1,
+    ...): concurrent units spread over accounts. An account's own list starts at another collector
+    and region than its neighbour's, so they spread over collectors and regions too."""
+    by_index = dict(collectors)
     per_account: list[list[Work]] = []
     for number, account in enumerate(estate.accounts()):
         own = [
             (index, account, region)
-            for index, collector in enumerate(collectors)
+            for index, collector in collectors
             for region in collector.regions_of(account)
             if context.owns(collector.name, account.account_id, region)
         ]
         # Regions first, then collectors: a1 reads r1 of c1, c2, ..., so neighbours differ in both.
-        own.sort(key=lambda work: (collectors[work[0]].regions_of(account).index(work[2]), work[0]))
+        own.sort(key=lambda work: (by_index[work[0]].regions_of(account).index(work[2]), work[0]))
         if own:
             shift = number % len(own)
             per_account.append(own[shift:] + own[:shift])
-    units: list[Work] = [(index, None, GLOBAL) for index in range(len(collectors))]
+    units: list[Work] = [(index, None, GLOBAL) for index, _collector in collectors]
     for step in range(max((len(own) for own in per_account), default=0)):
         units.extend(own[step] for own in per_account if step < len(own))
     return units

@@ -1,4 +1,4 @@
-"""One pool for every AWS collector of a target: limits hold, clients live per unit, and the stored
+"""One pool for every AWS collector of every target: limits hold, clients live per unit, and the stored
 run does not depend on which unit finished first; a failing account or unit stays `error`."""
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def test_the_pool_keeps_its_limits_and_says_when_each_collector_is_done(
     monkeypatch.setattr(aws_collector, "SERVICE_LIMIT", service_limit)
     target = Target("aws", {**_target().options, "max_workers": 6}, 0)
     collectors = [Ec2Collector(), KmsCollector(), SnapshotsCollector()]
-    items = list(collect_together(collectors, target, Context(run_id="t", log=structlog.get_logger())))
+    items = list(collect_together([(c, target) for c in collectors], Context(run_id="t", log=structlog.get_logger())))
     assert max(n for (what, _), n in most.items() if what == "collector") <= 3  # half of max_workers
     assert max(n for (what, _), n in most.items() if what == "account") <= len(ORG_REGIONS)
     assert max(n for (what, _), n in most.items() if what == "ec2") <= service_limit
@@ -216,7 +216,9 @@ def test_a_unit_that_crashes_is_error_for_its_collector_account_and_region_only(
 
     monkeypatch.setattr(KmsCollector, "collect_unit", broken)
     collectors = [Ec2Collector(), KmsCollector()]
-    items = list(collect_together(collectors, _target(), Context(run_id="t", log=structlog.get_logger())))
+    items = list(
+        collect_together([(c, _target()) for c in collectors], Context(run_id="t", log=structlog.get_logger()))
+    )
     crashed = [item for _, item in items if isinstance(item, CollectionError) and item.code == "CollectorCrashed"]
     assert [(e.kinds, e.scope) for e in crashed] == [
         (KmsCollector.kinds, {"provider": "aws", "account": prod, "region": ORG_REGIONS[1]})
@@ -251,8 +253,54 @@ def test_workers_store_the_facts_themselves_when_the_runner_asks(e2e_organizatio
         return dataclasses.replace(fact, resource=f"stored:{fact.resource}")
 
     context = Context(run_id="t", log=structlog.get_logger(), store=store)
-    items = [item for _i, item in collect_together([KmsCollector()], _target(), context)]
+    items = [item for _i, item in collect_together([(KmsCollector(), _target())], context)]
     stored = [item for item in items if isinstance(item, Stored)]
     assert stored and not any(isinstance(item, Fact) for item in items)
     assert all(item.stored.resource == f"stored:{item.fact.resource}" for item in stored)
     assert threads and threading.current_thread().name not in threads
+
+
+def test_the_collectors_of_several_targets_share_one_pool_each_target_within_its_share(
+    e2e_organization: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two AWS targets run on one pool (one `aws_pool_finished`), not one after the other; the
+    target with `max_workers: 2` never has more than 2 units running, the other runs beside it."""
+    prod = e2e_organization["ids"]["prod"]
+    narrow = Target("aws", {**_target().options, "max_workers": 2}, 0)
+    wide = Target("aws", {"accounts": [prod], "role_name": "annexa-audit", "regions": list(ORG_REGIONS)}, 1)
+    members = [(Ec2Collector(), narrow), (KmsCollector(), narrow), (Ec2Collector(), wide), (KmsCollector(), wide)]
+    of_target = {id(collector): target.index for collector, target in members}
+    running: dict[int, int] = {0: 0, 1: 0}
+    most: dict[int, int] = {0: 0, 1: 0}
+    together = []
+    lock = threading.Lock()
+    real = aws_collector.AwsCollector.collect_unit
+
+    def counted(self: aws_collector.AwsCollector, account: AwsAccount, region: str) -> Iterator[Fact | CollectionError]:
+        mine = of_target[id(self)]
+        with lock:
+            running[mine] += 1
+            most[mine] = max(most[mine], running[mine])
+            together.append(running[0] > 0 and running[1] > 0)
+        try:
+            time.sleep(0.03)
+            yield from real(self, account, region)
+        finally:
+            with lock:
+                running[mine] -= 1
+
+    monkeypatch.setattr(aws_collector.AwsCollector, "collect_unit", counted)
+    with structlog.testing.capture_logs() as logs:
+        items = list(collect_together(members, Context(run_id="t", log=structlog.get_logger())))
+
+    assert most[0] == 2  # its share, used and never passed
+    assert any(together)  # the second target did not wait for the first
+    (pool,) = [line for line in logs if line["event"] == "aws_pool_finished"]
+    assert pool["targets"] == [narrow.label, wide.label] and pool["workers"] > 2
+    for index, (collector, target) in enumerate(members):
+        mine = [item for i, item in items if i == index]
+        assert mine[-1] == Finished(index) and mine.count(Finished(index)) == 1
+        facts = [item for item in mine if isinstance(item, Fact)]
+        assert facts and all(fact.kind in collector.kinds for fact in facts)
+        if target is wide:
+            assert {fact.scope.get("account") for fact in facts} == {prod}
