@@ -304,3 +304,31 @@ def test_the_collectors_of_several_targets_share_one_pool_each_target_within_its
         assert facts and all(fact.kind in collector.kinds for fact in facts)
         if target is wide:
             assert {fact.scope.get("account") for fact in facts} == {prod}
+
+
+def test_a_run_with_two_aws_targets_collects_them_on_one_pool(e2e_organization: dict[str, Any], tmp_path: Path) -> None:
+    prod = e2e_organization["ids"]["prod"]
+    path = tmp_path / "two.yaml"
+    path.write_text(
+        "targets:\n"
+        f"  - aws: {{organization: true, role_name: annexa-audit, regions: [{', '.join(ORG_REGIONS)}],"
+        " collectors: [aws.ec2, aws.kms]}\n"
+        f"  - aws: {{accounts: ['{prod}'], role_name: annexa-audit, regions: [{ORG_REGIONS[0]}],"
+        " collectors: [aws.kms]}\n"
+    )
+    registry, catalog = load_registry(), load_catalog()
+    config = load_config(path, registry, catalog)
+    rules = load_rules(builtin_rule_files(), registry.kinds(), set(catalog.ids()))
+    store = open_store(str(tmp_path / "ev"))
+    with structlog.testing.capture_logs() as logs:
+        run_collection(config, registry, rules, catalog, store, structlog.get_logger())
+
+    (pool,) = [line for line in logs if line["event"] == "aws_pool_finished"]
+    assert pool["targets"] == ["targets[0] (aws)", "targets[1] (aws)"]
+    summaries = store.manifest(1)["collectors"]
+    assert [(s["collector"], s["target"]) for s in summaries] == [
+        ("aws.ec2", "targets[0] (aws)"),
+        ("aws.kms", "targets[0] (aws)"),
+        ("aws.kms", "targets[1] (aws)"),
+    ]
+    assert all(s["facts"] > 0 for s in summaries)
