@@ -68,7 +68,7 @@ class Estate:
     entered: dict[str, AwsAccount] = field(default_factory=dict)
     failed: dict[str, CollectionError] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
-    workers: int | None = None  # `max_workers`; None sizes each pool from its units (fanout.default_workers)
+    workers: int | None = None  # `max_workers`; None: the target's share of the pool from its units
     organization: bool = False
 
     def accounts(self) -> list[AwsAccount]:

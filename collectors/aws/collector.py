@@ -59,7 +59,7 @@ class AwsCollector(Collector):
     shards_itself: ClassVar[bool] = True
     per_region: ClassVar[bool] = True
     # `regions`: a list or `all` (every enabled region); `accounts`/`organization` with
-    # `role_name`, `external_id`, `session_name`: which accounts; `max_workers`: the pool size;
+    # `role_name`, `external_id`, `session_name`: which accounts; `max_workers`: its share of the pool;
     # `call_timeout` (seconds, default 30) and `max_attempts` (default 5): per API call;
     # `log_retention_days` (default 365): the retention every log group must keep (aws.logs).
     target_options: ClassVar[Mapping[str, type | tuple[type, ...]]] = {
