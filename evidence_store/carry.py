@@ -47,7 +47,8 @@ def carry_forward(
         for key, batch in previous_batches.items()
         if key not in produced and policy(batch_collector(key), batch["scope"])
     }
-    # fact values are (hash, batch); result values are (status, message, batch, controls)
+    # fact values are (hash, batch, ...); result values are (status, message, batch, controls, ...):
+    # a live state's entries, which end with their `since`
     facts = {key: value for key, value in current_facts.items() if value[1] in batches}
     results = {key: value for key, value in current_results.items() if value[2] in batches and key[0] in rule_ids}
     return Carried(batches, facts, results)
