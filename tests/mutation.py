@@ -1,6 +1,7 @@
 """`make mutation`: mutation testing of the verdict code (mutmut), not part of `make test` or CI.
 
-Mutates mappings/rollup.py, mappings/evaluate.py and reports/soa.py (the SoA builder) and runs
+Mutates mappings/rollup.py, mappings/evaluate.py, reports/soa.py (the SoA builder) and
+evidence_store/settle.py (a run's deltas and the commitment to its state) and runs
 the tests that cover them against each mutant; prints the mutation score and every surviving
 mutant. Run it from a checkout: `make mutation` (it installs mutmut into .venv first).
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / "build" / "mutation"
-TARGETS = ("mappings/rollup.py", "mappings/evaluate.py", "reports/soa.py")
+TARGETS = ("mappings/rollup.py", "mappings/evaluate.py", "reports/soa.py", "evidence_store/settle.py")
 # The tests that judge verdicts; mutmut runs, per mutant, only those that reach the mutated function.
 # (The end-to-end tests that also cover them, the full demo's above all, take tens of seconds per
 # mutant: left out to keep a run within the hour on two cores.)
@@ -35,6 +36,8 @@ TESTS = (
     "tests/reports/test_drift.py",
     "tests/test_attestations.py",
     "tests/evidence_store/test_carry_and_changes.py",
+    "tests/evidence_store/test_settle.py",
+    "tests/evidence_store/test_store.py",
     "tests/test_readme_statuses.py",
 )
 PYPROJECT = f"""\

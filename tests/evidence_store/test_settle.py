@@ -87,10 +87,10 @@ def test_settled_delta_and_state_are_the_whole_ones(
     }
 
 
-def test_a_delta_longer_than_a_chunk_is_the_same_bytes() -> None:
-    """Chunks are joined with commas: 10,000 entries cross two chunk boundaries."""
-    after = {(f"kind{i % 3}", f"resource-{i:05d}"): (f"hash{i}", "batch") for i in range(10_000)}
-    before = {key: (*value, 1) for key, value in list(after.items())[::2]}  # half unchanged since run 1
+def test_a_delta_of_several_chunks_is_the_same_bytes() -> None:
+    """Chunks are joined with commas: 15,000 changed entries make three full chunks and a rest."""
+    after = {(f"kind{i % 3}", f"resource-{i:05d}"): (f"hash{i}", "batch") for i in range(20_000)}
+    before = {key: (*value, 1) for key, value in list(after.items())[::4]}  # a quarter unchanged since run 1
     before[("gone", "x")] = ("h", "b", 1)
     stored: dict[str, bytes] = {}
 
