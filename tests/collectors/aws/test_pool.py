@@ -138,19 +138,24 @@ def test_the_pool_keeps_its_limits_and_says_when_each_collector_is_done(
     assert sorted(error.kinds for error in refused) == sorted(c.kinds for c in collectors)
 
 
-def _run(tmp_path: Path, name: str) -> Store:
+ORGANIZATION = (
+    f"  - aws: {{organization: true, role_name: annexa-audit, regions: [{', '.join(ORG_REGIONS)}],"
+    f" collectors: [{', '.join(COLLECTORS)}]}}\n"
+)
+
+
+def _run(tmp_path: Path, name: str, targets: str = ORGANIZATION, logs: list[Any] | None = None) -> Store:
+    """A run of `targets` (YAML list items) into a store of its own; its log lines go to `logs`."""
     path = tmp_path / f"{name}.yaml"
-    path.write_text(
-        "targets:\n"
-        f"  - aws: {{organization: true, role_name: annexa-audit, regions: [{', '.join(ORG_REGIONS)}],"
-        f" collectors: [{', '.join(COLLECTORS)}]}}\n"
-    )
+    path.write_text("targets:\n" + targets)
     registry, catalog = load_registry(), load_catalog()
     config = load_config(path, registry, catalog)
     rules = load_rules(builtin_rule_files(), registry.kinds(), set(catalog.ids()))
     store = open_store(str(tmp_path / name))
-    with structlog.testing.capture_logs():
+    with structlog.testing.capture_logs() as captured:
         run_collection(config, registry, rules, catalog, store, structlog.get_logger())
+    if logs is not None:
+        logs.extend(captured)
     return store
 
 
@@ -308,20 +313,16 @@ def test_the_collectors_of_several_targets_share_one_pool_each_target_within_its
 
 def test_a_run_with_two_aws_targets_collects_them_on_one_pool(e2e_organization: dict[str, Any], tmp_path: Path) -> None:
     prod = e2e_organization["ids"]["prod"]
-    path = tmp_path / "two.yaml"
-    path.write_text(
-        "targets:\n"
+    logs: list[Any] = []
+    store = _run(
+        tmp_path,
+        "two",
         f"  - aws: {{organization: true, role_name: annexa-audit, regions: [{', '.join(ORG_REGIONS)}],"
         " collectors: [aws.ec2, aws.kms]}\n"
         f"  - aws: {{accounts: ['{prod}'], role_name: annexa-audit, regions: [{ORG_REGIONS[0]}],"
-        " collectors: [aws.kms]}\n"
+        " collectors: [aws.kms]}\n",
+        logs,
     )
-    registry, catalog = load_registry(), load_catalog()
-    config = load_config(path, registry, catalog)
-    rules = load_rules(builtin_rule_files(), registry.kinds(), set(catalog.ids()))
-    store = open_store(str(tmp_path / "ev"))
-    with structlog.testing.capture_logs() as logs:
-        run_collection(config, registry, rules, catalog, store, structlog.get_logger())
 
     (pool,) = [line for line in logs if line["event"] == "aws_pool_finished"]
     assert pool["targets"] == ["targets[0] (aws)", "targets[1] (aws)"]
