@@ -41,7 +41,7 @@ class Backend(Protocol):
     def has_object(self, digest: str) -> bool: ...
 
     def put_object(self, digest: str, data: bytes | BinaryIO) -> None:
-        """Store `data` (bytes, or a file read from where it stands) under `digest` unless already
+        """Store `data` (bytes, or a whole file, read from its start) under `digest` unless already
         present (content-addressed, so idempotent)."""
 
     def scratch(self) -> BinaryIO:

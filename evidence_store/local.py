@@ -236,9 +236,11 @@ class LocalBackend:
 
 
 def _blocks(data: bytes | BinaryIO) -> Iterator[bytes]:
-    """The bytes to write: `data` itself, or a file's from its current position, 1 MiB at a time."""
+    """The bytes to write: `data` itself, or a whole file's, from its start (a retried write reads
+    it again), 1 MiB at a time."""
     if isinstance(data, bytes | bytearray | memoryview):
         yield data
         return
+    data.seek(0)
     while block := data.read(1 << 20):
         yield block

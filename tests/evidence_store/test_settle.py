@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import io
+import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -164,3 +165,19 @@ def test_a_scratch_file_that_cannot_be_made_is_one_store_error_naming_the_folder
         == f"{tmp_path / 'ev'}: cannot write a scratch file in {tmp_path / 'ev' / 'tmp'}: No space left on device"
     )
     assert store.runs() == []
+
+
+def test_a_file_whose_first_write_is_retried_is_stored_whole(tmp_path: Path) -> None:
+    """The local backend writes an object again when its folder went missing under it; a file (a
+    delta from the scratch) is then read again from its start, never stored empty under its name."""
+    store = open_store(str(tmp_path / "ev"))
+    content = b'{"add":[],"base":null}' * 100_000  # more than one 1 MiB block
+    digest = sha256_hex(content)
+    store.backend.put_object(sha256_hex(b"other"), b"other")  # the backend has made its folders
+    shutil.rmtree(tmp_path / "ev" / "objects")  # ... and they are removed under it
+
+    with store.backend.scratch() as scratch:
+        scratch.write(content)
+        store.backend.put_object(digest, scratch)
+
+    assert store.backend.get_object(digest) == content
