@@ -1402,8 +1402,13 @@ class RunWriter:
             for _key, (status, *_rest) in run_results.entries():
                 summary[status] = summary.get(status, 0) + 1
             backend = self.store.backend
-            settled_facts = facts.settle(previous_seq, DELTA_FORMAT, backend.scratch, backend.put_object)
-            settled_results = run_results.settle(previous_seq, DELTA_FORMAT, backend.scratch, backend.put_object)
+            try:
+                settled_facts = facts.settle(previous_seq, DELTA_FORMAT, backend.scratch, backend.put_object)
+                settled_results = run_results.settle(previous_seq, DELTA_FORMAT, backend.scratch, backend.put_object)
+            except OSError as err:  # writing the scratch file (a full disk): nothing is published
+                raise StoreError(
+                    f"{self.store.url}: cannot write the deltas of run {self.run_id}: {err.strerror or err}"
+                ) from None
             manifest: dict[str, Any] = {
                 "format": MANIFEST_FORMAT,
                 "run_id": self.run_id,

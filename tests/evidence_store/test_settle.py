@@ -21,10 +21,11 @@ from annexa.errors import StoreError
 from annexa.evidence_store.canonical import canonical_bytes, sha256_hex
 from annexa.evidence_store.settle import Part, merged
 from annexa.evidence_store.state import state_digest
-from annexa.evidence_store.store import open_store
+from annexa.evidence_store.store import RunWriter, Store, open_store
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import load_rules
+from annexa.model import Result
 
 Key = tuple[str, str]
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
@@ -119,16 +120,21 @@ def test_a_repeated_key_keeps_the_last_entry_as_a_dict_would() -> None:
     assert list(walk()) == list(walk())  # walked afresh each time
 
 
+def _judged_run(store: Store, rules_file: Path, buckets: tuple[str, ...]) -> tuple[RunWriter, list[Result]]:
+    """Run `run-1` begun in `store`, with one encrypted fake bucket per name stored and judged."""
+    rules = load_rules([rules_file], {"fake.bucket"}, set(load_catalog().ids()))
+    mappings = store.put_json({"rules": [r.to_dict() for r in rules]})
+    writer = store.begin_run("run-1", "2026-11-22T00:00:00Z", {"mappings": {"object": mappings, "sha256": "x"}})
+    stored = [writer.add_fact(fake_fact(name, {"encrypted": True}), "fake.buckets") for name in buckets]
+    return writer, evaluate(stored, (), rules, NOW, {"fake.bucket"})
+
+
 def test_commit_takes_results_in_any_order_the_last_of_a_repeated_key_winning(
     tmp_path: Path, fake_rules_file: Path
 ) -> None:
     """The evaluator gives results sorted and unique; any other caller's are put in order first."""
     store = open_store(str(tmp_path / "ev"))
-    rules = load_rules([fake_rules_file], {"fake.bucket"}, set(load_catalog().ids()))
-    mappings = store.put_json({"rules": [r.to_dict() for r in rules]})
-    writer = store.begin_run("run-1", "2026-11-22T00:00:00Z", {"mappings": {"object": mappings, "sha256": "x"}})
-    stored = [writer.add_fact(fake_fact(name, {"encrypted": True}), "fake.buckets") for name in ("b1", "b2")]
-    judged = evaluate(stored, (), rules, NOW, {"fake.bucket"})
+    writer, judged = _judged_run(store, fake_rules_file, ("b1", "b2"))
     first = judged[0]
     repeated = replace(first, status="fail", message="the later one")
 
@@ -148,17 +154,14 @@ def test_a_scratch_file_that_cannot_be_made_is_one_store_error_naming_the_folder
     """The deltas are built in the store's own tmp folder; a full disk there fails the commit with
     one line (and publishes nothing), never a traceback."""
     store = open_store(str(tmp_path / "ev"))
-    rules = load_rules([fake_rules_file], {"fake.bucket"}, set(load_catalog().ids()))
-    mappings = store.put_json({"rules": [r.to_dict() for r in rules]})
-    writer = store.begin_run("run-1", "2026-11-22T00:00:00Z", {"mappings": {"object": mappings, "sha256": "x"}})
-    stored = [writer.add_fact(fake_fact("b1", {"encrypted": True}), "fake.buckets")]
+    writer, judged = _judged_run(store, fake_rules_file, ("b1",))
 
     def full(**_kwargs: Any) -> BinaryIO:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("annexa.evidence_store.local.tempfile.TemporaryFile", full)
     with pytest.raises(StoreError) as raised:
-        writer.commit(evaluate(stored, (), rules, NOW, {"fake.bucket"}), "2026-11-22T00:01:00Z", {})
+        writer.commit(judged, "2026-11-22T00:01:00Z", {})
 
     assert (
         str(raised.value)
@@ -181,3 +184,21 @@ def test_a_file_whose_first_write_is_retried_is_stored_whole(tmp_path: Path) -> 
         store.backend.put_object(digest, scratch)
 
     assert store.backend.get_object(digest) == content
+
+
+def test_a_scratch_file_that_fills_the_disk_is_one_store_error(
+    tmp_path: Path, fake_rules_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(str(tmp_path / "ev"))
+    writer, judged = _judged_run(store, fake_rules_file, ("b1",))
+
+    class Full(io.BytesIO):
+        def write(self, _data: Any) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store.backend, "scratch", Full)
+    with pytest.raises(StoreError) as raised:
+        writer.commit(judged, "2026-11-22T00:01:00Z", {})
+
+    assert str(raised.value) == f"{tmp_path / 'ev'}: cannot write the deltas of run run-1: No space left on device"
+    assert store.runs() == []
