@@ -19,14 +19,12 @@ from operator import itemgetter
 from typing import Any, BinaryIO
 
 from annexa.evidence_store.canonical import canonical_bytes
-from annexa.evidence_store.state import StateHasher
+from annexa.evidence_store.state import StateHasher, array_items
 
 __all__ = ["Entries", "Part", "Settled", "merged"]
 
 Key = tuple[str, str]
 Entries = Callable[[], Iterator[tuple[Key, tuple[Any, ...]]]]  # a fresh walk in key order, each call
-
-_CHUNK = 4096  # delta entries per encode: a few hundred KB of text
 
 
 def merged(ours: Entries, carried: Mapping[Key, tuple[Any, ...]], width: int) -> Entries:
@@ -92,16 +90,12 @@ class Part:
         "base", "add", "remove"}`, encoded a chunk at a time into a `scratch()` file (tens of MB at
         organisation scale, never held whole), then `put(sha256, file)`. Returns its name, the new
         state's commitment and what the index needs."""
-        with scratch() as out:
-            sha = hashlib.sha256()
+        state, count, remove = StateHasher(), 0, []
+        gone, at = sorted(self.before), 0  # the previous keys, walked beside ours
 
-            def emit(chunk: bytes) -> None:
-                sha.update(chunk)
-                out.write(chunk)
-
-            emit(b'{"add":[')
-            state, count, pending, first = StateHasher(), 0, [], True
-            gone, at, remove = sorted(self.before), 0, []  # the previous keys, walked beside ours
+        def changes() -> Iterator[list[Any]]:
+            """The delta's `add` entries, hashing the new state and noting the removed keys on the way."""
+            nonlocal count, at
             for key, value, since, changed in self.walk():
                 while at < len(gone) and gone[at] < key:
                     remove.append([*gone[at]])
@@ -111,15 +105,21 @@ class Part:
                 state.add(key, (*value, since))
                 count += 1
                 if changed:
-                    pending.append([*key, *value])
-                    if len(pending) == _CHUNK:
-                        emit((b"" if first else b",") + canonical_bytes(pending)[1:-1])
-                        pending, first = [], False
-            if pending:
-                emit((b"" if first else b",") + canonical_bytes(pending)[1:-1])
+                    yield [*key, *value]
             remove.extend([*key] for key in gone[at:])
-            rest = {"base": base or None, "format": delta_format, "remove": remove}
-            emit(b"]," + canonical_bytes(rest)[1:])  # the members after "add", in sorted order
+
+        with scratch() as out:
+            sha = hashlib.sha256()
+
+            def emit(piece: bytes) -> None:
+                sha.update(piece)
+                out.write(piece)
+
+            emit(b'{"add":[')
+            for piece in array_items(changes()):
+                emit(piece)
+            # the members after "add", in sorted order; `remove` is whole once the changes are walked
+            emit(b"]," + canonical_bytes({"base": base or None, "format": delta_format, "remove": remove})[1:])
             digest = sha.hexdigest()
             out.seek(0)
             put(digest, out)

@@ -17,10 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["FactState", "ResultState", "StateHasher", "entries_digest", "state_digest", "streamed_digest"]
+__all__ = [
+    "FactState",
+    "ResultState",
+    "StateHasher",
+    "array_items",
+    "entries_digest",
+    "state_digest",
+    "streamed_digest",
+]
 
 # (kind, resource) -> (object hash, batch, since)
 FactState = dict[tuple[str, str], tuple[Any, ...]]
@@ -44,11 +52,24 @@ def entries_digest(entries: list[list[Any]]) -> str:
     """The commitment to a state given as its entries, already sorted by key: the canonical array
     encoded and hashed _CHUNK entries at a time (the same bytes, never the whole text at once)."""
     sha = hashlib.sha256(b"[")
-    for start in range(0, len(entries), _CHUNK):
-        text = _encode(entries[start : start + _CHUNK])[1:-1]  # the entries, without the chunk's brackets
-        sha.update(("," + text if start else text).encode("utf-8"))
+    for piece in array_items(entries):
+        sha.update(piece)
     sha.update(b"]")
     return sha.hexdigest()
+
+
+def array_items(entries: Iterable[list[Any]]) -> Iterator[bytes]:
+    """The inside of the canonical JSON array of `entries` (no brackets), _CHUNK entries per
+    piece, the pieces joined by commas: a large array is encoded without its whole text at once."""
+    chunk: list[list[Any]] = []
+    separator = b""
+    for entry in entries:
+        chunk.append(entry)
+        if len(chunk) == _CHUNK:
+            yield separator + _encode(chunk)[1:-1].encode("utf-8")
+            chunk, separator = [], b","
+    if chunk:
+        yield separator + _encode(chunk)[1:-1].encode("utf-8")
 
 
 def streamed_digest(items: Iterable[tuple[tuple[str, str], tuple[Any, ...]]]) -> str:
