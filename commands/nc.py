@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime, timezone
 from pathlib import Path
 
-from annexa.commands.common import add_store_options, emit, timestamp_exit, workspace
+from annexa.commands.common import add_store_options, emit_chunks, timestamp_exit, workspace
 from annexa.errors import UsageError
 from annexa.pipeline.corrective import current_register, export_csv, import_csv, update_item
 from annexa.reports.corrective import NC_STATES
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if args.nc_action == "export":
         ws = workspace(args, config_required=False)
         store = ws.read_store()
-        emit(export_csv(current_register(store, datetime.now(timezone.utc))), args.output, store.url)
+        emit_chunks(export_csv(current_register(store, datetime.now(timezone.utc))), args.output, store.url)
         return 0
     ws = workspace(args)
     if args.nc_action == "import":

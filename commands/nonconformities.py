@@ -69,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
     if args.format in ("json", "csv"):  # written as they are rendered, not as one string
         emit_chunks(iter_json(rows) if args.format == "json" else iter_csv(rows, columns), args.output, store.url)
     else:
-        emit(render_rows(rows, args.format, columns, table), args.output, store.url)
+        emit(render_rows(list(rows), args.format, columns, table), args.output, store.url)  # aligned: widths first
     return 0

@@ -1,19 +1,24 @@
-"""Result spans of a period in a temporary SQLite file, so a long period's spans are not held in memory.
+"""Scratch tables in temporary SQLite files, for what grows with a store or a period and need not
+be held in memory.
 
-Store.result_span_table fills one (the same rows as Store.result_spans, checked the same way)
-and deletes it when its `with` block ends. Rows come back ordered by (rule, resource, first_seq),
-as result_spans orders them (SQLite's BINARY collation orders UTF-8 as Python orders str).
+ResultSpans: the result spans of a period. Store.result_span_table fills one (the same rows as
+Store.result_spans, checked the same way) and deletes it when its `with` block ends. Rows come
+back ordered by (rule, resource, first_seq), as result_spans orders them (SQLite's BINARY
+collation orders UTF-8 as Python orders str).
+ScratchSet: a set of strings, read back sorted.
+ScratchRows: report rows (the non-conformity register's), read back in a sort key's order.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-__all__ = ["SPAN_COLUMNS", "ResultSpans", "ScratchSet"]
+__all__ = ["SPAN_COLUMNS", "LiveSpans", "ResultSpans", "ScratchRows", "ScratchSet", "Selection"]
 
 SPAN_COLUMNS = (
     "rule",
@@ -34,15 +39,22 @@ _ORDER = "ORDER BY rule, resource, first_seq"
 _REPEATED = ("rule", "status", "kind", "controls", "severity", "title", "remediation", "scope", "batch")
 
 
+def _scratch(path: str) -> sqlite3.Connection:
+    """A connection to a scratch database: rebuilt from verified evidence on every use, so no
+    journal and no fsync. An empty `path` is SQLite's private temporary database, deleted when
+    the connection closes."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    return db
+
+
 class ResultSpans:
     """A scratch table of result spans: `add` them, then `select` (any number of passes)."""
 
     def __init__(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="annexa-spans-")
-        self._db = sqlite3.connect(os.path.join(self._folder.name, "spans.sqlite"), isolation_level=None)
-        # a scratch file, rebuilt from verified evidence on every use: no journal, no fsync
-        self._db.execute("PRAGMA journal_mode=OFF")
-        self._db.execute("PRAGMA synchronous=OFF")
+        self._db = _scratch(os.path.join(self._folder.name, "spans.sqlite"))
         self._db.execute(f"CREATE TABLE spans({', '.join(SPAN_COLUMNS)})")
         self._db.execute("BEGIN")
         self._indexed = False
@@ -98,9 +110,7 @@ class ScratchSet:
 
     def __init__(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="annexa-set-")
-        self._db = sqlite3.connect(os.path.join(self._folder.name, "set.sqlite"), isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=OFF")
-        self._db.execute("PRAGMA synchronous=OFF")
+        self._db = _scratch(os.path.join(self._folder.name, "set.sqlite"))
         self._db.execute("CREATE TABLE items(item TEXT PRIMARY KEY) WITHOUT ROWID")
 
     def __enter__(self) -> ScratchSet:
@@ -125,3 +135,136 @@ class ScratchSet:
     def close(self) -> None:
         self._db.close()
         self._folder.cleanup()
+
+
+Key = Callable[[Mapping[str, Any]], tuple[Any, ...]]  # of str, int or None, as many as `width`
+
+
+class ScratchRows:
+    """Rows (dicts of JSON values) `add`ed one at a time, then read back in the order Python's
+    `sorted(rows, key=key)` gives (ties in the order added), any number of times: all of them
+    (iterate), or those carrying one of some tags (`having`), e.g. a register row's controls.
+
+    A row comes back as `json.loads(json.dumps(row))`: tuples as lists. The database is SQLite's
+    private temporary one (pages beyond its small cache go to a temporary file), deleted when the
+    object is: a register handed to a caller needs no `with`."""
+
+    def __init__(self, key: Key, width: int, tags: Callable[[Mapping[str, Any]], Iterable[str]] | None = None) -> None:
+        self._key, self._width, self._tags = key, width, tags
+        self._db = _scratch("")
+        keys = ", ".join(f"k{i}" for i in range(width))
+        self._db.execute(f"CREATE TABLE rows(id INTEGER PRIMARY KEY, {keys}, row TEXT NOT NULL)")
+        self._db.execute("CREATE TABLE tags(tag TEXT NOT NULL, id INTEGER NOT NULL)")
+        self._db.execute("BEGIN")
+        self._insert = f"INSERT INTO rows VALUES(NULL, {', '.join('?' * (width + 1))})"
+        self._order = f"{keys}, id"  # id: ties in the order added, as Python's stable sort leaves them
+        self._indexed = False
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        if self._indexed:
+            raise RuntimeError("ScratchRows: add after the rows were read")
+        key = tuple(self._key(row))
+        if len(key) != self._width:
+            raise ValueError(f"ScratchRows: a key of {len(key)} values, not {self._width}")
+        added = self._db.execute(self._insert, (*key, json.dumps(row))).lastrowid
+        if self._tags is not None:
+            self._db.executemany("INSERT INTO tags VALUES(?, ?)", ((tag, added) for tag in self._tags(row)))
+
+    def _ready(self) -> None:
+        if not self._indexed:
+            self._db.execute("COMMIT")
+            self._db.execute(f"CREATE INDEX rows_order ON rows({self._order})")
+            self._db.execute("CREATE INDEX tags_tag ON tags(tag, id)")
+            self._indexed = True
+
+    def _where(self, tags: Collection[str] | None) -> tuple[str, list[str]]:
+        if tags is None:
+            return "", []
+        wanted = sorted(set(tags))
+        return f" WHERE id IN (SELECT id FROM tags WHERE tag IN ({', '.join('?' * len(wanted))}))", wanted
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._select(None)
+
+    def __len__(self) -> int:
+        return self._count(None)
+
+    def having(self, tags: Collection[str] | None) -> Selection:
+        """The rows carrying any of `tags` (all rows when None), in order; re-iterable."""
+        return Selection(self, tags)
+
+    def _select(self, tags: Collection[str] | None) -> Iterator[dict[str, Any]]:
+        self._ready()
+        where, params = self._where(tags)
+        for (text,) in self._db.cursor().execute(f"SELECT row FROM rows{where} ORDER BY {self._order}", params):
+            yield json.loads(text)
+
+    def _count(self, tags: Collection[str] | None) -> int:
+        self._ready()
+        where, params = self._where(tags)
+        return int(self._db.execute(f"SELECT count(*) FROM rows{where}", params).fetchone()[0])
+
+
+class Selection:
+    """Some of a ScratchRows's rows (see ScratchRows.having): iterate (again and again), len, bool."""
+
+    def __init__(self, rows: ScratchRows, tags: Collection[str] | None) -> None:
+        self._rows, self._tags = rows, None if tags is None else frozenset(tags)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._rows._select(self._tags)
+
+    def __len__(self) -> int:
+        return self._rows._count(self._tags)
+
+
+Span = tuple[tuple[str, str], Sequence[Any], int]  # (rule, resource), its result value, the run it began in
+
+
+class LiveSpans:
+    """The result spans still open while a chain's result deltas are replayed (Store._span_rows):
+    one per result of a run, so they are kept in a scratch table, not in memory. A value is kept as
+    its JSON text and comes back as a list."""
+
+    def __init__(self, spans: Iterable[Span]) -> None:
+        self._db = _scratch("")
+        self._db.execute(_LIVE_TABLE.format(name="live"))
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT INTO live VALUES(?, ?, ?, ?)", _live_rows(spans))
+
+    def put(self, key: tuple[str, str], value: Sequence[Any], since: int) -> Span | None:
+        """Open a span for `key`; the one it closes, if any."""
+        closed = self.pop(key)
+        self._db.execute("INSERT INTO live VALUES(?, ?, ?, ?)", (key[0], key[1], json.dumps(list(value)), since))
+        return closed
+
+    def pop(self, key: tuple[str, str]) -> Span | None:
+        """Close `key`'s span; the span, or None when none was open."""
+        found = self._db.execute("SELECT value, since FROM live WHERE rule = ? AND resource = ?", key).fetchone()
+        if found is None:
+            return None
+        self._db.execute("DELETE FROM live WHERE rule = ? AND resource = ?", key)
+        return key, json.loads(found[0]), found[1]
+
+    def __iter__(self) -> Iterator[Span]:
+        """The open spans by key, as Python orders (rule, resource)."""
+        for rule, resource, value, since in self._db.cursor().execute("SELECT * FROM live ORDER BY rule, resource"):
+            yield (rule, resource), json.loads(value), since
+
+    def replace(self, spans: Iterable[Span]) -> None:
+        """Hold `spans` instead (they may be read from this table's own iteration as they are written)."""
+        self._db.execute(_LIVE_TABLE.format(name="next"))
+        self._db.executemany("INSERT INTO next VALUES(?, ?, ?, ?)", _live_rows(spans))
+        self._db.execute("DROP TABLE live")
+        self._db.execute("ALTER TABLE next RENAME TO live")
+
+
+_LIVE_TABLE = (
+    "CREATE TABLE {name}(rule TEXT NOT NULL, resource TEXT NOT NULL, value TEXT NOT NULL, since INTEGER NOT NULL, "
+    "PRIMARY KEY(rule, resource)) WITHOUT ROWID"
+)
+
+
+def _live_rows(spans: Iterable[Span]) -> Iterator[tuple[str, str, str, int]]:
+    for key, value, since in spans:
+        yield key[0], key[1], json.dumps(list(value)), since

@@ -19,7 +19,7 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from itertools import pairwise
@@ -35,7 +35,7 @@ from annexa.evidence_store.index import Index
 from annexa.evidence_store.object_writer import ObjectWriter
 from annexa.evidence_store.redact import redact
 from annexa.evidence_store.settle import Part, merged
-from annexa.evidence_store.spans import ResultSpans
+from annexa.evidence_store.spans import LiveSpans, ResultSpans
 from annexa.evidence_store.state import FactState, ResultState, StateHasher, state_digest, streamed_digest
 from annexa.evidence_store.trust import Trust
 from annexa.model import CollectionError, Fact, Result, Source, evidence_class_for_kind, scope_key
@@ -859,50 +859,40 @@ class Store:
     def _span_rows(self, first: int, last: int) -> Iterator[dict[str, Any]]:
         """result_spans's rows, unordered, each yielded once its span is closed (after the delta
         that closed it); the check against the state run `last` commits to comes before the spans
-        still open at the end, and a consumer must not use any row before it has them all."""
+        still open at the end, and a consumer must not use any row before it has them all. The open
+        spans, one per result of a run, are kept in a scratch table (spans.LiveSpans)."""
         kinds = {run.seq: run.type for run in self.runs()}
-        live: dict[tuple[str, str], list[Any]] = {}
-        if kinds.get(first) == "collection":
-            # The index gives each row its own strings; rule, status, message and batch repeat across
-            # rows, and `live` holds every entry for the whole replay, so they are shared.
-            shared: dict[Any, Any] = {}
-
-            def share(text: Any) -> Any:
-                return shared.setdefault(text, text)
-
-            live = {
-                (share(key[0]), key[1]): [(share(value[0]), share(value[1]), share(value[2]), *value[3:]), value[4]]
-                for key, value in self._result_items(first)
-            }
-        spans: list[tuple[tuple[str, str], tuple[Any, ...], int, int]] = []  # closed, not yet yielded
+        live = LiveSpans(
+            ((key, value, value[4]) for key, value in self._result_items(first))
+            if kinds.get(first) == "collection"
+            else ()
+        )
         row = _SpanRow(self, kinds)
         after_statement = kinds.get(first) != "collection"
         for seq, delta in self._period_deltas(first, last, "results"):
-            yield from (row(*span) for span in spans)
-            spans.clear()
             if (delta.get("base") or 0) != seq - 1:
                 raise self._tampered(f"run {seq}: its results delta is against run {delta.get('base')}, not {seq - 1}")
             if kinds.get(seq) != "collection":
                 after_statement = True
                 continue
+            closed: list[tuple[tuple[str, str], Sequence[Any], int]] = []  # as many as the delta's entries
             if after_statement:  # the delta is against an empty statement run: compare whole states
                 after_statement = False
-                self._advance(live, spans, self.result_state(seq), seq)
-                continue
-            for key in delta.get("remove", []):
-                gone = live.pop((key[0], key[1]), None)
-                if gone is not None:
-                    spans.append(((key[0], key[1]), gone[0], gone[1], seq - 1))
-            for entry in delta.get("add", []):
-                key = (entry[0], entry[1])
-                if key in live:
-                    spans.append((key, live[key][0], live[key][1], seq - 1))
-                live[key] = [_state_value("results", entry, seq), seq]
-        yield from (row(*span) for span in spans)
+                live.replace(_advanced(live, self._result_items(seq), seq, closed))
+            else:
+                for key in delta.get("remove", []):
+                    gone = live.pop((key[0], key[1]))
+                    if gone is not None:
+                        closed.append(gone)
+                for entry in delta.get("add", []):
+                    replaced = live.put((entry[0], entry[1]), _state_value("results", entry, seq), seq)
+                    if replaced is not None:
+                        closed.append(replaced)
+            yield from (row(key, value, since, seq - 1) for key, value, since in closed)
         judged = next((n for n in range(last, first - 1, -1) if kinds.get(n) == "collection"), None)
         if judged is not None and not self._same_results(live, judged):
             raise self._tampered(f"runs {first} to {last}: the deltas do not give the results run {judged} commits to")
-        yield from (row(key, value[0], value[1], last) for key, value in live.items())
+        yield from (row(key, value, since, last) for key, value, since in live)
 
     def _result_items(self, seq: int) -> Iterator[tuple[tuple[str, str], tuple[Any, ...]]]:
         """Run `seq`'s result state one entry at a time, by key: the index's rows once they hash to
@@ -917,35 +907,15 @@ class Store:
         for key in sorted(state):
             yield key, state[key]
 
-    def _same_results(self, live: Mapping[tuple[str, str], Sequence[Any]], seq: int) -> bool:
-        """Whether replayed `live` spans ({key: [value, since]}) hold run `seq`'s results (status,
-        message, batch, controls), compared entry by entry as the state is read."""
-        count = 0
+    def _same_results(self, live: LiveSpans, seq: int) -> bool:
+        """Whether the replayed open spans hold run `seq`'s results (status, message, batch,
+        controls), compared entry by entry, both in key order."""
+        mine = iter(live)
         for key, value in self._result_items(seq):
-            mine = live.get(key)
-            if mine is None or tuple(mine[0][:4]) != tuple(value[:4]):
+            span = next(mine, None)
+            if span is None or span[0] != (key[0], key[1]) or not _same_result(span[1], value):
                 return False
-            count += 1
-        return count == len(live)
-
-    @staticmethod
-    def _advance(
-        live: dict[tuple[str, str], list[Any]],
-        spans: list[tuple[tuple[str, str], tuple[Any, ...], int, int]],
-        state: Mapping[tuple[str, str], tuple[Any, ...]],
-        seq: int,
-    ) -> None:
-        """Move `live` to collection run `seq`'s whole `state`, closing the spans that changed."""
-        for key in [k for k in live if k not in state]:
-            gone = live.pop(key)
-            spans.append((key, gone[0], gone[1], seq - 1))
-        for key, value in state.items():
-            current = live.get(key)
-            if current is not None and tuple(current[0][:4]) == tuple(value[:4]):
-                continue
-            if current is not None:
-                spans.append((key, current[0], current[1], seq - 1))
-            live[key] = [value, seq]
+        return next(mine, None) is None
 
     # -- writing -----------------------------------------------------------------
 
@@ -1037,6 +1007,41 @@ def _remove_sqlite(path: Path) -> None:
 def _ordered(key: tuple[str, str], by_resource: bool) -> tuple[str, str]:
     """A (rule, resource) key's place: by rule, or by resource first."""
     return (key[1], key[0]) if by_resource else key
+
+
+def _same_result(a: Sequence[Any], b: Sequence[Any]) -> bool:
+    """Whether two result values agree on status, message, batch and controls (a list or a tuple)."""
+    return [*a[:3], None if a[3] is None else list(a[3])] == [*b[:3], None if b[3] is None else list(b[3])]
+
+
+def _advanced(
+    live: Iterable[tuple[tuple[str, str], Sequence[Any], int]],
+    state: Iterable[tuple[tuple[str, str], Sequence[Any]]],
+    seq: int,
+    closed: list[tuple[tuple[str, str], Sequence[Any], int]],
+) -> Iterator[tuple[tuple[str, str], Sequence[Any], int]]:
+    """The open spans once collection run `seq`'s whole `state` is reached: an unchanged result's
+    span goes on; a changed or vanished one is appended to `closed`, a new or changed result opens a
+    span at `seq`. Both inputs in key order, merged as they are read."""
+    old = iter(live)
+    span = next(old, None)
+    for given, value in state:
+        key = (given[0], given[1])
+        while span is not None and span[0] < key:
+            closed.append(span)
+            span = next(old, None)
+        if span is not None and span[0] == key:
+            if _same_result(span[1], value):
+                yield span
+            else:
+                closed.append(span)
+                yield key, value, seq
+            span = next(old, None)
+        else:
+            yield key, value, seq
+    while span is not None:
+        closed.append(span)
+        span = next(old, None)
 
 
 def _state_value(part: str, entry: Sequence[Any], seq: int) -> tuple[Any, ...]:

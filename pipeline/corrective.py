@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from annexa.pipeline.workspace import Workspace
 from annexa.reports.corrective import ACCEPTED, COMPUTED_STATES, EXCEPTION, FAILING_STATES, NC_STATES, TEXT_FIELDS
 from annexa.reports.nonconformities import NC_KIND, NC_RUN_TYPE, Register, build_register
 from annexa.reports.period import resolve_period
-from annexa.reports.render import FORMULA_PREFIXES, to_csv
+from annexa.reports.render import FORMULA_PREFIXES, iter_csv
 
 __all__ = [
     "EDITABLE_COLUMNS",
@@ -280,9 +280,10 @@ def update_item(
     return record_updates(ws, [plan], "annexa nc update", now), plan
 
 
-def export_csv(register: Register) -> str:
-    """The register for a ticket system: the id, the editable columns (note empty), then context."""
-    return to_csv([{**row, "note": ""} for row in register.items], EXPORT_COLUMNS)
+def export_csv(register: Register) -> Iterator[str]:
+    """The register for a ticket system: the id, the editable columns (note empty), then context;
+    a row at a time."""
+    return iter_csv(({**row, "note": ""} for row in register.items), EXPORT_COLUMNS)
 
 
 def import_csv(ws: Workspace, file: Path, now: datetime | None = None) -> tuple[RunInfo | None, int]:
@@ -292,8 +293,9 @@ def import_csv(ws: Workspace, file: Path, now: datetime | None = None) -> tuple[
     text = read_input_text(file, MAX_CSV_BYTES, None, "a CSV file")
     store = ws.open_store()
     register = current_register(store, now)
-    by_id = {row["id"].upper(): row for row in register.items}
     rows = _csv_rows(text, file)
+    named = {cells.get("id", "").strip().upper() for _line, cells in rows}
+    by_id = {row["id"].upper(): row for row in register.items if row["id"].upper() in named}  # not the whole register
     plans, errors, seen = [], [], {}
     for line, cells in rows:
         where = functools.partial(_cell_location, f"{file}:{line}")

@@ -28,12 +28,13 @@ from datetime import datetime, timezone
 from itertools import groupby
 from typing import Any
 
+from annexa.evidence_store.spans import ScratchRows
 from annexa.evidence_store.store import RunInfo, Store
 from annexa.model import parse_timestamp
 from annexa.reports.corrective import FAILING_STATES, GONE, Item, RunRef, Stretch, follow, nc_id
 from annexa.reports.period import Period
 from annexa.reports.settings import run_settings
-from annexa.reports.xlsx import Column, Sheet, workbook_bytes, workbook_chunks
+from annexa.reports.xlsx import Column, Sheet, workbook_chunks
 
 __all__ = [
     "FAILING_STATES",
@@ -47,7 +48,6 @@ __all__ = [
     "alert_lines",
     "build_register",
     "nonconformities",
-    "nonconformity_workbook",
     "nonconformity_workbook_chunks",
 ]
 
@@ -117,15 +117,31 @@ GAP_TABLE_COLUMNS = ("rule", "resource", "from", "to", "runs", "evaluated_again"
 
 @dataclass(frozen=True)
 class Register:
-    items: list[dict[str, Any]]
-    gaps: list[dict[str, Any]]
+    """The rows grow with the chain's failures, so they are kept in scratch tables, not in memory:
+    iterate them (in the register's order, as often as needed), count them with len, and read
+    those of some controls with `having`."""
+
+    items: ScratchRows  # not fixed first, then by first seen, rule, resource
+    gaps: ScratchRows  # by from, rule, resource
     verify_after: int
     as_of: str  # flags (overdue, expired) are judged at this instant: the period's end, or now if earlier
 
 
 def nonconformities(store: Store, period: Period) -> list[dict[str, Any]]:
-    """The register's rows for the period (see build_register)."""
-    return build_register(store, period).items
+    """The register's rows for the period (see build_register), as a list."""
+    return list(build_register(store, period).items)
+
+
+def _register_rows() -> tuple[ScratchRows, ScratchRows]:
+    """Empty tables for a register's items and gaps, ordered and tagged with their controls."""
+    items = ScratchRows(
+        lambda r: (r["state"] not in FAILING_STATES, r["first_seen"], r["rule"], r["resource"]), 4, _controls
+    )
+    return items, ScratchRows(lambda g: (g["from"], g["rule"], g["resource"]), 3, _controls)
+
+
+def _controls(row: Mapping[str, Any]) -> list[str]:
+    return list(row["controls"])
 
 
 def build_register(store: Store, period: Period, now: datetime | None = None) -> Register:
@@ -133,14 +149,14 @@ def build_register(store: Store, period: Period, now: datetime | None = None) ->
     collections = [r for r in store.runs() if r.type == "collection" and r.seq <= last]
     as_of = min(period.end_of, (now or datetime.now(timezone.utc)).replace(microsecond=0))
     stamp = as_of.strftime("%Y-%m-%dT%H:%M:%SZ")
+    items, gaps = _register_rows()
     if not collections:
-        return Register([], [], 0, stamp)
+        return Register(items, gaps, 0, stamp)
     verify_after = run_settings(store, collections[-1]).verify_after
     records: dict[str, list[dict[str, Any]]] = {}
     for record in store.statements(NC_RUN_TYPE, NC_KIND, last):
         records.setdefault(record["nc"], []).append(record)
     timeline = _Timeline(store, collections, period.first.seq)
-    items, gaps = [], []
     # The chain's spans (they grow with its changes) stay in a scratch file, read twice a (rule, resource) at a time.
     with store.result_span_table(1, last) as table:
 
@@ -152,7 +168,9 @@ def build_register(store: Store, period: Period, now: datetime | None = None) ->
         for (rule, resource), spans in groups():
             statuses = {s["status"] for s in spans}
             if "error" in statuses:
-                gaps += [g for g in _gaps(timeline, spans) if g["last_index"] >= timeline.period_start]
+                for gap in _gaps(timeline, spans):
+                    if gap.pop("last_index") >= timeline.period_start:
+                        gaps.add(gap)
             if "fail" not in statuses:
                 continue
             item = follow(
@@ -164,11 +182,7 @@ def build_register(store: Store, period: Period, now: datetime | None = None) ->
                 period.first.seq,
             )
             if item.in_period:
-                items.append(_row(item, spans[-1], spans, as_of))
-    items.sort(key=lambda r: (r["state"] not in FAILING_STATES, r["first_seen"], r["rule"], r["resource"]))
-    for gap in gaps:
-        del gap["last_index"]
-    gaps.sort(key=lambda g: (g["from"], g["rule"], g["resource"]))
+                items.add(_row(item, spans[-1], spans, as_of))
     return Register(items, gaps, verify_after, stamp)
 
 
@@ -463,14 +477,11 @@ _GAP_WORKBOOK = (
 )
 
 
-def nonconformity_workbook(rows: Sequence[Mapping[str, Any]], gaps: Sequence[Mapping[str, Any]] = ()) -> bytes:
-    return workbook_bytes([Sheet("Non-conformities", _WORKBOOK, rows), Sheet("Evidence gaps", _GAP_WORKBOOK, gaps)])
-
-
 def nonconformity_workbook_chunks(
     rows: Iterable[Mapping[str, Any]], gaps: Iterable[Mapping[str, Any]] = ()
 ) -> Iterator[bytes]:
-    """`nonconformity_workbook` in pieces, never whole in memory (xlsx.workbook_chunks)."""
+    """The register's workbook (its items and gaps on two sheets) in pieces, never whole in memory
+    (xlsx.workbook_chunks)."""
     yield from workbook_chunks(
         [Sheet("Non-conformities", _WORKBOOK, rows), Sheet("Evidence gaps", _GAP_WORKBOOK, gaps)]
     )

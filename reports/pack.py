@@ -53,10 +53,16 @@ from annexa.reports.attested import judge_attestation
 from annexa.reports.coverage import night_rows, run_rows
 from annexa.reports.findings import SEVERITY_ORDER, STATUS_ORDER
 from annexa.reports.html import render_page, render_page_chunks, status_words
-from annexa.reports.nonconformities import FAILING_STATES, NC_COLUMNS, build_register, nonconformity_workbook
+from annexa.reports.nonconformities import (
+    FAILING_STATES,
+    NC_COLUMNS,
+    Register,
+    build_register,
+    nonconformity_workbook_chunks,
+)
 from annexa.reports.packzip import PackZip
 from annexa.reports.period import Period, resolve_period
-from annexa.reports.render import iter_csv
+from annexa.reports.render import iter_csv, iter_json
 from annexa.reports.sampling import SAMPLE_SIZES, Population, draw, frequency, population
 from annexa.reports.settings import RunSettings
 from annexa.reports.soa import build_soa, soa_cells, soa_html, soa_workbook
@@ -114,15 +120,16 @@ class _Zip:
             self.files += 1
         return raw
 
-    def add_chunks(self, name: str, chunks: Iterable[str]) -> None:
-        """A listed file too large to hold whole (a long period's register or control page), streamed."""
+    def add_chunks(self, name: str, chunks: Iterable[str] | Iterable[bytes]) -> None:
+        """A listed file too large to hold whole (a long period's register or control page), streamed:
+        text, or bytes (a workbook)."""
         digest = hashlib.sha256()
         pieces = iter(chunks)
 
         def encoded() -> Iterator[bytes]:
             # the pieces (JSON tokens, template output) are small: joined a few thousand at a time
             while batch := list(itertools.islice(pieces, 4096)):
-                raw = "".join(batch).encode("utf-8")
+                raw = b"".join(batch) if isinstance(batch[0], bytes) else "".join(batch).encode("utf-8")
                 digest.update(raw)
                 yield raw
 
@@ -275,7 +282,6 @@ def _write_pack(
     soa_of_run = build_soa(store, judged, catalog, options.fallback_max_age_by_kind)
     soa = soa_of_run.rows
     built = build_register(store, judged_period)
-    register = built.items
     cadence = frequency(date.fromisoformat(r.started_at[:10]) for r in collections)
     sizes = {**SAMPLE_SIZES, **(options.sample_sizes or {})}
     size = None if options.sample is None else (options.sample or sizes[cadence])
@@ -309,19 +315,13 @@ def _write_pack(
     archive.add(PACK_JSON, json.dumps(meta, indent=2) + "\n")
     archive.add("soa.xlsx", soa_workbook(soa_of_run, controls=controls))
     archive.add("soa.html", soa_html(soa_of_run, controls=controls))
-    wanted = set(controls)
-    register = [r for r in register if wanted & set(r["controls"])]
-    gaps = [g for g in built.gaps if wanted & set(g["controls"])]
-    archive.add("nonconformities.xlsx", nonconformity_workbook(register, gaps))
+    register = built.items.having(controls)
+    archive.add_chunks("nonconformities.xlsx", nonconformity_workbook_chunks(register, built.gaps.having(controls)))
     archive.add_chunks("nonconformities.csv", iter_csv(register, NC_COLUMNS))
-    # as json.dumps(register, indent=2, ensure_ascii=False) + "\n", without the whole text in memory
-    encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
-    archive.add_chunks("nonconformities.json", itertools.chain(encoder.iterencode(register), ["\n"]))
+    archive.add_chunks("nonconformities.json", iter_json(register))
     archive.add("VERIFY.md", verify_markdown(meta, root=archive.root, sealed=sealed))
     attestations = _attestation_rows(store, judged, soa_of_run.settings, last)
-    context = _Context(
-        store, judged, period, controls, timeline, soa, results, register, meta, pop, attestations, sampled
-    )
+    context = _Context(store, judged, period, controls, timeline, soa, results, built, meta, pop, attestations, sampled)
     _write_pages(archive, context, runs, nights, sizes)
     return (objects, last.seq), meta
 
@@ -416,7 +416,7 @@ class _Context:
     timeline: Timeline
     soa: list[dict[str, Any]]
     results: list[Any]
-    register: list[dict[str, Any]]
+    register: Register
     meta: dict[str, Any]
     population: Population
     attestations: list[dict[str, Any]]
@@ -533,10 +533,6 @@ def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any
     for result in ctx.results:
         for control in result.controls:
             by_control[control].append(result)
-    nc_by_control: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in ctx.register:
-        for control in row["controls"]:
-            nc_by_control[control].append(row)
     facts = store.fact_refs(judged)
     rules = store.rules(judged)
     sampled = ctx.sampled
@@ -573,7 +569,7 @@ def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any
                 "carried_days": carried_days,
                 "population": ctx.population.resources(control),
                 "findings": len(findings),
-                "open_ncs": sum(1 for n in nc_by_control[control] if n["state"] in FAILING_STATES),
+                "open_ncs": sum(1 for n in ctx.register.items.having([control]) if n["state"] in FAILING_STATES),
             }
         )
         archive.add_chunks(
@@ -603,7 +599,7 @@ def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any
                 findings=findings,
                 facts=fact_blocks,
                 rules=rules,
-                ncs=nc_by_control[control],
+                ncs=ctx.register.items.having([control]),
                 later_attestations=[
                     a for a in ctx.attestations if a["control"] == control and a["sequence"] > judged.seq
                 ],
@@ -614,6 +610,11 @@ def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any
         )
     counts = Counter(row["status"] for row in overview)
     gaps = [n for n in nights if n.state != "complete"]
+    ncs = opened = flagged = 0  # in one pass: the register's rows are read back from a scratch table
+    for nc in ctx.register.items.having(controls):
+        ncs += 1
+        opened += nc["state"] in FAILING_STATES
+        flagged += bool(nc["flags"])
     archive.add(
         "index.html",
         render_page(
@@ -625,9 +626,9 @@ def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any
             controls=overview,
             counts=[(s, counts[s]) for s in CONTROL_STATUSES if counts[s]],
             statuses=CONTROL_STATUSES,
-            open_ncs=sum(1 for r in ctx.register if r["state"] in FAILING_STATES),
-            flagged_ncs=sum(1 for r in ctx.register if r["flags"]),
-            ncs=len(ctx.register),
+            open_ncs=opened,
+            flagged_ncs=flagged,
+            ncs=ncs,
             runs=runs,
             nights=nights,
             gaps=gaps,

@@ -251,7 +251,7 @@ def test_evidence_gaps_are_listed_apart_with_their_runs(world: Workspace) -> Non
     ]
     assert len(register.gaps) == 3
     # a period that ends before the gap does not list it
-    assert _register(world, date(2026, 8, 1), date(2026, 9, 29)).gaps == []
+    assert list(_register(world, date(2026, 8, 1), date(2026, 9, 29)).gaps) == []
 
 
 def test_an_item_verified_before_the_period_is_not_in_it(world: Workspace) -> None:
@@ -383,3 +383,39 @@ def test_verify_after_is_read_from_the_last_collection_runs_configuration(tmp_pa
     assert (row["state"], row["passing_runs"], build_register(store, period, LATER).verify_after) == ("fixed", 4, 5)
     (row,) = build_register(store, resolve_period(store, None, None), LATER).items
     assert (row["state"], row["verified_at"]) == ("verified", "2026-08-06T02:00:00Z")
+
+
+def test_the_register_lists_items_not_yet_fixed_first_then_by_first_seen_rule_and_resource(world: Workspace) -> None:
+    rows = [(row["state"], row["resource"]) for row in _register(world).items]
+    assert rows == [
+        ("open", "accepted-expired"),
+        ("risk_accepted", "accepted-valid"),
+        ("in_progress", "in-progress-overdue"),
+        ("verified", "carried"),
+        ("verified", "fixed-verified"),
+        ("verified", "reopened"),
+    ]
+
+
+def test_a_gap_that_ends_on_the_periods_first_run_is_in_the_period(world: Workspace) -> None:
+    def flaky(start: date) -> list[tuple[str, str]]:
+        gaps = _register(world, start, date(2026, 10, 31)).gaps
+        return [(g["from"][:10], g["to"][:10]) for g in gaps if g["resource"] == "flaky"]
+
+    assert flaky(date(2026, 10, 16)) == [("2026-10-15", "2026-10-16"), ("2026-10-18", "2026-10-18")]
+    assert flaky(date(2026, 10, 17)) == [("2026-10-18", "2026-10-18")]
+
+
+def test_a_pack_of_other_controls_lists_none_of_the_registers_items_or_gaps(world: Workspace, tmp_path: Path) -> None:
+    store = world.open_store()
+    output = tmp_path / "pack.zip"
+    build_pack(store, load_catalog(), PackOptions(date(2026, 10, 1), date(2026, 11, 8), controls=["A.5.1"]), output)
+    with zipfile.ZipFile(output) as archive:
+        root = archive.namelist()[0].split("/")[0]
+        register = json.loads(archive.read(f"{root}/nonconformities.json"))
+        csv_lines = archive.read(f"{root}/nonconformities.csv").decode().splitlines()
+        index = archive.read(f"{root}/index.html").decode()
+        archive.extract(f"{root}/nonconformities.xlsx", tmp_path)
+    book = openpyxl.load_workbook(tmp_path / root / "nonconformities.xlsx")
+    assert (register, len(csv_lines), book["Evidence gaps"].max_row) == ([], 1, 1)
+    assert "non-conformities in the period: 0 (0 not fixed)" in index
