@@ -127,7 +127,7 @@ def main() -> int:
     parser.add_argument("--pack-resources", type=int, default=2000)
     parser.add_argument("--nights", default="30,90", help="pack periods in nights, comma-separated")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--store-cache", type=Path, help="folder keeping the pack's store between runs")
+    parser.add_argument("--store-cache", type=Path, help="folder keeping the stores between runs")
     parser.add_argument(
         "--only", default="", help="comma-separated report names: " + ", ".join(r.name for r in REPORTS)
     )
@@ -150,10 +150,13 @@ def main() -> int:
         sides = {"before": export_ref(args.before, root / "before"), "after": after}
         stores: dict[int, Path] = {}
         if any(not r.pack for r in reports):
-            for size in sizes:
+            for size in sizes:  # two nights: drift compares them
+                if args.store_cache is not None:
+                    stores[size] = cached_store(args.store_cache, size, 2)
+                    continue
                 stores[size] = root / f"store-{size}"
                 stores[size].mkdir()
-                seconds = write_store(stores[size], size, 2)  # two nights: drift compares them
+                seconds = write_store(stores[size], size, 2)
                 print(f"store: 2 nights x {size} resources ({2 * size} results each) written in {seconds:.1f}s")
         pack_store = root / "store-pack"
         if any(r.pack for r in reports) and args.store_cache is not None:

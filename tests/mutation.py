@@ -1,9 +1,11 @@
 """`make mutation`: mutation testing of the verdict code (mutmut), not part of `make test` or CI.
 
-Mutates mappings/rollup.py, mappings/evaluate.py, reports/soa.py (the SoA builder) and
-evidence_store/settle.py (a run's deltas and the commitment to its state) and runs
+Mutates mappings/rollup.py, mappings/evaluate.py, reports/soa.py (the SoA builder),
+evidence_store/settle.py (a run's deltas and the commitment to its state) and
+evidence_store/spans.py (the scratch tables a period's reports replay the chain into) and runs
 the tests that cover them against each mutant; prints the mutation score and every surviving
-mutant. Run it from a checkout: `make mutation` (it installs mutmut into .venv first).
+mutant. Run it from a checkout: `make mutation` (it installs mutmut into .venv first);
+`.venv/bin/python tests/mutation.py evidence_store/spans.py` mutates only the files named.
 
 Why a staging folder: this repository is the `annexa` package itself (package-dir
 {"annexa" = "."}), while mutmut 3 derives a mutant's module name from its file path
@@ -20,11 +22,18 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / "build" / "mutation"
-TARGETS = ("mappings/rollup.py", "mappings/evaluate.py", "reports/soa.py", "evidence_store/settle.py")
+TARGETS = (
+    "mappings/rollup.py",
+    "mappings/evaluate.py",
+    "reports/soa.py",
+    "evidence_store/settle.py",
+    "evidence_store/spans.py",
+)
 # The tests that judge verdicts; mutmut runs, per mutant, only those that reach the mutated function.
 # (The end-to-end tests that also cover them, the full demo's above all, take tens of seconds per
 # mutant: left out to keep a run within the hour on two cores.)
@@ -37,14 +46,15 @@ TESTS = (
     "tests/test_attestations.py",
     "tests/evidence_store/test_carry_and_changes.py",
     "tests/evidence_store/test_settle.py",
+    "tests/evidence_store/test_spans.py",
     "tests/evidence_store/test_store.py",
     "tests/test_readme_statuses.py",
 )
-PYPROJECT = f"""\
+PYPROJECT = """\
 [tool.mutmut]
 source_paths = ["src/annexa"]
-only_mutate = [{", ".join(f'"src/annexa/{t}"' for t in TARGETS)}]
-pytest_add_cli_args_test_selection = [{", ".join(f'"{t}"' for t in TESTS)}]
+only_mutate = [{targets}]
+pytest_add_cli_args_test_selection = [{tests}]
 pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
 also_copy = ["README.md"]
 
@@ -66,7 +76,7 @@ def _tracked() -> list[str]:
     return [line for line in out.splitlines() if line]
 
 
-def stage() -> None:
+def stage(targets: Sequence[str]) -> None:
     """build/mutation: src/annexa/<the package>, tests/, README.md, a pyproject for mutmut."""
     if STAGE.exists():
         shutil.rmtree(STAGE)
@@ -80,11 +90,20 @@ def stage() -> None:
             target = STAGE / "src" / "annexa" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
-    (STAGE / "pyproject.toml").write_text(PYPROJECT)
+    (STAGE / "pyproject.toml").write_text(
+        PYPROJECT.format(
+            targets=", ".join(f'"src/annexa/{t}"' for t in targets), tests=", ".join(f'"{t}"' for t in TESTS)
+        )
+    )
 
 
-def main() -> int:
-    stage()
+def main(argv: Sequence[str]) -> int:
+    targets = list(argv) or list(TARGETS)
+    unknown = [t for t in targets if t not in TARGETS]
+    if unknown:
+        print(f"mutation: not a target: {', '.join(unknown)} (targets: {', '.join(TARGETS)})", file=sys.stderr)
+        return 2
+    stage(targets)
     mutmut = [sys.executable, "-m", "mutmut"]
     env = {**os.environ, "ANNEXA_DISABLE_PLUGIN_AUTOLOAD": "1"}
     run = subprocess.run([*mutmut, "run", "--max-children", str(os.cpu_count() or 2)], cwd=STAGE, env=env)
@@ -99,11 +118,11 @@ def main() -> int:
     print(
         f"mutation score: {score:.1f}% ({stats['killed']} killed, {stats['timeout']} timed out, "
         f"{stats['survived']} survived, {stats['no_tests']} without tests, {stats['suspicious']} suspicious; "
-        f"{stats['total']} mutants of {', '.join(TARGETS)})"
+        f"{stats['total']} mutants of {', '.join(targets)})"
     )
     print(f"inspect one: cd {STAGE.relative_to(ROOT)} && {sys.executable} -m mutmut show MUTANT")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
