@@ -806,8 +806,9 @@ class Store:
         (value (hash, batch, since), None when absent), oldest first. Replayed from the verified
         state of run `first` and the hash-checked deltas after it, and checked to end in the state
         run `last` commits to, so one pass serves any number of runs."""
-        wanted = set(keys)
-        start = self.fact_state(first)
+        wanted = {(key[0], key[1]) for key in keys}
+        # the two whole states are read a row at a time and only the wanted keys kept
+        start = {key: value for key, value in self._state_items("facts", first) if key in wanted}
         history: dict[tuple[str, str], list[tuple[int, tuple[Any, ...] | None]]] = {
             key: [(first, start.get(key))] for key in wanted
         }
@@ -820,7 +821,7 @@ class Store:
             for entry in delta.get("add", []):
                 if (entry[0], entry[1]) in wanted:
                     history[(entry[0], entry[1])].append((seq, _state_value("facts", entry, seq)))
-        end = self.fact_state(last)
+        end = {key: value for key, value in self._state_items("facts", last) if key in wanted}
         for key, changes in history.items():
             value = changes[-1][1]
             if (value[:2] if value else None) != (end[key][:2] if key in end else None):
@@ -863,7 +864,7 @@ class Store:
         spans, one per result of a run, are kept in a scratch table (spans.LiveSpans)."""
         kinds = {run.seq: run.type for run in self.runs()}
         live = LiveSpans(
-            ((key, value, value[4]) for key, value in self._result_items(first))
+            ((key, value, value[4]) for key, value in self._state_items("results", first))
             if kinds.get(first) == "collection"
             else ()
         )
@@ -878,7 +879,7 @@ class Store:
             closed: list[tuple[tuple[str, str], Sequence[Any], int]] = []  # as many as the delta's entries
             if after_statement:  # the delta is against an empty statement run: compare whole states
                 after_statement = False
-                live.replace(_advanced(live, self._result_items(seq), seq, closed))
+                live.replace(_advanced(live, self._state_items("results", seq), seq, closed))
             else:
                 for key in delta.get("remove", []):
                     gone = live.pop((key[0], key[1]))
@@ -894,16 +895,17 @@ class Store:
             raise self._tampered(f"runs {first} to {last}: the deltas do not give the results run {judged} commits to")
         yield from (row(key, value, since, last) for key, value, since in live)
 
-    def _result_items(self, seq: int) -> Iterator[tuple[tuple[str, str], tuple[Any, ...]]]:
-        """Run `seq`'s result state one entry at a time, by key: the index's rows once they hash to
-        the run's commitment, so a long report replaying from it neither copies nor caches the whole
-        state; a legacy run or a mismatch goes through result_state, which names the difference."""
+    def _state_items(self, part: str, seq: int) -> Iterator[tuple[tuple[str, str], tuple[Any, ...]]]:
+        """Run `seq`'s `part` ("facts" or "results") state one entry at a time, by key: the index's
+        rows once they hash to the run's commitment, so a long report replaying from it neither
+        copies nor caches the whole state; a legacy run or a mismatch goes through the whole state,
+        whose check names the difference."""
         index = self.index()
         with index.reading():
-            if self._rows_match(index, "results", seq):
-                yield from index.result_rows(seq)
+            if self._rows_match(index, part, seq):
+                yield from index.result_rows(seq) if part == "results" else index.fact_rows(seq)
                 return
-        state = self.result_state(seq)
+        state = self._state(part, seq)
         for key in sorted(state):
             yield key, state[key]
 
@@ -911,7 +913,7 @@ class Store:
         """Whether the replayed open spans hold run `seq`'s results (status, message, batch,
         controls), compared entry by entry, both in key order."""
         mine = iter(live)
-        for key, value in self._result_items(seq):
+        for key, value in self._state_items("results", seq):
             span = next(mine, None)
             if span is None or span[0] != (key[0], key[1]) or not _same_result(span[1], value):
                 return False

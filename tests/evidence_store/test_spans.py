@@ -171,7 +171,7 @@ def _spans_held_in_memory(store: Store, first: int, last: int) -> list[dict[str,
     kinds = {run.seq: run.type for run in store.runs()}
     live: dict[tuple[str, str], list[Any]] = {}
     if kinds.get(first) == "collection":
-        live = {(k[0], k[1]): [v, v[4]] for k, v in store._result_items(first)}
+        live = {(k[0], k[1]): [v, v[4]] for k, v in store._state_items("results", first)}
     spans: list[tuple[tuple[str, str], Any, int, int]] = []
     after_statement = kinds.get(first) != "collection"
     for seq, delta in store._period_deltas(first, last, "results"):
@@ -253,3 +253,17 @@ def test_reaching_a_whole_state_closes_changed_and_vanished_spans_and_keeps_the_
         "last-vanished",
     ]
     assert all(isinstance(key, tuple) for key, _value, _since in held)
+
+
+def test_fact_history_gives_each_runs_fact_of_each_key(history: Store) -> None:
+    runs = [r.seq for r in history.runs()]
+    states = {seq: history.fact_state(seq) for seq in runs}
+    keys = set().union(*states.values())
+    first, last = runs[2], runs[-1]
+    moves = history.fact_history(first, last, keys)
+    assert set(moves) == keys and any(value is None for changes in moves.values() for _seq, value in changes)
+    for key, changes in moves.items():
+        for seq in runs[2:]:
+            value = next(value for at, value in reversed(changes) if at <= seq)
+            expected = states[seq].get(key)
+            assert (value[:2] if value else None) == (expected[:2] if expected else None), (key, seq)
