@@ -11,6 +11,7 @@ ScratchRows: report rows (the non-conformity register's), read back in a sort ke
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -18,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-__all__ = ["SPAN_COLUMNS", "LiveSpans", "ResultSpans", "ScratchRows", "ScratchSet", "Selection"]
+__all__ = ["SPAN_COLUMNS", "LiveSpans", "Result", "ResultSpans", "ScratchRows", "ScratchSet", "Selection", "Span"]
 
 SPAN_COLUMNS = (
     "rule",
@@ -218,53 +219,79 @@ class Selection:
         return self._rows._count(self._tags)
 
 
-Span = tuple[tuple[str, str], Sequence[Any], int]  # (rule, resource), its result value, the run it began in
+Result = tuple[Any, Any, Any, "str | None"]  # status, message, batch, controls as JSON text (None: the rule's)
+Span = tuple[tuple[str, str], Result, int]  # (rule, resource), its result (LiveSpans.result), the run it began in
 
 
 class LiveSpans:
     """The result spans still open while a chain's result deltas are replayed (Store._span_rows):
-    one per result of a run, so they are kept in a scratch table, not in memory. A value is kept as
-    its JSON text and comes back as a list."""
+    one per result of a run, so they are kept in a scratch table, not in memory. A result is kept
+    as `result` gives it: compared and carried as it is, turned back into a value (`value`) only
+    for a span's row."""
+
+    @staticmethod
+    def result(value: Sequence[Any]) -> Result:
+        """A result value's status, message, batch and controls (a list or a tuple, as JSON text):
+        two values agree when their results are equal."""
+        return (value[0], value[1], value[2], None if value[3] is None else _controls_text(tuple(value[3])))
+
+    @staticmethod
+    def value(result: Result) -> tuple[Any, ...]:
+        """The value (status, message, batch, controls as a tuple or None) of a `result`."""
+        return (*result[:3], None if result[3] is None else _controls_of(result[3]))
 
     def __init__(self, spans: Iterable[Span]) -> None:
         self._db = _scratch("")
         self._db.execute(_LIVE_TABLE.format(name="live"))
         self._db.execute("BEGIN")
-        self._db.executemany("INSERT INTO live VALUES(?, ?, ?, ?)", _live_rows(spans))
+        self._db.executemany(_LIVE_INSERT.format(name="live"), _live_rows(spans))
 
-    def put(self, key: tuple[str, str], value: Sequence[Any], since: int) -> Span | None:
+    def put(self, key: tuple[str, str], result: Result, since: int) -> Span | None:
         """Open a span for `key`; the one it closes, if any."""
         closed = self.pop(key)
-        self._db.execute("INSERT INTO live VALUES(?, ?, ?, ?)", (key[0], key[1], json.dumps(list(value)), since))
+        self._db.execute(_LIVE_INSERT.format(name="live"), (*key, *result, since))
         return closed
 
     def pop(self, key: tuple[str, str]) -> Span | None:
         """Close `key`'s span; the span, or None when none was open."""
-        found = self._db.execute("SELECT value, since FROM live WHERE rule = ? AND resource = ?", key).fetchone()
+        found = self._db.execute(
+            "SELECT status, message, batch, controls, since FROM live WHERE rule = ? AND resource = ?", key
+        ).fetchone()
         if found is None:
             return None
         self._db.execute("DELETE FROM live WHERE rule = ? AND resource = ?", key)
-        return key, json.loads(found[0]), found[1]
+        return key, found[:4], found[4]
 
     def __iter__(self) -> Iterator[Span]:
         """The open spans by key, as Python orders (rule, resource)."""
-        for rule, resource, value, since in self._db.cursor().execute("SELECT * FROM live ORDER BY rule, resource"):
-            yield (rule, resource), json.loads(value), since
+        for row in self._db.cursor().execute("SELECT * FROM live ORDER BY rule, resource"):
+            yield row[:2], row[2:6], row[6]
 
     def replace(self, spans: Iterable[Span]) -> None:
         """Hold `spans` instead (they may be read from this table's own iteration as they are written)."""
         self._db.execute(_LIVE_TABLE.format(name="next"))
-        self._db.executemany("INSERT INTO next VALUES(?, ?, ?, ?)", _live_rows(spans))
+        self._db.executemany(_LIVE_INSERT.format(name="next"), _live_rows(spans))
         self._db.execute("DROP TABLE live")
         self._db.execute("ALTER TABLE next RENAME TO live")
 
 
 _LIVE_TABLE = (
-    "CREATE TABLE {name}(rule TEXT NOT NULL, resource TEXT NOT NULL, value TEXT NOT NULL, since INTEGER NOT NULL, "
-    "PRIMARY KEY(rule, resource)) WITHOUT ROWID"
+    "CREATE TABLE {name}(rule TEXT NOT NULL, resource TEXT NOT NULL, status, message, batch, controls, "
+    "since INTEGER NOT NULL, PRIMARY KEY(rule, resource)) WITHOUT ROWID"
 )
+_LIVE_INSERT = "INSERT INTO {name} VALUES(?, ?, ?, ?, ?, ?, ?)"
 
 
-def _live_rows(spans: Iterable[Span]) -> Iterator[tuple[str, str, str, int]]:
-    for key, value, since in spans:
-        yield key[0], key[1], json.dumps(list(value)), since
+def _live_rows(spans: Iterable[Span]) -> Iterator[tuple[Any, ...]]:
+    return ((key[0], key[1], *result, since) for key, result, since in spans)
+
+
+# A run's results share a few controls lists (one per rule, mostly): each is encoded and decoded once.
+@functools.lru_cache(maxsize=4096)
+def _controls_text(controls: tuple[str, ...]) -> str:
+    return json.dumps(list(controls))
+
+
+@functools.lru_cache(maxsize=4096)
+def _controls_of(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))

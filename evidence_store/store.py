@@ -35,7 +35,7 @@ from annexa.evidence_store.index import Index
 from annexa.evidence_store.object_writer import ObjectWriter
 from annexa.evidence_store.redact import redact
 from annexa.evidence_store.settle import Part, merged
-from annexa.evidence_store.spans import LiveSpans, ResultSpans
+from annexa.evidence_store.spans import LiveSpans, ResultSpans, Span
 from annexa.evidence_store.state import FactState, ResultState, StateHasher, state_digest, streamed_digest
 from annexa.evidence_store.trust import Trust
 from annexa.model import CollectionError, Fact, Result, Source, evidence_class_for_kind, scope_key
@@ -787,7 +787,11 @@ class Store:
 
     def _period_deltas(self, first: int, last: int, part: str) -> Iterator[tuple[int, dict[str, Any]]]:
         for seq in range(first + 1, last + 1):
-            yield seq, self.get_json(self.manifest(seq)[part]["delta"])
+            yield seq, self._delta(seq, part)
+
+    def _delta(self, seq: int, part: str) -> dict[str, Any]:
+        """Run `seq`'s `part` delta (its object is checked against its name as it is read)."""
+        return self.get_json(self.manifest(seq)[part]["delta"])
 
     def fact_hashes(self, first: int, last: int) -> set[str]:
         """Every fact object live in some run from `first` to `last`."""
@@ -864,36 +868,48 @@ class Store:
         spans, one per result of a run, are kept in a scratch table (spans.LiveSpans)."""
         kinds = {run.seq: run.type for run in self.runs()}
         live = LiveSpans(
-            ((key, value, value[4]) for key, value in self._state_items("results", first))
+            ((key, LiveSpans.result(value), value[4]) for key, value in self._state_items("results", first))
             if kinds.get(first) == "collection"
             else ()
         )
         row = _SpanRow(self, kinds)
         after_statement = kinds.get(first) != "collection"
-        for seq, delta in self._period_deltas(first, last, "results"):
-            if (delta.get("base") or 0) != seq - 1:
-                raise self._tampered(f"run {seq}: its results delta is against run {delta.get('base')}, not {seq - 1}")
-            if kinds.get(seq) != "collection":
+        reached = first if kinds.get(first) == "collection" else None  # live holds this run's verified state
+        for seq in range(first + 1, last + 1):
+            self.manifest(seq)  # a run missing from the chain is named, as for any run read
+            if kinds.get(seq) != "collection":  # holds no results: its delta removes them all, and is not read
                 after_statement = True
                 continue
-            closed: list[tuple[tuple[str, str], Sequence[Any], int]] = []  # as many as the delta's entries
-            if after_statement:  # the delta is against an empty statement run: compare whole states
+            closed: list[Span] = []  # as many as the run's changes
+            if after_statement:
+                # The delta is against an empty statement run: it adds the whole state, which is read
+                # instead from the index a row at a time, checked against the run's commitment.
                 after_statement = False
                 live.replace(_advanced(live, self._state_items("results", seq), seq, closed))
+                reached = seq
             else:
+                delta = self._delta(seq, "results")
+                if (delta.get("base") or 0) != seq - 1:
+                    raise self._tampered(
+                        f"run {seq}: its results delta is against run {delta.get('base')}, not {seq - 1}"
+                    )
                 for key in delta.get("remove", []):
                     gone = live.pop((key[0], key[1]))
                     if gone is not None:
                         closed.append(gone)
                 for entry in delta.get("add", []):
-                    replaced = live.put((entry[0], entry[1]), _state_value("results", entry, seq), seq)
+                    replaced = live.put(
+                        (entry[0], entry[1]), LiveSpans.result(_state_value("results", entry, seq)), seq
+                    )
                     if replaced is not None:
                         closed.append(replaced)
-            yield from (row(key, value, since, seq - 1) for key, value, since in closed)
+                reached = None
+            yield from (row(key, LiveSpans.value(result), since, seq - 1) for key, result, since in closed)
         judged = next((n for n in range(last, first - 1, -1) if kinds.get(n) == "collection"), None)
-        if judged is not None and not self._same_results(live, judged):
+        # Unless live was just read from the judged run's own checked state, compare it with that state.
+        if judged is not None and judged != reached and not self._same_results(live, judged):
             raise self._tampered(f"runs {first} to {last}: the deltas do not give the results run {judged} commits to")
-        yield from (row(key, value, since, last) for key, value, since in live)
+        yield from (row(key, LiveSpans.value(result), since, last) for key, result, since in live)
 
     def _state_items(self, part: str, seq: int) -> Iterator[tuple[tuple[str, str], tuple[Any, ...]]]:
         """Run `seq`'s `part` ("facts" or "results") state one entry at a time, by key: the index's
@@ -915,7 +931,7 @@ class Store:
         mine = iter(live)
         for key, value in self._state_items("results", seq):
             span = next(mine, None)
-            if span is None or span[0] != (key[0], key[1]) or not _same_result(span[1], value):
+            if span is None or span[0] != (key[0], key[1]) or span[1] != LiveSpans.result(value):
                 return False
         return next(mine, None) is None
 
@@ -1011,36 +1027,28 @@ def _ordered(key: tuple[str, str], by_resource: bool) -> tuple[str, str]:
     return (key[1], key[0]) if by_resource else key
 
 
-def _same_result(a: Sequence[Any], b: Sequence[Any]) -> bool:
-    """Whether two result values agree on status, message, batch and controls (a list or a tuple)."""
-    return [*a[:3], None if a[3] is None else list(a[3])] == [*b[:3], None if b[3] is None else list(b[3])]
-
-
 def _advanced(
-    live: Iterable[tuple[tuple[str, str], Sequence[Any], int]],
-    state: Iterable[tuple[tuple[str, str], Sequence[Any]]],
-    seq: int,
-    closed: list[tuple[tuple[str, str], Sequence[Any], int]],
-) -> Iterator[tuple[tuple[str, str], Sequence[Any], int]]:
+    live: Iterable[Span], state: Iterable[tuple[tuple[str, str], Sequence[Any]]], seq: int, closed: list[Span]
+) -> Iterator[Span]:
     """The open spans once collection run `seq`'s whole `state` is reached: an unchanged result's
     span goes on; a changed or vanished one is appended to `closed`, a new or changed result opens a
     span at `seq`. Both inputs in key order, merged as they are read."""
     old = iter(live)
     span = next(old, None)
     for given, value in state:
-        key = (given[0], given[1])
+        key, result = (given[0], given[1]), LiveSpans.result(value)
         while span is not None and span[0] < key:
             closed.append(span)
             span = next(old, None)
         if span is not None and span[0] == key:
-            if _same_result(span[1], value):
+            if span[1] == result:
                 yield span
             else:
                 closed.append(span)
-                yield key, value, seq
+                yield key, result, seq
             span = next(old, None)
         else:
-            yield key, value, seq
+            yield key, result, seq
     while span is not None:
         closed.append(span)
         span = next(old, None)

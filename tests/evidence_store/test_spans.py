@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from annexa.errors import VerifyError
 from annexa.evidence_store.signing import Ed25519Signer, generate_keypair
-from annexa.evidence_store.spans import ScratchRows, ScratchSet
+from annexa.evidence_store.spans import LiveSpans, ScratchRows, ScratchSet
 from annexa.evidence_store.store import Store, _advanced, _SpanRow, _state_value, open_store
 
 
@@ -82,17 +82,17 @@ def test_a_replay_that_does_not_end_in_the_committed_results_is_refused(
         for seq, delta in history._period_deltas(1, max(kinds), "results")
         if kinds[seq] == kinds[seq - 1] == "collection" and delta.get("add")
     )
-    real = Store._period_deltas
+    real = Store._delta
     for change in ("drop", "add"):
 
-        def edited(store: Store, first: int, end: int, part: str, change: str = change) -> Any:
-            for seq, delta in real(store, first, end, part):
-                if part == "results" and seq == changed:
-                    invented = ["invented.rule", "nowhere", "pass", "made up", None]
-                    delta = {**delta, "add": delta["add"][1:] if change == "drop" else [*delta["add"], invented]}
-                yield seq, delta
+        def edited(store: Store, seq: int, part: str, change: str = change) -> Any:
+            delta = real(store, seq, part)
+            if part == "results" and seq == changed:
+                invented = ["invented.rule", "nowhere", "pass", "made up", None]
+                delta = {**delta, "add": delta["add"][1:] if change == "drop" else [*delta["add"], invented]}
+            return delta
 
-        monkeypatch.setattr(Store, "_period_deltas", edited)
+        monkeypatch.setattr(Store, "_delta", edited)
         with pytest.raises(VerifyError, match=f"the deltas do not give the results run {changed} commits to"):
             history.result_spans(changed - 1, changed)
     monkeypatch.undo()
@@ -223,12 +223,15 @@ def test_reaching_a_whole_state_closes_changed_and_vanished_spans_and_keeps_the_
         return (status, message, "b1", controls, 1)
 
     live = [
-        (("r", "changed-controls"), value("pass"), 1),
-        (("r", "changed-message"), value("fail"), 2),
-        (("r", "same"), value("pass", controls=["A.8.24"]), 1),  # a list and a tuple of the same controls agree
-        (("r", "same-none"), value("pass", controls=None), 3),
-        (("r", "vanished"), value("fail"), 1),
-        (("s", "last-vanished"), value("pass"), 1),
+        (key, LiveSpans.result(result), since)
+        for key, result, since in (
+            (("r", "changed-controls"), value("pass"), 1),
+            (("r", "changed-message"), value("fail"), 2),
+            (("r", "same"), value("pass", controls=["A.8.24"]), 1),  # a list and a tuple of the same controls agree
+            (("r", "same-none"), value("pass", controls=None), 3),
+            (("r", "vanished"), value("fail"), 1),
+            (("s", "last-vanished"), value("pass"), 1),
+        )
     ]
     state = [
         (["r", "changed-controls"], value("pass", controls=("A.8.24", "A.5.1"))),
