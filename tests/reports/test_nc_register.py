@@ -340,16 +340,27 @@ def test_an_exception_is_its_own_state_expires_and_is_replaced_by_an_acceptance(
     assert (fixed.state(before), fixed.exception) == ("fixed", None)  # it covered the failure it was recorded for
 
 
-def test_the_pack_shows_the_register_its_flags_and_the_gaps(world: Workspace, tmp_path: Path) -> None:
-    store = world.open_store()
+def _pack(world: Workspace, tmp_path: Path, controls: list[str]) -> tuple[dict[str, str], openpyxl.Workbook]:
+    """The pack of 1 October to 8 November for `controls`: its text files by name, and its register's workbook."""
     output = tmp_path / "pack.zip"
-    build_pack(store, load_catalog(), PackOptions(date(2026, 10, 1), date(2026, 11, 8), controls=["A.8.24"]), output)
+    build_pack(
+        world.open_store(), load_catalog(), PackOptions(date(2026, 10, 1), date(2026, 11, 8), controls=controls), output
+    )
     with zipfile.ZipFile(output) as archive:
         root = archive.namelist()[0].split("/")[0]
-        register = json.loads(archive.read(f"{root}/nonconformities.json"))
-        page = archive.read(f"{root}/controls/A.8.24.html").decode()
-        index = archive.read(f"{root}/index.html").decode()
+        texts = {
+            name.split("/", 1)[1]: archive.read(name).decode()
+            for name in archive.namelist()
+            if name.endswith((".json", ".csv", ".html"))
+        }
         archive.extract(f"{root}/nonconformities.xlsx", tmp_path)
+    return texts, openpyxl.load_workbook(tmp_path / root / "nonconformities.xlsx")
+
+
+def test_the_pack_shows_the_register_its_flags_and_the_gaps(world: Workspace, tmp_path: Path) -> None:
+    texts, book = _pack(world, tmp_path, ["A.8.24"])
+    register = json.loads(texts["nonconformities.json"])
+    page, index = texts["controls/A.8.24.html"], texts["index.html"]
     states = {row["resource"]: (row["id"], row["state"], row["flags"]) for row in register}
     assert states["accepted-expired"] == (
         nc_id("fake.bucket-encrypted", "accepted-expired"),
@@ -362,7 +373,6 @@ def test_the_pack_shows_the_register_its_flags_and_the_gaps(world: Workspace, tm
         and "risk accepted (risk R-7 accepted by Dana Chief until 2027-03-01)" in page
     )
     assert "(3 not fixed, 2 overdue or past their risk acceptance)" in index
-    book = openpyxl.load_workbook(tmp_path / root / "nonconformities.xlsx")
     gaps = list(book["Evidence gaps"].iter_rows(min_row=2, values_only=True))
     assert [(g[1], g[2], g[3], g[5]) for g in gaps] == [
         ("fake.bucket-encrypted", "gap", "2026-09-30T02:00:00Z", "5"),
@@ -407,15 +417,7 @@ def test_a_gap_that_ends_on_the_periods_first_run_is_in_the_period(world: Worksp
 
 
 def test_a_pack_of_other_controls_lists_none_of_the_registers_items_or_gaps(world: Workspace, tmp_path: Path) -> None:
-    store = world.open_store()
-    output = tmp_path / "pack.zip"
-    build_pack(store, load_catalog(), PackOptions(date(2026, 10, 1), date(2026, 11, 8), controls=["A.5.1"]), output)
-    with zipfile.ZipFile(output) as archive:
-        root = archive.namelist()[0].split("/")[0]
-        register = json.loads(archive.read(f"{root}/nonconformities.json"))
-        csv_lines = archive.read(f"{root}/nonconformities.csv").decode().splitlines()
-        index = archive.read(f"{root}/index.html").decode()
-        archive.extract(f"{root}/nonconformities.xlsx", tmp_path)
-    book = openpyxl.load_workbook(tmp_path / root / "nonconformities.xlsx")
+    texts, book = _pack(world, tmp_path, ["A.5.1"])
+    register, csv_lines = json.loads(texts["nonconformities.json"]), texts["nonconformities.csv"].splitlines()
     assert (register, len(csv_lines), book["Evidence gaps"].max_row) == ([], 1, 1)
-    assert "non-conformities in the period: 0 (0 not fixed)" in index
+    assert "non-conformities in the period: 0 (0 not fixed)" in texts["index.html"]
