@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sqlite3
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from types import ModuleType
@@ -178,8 +180,22 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"annexa: error: {terminal_safe(f'{where}{err.strerror or err}')[:500]}", file=sys.stderr)
         return 2
+    except sqlite3.OperationalError as err:
+        if str(err) not in _SQLITE_ENVIRONMENT:
+            return report_crash(err, argv)
+        # SQLite's own words for a full disk: the store's index, or a scratch table (reports keep
+        # what grows with a period in temporary files) in the temporary folder
+        print(
+            f"annexa: error: {err} (the store's index, or a scratch file in {terminal_safe(tempfile.gettempdir())}: "
+            "free space there, or set TMPDIR to a folder with room)",
+            file=sys.stderr,
+        )
+        return 2
     except Exception as err:  # a bug: one line and a crash log, never a traceback on stderr
         return report_crash(err, argv)
+
+
+_SQLITE_ENVIRONMENT = ("database or disk is full", "unable to open database file")
 
 
 def _configure_logging(args: argparse.Namespace) -> None:

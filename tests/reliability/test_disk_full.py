@@ -8,7 +8,9 @@ from __future__ import annotations
 import errno
 import json
 import os
+import sqlite3
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,13 +87,7 @@ def test_a_disk_already_full_writes_nothing_and_exits_2(
     store = disk / "evidence"
     assert cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / "a.yaml", store, 2))]) == 0
     capsys.readouterr()
-    # Unbuffered: a buffered file would retry the leftover bytes on close and raise ENOSPC there.
-    with open(disk / "filler", "wb", buffering=0) as filler:  # fill every last block
-        try:
-            while True:
-                filler.write(b"\0" * 65536)
-        except OSError as err:
-            assert err.errno == errno.ENOSPC
+    _fill(disk)
     before = sorted(p.name for p in (store / "manifests").iterdir())
     code = cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / "b.yaml", store, 3))])
     err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("{")]
@@ -124,3 +120,48 @@ def test_an_index_that_cannot_grow_loses_no_run(
     assert code == 0 and "Traceback" not in captured.err
     assert cli.main(["runs", "--format", "json", "--config", str(tmp_path / "b.yaml")]) == 0
     assert [run["sequence"] for run in json.loads(capsys.readouterr().out)] == [1, 2]
+
+
+def _fill(disk: Path) -> None:
+    """Fill every last block of `disk`."""
+    # Unbuffered: a buffered file would retry the leftover bytes on close and raise ENOSPC there.
+    with open(disk / "filler", "wb", buffering=0) as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+        except OSError as err:
+            assert err.errno == errno.ENOSPC
+
+
+def test_a_report_whose_scratch_files_cannot_be_written_is_one_line_and_exit_2(
+    tmp_path: Path, small_disk: tuple[Path, bool], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The register replays the chain into scratch SQLite files in the temporary folder: a full one
+    is the environment (one line naming the folder, exit 2), not a bug's crash log."""
+    disk, mounted = small_disk
+    store = tmp_path / "evidence"
+    for runs, name in ((2, "a.yaml"), (3, "b.yaml")):
+        assert (
+            cli.main(["--log-format", "json", "collect", "--config", str(_config(tmp_path / name, store, runs))]) == 0
+        )
+    capsys.readouterr()
+    if mounted:
+        _fill(disk)
+    else:  # no tmpfs here: SQLite's own error, as a full disk gives it, where the scratch table is written
+        from annexa.evidence_store.spans import ResultSpans
+
+        def full(self: ResultSpans, rows: object) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(ResultSpans, "add", full)
+    monkeypatch.setenv("TMPDIR", str(disk))
+    monkeypatch.setattr(tempfile, "tempdir", str(disk))
+    code = cli.main(["nonconformities", "--store", str(store), "--format", "json"])
+    err = capsys.readouterr().err.splitlines()
+    assert (code, err) == (
+        2,
+        [
+            f"annexa: error: database or disk is full (the store's index, or a scratch file in {disk}: "
+            "free space there, or set TMPDIR to a folder with room)"
+        ],
+    )
