@@ -270,3 +270,21 @@ def test_fact_history_gives_each_runs_fact_of_each_key(history: Store) -> None:
             value = next(value for at, value in reversed(changes) if at <= seq)
             expected = states[seq].get(key)
             assert (value[:2] if value else None) == (expected[:2] if expected else None), (key, seq)
+
+
+def test_live_spans_give_back_each_result_with_its_own_controls_or_none() -> None:
+    own = ("fail", "observed x", "b1", ["A.5.1", "A.8.9"], 4)  # a result that carries its own controls
+    ruled = ("pass", "", None, None, 2)  # the rule's controls
+    live = LiveSpans([(("r", "b"), LiveSpans.result(ruled), 2), (("r", "a"), LiveSpans.result(own), 4)])
+    assert [(key, LiveSpans.value(result), since) for key, result, since in live] == [
+        (("r", "a"), ("fail", "observed x", "b1", ("A.5.1", "A.8.9")), 4),
+        (("r", "b"), ("pass", "", None, None), 2),
+    ]
+    changed = ("fail", "observed y", "b1", ("A.5.1", "A.8.9"), 6)
+    assert live.put(("r", "a"), LiveSpans.result(changed), 6) == (("r", "a"), LiveSpans.result(own), 4)
+    assert live.put(("r", "c"), LiveSpans.result(ruled), 6) is None
+    assert live.pop(("r", "b")) == (("r", "b"), LiveSpans.result(ruled), 2)
+    assert live.pop(("r", "b")) is None
+    assert [(key[1], since) for key, _result, since in live] == [("a", 6), ("c", 6)]
+    live.replace(span for span in live if span[0][1] != "a")
+    assert [key[1] for key, _result, _since in live] == ["c"]
