@@ -8,9 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import sqlite3
 import sys
-import tempfile
 import threading
 from collections.abc import Sequence
 from types import ModuleType
@@ -180,9 +178,11 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"annexa: error: {terminal_safe(f'{where}{err.strerror or err}')[:500]}", file=sys.stderr)
         return 2
-    except sqlite3.OperationalError as err:
-        if str(err) not in _SQLITE_ENVIRONMENT:
+    except Exception as err:  # a bug: one line and a crash log, never a traceback on stderr
+        if not _sqlite_environment(err):
             return report_crash(err, argv)
+        import tempfile
+
         # SQLite's own words for a full disk: the store's index, or a scratch table (reports keep
         # what grows with a period in temporary files) in the temporary folder
         print(
@@ -191,11 +191,17 @@ def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    except Exception as err:  # a bug: one line and a crash log, never a traceback on stderr
-        return report_crash(err, argv)
 
 
-_SQLITE_ENVIRONMENT = ("database or disk is full", "unable to open database file")
+def _sqlite_environment(err: Exception) -> bool:
+    """Whether `err` is SQLite saying the disk is full or a file cannot be made: the environment,
+    exit 2. Looked up, not imported: a command that never loads sqlite3 (`verify`) must not."""
+    sqlite3 = sys.modules.get("sqlite3")
+    return (
+        sqlite3 is not None
+        and isinstance(err, sqlite3.OperationalError)
+        and str(err) in ("database or disk is full", "unable to open database file")
+    )
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
