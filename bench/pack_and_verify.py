@@ -39,7 +39,7 @@ from typing import Any
 
 from annexa.evidence_store.packfile import verify_path
 from annexa.evidence_store.signing import Ed25519Signer, generate_keypair
-from annexa.evidence_store.store import open_store
+from annexa.evidence_store.store import Store, open_store
 from annexa.mappings.catalog import load_catalog
 from annexa.mappings.evaluate import evaluate
 from annexa.mappings.rules import load_rules
@@ -58,7 +58,11 @@ START = datetime(2026, 8, 1, 2, tzinfo=timezone.utc)
 TARGET = 1.5  # issue 18: verify <= 1.5x sha256sum over the same bytes
 
 
-def write_store(root: Path, resources: int, nights: int) -> float:
+def write_store(
+    root: Path, resources: int, nights: int, before_night: Callable[[Store, int, datetime], None] | None = None
+) -> float:
+    """`nights` nightly runs of `resources` buckets (two rules each), 2% of them changed each night;
+    `before_night(store, night, when)`, when given, may write runs of its own before a night's."""
     (root / "rules.yaml").write_text(RULES)
     key = generate_keypair(root / "signing.key")
     store = open_store(str(root / "ev"), Ed25519Signer(key.private_path))
@@ -77,6 +81,8 @@ def write_store(root: Path, resources: int, nights: int) -> float:
     for night in range(nights):
         when = START + timedelta(days=night)
         stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if before_night is not None:
+            before_night(store, night, when)
         for name in rng.sample(sorted(state), resources // 50):
             state[name] = {**state[name], "encrypted": not state[name]["encrypted"], "size": night}
         meta = {

@@ -1,8 +1,8 @@
 """Benchmark: the period replay behind `nonconformities` and `pack` (Store.result_span_table), before
 and after a change, at two sizes, with and without a statement run in the period.
 
-Writes (or reuses, with --store-cache) synthetic signed stores as bench/pack_and_verify.py writes
-them: night 0, then night 1 with 2% of the resources changed; the `statement` store has an
+Writes (or reuses, with --store-cache) the synthetic signed stores of bench/pack_and_verify.py,
+two nights each (2% of the resources change each night); the `statement` store has an
 attestation run between the two nights, whose next collection run's delta adds the whole state
 back. Each measurement replays the whole chain in its own process, of one side: `before` is
 `--before` (a git ref, exported with `git archive`), `after` this working tree. The sides alternate
@@ -18,23 +18,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import subprocess
 import sys
 import tempfile
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pack_and_verify import RULES, START, _spread  # noqa: E402
+from pack_and_verify import _spread, write_store  # noqa: E402
 
-from annexa.evidence_store.signing import Ed25519Signer, generate_keypair  # noqa: E402
-from annexa.evidence_store.store import Store, open_store  # noqa: E402
-from annexa.mappings.catalog import load_catalog  # noqa: E402
-from annexa.mappings.evaluate import evaluate  # noqa: E402
-from annexa.mappings.rules import load_rules  # noqa: E402
+from annexa.evidence_store.store import Store  # noqa: E402
 from annexa.model import Fact, Source  # noqa: E402
 from reports import export_ref, this_tree  # noqa: E402
 
@@ -52,41 +47,12 @@ print(usage.ru_utime + usage.ru_stime, peak)
 """
 
 
-def write_store(root: Path, resources: int, statement: bool) -> None:
-    """Two nights of `resources` buckets (two rules each), an attestation run between them if `statement`."""
-    root.mkdir(parents=True)
-    (root / "rules.yaml").write_text(RULES)
-    key = generate_keypair(root / "signing.key")
-    store = open_store(str(root / "ev"), Ed25519Signer(key.private_path))
-    rules = load_rules([root / "rules.yaml"], {"bench.bucket"}, set(load_catalog().ids()))
-    rng = random.Random(1)
-    state = {
-        f"arn:bench:bucket/b{i:05d}": {"encrypted": rng.random() > 0.1, "versioning": "Enabled", "size": i}
-        for i in range(resources)
-    }
-    for night in range(2):
-        when = START + timedelta(days=night)
-        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-        if night == 1:
-            if statement:
-                _attest(store, (when - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
-            for name in rng.sample(sorted(state), resources // 50):
-                state[name] = {**state[name], "encrypted": not state[name]["encrypted"], "size": night}
-        meta = {
-            "mappings": {"object": store.put_json({"rules": [r.to_dict() for r in rules]}), "sha256": "x"},
-            "config": {"object": store.put_json({"targets": [{"bench": {}}]}), "sha256": "y"},
-        }
-        writer = store.begin_run(f"night-{night:03d}", stamp, meta)
-        source = Source(operations=("bench:List",), principal="bench")
-        stored = [
-            writer.add_fact(Fact("bench.bucket", name, {"provider": "bench"}, data, source, stamp), "bench")
-            for name, data in state.items()
-        ]
-        writer.commit(evaluate(stored, (), rules, when, {"bench.bucket"}), stamp, {})
-
-
-def _attest(store: Store, at: str) -> None:
-    """An attestation run: it holds no results, so its delta removes them all."""
+def _attestation_before_night_1(store: Store, night: int, when: datetime) -> None:
+    """An attestation run an hour before night 1: it holds no results, so its delta removes them
+    all, and night 1's delta adds them all back."""
+    if night != 1:
+        return
+    at = (when - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     meta = {
         "mappings": {"object": store.put_json({"rules": []}), "sha256": "x"},
         "config": {"object": store.put_json({"targets": []}), "sha256": "y"},
@@ -132,7 +98,8 @@ def main() -> int:
             for kind in ("collections", "statement"):
                 folder = cache / f"replay-{kind}-{size}"
                 if not (folder / "ev" / "manifests").is_dir():
-                    write_store(folder, size, kind == "statement")
+                    folder.mkdir(parents=True)
+                    write_store(folder, size, 2, _attestation_before_night_1 if kind == "statement" else None)
                 stores[(kind, size)] = folder / "ev"
         found: dict[tuple[str, int, str], list[tuple[float, float]]] = defaultdict(list)
         load = os.getloadavg()
