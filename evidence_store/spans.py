@@ -19,7 +19,17 @@ import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-__all__ = ["SPAN_COLUMNS", "LiveSpans", "Result", "ResultSpans", "ScratchRows", "ScratchSet", "Selection", "Span"]
+__all__ = [
+    "SPAN_COLUMNS",
+    "LiveSpans",
+    "Result",
+    "ResultSpans",
+    "ScratchRows",
+    "ScratchSet",
+    "Selection",
+    "Span",
+    "scratch_db",
+]
 
 SPAN_COLUMNS = (
     "rule",
@@ -40,7 +50,7 @@ _ORDER = "ORDER BY rule, resource, first_seq"
 _REPEATED = ("rule", "status", "kind", "controls", "severity", "title", "remediation", "scope", "batch")
 
 
-def _scratch(path: str) -> sqlite3.Connection:
+def scratch_db(path: str) -> sqlite3.Connection:
     """A connection to a scratch database: rebuilt from verified evidence on every use, so no
     journal and no fsync. An empty `path` is SQLite's private temporary database, deleted when
     the connection closes."""
@@ -55,7 +65,7 @@ class ResultSpans:
 
     def __init__(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="annexa-spans-")
-        self._db = _scratch(os.path.join(self._folder.name, "spans.sqlite"))
+        self._db = scratch_db(os.path.join(self._folder.name, "spans.sqlite"))
         self._db.execute(f"CREATE TABLE spans({', '.join(SPAN_COLUMNS)})")
         self._db.execute("BEGIN")
         self._indexed = False
@@ -111,7 +121,7 @@ class ScratchSet:
 
     def __init__(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="annexa-set-")
-        self._db = _scratch(os.path.join(self._folder.name, "set.sqlite"))
+        self._db = scratch_db(os.path.join(self._folder.name, "set.sqlite"))
         self._db.execute("CREATE TABLE items(item TEXT PRIMARY KEY) WITHOUT ROWID")
 
     def __enter__(self) -> ScratchSet:
@@ -152,7 +162,7 @@ class ScratchRows:
 
     def __init__(self, key: Key, width: int, tags: Callable[[Mapping[str, Any]], Iterable[str]] | None = None) -> None:
         self._key, self._width, self._tags = key, width, tags
-        self._db = _scratch("")
+        self._db = scratch_db("")
         keys = ", ".join(f"k{i}" for i in range(width))
         self._db.execute(f"CREATE TABLE rows(id INTEGER PRIMARY KEY, {keys}, row TEXT NOT NULL)")
         self._db.execute("CREATE TABLE tags(tag TEXT NOT NULL, id INTEGER NOT NULL)")
@@ -241,7 +251,7 @@ class LiveSpans:
         return (*result[:3], None if result[3] is None else _controls_of(result[3]))
 
     def __init__(self, spans: Iterable[Span]) -> None:
-        self._db = _scratch("")
+        self._db = scratch_db("")
         self._db.execute(_LIVE_TABLE.format(name="live"))
         self._db.execute("BEGIN")
         self._db.executemany(_LIVE_INSERT.format(name="live"), _live_rows(spans))

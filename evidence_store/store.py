@@ -799,7 +799,7 @@ class Store:
 
     def iter_fact_hashes(self, first: int, last: int) -> Iterator[str]:
         """fact_hashes one at a time, not collected (an object added twice in the period comes twice)."""
-        yield from (value[0] for value in self.fact_state(first).values())
+        yield from (value[0] for _key, value in self._state_items("facts", first))
         for _seq, delta in self._period_deltas(first, last, "facts"):
             yield from (entry[2] for entry in delta.get("add", []))
 

@@ -45,7 +45,7 @@ from annexa.evidence_store.packfile import (
     signature_paths,
 )
 from annexa.evidence_store.signing import fingerprint, load_public_key, public_pem, signed_bytes
-from annexa.evidence_store.spans import ResultSpans, ScratchSet
+from annexa.evidence_store.spans import ResultSpans, ScratchRows, ScratchSet
 from annexa.evidence_store.store import RunInfo, Signer, Store
 from annexa.mappings.catalog import Catalog
 from annexa.mappings.rollup import CONTROL_STATUSES
@@ -278,7 +278,6 @@ def _write_pack(
     judged = collections[-1]
     judged_period = Period(period.start, period.end, tuple(r for r in period.runs if r.seq <= judged.seq))
     timeline = daily_statuses(store, period, catalog, controls, options.fallback_max_age_by_kind)
-    results = store.results(judged)
     soa_of_run = build_soa(store, judged, catalog, options.fallback_max_age_by_kind)
     soa = soa_of_run.rows
     built = build_register(store, judged_period)
@@ -321,6 +320,7 @@ def _write_pack(
     archive.add_chunks("nonconformities.json", iter_json(register))
     archive.add("VERIFY.md", verify_markdown(meta, root=archive.root, sealed=sealed))
     attestations = _attestation_rows(store, judged, soa_of_run.settings, last)
+    results = _control_results(store, judged, controls)
     context = _Context(store, judged, period, controls, timeline, soa, results, built, meta, pop, attestations, sampled)
     _write_pages(archive, context, runs, nights, sizes)
     return (objects, last.seq), meta
@@ -408,6 +408,84 @@ def _write_objects(archive: _Zip, store: Store, period: Period) -> int:
 
 
 @dataclass(frozen=True)
+class _ControlResults:
+    """The judged run's results for the control pages, each tagged with its selected controls, in
+    scratch tables (a run has a result per rule and resource): `all` by status, severity, rule and
+    resource as a page lists them; `findings` (fail and error) alike; `facts`, the stored fact
+    behind each finding, by (kind, resource)."""
+
+    all: ScratchRows
+    findings: ScratchRows
+    facts: ScratchRows
+
+
+def _result_order(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (STATUS_ORDER.get(row["status"], 9), SEVERITY_ORDER.get(row["severity"], 9), row["rule"], row["resource"])
+
+
+def _control_results(store: Store, judged: RunInfo, controls: Sequence[str]) -> _ControlResults:
+    """One pass over the judged run's results and their facts (joined by the index, checked against
+    the run's commitments), kept for the `controls` they evidence."""
+
+    def tags(row: Mapping[str, Any]) -> list[str]:
+        return row["controls"]
+
+    tables = _ControlResults(
+        ScratchRows(_result_order, 4, tags),
+        ScratchRows(_result_order, 4, tags),
+        ScratchRows(lambda row: (row["kind"], row["resource"]), 2, tags),
+    )
+    wanted = set(controls)
+    for result, fact in store.iter_results_with_facts(judged):
+        evidences = [c for c in result.controls if c in wanted]
+        if not evidences:
+            continue
+        row = {
+            "rule": result.rule,
+            "resource": result.resource,
+            "status": result.status,
+            "severity": result.severity,
+            "message": result.message,
+            "evidence_class": result.evidence_class,
+            "collected_at": result.collected_at,
+            "controls": evidences,
+        }
+        tables.all.add(row)
+        if result.status in ("fail", "error"):
+            tables.findings.add(row)
+            if fact is not None:
+                tables.facts.add(
+                    {
+                        "kind": result.kind,
+                        "resource": result.resource,
+                        "hash": fact[0],
+                        "collected_at": fact[1],
+                        "controls": evidences,
+                    }
+                )
+    return tables
+
+
+def _fact_blocks(store: Store, refs: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Each stored fact behind a control's findings once, by (kind, resource), read as it is written."""
+    last = None
+    for ref in refs:
+        if (ref["kind"], ref["resource"]) == last:
+            continue  # several failing rules of the control judged this fact
+        last = (ref["kind"], ref["resource"])
+        body = store.get_json(ref["hash"])
+        yield {
+            "kind": ref["kind"],
+            "resource": ref["resource"],
+            "hash": ref["hash"],
+            "collected_at": ref["collected_at"],
+            "scope": body["scope"],
+            "source": body["source"],
+            "data": body["data"],
+        }
+
+
+@dataclass(frozen=True)
 class _Context:
     store: Store
     judged: RunInfo
@@ -415,7 +493,7 @@ class _Context:
     controls: list[str]
     timeline: Timeline
     soa: list[dict[str, Any]]
-    results: list[Any]
+    results: _ControlResults
     register: Register
     meta: dict[str, Any]
     population: Population
@@ -529,36 +607,12 @@ def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any
         ctx.meta,
     )
     soa_by_control = {row["control"]: row for row in ctx.soa}
-    by_control: dict[str, list[Any]] = defaultdict(list)
-    for result in ctx.results:
-        for control in result.controls:
-            by_control[control].append(result)
-    facts = store.fact_refs(judged)
     rules = store.rules(judged)
     sampled = ctx.sampled
     overview = []
     for control in controls:
-        control_results = sorted(
-            by_control[control],
-            key=lambda r: (STATUS_ORDER.get(r.status, 9), SEVERITY_ORDER.get(r.severity, 9), r.rule, r.resource),
-        )
-        findings = [r for r in control_results if r.status in ("fail", "error")]
-        fact_blocks = []
-        for kind, resource in sorted({(r.kind, r.resource) for r in findings}):
-            found = facts.get((kind, resource))
-            if found:
-                body = store.get_json(found[0])
-                fact_blocks.append(
-                    {
-                        "kind": kind,
-                        "resource": resource,
-                        "hash": found[0],
-                        "collected_at": found[1],
-                        "scope": body["scope"],
-                        "source": body["source"],
-                        "data": body["data"],
-                    }
-                )
+        control_results = ctx.results.all.having([control])
+        findings = ctx.results.findings.having([control])
         share = timeline.fresh_share(control)
         row = soa_cells(soa_by_control[control])
         carried_days = sum(timeline.carried[control])
@@ -597,7 +651,7 @@ def _write_pages(archive: _Zip, ctx: _Context, runs: list[Any], nights: list[Any
                 carried_days=carried_days,
                 results=control_results,
                 findings=findings,
-                facts=fact_blocks,
+                facts=_fact_blocks(store, ctx.results.facts.having([control])),
                 rules=rules,
                 ncs=ctx.register.items.having([control]),
                 later_attestations=[

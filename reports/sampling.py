@@ -22,10 +22,11 @@ from __future__ import annotations
 import bisect
 import random
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
+
+from annexa.evidence_store.spans import scratch_db
 
 __all__ = ["FREQUENCIES", "SAMPLE_SIZES", "Population", "draw", "frequency", "population"]
 
@@ -45,28 +46,56 @@ def frequency(collection_days: Iterable[date]) -> str:
     return "annual"
 
 
-@dataclass(frozen=True)
 class Population:
-    """Per control: resource -> the day-index ranges (inclusive) on which the resource was judged."""
+    """Per control: each resource with the day-index ranges (inclusive, merged) on which it was
+    judged. The ranges grow with the period's resources, so they stay in a scratch table
+    (spans.scratch_db) and are merged as they are read; only per-control counts are kept."""
 
-    days: Sequence[date]
-    ranges: Mapping[str, Mapping[str, list[tuple[int, int]]]]
+    def __init__(self, days: Sequence[date]) -> None:
+        self.days = days
+        self._db = scratch_db("")
+        self._db.execute("CREATE TABLE judged(control TEXT NOT NULL, resource TEXT NOT NULL, a INTEGER, b INTEGER)")
+        self._db.execute("BEGIN")
+        self._indexed = False
+        self._counts: dict[str, tuple[int, int]] = {}
+
+    def _add(self, rows: Iterable[tuple[str, str, int, int]]) -> None:
+        self._db.executemany("INSERT INTO judged VALUES(?, ?, ?, ?)", rows)
+
+    def ranges(self, control: str) -> Iterator[tuple[str, list[tuple[int, int]]]]:
+        """(resource, its merged day-index ranges) of the control, by resource as Python orders str."""
+        if not self._indexed:
+            self._db.execute("COMMIT")
+            self._db.execute("CREATE INDEX judged_order ON judged(control, resource, a, b)")
+            self._indexed = True
+        resource, merged = None, []
+        query = "SELECT resource, a, b FROM judged WHERE control = ? ORDER BY resource, a, b"
+        for found, a, b in self._db.cursor().execute(query, (control,)):
+            if found != resource:
+                if resource is not None:
+                    yield resource, merged
+                resource, merged = found, []
+            if merged and a <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        if resource is not None:
+            yield resource, merged
+
+    def _count(self, control: str) -> tuple[int, int]:
+        if control not in self._counts:
+            resources = pairs = 0
+            for _resource, merged in self.ranges(control):
+                resources += 1
+                pairs += sum(b - a + 1 for a, b in merged)
+            self._counts[control] = (resources, pairs)
+        return self._counts[control]
 
     def resources(self, control: str) -> int:
-        return len(self.ranges.get(control, {}))
+        return self._count(control)[0]
 
     def pairs(self, control: str) -> int:
-        return sum(b - a + 1 for spans in self.ranges.get(control, {}).values() for a, b in spans)
-
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
+        return self._count(control)[1]
 
 
 def population(
@@ -79,33 +108,37 @@ def population(
     run that judged each day, the (resource, day) population of each control."""
     wanted = set(controls)
     seqs = [seq or 0 for seq in judged_by]  # non-decreasing: a day is judged by the latest run before it
-    ranges: dict[str, dict[str, list[tuple[int, int]]]] = {}
-    for span in spans:
-        if span["status"] == "not_applicable":
-            continue  # not evidence: the rule did not apply to the resource
-        first, last = int(span["first_seq"]), int(span["last_seq"])
-        start = bisect.bisect_left(seqs, max(first, 1))
-        stop = bisect.bisect_right(seqs, last) - 1
-        if start > stop:
-            continue  # the span lived only between two nights' judging runs
-        for control in span["controls"]:
-            if control in wanted:
-                ranges.setdefault(control, {}).setdefault(str(span["resource"]), []).append((start, stop))
-    return Population(days, {c: {r: _merge(s) for r, s in by.items()} for c, by in ranges.items()})
+    pop = Population(days)
+
+    def rows() -> Iterator[tuple[str, str, int, int]]:
+        for span in spans:
+            if span["status"] == "not_applicable":
+                continue  # not evidence: the rule did not apply to the resource
+            first, last = int(span["first_seq"]), int(span["last_seq"])
+            start = bisect.bisect_left(seqs, max(first, 1))
+            stop = bisect.bisect_right(seqs, last) - 1
+            if start > stop:
+                continue  # the span lived only between two nights' judging runs
+            for control in span["controls"]:
+                if control in wanted:
+                    yield control, str(span["resource"]), start, stop
+
+    pop._add(rows())
+    return pop
 
 
 def draw(pop: Population, control: str, size: int, seed: int | None) -> list[tuple[str, date]]:
     """`size` (resource, day) pairs of the control's population, reproducible from `seed`, in order."""
-    by_resource = pop.ranges.get(control, {})
-    flat: list[tuple[str, int, int]] = [(r, a, b) for r in sorted(by_resource) for a, b in by_resource[r]]
-    starts, total = [], 0
-    for _resource, a, b in flat:
-        starts.append(total)
-        total += b - a + 1
+    total = pop.pairs(control)
     picks = range(total) if total <= size else random.Random(f"{seed}\x00{control}").sample(range(total), size)
-    out = []
-    for pick in sorted(picks):
-        at = bisect.bisect_right(starts, pick) - 1
-        resource, a, _b = flat[at]
-        out.append((resource, pop.days[a + pick - starts[at]]))
+    wanted = iter(sorted(picks))  # pair numbers, counted over the resources' ranges in order
+    pick, offset, out = next(wanted, None), 0, []
+    for resource, merged in pop.ranges(control):
+        for a, b in merged:
+            while pick is not None and pick <= offset + b - a:
+                out.append((resource, pop.days[a + pick - offset]))
+                pick = next(wanted, None)
+            offset += b - a + 1
+        if pick is None:
+            break
     return out

@@ -25,7 +25,7 @@ def test_population_holds_every_resource_on_the_days_it_was_judged() -> None:
         _span("ignored", 1, 7, controls=("A.5.1",)),
     ]
     pop = population(spans, DAYS, JUDGED, ["A.8.24"])
-    assert pop.ranges["A.8.24"] == {"gone": [(1, 5)], "kept": [(1, 9)], "late": [(8, 9)]}
+    assert list(pop.ranges("A.8.24")) == [("gone", [(1, 5)]), ("kept", [(1, 9)]), ("late", [(8, 9)])]
     assert (pop.resources("A.8.24"), pop.pairs("A.8.24"), pop.resources("A.5.1")) == (3, 5 + 9 + 2, 0)
 
 
