@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
+import random
 from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from annexa.reports.sampling import draw, frequency, population
 
@@ -46,3 +51,67 @@ def test_frequency_is_the_cadence_of_collection_days() -> None:
     assert frequency([start, start + timedelta(days=30), start + timedelta(days=61)]) == "monthly"
     assert frequency([start, start + timedelta(days=91)]) == "quarterly"
     assert frequency([start]) == "annual"
+
+
+def _drawn_in_memory(spans: list[dict], controls: list[str], size: int, seed: int) -> dict[str, tuple]:
+    """The oracle: population, counts and draw as stop 28 held them, in dicts and lists."""
+    seqs = [seq or 0 for seq in JUDGED]
+    ranges: dict[str, dict[str, list[tuple[int, int]]]] = {}
+    for span in spans:
+        if span["status"] == "not_applicable":
+            continue
+        start = bisect.bisect_left(seqs, max(span["first_seq"], 1))
+        stop = bisect.bisect_right(seqs, span["last_seq"]) - 1
+        if start <= stop:
+            for control in span["controls"]:
+                if control in controls:
+                    ranges.setdefault(control, {}).setdefault(span["resource"], []).append((start, stop))
+    out = {}
+    for control in controls:
+        merged: dict[str, list[tuple[int, int]]] = {}
+        for resource, found in ranges.get(control, {}).items():
+            for a, b in sorted(found):
+                runs = merged.setdefault(resource, [])
+                if runs and a <= runs[-1][1] + 1:
+                    runs[-1] = (runs[-1][0], max(runs[-1][1], b))
+                else:
+                    runs.append((a, b))
+        flat = [(r, a, b) for r in sorted(merged) for a, b in merged[r]]
+        starts, total = [], 0
+        for _r, a, b in flat:
+            starts.append(total)
+            total += b - a + 1
+        picks = range(total) if total <= size else random.Random(f"{seed}\x00{control}").sample(range(total), size)
+        drawn = []
+        for pick in sorted(picks):
+            at = bisect.bisect_right(starts, pick) - 1
+            drawn.append((flat[at][0], DAYS[flat[at][1] + pick - starts[at]]))
+        out[control] = (len(merged), total, sorted(merged.items()), drawn)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "é", "B", "a b", "zz"]),
+            st.integers(0, 8),
+            st.integers(0, 8),
+            st.sampled_from(["pass", "fail", "not_applicable"]),
+            st.lists(st.sampled_from(["A.5.1", "A.8.24", "A.8.9"]), min_size=1, max_size=2, unique=True),
+        ),
+        max_size=40,
+    ),
+    st.integers(1, 30),
+    st.integers(0, 2**32 - 1),
+)
+def test_the_scratch_population_draws_what_the_in_memory_one_drew(
+    raw: list[tuple[str, int, int, str, list[str]]], size: int, seed: int
+) -> None:
+    spans = [_span(r, first, max(first, last), status, tuple(cs)) for r, first, last, status, cs in raw]
+    controls = ["A.8.24", "A.8.9"]
+    pop = population(spans, DAYS, JUDGED, controls)
+    expected = _drawn_in_memory(spans, controls, size, seed)
+    for control in [*controls, "A.5.1"]:
+        got = (pop.resources(control), pop.pairs(control), list(pop.ranges(control)), draw(pop, control, size, seed))
+        assert got == expected.get(control, (0, 0, [], []))
