@@ -3,7 +3,7 @@
 Writes the synthetic signed stores of bench/pack_and_verify.py (two rules, ~10% failing, ~2% of the
 resources changing each night): two nights of each `--sizes` number of resources (two results per
 resource; drift compares the nights), and `--nights` (e.g. 30,90) of `--pack-resources` for the pack, whose periods are the
-first 30 and 90 days of the same store. Each measurement is the `annexa` command line in its own
+first 30 and 90 days of the same store; `pack-resources` packs the two nights of each `--sizes` store. Each measurement is the `annexa` command line in its own
 process, of one side: `before` is `--before` (a git ref, exported with `git archive`), `after` this
 working tree (or `--after`, a git ref). The process reports its own peak RSS (VmHWM) and is reaped
 with os.wait4, so its CPU seconds are its own. Within each round the two sides run one after the other on the same store (the order flips every round),
@@ -69,6 +69,8 @@ REPORTS = (
     Report("drift-json", ("drift", "--format", "json"), "json"),  # the second night against the first
     Report("oscal-json", ("export", "oscal"), "json"),
     Report("pack", ("pack",), "zip", pack=True),
+    # the pack of the two-night stores: how it grows with resources (issue 18: flat within 1.2x)
+    Report("pack-resources", ("pack", "--from", str(FIRST_DAY), "--to", str(FIRST_DAY + timedelta(days=1))), "zip"),
 )
 
 
