@@ -2,7 +2,8 @@
 
 Mutates mappings/rollup.py, mappings/evaluate.py, reports/soa.py (the SoA builder),
 evidence_store/settle.py (a run's deltas and the commitment to its state) and
-evidence_store/spans.py (the scratch tables a period's reports replay the chain into) and runs
+evidence_store/spans.py (the scratch tables a period's reports replay the chain into) and
+reports/sampling.py (the pack's population and reproducible sample) and runs
 the tests that cover them against each mutant; prints the mutation score and every surviving
 mutant. Run it from a checkout: `make mutation` (it installs mutmut into .venv first);
 `.venv/bin/python tests/mutation.py evidence_store/spans.py` mutates only the files named.
@@ -33,6 +34,7 @@ TARGETS = (
     "reports/soa.py",
     "evidence_store/settle.py",
     "evidence_store/spans.py",
+    "reports/sampling.py",
 )
 # The tests that judge verdicts; mutmut runs, per mutant, only those that reach the mutated function.
 # (The end-to-end tests that also cover them, the full demo's above all, take tens of seconds per
@@ -49,6 +51,7 @@ TESTS = (
     "tests/evidence_store/test_spans.py",
     "tests/evidence_store/test_store.py",
     "tests/test_readme_statuses.py",
+    "tests/reports/test_sampling.py",
 )
 PYPROJECT = """\
 [tool.mutmut]

@@ -6,6 +6,7 @@ import bisect
 import random
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,6 +52,16 @@ def test_frequency_is_the_cadence_of_collection_days() -> None:
     assert frequency([start, start + timedelta(days=30), start + timedelta(days=61)]) == "monthly"
     assert frequency([start, start + timedelta(days=91)]) == "quarterly"
     assert frequency([start]) == "annual"
+
+
+@pytest.mark.parametrize(
+    ("gap", "expected"),
+    [(1, "daily"), (2, "weekly"), (7, "weekly"), (8, "monthly"), (31, "monthly"), (32, "quarterly")]
+    + [(92, "quarterly"), (93, "annual"), (365, "annual")],
+)
+def test_frequency_bands_end_where_their_sample_sizes_change(gap: int, expected: str) -> None:
+    start = date(2026, 1, 1)
+    assert frequency(start + timedelta(days=gap * n) for n in range(4)) == expected
 
 
 def _drawn_in_memory(spans: list[dict], controls: list[str], size: int, seed: int) -> dict[str, tuple]:
