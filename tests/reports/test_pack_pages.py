@@ -1,5 +1,5 @@
 """The pack's control pages read the judged run's results from scratch tables (pack._control_results):
-the same rows, order and facts as the stop-28 pages built from store.results and store.fact_refs."""
+the same rows, order and facts as the pages b6a35ab built from store.results and store.fact_refs."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def period(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 def _held_in_memory(store: Store, judged: RunInfo, control: str) -> tuple[list[Any], list[Any], list[Any]]:
-    """The oracle: a control page's results, findings and fact blocks as stop 28 built them."""
+    """The oracle: a control page's results, findings and fact blocks as b6a35ab built them."""
     results = sorted(
         (r for r in store.results(judged) if control in r.controls),
         key=lambda r: (STATUS_ORDER.get(r.status, 9), SEVERITY_ORDER.get(r.severity, 9), r.rule, r.resource),

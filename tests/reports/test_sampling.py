@@ -65,7 +65,7 @@ def test_frequency_bands_end_where_their_sample_sizes_change(gap: int, expected:
 
 
 def _drawn_in_memory(spans: list[dict], controls: list[str], size: int, seed: int) -> dict[str, tuple]:
-    """The oracle: population, counts and draw as stop 28 held them, in dicts and lists."""
+    """The oracle: population, counts and draw as b6a35ab held them, in dicts and lists."""
     seqs = [seq or 0 for seq in JUDGED]
     ranges: dict[str, dict[str, list[tuple[int, int]]]] = {}
     for span in spans:
