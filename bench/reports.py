@@ -2,14 +2,15 @@
 
 Writes the synthetic signed stores of bench/pack_and_verify.py (two rules, ~10% failing, ~2% of the
 resources changing each night): two nights of each `--sizes` number of resources (two results per
-resource; drift compares the nights), and `--nights` (e.g. 30,90) of `--pack-resources` for the pack, whose periods are the
-first 30 and 90 days of the same store; `pack-resources` packs the two nights of each `--sizes` store. Each measurement is the `annexa` command line in its own
-process, of one side: `before` is `--before` (a git ref, exported with `git archive`), `after` this
-working tree (or `--after`, a git ref). The process reports its own peak RSS (VmHWM) and is reaped
-with os.wait4, so its CPU seconds are its own. Within each round the two sides run one after the other on the same store (the order flips every round),
-so both see the same machine load; prints per report, size and side the median (min, max) of peak
-RSS, wall and CPU seconds, the after/before ratio of peak RSS per round, and how peak RSS grows
-from the smaller size to the larger (issue 18: flat, within 1.2x).
+resource; drift compares the nights; `pack-resources` packs both nights), and `--nights` (e.g.
+30,90) of `--pack-resources` for the pack, whose periods are the first 30 and 90 days of the same
+store. Each measurement is the `annexa` command line in its own process, of one side: `before` is
+`--before` (a git ref, exported with `git archive`), `after` this working tree (or `--after`, a git
+ref). The process reports its own peak RSS (VmHWM) and is reaped with os.wait4, so its CPU seconds
+are its own. Within each round the two sides run one after the other on the same store (the order
+flips every round), so both see the same machine load; prints per report, size and side the median
+(min, max) of peak RSS, wall and CPU seconds, the after/before ratio of peak RSS per round, and how
+peak RSS grows from the smaller size to the larger (issue 18: flat, within 1.2x).
 
     .venv/bin/python bench/reports.py [--before REF] [--sizes 10000,30000] [--pack-resources 2000]
                                       [--nights 30,90] [--rounds 3] [--only findings-json,pack]

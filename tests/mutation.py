@@ -1,10 +1,10 @@
 """`make mutation`: mutation testing of the verdict code (mutmut), not part of `make test` or CI.
 
 Mutates mappings/rollup.py, mappings/evaluate.py, reports/soa.py (the SoA builder),
-evidence_store/settle.py (a run's deltas and the commitment to its state) and
+evidence_store/settle.py (a run's deltas and the commitment to its state),
 evidence_store/spans.py (the scratch tables a period's reports replay the chain into) and
-reports/sampling.py (the pack's population and reproducible sample) and runs
-the tests that cover them against each mutant; prints the mutation score and every surviving
+reports/sampling.py (the pack's population and reproducible sample), and runs the tests that
+cover them against each mutant; prints the mutation score and every surviving
 mutant. Run it from a checkout: `make mutation` (it installs mutmut into .venv first);
 `.venv/bin/python tests/mutation.py evidence_store/spans.py` mutates only the files named.
 
