@@ -29,7 +29,18 @@ class LineList(list):  # type: ignore[type-arg]
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    """The pure-Python loader: the reference for what is valid and for every error's words and line."""
+
+
+# libyaml's parser, where PyYAML was built with it, with the same constructors (below): ten times
+# faster, and the built-in rules alone are 250 KB, parsed on every command's start. It is used only
+# for annexa's own files under _SHIPPED: on odd input (a bare `!`, a BOM or U+2028 inside a
+# document) libyaml and PyYAML disagree, so a user's file is always read by the reference, and
+# tests/test_yamlio.py proves the two agree, value and line, on every shipped file.
+_SHIPPED = Path(__file__).resolve().parent / "mappings"
+_FastLoader: type[_Loader] | None = (
+    type("_FastLoader", (yaml.CSafeLoader,), {}) if getattr(yaml, "__with_libyaml__", False) else None
+)
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -74,9 +85,11 @@ def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
         ) from None
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+for _loader in (_Loader, _FastLoader):
+    if _loader is not None:
+        _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+        _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+        _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def line_of(node: Any, key: Any = None, default: int = 1) -> int:
@@ -90,15 +103,17 @@ def line_of(node: Any, key: Any = None, default: int = 1) -> int:
 
 def load_yaml(path: Path, option: str | None = None) -> Any:
     """Parse `path` (a regular file of at most `YAML_LIMIT` bytes) or raise UsageError(`path:line: message`)."""
-    return parse_yaml(read_input_text(path, YAML_LIMIT, option, expected="a YAML file"), str(path))
+    text = read_input_text(path, YAML_LIMIT, option, expected="a YAML file")
+    return parse_yaml(text, str(path), shipped=path.resolve().is_relative_to(_SHIPPED))
 
 
-def parse_yaml(text: str, origin: str, first_line: int = 1) -> Any:
+def parse_yaml(text: str, origin: str, first_line: int = 1, shipped: bool = False) -> Any:
     """Parse YAML text from `origin` (a file name), whose first line is `first_line` of that
-    file (front matter inside a document), or raise UsageError(`origin:line: message`)."""
+    file (front matter inside a document), or raise UsageError(`origin:line: message`).
+    `shipped`: one of annexa's own files, which libyaml may parse (see _SHIPPED)."""
     offset = first_line - 1
     try:
-        return _shifted(yaml.load(text, Loader=_Loader), offset)  # noqa: S506 - _Loader is a SafeLoader subclass
+        return _shifted(_load(text, shipped), offset)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else 1
@@ -113,6 +128,17 @@ def parse_yaml(text: str, origin: str, first_line: int = 1) -> Any:
         raise UsageError(f"{origin}:{first_line}: invalid YAML: {' '.join(str(err).split())}") from None
     except RecursionError:
         raise UsageError(f"{origin}:{first_line}: YAML nested too deeply") from None
+
+
+def _load(text: str, shipped: bool) -> Any:
+    """`text` parsed by the reference loader, or by libyaml for a shipped file; a shipped file
+    libyaml rejects is parsed again by the reference, whose error parse_yaml reports."""
+    if shipped and _FastLoader is not None:
+        try:
+            return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a CSafeLoader subclass
+        except (yaml.YAMLError, RecursionError):
+            pass
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
 
 def _shifted(node: Any, offset: int) -> Any:

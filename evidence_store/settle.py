@@ -51,6 +51,8 @@ class Settled:
     state: str  # the commitment to the new live state
     count: int  # entries in the new state
     remove: list[list[str]]  # the delta's `remove`, for the index
+    replaced: list[Key]  # keys of `add` entries that replace a previous entry: the index closes their rows
+    tally: dict[Any, int]  # entries per first value (a result's status), when the part asks for it
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Part:
     entries: Entries
     seq: int
     width: int
+    tally: bool = False  # count the new state's entries by their first value (Settled.tally)
 
     def walk(self) -> Iterator[tuple[Key, tuple[Any, ...], int, bool]]:
         """(key, value, since, changed) for every entry: an entry keeps the run that added it
@@ -89,8 +92,8 @@ class Part:
         """Store the delta against run `base`: the same bytes as canonical_bytes of `{"format",
         "base", "add", "remove"}`, encoded a chunk at a time into a `scratch()` file (tens of MB at
         organisation scale, never held whole), then `put(sha256, file)`. Returns its name, the new
-        state's commitment and what the index needs."""
-        state, count, remove = StateHasher(), 0, []
+        state's commitment and what the index needs (so it need not walk the entries to learn it)."""
+        state, count, remove, replaced, tally = StateHasher(), 0, [], [], {}
         gone, at = sorted(self.before), 0  # the previous keys, walked beside ours
 
         def changes() -> Iterator[list[Any]]:
@@ -102,8 +105,12 @@ class Part:
                     at += 1
                 if at < len(gone) and gone[at] == key:
                     at += 1
+                    if changed:
+                        replaced.append(key)
                 state.add(key, (*value, since))
                 count += 1
+                if self.tally:
+                    tally[value[0]] = tally.get(value[0], 0) + 1
                 if changed:
                     yield [*key, *value]
             remove.extend([*key] for key in gone[at:])
@@ -123,4 +130,4 @@ class Part:
             digest = sha.hexdigest()
             out.seek(0)
             put(digest, out)
-        return Settled(digest, state.hexdigest(), count, remove)
+        return Settled(digest, state.hexdigest(), count, remove, replaced, tally)

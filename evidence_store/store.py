@@ -1374,7 +1374,7 @@ class RunWriter:
             for kind in error.kinds:
                 error_batches[(kind, error.resource or scope_key(error.scope))] = batch
         declared = {
-            rule["id"]: list(rule["controls"])
+            rule["id"]: tuple(rule["controls"])
             for rule in self.store.get_json(self.meta["mappings"]["object"]).get("rules", [])
         }
         rule_ids = set(declared)
@@ -1388,7 +1388,7 @@ class RunWriter:
             # A result's own controls are stored only where they differ from its rule's (`controls_from`);
             # null means "the rule's", which keeps nightly deltas small.
             for r in ordered:
-                controls = None if list(r.controls) == declared.get(r.rule) else list(r.controls)
+                controls = None if tuple(r.controls) == declared.get(r.rule) else list(r.controls)
                 yield (r.rule, r.resource), (r.status, r.message, self._result_batch(r, error_batches), controls)
 
         for _attempt in range(_PUBLISH_ATTEMPTS):
@@ -1412,10 +1412,7 @@ class RunWriter:
                 rule_ids,
             )
             facts = Part(before_facts, merged(own_facts, carried.facts, 2), seq, 2)
-            run_results = Part(before_results, merged(own_results, carried.results, 4), seq, 4)
-            summary: dict[str, int] = {}
-            for _key, (status, *_rest) in run_results.entries():
-                summary[status] = summary.get(status, 0) + 1
+            run_results = Part(before_results, merged(own_results, carried.results, 4), seq, 4, tally=True)
             backend = self.store.backend
             try:
                 settled_facts = facts.settle(previous_seq, DELTA_FORMAT, backend.scratch, backend.put_object)
@@ -1444,7 +1441,7 @@ class RunWriter:
                 },
                 "results": {
                     "count": settled_results.count,
-                    "summary": summary,
+                    "summary": settled_results.tally,
                     "delta": settled_results.delta,
                     "state": settled_results.state,
                 },
@@ -1469,8 +1466,8 @@ class RunWriter:
                 index.apply(
                     manifest,
                     sha256_hex(raw),
-                    {"add": facts, "remove": settled_facts.remove},
-                    {"add": run_results, "remove": settled_results.remove},
+                    {"add": facts, "remove": settled_facts.remove, "replaced": settled_facts.replaced},
+                    {"add": run_results, "remove": settled_results.remove, "replaced": settled_results.replaced},
                 )
             except sqlite3.OperationalError:
                 # The run is published; the index is only a cache (a full disk, say): the next

@@ -17,7 +17,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
+from annexa.errors import UsageError
+from annexa.yamlio import load_yaml
 
 __all__ = [
     "ATTRIBUTE_VOCABULARIES",
@@ -155,24 +156,11 @@ def _load_default_catalog() -> Catalog:
     return _load_catalog_file(DEFAULT_CATALOG_PATH)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys instead of keeping the last one silently."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def _load_catalog_file(path: Path) -> Catalog:
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 (safe subclass)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: invalid YAML: {exc}") from exc
+        document = load_yaml(path)  # duplicate keys are errors too
+    except UsageError as exc:
+        raise ValueError(f"invalid YAML: {exc}") from None
     try:
         return _parse_catalog(document)
     except ValueError as exc:

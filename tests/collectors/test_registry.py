@@ -79,6 +79,34 @@ def test_autoload_off_switch(plugin_module: types.ModuleType, monkeypatch: pytes
     assert set(registry.collectors) == {"fake.buckets"} and registry.problems == []
 
 
+def test_each_distribution_is_read_once(plugin_module: types.ModuleType) -> None:
+    """A distribution's metadata is an email-format file parsed on each read: 75 built-in
+    collectors share one, so it is read once per distribution, not once per entry point."""
+
+    class CountingDist:
+        def __init__(self, name: str) -> None:
+            self.name, self.reads = name, 0
+
+        @property
+        def metadata(self) -> dict[str, str]:
+            self.reads += 1
+            return {"Name": self.name}
+
+    builtin, plugin = CountingDist("annexa"), CountingDist("annexa-okta")
+    registry = load_registry(
+        [
+            EntryPoint("fake.buckets", "fakes:FakeCollector", ENTRY_POINT_GROUP)._for(builtin),  # type: ignore[attr-defined]
+            EntryPoint("okta.users", "annexa_fake_plugin:OktaCollector", ENTRY_POINT_GROUP)._for(plugin),  # type: ignore[attr-defined]
+            EntryPoint("wrong.name", "annexa_fake_plugin:WrongName", ENTRY_POINT_GROUP)._for(plugin),  # type: ignore[attr-defined]
+        ]
+    )
+    assert set(registry.collectors) == {"fake.buckets", "okta.users"}
+    assert registry.problems == [
+        "collector 'wrong.name' from annexa-okta ignored: its class declares name 'something.else', but it is registered as 'wrong.name'"
+    ]
+    assert (builtin.reads, plugin.reads) == (1, 1)
+
+
 def test_installed_builtins_satisfy_the_contract() -> None:
     """Every collector annexa registers loads, and declares kinds, permissions and a docstring."""
     registry = load_registry()

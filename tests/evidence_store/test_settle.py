@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import io
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -72,7 +73,7 @@ def test_settled_delta_and_state_are_the_whole_ones(
     # carried entries come from the previous state (with their `since`); this run's win a shared key
     carried = {key: before[key] for key in carried_keys if key in before}
     after = {**{key: value[:2] for key, value in carried.items()}, **ours}
-    part = Part(before, merged(lambda: iter(sorted(ours.items())), carried, 2), seq, 2)
+    part = Part(before, merged(lambda: iter(sorted(ours.items())), carried, 2), seq, 2, tally=True)
     stored: dict[str, bytes] = {}
 
     settled = part.settle(base, "annexa.delta/1", io.BytesIO, keep(stored))
@@ -83,6 +84,9 @@ def test_settled_delta_and_state_are_the_whole_ones(
     assert settled.state == whole_state(before, after, 2, seq)
     assert settled.count == len(after)
     assert settled.remove == sorted([*key] for key in before if key not in after)
+    # the keys whose open index row the new entry replaces: present before, and changed
+    assert settled.replaced == sorted(k for k, v in after.items() if k in before and tuple(before[k][:2]) != v)
+    assert settled.tally == dict(Counter(value[0] for value in after.values()))
     assert list(part) == sorted([*k, *v] for k, v in after.items() if tuple(before.get(k, ())[:2]) != v)
     assert part.state() == {
         k: (*v, seq if tuple(before.get(k, ())[:2]) != v else before[k][2]) for k, v in after.items()
@@ -104,6 +108,7 @@ def test_a_delta_of_several_chunks_is_the_same_bytes() -> None:
     assert stored[settled.delta] == expected
     assert settled.state == whole_state(before, after, 2, 2)
     assert settled.remove == [["gone", "x"]]
+    assert settled.replaced == [] and settled.tally == {}  # nothing kept changed; no tally asked for
 
 
 def test_a_repeated_key_keeps_the_last_entry_as_a_dict_would() -> None:
