@@ -34,11 +34,11 @@ class _Loader(yaml.SafeLoader):
 
 # libyaml's parser, where PyYAML was built with it, with the same constructors (below): ten times
 # faster, and the built-in rules alone are 250 KB, parsed on every command's start. It is used only
-# for annexa's own files under _SHIPPED: on odd input (a bare `!`, a BOM or U+2028 inside a
+# for annexa's own files under _SHIPPED: on odd input (a bare `!`, a byte-order mark inside a
 # document) libyaml and PyYAML disagree, so a user's file is always read by the reference, and
 # tests/test_yamlio.py proves the two agree, value and line, on every shipped file.
 _SHIPPED = Path(__file__).resolve().parent / "mappings"
-_FastLoader: type[_Loader] | None = (
+_FastLoader: type[yaml.CSafeLoader] | None = (
     type("_FastLoader", (yaml.CSafeLoader,), {}) if getattr(yaml, "__with_libyaml__", False) else None
 )
 

@@ -338,6 +338,18 @@ def main() -> int:
             f"(summed over {concurrency} workers; from the aws_pool_finished log line); its pool ran "
             f"{_spread([a['pool_s'] for a in annexa], 1)} s of its wall time (the rest: start-up, judging, commit)"
         )
+    # annexa's own cost outside the API's pace: the wall time its pool did not run. The latency and the
+    # throttling do not touch it, so it shows a change to start-up or commit through the pool's noise.
+    for side in [s for s in runs if s != "loop"]:
+        outside = [r["wall_s"] - r["pool_s"] for r in runs[side] if r.get("pool_s") is not None]
+        if outside:
+            print(f"{side}: outside its pool (start-up, judging, commit) {_spread(outside, 2)} s")
+    if args.compare and all(r.get("pool_s") is not None for r in [*annexa, *runs["compare"]]):
+        per_round = [
+            (a["wall_s"] - a["pool_s"]) / (c["wall_s"] - c["pool_s"])
+            for a, c in zip(annexa, runs["compare"], strict=True)
+        ]
+        print(f"outside the pool, annexa / compare per round {_spread(per_round, 2)}")
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     return 0
 

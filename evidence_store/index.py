@@ -140,11 +140,11 @@ class Index:
             raise
 
     def _apply_delta(self, table: str, key: tuple[str, str], delta: Mapping[str, Any], seq: int) -> None:
-        """`delta["add"]` is walked once (settle.Part walks the run's entries again): rows are
-        generated, never listed, so a run of 100,000 entries is not held here a second time.
-        An added row closes the open row of its key, if any: `delta["replaced"]` names the keys
-        that have one where the committing run knows them (settle.Settled); a stored delta does
-        not, and then every added key is tried."""
+        """`delta["add"]` may be a settle.Part, which walks the run's entries afresh on each pass:
+        rows are generated, never listed, so a run of 100,000 entries is not held here a second time.
+        An added row closes the open row of its key, if any. A committing run knows which keys have
+        one (`delta["replaced"]`, from settle.Settled), so its first run closes none; a stored delta
+        (reindex) does not, and then every added key is tried."""
         close = f"UPDATE {table} SET last_seq=? WHERE {key[0]}=? AND {key[1]}=? AND last_seq IS NULL"
         self._db.executemany(close, ((seq - 1, k[0], k[1]) for k in delta.get("remove", [])))
         replaced = delta["replaced"] if "replaced" in delta else delta.get("add", [])
