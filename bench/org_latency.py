@@ -336,14 +336,16 @@ def main() -> int:
         print(
             f"annexa's workers waited on its runner's thread (judging) {_spread(waited, 2)} s in all "
             f"(summed over {concurrency} workers; from the aws_pool_finished log line); its pool ran "
-            f"{_spread([a['pool_s'] for a in annexa], 1)} s of its wall time (the rest: start-up, judging, commit)"
+            f"{_spread([a['pool_s'] for a in annexa], 1)} s of its wall time "
+            "(the rest: start-up, finding the accounts, judging, commit)"
         )
-    # annexa's own cost outside the API's pace: the wall time its pool did not run. The latency and the
-    # throttling do not touch it, so it shows a change to start-up or commit through the pool's noise.
+    # The wall time annexa's pool did not run. Only finding the accounts (a few calls, in parallel) meets
+    # the latency there; the rest is annexa's own CPU, so a change to start-up or commit shows through
+    # the pool's noise.
     for side in [s for s in runs if s != "loop"]:
         outside = [r["wall_s"] - r["pool_s"] for r in runs[side] if r.get("pool_s") is not None]
         if outside:
-            print(f"{side}: outside its pool (start-up, judging, commit) {_spread(outside, 2)} s")
+            print(f"{side}: outside its pool (start-up, finding the accounts, judging, commit) {_spread(outside, 2)} s")
     if args.compare and all(r.get("pool_s") is not None for r in [*annexa, *runs["compare"]]):
         per_round = [
             (a["wall_s"] - a["pool_s"]) / (c["wall_s"] - c["pool_s"])
