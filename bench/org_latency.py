@@ -342,15 +342,16 @@ def main() -> int:
     # The wall time annexa's pool did not run. Only finding the accounts (a few calls, in parallel) meets
     # the latency there; the rest is annexa's own CPU, so a change to start-up or commit shows through
     # the pool's noise.
-    for side in [s for s in runs if s != "loop"]:
-        outside = [r["wall_s"] - r["pool_s"] for r in runs[side] if r.get("pool_s") is not None]
-        if outside:
-            print(f"{side}: outside its pool (start-up, finding the accounts, judging, commit) {_spread(outside, 2)} s")
-    if args.compare and all(r.get("pool_s") is not None for r in [*annexa, *runs["compare"]]):
-        per_round = [
-            (a["wall_s"] - a["pool_s"]) / (c["wall_s"] - c["pool_s"])
-            for a, c in zip(annexa, runs["compare"], strict=True)
-        ]
+    outside = {
+        side: [r["wall_s"] - r["pool_s"] for r in results if r.get("pool_s") is not None]
+        for side, results in runs.items()
+        if side != "loop"
+    }
+    for side, times in outside.items():
+        if times:
+            print(f"{side}: outside its pool (start-up, finding the accounts, judging, commit) {_spread(times, 2)} s")
+    if args.compare and len(outside["annexa"]) == len(outside["compare"]) == args.rounds:
+        per_round = [a / c for a, c in zip(outside["annexa"], outside["compare"], strict=True)]
         print(f"outside the pool, annexa / compare per round {_spread(per_round, 2)}")
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     return 0
