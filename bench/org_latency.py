@@ -16,8 +16,13 @@ Each round runs, in turn, in its own subprocess:
 - loop: a minimal boto3 loop making the same calls, with a thread pool of the size annexa uses
   (one thread per account x region unit, at most 32), keeping nothing.
 Printed per side (median, min-max over the rounds): wall, requests and throttled answers seen at
-the proxy, CPU and peak RSS of the subprocess; for annexa also the *ideal* wall (requests x mean
-latency / concurrency) and CPU per resource.
+the proxy, CPU (of which in the kernel) and peak RSS of the subprocess; for annexa also the *ideal*
+wall (requests x mean latency / concurrency) and CPU per resource.
+
+Every run's store is kept until the last round ends, as a nightly job's store is kept. Deleting
+30,000 files just before the next side runs made that side pay: on ext4 without a journal, each
+new file's inode is searched for past the inodes freed in the last ~35 s (`recently_deleted`),
+which cost a side several seconds of kernel CPU that the other sides did not pay.
 """
 
 from __future__ import annotations
@@ -214,12 +219,14 @@ def _run_loop(regions: list[str]) -> dict[str, Any]:
 
 
 def _child(mode: str, workdir: str, regions: str) -> None:
-    cpu = time.process_time()
+    before = os.times()
     if mode == "annexa":
         result = _run_annexa(Path(workdir), regions.split(","))
     else:
         result = _run_loop(regions.split(","))
-    result["cpu_s"] = time.process_time() - cpu
+    after = os.times()
+    result["cpu_s"] = after.user + after.system - before.user - before.system
+    result["sys_s"] = after.system - before.system
     result["peak_mb"] = _peak_mb()
     if mode == "annexa":
         import annexa
@@ -228,15 +235,15 @@ def _child(mode: str, workdir: str, regions: str) -> None:
     print(json.dumps(result))
 
 
-def _spawn(mode: str, env: dict[str, str], regions: tuple[str, ...]) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as workdir:
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", mode, workdir, ",".join(regions)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=7200,
-        )
+def _spawn(mode: str, env: dict[str, str], regions: tuple[str, ...], keep: str) -> dict[str, Any]:
+    """One side's run in a subprocess; its store is left in a new folder under `keep` (see the docstring)."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, tempfile.mkdtemp(dir=keep), ",".join(regions)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=7200,
+    )
     if out.returncode != 0:
         raise SystemExit(f"{mode} run failed:\n{out.stderr[-3000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -289,15 +296,15 @@ def main() -> int:
         )
         sides = ["annexa", "compare", "loop"] if args.compare else ["annexa", "loop"]
         runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
-        with _proxy(url, args.latency, args.jitter, args.rate) as proxy:
+        with _proxy(url, args.latency, args.jitter, args.rate) as proxy, tempfile.TemporaryDirectory() as keep:
             side_env = {**env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{proxy.server_address[1]}"}
             for _ in range(args.rounds):  # alternating: the machine's drift affects every side alike
                 for side in sides:
                     proxy.counts()
                     if side == "compare":
-                        result = _spawn("annexa", {**side_env, "PYTHONPATH": args.compare}, regions)
+                        result = _spawn("annexa", {**side_env, "PYTHONPATH": args.compare}, regions, keep)
                     else:
-                        result = _spawn(side, side_env, regions)
+                        result = _spawn(side, side_env, regions, keep)
                     result.update(proxy.counts())
                     runs[side].append(result)
     finally:
@@ -307,13 +314,17 @@ def main() -> int:
     print(
         f"{args.rounds} rounds, alternating; median (min-max); concurrency {concurrency} (units: {args.accounts * len(regions)})"
     )
-    print(f"{'':8}{'wall s':>20}{'ideal s':>20}{'requests':>22}{'throttled':>16}{'CPU s':>20}{'peak MB':>20}")
+    print(
+        f"{'':8}{'wall s':>20}{'ideal s':>20}{'requests':>22}{'throttled':>16}{'CPU s':>20}{'of it sys s':>20}"
+        f"{'peak MB':>20}"
+    )
     for mode, results in runs.items():
         ideal = [r["delay_s"] / concurrency for r in results]  # requests x mean latency / concurrency
         print(
             f"{mode:8}{_spread([r['wall_s'] for r in results]):>20}{_spread(ideal):>20}"
             f"{_spread([r['requests'] for r in results], 0):>22}{_spread([r['throttled'] for r in results], 0):>16}"
-            f"{_spread([r['cpu_s'] for r in results]):>20}{_spread([r['peak_mb'] for r in results], 0):>20}"
+            f"{_spread([r['cpu_s'] for r in results]):>20}{_spread([r['sys_s'] for r in results]):>20}"
+            f"{_spread([r['peak_mb'] for r in results], 0):>20}"
         )
     annexa, loop = runs["annexa"], runs["loop"]
     if args.compare:
