@@ -173,6 +173,15 @@ def _seed(accounts: int, regions: tuple[str, ...], per_unit: int) -> tuple[list[
         return ids, sum(counts)
 
 
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc (0.0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def _workers(units: int) -> int:
     return max(1, min(32, units))  # as annexa's default (collectors/aws/fanout.default_workers)
 
@@ -301,11 +310,17 @@ def main() -> int:
             for _ in range(args.rounds):  # alternating: the machine's drift affects every side alike
                 for side in sides:
                     proxy.counts()
+                    # What the machine's other processes spend meanwhile: moto_server answering, and
+                    # this process (the proxy's threads; the side's own CPU is its child's).
+                    moto_cpu, own = _process_cpu(moto.pid), os.times()
                     if side == "compare":
                         result = _spawn("annexa", {**side_env, "PYTHONPATH": args.compare}, regions, keep)
                     else:
                         result = _spawn(side, side_env, regions, keep)
                     result.update(proxy.counts())
+                    after = os.times()
+                    result["moto_cpu_s"] = _process_cpu(moto.pid) - moto_cpu
+                    result["proxy_cpu_s"] = after.user + after.system - own.user - own.system
                     runs[side].append(result)
     finally:
         _stop(moto)
@@ -325,6 +340,15 @@ def main() -> int:
             f"{_spread([r['requests'] for r in results], 0):>22}{_spread([r['throttled'] for r in results], 0):>16}"
             f"{_spread([r['cpu_s'] for r in results]):>20}{_spread([r['sys_s'] for r in results]):>20}"
             f"{_spread([r['peak_mb'] for r in results], 0):>20}"
+        )
+    cores = os.cpu_count() or 1
+    for mode, results in runs.items():
+        # All the CPU a side's run needs on this machine, divided by its cores: no wall time can be lower.
+        floor = [(r["cpu_s"] + r["moto_cpu_s"] + r["proxy_cpu_s"]) / cores for r in results]
+        print(
+            f"{mode}: moto_server CPU {_spread([r['moto_cpu_s'] for r in results])} s, the proxy's "
+            f"{_spread([r['proxy_cpu_s'] for r in results])} s; with the side's own, {_spread(floor)} s on "
+            f"{cores} cores: the least wall time this machine allows"
         )
     annexa, loop = runs["annexa"], runs["loop"]
     if args.compare:
