@@ -341,7 +341,8 @@ def main() -> int:
             f"{_spread([r['cpu_s'] for r in results]):>20}{_spread([r['sys_s'] for r in results]):>20}"
             f"{_spread([r['peak_mb'] for r in results], 0):>20}"
         )
-    cores = os.cpu_count() or 1
+    # The cores this process may run on (a container may allow fewer than the machine has).
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     for mode, results in runs.items():
         # All the CPU a side's run needs on this machine, divided by its cores: no wall time can be lower.
         floor = [(r["cpu_s"] + r["moto_cpu_s"] + r["proxy_cpu_s"]) / cores for r in results]
