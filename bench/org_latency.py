@@ -174,12 +174,12 @@ def _seed(accounts: int, regions: tuple[str, ...], per_unit: int) -> tuple[list[
         return ids, sum(counts)
 
 
-def _process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far, from /proc (0.0 where there is none)."""
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) a process's threads have used so far, from /proc (None without it)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
+        return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
@@ -313,15 +313,16 @@ def main() -> int:
                     proxy.counts()
                     # What the machine's other processes spend meanwhile: moto_server answering, and
                     # this process (the proxy's threads; the side's own CPU is its child's).
-                    moto_cpu, own = _process_cpu(moto.pid), os.times()
+                    others = {"moto_cpu_s": moto.pid, "proxy_cpu_s": os.getpid()}
+                    before = {name: _process_cpu(pid) for name, pid in others.items()}
                     if side == "compare":
                         result = _spawn("annexa", {**side_env, "PYTHONPATH": args.compare}, regions, keep)
                     else:
                         result = _spawn(side, side_env, regions, keep)
                     result.update(proxy.counts())
-                    after = os.times()
-                    result["moto_cpu_s"] = _process_cpu(moto.pid) - moto_cpu
-                    result["proxy_cpu_s"] = after.user + after.system - own.user - own.system
+                    for name, pid in others.items():
+                        now, then = _process_cpu(pid), before[name]
+                        result[name] = None if now is None or then is None else now - then
                     runs[side].append(result)
     finally:
         _stop(moto)
@@ -345,6 +346,9 @@ def main() -> int:
     # The cores this process may run on (a container may allow fewer than the machine has).
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     for mode, results in runs.items():
+        if any(r["moto_cpu_s"] is None or r["proxy_cpu_s"] is None for r in results):
+            print(f"{mode}: no /proc here, so moto_server's and the proxy's CPU were not read")
+            continue
         # All the CPU a side's run needs on this machine, divided by its cores: no wall time can be lower.
         floor = [(r["cpu_s"] + r["moto_cpu_s"] + r["proxy_cpu_s"]) / cores for r in results]
         print(
